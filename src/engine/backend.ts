@@ -1,0 +1,176 @@
+/**
+ * The contract every compute backend fulfils: the WebGPU engine (src/engine/webgpu) and the CPU
+ * reference (src/engine/reference). Autograd, models, optimizers and training are written once
+ * against this interface, so the two backends are interchangeable and testable against each other.
+ *
+ * Conventions: float32 everywhere; activations NCHW; conv weights OIHW with I = C / groups;
+ * linear weights [out, in]; class labels are float32 tensors holding integer class indices.
+ * Every op returns a NEW tensor unless its name says "InPlace". Callers own what they get and must
+ * `release` it (autograd does this through scopes, see src/engine/scope.ts).
+ */
+export type Shape = readonly number[];
+
+/** A backend-owned tensor handle. Only the backend that made it can read its storage. */
+export interface BTensor {
+  readonly shape: Shape;
+  /** Number of elements (product of shape). */
+  readonly size: number;
+}
+
+export interface Conv2dParams {
+  strideH: number; strideW: number;
+  padH: number; padW: number;
+  dilationH: number; dilationW: number;
+  groups: number;
+}
+
+export interface Pool2dParams {
+  kernelH: number; kernelW: number;
+  strideH: number; strideW: number;
+  padH: number; padW: number;
+}
+
+export interface SgdParams {
+  lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean;
+}
+
+export interface AdamParams {
+  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
+  /** true: AdamW (decoupled decay, param -= lr*wd*param); false: L2 added to the gradient. */
+  decoupled: boolean;
+  /** 1-based step count, for bias correction. */
+  step: number;
+}
+
+export interface Backend {
+  readonly kind: 'webgpu' | 'cpu';
+  /** Human-readable adapter description shown by the UI and the CLI, e.g. "SwiftShader (vulkan)". */
+  readonly adapter: string;
+
+  upload(data: Float32Array, shape: Shape): BTensor;
+  zeros(shape: Shape): BTensor;
+  /** Copies the tensor's values back to the host (waits for pending GPU work). */
+  read(t: BTensor): Promise<Float32Array>;
+  release(t: BTensor): void;
+  /** Storage objects currently allocated and not released (the leak check). */
+  liveTensors(): number;
+  /** Submits queued GPU work (no-op on the CPU). */
+  flush(): void;
+  /** Waits until all submitted work is done. */
+  sync(): Promise<void>;
+  dispose(): void;
+
+  // ---- layout ----
+  /** Same values, new shape (size must match). A copy: the result is independent of `x`. */
+  reshape(x: BTensor, shape: Shape): BTensor;
+  /** Concatenates [N, Ci, H, W] tensors along channels. */
+  concatChannels(xs: readonly BTensor[]): BTensor;
+  /** x[:, start:start+count] of an [N, C, H, W] tensor (the backward of concatChannels). */
+  sliceChannels(x: BTensor, start: number, count: number): BTensor;
+
+  // ---- elementwise ----
+  add(a: BTensor, b: BTensor): BTensor;
+  /** a * s (scalar). */
+  scale(a: BTensor, s: number): BTensor;
+  /** min(max(x, lo), hi): relu is (0, Infinity), relu6 is (0, 6). */
+  clamp(x: BTensor, lo: number, hi: number): BTensor;
+  /** dy where lo < x < hi, else 0 (the gradient of clamp; at the boundaries 0, like PyTorch's relu). */
+  clampBackward(dy: BTensor, x: BTensor, lo: number, hi: number): BTensor;
+
+  // ---- dense ----
+  /** y[n,o] = sum_k x[n,k] w[o,k] + b[o]; x [N,K], w [O,K], b [O] or null. */
+  linear(x: BTensor, w: BTensor, b: BTensor | null): BTensor;
+  /** dx[n,k] = sum_o dy[n,o] w[o,k]. */
+  linearBackwardInput(dy: BTensor, w: BTensor): BTensor;
+  /** dw[o,k] = sum_n dy[n,o] x[n,k]. */
+  linearBackwardWeight(dy: BTensor, x: BTensor): BTensor;
+  /** db[o] = sum_n dy[n,o] for dy [N,O]. */
+  sumRows(dy: BTensor): BTensor;
+
+  // ---- convolution ----
+  conv2d(x: BTensor, w: BTensor, b: BTensor | null, p: Conv2dParams): BTensor;
+  conv2dBackwardInput(dy: BTensor, w: BTensor, xShape: Shape, p: Conv2dParams): BTensor;
+  conv2dBackwardWeight(dy: BTensor, x: BTensor, wShape: Shape, p: Conv2dParams): BTensor;
+  /** s[c] = sum over n, h, w of x[n,c,h,w] (conv bias gradient, BN beta gradient). */
+  channelSum(x: BTensor): BTensor;
+
+  // ---- batch normalization (per channel of NCHW; also used for [N, C] with H = W = 1) ----
+  /** Batch mean and biased variance per channel: returns [mean [C], var [C]]. */
+  bnStats(x: BTensor): [BTensor, BTensor];
+  /** y = (x - mean) / sqrt(var + eps) * gamma + beta. */
+  bnForward(x: BTensor, mean: BTensor, variance: BTensor, gamma: BTensor, beta: BTensor, eps: number): BTensor;
+  /**
+   * Gradients of bnForward. training = true: mean/var are the batch statistics of x (their
+   * gradient flows into dx); false: they are constants (running statistics).
+   * Returns [dx, dgamma, dbeta].
+   */
+  bnBackward(dy: BTensor, x: BTensor, mean: BTensor, variance: BTensor, gamma: BTensor, eps: number,
+    training: boolean): [BTensor, BTensor, BTensor];
+  /** running = (1 - m) * running + m * (batch * batchScale), in place (running statistics update). */
+  emaInPlace(running: BTensor, batch: BTensor, momentum: number, batchScale: number): void;
+
+  // ---- pooling ----
+  /** Average pooling, count_include_pad = true (PyTorch's default). */
+  avgPool2d(x: BTensor, p: Pool2dParams): BTensor;
+  avgPool2dBackward(dy: BTensor, xShape: Shape, p: Pool2dParams): BTensor;
+  /** Max pooling; padding counts as -Infinity. */
+  maxPool2d(x: BTensor, p: Pool2dParams): BTensor;
+  /** Routes dy to the first maximal element of each window (recomputed from x). */
+  maxPool2dBackward(dy: BTensor, x: BTensor, p: Pool2dParams): BTensor;
+  /** [N, C, H, W] -> [N, C]. */
+  globalAvgPool(x: BTensor): BTensor;
+  globalAvgPoolBackward(dy: BTensor, xShape: Shape): BTensor;
+
+  // ---- loss ----
+  /**
+   * Mean softmax cross-entropy of logits [N, K] against labels [N] (class indices as floats).
+   * Returns [loss [1], probs [N, K]] (probs are kept for the backward).
+   */
+  softmaxCrossEntropy(logits: BTensor, labels: BTensor): [BTensor, BTensor];
+  /** dlogits = (probs - onehot(labels)) * gradScale; gradScale is dLoss / N for the mean loss. */
+  softmaxCrossEntropyBackward(probs: BTensor, labels: BTensor, gradScale: number): BTensor;
+
+  // ---- optimizers (update param and state in place) ----
+  /** PyTorch SGD: g = grad + wd*param; buf = momentum*buf + (1-dampening)*g (buf = g on the first
+   *  step, signalled by firstStep); g = nesterov ? g + momentum*buf : buf; param -= lr*g.
+   *  momentumBuf is null when momentum == 0. */
+  sgdStepInPlace(param: BTensor, grad: BTensor, momentumBuf: BTensor | null, p: SgdParams, firstStep: boolean): void;
+  /** PyTorch Adam / AdamW with bias correction. */
+  adamStepInPlace(param: BTensor, grad: BTensor, m: BTensor, v: BTensor, p: AdamParams): void;
+}
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Output spatial size of a convolution or pooling window (PyTorch's floor formula). */
+export function outSize(inSize: number, kernel: number, stride: number, pad: number, dilation = 1): number {
+  return Math.floor((inSize + 2 * pad - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+export function conv2dOutShape(xShape: Shape, wShape: Shape, p: Conv2dParams): Shape {
+  const [n, , h, w] = xShape;
+  const [o, , kh, kw] = wShape;
+  return [n, o, outSize(h, kh, p.strideH, p.padH, p.dilationH), outSize(w, kw, p.strideW, p.padW, p.dilationW)];
+}
+
+export function pool2dOutShape(xShape: Shape, p: Pool2dParams): Shape {
+  const [n, c, h, w] = xShape;
+  return [n, c, outSize(h, p.kernelH, p.strideH, p.padH), outSize(w, p.kernelW, p.strideW, p.padW)];
+}
+
+export function convParams(o: Partial<Conv2dParams> & { stride?: number; padding?: number; dilation?: number }): Conv2dParams {
+  const s = o.stride ?? 1, pd = o.padding ?? 0, d = o.dilation ?? 1;
+  return {
+    strideH: o.strideH ?? s, strideW: o.strideW ?? s,
+    padH: o.padH ?? pd, padW: o.padW ?? pd,
+    dilationH: o.dilationH ?? d, dilationW: o.dilationW ?? d,
+    groups: o.groups ?? 1,
+  };
+}
+
+export function poolParams(kernel: number, stride = kernel, padding = 0): Pool2dParams {
+  return { kernelH: kernel, kernelW: kernel, strideH: stride, strideW: stride, padH: padding, padW: padding };
+}

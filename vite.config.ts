@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import type { Plugin } from 'vite';
+import { defineConfig } from 'vitest/config';
+import react from '@vitejs/plugin-react';
+
+/** Imports shaders/*.wgsl as strings at build time (the same text Node gets from scripts/wgsl-loader.mjs). */
+function wgsl(): Plugin {
+  return {
+    name: 'wgsl-as-string',
+    enforce: 'pre',
+    load(id) {
+      const file = id.split('?')[0];
+      if (!file.endsWith('.wgsl')) return null;
+      return `export default ${JSON.stringify(readFileSync(file, 'utf8'))};`;
+    },
+  };
+}
+
+export default defineConfig({
+  plugins: [wgsl(), react()],
+  worker: { format: 'es', plugins: () => [wgsl()] },
+  build: { target: 'es2022', sourcemap: true },
+  test: {
+    include: ['tests/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
