@@ -1,0 +1,47 @@
+import binaryCode from '../../../../shaders/elementwise.wgsl';
+import unaryCode from '../../../../shaders/unary.wgsl';
+import { f32, grid1d, u32, type GpuContext, type GpuTensor } from '../gpu-context.ts';
+
+const F32_MAX = 3.4028234663852886e38;
+/** WGSL has no infinity literal and uniforms must be finite-safe: map ±Infinity to ±F32_MAX. */
+const finite = (v: number) => Math.max(-F32_MAX, Math.min(F32_MAX, v));
+
+function sameShape(a: GpuTensor, b: GpuTensor, op: string): void {
+  if (a.size !== b.size) throw new Error(`${op}: shapes [${a.shape}] and [${b.shape}] differ`);
+}
+
+function unary(ctx: GpuContext, entry: string, x: GpuTensor, lo: number, hi: number, s: number): GpuTensor {
+  const out = ctx.empty(x.shape);
+  ctx.run({
+    key: 'unary', code: unaryCode, entry, inputs: [x], outputs: [out],
+    params: [u32(x.size), f32(finite(lo)), f32(finite(hi)), f32(s)], workgroups: grid1d(x.size),
+  });
+  return out;
+}
+
+function binary(ctx: GpuContext, entry: string, a: GpuTensor, b: GpuTensor, lo = 0, hi = 0): GpuTensor {
+  sameShape(a, b, entry);
+  const out = ctx.empty(a.shape);
+  ctx.run({
+    key: 'elementwise', code: binaryCode, entry, inputs: [a, b], outputs: [out],
+    params: [u32(a.size), f32(finite(lo)), f32(finite(hi)), f32(0)], workgroups: grid1d(a.size),
+  });
+  return out;
+}
+
+export const add = (ctx: GpuContext, a: GpuTensor, b: GpuTensor) => binary(ctx, 'add', a, b);
+export const scale = (ctx: GpuContext, a: GpuTensor, s: number) => unary(ctx, 'scale', a, 0, 0, s);
+export const clamp = (ctx: GpuContext, x: GpuTensor, lo: number, hi: number) => unary(ctx, 'clamp', x, lo, hi, 0);
+export const clampBackward = (ctx: GpuContext, dy: GpuTensor, x: GpuTensor, lo: number, hi: number) =>
+  binary(ctx, 'clamp_backward', dy, x, lo, hi);
+
+/** Same values under a new shape, as an independent copy (keeps release semantics simple). */
+export function reshape(ctx: GpuContext, x: GpuTensor, shape: readonly number[]): GpuTensor {
+  const out = ctx.empty(shape);
+  if (out.size !== x.size) {
+    ctx.release(out);
+    throw new Error(`reshape: [${x.shape}] has ${x.size} elements, [${shape}] needs ${out.size}`);
+  }
+  ctx.copy(x, out);
+  return out;
+}

@@ -1,0 +1,44 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
+
+afterAll(destroyTestBackend);
+
+describe('GpuContext', () => {
+  it('uploads, runs elementwise kernels across a 2-D grid and reads back', async () => {
+    const be = await getTestBackend();
+    const n = 70_001; // not a multiple of the workgroup size
+    const a = new Float32Array(n).map((_, i) => (i % 97) - 48);
+    const b = new Float32Array(n).map((_, i) => (i % 13) * 0.5);
+    const ta = be.upload(a, [n]);
+    const tb = be.upload(b, [n]);
+    const sum = be.add(ta, tb);
+    const relu6 = be.clamp(sum, 0, 6);
+    const scaled = be.scale(relu6, -2);
+    const [s, r, sc] = await Promise.all([be.read(sum), be.read(relu6), be.read(scaled)]);
+    for (let i = 0; i < n; i += 997) {
+      const e = Math.fround(a[i] + b[i]);
+      expect(s[i]).toBe(e);
+      expect(r[i]).toBe(Math.min(Math.max(e, 0), 6));
+      expect(sc[i]).toBe(Math.fround(-2 * Math.min(Math.max(e, 0), 6)));
+    }
+    for (const t of [ta, tb, sum, relu6, scaled]) be.release(t);
+    expect(be.liveTensors()).toBe(0);
+  });
+
+  it('recycles buffers: repeated work keeps the live count flat', async () => {
+    const be = await getTestBackend();
+    const x = be.upload(new Float32Array(1000).fill(1), [10, 100]);
+    for (let step = 0; step < 50; step++) {
+      const y = be.clamp(x, 0, Infinity);
+      const z = be.reshape(y, [1000]);
+      be.release(y);
+      be.release(z);
+    }
+    const out = be.reshape(x, [100, 10]);
+    expect((await be.read(out))[999]).toBe(1);
+    be.release(out);
+    be.release(x);
+    expect(be.liveTensors()).toBe(0);
+    expect(() => be.release(x)).toThrow(/double release/);
+  });
+});
