@@ -1,0 +1,259 @@
+/**
+ * The CPU reference backend: the Backend contract over Float32Array storage, implemented with the
+ * plain-TypeScript reference functions of this folder. It is the oracle of the WebGPU kernel tests
+ * and the fallback when WebGPU is unavailable.
+ */
+import {
+  conv2dOutShape, pool2dOutShape, sizeOf,
+  type AdamParams, type Backend, type BTensor, type Conv2dParams, type Pool2dParams, type SgdParams, type Shape,
+} from '../backend.ts';
+import { bnBackward, bnForward, bnStats, emaInPlace } from './batchnorm.ts';
+import { concatChannels, sliceChannels } from './concat.ts';
+import { channelSum, conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv2d.ts';
+import { add, clamp, clampBackward, scale } from './elementwise.ts';
+import { linearBackwardInput, linearBackwardWeight, linearForward, sumRows } from './linear.ts';
+import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './loss.ts';
+import { adamStepInPlace, sgdStepInPlace } from './optim.ts';
+import {
+  avgPool2dBackward, avgPool2dForward, globalAvgPoolBackward, globalAvgPoolForward, maxPool2dBackward,
+  maxPool2dForward,
+} from './pool.ts';
+import type { FloatArray } from './types.ts';
+
+class CpuTensor implements BTensor {
+  readonly shape: Shape;
+  readonly size: number;
+  constructor(shape: Shape, readonly data: Float32Array) {
+    this.shape = Object.freeze([...shape]);
+    this.size = data.length;
+  }
+}
+
+function checkShape(shape: Shape): void {
+  if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`invalid shape [${shape.join(', ')}]`);
+}
+
+export class CpuBackend implements Backend {
+  readonly kind = 'cpu' as const;
+  readonly adapter = 'CPU reference (TypeScript)';
+  private readonly live = new Set<CpuTensor>();
+
+  /** Wraps an array this backend owns (computed results are float32 by construction). */
+  private wrap(data: FloatArray, shape: Shape): CpuTensor {
+    const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
+    if (f32.length !== sizeOf(shape)) {
+      throw new Error(`internal: ${f32.length} elements for shape [${shape.join(', ')}]`);
+    }
+    const t = new CpuTensor(shape, f32);
+    this.live.add(t);
+    return t;
+  }
+
+  /** The storage of a live handle of this backend. */
+  private d(t: BTensor): Float32Array {
+    if (!(t instanceof CpuTensor)) throw new Error('tensor does not belong to the CPU backend');
+    if (!this.live.has(t)) throw new Error('use of a released tensor');
+    return t.data;
+  }
+
+  upload(data: Float32Array, shape: Shape): BTensor {
+    checkShape(shape);
+    if (data.length !== sizeOf(shape)) {
+      throw new Error(`upload: ${data.length} elements for shape [${shape.join(', ')}]`);
+    }
+    return this.wrap(new Float32Array(data), shape);
+  }
+
+  zeros(shape: Shape): BTensor {
+    checkShape(shape);
+    return this.wrap(new Float32Array(sizeOf(shape)), shape);
+  }
+
+  read(t: BTensor): Promise<Float32Array> {
+    return Promise.resolve(new Float32Array(this.d(t)));
+  }
+
+  release(t: BTensor): void {
+    if (!(t instanceof CpuTensor)) throw new Error('tensor does not belong to the CPU backend');
+    if (!this.live.delete(t)) throw new Error('release of an already-released tensor (double free)');
+  }
+
+  liveTensors(): number {
+    return this.live.size;
+  }
+
+  flush(): void {}
+  sync(): Promise<void> { return Promise.resolve(); }
+  dispose(): void {}
+
+  // ---- layout ----
+  reshape(x: BTensor, shape: Shape): BTensor {
+    checkShape(shape);
+    if (sizeOf(shape) !== x.size) throw new Error(`reshape: [${x.shape.join(', ')}] to [${shape.join(', ')}]`);
+    return this.wrap(new Float32Array(this.d(x)), shape);
+  }
+
+  concatChannels(xs: readonly BTensor[]): BTensor {
+    const y = concatChannels(xs.map((x) => this.d(x)), xs.map((x) => x.shape));
+    const shape = [...xs[0].shape];
+    shape[1] = xs.reduce((s, x) => s + x.shape[1], 0);
+    return this.wrap(y, shape);
+  }
+
+  sliceChannels(x: BTensor, start: number, count: number): BTensor {
+    const shape = [...x.shape];
+    shape[1] = count;
+    return this.wrap(sliceChannels(this.d(x), x.shape, start, count), shape);
+  }
+
+  // ---- elementwise ----
+  add(a: BTensor, b: BTensor): BTensor {
+    if (a.size !== b.size) throw new Error(`add: [${a.shape.join(', ')}] + [${b.shape.join(', ')}]`);
+    return this.wrap(add(this.d(a), this.d(b)), a.shape);
+  }
+
+  scale(a: BTensor, s: number): BTensor {
+    return this.wrap(scale(this.d(a), s), a.shape);
+  }
+
+  clamp(x: BTensor, lo: number, hi: number): BTensor {
+    return this.wrap(clamp(this.d(x), lo, hi), x.shape);
+  }
+
+  clampBackward(dy: BTensor, x: BTensor, lo: number, hi: number): BTensor {
+    return this.wrap(clampBackward(this.d(dy), this.d(x), lo, hi), dy.shape);
+  }
+
+  // ---- dense ----
+  /** x [N, K] (any shape whose size is N * K, N = shape[0]), w [O, K]. */
+  private linearDims(x: BTensor, w: BTensor): [number, number, number] {
+    const [O, K] = w.shape;
+    const N = x.shape[0];
+    if (w.shape.length !== 2 || N * K !== x.size) {
+      throw new Error(`linear: x [${x.shape.join(', ')}] does not match w [${w.shape.join(', ')}]`);
+    }
+    return [N, K, O];
+  }
+
+  linear(x: BTensor, w: BTensor, b: BTensor | null): BTensor {
+    const [N, K, O] = this.linearDims(x, w);
+    return this.wrap(linearForward(this.d(x), this.d(w), b ? this.d(b) : null, N, K, O), [N, O]);
+  }
+
+  linearBackwardInput(dy: BTensor, w: BTensor): BTensor {
+    const [O, K] = w.shape;
+    const N = dy.shape[0];
+    return this.wrap(linearBackwardInput(this.d(dy), this.d(w), N, K, O), [N, K]);
+  }
+
+  linearBackwardWeight(dy: BTensor, x: BTensor): BTensor {
+    const N = dy.shape[0], O = dy.shape[1];
+    const K = x.size / N;
+    return this.wrap(linearBackwardWeight(this.d(dy), this.d(x), N, K, O), [O, K]);
+  }
+
+  sumRows(dy: BTensor): BTensor {
+    const N = dy.shape[0], O = dy.shape[1];
+    return this.wrap(sumRows(this.d(dy), N, O), [O]);
+  }
+
+  // ---- convolution ----
+  conv2d(x: BTensor, w: BTensor, b: BTensor | null, p: Conv2dParams): BTensor {
+    const y = conv2dForward(this.d(x), x.shape, this.d(w), w.shape, b ? this.d(b) : null, p);
+    return this.wrap(y, conv2dOutShape(x.shape, w.shape, p));
+  }
+
+  conv2dBackwardInput(dy: BTensor, w: BTensor, xShape: Shape, p: Conv2dParams): BTensor {
+    const expect = conv2dOutShape(xShape, w.shape, p);
+    if (dy.shape.join() !== expect.join()) {
+      throw new Error(`conv2dBackwardInput: dy [${dy.shape.join(', ')}], expected [${expect.join(', ')}]`);
+    }
+    return this.wrap(conv2dBackwardInput(this.d(dy), this.d(w), w.shape, xShape, p), xShape);
+  }
+
+  conv2dBackwardWeight(dy: BTensor, x: BTensor, wShape: Shape, p: Conv2dParams): BTensor {
+    const expect = conv2dOutShape(x.shape, wShape, p);
+    if (dy.shape.join() !== expect.join()) {
+      throw new Error(`conv2dBackwardWeight: dy [${dy.shape.join(', ')}], expected [${expect.join(', ')}]`);
+    }
+    return this.wrap(conv2dBackwardWeight(this.d(dy), this.d(x), x.shape, wShape, p), wShape);
+  }
+
+  channelSum(x: BTensor): BTensor {
+    return this.wrap(channelSum(this.d(x), x.shape), [x.shape[1]]);
+  }
+
+  // ---- batch normalization ----
+  bnStats(x: BTensor): [BTensor, BTensor] {
+    const [mean, variance] = bnStats(this.d(x), x.shape);
+    const C = x.shape[1];
+    return [this.wrap(mean, [C]), this.wrap(variance, [C])];
+  }
+
+  bnForward(x: BTensor, mean: BTensor, variance: BTensor, gamma: BTensor, beta: BTensor, eps: number): BTensor {
+    const y = bnForward(this.d(x), x.shape, this.d(mean), this.d(variance), this.d(gamma), this.d(beta), eps);
+    return this.wrap(y, x.shape);
+  }
+
+  bnBackward(dy: BTensor, x: BTensor, mean: BTensor, variance: BTensor, gamma: BTensor, eps: number,
+    training: boolean): [BTensor, BTensor, BTensor] {
+    const [dx, dgamma, dbeta] = bnBackward(this.d(dy), this.d(x), x.shape, this.d(mean), this.d(variance),
+      this.d(gamma), eps, training);
+    const C = x.shape[1];
+    return [this.wrap(dx, x.shape), this.wrap(dgamma, [C]), this.wrap(dbeta, [C])];
+  }
+
+  emaInPlace(running: BTensor, batch: BTensor, momentum: number, batchScale: number): void {
+    emaInPlace(this.d(running), this.d(batch), momentum, batchScale);
+  }
+
+  // ---- pooling ----
+  avgPool2d(x: BTensor, p: Pool2dParams): BTensor {
+    return this.wrap(avgPool2dForward(this.d(x), x.shape, p), pool2dOutShape(x.shape, p));
+  }
+
+  avgPool2dBackward(dy: BTensor, xShape: Shape, p: Pool2dParams): BTensor {
+    return this.wrap(avgPool2dBackward(this.d(dy), xShape, p), xShape);
+  }
+
+  maxPool2d(x: BTensor, p: Pool2dParams): BTensor {
+    return this.wrap(maxPool2dForward(this.d(x), x.shape, p), pool2dOutShape(x.shape, p));
+  }
+
+  maxPool2dBackward(dy: BTensor, x: BTensor, p: Pool2dParams): BTensor {
+    return this.wrap(maxPool2dBackward(this.d(dy), this.d(x), x.shape, p), x.shape);
+  }
+
+  globalAvgPool(x: BTensor): BTensor {
+    return this.wrap(globalAvgPoolForward(this.d(x), x.shape), [x.shape[0], x.shape[1]]);
+  }
+
+  globalAvgPoolBackward(dy: BTensor, xShape: Shape): BTensor {
+    return this.wrap(globalAvgPoolBackward(this.d(dy), xShape), xShape);
+  }
+
+  // ---- loss ----
+  softmaxCrossEntropy(logits: BTensor, labels: BTensor): [BTensor, BTensor] {
+    const [N, K] = logits.shape;
+    const [loss, probs] = softmaxCrossEntropy(this.d(logits), this.d(labels), N, K);
+    return [this.wrap(loss, [1]), this.wrap(probs, logits.shape)];
+  }
+
+  softmaxCrossEntropyBackward(probs: BTensor, labels: BTensor, gradScale: number): BTensor {
+    const [N, K] = probs.shape;
+    return this.wrap(softmaxCrossEntropyBackward(this.d(probs), this.d(labels), N, K, gradScale), probs.shape);
+  }
+
+  // ---- optimizers ----
+  sgdStepInPlace(param: BTensor, grad: BTensor, momentumBuf: BTensor | null, p: SgdParams, firstStep: boolean): void {
+    sgdStepInPlace(this.d(param), this.d(grad), momentumBuf ? this.d(momentumBuf) : null, p, firstStep);
+  }
+
+  adamStepInPlace(param: BTensor, grad: BTensor, m: BTensor, v: BTensor, p: AdamParams): void {
+    adamStepInPlace(this.d(param), this.d(grad), this.d(m), this.d(v), p);
+  }
+}
+
+export function createCpuBackend(): CpuBackend {
+  return new CpuBackend();
+}
