@@ -69,8 +69,9 @@ export class CpuBackend implements Backend {
     return this.wrap(new Float32Array(sizeOf(shape)), shape);
   }
 
-  read(t: BTensor): Promise<Float32Array> {
-    return Promise.resolve(new Float32Array(this.d(t)));
+  /** A copy of the values (errors, e.g. a released handle, reject the promise). */
+  async read(t: BTensor): Promise<Float32Array> {
+    return new Float32Array(this.d(t));
   }
 
   release(t: BTensor): void {
@@ -83,7 +84,7 @@ export class CpuBackend implements Backend {
   }
 
   flush(): void {}
-  sync(): Promise<void> { return Promise.resolve(); }
+  async sync(): Promise<void> {}
   dispose(): void {}
 
   // ---- layout ----
