@@ -201,7 +201,7 @@ export function computeMultiplierShift(realScale: number, bits = 32): Multiplier
  */
 export function computeShiftPow2(realScale: number): MultiplierShift {
   if (!(realScale > 0) || !Number.isFinite(realScale)) throw new RangeError(`realScale must be > 0, got ${realScale}`);
-  const k = Math.round(-Math.log2(realScale));
+  const k = Math.round(-Math.log2(realScale)) + 0; // + 0: no -0
   if (k > MAX_SHIFT) return { multiplier: 0, shift: 0 };
   if (k >= 0) return { multiplier: 1, shift: k };
   if (-k > 30) throw new RangeError(`realScale ${realScale} too large`);
