@@ -1,0 +1,42 @@
+/**
+ * Quant Studio's headless CLI: the workflow's stages in Node.
+ *   npm run cli -- <stage> [options]     stages: float (calib, qat, int_infer, compile, pipeline follow)
+ */
+import { runFloat } from './stages/float.ts';
+import { UsageError } from './options.ts';
+
+const STAGES: Record<string, (argv: string[]) => Promise<void>> = {
+  float: runFloat,
+};
+
+const USAGE = `usage: npm run cli -- <stage> [options]
+stages: ${Object.keys(STAGES).join(', ')}
+options: --model cnn-small|mlp|resnet-mini|mobilenetv2-mini --data fashion-mnist|idx:DIR [--subset N] [--test-subset N]
+         --epochs E --batch-size B --lr X [--optimizer adam|adamw|sgd] [--schedule onecycle|cosine|step|constant]
+         --seed S --backend webgpu|cpu [--gpu auto|gles|vulkan] --model-path DIR [--augment] [--resume]`;
+
+async function main(argv: string[]): Promise<number> {
+  const [stage, ...rest] = argv;
+  if (!stage || stage === '--help' || stage === '-h') {
+    console.log(USAGE);
+    return stage ? 0 : 2;
+  }
+  const run = STAGES[stage];
+  if (!run) {
+    console.error(`unknown stage "${stage}"\n${USAGE}`);
+    return 2;
+  }
+  try {
+    await run(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`${(e as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    console.error(`error: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

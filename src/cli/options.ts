@@ -1,0 +1,85 @@
+/**
+ * The options every stage shares (a stable interface, see the README):
+ *   --model NAME | --onnx FILE   --data fashion-mnist|idx:DIR   [--subset N] [--test-subset N]
+ *   --epochs E --batch-size B --lr X [--optimizer adam|adamw|sgd] [--schedule onecycle|cosine|step|constant]
+ *   --seed S --backend webgpu|cpu [--gpu auto|gles|vulkan] --model-path DIR
+ */
+import { parseArgs } from 'node:util';
+import type { BackendName } from '../engine/create-node-backend.ts';
+import type { OptimizerName } from '../engine/optim/optimizer.ts';
+import type { ScheduleName } from '../engine/optim/schedule.ts';
+import type { NodeGpuPreference } from '../engine/webgpu/node-gpu.ts';
+
+export interface CommonOptions {
+  model: string;
+  data: string;
+  subset: number | null;
+  testSubset: number | null;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: OptimizerName;
+  schedule: ScheduleName;
+  momentum: number;
+  weightDecay: number;
+  seed: number;
+  backend: BackendName;
+  gpu: NodeGpuPreference;
+  modelPath: string;
+  augment: boolean;
+  resume: boolean;
+  /** Extra stage-specific options, raw. */
+  rest: Record<string, string | boolean | undefined>;
+}
+
+export class UsageError extends Error {}
+
+function oneOf<T extends string>(name: string, v: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${name} must be one of ${allowed.join('|')}, got "${v}"`);
+  return v as T;
+}
+
+function num(name: string, v: string | undefined, fallback: number, integer = false): number {
+  if (v === undefined) return fallback;
+  const x = Number(v);
+  if (!Number.isFinite(x) || (integer && !Number.isInteger(x))) throw new UsageError(`--${name} must be a${integer ? 'n integer' : ' number'}, got "${v}"`);
+  return x;
+}
+
+export function parseCommon(argv: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}): CommonOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      model: { type: 'string' }, data: { type: 'string' }, subset: { type: 'string' }, 'test-subset': { type: 'string' },
+      epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, optimizer: { type: 'string' },
+      schedule: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' }, seed: { type: 'string' },
+      backend: { type: 'string' }, gpu: { type: 'string' }, 'model-path': { type: 'string' }, augment: { type: 'boolean' },
+      resume: { type: 'boolean' },
+      ...extra,
+    },
+  });
+  const v = values as Record<string, string | boolean | undefined>;
+  const s = (k: string) => v[k] as string | undefined;
+  const subset = s('subset') === undefined ? null : num('subset', s('subset'), 0, true);
+  const testSubset = s('test-subset') === undefined ? null : num('test-subset', s('test-subset'), 0, true);
+  return {
+    model: s('model') ?? 'cnn-small',
+    data: s('data') ?? 'fashion-mnist',
+    subset, testSubset,
+    epochs: num('epochs', s('epochs'), 3, true),
+    batchSize: num('batch-size', s('batch-size'), 128, true),
+    lr: num('lr', s('lr'), 5e-3),
+    optimizer: oneOf('optimizer', s('optimizer') ?? 'adam', ['adam', 'adamw', 'sgd'] as const),
+    schedule: oneOf('schedule', s('schedule') ?? 'onecycle', ['onecycle', 'cosine', 'step', 'constant'] as const),
+    momentum: num('momentum', s('momentum'), 0.9),
+    weightDecay: num('weight-decay', s('weight-decay'), 0),
+    seed: num('seed', s('seed'), 0, true),
+    backend: oneOf('backend', s('backend') ?? 'webgpu', ['webgpu', 'cpu'] as const),
+    gpu: oneOf('gpu', s('gpu') ?? 'auto', ['auto', 'gles', 'vulkan'] as const),
+    modelPath: s('model-path') ?? 'runs/default',
+    augment: (v.augment as boolean | undefined) ?? false,
+    resume: (v.resume as boolean | undefined) ?? false,
+    rest: v,
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The one graph IR shared by zoo models and (later) imported ONNX: nodes with an op, attributes,
+ * inputs, a namespace path for grouping in the viewer, and parameter references. Each node
+ * produces one value, named by the node's id. QuantStub/DeQuantStub nodes bound the quantized region.
+ */
+import type { Conv2dParams, Pool2dParams } from '../engine/backend.ts';
+
+export type OpType =
+  | 'input' | 'quant_stub' | 'dequant_stub'
+  | 'conv2d' | 'batchnorm2d' | 'linear'
+  | 'relu' | 'relu6' | 'add' | 'concat'
+  | 'avgpool2d' | 'maxpool2d' | 'global_avgpool'
+  | 'flatten' | 'reshape' | 'identity';
+
+export interface NodeAttrs {
+  conv?: Conv2dParams;
+  pool?: Pool2dParams;
+  /** batchnorm2d */
+  eps?: number;
+  momentum?: number;
+  /** reshape: per-sample target shape (batch dimension excluded) */
+  shape?: number[];
+}
+
+export interface GraphNode {
+  id: string;
+  op: OpType;
+  inputs: string[];
+  attrs: NodeAttrs;
+  /** Parameter role -> parameter name, e.g. { weight: 'conv1.weight' }. */
+  params: Record<string, string>;
+  /** Grouping path for the viewer, e.g. 'block2/conv'. */
+  namespace: string;
+  /** Per-sample output shape (batch dimension excluded). */
+  shape: number[];
+}
+
+export type ParamInit = 'kaiming_uniform' | 'bias_uniform' | 'ones' | 'zeros';
+
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  init: ParamInit;
+  /** For the uniform initialisers: bound = 1 / sqrt(fanIn) (PyTorch's default for conv and linear). */
+  fanIn?: number;
+  /** 'buffer': state that is not trained (batch-norm running statistics). */
+  kind: 'param' | 'buffer';
+}
+
+export interface Graph {
+  name: string;
+  /** Per-sample input shape [C, H, W]. */
+  inputShape: number[];
+  numClasses: number;
+  nodes: GraphNode[];
+  output: string;
+  params: ParamSpec[];
+}
+
+export function nodeById(g: Graph, id: string): GraphNode {
+  const n = g.nodes.find((x) => x.id === id);
+  if (!n) throw new Error(`graph ${g.name}: no node ${id}`);
+  return n;
+}
+
+export function parameterCount(g: Graph): number {
+  return g.params.filter((p) => p.kind === 'param').reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+/** Multiply-accumulates of one forward pass of one sample (conv and linear only). */
+export function macsPerSample(g: Graph): number {
+  let macs = 0;
+  for (const n of g.nodes) {
+    if (n.op === 'conv2d') {
+      const w = g.params.find((p) => p.name === n.params.weight)!;
+      const [, cg, kh, kw] = w.shape;
+      macs += n.shape[0] * n.shape[1] * n.shape[2] * cg * kh * kw;
+    } else if (n.op === 'linear') {
+      const w = g.params.find((p) => p.name === n.params.weight)!;
+      macs += w.shape[0] * w.shape[1];
+    }
+  }
+  return macs;
+}

@@ -1,0 +1,42 @@
+/** Evaluation of a graph on a data set: top-1 / top-5 accuracy (percent) and mean loss. */
+import type { Backend } from '../engine/backend.ts';
+import { Tape } from '../engine/autograd.ts';
+import type { ImageDataset } from '../data/dataset.ts';
+import { iterateBatches, type Normalization } from '../data/loader.ts';
+import type { Graph } from '../graph/ir.ts';
+import { runGraph, type NodeHook } from '../nn/executor.ts';
+import type { ParamStore } from '../nn/params.ts';
+import { countTopK } from './metrics.ts';
+
+export interface EvalResult { acc1: number; acc5: number; images: number }
+
+export interface EvalOptions {
+  batchSize?: number;
+  normalize?: Normalization;
+  hook?: NodeHook;
+  signal?: AbortSignal;
+  /** Called with each batch's logits (e.g. for agreement checks). */
+  onLogits?: (logits: Float32Array, labels: Float32Array, n: number) => void;
+}
+
+export async function evaluate(be: Backend, graph: Graph, store: ParamStore, ds: ImageDataset, o: EvalOptions = {}): Promise<EvalResult> {
+  let top1 = 0, top5 = 0, seen = 0;
+  for (const batch of iterateBatches(ds, o.batchSize ?? 256, 0, 0, { shuffle: false, normalize: o.normalize })) {
+    if (o.signal?.aborted) throw new DOMException('evaluation cancelled', 'AbortError');
+    const tape = new Tape(be, false, false);
+    try {
+      const x = tape.input(batch.x, batch.shape);
+      const { output } = runGraph(tape, graph, store, x, { hook: o.hook });
+      const logits = await be.read(output.value);
+      const k = graph.numClasses;
+      const c = countTopK(logits, batch.labels, batch.n, k);
+      top1 += c.top1;
+      top5 += c.top5;
+      seen += batch.n;
+      o.onLogits?.(logits, batch.labels, batch.n);
+    } finally {
+      tape.dispose();
+    }
+  }
+  return { acc1: (100 * top1) / Math.max(1, seen), acc5: (100 * top5) / Math.max(1, seen), images: seen };
+}

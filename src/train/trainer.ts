@@ -1,0 +1,147 @@
+/**
+ * The training loop shared by the CLI and the page: epochs of seeded batches, the optimizer and
+ * schedule, progress (images, loss, ETA, images/s), pause and cancel, evaluation per epoch.
+ */
+import type { Backend } from '../engine/backend.ts';
+import { Tape } from '../engine/autograd.ts';
+import { softmaxCrossEntropyFn } from '../engine/fns/loss.ts';
+import { Optimizer, type OptimizerConfig } from '../engine/optim/optimizer.ts';
+import { scheduleAt, type ScheduleName } from '../engine/optim/schedule.ts';
+import type { ImageDataset } from '../data/dataset.ts';
+import { batchCount, iterateBatches, type AugmentOptions, type Normalization } from '../data/loader.ts';
+import type { Graph } from '../graph/ir.ts';
+import { runGraph, type NodeHook } from '../nn/executor.ts';
+import type { ParamStore } from '../nn/params.ts';
+import { evaluate, type EvalResult } from './evaluate.ts';
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  schedule: ScheduleName;
+  seed: number;
+  normalize?: Normalization;
+  augment?: AugmentOptions;
+  /** Evaluate on the test set after each epoch (default true). */
+  evalEachEpoch?: boolean;
+  evalBatchSize?: number;
+  /** Read the loss back every this many steps (reading forces a GPU round trip). */
+  lossEvery?: number;
+  /** Resume at this epoch (0-based): the schedule continues where it was; optimizer state restarts. */
+  startEpoch?: number;
+}
+
+export interface TrainProgress {
+  epoch: number;
+  step: number;
+  totalSteps: number;
+  imagesDone: number;
+  totalImages: number;
+  loss: number;
+  lr: number;
+  imagesPerSecond: number;
+  etaSeconds: number;
+}
+
+export interface EpochResult extends EvalResult { epoch: number; loss: number }
+
+export interface TrainCallbacks {
+  onProgress?: (p: TrainProgress) => void;
+  onEpoch?: (r: EpochResult) => void | Promise<void>;
+  signal?: AbortSignal;
+  /** Resolves when training may continue (pause = a pending promise). */
+  waitIfPaused?: () => Promise<void>;
+  hook?: NodeHook;
+}
+
+export interface TrainResult {
+  epochs: EpochResult[];
+  seconds: number;
+  imagesPerSecond: number;
+  trainImages: number;
+  steps: number;
+}
+
+export class Cancelled extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'AbortError';
+  }
+}
+
+/** One optimizer step on one batch; returns the loss tensor read back when `readLoss`. */
+export async function trainStep(be: Backend, graph: Graph, store: ParamStore, opt: Optimizer, x: Float32Array,
+  shape: readonly number[], labels: Float32Array, readLoss: boolean, hook?: NodeHook): Promise<number> {
+  const tape = new Tape(be, true, true);
+  let seed = null;
+  try {
+    const input = tape.input(x, shape);
+    const y = tape.input(labels, [labels.length]);
+    const { output } = runGraph(tape, graph, store, input, { hook });
+    const loss = tape.apply(softmaxCrossEntropyFn, [output, y], null);
+    seed = be.upload(new Float32Array([1]), [1]);
+    store.zeroGrad();
+    tape.backward(loss, seed);
+    opt.step();
+    return readLoss ? (await be.read(loss.value))[0] : NaN;
+  } finally {
+    if (seed) be.release(seed);
+    tape.dispose();
+  }
+}
+
+export async function train(be: Backend, graph: Graph, store: ParamStore, train: ImageDataset, test: ImageDataset | null,
+  cfg: TrainConfig, cb: TrainCallbacks = {}): Promise<TrainResult> {
+  const stepsPerEpoch = batchCount(train.count, cfg.batchSize);
+  const totalSteps = stepsPerEpoch * cfg.epochs;
+  const opt = new Optimizer(be, [...store.vars.values()], cfg.optimizer);
+  const lossEvery = cfg.lossEvery ?? 1;
+  const epochs: EpochResult[] = [];
+  const start = performance.now();
+  let trainSeconds = 0;
+  const startEpoch = cfg.startEpoch ?? 0;
+  let step = startEpoch * stepsPerEpoch, imagesDone = 0;
+  const imagesTotal = train.count * (cfg.epochs - startEpoch);
+  try {
+    for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
+      let lossSum = 0, lossCount = 0, lastLoss = NaN;
+      const epochStart = performance.now();
+      for (const batch of iterateBatches(train, cfg.batchSize, cfg.seed, epoch, { normalize: cfg.normalize, augment: cfg.augment })) {
+        if (cb.signal?.aborted) throw new Cancelled();
+        if (cb.waitIfPaused) await cb.waitIfPaused();
+        const s = scheduleAt({ name: cfg.schedule, lr: cfg.optimizer.lr, totalSteps, stepsPerEpoch }, step);
+        opt.lr = s.lr;
+        if (s.momentum !== null && (cfg.optimizer.name !== 'sgd' || (cfg.optimizer.momentum ?? 0) > 0)) opt.momentum = s.momentum;
+        const read = step % lossEvery === 0 || step === totalSteps - 1;
+        const loss = await trainStep(be, graph, store, opt, batch.x, batch.shape, batch.labels, read, cb.hook);
+        if (read) {
+          lastLoss = loss;
+          lossSum += loss;
+          lossCount++;
+        }
+        step++;
+        imagesDone += batch.n;
+        const elapsed = trainSeconds + (performance.now() - epochStart) / 1000;
+        const ips = imagesDone / Math.max(1e-9, elapsed);
+        cb.onProgress?.({
+          epoch, step, totalSteps, imagesDone, totalImages: imagesTotal,
+          loss: lastLoss, lr: s.lr, imagesPerSecond: ips, etaSeconds: (imagesTotal - imagesDone) / Math.max(1e-9, ips),
+        });
+      }
+      await be.sync();
+      trainSeconds += (performance.now() - epochStart) / 1000;
+      const ev = test && (cfg.evalEachEpoch ?? true)
+        ? await evaluate(be, graph, store, test, { batchSize: cfg.evalBatchSize, normalize: cfg.normalize, signal: cb.signal, hook: cb.hook })
+        : { acc1: NaN, acc5: NaN, images: 0 };
+      const r: EpochResult = { ...ev, epoch: epoch + 1, loss: lossSum / Math.max(1, lossCount) };
+      epochs.push(r);
+      await cb.onEpoch?.(r);
+    }
+  } finally {
+    opt.dispose();
+  }
+  return {
+    epochs, seconds: (performance.now() - start) / 1000, imagesPerSecond: imagesDone / Math.max(1e-9, trainSeconds),
+    trainImages: train.count, steps: step - startEpoch * stepsPerEpoch,
+  };
+}
