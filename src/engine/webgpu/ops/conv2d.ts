@@ -1,6 +1,148 @@
-// Placeholder until the kernels land (being written now); every function throws.
-const todo = (op: string): never => { throw new Error(`WebGPU kernel ${op} not implemented yet`); };
-export const conv2d = (..._a: unknown[]): any => todo('conv2d');
-export const conv2dBackwardInput = (..._a: unknown[]): any => todo('conv2dBackwardInput');
-export const conv2dBackwardWeight = (..._a: unknown[]): any => todo('conv2dBackwardWeight');
-export const channelSum = (..._a: unknown[]): any => todo('channelSum');
+/**
+ * 2-D convolution on WebGPU: forward, backward-input, backward-weight and the per-channel sum
+ * (conv bias / BN beta gradient). Direct convolution, no im2col buffers; see shaders/conv2d.wgsl
+ * for the per-invocation register tiles. Every shape and hyper-parameter goes through the uniform,
+ * so each entry point compiles once.
+ */
+import code from '../../../../shaders/conv2d.wgsl';
+import { conv2dOutShape, sizeOf, type Conv2dParams, type Shape } from '../../backend.ts';
+import { grid1d, i32, type GpuContext, type GpuTensor } from '../gpu-context.ts';
+
+const KEY = 'conv2d';
+const WG = 64;
+/** backward_weight splits the batch into chunks until about this many invocations run. */
+const TARGET_THREADS = 16384;
+
+interface Geometry {
+  N: number; C: number; H: number; W: number;
+  O: number; OH: number; OW: number; KH: number; KW: number;
+  G: number; Cg: number; Og: number;
+}
+
+function geometry(op: string, xShape: Shape, wShape: Shape, p: Conv2dParams): Geometry {
+  if (xShape.length !== 4 || wShape.length !== 4) {
+    throw new Error(`${op}: expected rank-4 x and w, got [${xShape}] and [${wShape}]`);
+  }
+  const [N, C, H, W] = xShape;
+  const [O, Cg, KH, KW] = wShape;
+  const G = p.groups;
+  if (!(Number.isInteger(G) && G >= 1) || C % G !== 0 || O % G !== 0 || Cg !== C / G) {
+    throw new Error(`${op}: x has ${C} channels, w is [${wShape}], groups ${G}`);
+  }
+  if (!(p.strideH >= 1 && p.strideW >= 1 && p.dilationH >= 1 && p.dilationW >= 1 && p.padH >= 0 && p.padW >= 0)) {
+    throw new Error(`${op}: invalid params ${JSON.stringify(p)}`);
+  }
+  const [, , OH, OW] = conv2dOutShape(xShape, wShape, p);
+  if (!(OH > 0 && OW > 0)) throw new Error(`${op}: empty output ${OH}x${OW} for x [${xShape}], w [${wShape}]`);
+  return { N, C, H, W, O, OH, OW, KH, KW, G, Cg, Og: O / G };
+}
+
+/** The uniform, in the field order of `Params` in conv2d.wgsl. */
+function params(g: Geometry, p: Conv2dParams, CB: number, XB: number, QB: number, total: number, extra: number, S: number) {
+  return [
+    g.N, g.C, g.H, g.W, g.O, g.OH, g.OW, g.KH,
+    g.KW, p.strideH, p.strideW, p.padH, p.padW, p.dilationH, p.dilationW, g.G,
+    g.Cg, g.Og, CB, XB, QB, total, extra, S,
+  ].map(i32);
+}
+
+function checkTotal(op: string, total: number): void {
+  if (total > 0x7fffffff) throw new Error(`${op}: ${total} invocations exceed the 32-bit index range`);
+}
+
+function checkSize(op: string, name: string, t: GpuTensor, shape: Shape): void {
+  if (t.size !== sizeOf(shape)) throw new Error(`${op}: ${name} has shape [${t.shape}], expected [${shape}]`);
+}
+
+/** y = conv2d(x, w) + b: x [N, C, H, W], w [O, C/groups, KH, KW], b [O] or null -> [N, O, OH, OW]. */
+export function conv2d(ctx: GpuContext, x: GpuTensor, w: GpuTensor, b: GpuTensor | null, p: Conv2dParams): GpuTensor {
+  const g = geometry('conv2d', x.shape, w.shape, p);
+  if (b && b.size !== g.O) throw new Error(`conv2d: bias has ${b.size} values for ${g.O} output channels`);
+  const XB = Math.ceil(g.OW / 4);
+  const blocked = g.Og >= 4;
+  const CB = blocked ? Math.ceil(g.Og / 4) : 1;
+  const total = blocked ? g.N * g.G * CB * g.OH * XB : g.N * g.O * g.OH * XB;
+  checkTotal('conv2d', total);
+  const y = ctx.empty([g.N, g.O, g.OH, g.OW]);
+  ctx.run({
+    key: KEY, code, entry: blocked ? 'forward' : 'forward_1',
+    inputs: [x, w, b ?? w], outputs: [y],
+    params: params(g, p, CB, XB, 0, total, b ? 1 : 0, 1),
+    workgroups: grid1d(total, WG),
+  });
+  return y;
+}
+
+/** dx of conv2d: dy [N, O, OH, OW], w [O, C/groups, KH, KW] -> [N, C, H, W] (xShape). */
+export function conv2dBackwardInput(ctx: GpuContext, dy: GpuTensor, w: GpuTensor, xShape: Shape, p: Conv2dParams): GpuTensor {
+  const g = geometry('conv2dBackwardInput', xShape, w.shape, p);
+  checkSize('conv2dBackwardInput', 'dy', dy, [g.N, g.O, g.OH, g.OW]);
+  const QB = Math.ceil(Math.ceil(g.W / p.strideW) / 4);
+  const XB = p.strideW * QB;
+  const blocked = g.Cg >= 4;
+  const CB = blocked ? Math.ceil(g.Cg / 4) : 1;
+  const total = blocked ? g.N * g.G * CB * g.H * XB : g.N * g.C * g.H * XB;
+  checkTotal('conv2dBackwardInput', total);
+  const dx = ctx.empty([g.N, g.C, g.H, g.W]);
+  ctx.run({
+    key: KEY, code, entry: blocked ? 'backward_input' : 'backward_input_1',
+    inputs: [dy, w], outputs: [dx],
+    params: params(g, p, CB, XB, QB, total, 0, 1),
+    workgroups: grid1d(total, WG),
+  });
+  return dx;
+}
+
+/** dw of conv2d: dy [N, O, OH, OW], x [N, C, H, W] -> [O, C/groups, KH, KW] (wShape). */
+export function conv2dBackwardWeight(ctx: GpuContext, dy: GpuTensor, x: GpuTensor, wShape: Shape, p: Conv2dParams): GpuTensor {
+  const g = geometry('conv2dBackwardWeight', x.shape, wShape, p);
+  checkSize('conv2dBackwardWeight', 'dy', dy, [g.N, g.O, g.OH, g.OW]);
+  const KK = g.KH * g.KW;
+  const WS = g.O * g.Cg * KK;
+  // 4x4 channel tiles unless most of their lanes would be idle (depthwise: Og = Cg = 1).
+  const OB = Math.ceil(g.Og / 4), CB = Math.ceil(g.Cg / 4);
+  const blocked = (g.Og * g.Cg) / (OB * CB * 16) >= 0.2;
+  const perChunk = blocked ? g.G * OB * CB * KK : WS;
+  // Split the batch so that enough invocations run; each chunk writes its own partial sums.
+  const wanted = Math.max(1, Math.min(g.N, Math.ceil(TARGET_THREADS / perChunk)));
+  const chunk = Math.ceil(g.N / wanted);
+  const S = Math.ceil(g.N / chunk);
+  const total = perChunk * S;
+  checkTotal('conv2dBackwardWeight', total);
+  const dw = ctx.empty(wShape);
+  const target = S > 1 ? ctx.empty([S, WS]) : dw;
+  ctx.run({
+    key: KEY, code, entry: blocked ? 'backward_weight' : 'backward_weight_1',
+    inputs: [dy, x], outputs: [target],
+    params: params(g, p, OB, CB, 0, total, chunk, S),
+    workgroups: grid1d(total, WG),
+  });
+  if (S > 1) {
+    ctx.run({
+      key: KEY, code, entry: 'reduce_partials',
+      inputs: [target], outputs: [dw],
+      params: params(g, p, 0, 0, 0, WS, chunk, S),
+      workgroups: grid1d(WS, WG),
+    });
+    ctx.release(target);
+  }
+  return dw;
+}
+
+/** s[c] = sum over n, h, w of x[n, c, h, w]; x [N, C, H, W] or [N, C]. Returns [C]. */
+export function channelSum(ctx: GpuContext, x: GpuTensor): GpuTensor {
+  if (x.shape.length < 2) throw new Error(`channelSum: expected [N, C, ...], got [${x.shape}]`);
+  const [N, C] = x.shape;
+  const HW = x.size / Math.max(1, N * C);
+  if (N * HW === 0 || C === 0) return ctx.zeros([C]);
+  const out = ctx.empty([C]);
+  const g: Geometry = { N, C, H: HW, W: 1, O: 0, OH: 0, OW: 0, KH: 0, KW: 0, G: 1, Cg: 0, Og: 0 };
+  const zero: Conv2dParams = { strideH: 0, strideW: 0, padH: 0, padW: 0, dilationH: 0, dilationW: 0, groups: 1 };
+  ctx.run({
+    key: KEY, code, entry: 'channel_sum',
+    inputs: [x], outputs: [out],
+    params: params(g, zero, 0, 0, 0, C, 0, 0),
+    workgroups: grid1d(C, 1),
+  });
+  return out;
+}

@@ -1,0 +1,153 @@
+/**
+ * WebGPU convolution kernels against the CPU reference: forward (with and without bias),
+ * backward-input, backward-weight and channelSum on awkward shapes (odd channel counts, 1x1 and
+ * non-square kernels, stride 2 on odd sizes, padding, dilation, groups, depthwise) and the exact
+ * cnn-small layer shapes.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conv2dOutShape, convParams, type Backend, type BTensor, type Conv2dParams, type Shape } from '../src/engine/backend.ts';
+import { CpuBackend } from '../src/engine/reference/cpu-backend.ts';
+import type { WebGpuBackend } from '../src/engine/webgpu/webgpu-backend.ts';
+import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
+
+let gpu: WebGpuBackend;
+const cpu = new CpuBackend();
+let live0 = 0;
+
+beforeAll(async () => {
+  gpu = await getTestBackend();
+  live0 = gpu.liveTensors();
+});
+afterAll(destroyTestBackend);
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randn(n: number, r: () => number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = r() * 2 - 1;
+  return a;
+}
+
+const prod = (s: Shape) => s.reduce((a, b) => a * b, 1);
+
+/** |got - want| <= rtol * (|want| + max|want|) elementwise: float32 sums in a different order. */
+function expectClose(got: Float32Array, want: Float32Array, what: string, rtol = 1e-4): void {
+  expect(got.length, `${what}: length`).toBe(want.length);
+  let scale = 0;
+  for (const v of want) scale = Math.max(scale, Math.abs(v));
+  let worst = 0, at = -1;
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(got[i] - want[i]) / (Math.abs(want[i]) + scale + 1e-30);
+    if (!(err <= worst)) { worst = err; at = i; }
+  }
+  expect(worst, `${what}: worst relative error at ${at} (got ${got[at]}, want ${want[at]})`).toBeLessThanOrEqual(rtol);
+}
+
+async function both(f: (be: Backend, t: (a: Float32Array, s: Shape) => BTensor) => BTensor): Promise<[Float32Array, Float32Array]> {
+  const run = async (be: Backend) => {
+    const made: BTensor[] = [];
+    const up = (a: Float32Array, s: Shape) => { const t = be.upload(a, s); made.push(t); return t; };
+    const out = f(be, up);
+    const v = await be.read(out);
+    be.release(out);
+    for (const t of made) be.release(t);
+    return v;
+  };
+  return [await run(gpu), await run(cpu)];
+}
+
+interface Case {
+  name: string;
+  x: [number, number, number, number];
+  o: number; kh: number; kw: number;
+  p: Partial<Conv2dParams> & { stride?: number; padding?: number; dilation?: number };
+}
+
+const cases: Case[] = [
+  { name: '1x1 kernel, odd channels 3->5', x: [2, 3, 7, 7], o: 5, kh: 1, kw: 1, p: {} },
+  { name: '3x3 pad 1, 5->7, batch 3', x: [3, 5, 7, 7], o: 7, kh: 3, kw: 3, p: { padding: 1 } },
+  { name: 'stride 2 odd input, pad 1', x: [1, 3, 9, 11], o: 8, kh: 3, kw: 3, p: { stride: 2, padding: 1 } },
+  { name: 'stride 2 no pad, 4x4 kernel', x: [2, 4, 13, 13], o: 6, kh: 4, kw: 4, p: { stride: 2 } },
+  { name: 'dilation 2 pad 2', x: [2, 5, 10, 9], o: 4, kh: 3, kw: 3, p: { dilation: 2, padding: 2 } },
+  { name: 'non-square 1x3 kernel, pad (0,1)', x: [3, 7, 6, 10], o: 5, kh: 1, kw: 3, p: { padH: 0, padW: 1 } },
+  { name: 'non-square 3x1 kernel, strides (1,2), pad 2', x: [1, 6, 9, 8], o: 9, kh: 3, kw: 1, p: { strideH: 1, strideW: 2, padding: 2 } },
+  { name: 'groups 2', x: [2, 6, 8, 8], o: 10, kh: 3, kw: 3, p: { groups: 2, padding: 1 } },
+  { name: 'groups 2 with 4 channels per group', x: [2, 8, 7, 7], o: 8, kh: 3, kw: 3, p: { groups: 2, padding: 1, stride: 2 } },
+  { name: 'depthwise 3x3', x: [3, 7, 9, 9], o: 7, kh: 3, kw: 3, p: { groups: 7, padding: 1 } },
+  { name: 'depthwise stride 2 odd', x: [2, 5, 7, 7], o: 5, kh: 3, kw: 3, p: { groups: 5, padding: 1, stride: 2 } },
+  { name: 'depthwise multiplier 2 (Og 2)', x: [1, 3, 8, 8], o: 6, kh: 3, kw: 3, p: { groups: 3, padding: 1 } },
+  { name: 'kernel larger than padded image rows', x: [1, 2, 3, 17], o: 3, kh: 5, kw: 3, p: { padH: 1, padW: 0 } },
+  { name: 'big padding with stride 3 dilation (2,3)', x: [2, 3, 11, 12], o: 5, kh: 3, kw: 2, p: { stride: 3, padding: 3, dilationH: 2, dilationW: 3 } },
+  { name: 'wide odd image (not a multiple of the workgroup)', x: [1, 4, 5, 131], o: 4, kh: 3, kw: 3, p: { padding: 1 } },
+  // cnn-small at batch 4
+  { name: 'cnn-small conv1 1->24', x: [4, 1, 28, 28], o: 24, kh: 3, kw: 3, p: { padding: 1 } },
+  { name: 'cnn-small conv2 24->48 s2', x: [4, 24, 28, 28], o: 48, kh: 3, kw: 3, p: { padding: 1, stride: 2 } },
+  { name: 'cnn-small conv3 48->48', x: [4, 48, 14, 14], o: 48, kh: 3, kw: 3, p: { padding: 1 } },
+  // MobileNetV2-mini style pointwise and depthwise
+  { name: 'pointwise 1x1 16->40', x: [2, 16, 7, 7], o: 40, kh: 1, kw: 1, p: {} },
+  { name: 'depthwise 3x3 s2 on 14x14, 32 channels', x: [2, 32, 14, 14], o: 32, kh: 3, kw: 3, p: { groups: 32, padding: 1, stride: 2 } },
+];
+
+describe('conv2d kernels vs the CPU reference', () => {
+  let seed = 1;
+  for (const c of cases) {
+    it(c.name, async () => {
+      const r = rng(seed++);
+      const p = convParams(c.p);
+      const wShape: Shape = [c.o, c.x[1] / p.groups, c.kh, c.kw];
+      const yShape = conv2dOutShape(c.x, wShape, p);
+      const x = randn(prod(c.x), r), w = randn(prod(wShape), r), b = randn(c.o, r), dy = randn(prod(yShape), r);
+
+      const [yg, yc] = await both((be, up) => be.conv2d(up(x, c.x), up(w, wShape), up(b, [c.o]), p));
+      expectClose(yg, yc, 'forward with bias');
+      const [y0g, y0c] = await both((be, up) => be.conv2d(up(x, c.x), up(w, wShape), null, p));
+      expectClose(y0g, y0c, 'forward without bias');
+      const [dxg, dxc] = await both((be, up) => be.conv2dBackwardInput(up(dy, yShape), up(w, wShape), c.x, p));
+      expectClose(dxg, dxc, 'backward input');
+      const [dwg, dwc] = await both((be, up) => be.conv2dBackwardWeight(up(dy, yShape), up(x, c.x), wShape, p));
+      expectClose(dwg, dwc, 'backward weight');
+      const [dbg, dbc] = await both((be, up) => be.channelSum(up(dy, yShape)));
+      expectClose(dbg, dbc, 'channelSum');
+      expect(gpu.liveTensors()).toBe(live0);
+    });
+  }
+
+  it('backward weight splits large batches into partial sums (batch 37, 1x1)', async () => {
+    const r = rng(99);
+    const xs: Shape = [37, 3, 5, 5], ws: Shape = [2, 3, 1, 1];
+    const p = convParams({});
+    const x = randn(prod(xs), r), dy = randn(37 * 2 * 25, r);
+    const [g, c] = await both((be, up) => be.conv2dBackwardWeight(up(dy, [37, 2, 5, 5]), up(x, xs), ws, p));
+    expectClose(g, c, 'backward weight, split');
+    expect(gpu.liveTensors()).toBe(live0);
+  });
+
+  it('channelSum on [N, C] features, on many channels and on large planes', async () => {
+    const r = rng(7);
+    for (const s of [[5, 3], [3, 70_000], [2, 3, 45, 45], [1, 1, 1, 1]] as Shape[]) {
+      const x = randn(prod(s), r);
+      const [g, c] = await both((be, up) => be.channelSum(up(x, s)));
+      expectClose(g, c, `channelSum [${s}]`);
+    }
+    expect(gpu.liveTensors()).toBe(live0);
+  });
+
+  it('rejects mismatched shapes', () => {
+    const x = gpu.upload(new Float32Array(2 * 4 * 5 * 5), [2, 4, 5, 5]);
+    const w = gpu.upload(new Float32Array(6 * 3 * 3 * 3), [6, 3, 3, 3]);
+    expect(() => gpu.conv2d(x, w, null, convParams({}))).toThrow(/channels/);
+    expect(() => gpu.conv2d(x, w, null, convParams({ groups: 3 }))).toThrow(/groups/);
+    gpu.release(x);
+    gpu.release(w);
+    expect(gpu.liveTensors()).toBe(live0);
+  });
+});
