@@ -1,5 +1,5 @@
 /** Loads the data set a stage names: the built-in Fashion-MNIST or an IDX folder, then subsets. */
-import { firstN, randomSubset, type TrainTestData } from '../data/dataset.ts';
+import { randomSubset, type TrainTestData } from '../data/dataset.ts';
 import { loadFashionMnist } from '../data/fashion-mnist.ts';
 import { loadIdxFolder } from '../data/idx.ts';
 import { UsageError } from './options.ts';
@@ -11,6 +11,7 @@ export async function loadStageData(spec: string, subset: number | null, testSub
   else throw new UsageError(`--data must be fashion-mnist or idx:DIR, got "${spec}"`);
   // --subset N: the first N images of a fixed seed-0 permutation of the training set.
   const train = subset !== null && subset < d.train.count ? randomSubset(d.train, subset, 0) : d.train;
-  const test = testSubset !== null && testSubset < d.test.count ? firstN(d.test, testSubset) : d.test;
+  // --test-subset N: likewise (the built-in test split is stored class by class, so a plain prefix would be one class).
+  const test = testSubset !== null && testSubset < d.test.count ? randomSubset(d.test, testSubset, 0) : d.test;
   return { ...d, train, test };
 }
