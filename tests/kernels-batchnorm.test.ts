@@ -126,7 +126,9 @@ describe('batchnorm kernels', () => {
     expect(be.liveTensors()).toBe(live0);
   });
 
-  it('handles more than 65535 channels (2-D workgroup grid)', async () => {
+  it('handles more than 65535 channels (2-D workgroup grid)', async (ctx) => {
+    // 65537 barrier-heavy workgroups take about 90 s on SwiftShader (about 1 s on llvmpipe).
+    if (/swiftshader/i.test(be.adapter)) ctx.skip();
     const C = 65537, N = 2;
     const r = rng(9);
     const x = rand(N * C, r);
