@@ -329,7 +329,23 @@ export function requantizeHorizon(
       const s = perTensor ? ss[0] : ss[c];
       const start = base + c * inner;
       const end = Math.min(start + inner, acc.length);
-      for (let i = start; i < end; i++) res[i] = requantizeValueHorizon(acc[i], m, s, zp, lo, hi);
+      // Inlined mulShiftRound fast path (|acc * m| < 2^53: the double product is the exact integer product;
+      // multiplying by 2^-s is exact, floor of it is the arithmetic shift, the remainder decides the rounding).
+      const d = POW2[s];
+      const inv = 1 / d;
+      const half = s === 0 ? 1 : POW2[s - 1];
+      for (let i = start; i < end; i++) {
+        const p = acc[i] * m;
+        let v: number;
+        if (p < 9007199254740992 && p > -9007199254740992) {
+          const q = Math.floor(p * inv);
+          v = p - q * d >= half ? q + 1 : q;
+        } else {
+          v = mulShiftRound(acc[i], m, s);
+        }
+        v += zp;
+        res[i] = v < lo ? lo : v > hi ? hi : v;
+      }
     }
   }
   return res;
@@ -357,7 +373,13 @@ export function requantizePytorch(
       const M = Math.fround(perTensor ? ms[0] : ms[c]);
       const start = base + c * inner;
       const end = Math.min(start + inner, acc.length);
-      for (let i = start; i < end; i++) res[i] = requantizeValuePytorch(acc[i], M, zp, lo, hi);
+      for (let i = start; i < end; i++) {
+        const x = Math.fround(Math.fround(acc[i]) * M);
+        let r = Math.round(x); // half up, then ties fixed to even (nearbyint)
+        if (r - x === 0.5 && r % 2 !== 0) r -= 1;
+        const v = r + zp;
+        res[i] = v < lo ? lo : v > hi ? hi : v;
+      }
     }
   }
   return res;
