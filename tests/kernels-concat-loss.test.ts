@@ -1,0 +1,122 @@
+/**
+ * WebGPU channel concat/slice and softmax cross-entropy kernels against the float32 CPU reference.
+ */
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import * as refCat from '../src/engine/reference/concat.ts';
+import * as refLoss from '../src/engine/reference/loss.ts';
+import { sizeOf, type Backend, type Shape } from '../src/engine/backend.ts';
+import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
+
+afterAll(destroyTestBackend);
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+function rand(n: number, r: () => number, lo = -1, hi = 1): Float32Array {
+  return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
+}
+
+function expectClose(got: Float32Array, want: ArrayLike<number>, rtol: number, atol = rtol * 1e-2, what = ''): void {
+  expect(got.length, `${what} length`).toBe(want.length);
+  let worst = -1, worstExcess = 0;
+  for (let i = 0; i < got.length; i++) {
+    const excess = Math.abs(got[i] - want[i]) - (atol + rtol * Math.abs(want[i]));
+    if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) { worst = i; worstExcess = excess; }
+  }
+  if (worst >= 0) {
+    expect.fail(`${what}: element ${worst} is ${got[worst]}, expected ${want[worst]} (rtol ${rtol}, atol ${atol})`);
+  }
+}
+
+let be: Backend;
+let live0 = 0;
+beforeEach(async () => {
+  be = await getTestBackend();
+  live0 = be.liveTensors();
+});
+
+describe('concatChannels / sliceChannels', () => {
+  const cases: [string, Shape[]][] = [
+    ['three NCHW 7x7, batch 3', [[3, 2, 7, 7], [3, 5, 7, 7], [3, 1, 7, 7]]],
+    ['single input, 1x1', [[1, 3, 1, 1]]],
+    ['[N, C] features', [[3, 4], [3, 7]]],
+    ['odd planes, batch 1', [[1, 3, 9, 15], [1, 1, 9, 15], [1, 6, 9, 15], [1, 2, 9, 15]]],
+  ];
+  it.each(cases.map((c, i) => [...c, i] as const))('%s', async (_n, shapes, i) => {
+    const r = rng(40 + i);
+    const xs = shapes.map((s) => rand(sizeOf(s), r));
+    const ts = xs.map((x, j) => be.upload(x, shapes[j]));
+    const y = be.concatChannels(ts);
+    const C = shapes.reduce((a, s) => a + s[1], 0);
+    const yShape = [shapes[0][0], C, ...shapes[0].slice(2)];
+    expect(y.shape).toEqual(yShape);
+    const want = refCat.concatChannels(xs, shapes);
+    expect(await be.read(y)).toEqual(want);
+    // Slicing the concatenation back gives every input (the backward of concat).
+    let start = 0;
+    for (let j = 0; j < shapes.length; j++) {
+      const s = be.sliceChannels(y, start, shapes[j][1]);
+      expect(s.shape).toEqual(shapes[j]);
+      expect(await be.read(s)).toEqual(xs[j]);
+      be.release(s);
+      start += shapes[j][1];
+    }
+    // An interior slice that crosses input boundaries.
+    if (C > 2) {
+      const s = be.sliceChannels(y, 1, C - 2);
+      expect(await be.read(s)).toEqual(refCat.sliceChannels(want, yShape, 1, C - 2));
+      be.release(s);
+    }
+    for (const t of [...ts, y]) be.release(t);
+    expect(be.liveTensors()).toBe(live0);
+  });
+
+  it('rejects mismatched shapes and out-of-range slices', () => {
+    const a = be.upload(new Float32Array(2 * 3 * 4), [2, 3, 2, 2]);
+    const b = be.upload(new Float32Array(2 * 3 * 6), [2, 3, 2, 3]);
+    expect(() => be.concatChannels([a, b])).toThrow(/does not match/);
+    expect(() => be.sliceChannels(a, 2, 2)).toThrow(/outside/);
+    be.release(a);
+    be.release(b);
+    expect(be.liveTensors()).toBe(live0);
+  });
+});
+
+describe('softmaxCrossEntropy', () => {
+  const cases: [number, number][] = [[1, 10], [3, 7], [300, 10], [5, 1], [2, 1000]];
+  it.each(cases.map(([n, k], i) => [`${n}x${k}`, n, k, i] as const))('%s', async (_name, N, K, i) => {
+    const r = rng(50 + i);
+    const logits = rand(N * K, r, -8, 8);
+    if (N > 1) for (let k = 0; k < K; k++) logits[K + k] += 80; // large logits: needs the max subtraction
+    const labels = Float32Array.from({ length: N }, () => Math.floor(r() * K));
+    const tl = be.upload(logits, [N, K]), tlab = be.upload(labels, [N]);
+    const [loss, probs] = be.softmaxCrossEntropy(tl, tlab);
+    expect(loss.shape).toEqual([1]);
+    expect(probs.shape).toEqual([N, K]);
+    const [wLoss, wProbs] = refLoss.softmaxCrossEntropy(logits, labels, N, K);
+    expectClose(await be.read(loss), wLoss, 1e-4, 1e-6, 'loss');
+    const gProbs = await be.read(probs);
+    expectClose(gProbs, wProbs, 1e-4, 1e-7, 'probs');
+    const scale = 1 / N;
+    const d = be.softmaxCrossEntropyBackward(probs, tlab, scale);
+    expect(d.shape).toEqual([N, K]);
+    // Compare against the reference backward of the GPU's own probs: isolates the backward kernel.
+    expectClose(await be.read(d), refLoss.softmaxCrossEntropyBackward(gProbs, labels, N, K, scale), 1e-5, 1e-8, 'dlogits');
+    for (const t of [tl, tlab, loss, probs, d]) be.release(t);
+    expect(be.liveTensors()).toBe(live0);
+  });
+
+  it('gives a NaN loss for a label that is not a class index', async () => {
+    const tl = be.upload(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]);
+    const tlab = be.upload(new Float32Array([1, 3]), [2]);
+    const [loss, probs] = be.softmaxCrossEntropy(tl, tlab);
+    expect((await be.read(loss))[0]).toBeNaN();
+    for (const t of [tl, tlab, loss, probs]) be.release(t);
+    expect(be.liveTensors()).toBe(live0);
+  });
+});
