@@ -25,7 +25,7 @@ export const BERNOULLI_MAX_SHIFT = 14;
  */
 export function floorNegLog2(scale: number): number {
   if (!(scale > 0) || !Number.isFinite(scale)) throw new RangeError(`scale must be positive and finite, got ${scale}`);
-  let n = Math.floor(-Math.log2(scale));
+  let n = Math.floor(-Math.log2(scale)) + 0; // + 0: no -0 for scale 1
   while (2 ** -n < scale) n -= 1;
   while (2 ** -(n + 1) >= scale) n += 1;
   return n;
