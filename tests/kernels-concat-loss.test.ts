@@ -4,7 +4,8 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import * as refCat from '../src/engine/reference/concat.ts';
 import * as refLoss from '../src/engine/reference/loss.ts';
-import { sizeOf, type Backend, type Shape } from '../src/engine/backend.ts';
+import { poolParams, sizeOf, type Backend, type BTensor, type Shape } from '../src/engine/backend.ts';
+import { CpuBackend } from '../src/engine/reference/cpu-backend.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 
 afterAll(destroyTestBackend);
@@ -117,6 +118,63 @@ describe('softmaxCrossEntropy', () => {
     const [loss, probs] = be.softmaxCrossEntropy(tl, tlab);
     expect((await be.read(loss))[0]).toBeNaN();
     for (const t of [tl, tlab, loss, probs]) be.release(t);
+    expect(be.liveTensors()).toBe(live0);
+  });
+});
+
+describe('a forward/backward chain through the Backend interface', () => {
+  /** concat -> BN (batch stats) -> relu -> maxpool -> avgpool -> global avg -> CE, the backward
+   *  of all of it, an Adam step and an EMA update; returns every intermediate, in order. */
+  async function chain(b: Backend): Promise<[string, Float32Array, Shape][]> {
+    const r = rng(99);
+    const N = 3, C1 = 2, C2 = 3, C = C1 + C2, K = C;
+    const keep: BTensor[] = [];
+    const k = <T extends BTensor>(t: T): T => { keep.push(t); return t; };
+    const x1 = k(b.upload(rand(N * C1 * 49, r), [N, C1, 7, 7]));
+    const x2 = k(b.upload(rand(N * C2 * 49, r), [N, C2, 7, 7]));
+    const gamma = k(b.upload(rand(C, r, 0.5, 1.5), [C])), beta = k(b.upload(rand(C, r), [C]));
+    const labels = k(b.upload(Float32Array.from({ length: N }, () => Math.floor(r() * K)), [N]));
+    const running = k(b.zeros([C])), m = k(b.zeros([C])), v = k(b.zeros([C]));
+    const mp = poolParams(3, 2, 1), ap = poolParams(2, 1, 0);
+    const out: [string, BTensor][] = [];
+    const o = <T extends BTensor>(name: string, t: T): T => { out.push([name, k(t)]); return t; };
+    const cat = o('cat', b.concatChannels([x1, x2]));
+    const [mean, variance] = b.bnStats(cat);
+    o('mean', mean); o('var', variance);
+    const y = o('bn', b.bnForward(cat, mean, variance, gamma, beta, 1e-5));
+    const relu = o('relu', b.clamp(y, 0, Infinity));
+    const pooled = o('maxpool', b.maxPool2d(relu, mp));
+    const avg = o('avgpool', b.avgPool2d(pooled, ap));
+    const feats = o('gap', b.globalAvgPool(avg));
+    const [loss, probs] = b.softmaxCrossEntropy(feats, labels);
+    o('loss', loss); o('probs', probs);
+    const dFeats = o('dgap', b.softmaxCrossEntropyBackward(probs, labels, 1 / N));
+    const dAvg = o('davgpool', b.globalAvgPoolBackward(dFeats, avg.shape));
+    const dPooled = o('dmaxpool', b.avgPool2dBackward(dAvg, pooled.shape, ap));
+    const dRelu = o('drelu', b.maxPool2dBackward(dPooled, relu, mp));
+    const dy = o('dbn', b.clampBackward(dRelu, y, 0, Infinity));
+    const [dx, dgamma, dbeta] = b.bnBackward(dy, cat, mean, variance, gamma, 1e-5, true);
+    o('dcat', dx); o('dgamma', dgamma); o('dbeta', dbeta);
+    o('dx1', b.sliceChannels(dx, 0, C1));
+    o('dx2', b.sliceChannels(dx, C1, C2));
+    for (let step = 1; step <= 3; step++) {
+      b.adamStepInPlace(gamma, dgamma, m, v, { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled: true, step });
+      b.emaInPlace(running, variance, 0.1, (N * 49) / (N * 49 - 1));
+    }
+    out.push(['gamma after adam', gamma], ['running var', running]);
+    const res: [string, Float32Array, Shape][] = [];
+    for (const [name, t] of out) res.push([name, await b.read(t), t.shape]);
+    for (const t of keep) b.release(t);
+    return res;
+  }
+
+  it('matches CpuBackend at every step', async () => {
+    const cpu = new CpuBackend();
+    const want = await chain(cpu);
+    const got = await chain(be);
+    expect(got.map(([n, , s]) => [n, s])).toEqual(want.map(([n, , s]) => [n, s]));
+    for (let i = 0; i < want.length; i++) expectClose(got[i][1], want[i][1], 1e-4, 1e-5, want[i][0]);
+    expect(cpu.liveTensors()).toBe(0);
     expect(be.liveTensors()).toBe(live0);
   });
 });
