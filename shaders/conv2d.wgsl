@@ -135,6 +135,95 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   }
 }
 
+@compute @workgroup_size(64)
+fn forward_8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  var t = flat(gid, nwg);
+  if (t >= p.total) { return; }
+  let xb = t % p.XB; t = t / p.XB;
+  let oh = t % p.OH; t = t / p.OH;
+  let cb = t % p.CB; t = t / p.CB;
+  let g = t % p.G;
+  let n = t / p.G;
+
+  let og0 = cb * 8;
+  let o0 = g * p.Og + og0;
+  let ow0 = xb;
+  let ps = p.XB;
+  let cs = ps * p.sW;
+  let KK = p.KH * p.KW;
+  let HW = p.H * p.W;
+  // Weight rows of the 4 output channels (clamped into the group; extra lanes are not written).
+  let wstride = p.Cg * KK;
+  let wb0 = (g * p.Og + min(og0 + 0, p.Og - 1)) * wstride;
+  let wb1 = (g * p.Og + min(og0 + 1, p.Og - 1)) * wstride;
+  let wb2 = (g * p.Og + min(og0 + 2, p.Og - 1)) * wstride;
+  let wb3 = (g * p.Og + min(og0 + 3, p.Og - 1)) * wstride;
+  let wb4 = (g * p.Og + min(og0 + 4, p.Og - 1)) * wstride;
+  let wb5 = (g * p.Og + min(og0 + 5, p.Og - 1)) * wstride;
+  let wb6 = (g * p.Og + min(og0 + 6, p.Og - 1)) * wstride;
+  let wb7 = (g * p.Og + min(og0 + 7, p.Og - 1)) * wstride;
+  let xn = (n * p.C + g * p.Cg) * HW;
+  let ih0 = oh * p.sH - p.pH;
+  let iw0 = ow0 * p.sW - p.pW;
+
+  var a0 = vec4f(0.0);
+  var a1 = vec4f(0.0);
+  var a2 = vec4f(0.0);
+  var a3 = vec4f(0.0);
+  var b0 = vec4f(0.0);
+  var b1 = vec4f(0.0);
+  var b2 = vec4f(0.0);
+  var b3 = vec4f(0.0);
+  for (var kh = 0; kh < p.KH; kh++) {
+    let ih = ih0 + kh * p.dH;
+    if (ih < 0 || ih >= p.H) { continue; }
+    for (var kw = 0; kw < p.KW; kw++) {
+      let iw = iw0 + kw * p.dW;
+      let c0 = iw; let c1 = iw + cs; let c2 = iw + 2 * cs; let c3 = iw + 3 * cs;
+      let m = vec4f(select(0.0, 1.0, c0 >= 0 && c0 < p.W), select(0.0, 1.0, c1 >= 0 && c1 < p.W),
+                    select(0.0, 1.0, c2 >= 0 && c2 < p.W), select(0.0, 1.0, c3 >= 0 && c3 < p.W));
+      let row = xn + ih * p.W;
+      let i0 = row + clamp(c0, 0, p.W - 1); let i1 = row + clamp(c1, 0, p.W - 1);
+      let i2 = row + clamp(c2, 0, p.W - 1); let i3 = row + clamp(c3, 0, p.W - 1);
+      var kk = kh * p.KW + kw;
+      var xo = 0;
+      for (var ci = 0; ci < p.Cg; ci++) {
+        let xv = vec4f(fx[i0 + xo], fx[i1 + xo], fx[i2 + xo], fx[i3 + xo]) * m;
+        let wv = vec4f(fw[wb0 + kk], fw[wb1 + kk], fw[wb2 + kk], fw[wb3 + kk]);
+        a0 += xv.x * wv;
+        a1 += xv.y * wv;
+        a2 += xv.z * wv;
+        a3 += xv.w * wv;
+        let wu = vec4f(fw[wb4 + kk], fw[wb5 + kk], fw[wb6 + kk], fw[wb7 + kk]);
+        b0 += xv.x * wu;
+        b1 += xv.y * wu;
+        b2 += xv.z * wu;
+        b3 += xv.w * wu;
+        xo += HW;
+        kk += KK;
+      }
+    }
+  }
+
+  let bias = p.extra != 0;
+  let plane = p.OH * p.OW;
+  for (var jj = 0; jj < 8; jj++) {
+    let og = og0 + jj;
+    if (og >= p.Og) { break; }
+    let o = o0 + jj;
+    let j = jj % 4;
+    var c0 = a0; var c1 = a1; var c2 = a2; var c3 = a3;
+    if (jj >= 4) { c0 = b0; c1 = b1; c2 = b2; c3 = b3; }
+    let bv = select(0.0, fb[o], bias);
+    let base = ((n * p.O + o) * p.OH + oh) * p.OW + ow0;
+    let lim = p.OW - ow0;
+    if (lim > 0) { fy[base] = c0[j] + bv; }
+    if (lim > ps) { fy[base + ps] = c1[j] + bv; }
+    if (lim > 2 * ps) { fy[base + 2 * ps] = c2[j] + bv; }
+    if (lim > 3 * ps) { fy[base + 3 * ps] = c3[j] + bv; }
+  }
+}
+
 // forward_1: one output channel x 4 output columns. t = ((n * O + o) * OH + oh) * XB + xb
 @compute @workgroup_size(64)
 fn forward_1(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -271,6 +360,93 @@ fn backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
     if (c1 < p.W) { bout[base + c1] = a1[j]; }
     if (c2 < p.W) { bout[base + c2] = a2[j]; }
     if (c3 < p.W) { bout[base + c3] = a3[j]; }
+  }
+}
+
+@compute @workgroup_size(64)
+fn backward_input_8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  var t = flat(gid, nwg);
+  if (t >= p.total) { return; }
+  let xb = t % p.XB; t = t / p.XB;
+  let ih = t % p.H; t = t / p.H;
+  let cb = t % p.CB; t = t / p.CB;
+  let g = t % p.G;
+  let n = t / p.G;
+  let r = xb / p.QB;
+  let q = xb % p.QB;
+  let iw0 = r + p.sW * 4 * q;
+
+  let ci0 = cb * 8;
+  let KK = p.KH * p.KW;
+  let wstride = p.Cg * KK;      // between output channels
+  let cw0 = min(ci0 + 0, p.Cg - 1) * KK;
+  let cw1 = min(ci0 + 1, p.Cg - 1) * KK;
+  let cw2 = min(ci0 + 2, p.Cg - 1) * KK;
+  let cw3 = min(ci0 + 3, p.Cg - 1) * KK;
+  let cw4 = min(ci0 + 4, p.Cg - 1) * KK;
+  let cw5 = min(ci0 + 5, p.Cg - 1) * KK;
+  let cw6 = min(ci0 + 6, p.Cg - 1) * KK;
+  let cw7 = min(ci0 + 7, p.Cg - 1) * KK;
+  let plane = p.OH * p.OW;
+  let dyn = (n * p.O + g * p.Og) * plane;
+  let wg0 = g * p.Og * wstride;
+
+  var a0 = vec4f(0.0);
+  var a1 = vec4f(0.0);
+  var a2 = vec4f(0.0);
+  var a3 = vec4f(0.0);
+  var b0 = vec4f(0.0);
+  var b1 = vec4f(0.0);
+  var b2 = vec4f(0.0);
+  var b3 = vec4f(0.0);
+  for (var kh = 0; kh < p.KH; kh++) {
+    let num = ih + p.pH - kh * p.dH;
+    if (num < 0 || num % p.sH != 0) { continue; }
+    let oh = num / p.sH;
+    if (oh >= p.OH) { continue; }
+    for (var kw = 0; kw < p.KW; kw++) {
+      let mw = r + p.pW - kw * p.dW;
+      if (((mw % p.sW) + p.sW) % p.sW != 0) { continue; }
+      let ow0 = 4 * q + mw / p.sW;
+      if (ow0 >= p.OW || ow0 + 3 < 0) { continue; }
+      let m = col_mask(ow0);
+      let row = dyn + oh * p.OW;
+      let i0 = row + clamp(ow0, 0, p.OW - 1); let i1 = row + clamp(ow0 + 1, 0, p.OW - 1);
+      let i2 = row + clamp(ow0 + 2, 0, p.OW - 1); let i3 = row + clamp(ow0 + 3, 0, p.OW - 1);
+      let kk = kh * p.KW + kw;
+      var wo = wg0 + kk;
+      var yo = 0;
+      for (var og = 0; og < p.Og; og++) {
+        let dv = vec4f(bdy[i0 + yo], bdy[i1 + yo], bdy[i2 + yo], bdy[i3 + yo]) * m;
+        let wv = vec4f(bin[wo + cw0], bin[wo + cw1], bin[wo + cw2], bin[wo + cw3]);
+        a0 += dv.x * wv;
+        a1 += dv.y * wv;
+        a2 += dv.z * wv;
+        a3 += dv.w * wv;
+        let wu = vec4f(bin[wo + cw4], bin[wo + cw5], bin[wo + cw6], bin[wo + cw7]);
+        b0 += dv.x * wu;
+        b1 += dv.y * wu;
+        b2 += dv.z * wu;
+        b3 += dv.w * wu;
+        yo += plane;
+        wo += wstride;
+      }
+    }
+  }
+
+  let HW = p.H * p.W;
+  for (var jj = 0; jj < 8; jj++) {
+    let ci = ci0 + jj;
+    if (ci >= p.Cg) { break; }
+    let j = jj % 4;
+    var e0 = a0; var e1 = a1; var e2 = a2; var e3 = a3;
+    if (jj >= 4) { e0 = b0; e1 = b1; e2 = b2; e3 = b3; }
+    let base = (n * p.C + g * p.Cg + ci) * HW + ih * p.W;
+    let c0 = iw0; let c1 = iw0 + p.sW; let c2 = iw0 + 2 * p.sW; let c3 = iw0 + 3 * p.sW;
+    if (c0 < p.W) { bout[base + c0] = e0[j]; }
+    if (c1 < p.W) { bout[base + c1] = e1[j]; }
+    if (c2 < p.W) { bout[base + c2] = e2[j]; }
+    if (c3 < p.W) { bout[base + c3] = e3[j]; }
   }
 }
 

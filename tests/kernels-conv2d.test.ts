@@ -88,6 +88,8 @@ const cases: Case[] = [
   { name: 'kernel larger than padded image rows', x: [1, 2, 3, 17], o: 3, kh: 5, kw: 3, p: { padH: 1, padW: 0 } },
   { name: 'big padding with stride 3 dilation (2,3)', x: [2, 3, 11, 12], o: 5, kh: 3, kw: 2, p: { stride: 3, padding: 3, dilationH: 2, dilationW: 3 } },
   { name: 'wide odd image (not a multiple of the workgroup)', x: [1, 4, 5, 131], o: 4, kh: 3, kw: 3, p: { padding: 1 } },
+  { name: 'partial 8-channel tiles: 13->14, stride 2 odd', x: [2, 13, 9, 7], o: 14, kh: 3, kw: 3, p: { padding: 1, stride: 2 } },
+  { name: 'partial 8-channel tiles per group: groups 2, 26->28', x: [1, 26, 6, 5], o: 28, kh: 2, kw: 3, p: { groups: 2, padH: 1 } },
   // cnn-small at batch 4
   { name: 'cnn-small conv1 1->24', x: [4, 1, 28, 28], o: 24, kh: 3, kw: 3, p: { padding: 1 } },
   { name: 'cnn-small conv2 24->48 s2', x: [4, 24, 28, 28], o: 48, kh: 3, kw: 3, p: { padding: 1, stride: 2 } },

@@ -46,6 +46,17 @@ function params(g: Geometry, p: Conv2dParams, CB: number, XB: number, QB: number
   ].map(i32);
 }
 
+/**
+ * Channels per invocation for a group of `n` channels: 8 unless a quarter of the lanes would idle,
+ * then 4, and 1 below 4 channels (depthwise).
+ */
+function channelTile(n: number): 1 | 4 | 8 {
+  if (n >= 8 && n / (Math.ceil(n / 8) * 8) >= 0.75) return 8;
+  return n >= 4 ? 4 : 1;
+}
+const FORWARD = { 1: 'forward_1', 4: 'forward', 8: 'forward_8' } as const;
+const BACKWARD_INPUT = { 1: 'backward_input_1', 4: 'backward_input', 8: 'backward_input_8' } as const;
+
 function checkTotal(op: string, total: number): void {
   if (total > 0x7fffffff) throw new Error(`${op}: ${total} invocations exceed the 32-bit index range`);
 }
@@ -59,13 +70,13 @@ export function conv2d(ctx: GpuContext, x: GpuTensor, w: GpuTensor, b: GpuTensor
   const g = geometry('conv2d', x.shape, w.shape, p);
   if (b && b.size !== g.O) throw new Error(`conv2d: bias has ${b.size} values for ${g.O} output channels`);
   const XB = Math.ceil(g.OW / 4);
-  const blocked = g.Og >= 4;
-  const CB = blocked ? Math.ceil(g.Og / 4) : 1;
-  const total = blocked ? g.N * g.G * CB * g.OH * XB : g.N * g.O * g.OH * XB;
+  const tile = channelTile(g.Og);
+  const CB = Math.ceil(g.Og / tile);
+  const total = g.N * g.G * CB * g.OH * XB;
   checkTotal('conv2d', total);
   const y = ctx.empty([g.N, g.O, g.OH, g.OW]);
   ctx.run({
-    key: KEY, code, entry: blocked ? 'forward' : 'forward_1',
+    key: KEY, code, entry: FORWARD[tile],
     inputs: [x, w, b ?? w], outputs: [y],
     params: params(g, p, CB, XB, 0, total, b ? 1 : 0, 1),
     workgroups: grid1d(total, WG),
@@ -79,13 +90,13 @@ export function conv2dBackwardInput(ctx: GpuContext, dy: GpuTensor, w: GpuTensor
   checkSize('conv2dBackwardInput', 'dy', dy, [g.N, g.O, g.OH, g.OW]);
   const QB = Math.ceil(Math.ceil(g.W / p.strideW) / 4);
   const XB = p.strideW * QB;
-  const blocked = g.Cg >= 4;
-  const CB = blocked ? Math.ceil(g.Cg / 4) : 1;
-  const total = blocked ? g.N * g.G * CB * g.H * XB : g.N * g.C * g.H * XB;
+  const tile = channelTile(g.Cg);
+  const CB = Math.ceil(g.Cg / tile);
+  const total = g.N * g.G * CB * g.H * XB;
   checkTotal('conv2dBackwardInput', total);
   const dx = ctx.empty([g.N, g.C, g.H, g.W]);
   ctx.run({
-    key: KEY, code, entry: blocked ? 'backward_input' : 'backward_input_1',
+    key: KEY, code, entry: BACKWARD_INPUT[tile],
     inputs: [dy, w], outputs: [dx],
     params: params(g, p, CB, XB, QB, total, 0, 1),
     workgroups: grid1d(total, WG),
