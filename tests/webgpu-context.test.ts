@@ -42,3 +42,22 @@ describe('GpuContext', () => {
     expect(() => be.release(x)).toThrow(/double release/);
   });
 });
+
+describe('GpuContext errors', () => {
+  it('turns a WGSL compile error into an exception instead of silent zeros', async () => {
+    const be = await getTestBackend();
+    const x = be.upload(new Float32Array(4), [4]);
+    const out = be.zeros([4]);
+    const bad = '@group(0) @binding(0) var<uniform> p: vec4u;\n@compute @workgroup_size(1) fn main() { let a: f32 = undefined_symbol; }';
+    let caught: unknown = null;
+    try {
+      be.ctx.run({ key: 'broken', code: bad, entry: 'main', inputs: [], outputs: [out], params: [], workgroups: [1] });
+      await be.read(out);
+    } catch (e) {
+      caught = e;
+    }
+    expect(String(caught)).toMatch(/WebGPU error/);
+    be.release(x);
+    be.release(out);
+  });
+});

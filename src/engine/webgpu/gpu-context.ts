@@ -60,7 +60,14 @@ export class GpuContext {
     device.lost.then((info) => {
       this.lostInfo = info;
     });
+    // A WGSL or validation error otherwise only reaches the console and the dispatch silently does
+    // nothing; keep the first one and throw it at the next operation.
+    device.addEventListener('uncapturederror', (e) => {
+      this.gpuError ??= (e as GPUUncapturedErrorEvent).error.message;
+    });
   }
+
+  private gpuError: string | null = null;
 
   /** Set once the device is lost; the engine must be re-created (training resumes from a checkpoint). */
   get lost(): GPUDeviceLostInfo | null {
@@ -69,6 +76,11 @@ export class GpuContext {
 
   private checkAlive(): void {
     if (this.lostInfo) throw new Error(`WebGPU device lost (${this.lostInfo.reason}): ${this.lostInfo.message}`);
+    if (this.gpuError) {
+      const message = this.gpuError;
+      this.gpuError = null;
+      throw new Error(`WebGPU error: ${message}`);
+    }
   }
 
   empty(shape: Shape): GpuTensor {
@@ -184,6 +196,7 @@ export class GpuContext {
     this.ensurePassClosed().copyBufferToBuffer(t.buffer, 0, staging, 0, bytes);
     this.flush();
     await staging.mapAsync(GPUMapMode.READ);
+    this.checkAlive();
     const out = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
     staging.unmap();
     staging.destroy();
@@ -193,6 +206,7 @@ export class GpuContext {
   async sync(): Promise<void> {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
+    this.checkAlive();
   }
 
   dispose(): void {
