@@ -110,9 +110,12 @@ export function conv2dBackwardWeight(ctx: GpuContext, dy: GpuTensor, x: GpuTenso
   checkSize('conv2dBackwardWeight', 'dy', dy, [g.N, g.O, g.OH, g.OW]);
   const KK = g.KH * g.KW;
   const WS = g.O * g.Cg * KK;
-  // 4x4 channel tiles unless most of their lanes would be idle (depthwise: Og = Cg = 1).
-  const OB = Math.ceil(g.Og / 4), CB = Math.ceil(g.Cg / 4);
-  const blocked = (g.Og * g.Cg) / (OB * CB * 16) >= 0.2;
+  // 8x4 or 4x4 (output x input) channel tiles unless most of their lanes would be idle
+  // (depthwise: Og = Cg = 1); then one weight per invocation.
+  const oTile = channelTile(g.Og) === 8 ? 8 : 4;
+  const OB = Math.ceil(g.Og / oTile), CB = Math.ceil(g.Cg / 4);
+  const blocked = (g.Og * g.Cg) / (OB * CB * oTile * 4) >= 0.2;
+  const entry = !blocked ? 'backward_weight_1' : oTile === 8 ? 'backward_weight_8' : 'backward_weight';
   const perChunk = blocked ? g.G * OB * CB * KK : WS;
   // Split the batch so that enough invocations run; each chunk writes its own partial sums.
   const wanted = Math.max(1, Math.min(g.N, Math.ceil(TARGET_THREADS / perChunk)));
@@ -123,7 +126,7 @@ export function conv2dBackwardWeight(ctx: GpuContext, dy: GpuTensor, x: GpuTenso
   const dw = ctx.empty(wShape);
   const target = S > 1 ? ctx.empty([S, WS]) : dw;
   ctx.run({
-    key: KEY, code, entry: blocked ? 'backward_weight' : 'backward_weight_1',
+    key: KEY, code, entry,
     inputs: [dy, x], outputs: [target],
     params: params(g, p, OB, CB, 0, total, chunk, S),
     workgroups: grid1d(total, WG),
