@@ -2,18 +2,24 @@
 // Activations NCHW, weights OIHW with I = Cg = C / G. Every shape, stride, padding, dilation and
 // group count arrives in the uniform `p`, so one pipeline per entry point serves every layer.
 //
-// Work split (one invocation = a register tile; loads are reused across the tile):
-//   forward          4 output channels (same group) x 4 consecutive output columns of one row
+// Work split (one invocation = a register tile; loads are reused across the tile). The host picks
+// 8, 4 or 1 channels per invocation, whichever keeps at least 3/4 of the lanes busy:
+//   forward_8        8 output channels (same group) x 4 output columns of one row, interleaved
+//                    (ow = xb + j * XB, so neighbouring invocations touch neighbouring columns):
+//                    12 loads per 32 multiply-adds
+//   forward          4 output channels x 4 consecutive output columns of one row
 //   forward_1        1 output channel x 4 output columns (depthwise and other Og < 4 layers)
-//   backward_input   4 input channels (same group) x 4 input columns of one row that share the
+//   backward_input_8 / backward_input
+//                    8 / 4 input channels (same group) x 4 input columns of one row that share the
 //                    same residue mod strideW, so every tap is valid or invalid for all of them and
 //                    their dy values are 4 consecutive output columns
 //   backward_input_1 1 input channel x 4 such columns (depthwise)
-//   backward_weight  4 output channels x 4 input channels at one kernel tap, reducing over a chunk
-//                    of the batch x the output rows/columns where that tap lands inside the image
-//                    (range precomputed: no bounds checks in the hot loop); chunks > 1 write partial
-//                    sums that `reduce_partials` adds up
-//   backward_weight_1 1 weight element per invocation (depthwise, first layers with Cg = Og = 1)
+//   backward_weight_8 / backward_weight
+//                    8 / 4 output channels x 4 input channels at one kernel tap, reducing over a
+//                    chunk of the batch x the output rows/columns where that tap lands inside the
+//                    image (range precomputed: no bounds checks in the hot loop); with more than one
+//                    chunk each writes partial sums that `reduce_partials` adds up
+//   backward_weight_1 1 weight element per invocation (depthwise: Cg = Og = 1)
 //   channel_sum      one workgroup of 64 per channel, 2 barriers
 // Invocations are numbered flat over a 2-D grid of 64-wide workgroups (gid.x + gid.y * nwg.x * 64).
 
@@ -25,7 +31,7 @@ struct Params {
   Cg: i32, Og: i32,
   // channel blocks per group (forward: of Og, backward_input: of Cg, backward_weight: of Og)
   CB: i32,
-  // column blocks per row (forward: ceil(OW/4); backward_input: sW * ceil(ceil(W/sW)/4));
+  // column blocks per row (forward*: ceil(OW/4); backward_input*: sW * ceil(ceil(W/sW)/4));
   // backward_weight: input-channel blocks per group
   XB: i32,
   // backward_input: ceil(ceil(W/sW)/4) (blocks per residue)
@@ -41,12 +47,12 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 
 // ---- bindings, per entry point (an entry point uses only its own) ----
-// forward / forward_1: x, w, b, y
+// forward*: x, w, b, y
 @group(0) @binding(1) var<storage, read> fx: array<f32>;
 @group(0) @binding(2) var<storage, read> fw: array<f32>;
 @group(0) @binding(3) var<storage, read> fb: array<f32>;
 @group(0) @binding(4) var<storage, read_write> fy: array<f32>;
-// backward_input / backward_input_1: dy, w -> dx;  backward_weight(_1): dy, x -> dw (or partials)
+// backward_input*: dy, w -> dx;  backward_weight*: dy, x -> dw (or partials)
 @group(0) @binding(1) var<storage, read> bdy: array<f32>;
 @group(0) @binding(2) var<storage, read> bin: array<f32>;
 @group(0) @binding(3) var<storage, read_write> bout: array<f32>;
@@ -135,6 +141,8 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   }
 }
 
+// forward_8: 8 output channels x 4 interleaved output columns ow = xb + j * XB.
+// t = (((n * G + g) * CB + cb) * OH + oh) * XB + xb
 @compute @workgroup_size(64)
 fn forward_8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   var t = flat(gid, nwg);
@@ -363,6 +371,7 @@ fn backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   }
 }
 
+// backward_input_8: backward_input with 8 input channels per invocation (same mapping).
 @compute @workgroup_size(64)
 fn backward_input_8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   var t = flat(gid, nwg);
@@ -590,6 +599,7 @@ fn backward_weight(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   }
 }
 
+// backward_weight_8: backward_weight with 8 output channels per invocation (same mapping).
 @compute @workgroup_size(64)
 fn backward_weight_8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   var t = flat(gid, nwg);
