@@ -133,6 +133,18 @@ describe('conv2d kernels vs the CPU reference', () => {
     expect(gpu.liveTensors()).toBe(live0);
   });
 
+  it('grids past 65535 workgroups fold into 2-D (4.4M invocations)', async () => {
+    const r = rng(31);
+    const xs: Shape = [1, 2, 2_200_000, 1], ws: Shape = [2, 1, 1, 1];
+    const p = convParams({ groups: 2 });
+    const x = randn(prod(xs), r), w = randn(2, r), dy = randn(prod(xs), r);
+    const [yg, yc] = await both((be, up) => be.conv2d(up(x, xs), up(w, ws), null, p));
+    expectClose(yg, yc, 'forward');
+    const [dxg, dxc] = await both((be, up) => be.conv2dBackwardInput(up(dy, xs), up(w, ws), xs, p));
+    expectClose(dxg, dxc, 'backward input');
+    expect(gpu.liveTensors()).toBe(live0);
+  });
+
   it('channelSum on [N, C] features, on many channels and on large planes', async () => {
     const r = rng(7);
     for (const s of [[5, 3], [3, 70_000], [2, 3, 45, 45], [1, 1, 1, 1]] as Shape[]) {
