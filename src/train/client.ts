@@ -1,0 +1,174 @@
+/**
+ * The page's side of the training worker: spawns it, sends typed requests, fans worker messages out
+ * to listeners and keeps the run lifecycle honest (one run at a time; pause/resume/cancel only while
+ * a run is live). A cancel the worker does not acknowledge in time (a kernel stuck in a long
+ * dispatch) terminates the worker and spawns a fresh one, as squoosh's worker bridge does.
+ *
+ * The worker is injected (`spawn`), so tests drive the client with a fake worker.
+ */
+import {
+  errorText, isWorkerMessage, type BackendPreference, type TrainJobConfig, type TrainRequest, type WorkerMessage,
+} from './protocol.ts';
+
+/** The part of `Worker` the client uses. */
+export interface WorkerLike {
+  postMessage(msg: TrainRequest): void;
+  terminate(): void;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onerror: ((ev: { message?: string; preventDefault?: () => void }) => void) | null;
+}
+
+export type ClientPhase = 'idle' | 'running' | 'cancelling' | 'disposed';
+export type ClientListener = (msg: WorkerMessage) => void;
+
+export interface TrainingClientOptions {
+  prefer?: BackendPreference;
+  /** Milliseconds to wait for a cancel to be acknowledged before the worker is terminated. */
+  cancelTimeoutMs?: number;
+}
+
+export class TrainingClient {
+  private worker: WorkerLike | null = null;
+  private listeners = new Set<ClientListener>();
+  private cancelTimer: ReturnType<typeof setTimeout> | null = null;
+  private _phase: ClientPhase = 'idle';
+  private prefer: BackendPreference;
+  private readonly cancelTimeoutMs: number;
+
+  constructor(private readonly spawn: () => WorkerLike, o: TrainingClientOptions = {}) {
+    this.prefer = o.prefer ?? 'auto';
+    this.cancelTimeoutMs = o.cancelTimeoutMs ?? 20_000;
+  }
+
+  get phase(): ClientPhase {
+    return this._phase;
+  }
+
+  get backendPreference(): BackendPreference {
+    return this.prefer;
+  }
+
+  subscribe(listener: ClientListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Spawns the worker (if needed) and asks it for its backend; it answers `ready`. */
+  connect(): void {
+    this.ensureWorker();
+  }
+
+  /** Switches the backend: a fresh worker, so the old device and its memory go with the old one. */
+  setBackend(prefer: BackendPreference): void {
+    this.assertNot('disposed');
+    if (this._phase !== 'idle') throw new Error('cannot change the backend while training');
+    this.prefer = prefer;
+    this.dropWorker();
+    this.ensureWorker();
+  }
+
+  start(config: TrainJobConfig): void {
+    this.assertNot('disposed');
+    if (this._phase !== 'idle') throw new Error('a training run is already in progress');
+    this._phase = 'running';
+    this.ensureWorker().postMessage({ type: 'start', config: { ...config } });
+  }
+
+  pause(): void {
+    if (this._phase === 'running') this.worker?.postMessage({ type: 'pause' });
+  }
+
+  resume(): void {
+    if (this._phase === 'running') this.worker?.postMessage({ type: 'resume' });
+  }
+
+  cancel(): void {
+    if (this._phase !== 'running') return;
+    this._phase = 'cancelling';
+    this.worker?.postMessage({ type: 'cancel' });
+    this.cancelTimer = setTimeout(() => {
+      this.cancelTimer = null;
+      if (this._phase !== 'cancelling') return;
+      // The worker did not answer: end it and start over with a fresh one.
+      this.dropWorker();
+      this.finish({ type: 'cancelled', step: -1 });
+      this.ensureWorker();
+    }, this.cancelTimeoutMs);
+  }
+
+  dispose(): void {
+    this.dropWorker();
+    this.listeners.clear();
+    this._phase = 'disposed';
+  }
+
+  private assertNot(p: ClientPhase): void {
+    if (this._phase === p) throw new Error(`training client is ${p}`);
+  }
+
+  private ensureWorker(): WorkerLike {
+    if (this.worker) return this.worker;
+    const w = this.spawn();
+    this.worker = w;
+    w.onmessage = (ev) => {
+      if (this.worker !== w) return; // a message from a worker already dropped
+      if (isWorkerMessage(ev.data)) this.receive(ev.data);
+    };
+    w.onerror = (ev) => {
+      if (this.worker !== w) return;
+      ev.preventDefault?.();
+      // The worker script failed (did not load, or threw outside a run): drop it; the next call spawns anew.
+      this.dropWorker();
+      const message = `training worker failed: ${ev.message ? errorText(ev.message) : 'unknown error (the worker script may have failed to load)'}`;
+      if (this._phase === 'running' || this._phase === 'cancelling') this.finish({ type: 'error', message });
+      else this.emit({ type: 'error', message });
+    };
+    w.postMessage({ type: 'init', prefer: this.prefer });
+    return w;
+  }
+
+  private dropWorker(): void {
+    if (this.cancelTimer) clearTimeout(this.cancelTimer);
+    this.cancelTimer = null;
+    const w = this.worker;
+    this.worker = null;
+    if (w) {
+      w.onmessage = null;
+      w.onerror = null;
+      w.terminate();
+    }
+  }
+
+  private receive(msg: WorkerMessage): void {
+    switch (msg.type) {
+      case 'done':
+      case 'cancelled':
+        this.finish(msg);
+        return;
+      case 'error':
+        // An error ends a run only while one is live (an init error arrives while idle).
+        if (this._phase === 'running' || this._phase === 'cancelling') this.finish(msg);
+        else this.emit(msg);
+        return;
+      default:
+        this.emit(msg);
+    }
+  }
+
+  private finish(msg: WorkerMessage): void {
+    if (this.cancelTimer) clearTimeout(this.cancelTimer);
+    this.cancelTimer = null;
+    if (this._phase !== 'disposed') this._phase = 'idle';
+    this.emit(msg);
+  }
+
+  private emit(msg: WorkerMessage): void {
+    for (const l of [...this.listeners]) l(msg);
+  }
+}
+
+/** The real worker (Vite bundles training.worker.ts and everything it imports as an ES module worker). */
+export function spawnTrainingWorker(): WorkerLike {
+  const w = new Worker(new URL('./training.worker.ts', import.meta.url), { type: 'module', name: 'training' });
+  return w as unknown as WorkerLike;
+}

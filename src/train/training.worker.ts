@@ -1,0 +1,167 @@
+/**
+ * The training worker: owns the compute backend (WebGPU in the worker, else the CPU reference) and
+ * the built-in data set, and runs src/train/trainer.ts off the page's main thread, so the page stays
+ * responsive even when the CPU fallback computes. Speaks protocol.ts.
+ *
+ * The message handling is `createTrainingHost` (plain functions, testable in Node with a fake
+ * backend factory and data loader); the last lines bind it to the worker global when loaded as one.
+ */
+import type { Backend } from '../engine/backend.ts';
+import { createBrowserBackend, type BrowserBackend } from '../engine/create-browser-backend.ts';
+import { randomSubset, type ImageDataset, type TrainTestData } from '../data/dataset.ts';
+import { loadFashionMnist } from '../data/fashion-mnist.ts';
+import { batchCount } from '../data/loader.ts';
+import { buildModel } from '../models/zoo.ts';
+import { initHostParams, ParamStore } from '../nn/params.ts';
+import { Cancelled, train } from './trainer.ts';
+import {
+  errorText, isTrainRequest, type BackendPreference, type TrainJobConfig, type TrainRequest, type WorkerMessage,
+} from './protocol.ts';
+
+export interface TrainingHostDeps {
+  post(msg: WorkerMessage): void;
+  createBackend?(prefer: BackendPreference): Promise<BrowserBackend>;
+  loadData?(): Promise<TrainTestData>;
+}
+
+interface Job {
+  abort: AbortController;
+  paused: boolean;
+  step: number;
+  wake: (() => void) | null;
+}
+
+/** A seed-0 random subset (the CLI's --subset / --test-subset), or the whole split. */
+function pick(ds: ImageDataset, n: number): ImageDataset {
+  return n < ds.count ? randomSubset(ds, n, 0) : ds;
+}
+
+function isLost(be: Backend): boolean {
+  return be.kind === 'webgpu' && (be as Backend & { ctx?: { lost?: unknown } }).ctx?.lost != null;
+}
+
+export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) => void {
+  const post = deps.post;
+  const makeBackend = deps.createBackend ?? ((prefer) => createBrowserBackend({ prefer }));
+  const loadData = deps.loadData ?? (() => loadFashionMnist());
+  let prefer: BackendPreference = 'auto';
+  let backend: Promise<BrowserBackend> | null = null;
+  let data: Promise<TrainTestData> | null = null;
+  let job: Job | null = null;
+
+  const announce = (b: BrowserBackend) => {
+    const adapter = b.isFallbackAdapter ? `${b.backend.adapter} (software adapter)` : b.backend.adapter;
+    post({ type: 'ready', backend: b.backend.kind, adapter, ...(b.reason ? { reason: b.reason } : {}) });
+  };
+
+  const init = (p: BackendPreference): Promise<BrowserBackend> => {
+    prefer = p;
+    const old = backend;
+    backend = (async () => {
+      if (old) (await old.catch(() => null))?.backend.dispose();
+      const b = await makeBackend(p);
+      announce(b);
+      return b;
+    })();
+    backend.catch((e) => post({ type: 'error', message: `could not create a backend: ${errorText(e)}` }));
+    return backend;
+  };
+
+  /** The backend, re-created (and announced again) when its WebGPU device was lost. */
+  const currentBackend = async (): Promise<Backend> => {
+    let b = await (backend ?? init(prefer));
+    if (isLost(b.backend)) b = await init(prefer);
+    return b.backend;
+  };
+
+  const run = async (cfg: TrainJobConfig, j: Job) => {
+    let store: ParamStore | null = null;
+    try {
+      const be = await currentBackend();
+      const d = await (data ??= loadData().catch((e) => {
+        data = null;
+        throw e;
+      }));
+      if (j.abort.signal.aborted) throw new Cancelled();
+      const trainDs = pick(d.train, cfg.trainImages);
+      const testDs = pick(d.test, cfg.testImages);
+      const graph = buildModel(cfg.model, { inputShape: [d.train.channels, d.train.height, d.train.width], numClasses: d.train.numClasses });
+      store = new ParamStore(be, graph, initHostParams(graph, cfg.seed));
+      post({ type: 'started', totalSteps: batchCount(trainDs.count, cfg.batchSize) * cfg.epochs, trainImages: trainDs.count, testImages: testDs.count });
+      const result = await train(be, graph, store, trainDs, testDs, {
+        epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed,
+        optimizer: { name: cfg.optimizer, lr: cfg.lr, momentum: 0.9 },
+        schedule: cfg.schedule,
+      }, {
+        signal: j.abort.signal,
+        onProgress: (p) => {
+          j.step = p.step;
+          post({ type: 'progress', ...p });
+        },
+        onEpoch: (r) => post({ type: 'epoch', epoch: r.epoch, acc1: r.acc1, acc5: r.acc5, loss: r.loss }),
+        waitIfPaused: async () => {
+          if (!j.paused || j.abort.signal.aborted) return;
+          post({ type: 'paused', step: j.step });
+          await new Promise<void>((resolve) => { j.wake = resolve; });
+          j.wake = null;
+          if (j.abort.signal.aborted) throw new Cancelled();
+          post({ type: 'resumed', step: j.step });
+        },
+      });
+      post({ type: 'done', seconds: result.seconds, imagesPerSecond: result.imagesPerSecond, steps: result.steps });
+    } catch (e) {
+      if (j.abort.signal.aborted) post({ type: 'cancelled', step: j.step });
+      else post({ type: 'error', message: errorText(e) });
+    } finally {
+      try {
+        store?.dispose();
+      } catch {
+        // a lost device cannot release its buffers; the backend is re-created on the next run
+      }
+      job = null;
+    }
+  };
+
+  return (req) => {
+    switch (req.type) {
+      case 'init':
+        if (job) post({ type: 'error', message: 'cannot change the backend while training' });
+        else void init(req.prefer).catch(() => {});
+        return;
+      case 'start': {
+        if (job) {
+          post({ type: 'error', message: 'a training run is already in progress' });
+          return;
+        }
+        const j: Job = { abort: new AbortController(), paused: false, step: 0, wake: null };
+        job = j;
+        void run(req.config, j);
+        return;
+      }
+      case 'pause':
+        if (job) job.paused = true;
+        return;
+      case 'resume':
+        if (job) {
+          job.paused = false;
+          job.wake?.();
+        }
+        return;
+      case 'cancel':
+        if (job) {
+          job.abort.abort();
+          job.wake?.();
+        }
+        return;
+    }
+  };
+}
+
+// Bind to the worker global when this module runs as a dedicated worker.
+if (typeof WorkerGlobalScope !== 'undefined' && typeof self !== 'undefined' && self instanceof WorkerGlobalScope) {
+  const scope = self as unknown as DedicatedWorkerGlobalScope;
+  const handle = createTrainingHost({ post: (m) => scope.postMessage(m) });
+  scope.onmessage = (ev: MessageEvent<unknown>) => {
+    if (isTrainRequest(ev.data)) handle(ev.data);
+  };
+}
