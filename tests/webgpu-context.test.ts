@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import type { GpuTensor } from '../src/engine/webgpu/gpu-context.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 
 afterAll(destroyTestBackend);
@@ -51,7 +52,7 @@ describe('GpuContext errors', () => {
     const bad = '@group(0) @binding(0) var<uniform> p: vec4u;\n@compute @workgroup_size(1) fn main() { let a: f32 = undefined_symbol; }';
     let caught: unknown = null;
     try {
-      be.ctx.run({ key: 'broken', code: bad, entry: 'main', inputs: [], outputs: [out], params: [], workgroups: [1] });
+      be.ctx.run({ key: 'broken', code: bad, entry: 'main', inputs: [], outputs: [out as GpuTensor], params: [], workgroups: [1] });
       await be.read(out);
     } catch (e) {
       caught = e;
