@@ -1,0 +1,36 @@
+/** What the model panel shows about a zoo model (built once per name; graphs are small and pure). */
+import { macsPerSample, parameterCount } from '../../../graph/ir.ts';
+import { buildModel } from '../../../models/zoo.ts';
+
+export interface ModelInfo {
+  name: string;
+  parameters: number;
+  macs: number;
+  /** Per-sample input shape [C, H, W]. */
+  inputShape: number[];
+  numClasses: number;
+  /** Graph nodes (layers and stubs). */
+  nodes: number;
+  convLayers: number;
+  linearLayers: number;
+}
+
+const cache = new Map<string, ModelInfo>();
+
+export function describeModel(name: string): ModelInfo {
+  const hit = cache.get(name);
+  if (hit) return hit;
+  const g = buildModel(name);
+  const info: ModelInfo = {
+    name,
+    parameters: parameterCount(g),
+    macs: macsPerSample(g),
+    inputShape: [...g.inputShape],
+    numClasses: g.numClasses,
+    nodes: g.nodes.length,
+    convLayers: g.nodes.filter((n) => n.op === 'conv2d').length,
+    linearLayers: g.nodes.filter((n) => n.op === 'linear').length,
+  };
+  cache.set(name, info);
+  return info;
+}

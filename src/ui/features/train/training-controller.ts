@@ -1,0 +1,78 @@
+/**
+ * Connects the store to the training worker's client: user intents (start, pause, resume, cancel,
+ * backend choice) go to both, worker messages come back into the store. No React here.
+ */
+import { MODEL_NAMES } from '../../../models/zoo.ts';
+import type { TrainingClient } from '../../../train/client.ts';
+import { errorText, validateConfig, type BackendPreference, type TrainJobConfig } from '../../../train/protocol.ts';
+import { isLive } from '../../store/run-reducer.ts';
+import type { StudioStore } from '../../store/studio-store.ts';
+
+export type ConfigErrors = Partial<Record<keyof TrainJobConfig, string>>;
+
+export interface TrainingController {
+  /** The config a start would send (model + settings). */
+  config(): TrainJobConfig;
+  /** Problems with the current settings (empty when a run can start). */
+  errors(): ConfigErrors;
+  /** Starts a run; false when the settings are invalid or a run is live. */
+  start(): boolean;
+  pause(): void;
+  resume(): void;
+  cancel(): void;
+  setBackend(p: BackendPreference): void;
+  dispose(): void;
+}
+
+export function createTrainingController(store: StudioStore, client: TrainingClient): TrainingController {
+  const unsubscribe = client.subscribe((m) => {
+    const s = store.getState();
+    if (m.type === 'ready') s.backendReady(m);
+    else s.applyWorkerMessage(m);
+  });
+  const st = () => store.getState();
+  const config = (): TrainJobConfig => ({ model: st().modelName, ...st().settings });
+  const errors = (): ConfigErrors => validateConfig(config(), MODEL_NAMES);
+  client.connect();
+
+  return {
+    config,
+    errors,
+    start() {
+      if (isLive(st().run.status) || Object.keys(errors()).length > 0) return false;
+      const c = config();
+      st().beginRun(c);
+      try {
+        client.start(c);
+      } catch (e) {
+        st().applyWorkerMessage({ type: 'error', message: errorText(e) });
+        return false;
+      }
+      return true;
+    },
+    pause() {
+      if (st().run.status !== 'running') return;
+      st().requestRun('pause');
+      client.pause();
+    },
+    resume() {
+      if (st().run.status !== 'paused') return;
+      st().requestRun('resume');
+      client.resume();
+    },
+    cancel() {
+      if (!isLive(st().run.status)) return;
+      st().requestRun('cancel');
+      client.cancel();
+    },
+    setBackend(p) {
+      if (isLive(st().run.status) || p === st().backendPreference) return;
+      st().setBackendPreference(p);
+      client.setBackend(p);
+    },
+    dispose() {
+      unsubscribe();
+      client.dispose();
+    },
+  };
+}

@@ -1,0 +1,16 @@
+/** The studio's store: the slices composed. Plain zustand (vanilla): React reads it through use-studio.ts. */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { createBackendSlice, type BackendSlice } from './backend-slice.ts';
+import { createModelSlice, type ModelSlice } from './model-slice.ts';
+import { createTrainingSlice, type TrainingSlice } from './training-slice.ts';
+
+export type StudioState = ModelSlice & TrainingSlice & BackendSlice;
+export type StudioStore = StoreApi<StudioState>;
+
+export function createStudioStore(): StudioStore {
+  return createStore<StudioState>()((set, get) => ({
+    ...createModelSlice(set, get),
+    ...createTrainingSlice(set, get),
+    ...createBackendSlice(set, get),
+  }));
+}
