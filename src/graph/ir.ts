@@ -20,7 +20,15 @@ export interface NodeAttrs {
   momentum?: number;
   /** reshape: per-sample target shape (batch dimension excluded) */
   shape?: number[];
+  /** Fused conv2d / linear (src/graph/passes/fuse.ts): activation applied to the output (after addInput). */
+  act?: FusedAct;
+  /** Fused conv2d: the node has a second input, added to its output before the activation (Conv+Add+ReLU). */
+  addInput?: true;
+  /** Fused node: ids of the original nodes it replaces, the anchor (conv / linear) first, for the viewer. */
+  fusedFrom?: string[];
 }
+
+export type FusedAct = 'relu' | 'relu6';
 
 export interface GraphNode {
   id: string;
