@@ -25,6 +25,17 @@ export interface RunResult {
   values: Map<string, Var>;
 }
 
+/**
+ * The epilogue of a fused conv / linear (src/graph/passes/fuse.ts): y + addInput, then the fused
+ * activation, composed from the autograd functions so fused models train (QAT on the fused model).
+ */
+function fusedEpilogue(tape: Tape, n: GraphNode, y: Var, xs: Var[]): Var {
+  if (n.attrs.addInput) y = tape.apply(addFn, [y, xs[1]], null);
+  if (n.attrs.act === 'relu') y = tape.apply(clampFn, [y], RELU);
+  else if (n.attrs.act === 'relu6') y = tape.apply(clampFn, [y], RELU6);
+  return y;
+}
+
 export function runGraph(tape: Tape, graph: Graph, store: ParamStore, input: Var, opts: RunOptions = {}): RunResult {
   const values = new Map<string, Var>();
   const kept = new Map<string, Var>();
@@ -44,13 +55,13 @@ export function runGraph(tape: Tape, graph: Graph, store: ParamStore, input: Var
       case 'conv2d': {
         const ins = [xs[0], p(n, 'weight')];
         if (n.params.bias) ins.push(p(n, 'bias'));
-        y = tape.apply(conv2dFn, ins, n.attrs.conv!);
+        y = fusedEpilogue(tape, n, tape.apply(conv2dFn, ins, n.attrs.conv!), xs);
         break;
       }
       case 'linear': {
         const ins = [xs[0], p(n, 'weight')];
         if (n.params.bias) ins.push(p(n, 'bias'));
-        y = tape.apply(linearFn, ins, null);
+        y = fusedEpilogue(tape, n, tape.apply(linearFn, ins, null), xs);
         break;
       }
       case 'batchnorm2d':
