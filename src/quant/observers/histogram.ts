@@ -67,6 +67,21 @@ function divFloorF32(a: number, b: number): number {
   return 0;
 }
 
+/** What {@link HistogramObserver.planBatch} decided for one batch (consumed by commitBatch). */
+export interface HistogramBatchPlan {
+  /** First batch (or min == max so far): the histogram is replaced. */
+  reset: boolean;
+  xMin: number;
+  xMax: number;
+  /** Range to pass to histc (Python int() of the float range: the torch 1.13 quirk). */
+  histcMin: number;
+  histcMax: number;
+  combinedMin: number;
+  combinedMax: number;
+  downsampleRate: number;
+  startIdx: number;
+}
+
 export class HistogramObserver extends PerTensorObserverBase {
   readonly bins: number;
   readonly upsampleRate: number;
@@ -89,31 +104,48 @@ export class HistogramObserver extends PerTensorObserverBase {
 
   observe(x: Float32Array, _shape: readonly number[] = [x.length]): void {
     if (x.length === 0) return;
+    const [xMin, xMax] = aminmax(x);
+    const plan = this.planBatch(xMin, xMax);
+    this.commitBatch(plan, torchHistc(x, this.bins, plan.histcMin, plan.histcMax));
+  }
+
+  /**
+   * First half of `observe` for a batch of min/max (xMin, xMax): the histc range the batch must be binned on
+   * (`histcMin`/`histcMax`, already int()-truncated; histc's own lo == hi fallback still applies). Lets the
+   * histogram be computed elsewhere (the WebGPU histc) and handed to {@link commitBatch}.
+   */
+  planBatch(xMin: number, xMax: number): HistogramBatchPlan {
     const minV = this.minV;
     const maxV = this.maxV;
-    const sameValues = minV === maxV;
     const uninit = minV === Infinity && maxV === -Infinity;
-    const [xMin, xMax] = aminmax(x);
-    if (uninit || sameValues) {
-      this.minV = xMin;
-      this.maxV = xMax;
-      this.hist = torchHistc(x, this.bins, Math.trunc(xMin), Math.trunc(xMax));
+    if (uninit || minV === maxV) {
+      return { reset: true, xMin, xMax, histcMin: Math.trunc(xMin), histcMax: Math.trunc(xMax), combinedMin: xMin, combinedMax: xMax, downsampleRate: 1, startIdx: 0 };
+    }
+    const adj = this.adjustMinMax(Math.min(xMin, minV), Math.max(xMax, maxV), this.upsampleRate);
+    return {
+      reset: false, xMin, xMax, histcMin: Math.trunc(adj.combinedMin), histcMax: Math.trunc(adj.combinedMax),
+      combinedMin: adj.combinedMin, combinedMax: adj.combinedMax, downsampleRate: adj.downsampleRate, startIdx: adj.startIdx,
+    };
+  }
+
+  /** Second half of `observe`: `hist` = histc of the batch on [plan.histcMin, plan.histcMax] (`bins` values). */
+  commitBatch(plan: HistogramBatchPlan, hist: Float32Array): void {
+    if (hist.length !== this.bins) throw new Error(`histogram of ${hist.length} bins, expected ${this.bins}`);
+    if (plan.reset) {
+      this.minV = plan.xMin;
+      this.maxV = plan.xMax;
+      this.hist = Float32Array.from(hist);
       return;
     }
-    let cMin = Math.min(xMin, minV);
-    let cMax = Math.max(xMax, maxV);
-    const adj = this.adjustMinMax(cMin, cMax, this.upsampleRate);
-    cMin = adj.combinedMin;
-    cMax = adj.combinedMax;
-    let combined = torchHistc(x, this.bins, Math.trunc(cMin), Math.trunc(cMax));
-    if (cMin === minV && cMax === maxV) {
+    let combined: Float32Array = Float32Array.from(hist);
+    if (plan.combinedMin === this.minV && plan.combinedMax === this.maxV) {
       for (let i = 0; i < this.bins; i++) combined[i] = f32(combined[i] + this.hist[i]);
     } else {
-      combined = this.combineHistograms(combined, this.hist, this.upsampleRate, adj.downsampleRate, adj.startIdx);
+      combined = this.combineHistograms(combined, this.hist, this.upsampleRate, plan.downsampleRate, plan.startIdx);
     }
     this.hist = combined;
-    this.minV = cMin;
-    this.maxV = cMax;
+    this.minV = plan.combinedMin;
+    this.maxV = plan.combinedMax;
   }
 
   /** torch 1.13 `_adjust_min_max`, float32 tensor arithmetic. */
