@@ -184,10 +184,10 @@ export async function probeNumerics(ctx: GpuContext): Promise<AdapterNumerics> {
   ctx.release(r.out);
   const roundHalfEven = [0, 2, 2, -0, -2].every((v, i) => got[i] === v);
   // Two channels with hand-made qparams: channel 0 has a subnormal scale 2^-140 (inv 1) and x = 3, so
-  // out = 3 * 2^-140 is a subnormal result; channel 1 has scale 1, inv 2^141 and a subnormal x = 2^-140,
-  // so x * inv = 2 only if the subnormal input is kept.
-  const qp = ctx.upload(Float32Array.from([2 ** -140, 1, 0, 1, 2 ** 141, 0]), [2, 3]);
-  const x2 = ctx.upload(Float32Array.from([3, 2 ** -140]), [2]);
+  // out = 3 * 2^-140 is a subnormal result; channel 1 has scale 1, inv 2^127 and a subnormal x = 3 * 2^-128,
+  // so x * inv = 1.5 -> 2 only if the subnormal input is kept.
+  const qp = ctx.upload(Float32Array.from([2 ** -140, 1, 0, 1, 2 ** 127, 0]), [2, 3]);
+  const x2 = ctx.upload(Float32Array.from([3, 3 * 2 ** -128]), [2]);
   const r2 = fakeQuantize(ctx, x2, qp, { outer: 1, channels: 2, inner: 1 }, { quantMin: -100, quantMax: 100 });
   const got2 = await ctx.read(r2.out);
   for (const t of [qp, x2, r2.out]) ctx.release(t);
