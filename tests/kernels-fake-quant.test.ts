@@ -15,6 +15,9 @@ import {
   type AdapterNumerics, type QuantRange, axisLayout, fakeQuantize, fakeQuantizeBackward, fakeQuantizePerChannel,
   fakeQuantizePerTensor, lsqScaleGrad, packQParams, perTensorLayout, probeNumerics, uploadQParams,
 } from '../src/engine/webgpu/ops/fake-quant.ts';
+import { fileURLToPath } from 'node:url';
+import { formatFailure, runConformance } from '../src/conformance/run.ts';
+import { setConformanceGpu } from '../src/conformance/kinds/webgpu.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 
 const F = Math.fround;
@@ -25,7 +28,10 @@ beforeAll(async () => {
   ctx = (await getTestBackend()).ctx;
   numerics = await probeNumerics(ctx);
 });
-afterAll(destroyTestBackend);
+afterAll(() => {
+  setConformanceGpu(null);
+  destroyTestBackend();
+});
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -272,6 +278,22 @@ describe('LSQ scale gradient', () => {
       for (const t of [tx, tg, qp]) ctx.release(t);
       // float32 tree sum vs float64: error bounded by ~log2(n) * 2^-24 * sum|terms|
       expect(Math.abs(got - want.sum)).toBeLessThanOrEqual(1e-5 * want.absSum + 1e-12);
+    });
+  }
+});
+
+describe('fake quant conformance cases on the webgpu backend (PyTorch 1.13 vectors)', () => {
+  const CASES = fileURLToPath(new URL('./conformance/cases', import.meta.url));
+  const kinds: [string, number][] = [
+    ['fake_quant_per_tensor', 18],
+    ['fake_quant_per_channel', 13],
+  ];
+  for (const [kind, count] of kinds) {
+    it(kind, async () => {
+      setConformanceGpu(ctx);
+      const s = await runConformance(CASES, { backends: ['webgpu'], kinds: [kind] });
+      expect(s.outcomes.flatMap((o) => formatFailure(o))).toEqual([]);
+      expect(s.passed).toBe(count);
     });
   }
 });

@@ -8,6 +8,9 @@ import { channelLayout } from '../src/quant/fake-quantize-ref.ts';
 import { torchHistc } from '../src/quant/observers/histogram.ts';
 import type { GpuContext, GpuTensor } from '../src/engine/webgpu/gpu-context.ts';
 import { histc, histogram, minMax, minMaxPerChannel, readMinMax } from '../src/engine/webgpu/ops/observe.ts';
+import { fileURLToPath } from 'node:url';
+import { formatFailure, runConformance } from '../src/conformance/run.ts';
+import { setConformanceGpu } from '../src/conformance/kinds/webgpu.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 
 const F = Math.fround;
@@ -16,7 +19,10 @@ let ctx: GpuContext;
 beforeAll(async () => {
   ctx = (await getTestBackend()).ctx;
 });
-afterAll(destroyTestBackend);
+afterAll(() => {
+  setConformanceGpu(null);
+  destroyTestBackend();
+});
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -216,4 +222,22 @@ describe('histogram (torch.histc bin rule)', () => {
     expect(() => histogram(ctx, t, 4, 1, 1)).toThrow(/range/);
     ctx.release(t);
   });
+});
+
+describe('observer conformance cases on the webgpu backend (PyTorch 1.13 vectors)', () => {
+  const CASES = fileURLToPath(new URL('./conformance/cases', import.meta.url));
+  const kinds: [string, number][] = [
+    ['observer_minmax', 20],
+    ['observer_moving_average_minmax', 16],
+    ['observer_per_channel_minmax', 16],
+    ['observer_histogram', 22],
+  ];
+  for (const [kind, count] of kinds) {
+    it(kind, async () => {
+      setConformanceGpu(ctx);
+      const s = await runConformance(CASES, { backends: ['webgpu'], kinds: [kind] });
+      expect(s.outcomes.flatMap((o) => formatFailure(o))).toEqual([]);
+      expect(s.passed).toBe(count);
+    });
+  }
 });
