@@ -9,6 +9,9 @@
  * search bounds and scales are bit-exact on all 22 cases; the runner still only requires the README tolerance
  * (scale within 1e-3 relative, zero point ±1, search bounds within 1e-3 of the range).
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatFailure, runConformance } from '../src/conformance/run.ts';
@@ -39,11 +42,12 @@ describe('conformance cases (cpu backend)', () => {
     });
   }
 
-  it('reports kinds without a runner and webgpu as not available', async () => {
-    const s = await runConformance(CASES, { backends: ['cpu'], kinds: ['qat_step'] });
-    expect(s.failed).toBe(3);
-    expect(s.outcomes[0].result.error).toBe('no runner for kind qat_step');
-    const w = await runConformance(CASES, { backends: ['webgpu'], kinds: ['fake_quant_per_tensor'] });
-    expect(w.outcomes[0].result.error).toBe('backend webgpu not available for kind fake_quant_per_tensor yet');
+  it('reports a kind without a runner as a failure, naming the kind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qs-conf-'));
+    writeFileSync(join(dir, 'made_up__01_x.json'), JSON.stringify({ kind: 'made_up', name: 'x', inputs: {}, params: {}, expected: {} }));
+    const s = await runConformance(dir, { backends: ['cpu'] });
+    expect(s.passed).toBe(0);
+    expect(s.failed).toBe(1);
+    expect(s.outcomes[0].result.error).toBe('no runner for kind made_up');
   });
 });
