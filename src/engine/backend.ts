@@ -42,6 +42,29 @@ export interface AdamParams {
   step: number;
 }
 
+/** A row-major tensor seen as [outer, channels, inner]; per tensor: {outer: 1, channels: 1, inner: n}. */
+export interface ChannelLayout { outer: number; channels: number; inner: number }
+
+export interface QuantRange {
+  quantMin: number;
+  quantMax: number;
+  /** 'half_even' (torch.round, the default) or 'bpu_round' = floor(x + 0.5). */
+  rounding?: 'half_even' | 'bpu_round';
+}
+
+/** How updateQParamsInPlace tracks ranges and derives symmetric scales (see shaders/qparams.wgsl). */
+export interface QParamsUpdate {
+  /** Moving-average constant c: min += c * (batch_min - min); 0 keeps the range frozen; 1 = this batch. */
+  averagingConstant: number;
+  /** First observation: take the batch range as is. */
+  first: boolean;
+  quantMin: number;
+  quantMax: number;
+  eps: number;
+  /** bernoulli march: power-of-two scales. */
+  powerOfTwo: boolean;
+}
+
 export interface Backend {
   readonly kind: 'webgpu' | 'cpu';
   /** Human-readable adapter description shown by the UI and the CLI, e.g. "SwiftShader (vulkan)". */
@@ -129,6 +152,19 @@ export interface Backend {
   softmaxCrossEntropy(logits: BTensor, labels: BTensor): [BTensor, BTensor];
   /** dlogits = (probs - onehot(labels)) * gradScale; gradScale is dLoss / N for the mean loss. */
   softmaxCrossEntropyBackward(probs: BTensor, labels: BTensor, gradScale: number): BTensor;
+
+  // ---- quantization ----
+  /**
+   * Fake quantization with qparams [C, 3] = [scale, f32(1/scale), zero point] per channel of `layout`:
+   * q = zp + round(f32(x * inv)); out = (clamp(q, qmin, qmax) - zp) * scale.
+   */
+  fakeQuantize(x: BTensor, qparams: BTensor, layout: ChannelLayout, range: QuantRange): BTensor;
+  /** Straight-through estimator: dy where qmin <= q <= qmax, else 0 (q recomputed from x). */
+  fakeQuantizeBackward(dy: BTensor, x: BTensor, qparams: BTensor, layout: ChannelLayout, range: QuantRange): BTensor;
+  /** Per-channel [min [C], max [C]] of `layout` (per tensor: C = 1). */
+  minMax(x: BTensor, layout: ChannelLayout): [BTensor, BTensor];
+  /** Updates the running range [2, C] (mins then maxs) and writes symmetric qparams [C, 3], in place. */
+  updateQParamsInPlace(running: BTensor, batchMin: BTensor, batchMax: BTensor, qparams: BTensor, u: QParamsUpdate): void;
 
   // ---- optimizers (update param and state in place) ----
   /** PyTorch SGD: g = grad + wd*param; buf = momentum*buf + (1-dampening)*g (buf = g on the first

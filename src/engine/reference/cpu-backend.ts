@@ -5,7 +5,8 @@
  */
 import {
   conv2dOutShape, pool2dOutShape, sizeOf,
-  type AdamParams, type Backend, type BTensor, type Conv2dParams, type Pool2dParams, type SgdParams, type Shape,
+  type AdamParams, type Backend, type BTensor, type ChannelLayout, type Conv2dParams, type Pool2dParams, type QParamsUpdate,
+  type QuantRange, type SgdParams, type Shape,
 } from '../backend.ts';
 import { bnBackward, bnForward, bnStats, emaInPlace } from './batchnorm.ts';
 import { concatChannels, sliceChannels } from './concat.ts';
@@ -18,6 +19,7 @@ import {
   avgPool2dBackward, avgPool2dForward, globalAvgPoolBackward, globalAvgPoolForward, maxPool2dBackward,
   maxPool2dForward,
 } from './pool.ts';
+import * as quant from './quant.ts';
 import type { FloatArray } from './types.ts';
 
 class CpuTensor implements BTensor {
@@ -246,6 +248,20 @@ export class CpuBackend implements Backend {
   }
 
   // ---- optimizers ----
+  fakeQuantize(x: BTensor, qparams: BTensor, layout: ChannelLayout, range: QuantRange): BTensor {
+    return this.wrap(quant.fakeQuantizePacked(this.d(x), this.d(qparams), layout, range), x.shape);
+  }
+  fakeQuantizeBackward(dy: BTensor, x: BTensor, qparams: BTensor, layout: ChannelLayout, range: QuantRange): BTensor {
+    return this.wrap(quant.fakeQuantizePackedBackward(this.d(dy), this.d(x), this.d(qparams), layout, range), x.shape);
+  }
+  minMax(x: BTensor, layout: ChannelLayout): [BTensor, BTensor] {
+    const [mn, mx] = quant.minMax(this.d(x), layout);
+    return [this.wrap(mn, [layout.channels]), this.wrap(mx, [layout.channels])];
+  }
+  updateQParamsInPlace(running: BTensor, batchMin: BTensor, batchMax: BTensor, qparams: BTensor, u: QParamsUpdate): void {
+    quant.updateQParams(this.d(running), this.d(batchMin), this.d(batchMax), this.d(qparams), u);
+  }
+
   sgdStepInPlace(param: BTensor, grad: BTensor, momentumBuf: BTensor | null, p: SgdParams, firstStep: boolean): void {
     sgdStepInPlace(this.d(param), this.d(grad), momentumBuf ? this.d(momentumBuf) : null, p, firstStep);
   }

@@ -2,7 +2,9 @@
  * The WebGPU engine: the Backend contract over GpuContext. Each op family lives in ops/<family>.ts
  * with its WGSL in shaders/<family>.wgsl; this class only routes and owns the context.
  */
-import type { AdamParams, Backend, BTensor, Conv2dParams, Pool2dParams, SgdParams, Shape } from '../backend.ts';
+import type {
+  AdamParams, Backend, BTensor, ChannelLayout, Conv2dParams, Pool2dParams, QParamsUpdate, QuantRange, SgdParams, Shape,
+} from '../backend.ts';
 import { GpuContext, GpuTensor } from './gpu-context.ts';
 import * as ew from './ops/elementwise.ts';
 import * as conv from './ops/conv2d.ts';
@@ -12,6 +14,9 @@ import * as pool from './ops/pool.ts';
 import * as cat from './ops/concat.ts';
 import * as loss from './ops/loss.ts';
 import * as optim from './ops/optim.ts';
+import * as fq from './ops/fake-quant.ts';
+import * as observe from './ops/observe.ts';
+import * as qp from './ops/qparams.ts';
 
 const g = (t: BTensor): GpuTensor => {
   if (!(t instanceof GpuTensor)) throw new Error('tensor does not belong to the WebGPU backend');
@@ -95,6 +100,17 @@ export class WebGpuBackend implements Backend {
   }
   softmaxCrossEntropyBackward(probs: BTensor, labels: BTensor, gradScale: number): BTensor {
     return loss.softmaxCrossEntropyBackward(this.ctx, g(probs), g(labels), gradScale);
+  }
+
+  fakeQuantize(x: BTensor, qparams: BTensor, layout: ChannelLayout, range: QuantRange): BTensor {
+    return fq.fakeQuantize(this.ctx, g(x), g(qparams), layout, range).out;
+  }
+  fakeQuantizeBackward(dy: BTensor, x: BTensor, qparams: BTensor, layout: ChannelLayout, range: QuantRange): BTensor {
+    return fq.fakeQuantizeBackward(this.ctx, g(dy), g(x), g(qparams), layout, range);
+  }
+  minMax(x: BTensor, layout: ChannelLayout): [BTensor, BTensor] { return observe.minMax(this.ctx, g(x), layout); }
+  updateQParamsInPlace(running: BTensor, batchMin: BTensor, batchMax: BTensor, qparams: BTensor, u: QParamsUpdate): void {
+    qp.updateQParams(this.ctx, g(running), g(batchMin), g(batchMax), g(qparams), u);
   }
 
   sgdStepInPlace(param: BTensor, grad: BTensor, momentumBuf: BTensor | null, p: SgdParams, firstStep: boolean): void {
