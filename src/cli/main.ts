@@ -1,19 +1,25 @@
 /**
  * Quant Studio's headless CLI: the workflow's stages in Node.
- *   npm run cli -- <stage> [options]     stages: float (calib, qat, int_infer, compile, pipeline follow)
+ *   npm run cli -- <stage> [options]     stages: float, calib, qat (int_infer, compile, pipeline follow)
  */
 import { runFloat } from './stages/float.ts';
+import { runCalib } from './stages/calib.ts';
+import { runQat } from './stages/qat.ts';
 import { UsageError } from './options.ts';
 
 const STAGES: Record<string, (argv: string[]) => Promise<void>> = {
   float: runFloat,
+  calib: runCalib,
+  qat: runQat,
 };
 
 const USAGE = `usage: npm run cli -- <stage> [options]
 stages: ${Object.keys(STAGES).join(', ')}
 options: --model cnn-small|mlp|resnet-mini|mobilenetv2-mini --data fashion-mnist|idx:DIR [--subset N] [--test-subset N]
          --epochs E --batch-size B --lr X [--optimizer adam|adamw|sgd] [--schedule onecycle|cosine|step|constant]
-         --seed S --backend webgpu|cpu [--gpu auto|gles|vulkan] --model-path DIR [--augment] [--resume]`;
+         --seed S --backend webgpu|cpu [--gpu auto|gles|vulkan] --model-path DIR [--augment] [--resume]
+calib/qat also: [--qconfig default_calibration|default_qat|default_qat_fixed_act|..._int16] [--observer NAME]
+         [--march bernoulli|bernoulli2|bayes|bayes-e|nash-e|nash-m] [--calib-images N] [--rounding half_even|bpu_round]`;
 
 async function main(argv: string[]): Promise<number> {
   const [stage, ...rest] = argv;

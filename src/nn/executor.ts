@@ -14,8 +14,16 @@ import type { ParamStore } from './params.ts';
 /** Called with each node's output; may return a replacement (e.g. the fake-quantized value). */
 export type NodeHook = (node: GraphNode, value: Var, tape: Tape) => Var;
 
-export interface RunOptions {
+/** Called with a conv/linear weight before use; may return a replacement (the fake-quantized weight). */
+export type WeightHook = (node: GraphNode, weight: Var, tape: Tape) => Var;
+
+/** The quantization hooks a run may carry (see src/quant/quantized-model.ts). */
+export interface Hooks {
   hook?: NodeHook;
+  weightHook?: WeightHook;
+}
+
+export interface RunOptions extends Hooks {
   /** Keep these node outputs (e.g. for per-layer statistics); returned in `values`. */
   keep?: (node: GraphNode) => boolean;
 }
@@ -39,7 +47,10 @@ function fusedEpilogue(tape: Tape, n: GraphNode, y: Var, xs: Var[]): Var {
 export function runGraph(tape: Tape, graph: Graph, store: ParamStore, input: Var, opts: RunOptions = {}): RunResult {
   const values = new Map<string, Var>();
   const kept = new Map<string, Var>();
-  const p = (n: GraphNode, role: string) => store.param(n.params[role]);
+  const p = (n: GraphNode, role: string) => {
+    const v = store.param(n.params[role]);
+    return role === 'weight' && opts.weightHook ? opts.weightHook(n, v, tape) : v;
+  };
   const get = (id: string) => {
     const v = values.get(id);
     if (!v) throw new Error(`graph ${graph.name}: value ${id} used before it is computed`);

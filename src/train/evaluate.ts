@@ -4,7 +4,7 @@ import { Tape } from '../engine/autograd.ts';
 import type { ImageDataset } from '../data/dataset.ts';
 import { iterateBatches, type Normalization } from '../data/loader.ts';
 import type { Graph } from '../graph/ir.ts';
-import { runGraph, type NodeHook } from '../nn/executor.ts';
+import { runGraph, type Hooks } from '../nn/executor.ts';
 import type { ParamStore } from '../nn/params.ts';
 import { countTopK } from './metrics.ts';
 
@@ -13,7 +13,8 @@ export interface EvalResult { acc1: number; acc5: number; images: number }
 export interface EvalOptions {
   batchSize?: number;
   normalize?: Normalization;
-  hook?: NodeHook;
+  /** Quantization hooks (fake quant in VALIDATION state). */
+  hooks?: Hooks;
   signal?: AbortSignal;
   /** Called with each batch's logits (e.g. for agreement checks). */
   onLogits?: (logits: Float32Array, labels: Float32Array, n: number) => void;
@@ -26,7 +27,7 @@ export async function evaluate(be: Backend, graph: Graph, store: ParamStore, ds:
     const tape = new Tape(be, false, false);
     try {
       const x = tape.input(batch.x, batch.shape);
-      const { output } = runGraph(tape, graph, store, x, { hook: o.hook });
+      const { output } = runGraph(tape, graph, store, x, { ...o.hooks });
       const logits = await be.read(output.value);
       const k = graph.numClasses;
       const c = countTopK(logits, batch.labels, batch.n, k);

@@ -10,7 +10,7 @@ import { scheduleAt, type ScheduleName } from '../engine/optim/schedule.ts';
 import type { ImageDataset } from '../data/dataset.ts';
 import { batchCount, iterateBatches, type AugmentOptions, type Normalization } from '../data/loader.ts';
 import type { Graph } from '../graph/ir.ts';
-import { runGraph, type NodeHook } from '../nn/executor.ts';
+import { runGraph, type Hooks } from '../nn/executor.ts';
 import type { ParamStore } from '../nn/params.ts';
 import { evaluate, type EvalResult } from './evaluate.ts';
 
@@ -51,7 +51,8 @@ export interface TrainCallbacks {
   signal?: AbortSignal;
   /** Resolves when training may continue (pause = a pending promise). */
   waitIfPaused?: () => Promise<void>;
-  hook?: NodeHook;
+  /** Quantization hooks (fake quant during QAT). */
+  hooks?: Hooks;
 }
 
 export interface TrainResult {
@@ -71,13 +72,13 @@ export class Cancelled extends Error {
 
 /** One optimizer step on one batch; returns the loss tensor read back when `readLoss`. */
 export async function trainStep(be: Backend, graph: Graph, store: ParamStore, opt: Optimizer, x: Float32Array,
-  shape: readonly number[], labels: Float32Array, readLoss: boolean, hook?: NodeHook): Promise<number> {
+  shape: readonly number[], labels: Float32Array, readLoss: boolean, hooks?: Hooks): Promise<number> {
   const tape = new Tape(be, true, true);
   let seed = null;
   try {
     const input = tape.input(x, shape);
     const y = tape.input(labels, [labels.length]);
-    const { output } = runGraph(tape, graph, store, input, { hook });
+    const { output } = runGraph(tape, graph, store, input, { ...hooks });
     const loss = tape.apply(softmaxCrossEntropyFn, [output, y], null);
     seed = be.upload(new Float32Array([1]), [1]);
     store.zeroGrad();
@@ -113,7 +114,7 @@ export async function train(be: Backend, graph: Graph, store: ParamStore, train:
         opt.lr = s.lr;
         if (s.momentum !== null && (cfg.optimizer.name !== 'sgd' || (cfg.optimizer.momentum ?? 0) > 0)) opt.momentum = s.momentum;
         const read = step % lossEvery === 0 || step === totalSteps - 1;
-        const loss = await trainStep(be, graph, store, opt, batch.x, batch.shape, batch.labels, read, cb.hook);
+        const loss = await trainStep(be, graph, store, opt, batch.x, batch.shape, batch.labels, read, cb.hooks);
         if (read) {
           lastLoss = loss;
           lossSum += loss;
@@ -131,7 +132,7 @@ export async function train(be: Backend, graph: Graph, store: ParamStore, train:
       await be.sync();
       trainSeconds += (performance.now() - epochStart) / 1000;
       const ev = test && (cfg.evalEachEpoch ?? true)
-        ? await evaluate(be, graph, store, test, { batchSize: cfg.evalBatchSize, normalize: cfg.normalize, signal: cb.signal, hook: cb.hook })
+        ? await evaluate(be, graph, store, test, { batchSize: cfg.evalBatchSize, normalize: cfg.normalize, signal: cb.signal, hooks: cb.hooks })
         : { acc1: NaN, acc5: NaN, images: 0 };
       const r: EpochResult = { ...ev, epoch: epoch + 1, loss: lossSum / Math.max(1, lossCount) };
       epochs.push(r);

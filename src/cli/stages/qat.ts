@@ -1,0 +1,63 @@
+/**
+ * Stage `qat`: quantization-aware fine-tuning from DIR/calib-checkpoint (or, without one, from the
+ * float checkpoint, with ranges initialised on the first batch). Fake quant on in train mode (QAT
+ * state), evaluated in VALIDATION state after each epoch; writes DIR/qat-checkpoint and merges
+ * {"qat": {...}} into DIR/report.json. Typical recipe: SGD, lr 1e-4, 1/10 of the float epochs.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createNodeBackend } from '../../engine/create-node-backend.ts';
+import { encodeQuantCheckpoint } from '../../quant/quant-checkpoint.ts';
+import { train, type EpochResult } from '../../train/trainer.ts';
+import { loadStageData } from '../data.ts';
+import { progressPrinter } from '../progress.ts';
+import { mergeReport } from '../report.ts';
+import { buildQuantized, loadFusedFloat, loadQuantCheckpoint, makeQConfig, parseQuant } from './quant-common.ts';
+
+const fmt = (x: number) => x.toFixed(2);
+
+export async function runQat(argv: string[]): Promise<void> {
+  const o = parseQuant(argv, 'default_qat');
+  const data = await loadStageData(o.data, o.subset, o.testSubset);
+  const calib = await loadQuantCheckpoint(o.modelPath, 'calib');
+  const qc = { ...makeQConfig(o), ...(calib ? { march: calib.qconfig.march } : {}) };
+  const be = await createNodeBackend(o.backend, o.gpu);
+  console.log(`Backend: ${be.kind} on ${be.adapter}`);
+  let qm;
+  if (calib) {
+    console.log(`QAT from ${join(o.modelPath, 'calib-checkpoint')} (qconfig ${qc.template}, march ${qc.march})`);
+    qm = buildQuantized(be, calib.graph, calib.params, qc, calib.qsites);
+  } else {
+    console.log('No calib-checkpoint: QAT from the float checkpoint, activation ranges start from the first batch');
+    const f = await loadFusedFloat(o);
+    qm = buildQuantized(be, f.graph, f.host, qc);
+  }
+  qm.setState('QAT');
+  const epochs: EpochResult[] = [];
+  const result = await train(be, qm.plan.graph, qm.store, data.train, data.test, {
+    epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, schedule: o.schedule,
+    optimizer: { name: o.optimizer, lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay },
+  }, {
+    hooks: qm.hooks,
+    onProgress: progressPrinter('Qat'),
+    onEpoch: (r) => {
+      console.log(`Qat Epoch ${r.epoch}: evaluation Acc@1 ${fmt(r.acc1)} Acc@5 ${fmt(r.acc5)}`);
+      epochs.push(r);
+    },
+  });
+  qm.setState('VALIDATION');
+  await writeFile(join(o.modelPath, 'qat-checkpoint'), encodeQuantCheckpoint({
+    model: o.model, stage: 'qat', graph: qm.plan.graph, qconfig: qc, params: await qm.store.toHost(), qsites: await qm.toHost(),
+    meta: { epochs: o.epochs },
+  }));
+  const last = epochs[epochs.length - 1];
+  await mergeReport(o.modelPath, 'qat', {
+    acc1: last?.acc1 ?? NaN, acc5: last?.acc5 ?? NaN, epochs: o.epochs, train_images: result.trainImages,
+    test_images: data.test.count, images_per_s: result.imagesPerSecond, seconds: result.seconds, backend: be.kind,
+    adapter: be.adapter, observer: qc.activation.observer, qconfig: qc.template, march: qc.march, rounding: qc.rounding,
+    scales: await qm.scales(), history: epochs.map((e) => ({ epoch: e.epoch, acc1: e.acc1, acc5: e.acc5, loss: e.loss })),
+  });
+  qm.store.dispose();
+  qm.dispose();
+  be.dispose();
+}

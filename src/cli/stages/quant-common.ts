@@ -1,0 +1,89 @@
+/** What the quantization stages (calib, qat) share: their options and how a model is loaded and prepared. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Backend } from '../../engine/backend.ts';
+import { decodeCheckpoint } from '../../io/checkpoint.ts';
+import { fuse } from '../../graph/passes/fuse.ts';
+import type { Graph } from '../../graph/ir.ts';
+import { buildModel } from '../../models/zoo.ts';
+import { ParamStore, type HostParams } from '../../nn/params.ts';
+import { isMarch, MARCHES, type March } from '../../quant/march.ts';
+import { OBSERVER_NAMES } from '../../quant/observers/index.ts';
+import { prepare } from '../../quant/prepare.ts';
+import { QCONFIG_TEMPLATES, qconfigTemplate, type QConfig } from '../../quant/qconfig.ts';
+import { QuantizedModel } from '../../quant/quantized-model.ts';
+import { decodeQuantCheckpoint, type QuantCheckpoint } from '../../quant/quant-checkpoint.ts';
+import { ROUNDING_MODES, type RoundingMode } from '../../quant/rounding.ts';
+import { parseCommon, UsageError, type CommonOptions } from '../options.ts';
+
+export const QUANT_OPTIONS = {
+  observer: { type: 'string' }, qconfig: { type: 'string' }, march: { type: 'string' },
+  'calib-images': { type: 'string' }, rounding: { type: 'string' }, 'quant-stub-scale': { type: 'string' },
+} as const;
+
+export interface QuantOptions extends CommonOptions {
+  observer: string | undefined;
+  qconfigName: string;
+  march: March;
+  calibImages: number;
+  rounding: RoundingMode;
+  quantStubScale: number | null;
+}
+
+export function parseQuant(argv: string[], defaultQConfig: string): QuantOptions {
+  const o = parseCommon(argv, QUANT_OPTIONS);
+  const r = o.rest as Record<string, string | undefined>;
+  const march = r.march ?? 'bayes';
+  if (!isMarch(march)) throw new UsageError(`--march must be one of ${MARCHES.join('|')}, got "${march}"`);
+  const rounding = r.rounding ?? 'half_even';
+  if (!(ROUNDING_MODES as readonly string[]).includes(rounding)) throw new UsageError(`--rounding must be half_even|bpu_round, got "${rounding}"`);
+  const qconfigName = r.qconfig ?? defaultQConfig;
+  if (!(QCONFIG_TEMPLATES as readonly string[]).includes(qconfigName)) throw new UsageError(`--qconfig must be one of ${QCONFIG_TEMPLATES.join('|')}`);
+  if (r.observer !== undefined && !(OBSERVER_NAMES as readonly string[]).includes(r.observer)) {
+    throw new UsageError(`--observer must be one of ${OBSERVER_NAMES.join('|')}, got "${r.observer}"`);
+  }
+  const calibImages = r['calib-images'] === undefined ? 512 : Number(r['calib-images']);
+  if (!Number.isInteger(calibImages) || calibImages <= 0) throw new UsageError(`--calib-images must be a positive integer`);
+  const qs = r['quant-stub-scale'];
+  return {
+    ...o, observer: r.observer, qconfigName, march, calibImages, rounding: rounding as RoundingMode,
+    quantStubScale: qs === undefined ? null : Number(qs),
+  };
+}
+
+export function makeQConfig(o: QuantOptions, name = o.qconfigName): QConfig {
+  return qconfigTemplate(name, { march: o.march, rounding: o.rounding, observer: o.observer, quantStubScale: o.quantStubScale });
+}
+
+/** The float checkpoint of DIR, fused (Conv+BN folded, activations and adds fused). */
+export async function loadFusedFloat(o: CommonOptions): Promise<{ graph: Graph; host: HostParams; unfused: Graph }> {
+  const file = join(o.modelPath, 'float-checkpoint');
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch {
+    throw new Error(`${file}: not found; run the float stage first (npm run cli -- float ... --model-path ${o.modelPath})`);
+  }
+  const c = decodeCheckpoint(bytes, file);
+  const unfused = buildModel(c.model);
+  const f = fuse(unfused, c.params);
+  return { graph: f.graph, host: f.host, unfused };
+}
+
+export async function loadQuantCheckpoint(dir: string, stage: 'calib' | 'qat'): Promise<QuantCheckpoint | null> {
+  const file = join(dir, `${stage}-checkpoint`);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch {
+    return null;
+  }
+  return decodeQuantCheckpoint(bytes, file);
+}
+
+export function buildQuantized(be: Backend, graph: Graph, host: HostParams, qc: QConfig, qsites: HostParams = {}): QuantizedModel {
+  const store = new ParamStore(be, graph, host);
+  const qm = new QuantizedModel(be, prepare(graph, qc), store);
+  qm.loadHost(qsites);
+  return qm;
+}

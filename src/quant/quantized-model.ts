@@ -1,0 +1,199 @@
+/**
+ * A prepared model at run time: one FakeQuantize per activation and weight site, holding its qparams
+ * ([C, 3] = [scale, inv, zero point]) and running range ([2, C]) on the backend, and the model-wide
+ * FakeQuantState of the Horizon tool, set with one call:
+ *   CALIBRATION  eval mode, observers on, fake quant off (activations are read back to the observers)
+ *   QAT          train mode, fake quant on, ranges updated on the device every step
+ *                (eval passes inside QAT behave as VALIDATION)
+ *   VALIDATION   eval mode, fake quant on, scales fixed
+ */
+import type { Backend, BTensor, ChannelLayout, QuantRange } from '../engine/backend.ts';
+import type { Tape, Var } from '../engine/autograd.ts';
+import { fakeQuantFn } from '../engine/fns/fake-quant.ts';
+import type { GraphNode } from '../graph/ir.ts';
+import type { Hooks } from '../nn/executor.ts';
+import type { HostParams, ParamStore } from '../nn/params.ts';
+import { marchUsesPowerOfTwoScale } from './march.ts';
+import { createObserver, type Observer } from './observers/index.ts';
+import { EPS_F32 } from './qparams.ts';
+import type { ActSite, QuantPlan, WeightSite } from './prepare.ts';
+import type { TensorQuantSpec } from './qconfig.ts';
+
+export type FakeQuantState = 'CALIBRATION' | 'QAT' | 'VALIDATION';
+
+interface Site {
+  id: string;
+  kind: 'act' | 'weight';
+  channels: number;
+  spec: TensorQuantSpec;
+  range: QuantRange;
+  qparams: BTensor;
+  running: BTensor;
+  initialized: boolean;
+  observer: Observer | null;
+}
+
+const perTensor = (n: number): ChannelLayout => ({ outer: 1, channels: 1, inner: n });
+const perOutputChannel = (shape: readonly number[]): ChannelLayout =>
+  ({ outer: 1, channels: shape[0], inner: shape.slice(1).reduce((a, b) => a * b, 1) });
+
+export class NotCalibratedError extends Error {}
+
+export class QuantizedModel {
+  state: FakeQuantState = 'VALIDATION';
+  readonly acts = new Map<string, Site>();
+  readonly weights = new Map<string, Site>();
+  private pending: { site: Site; value: Var }[] = [];
+
+  constructor(readonly be: Backend, readonly plan: QuantPlan, readonly store: ParamStore) {
+    const qc = plan.qconfig;
+    const rounding = qc.rounding;
+    const make = (id: string, kind: Site['kind'], s: ActSite | WeightSite, channels: number): Site => ({
+      id, kind, channels, spec: s.spec, range: { quantMin: s.quantMin, quantMax: s.quantMax, rounding },
+      qparams: be.zeros([channels, 3]), running: be.zeros([2, channels]), initialized: false, observer: null,
+    });
+    for (const a of plan.acts) {
+      const site = make(a.node, 'act', a, 1);
+      this.acts.set(a.node, site);
+      if (a.spec.observer === 'fixed_scale' && a.spec.fixedScale) this.setRange(site, a.spec.fixedScale);
+    }
+    for (const w of plan.weights) this.weights.set(w.node, make(w.param, 'weight', w, w.channels));
+  }
+
+  get powerOfTwo(): boolean {
+    return marchUsesPowerOfTwoScale(this.plan.qconfig.march);
+  }
+
+  /** One call switches every FakeQuantize of the model. */
+  setState(s: FakeQuantState): void {
+    this.state = s;
+    if (s === 'CALIBRATION') {
+      for (const site of this.acts.values()) {
+        if (site.spec.observer === 'fixed_scale') continue;
+        site.observer = createObserver(site.spec.observer, {
+          dtype: site.spec.dtype, qscheme: 'per_tensor_symmetric', march: this.plan.qconfig.march,
+          quantMin: site.range.quantMin, quantMax: site.range.quantMax,
+        });
+      }
+    }
+  }
+
+  get hooks(): Hooks {
+    return {
+      hook: (node, value, tape) => this.activation(node, value, tape),
+      weightHook: (node, w, tape) => this.weight(node, w, tape),
+    };
+  }
+
+  private activation(node: GraphNode, value: Var, tape: Tape): Var {
+    const site = this.acts.get(node.id);
+    if (!site) return value;
+    if (this.state === 'CALIBRATION') {
+      if (site.observer) this.pending.push({ site, value });
+      return value;
+    }
+    const layout = perTensor(value.value.size);
+    const training = this.state === 'QAT' && tape.training;
+    if (training && (!site.initialized || site.spec.averagingConstant > 0)) {
+      const [mn, mx] = this.be.minMax(value.value, layout);
+      tape.own(mn);
+      tape.own(mx);
+      this.be.updateQParamsInPlace(site.running, mn, mx, site.qparams, {
+        averagingConstant: site.spec.averagingConstant, first: !site.initialized, quantMin: site.range.quantMin,
+        quantMax: site.range.quantMax, eps: EPS_F32, powerOfTwo: this.powerOfTwo,
+      });
+      site.initialized = true;
+    }
+    if (!site.initialized) throw new NotCalibratedError(`activation ${node.id} has no scale yet: calibrate first (or run QAT)`);
+    return tape.apply(fakeQuantFn, [value], { qparams: site.qparams, layout, range: site.range });
+  }
+
+  /** Weights: per output channel, scales from the current weights at every forward (min-max). */
+  private weight(node: GraphNode, w: Var, tape: Tape): Var {
+    const site = this.weights.get(node.id);
+    if (!site || this.state === 'CALIBRATION') return w;
+    const layout = perOutputChannel(w.shape);
+    const [mn, mx] = this.be.minMax(w.value, layout);
+    tape.own(mn);
+    tape.own(mx);
+    this.be.updateQParamsInPlace(site.running, mn, mx, site.qparams, {
+      averagingConstant: 1, first: true, quantMin: site.range.quantMin, quantMax: site.range.quantMax,
+      eps: EPS_F32, powerOfTwo: this.powerOfTwo,
+    });
+    site.initialized = true;
+    return tape.apply(fakeQuantFn, [w], { qparams: site.qparams, layout, range: site.range });
+  }
+
+  /** After a CALIBRATION forward: reads the activations back and feeds the observers. */
+  async observePending(): Promise<void> {
+    const pending = this.pending;
+    this.pending = [];
+    for (const { site, value } of pending) site.observer!.observe(await this.be.read(value.value), value.shape);
+  }
+
+  /** Turns the observers' statistics into scales (symmetric, zero point 0). */
+  finishCalibration(): void {
+    for (const site of this.acts.values()) {
+      if (!site.observer) continue;
+      const q = site.observer.calculateQParams();
+      this.setRange(site, q.scale[0]);
+      site.observer = null;
+    }
+  }
+
+  /** Sets a per-tensor site to `scale`, with a running range that reproduces it under later QAT updates. */
+  private setRange(site: Site, scale: number): void {
+    const half = (site.range.quantMax - site.range.quantMin) / 2;
+    this.be.release(site.qparams);
+    this.be.release(site.running);
+    site.qparams = this.be.upload(new Float32Array([scale, Math.fround(1 / Math.fround(scale)), 0]), [1, 3]);
+    site.running = this.be.upload(new Float32Array([-scale * half, scale * half]), [2, 1]);
+    site.initialized = true;
+  }
+
+  /** Scales per site, for reports and the converter. */
+  async scales(): Promise<{ activations: Record<string, number>; weights: Record<string, number[]> }> {
+    const activations: Record<string, number> = {};
+    const weights: Record<string, number[]> = {};
+    for (const [id, s] of this.acts) if (s.initialized) activations[id] = (await this.be.read(s.qparams))[0];
+    for (const s of this.weights.values()) {
+      if (!s.initialized) continue;
+      const q = await this.be.read(s.qparams);
+      weights[s.id] = Array.from({ length: s.channels }, (_, c) => q[3 * c]);
+    }
+    return { activations, weights };
+  }
+
+  /** qparams and running ranges of the activation sites, for checkpoints. */
+  async toHost(): Promise<HostParams> {
+    const out: HostParams = {};
+    for (const [id, s] of this.acts) {
+      if (!s.initialized) continue;
+      out[`qsite:${id}:qparams`] = await this.be.read(s.qparams);
+      out[`qsite:${id}:running`] = await this.be.read(s.running);
+    }
+    return out;
+  }
+
+  loadHost(host: HostParams): void {
+    for (const [id, s] of this.acts) {
+      const qp = host[`qsite:${id}:qparams`];
+      const rn = host[`qsite:${id}:running`];
+      if (!qp || !rn) continue;
+      this.be.release(s.qparams);
+      this.be.release(s.running);
+      s.qparams = this.be.upload(qp, [1, 3]);
+      s.running = this.be.upload(rn, [2, 1]);
+      s.initialized = true;
+    }
+  }
+
+  dispose(): void {
+    for (const s of [...this.acts.values(), ...this.weights.values()]) {
+      this.be.release(s.qparams);
+      this.be.release(s.running);
+    }
+    this.acts.clear();
+    this.weights.clear();
+  }
+}
