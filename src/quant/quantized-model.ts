@@ -67,6 +67,7 @@ export class QuantizedModel {
   /** One call switches every FakeQuantize of the model. */
   setState(s: FakeQuantState): void {
     this.state = s;
+    this.pending = [];
     if (s === 'CALIBRATION') {
       for (const site of this.acts.values()) {
         if (site.spec.observer === 'fixed_scale') continue;
