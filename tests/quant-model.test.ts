@@ -125,3 +125,26 @@ describe('QuantizedModel', () => {
     expect(be2.liveTensors()).toBe(0);
   });
 });
+
+describe('calibration statistics', () => {
+  it('min-max observers fed by device-side reductions give the same scales as reading the tensors back', async () => {
+    const be = createCpuBackend();
+    const viaDevice = setup(be, 'default_qat'); // moving_average_minmax activations: device min/max
+    const viaHost = new QuantizedModel(be, prepare(viaDevice.plan.graph, qconfigTemplate('default_qat', { observer: 'mse' })), viaDevice.store);
+    await calibrate(viaDevice, images(32, 8), { batchSize: 16 });
+    // Re-derive the expected moving-average ranges on the host from full read-backs.
+    const { MovingAverageMinMaxObserver } = await import('../src/quant/observers/index.ts');
+    const obs = new Map(viaHost.plan.acts.map((a) => [a.node, new MovingAverageMinMaxObserver({})]));
+    viaHost.setState('CALIBRATION');
+    for (let b = 0; b < 2; b++) {
+      const ds = images(32, 8);
+      const x = Float32Array.from(ds.images.subarray(b * 16 * 784, (b + 1) * 16 * 784), (p) => p / 255);
+      const tape = new Tape(be, false, false);
+      const { values } = runGraph(tape, viaHost.plan.graph, viaHost.store, tape.input(x, [16, 1, 28, 28]), { keep: () => true });
+      for (const [node, o] of obs) o.observe(await be.read(values.get(node)!.value), values.get(node)!.shape);
+      tape.dispose();
+    }
+    const got = (await viaDevice.scales()).activations;
+    for (const [node, o] of obs) expect(got[node]).toBe(o.calculateQParams().scale[0]);
+  });
+});

@@ -21,6 +21,9 @@ import type { TensorQuantSpec } from './qconfig.ts';
 
 export type FakeQuantState = 'CALIBRATION' | 'QAT' | 'VALIDATION';
 
+/** Observers whose statistics are exactly the running min and max: fed with device-side reductions. */
+const MINMAX_OBSERVERS: ReadonlySet<string> = new Set(['minmax', 'moving_average_minmax']);
+
 interface Site {
   id: string;
   kind: 'act' | 'weight';
@@ -43,7 +46,8 @@ export class QuantizedModel {
   state: FakeQuantState = 'VALIDATION';
   readonly acts = new Map<string, Site>();
   readonly weights = new Map<string, Site>();
-  private pending: { site: Site; value: Var }[] = [];
+  /** CALIBRATION: what the observers still have to see (a whole tensor, or its device-side min/max). */
+  private pending: { site: Site; values: BTensor[]; shape: readonly number[] }[] = [];
 
   constructor(readonly be: Backend, readonly plan: QuantPlan, readonly store: ParamStore) {
     const qc = plan.qconfig;
@@ -90,7 +94,16 @@ export class QuantizedModel {
     const site = this.acts.get(node.id);
     if (!site) return value;
     if (this.state === 'CALIBRATION') {
-      if (site.observer) this.pending.push({ site, value });
+      if (!site.observer) return value;
+      if (MINMAX_OBSERVERS.has(site.spec.observer)) {
+        // Min-max observers only need the range: reduce on the device, read back two numbers.
+        const [mn, mx] = this.be.minMax(value.value, perTensor(value.value.size));
+        tape.own(mn);
+        tape.own(mx);
+        this.pending.push({ site, values: [mn, mx], shape: [2] });
+      } else {
+        this.pending.push({ site, values: [value.value], shape: value.shape });
+      }
       return value;
     }
     const layout = perTensor(value.value.size);
@@ -129,7 +142,11 @@ export class QuantizedModel {
   async observePending(): Promise<void> {
     const pending = this.pending;
     this.pending = [];
-    for (const { site, value } of pending) site.observer!.observe(await this.be.read(value.value), value.shape);
+    for (const { site, values, shape } of pending) {
+      const parts = await Promise.all(values.map((t) => this.be.read(t)));
+      const data = parts.length === 1 ? parts[0] : Float32Array.from(parts.flatMap((p) => Array.from(p)));
+      site.observer!.observe(data, shape);
+    }
   }
 
   /** Turns the observers' statistics into scales (symmetric, zero point 0). */
