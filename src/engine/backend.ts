@@ -99,6 +99,13 @@ export interface Backend {
   clamp(x: BTensor, lo: number, hi: number): BTensor;
   /** dy where lo < x < hi, else 0 (the gradient of clamp; at the boundaries 0, like PyTorch's relu). */
   clampBackward(dy: BTensor, x: BTensor, lo: number, hi: number): BTensor;
+  /**
+   * Per-channel scaling of x seen as [outer, C, inner] (`layout`): y = x * s[c], or x / s[c] with `divide`
+   * (s has C elements; the result has x's shape). It is its own x-gradient (dx = channelScale(dy, s, layout,
+   * divide)); with layout {outer: 1, channels: n, inner: 1} it is the elementwise product of two n-element
+   * tensors, which channelSum reduces to the s-gradient (src/engine/fns/channel-scale.ts).
+   */
+  channelScale(x: BTensor, s: BTensor, layout: ChannelLayout, divide?: boolean): BTensor;
 
   // ---- dense ----
   /** y[n,o] = sum_k x[n,k] w[o,k] + b[o]; x [N,K], w [O,K], b [O] or null. */

@@ -9,6 +9,7 @@ import {
   type QuantRange, type SgdParams, type Shape,
 } from '../backend.ts';
 import { bnBackward, bnForward, bnStats, emaInPlace } from './batchnorm.ts';
+import { channelScale } from './channel-scale.ts';
 import { concatChannels, sliceChannels } from './concat.ts';
 import { channelSum, conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv2d.ts';
 import { add, clamp, clampBackward, scale } from './elementwise.ts';
@@ -125,6 +126,10 @@ export class CpuBackend implements Backend {
 
   clampBackward(dy: BTensor, x: BTensor, lo: number, hi: number): BTensor {
     return this.wrap(clampBackward(this.d(dy), this.d(x), lo, hi), dy.shape);
+  }
+
+  channelScale(x: BTensor, s: BTensor, layout: ChannelLayout, divide = false): BTensor {
+    return this.wrap(channelScale(this.d(x), this.d(s), layout, divide), x.shape);
   }
 
   // ---- dense ----

@@ -17,6 +17,7 @@ import * as optim from './ops/optim.ts';
 import * as fq from './ops/fake-quant.ts';
 import * as observe from './ops/observe.ts';
 import * as qp from './ops/qparams.ts';
+import * as cs from './ops/channel-scale.ts';
 
 const g = (t: BTensor): GpuTensor => {
   if (!(t instanceof GpuTensor)) throw new Error('tensor does not belong to the WebGPU backend');
@@ -54,6 +55,9 @@ export class WebGpuBackend implements Backend {
   clamp(x: BTensor, lo: number, hi: number): BTensor { return ew.clamp(this.ctx, g(x), lo, hi); }
   clampBackward(dy: BTensor, x: BTensor, lo: number, hi: number): BTensor {
     return ew.clampBackward(this.ctx, g(dy), g(x), lo, hi);
+  }
+  channelScale(x: BTensor, s: BTensor, layout: ChannelLayout, divide = false): BTensor {
+    return cs.channelScale(this.ctx, g(x), g(s), layout, divide);
   }
 
   linear(x: BTensor, w: BTensor, b: BTensor | null): BTensor { return dense.linear(this.ctx, g(x), g(w), b ? g(b) : null); }
