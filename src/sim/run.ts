@@ -1,0 +1,205 @@
+/**
+ * The fixed-point simulator: runs an IntModel (src/quant/convert.ts) on a batch.
+ *
+ *  float input --quantize--> int8/int16 ... integer layers ... --dequantize--> float logits
+ *
+ * Between the quantize layer (QuantStub) and the dequantize layer (DeQuantStub) every value is an Int8Array,
+ * Int16Array, Uint8Array or Int32Array: `execLayer` checks each input with assertIntArray, so a Float32Array can
+ * never enter the datapath. The arithmetic is that of src/sim/int (docs/fixed-point.md): int32 accumulation,
+ * 'horizon' requantization (multiplier, shift, round half up), clamps for fused activations. Deterministic: no
+ * randomness, no float in the datapath, and the same result for any batch split.
+ *
+ * Per-layer integer dumps on request (`dump`).
+ */
+import type { IntLayer, IntModel, RequantParams, ValueInfo } from '../quant/convert.ts';
+import { bpuRoundF32 } from '../quant/rounding.ts';
+import { addInt } from './int/add.ts';
+import { maxPool2dInt, avgPool2dSums } from './int/pool.ts';
+import { allocInt, assertIntArray, mulShiftRound, requantizeHorizon, type IntArray } from './int/requant.ts';
+import { conv2dAccFast, linearAccFast } from './fast-conv.ts';
+
+/** An integer tensor with its full shape (batch first). */
+export interface IntTensor {
+  data: IntArray;
+  shape: number[];
+}
+
+export interface SimRunOptions {
+  /** true: dump every integer value; or the ids of the values to dump. */
+  dump?: boolean | readonly string[];
+}
+
+export interface SimRunResult {
+  /** Dequantized output (float, outside the DeQuantStub). */
+  output: Float32Array;
+  outputShape: number[];
+  /** The integer output before dequantization. */
+  outputInt: IntTensor;
+  /** Requested per-layer integer values, by layer id. */
+  dumps: Map<string, IntTensor>;
+}
+
+export class SimError extends Error {}
+
+const f32 = Math.fround;
+
+/** QuantStub: q = clamp(round(f32(x · f32(1/scale)))), rounding as the fake quant (half_even or bpu_round). */
+export function quantizeInput(x: Float32Array, layer: Extract<IntLayer, { op: 'quantize' }>, info: ValueInfo): IntArray {
+  if (!(x instanceof Float32Array)) throw new TypeError('quantize: the model input must be a Float32Array');
+  const out = allocInt(info.dtype, x.length);
+  const inv = f32(1 / f32(layer.scale));
+  const lo = info.dtype === 'int16' ? -32768 : info.dtype === 'uint8' ? 0 : -128;
+  const hi = info.dtype === 'int16' ? 32767 : info.dtype === 'uint8' ? 255 : 127;
+  const halfUp = layer.rounding === 'bpu_round';
+  for (let i = 0; i < x.length; i++) {
+    const t = f32(x[i] * inv);
+    let r: number;
+    if (halfUp) r = bpuRoundF32(t);
+    else {
+      r = Math.round(t);
+      if (r - t === 0.5 && r % 2 !== 0) r -= 1;
+    }
+    if (!(r === r)) r = lo; // NaN: as the fake quant (INT64_MIN, clamped to qmin)
+    out[i] = r < lo ? lo : r > hi ? hi : r;
+  }
+  return out;
+}
+
+/** DeQuantStub: f32(q · scale), per tensor or per channel (axis 1) for int32 outputs. */
+export function dequantizeOutput(t: IntTensor, info: ValueInfo): Float32Array {
+  assertIntArray('dequantize', t.data);
+  const out = new Float32Array(t.data.length);
+  const C = info.scales.length;
+  const inner = C === 1 ? t.data.length : t.shape.slice(2).reduce((a, b) => a * b, 1);
+  const q = t.data;
+  for (let i = 0; i < q.length; i++) out[i] = q[i] * f32(info.scales[C === 1 ? 0 : Math.floor(i / inner) % C]);
+  return out;
+}
+
+function requantTo(acc: Int32Array, rq: RequantParams, dtype: ValueInfo['dtype'], lo: number, hi: number, channels: number, inner: number): IntArray {
+  return requantizeHorizon(acc, rq.multiplier, rq.shift, { dtype, clampMin: lo, clampMax: hi }, { channels, inner });
+}
+
+/**
+ * One integer layer on integer inputs (full shapes, batch first). Used by runIntModel and by tests that feed a
+ * layer with the fake-quant model's own inputs.
+ */
+export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[]): IntTensor {
+  if (layer.op === 'quantize' || layer.op === 'dequantize') throw new SimError(`execLayer: ${layer.op} is a boundary layer`);
+  inputs.forEach((t, i) => assertIntArray(`${layer.id} input ${i}`, t.data));
+  const info = model.values[layer.id];
+  const x = inputs[0];
+  const N = x.shape[0];
+  switch (layer.op) {
+    case 'conv2d': {
+      const { acc, shape } = conv2dAccFast(x.data, x.shape, 0, layer.weight, layer.weightShape, layer.bias, layer.geometry!);
+      const [, O, OH, OW] = shape;
+      const P = OH * OW;
+      if (layer.addRescale) {
+        const a = inputs[1];
+        if (a.data.length !== acc.length) throw new SimError(`${layer.id}: add input has ${a.data.length} values, conv output ${acc.length}`);
+        const { multiplier: m, shift: s } = layer.addRescale;
+        for (let n = 0; n < N; n++) {
+          for (let o = 0; o < O; o++) {
+            const mo = m[o], so = s[o];
+            const base = (n * O + o) * P;
+            for (let p = base; p < base + P; p++) acc[p] = (acc[p] + mulShiftRound(a.data[p], mo, so)) | 0;
+          }
+        }
+      }
+      if (!layer.requant) return { data: acc, shape };
+      return { data: requantTo(acc, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, O, P), shape };
+    }
+    case 'linear': {
+      const [O, K] = layer.weightShape;
+      if (x.data.length !== N * K) throw new SimError(`${layer.id}: input has ${x.data.length / N} features, weights ${K}`);
+      const acc = linearAccFast(x.data, N, K, 0, layer.weight, O, layer.bias);
+      if (!layer.requant) return { data: acc, shape: [N, O] };
+      return { data: requantTo(acc, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, O, 1), shape: [N, O] };
+    }
+    case 'add': {
+      const data = addInt(x.data, 0, inputs[1].data, 0, layer.params, { dtype: info.dtype, clampMin: layer.clamp.lo, clampMax: layer.clamp.hi });
+      return { data, shape: [...x.shape] };
+    }
+    case 'rescale': {
+      // relu / relu6 / concat with their own scale: multiplier + shift from each input's scale, then the clamp.
+      const parts = inputs.map((t, i) => {
+        const acc = t.data instanceof Int32Array ? t.data : Int32Array.from(t.data);
+        return requantTo(acc, layer.requant[i], info.dtype, layer.clamp.lo, layer.clamp.hi, 1, 1);
+      });
+      if (parts.length === 1) return { data: parts[0], shape: [...x.shape] };
+      // concat along channels (axis 1)
+      const per = inputs.map((t) => t.data.length / N);
+      const total = per.reduce((a, b) => a + b, 0);
+      const out = allocInt(info.dtype, N * total);
+      for (let n = 0; n < N; n++) {
+        let off = n * total;
+        parts.forEach((p, i) => {
+          out.set(p.subarray(n * per[i], (n + 1) * per[i]), off);
+          off += per[i];
+        });
+      }
+      return { data: out, shape: [N, ...info.shape] };
+    }
+    case 'maxpool2d': {
+      const r = maxPool2dInt(x.data, x.shape as [number, number, number, number], { kernel: layer.kernel, stride: layer.stride, padding: layer.padding });
+      return { data: r.data, shape: r.shape };
+    }
+    case 'avgpool2d': {
+      const shape4 = x.shape as [number, number, number, number];
+      const kernel = layer.kernel ?? [shape4[2], shape4[3]];
+      const r = avgPool2dSums(x.data, shape4, 0, { kernel, stride: layer.kernel ? layer.stride : kernel, padding: layer.padding });
+      const data = requantTo(r.sum, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, 1, 1);
+      // global pooling yields [N, C] (the graph's shape), windows [N, C, OH, OW]
+      return { data, shape: [N, ...info.shape] };
+    }
+    case 'reshape':
+      return { data: x.data, shape: [N, ...info.shape] };
+  }
+}
+
+/** Index of the last layer that reads each value (to free intermediate tensors early). */
+function lastUses(model: IntModel): Map<string, number> {
+  const last = new Map<string, number>();
+  model.layers.forEach((l, i) => l.inputs.forEach((id) => last.set(id, i)));
+  return last;
+}
+
+/** Runs the integer model on a float batch x of n samples (NCHW, the same float input the float model takes). */
+export function runIntModel(model: IntModel, x: Float32Array, n: number, o: SimRunOptions = {}): SimRunResult {
+  const per = model.inputShape.reduce((a, b) => a * b, 1);
+  if (x.length !== n * per) throw new SimError(`input has ${x.length} values, ${n} x [${model.inputShape}] needs ${n * per}`);
+  const want = o.dump === true ? null : new Set(o.dump === undefined || o.dump === false ? [] : o.dump);
+  const dumpAll = o.dump === true;
+  const dumps = new Map<string, IntTensor>();
+  const vals = new Map<string, IntTensor>();
+  const last = lastUses(model);
+  let output: Float32Array | null = null;
+  let outputInt: IntTensor | null = null;
+  model.layers.forEach((layer, idx) => {
+    let t: IntTensor;
+    if (layer.op === 'quantize') {
+      if (layer.inputs[0] !== model.input) throw new SimError(`${layer.id}: a quantize layer must read the model input`);
+      t = { data: quantizeInput(x, layer, model.values[layer.id]), shape: [n, ...model.inputShape] };
+    } else if (layer.op === 'dequantize') {
+      const src = vals.get(layer.inputs[0]);
+      if (!src) throw new SimError(`${layer.id}: value ${layer.inputs[0]} not computed`);
+      outputInt = src;
+      output = dequantizeOutput(src, model.values[layer.inputs[0]]);
+      return;
+    } else {
+      const ins = layer.inputs.map((id) => {
+        const v = vals.get(id);
+        if (!v) throw new SimError(`${layer.id}: value ${id} not computed`);
+        return v;
+      });
+      t = execLayer(model, layer, ins);
+    }
+    vals.set(layer.id, t);
+    if (dumpAll || want?.has(layer.id)) dumps.set(layer.id, t);
+    for (const id of layer.inputs) if (last.get(id) === idx && !dumps.has(id)) vals.delete(id);
+  });
+  if (!output || !outputInt) throw new SimError(`model ${model.name}: no dequantize layer reached`);
+  const oi = outputInt as IntTensor;
+  return { output, outputShape: oi.shape, outputInt: oi, dumps };
+}
