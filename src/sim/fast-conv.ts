@@ -56,8 +56,15 @@ export function conv2dAccFast(
   const opg = O / G;
   const acc = new Int32Array(N * O * P);
   const col = colBuffer(P * K);
+  // SWAR path: two pixels packed in one exact integer (see dotSwar) when no partial sum can reach 2^24.
+  const maxAbsX = x instanceof Int8Array ? 128 : x instanceof Uint8Array ? 255 : x instanceof Int16Array ? 32768 : 2 ** 31;
+  const swar = xZeroPoint === 0 && K * maxAbsX * 128 < SWAR_LIMIT;
   const pointwise = KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0;
 
+  if (I === 1) {
+    directSingleInput(x, xZeroPoint, w, bias, acc, N, C, H, W, O, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, opg);
+    return { acc, shape: [N, O, OH, OW] };
+  }
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < G; g++) {
       const xg = (n * C + g * I) * HW;
@@ -91,44 +98,172 @@ export function conv2dAccFast(
           }
         }
       }
-      // Blocked dot products: 4 output channels share each col load.
       const o0 = g * opg;
       const o1 = o0 + opg;
-      let o = o0;
-      for (; o + 4 <= o1; o += 4) {
-        const wa = o * K, wb = wa + K, wc = wb + K, wd = wc + K;
-        const ba = (n * O + o) * P, bb = ba + P, bc = bb + P, bd = bc + P;
-        const biasA = bias ? bias[o] : 0, biasB = bias ? bias[o + 1] : 0, biasC = bias ? bias[o + 2] : 0, biasD = bias ? bias[o + 3] : 0;
-        for (let p = 0; p < P; p++) {
-          let sa = biasA, sb = biasB, sc = biasC, sd = biasD;
-          const cb = p * K;
-          for (let k = 0; k < K; k++) {
-            const v = col[cb + k];
-            sa = (sa + w[wa + k] * v) | 0;
-            sb = (sb + w[wb + k] * v) | 0;
-            sc = (sc + w[wc + k] * v) | 0;
-            sd = (sd + w[wd + k] * v) | 0;
+      if (swar) dotSwar(col, w, bias, acc, n * O, o0, o1, P, K);
+      else dotPlain(col, w, bias, acc, n * O, o0, o1, P, K);
+    }
+  }
+  return { acc, shape: [N, O, OH, OW] };
+}
+
+/**
+ * One input channel per output channel (depthwise, or a conv on a 1-channel image): no im2col; each weight tap is
+ * an axpy over the valid output rows, acc[o, oy, ox] += w · (x[iy, ix] − zp), int32 wrap after each product.
+ */
+function directSingleInput(
+  x: IntArray, zp: number, w: Int8Array, bias: Int32Array | null, acc: Int32Array,
+  N: number, C: number, H: number, W: number, O: number, KH: number, KW: number, OH: number, OW: number,
+  sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, opg: number,
+): void {
+  const P = OH * OW;
+  const HW = H * W;
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < O; o++) {
+      const c = Math.floor(o / opg);
+      const xb = (n * C + c) * HW;
+      const ob = (n * O + o) * P;
+      const b = bias ? bias[o] : 0;
+      for (let p = ob; p < ob + P; p++) acc[p] = b;
+      for (let ky = 0; ky < KH; ky++) {
+        const offY = ky * dh - ph;
+        const oyMin = Math.max(0, Math.ceil(-offY / sh));
+        const oyMax = Math.min(OH - 1, Math.floor((H - 1 - offY) / sh));
+        for (let kx = 0; kx < KW; kx++) {
+          const wv = w[(o * KH + ky) * KW + kx];
+          if (wv === 0) continue;
+          const offX = kx * dw - pw;
+          const oxMin = Math.max(0, Math.ceil(-offX / sw));
+          const oxMax = Math.min(OW - 1, Math.floor((W - 1 - offX) / sw));
+          if (oxMin > oxMax) continue;
+          for (let oy = oyMin; oy <= oyMax; oy++) {
+            const row = xb + (oy * sh + offY) * W;
+            const orow = ob + oy * OW;
+            let ix = row + oxMin * sw + offX;
+            if (sw === 1) {
+              for (let q = orow + oxMin, e = orow + oxMax; q <= e; q++, ix++) acc[q] = (acc[q] + wv * (x[ix] - zp)) | 0;
+            } else {
+              for (let q = orow + oxMin, e = orow + oxMax; q <= e; q++, ix += sw) acc[q] = (acc[q] + wv * (x[ix] - zp)) | 0;
+            }
           }
-          acc[ba + p] = sa;
-          acc[bb + p] = sb;
-          acc[bc + p] = sc;
-          acc[bd + p] = sd;
-        }
-      }
-      for (; o < o1; o++) {
-        const wa = o * K;
-        const ba = (n * O + o) * P;
-        const biasA = bias ? bias[o] : 0;
-        for (let p = 0; p < P; p++) {
-          let sa = biasA;
-          const cb = p * K;
-          for (let k = 0; k < K; k++) sa = (sa + w[wa + k] * col[cb + k]) | 0;
-          acc[ba + p] = sa;
         }
       }
     }
   }
-  return { acc, shape: [N, O, OH, OW] };
+}
+
+const SWAR_BASE = 33554432; // 2^25
+const SWAR_LIMIT = 16777216; // 2^24
+
+let packBuf = new Float64Array(0);
+
+/** Plain blocked dot products: 4 output channels share each col load; int32 wrap after every product. */
+function dotPlain(col: Int32Array, w: Int8Array, bias: Int32Array | null, acc: Int32Array, nO: number, o0: number, o1: number, P: number, K: number): void {
+  let o = o0;
+  for (; o + 4 <= o1; o += 4) {
+    const wa = o * K, wb = wa + K, wc = wb + K, wd = wc + K;
+    const ba = (nO + o) * P, bb = ba + P, bc = bb + P, bd = bc + P;
+    const biasA = bias ? bias[o] : 0, biasB = bias ? bias[o + 1] : 0, biasC = bias ? bias[o + 2] : 0, biasD = bias ? bias[o + 3] : 0;
+    for (let p = 0; p < P; p++) {
+      let sa = biasA, sb = biasB, sc = biasC, sd = biasD;
+      const cb = p * K;
+      for (let k = 0; k < K; k++) {
+        const v = col[cb + k];
+        sa = (sa + w[wa + k] * v) | 0;
+        sb = (sb + w[wb + k] * v) | 0;
+        sc = (sc + w[wc + k] * v) | 0;
+        sd = (sd + w[wd + k] * v) | 0;
+      }
+      acc[ba + p] = sa;
+      acc[bb + p] = sb;
+      acc[bc + p] = sc;
+      acc[bd + p] = sd;
+    }
+  }
+  for (; o < o1; o++) {
+    const wa = o * K;
+    const ba = (nO + o) * P;
+    const biasA = bias ? bias[o] : 0;
+    for (let p = 0; p < P; p++) {
+      let sa = biasA;
+      const cb = p * K;
+      for (let k = 0; k < K; k++) sa = (sa + w[wa + k] * col[cb + k]) | 0;
+      acc[ba + p] = sa;
+    }
+  }
+}
+
+/**
+ * SWAR dot products ("SIMD within a register"): pixels p and p+1 are packed into one exact integer
+ * c = col[p,k] + col[p+1,k]·2^25, so one multiply-add w·c computes both products. With |Σ_k w·col| < 2^24 for each
+ * pixel (checked by the caller: K · max|x| · 128 < 2^24) the packed sum is an exact integer below 2^50 and splits
+ * back without ambiguity: hi = round(s / 2^25), lo = s − hi·2^25. No partial sum reaches int32's range, so the
+ * result equals the int32 wrap-around sum; the bias is added after, with `| 0`, as the reference does.
+ * The packed operands are integers held in a Float64Array (JS numbers are doubles; every value here is an exact
+ * integer < 2^53), never fractional values.
+ */
+function dotSwar(col: Int32Array, w: Int8Array, bias: Int32Array | null, acc: Int32Array, nO: number, o0: number, o1: number, P: number, K: number): void {
+  const PP = (P + 1) >> 1;
+  if (packBuf.length < PP * K) packBuf = new Float64Array(PP * K);
+  const pk = packBuf;
+  for (let pp = 0; pp < PP; pp++) {
+    const a = 2 * pp * K, b = a + K, d = pp * K;
+    if (2 * pp + 1 < P) for (let k = 0; k < K; k++) pk[d + k] = col[a + k] + col[b + k] * SWAR_BASE;
+    else for (let k = 0; k < K; k++) pk[d + k] = col[a + k];
+  }
+  const put = (s: number, o: number, pp: number, b: number) => {
+    const hi = Math.round(s / SWAR_BASE);
+    const base = (nO + o) * P + 2 * pp;
+    acc[base] = (s - hi * SWAR_BASE + b) | 0;
+    if (2 * pp + 1 < P) acc[base + 1] = (hi + b) | 0;
+  };
+  let o = o0;
+  for (; o + 4 <= o1; o += 4) {
+    const wa = o * K, wb = wa + K, wc = wb + K, wd = wc + K;
+    const biasA = bias ? bias[o] : 0, biasB = bias ? bias[o + 1] : 0, biasC = bias ? bias[o + 2] : 0, biasD = bias ? bias[o + 3] : 0;
+    let pp = 0;
+    for (; pp + 2 <= PP; pp += 2) {
+      let sa = 0, sb = 0, sc = 0, sd = 0, ta = 0, tb = 0, tc = 0, td = 0;
+      const cb = pp * K, cb2 = cb + K;
+      for (let k = 0; k < K; k++) {
+        const v = pk[cb + k], u = pk[cb2 + k];
+        const a = w[wa + k], b = w[wb + k], c = w[wc + k], d = w[wd + k];
+        sa += a * v; sb += b * v; sc += c * v; sd += d * v;
+        ta += a * u; tb += b * u; tc += c * u; td += d * u;
+      }
+      put(sa, o, pp, biasA); put(sb, o + 1, pp, biasB); put(sc, o + 2, pp, biasC); put(sd, o + 3, pp, biasD);
+      put(ta, o, pp + 1, biasA); put(tb, o + 1, pp + 1, biasB); put(tc, o + 2, pp + 1, biasC); put(td, o + 3, pp + 1, biasD);
+    }
+    for (; pp < PP; pp++) {
+      let sa = 0, sb = 0, sc = 0, sd = 0;
+      const cb = pp * K;
+      for (let k = 0; k < K; k++) {
+        const v = pk[cb + k];
+        sa += w[wa + k] * v; sb += w[wb + k] * v; sc += w[wc + k] * v; sd += w[wd + k] * v;
+      }
+      put(sa, o, pp, biasA); put(sb, o + 1, pp, biasB); put(sc, o + 2, pp, biasC); put(sd, o + 3, pp, biasD);
+    }
+  }
+  for (; o < o1; o++) {
+    const wa = o * K;
+    const biasA = bias ? bias[o] : 0;
+    let pp = 0;
+    for (; pp + 4 <= PP; pp += 4) {
+      let sa = 0, sb = 0, sc = 0, sd = 0;
+      const ca = pp * K, cb = ca + K, cc = cb + K, cd = cc + K;
+      for (let k = 0; k < K; k++) {
+        const wv = w[wa + k];
+        sa += wv * pk[ca + k]; sb += wv * pk[cb + k]; sc += wv * pk[cc + k]; sd += wv * pk[cd + k];
+      }
+      put(sa, o, pp, biasA); put(sb, o, pp + 1, biasA); put(sc, o, pp + 2, biasA); put(sd, o, pp + 3, biasA);
+    }
+    for (; pp < PP; pp++) {
+      let sa = 0;
+      const ca = pp * K;
+      for (let k = 0; k < K; k++) sa += w[wa + k] * pk[ca + k];
+      put(sa, o, pp, biasA);
+    }
+  }
 }
 
 /** int32 accumulators [N, O] of a linear layer: acc = bias + Σ_k (x − zp)·w, wrapped to int32. */
