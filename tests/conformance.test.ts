@@ -1,6 +1,6 @@
 /**
  * Runs the conformance runner over tests/conformance/cases (PyTorch 1.13.1 reference vectors) for every kind that
- * has a CPU runner, one `it` per kind so failures show by kind. qat_step (needs the training engine) is not listed.
+ * has a CPU runner, one `it` per kind so failures show by kind (qat_step runs on the training engine's CPU backend).
  *
  * Histogram quirk: src/quant/observers/histogram.ts copies torch 1.13 exactly — `torch.histc(x, 2048,
  * min=int(min_val), max=int(max_val))` with Python int() truncation toward zero (values outside
@@ -29,6 +29,7 @@ const KINDS: [kind: string, count: number][] = [
   ['quantized_linear', 12],
   ['quantized_add', 10],
   ['quantized_relu', 4],
+  ['qat_step', 3],
 ];
 
 describe('conformance cases (cpu backend)', () => {

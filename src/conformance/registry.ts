@@ -14,6 +14,7 @@ import { observerCpuKinds } from './kinds/observers.ts';
 // quantized_* kinds (src/sim/conformance.ts, another engineer's file): merged into the registry below.
 import { simKinds } from '../sim/conformance.ts';
 import { webgpuKinds } from './kinds/webgpu.ts';
+import { qatStepCpu, qatStepWebGpu } from './kinds/qat-step.ts';
 
 export type RegistryBackend = ConformanceBackend | 'any';
 
@@ -29,6 +30,8 @@ export function registerKind(kind: string, backend: RegistryBackend, runner: Kin
 for (const [kind, runner] of Object.entries({ ...fakeQuantCpuKinds, ...observerCpuKinds })) registerKind(kind, 'cpu', runner);
 for (const [kind, runner] of Object.entries(simKinds)) registerKind(kind, 'cpu', runner);
 for (const [kind, runner] of Object.entries(webgpuKinds)) registerKind(kind, 'webgpu', runner);
+registerKind('qat_step', 'cpu', qatStepCpu);
+registerKind('qat_step', 'webgpu', qatStepWebGpu);
 
 /** Every kind with at least one runner, sorted. */
 export function registeredKinds(): string[] {
