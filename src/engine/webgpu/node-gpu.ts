@@ -9,6 +9,21 @@ import { acquireDevice, NoAdapterError, type AcquiredDevice } from './device.ts'
 export type NodeGpuPreference = 'auto' | 'vulkan' | 'gles';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/local/nvidia/share/vulkan/icd.d'];
+
+/** Whether a Vulkan driver could exist: asking Dawn without one prints an error trace on stderr. */
+async function vulkanDriverListed(): Promise<boolean> {
+  if (process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES) return true;
+  const { readdir } = await import('node:fs/promises');
+  for (const dir of ICD_DIRS) {
+    try {
+      if ((await readdir(dir)).some((f) => f.endsWith('.json'))) return true;
+    } catch {
+      // not there
+    }
+  }
+  return false;
+}
 
 interface DawnModule {
   create(flags: string[]): GPU;
@@ -53,7 +68,7 @@ export async function acquireNodeDevice(pref: NodeGpuPreference = 'auto'): Promi
       return null;
     }
   };
-  if (pref === 'vulkan' || pref === 'auto') {
+  if (pref === 'vulkan' || (pref === 'auto' && (await vulkanDriverListed()))) {
     // A hardware Vulkan driver wins when present; otherwise fall through to the faster software one.
     const d = await attempt('vulkan', () => tryVulkan(dawn));
     if (d && (pref === 'vulkan' || !/software/.test(d.adapterName))) return d;
