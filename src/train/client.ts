@@ -9,6 +9,10 @@
 import {
   errorText, isWorkerMessage, type BackendPreference, type TrainJobConfig, type TrainRequest, type WorkerMessage,
 } from './protocol.ts';
+import type { CalibJobConfig, DataChoice, DataPrep, QatJobConfig, QuantStage } from './quant-protocol.ts';
+
+/** The kind of the job in flight: float training, calibration or QAT. */
+export type JobKind = 'train' | QuantStage;
 
 /** The part of `Worker` the client uses. */
 export interface WorkerLike {
@@ -32,6 +36,7 @@ export class TrainingClient {
   private listeners = new Set<ClientListener>();
   private cancelTimer: ReturnType<typeof setTimeout> | null = null;
   private _phase: ClientPhase = 'idle';
+  private _job: JobKind | null = null;
   private prefer: BackendPreference;
   private readonly cancelTimeoutMs: number;
 
@@ -42,6 +47,11 @@ export class TrainingClient {
 
   get phase(): ClientPhase {
     return this._phase;
+  }
+
+  /** The job in flight (null when idle). */
+  get job(): JobKind | null {
+    return this._phase === 'idle' || this._phase === 'disposed' ? null : this._job;
   }
 
   get backendPreference(): BackendPreference {
@@ -68,10 +78,36 @@ export class TrainingClient {
   }
 
   start(config: TrainJobConfig): void {
+    this.begin('train', { type: 'start', config: { ...config } });
+  }
+
+  calibrate(config: CalibJobConfig): void {
+    this.begin('calib', { type: 'calibrate', config });
+  }
+
+  qat(config: QatJobConfig): void {
+    this.begin('qat', { type: 'qat', config });
+  }
+
+  /** The data the next jobs use (a dropped data set is copied to the worker). Not while a job runs. */
+  setData(data: DataChoice, prep: DataPrep): void {
     this.assertNot('disposed');
-    if (this._phase !== 'idle') throw new Error('a training run is already in progress');
+    if (this._phase !== 'idle') throw new Error('cannot change the data while a job runs');
+    this.ensureWorker().postMessage({ type: 'set-data', data, prep });
+  }
+
+  /** Checkpoints of a saved project, so the worker continues where the project was. */
+  restore(float: Uint8Array | null, calib: Uint8Array | null, qat: Uint8Array | null): void {
+    this.assertNot('disposed');
+    this.ensureWorker().postMessage({ type: 'restore', float, calib, qat });
+  }
+
+  private begin(kind: JobKind, req: TrainRequest): void {
+    this.assertNot('disposed');
+    if (this._phase !== 'idle') throw new Error(this._job === 'train' ? 'a training run is already in progress' : 'another job is running');
     this._phase = 'running';
-    this.ensureWorker().postMessage({ type: 'start', config: { ...config } });
+    this._job = kind;
+    this.ensureWorker().postMessage(req);
   }
 
   pause(): void {
@@ -91,7 +127,8 @@ export class TrainingClient {
       if (this._phase !== 'cancelling') return;
       // The worker did not answer: end it and start over with a fresh one.
       this.dropWorker();
-      this.finish({ type: 'cancelled', step: -1 });
+      const job = this._job;
+      this.finish(job === 'calib' || job === 'qat' ? { type: 'quant-cancelled', stage: job } : { type: 'cancelled', step: -1 });
       this.ensureWorker();
     }, this.cancelTimeoutMs);
   }
@@ -120,7 +157,9 @@ export class TrainingClient {
       // The worker script failed (did not load, or threw outside a run): drop it; the next call spawns anew.
       this.dropWorker();
       const message = `training worker failed: ${ev.message ? errorText(ev.message) : 'unknown error (the worker script may have failed to load)'}`;
-      if (this._phase === 'running' || this._phase === 'cancelling') this.finish({ type: 'error', message });
+      const job = this._job;
+      if ((this._phase === 'running' || this._phase === 'cancelling') && (job === 'calib' || job === 'qat')) this.finish({ type: 'quant-error', stage: job, message });
+      else if (this._phase === 'running' || this._phase === 'cancelling') this.finish({ type: 'error', message });
       else this.emit({ type: 'error', message });
     };
     w.postMessage({ type: 'init', prefer: this.prefer });
@@ -143,7 +182,13 @@ export class TrainingClient {
     switch (msg.type) {
       case 'done':
       case 'cancelled':
+      case 'quant-done':
+      case 'quant-cancelled':
         this.finish(msg);
+        return;
+      case 'quant-error':
+        if (this._phase === 'running' || this._phase === 'cancelling') this.finish(msg);
+        else this.emit(msg);
         return;
       case 'error':
         // An error ends a run only while one is live (an init error arrives while idle).

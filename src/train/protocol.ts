@@ -19,8 +19,11 @@
  *   cancelled {step}
  *   error {message}
  *
+ * Data and quantization (set-data, calibrate, qat, restore -> data-ready, checkpoint, quant-*): quant-protocol.ts.
+ *
  * Nothing here imports the engine or the DOM, so it is usable from the page, the worker and tests.
  */
+import { QUANT_MESSAGE_TYPES, QUANT_REQUEST_TYPES, type QuantMessage, type QuantRequest } from './quant-protocol.ts';
 
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd'] as const;
 export type OptimizerChoice = (typeof OPTIMIZERS)[number];
@@ -37,9 +40,9 @@ export interface TrainJobConfig {
   optimizer: OptimizerChoice;
   schedule: ScheduleChoice;
   seed: number;
-  /** Images drawn from the built-in train split (a seed-0 random subset, like the CLI's --subset). */
+  /** Images drawn from the loaded train split (a seed-0 random subset, like the CLI's --subset). */
   trainImages: number;
-  /** Images drawn from the built-in test split (a seed-0 random subset, like --test-subset). */
+  /** Images drawn from the loaded test split (a seed-0 random subset, like --test-subset). */
   testImages: number;
 }
 
@@ -48,7 +51,8 @@ export type TrainRequest =
   | { type: 'start'; config: TrainJobConfig }
   | { type: 'pause' }
   | { type: 'resume' }
-  | { type: 'cancel' };
+  | { type: 'cancel' }
+  | QuantRequest;
 
 export interface ProgressInfo {
   epoch: number;
@@ -72,7 +76,8 @@ export type WorkerMessage =
   | { type: 'epoch'; epoch: number; acc1: number; acc5: number; loss: number }
   | { type: 'done'; seconds: number; imagesPerSecond: number; steps: number }
   | { type: 'cancelled'; step: number }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | QuantMessage;
 
 export type WorkerMessageType = WorkerMessage['type'];
 
@@ -105,7 +110,7 @@ export function validateConfig(c: TrainJobConfig, modelNames: readonly string[])
 }
 
 const MESSAGE_TYPES: ReadonlySet<string> = new Set<WorkerMessageType>([
-  'ready', 'started', 'progress', 'paused', 'resumed', 'epoch', 'done', 'cancelled', 'error',
+  'ready', 'started', 'progress', 'paused', 'resumed', 'epoch', 'done', 'cancelled', 'error', ...QUANT_MESSAGE_TYPES,
 ]);
 
 /** A structural check of what arrives from the worker (guards against foreign messages). */
@@ -113,7 +118,7 @@ export function isWorkerMessage(x: unknown): x is WorkerMessage {
   return typeof x === 'object' && x !== null && MESSAGE_TYPES.has((x as { type?: unknown }).type as string);
 }
 
-const REQUEST_TYPES: ReadonlySet<string> = new Set<TrainRequest['type']>(['init', 'start', 'pause', 'resume', 'cancel']);
+const REQUEST_TYPES: ReadonlySet<string> = new Set<TrainRequest['type']>(['init', 'start', 'pause', 'resume', 'cancel', ...QUANT_REQUEST_TYPES]);
 
 export function isTrainRequest(x: unknown): x is TrainRequest {
   return typeof x === 'object' && x !== null && REQUEST_TYPES.has((x as { type?: unknown }).type as string);

@@ -1,7 +1,8 @@
 /**
- * The training worker: owns the compute backend (WebGPU in the worker, else the CPU reference) and
- * the built-in data set, and runs src/train/trainer.ts off the page's main thread, so the page stays
- * responsive even when the CPU fallback computes. Speaks protocol.ts.
+ * The training worker: owns the compute backend (WebGPU in the worker, else the CPU reference), the
+ * loaded data set (built-in or dropped) and the trained weights (float, calib, qat: worker-state.ts),
+ * and runs float training, calibration and QAT (quant-jobs.ts) off the page's main thread, so the
+ * page stays responsive even when the CPU fallback computes. Speaks protocol.ts.
  *
  * The message handling is `createTrainingHost` (plain functions, testable in Node with a fake
  * backend factory and data loader); the last lines bind it to the worker global when loaded as one.
@@ -9,6 +10,9 @@
 import type { Backend } from '../engine/backend.ts';
 import { createBrowserBackend, type BrowserBackend } from '../engine/create-browser-backend.ts';
 import { randomSubset, type ImageDataset, type TrainTestData } from '../data/dataset.ts';
+import { runCalibration, runQat, type JobContext } from './quant-jobs.ts';
+import type { QuantStage } from './quant-protocol.ts';
+import { WorkerState } from './worker-state.ts';
 import { loadFashionMnist } from '../data/fashion-mnist.ts';
 import { batchCount } from '../data/loader.ts';
 import { buildModel } from '../models/zoo.ts';
@@ -46,7 +50,7 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
   const loadData = deps.loadData ?? (() => loadFashionMnist());
   let prefer: BackendPreference = 'auto';
   let backend: Promise<BrowserBackend> | null = null;
-  let data: Promise<TrainTestData> | null = null;
+  const state = new WorkerState(loadData);
   let job: Job | null = null;
 
   const announce = (b: BrowserBackend) => {
@@ -78,10 +82,7 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
     let store: ParamStore | null = null;
     try {
       const be = await currentBackend();
-      const d = await (data ??= loadData().catch((e) => {
-        data = null;
-        throw e;
-      }));
+      const d = await state.data();
       if (j.abort.signal.aborted) throw new Cancelled();
       const trainDs = pick(d.train, cfg.trainImages);
       const testDs = pick(d.test, cfg.testImages);
@@ -89,7 +90,7 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
       store = new ParamStore(be, graph, initHostParams(graph, cfg.seed));
       post({ type: 'started', totalSteps: batchCount(trainDs.count, cfg.batchSize) * cfg.epochs, trainImages: trainDs.count, testImages: testDs.count });
       const result = await train(be, graph, store, trainDs, testDs, {
-        epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed,
+        epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed, normalize: d.normalize,
         optimizer: { name: cfg.optimizer, lr: cfg.lr, momentum: 0.9 },
         schedule: cfg.schedule,
       }, {
@@ -108,6 +109,7 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
           post({ type: 'resumed', step: j.step });
         },
       });
+      post({ type: 'checkpoint', stage: 'float', bytes: state.setFloat({ model: cfg.model, graph, host: await store.toHost() }) });
       post({ type: 'done', seconds: result.seconds, imagesPerSecond: result.imagesPerSecond, steps: result.steps });
     } catch (e) {
       if (j.abort.signal.aborted) post({ type: 'cancelled', step: j.step });
@@ -122,8 +124,70 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
     }
   };
 
+  /** Calibration or QAT on the kept weights and the loaded data; quant-cancelled / quant-error end it. */
+  const runQuant = async (stage: QuantStage, j: Job, body: (ctx: JobContext) => Promise<void>) => {
+    // The final message goes out after the job is cleared, so the page may start the next job at once.
+    let final: WorkerMessage | null = null;
+    try {
+      const ctx: JobContext = { be: await currentBackend(), post: (m) => (m.type === 'quant-done' ? (final = m) : post(m)), signal: j.abort.signal };
+      await body(ctx);
+    } catch (e) {
+      final = j.abort.signal.aborted ? { type: 'quant-cancelled', stage } : { type: 'quant-error', stage, message: errorText(e) };
+    } finally {
+      job = null;
+    }
+    if (final) post(final);
+  };
+
+  const newJob = (): Job | null => {
+    if (job) return null;
+    job = { abort: new AbortController(), paused: false, step: 0, wake: null };
+    return job;
+  };
+
+  const needFloat = () => {
+    if (!state.float) throw new Error('no trained float model: train the float model first');
+    return state.float;
+  };
+
   return (req) => {
     switch (req.type) {
+      case 'set-data':
+        if (job) {
+          post({ type: 'error', message: 'cannot change the data while a job runs' });
+          return;
+        }
+        state.setData(req.data, req.prep);
+        void state.data().then(
+          (d) => post({ type: 'data-ready', name: d.train.name, trainImages: d.train.count, testImages: d.test.count,
+            shape: [d.train.channels, d.train.height, d.train.width], numClasses: d.train.numClasses }),
+          (e) => post({ type: 'error', message: `could not load the data: ${errorText(e)}` }),
+        );
+        return;
+      case 'restore':
+        try {
+          state.restore(req.float, req.calib, req.qat);
+        } catch (e) {
+          post({ type: 'error', message: `could not restore the project's checkpoints: ${errorText(e)}` });
+        }
+        return;
+      case 'calibrate': {
+        const j = newJob();
+        if (!j) return void post({ type: 'quant-error', stage: 'calib', message: 'another job is running' });
+        void runQuant('calib', j, async (ctx) => {
+          state.calib = await runCalibration(ctx, needFloat(), await state.data(), req.config);
+          state.qat = null;
+        });
+        return;
+      }
+      case 'qat': {
+        const j = newJob();
+        if (!j) return void post({ type: 'quant-error', stage: 'qat', message: 'another job is running' });
+        void runQuant('qat', j, async (ctx) => {
+          state.qat = await runQat(ctx, needFloat(), state.calib, await state.data(), req.config);
+        });
+        return;
+      }
       case 'init':
         if (job) post({ type: 'error', message: 'cannot change the backend while training' });
         else void init(req.prefer).catch(() => {});

@@ -110,5 +110,8 @@ export function reduceRun(s: RunState, m: WorkerMessage): RunState {
       return { ...s, status: 'idle', outcome: 'cancelled', pausedAtStep: null };
     case 'error':
       return { ...s, status: 'idle', outcome: 'error', error: m.message, pausedAtStep: null };
+    default:
+      // Data and quantization messages belong to other slices.
+      return s;
   }
 }

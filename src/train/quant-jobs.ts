@@ -1,0 +1,158 @@
+/**
+ * Calibration and QAT as jobs of the training worker, wired like the CLI stages (src/cli/stages/calib.ts,
+ * qat.ts) but on the loaded data, with progress messages, cancel, activation histograms, and the
+ * results kept as host copies (weights and qsites) so the next job starts from them.
+ */
+import type { Backend } from '../engine/backend.ts';
+import { Tape, type Var } from '../engine/autograd.ts';
+import { randomSubset, type ImageDataset } from '../data/dataset.ts';
+import { batchCount, iterateBatches, type Normalization } from '../data/loader.ts';
+import { fuse } from '../graph/passes/fuse.ts';
+import type { Graph } from '../graph/ir.ts';
+import { runGraph, type Hooks } from '../nn/executor.ts';
+import { ParamStore, type HostParams } from '../nn/params.ts';
+import { isMarch } from '../quant/march.ts';
+import { prepare } from '../quant/prepare.ts';
+import { qconfigTemplate, type QConfig } from '../quant/qconfig.ts';
+import { QuantizedModel } from '../quant/quantized-model.ts';
+import { encodeQuantCheckpoint } from '../quant/quant-checkpoint.ts';
+import { evaluate } from './evaluate.ts';
+import { ActHistogramCollector } from './act-histograms.ts';
+import { Cancelled, train } from './trainer.ts';
+import type { WorkerMessage } from './protocol.ts';
+import type { CalibJobConfig, QatJobConfig, QuantSettings, QuantStage } from './quant-protocol.ts';
+
+/** The trained float model the worker keeps between runs (unfused graph + weights). */
+export interface FloatState { model: string; graph: Graph; host: HostParams }
+/** A calibrated or QAT-trained model (fused graph, weights, activation qsites). */
+export interface QuantState { model: string; stage: QuantStage; graph: Graph; params: HostParams; qsites: HostParams; qconfig: QConfig }
+export interface JobData { train: ImageDataset; test: ImageDataset; normalize: Normalization }
+export interface JobContext { be: Backend; post(m: WorkerMessage): void; signal: AbortSignal }
+
+export function makeQConfig(q: QuantSettings): QConfig {
+  if (!isMarch(q.march)) throw new Error(`unknown march "${q.march}"`);
+  return qconfigTemplate(q.template, {
+    march: q.march, observer: q.observer ?? undefined, overrides: q.overrides, quantStubScale: q.quantStubScale,
+  });
+}
+
+function build(be: Backend, graph: Graph, host: HostParams, qc: QConfig, qsites: HostParams = {}): QuantizedModel {
+  const qm = new QuantizedModel(be, prepare(graph, qc), new ParamStore(be, graph, host));
+  qm.loadHost(qsites);
+  return qm;
+}
+
+function checkShape(float: FloatState, data: JobData): void {
+  const want = float.graph.inputShape.join('x');
+  const have = [data.train.channels, data.train.height, data.train.width].join('x');
+  if (want !== have || float.graph.numClasses !== data.train.numClasses) {
+    throw new Error(`the float model was trained on ${want} inputs with ${float.graph.numClasses} classes; the loaded data is ${have} ` +
+      `with ${data.train.numClasses}: train the float model on this data first`);
+  }
+}
+
+async function finish(ctx: JobContext, qm: QuantizedModel, model: string, stage: QuantStage, meta: Record<string, unknown>): Promise<QuantState> {
+  const state: QuantState = {
+    model, stage, graph: qm.plan.graph, params: await qm.store.toHost(), qsites: await qm.toHost(), qconfig: qm.plan.qconfig,
+  };
+  ctx.post({ type: 'checkpoint', stage, bytes: encodeQuantCheckpoint({ ...state, meta }) });
+  return state;
+}
+
+export async function runCalibration(ctx: JobContext, float: FloatState, data: JobData, cfg: CalibJobConfig): Promise<QuantState> {
+  checkShape(float, data);
+  const start = performance.now();
+  const fused = fuse(float.graph, float.host);
+  const qm = build(ctx.be, fused.graph, fused.host, makeQConfig(cfg.quant));
+  try {
+    const images = Math.min(cfg.batches * cfg.batchSize, data.train.count);
+    const calibDs = randomSubset(data.train, images, 1);
+    const total = batchCount(images, cfg.batchSize);
+    ctx.post({ type: 'quant-started', stage: 'calib', total, acts: qm.plan.acts.length, weights: qm.plan.weights.length });
+    const hist = new ActHistogramCollector();
+    const base = qm.hooks;
+    qm.setState('CALIBRATION');
+    let batch = 0;
+    for (const b of iterateBatches(calibDs, cfg.batchSize, 0, 0, { shuffle: false, normalize: data.normalize })) {
+      if (ctx.signal.aborted) throw new Cancelled();
+      const seen: { node: string; value: Var }[] = [];
+      const hooks: Hooks = {
+        hook: (node, value, tape) => {
+          if (qm.acts.has(node.id)) seen.push({ node: node.id, value });
+          return base.hook!(node, value, tape);
+        },
+        weightHook: base.weightHook,
+      };
+      const tape = new Tape(ctx.be, false, false);
+      try {
+        runGraph(tape, qm.plan.graph, qm.store, tape.input(b.x, b.shape), hooks);
+        await qm.observePending();
+        for (const s of seen) hist.add(s.node, await ctx.be.read(s.value.value));
+      } finally {
+        tape.dispose();
+      }
+      batch++;
+      const secs = (performance.now() - start) / 1000;
+      ctx.post({ type: 'quant-progress', stage: 'calib', done: batch, total, loss: NaN, etaSeconds: (secs / batch) * (total - batch) });
+    }
+    qm.finishCalibration();
+    qm.setState('VALIDATION');
+    const test = randomSubset(data.test, Math.min(cfg.testImages, data.test.count), 0);
+    const ev = await evaluate(ctx.be, qm.plan.graph, qm.store, test, { hooks: qm.hooks, normalize: data.normalize, signal: ctx.signal });
+    const scales = await qm.scales();
+    const sites = new Map(qm.plan.acts.map((a) => [a.node, a]));
+    const histograms = hist.finish((node) => {
+      const s = scales.activations[node], a = sites.get(node);
+      return s !== undefined && a ? [s * a.quantMin, s * a.quantMax] : null;
+    });
+    const state = await finish(ctx, qm, float.model, 'calib', { calibImages: images });
+    ctx.post({ type: 'quant-done', stage: 'calib', acc1: ev.acc1, acc5: ev.acc5, seconds: (performance.now() - start) / 1000, scales, histograms });
+    return state;
+  } finally {
+    qm.store.dispose();
+    qm.dispose();
+  }
+}
+
+export async function runQat(ctx: JobContext, float: FloatState, calib: QuantState | null, data: JobData, cfg: QatJobConfig): Promise<QuantState> {
+  checkShape(float, data);
+  const start = performance.now();
+  let qc = makeQConfig(cfg.quant);
+  let qm: QuantizedModel;
+  if (calib) {
+    // The calibrated scales were made for the calibration's march: keep it (as the CLI does).
+    qc = { ...qc, march: calib.qconfig.march };
+    qm = build(ctx.be, calib.graph, calib.params, qc, calib.qsites);
+  } else {
+    const fused = fuse(float.graph, float.host);
+    qm = build(ctx.be, fused.graph, fused.host, qc);
+  }
+  try {
+    const trainDs = randomSubset(data.train, Math.min(cfg.trainImages, data.train.count), 0);
+    const test = randomSubset(data.test, Math.min(cfg.testImages, data.test.count), 0);
+    const total = batchCount(trainDs.count, cfg.batchSize) * cfg.epochs;
+    ctx.post({ type: 'quant-started', stage: 'qat', total, acts: qm.plan.acts.length, weights: qm.plan.weights.length });
+    qm.setState('QAT');
+    let last = { acc1: NaN, acc5: NaN };
+    await train(ctx.be, qm.plan.graph, qm.store, trainDs, test, {
+      epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed, schedule: 'cosine', normalize: data.normalize,
+      optimizer: { name: cfg.optimizer, lr: cfg.lr, momentum: 0.9 },
+    }, {
+      hooks: qm.hooks,
+      signal: ctx.signal,
+      onProgress: (p) => ctx.post({ type: 'quant-progress', stage: 'qat', done: p.step, total: p.totalSteps, loss: p.loss, etaSeconds: p.etaSeconds }),
+      onEpoch: (r) => {
+        last = r;
+        ctx.post({ type: 'quant-epoch', stage: 'qat', epoch: r.epoch, acc1: r.acc1, acc5: r.acc5, loss: r.loss });
+      },
+    });
+    qm.setState('VALIDATION');
+    const scales = await qm.scales();
+    const state = await finish(ctx, qm, float.model, 'qat', { epochs: cfg.epochs });
+    ctx.post({ type: 'quant-done', stage: 'qat', acc1: last.acc1, acc5: last.acc5, seconds: (performance.now() - start) / 1000, scales, histograms: [] });
+    return state;
+  } finally {
+    qm.store.dispose();
+    qm.dispose();
+  }
+}

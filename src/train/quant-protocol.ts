@@ -1,0 +1,96 @@
+/**
+ * The training worker's data and quantization messages (part of protocol.ts's unions).
+ *
+ * Page -> worker:
+ *   set-data {data, prep}   train / calibrate / evaluate on this data from now on: the built-in Fashion-MNIST
+ *                           or a dropped data set (its pixel buffers are copied to the worker); prep = RGB→YUV444
+ *                           and the normalization. Answered by `data-ready` (or `error`).
+ *   calibrate {config}      fuse the kept float weights, prepare(qconfig), run the observers on `batches`
+ *                           batches of the loaded train data, evaluate; histograms of every activation site.
+ *   qat {config}            fine-tune with fake quant from the calibration (or the float weights), evaluate per epoch.
+ *   restore {float, calib, qat}  checkpoints (encoded bytes) from the project, so a reload continues where it was.
+ * Worker -> page:
+ *   data-ready {…}          the data the next job uses
+ *   checkpoint {stage, bytes}  after each float / calib / qat run (the page persists it)
+ *   quant-started / quant-progress / quant-epoch / quant-done / quant-cancelled / quant-error  (calib and qat jobs)
+ */
+import type { TrainTestData } from '../data/dataset.ts';
+import type { March } from '../quant/march.ts';
+import type { NodeOverride } from '../quant/qconfig.ts';
+
+export type QuantStage = 'calib' | 'qat';
+export type CheckpointStage = 'float' | QuantStage;
+
+export type Normalize = 'pixel/255' | { mean: number[]; std: number[] };
+export interface DataPrep {
+  /** Convert RGB to full-swing YUV444 (U, V + 128) before the normalization. */
+  yuv: boolean;
+  normalize: Normalize;
+}
+
+export type DataChoice = { kind: 'builtin' } | { kind: 'custom'; data: TrainTestData };
+
+export interface QuantSettings {
+  march: March;
+  /** A qconfig template name (src/quant/qconfig.ts QCONFIG_TEMPLATES). */
+  template: string;
+  /** Activation observer; null: the template's. */
+  observer: string | null;
+  overrides: NodeOverride[];
+  /** Fixed QuantStub scale (1/128 for centered YUV); null: observed. */
+  quantStubScale: number | null;
+}
+
+export interface CalibJobConfig {
+  quant: QuantSettings;
+  batches: number;
+  batchSize: number;
+  testImages: number;
+}
+
+export interface QatJobConfig {
+  quant: QuantSettings;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: 'sgd' | 'adam' | 'adamw';
+  seed: number;
+  trainImages: number;
+  testImages: number;
+}
+
+/** Histogram of one activation site's values seen in calibration, and the clip range its scale gives. */
+export interface ActHistogram {
+  node: string;
+  lo: number;
+  hi: number;
+  counts: number[];
+  min: number;
+  max: number;
+  clip: [number, number];
+}
+
+export interface QuantScales { activations: Record<string, number>; weights: Record<string, number[]> }
+
+export type QuantRequest =
+  | { type: 'set-data'; data: DataChoice; prep: DataPrep }
+  | { type: 'calibrate'; config: CalibJobConfig }
+  | { type: 'qat'; config: QatJobConfig }
+  | { type: 'restore'; float: Uint8Array | null; calib: Uint8Array | null; qat: Uint8Array | null };
+
+export type QuantMessage =
+  | { type: 'data-ready'; name: string; trainImages: number; testImages: number; shape: number[]; numClasses: number }
+  | { type: 'checkpoint'; stage: CheckpointStage; bytes: Uint8Array }
+  | { type: 'quant-started'; stage: QuantStage; total: number; acts: number; weights: number }
+  | { type: 'quant-progress'; stage: QuantStage; done: number; total: number; loss: number; etaSeconds: number }
+  | { type: 'quant-epoch'; stage: QuantStage; epoch: number; acc1: number; acc5: number; loss: number }
+  | { type: 'quant-done'; stage: QuantStage; acc1: number; acc5: number; seconds: number; scales: QuantScales; histograms: ActHistogram[] }
+  | { type: 'quant-cancelled'; stage: QuantStage }
+  | { type: 'quant-error'; stage: QuantStage; message: string };
+
+export const QUANT_MESSAGE_TYPES = [
+  'data-ready', 'checkpoint', 'quant-started', 'quant-progress', 'quant-epoch', 'quant-done', 'quant-cancelled', 'quant-error',
+] as const satisfies readonly QuantMessage['type'][];
+export const QUANT_REQUEST_TYPES = ['set-data', 'calibrate', 'qat', 'restore'] as const satisfies readonly QuantRequest['type'][];
+
+export const CALIB_LIMITS = { batches: [1, 1000], batchSize: [1, 1024] } as const;

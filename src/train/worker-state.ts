@@ -1,0 +1,68 @@
+/**
+ * What the training worker keeps between jobs: the chosen data (prepared once: YUV conversion, the
+ * normalization), the trained float model, and the calibrated / QAT models. Restores them from the
+ * project's checkpoints after a reload.
+ */
+import type { TrainTestData } from '../data/dataset.ts';
+import { rgbToYuv444 } from '../data/transform.ts';
+import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.ts';
+import { buildModel } from '../models/zoo.ts';
+import { decodeQuantCheckpoint } from '../quant/quant-checkpoint.ts';
+import type { FloatState, JobData, QuantState } from './quant-jobs.ts';
+import type { DataChoice, DataPrep } from './quant-protocol.ts';
+
+export class WorkerState {
+  private choice: DataChoice = { kind: 'builtin' };
+  private prep: DataPrep = { yuv: false, normalize: 'pixel/255' };
+  private prepared: Promise<JobData> | null = null;
+  float: FloatState | null = null;
+  calib: QuantState | null = null;
+  qat: QuantState | null = null;
+
+  constructor(private readonly loadBuiltin: () => Promise<TrainTestData>) {}
+
+  setData(choice: DataChoice, prep: DataPrep): void {
+    this.choice = choice;
+    this.prep = prep;
+    this.prepared = null;
+  }
+
+  /** The data of the next job, prepared once per choice. */
+  data(): Promise<JobData> {
+    this.prepared ??= (async () => {
+      const raw = this.choice.kind === 'custom' ? this.choice.data : await this.loadBuiltin();
+      const t = this.prep.yuv ? { train: rgbToYuv444(raw.train), test: rgbToYuv444(raw.test) } : raw;
+      return { train: t.train, test: t.test, normalize: this.prep.normalize };
+    })();
+    this.prepared.catch(() => { this.prepared = null; });
+    return this.prepared;
+  }
+
+  /** A new float model: the old calibration and QAT no longer apply. */
+  setFloat(f: FloatState): Uint8Array {
+    this.float = f;
+    this.calib = null;
+    this.qat = null;
+    const shapes = Object.fromEntries(f.graph.params.map((p) => [p.name, p.shape]));
+    return encodeCheckpoint({
+      model: f.model, stage: 'float', meta: { inputShape: f.graph.inputShape, numClasses: f.graph.numClasses }, params: f.host, shapes,
+    });
+  }
+
+  restore(float: Uint8Array | null, calib: Uint8Array | null, qat: Uint8Array | null): void {
+    this.float = null;
+    this.calib = null;
+    this.qat = null;
+    if (float) {
+      const c = decodeCheckpoint(float, 'float checkpoint');
+      const m = c.meta as { inputShape?: number[]; numClasses?: number };
+      const graph = buildModel(c.model, { inputShape: m.inputShape, numClasses: m.numClasses });
+      this.float = { model: c.model, graph, host: c.params };
+    }
+    for (const [bytes, stage] of [[calib, 'calib'], [qat, 'qat']] as const) {
+      if (!bytes) continue;
+      const q = decodeQuantCheckpoint(bytes, `${stage} checkpoint`);
+      this[stage] = { model: q.model, stage, graph: q.graph, params: q.params, qsites: q.qsites, qconfig: q.qconfig };
+    }
+  }
+}
