@@ -84,7 +84,7 @@ export interface ModelProto {
 
 /** TensorProto.DataType values used here. */
 export const DataType = {
-  FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11,
+  FLOAT: 1, UINT8: 2, INT8: 3, INT16: 5, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11,
 } as const;
 
 export const DATA_TYPE_NAMES: Record<number, string> = {

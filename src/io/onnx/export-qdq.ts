@@ -1,0 +1,320 @@
+/**
+ * ONNX QDQ export of a quantized model: the fused float graph with QuantizeLinear/DequantizeLinear
+ * pairs, as onnxruntime (onnxruntime-node in the tests, onnxruntime-web in the page) runs it.
+ *
+ *  - Input: the float tensor the model takes ("input", [N, C, H, W], e.g. pixel/255); output: the
+ *    float logits ("logits", [N, classes]).
+ *  - Activations: a QuantizeLinear -> DequantizeLinear pair on the output of every activation site
+ *    of the plan (QuantStub, conv, linear, add, relu, average pooling, concat), per tensor, symmetric
+ *    (zero point 0), the site's scale; int8 (opset 13), or int16 (opset 21) if any site is int16.
+ *  - Weights: int8 initializers per output channel (DequantizeLinear axis 0), quantized with the
+ *    fake quant's rule (so DequantizeLinear gives exactly the fake-quantized weight), with the scales
+ *    QuantizedModel uses (per-channel min/max, power of two on bernoulli).
+ *  - Biases: int32 at scale input_scale * weight_scale[o] (DequantizeLinear axis 0), where the input's
+ *    scale is known (the nearest activation site upstream through data-movement ops); float otherwise.
+ *  - Fused nodes are written out as their parts: Conv/Gemm, then Add of the fused add input, then
+ *    Relu / Clip(0, 6), then the Q/DQ pair of the site. int32 high-precision outputs have no pair.
+ *
+ * Differences from the fake-quant model (why agreement is ~99.x %, not 100 %): onnxruntime rounds
+ * x / scale half to even, the fake quant rounds f32(x * f32(1 / scale)) with the qconfig's rounding
+ * (bpu_round cannot be expressed in ONNX); the int32 bias is rounded; onnxruntime may fuse QDQ
+ * patterns into integer kernels with their own requantization.
+ */
+import type { Graph, GraphNode } from '../../graph/ir.ts';
+import type { HostParams } from '../../nn/params.ts';
+import { minMax, updateQParams } from '../../engine/reference/quant.ts';
+import { quantizeValue } from '../../quant/fake-quantize-ref.ts';
+import { marchUsesPowerOfTwoScale, type March } from '../../quant/march.ts';
+import { EPS_F32 } from '../../quant/qparams.ts';
+import type { RoundingMode } from '../../quant/rounding.ts';
+import type { QuantizedModel } from '../../quant/quantized-model.ts';
+import { AttrType, DataType, encodeModelProto, type AttributeProto, type ModelProto, type NodeProto, type TensorProto } from './proto.ts';
+
+/** Everything the export needs, read back from a QuantizedModel (also what a simulator check needs). */
+export interface QuantSnapshot {
+  graph: Graph;
+  params: HostParams;
+  /** Activation site (node id) -> per-tensor scale and integer range. */
+  activations: Record<string, { scale: number; quantMin: number; quantMax: number }>;
+  /** conv/linear node id -> per-output-channel weight scales and integer range. */
+  weights: Record<string, { scales: Float32Array; quantMin: number; quantMax: number }>;
+  /** conv/linear nodes with an int32 (unquantized) output. */
+  int32Outputs: string[];
+  rounding: RoundingMode;
+  march: March;
+}
+
+export class QdqExportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QdqExportError';
+  }
+}
+
+/**
+ * Per-output-channel symmetric weight scales exactly as QuantizedModel computes them at every
+ * forward (min/max per channel, first observation, eps floor, power of two on bernoulli).
+ */
+export function weightScalesOf(w: Float32Array, channels: number, quantMin: number, quantMax: number, march: March): Float32Array {
+  const layout = { outer: 1, channels, inner: w.length / channels };
+  const [mn, mx] = minMax(w, layout);
+  const qp = new Float32Array(3 * channels);
+  updateQParams(new Float32Array(2 * channels), mn, mx, qp, {
+    averagingConstant: 1, first: true, quantMin, quantMax, eps: EPS_F32, powerOfTwo: marchUsesPowerOfTwoScale(march),
+  });
+  return Float32Array.from({ length: channels }, (_, c) => qp[3 * c]);
+}
+
+/** Weights on their integer grid with the fake quant's rule: clamp(round(f32(w * f32(1 / s)))), per output channel. */
+export function quantizeWeightsPerChannel(w: Float32Array, scales: Float32Array, quantMin: number, quantMax: number, rounding: RoundingMode): Int32Array {
+  const C = scales.length;
+  const inner = w.length / C;
+  const out = new Int32Array(w.length);
+  for (let c = 0; c < C; c++) {
+    const inv = Math.fround(1 / scales[c]);
+    for (let i = c * inner; i < (c + 1) * inner; i++) out[i] = Math.min(quantMax, Math.max(quantMin, quantizeValue(w[i], inv, 0, rounding)));
+  }
+  return out;
+}
+
+/** int32 bias at scale f32(inScale * wScale[o]), round half to even, saturated. */
+export function quantizeBiasInt32(b: Float32Array, inScale: number, wScales: Float32Array): { q: Int32Array; scales: Float32Array } {
+  const scales = Float32Array.from(wScales, (s) => Math.fround(inScale * s));
+  const q = new Int32Array(b.length);
+  for (let o = 0; o < b.length; o++) {
+    const v = b[o] / scales[o];
+    const r = Math.abs(v - Math.trunc(v)) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v);
+    q[o] = Math.max(-2147483648, Math.min(2147483647, r));
+  }
+  return { q, scales };
+}
+
+/** Reads scales and parameters back from the model (weights scales recomputed from the current weights, as the model does). */
+export async function snapshotQuantizedModel(qm: QuantizedModel): Promise<QuantSnapshot> {
+  const { graph, qconfig } = qm.plan;
+  const params = await qm.store.toHost();
+  const activations: QuantSnapshot['activations'] = {};
+  for (const [id, site] of qm.acts) {
+    if (!site.initialized) throw new QdqExportError(`activation ${id} has no scale yet: calibrate first (or run QAT)`);
+    activations[id] = { scale: (await qm.be.read(site.qparams))[0], quantMin: site.range.quantMin, quantMax: site.range.quantMax };
+  }
+  const weights: QuantSnapshot['weights'] = {};
+  for (const w of qm.plan.weights) {
+    weights[w.node] = {
+      scales: weightScalesOf(params[w.param], w.channels, w.quantMin, w.quantMax, qconfig.march),
+      quantMin: w.quantMin, quantMax: w.quantMax,
+    };
+  }
+  return { graph, params, activations, weights, int32Outputs: [...qm.plan.int32Outputs], rounding: qconfig.rounding, march: qconfig.march };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing the ONNX graph
+
+function floatTensor(name: string, dims: number[], data: Float32Array): TensorProto {
+  return { name, dims, dataType: DataType.FLOAT, rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) };
+}
+
+function intTensor(name: string, dims: number[], data: ArrayLike<number>, dataType: number): TensorProto {
+  let bytes: Uint8Array;
+  if (dataType === DataType.INT8) bytes = new Uint8Array(Int8Array.from(data).buffer);
+  else if (dataType === DataType.INT16) bytes = new Uint8Array(Int16Array.from(data).buffer);
+  else if (dataType === DataType.INT32) bytes = new Uint8Array(Int32Array.from(data).buffer);
+  else if (dataType === DataType.INT64) bytes = new Uint8Array(BigInt64Array.from(Array.from(data, (v) => BigInt(v))).buffer);
+  else throw new QdqExportError(`no integer tensor of type ${dataType}`);
+  return { name, dims, dataType, rawData: bytes };
+}
+
+const attrInt = (name: string, i: number): AttributeProto => ({ name, type: AttrType.INT, i });
+const attrInts = (name: string, ints: number[]): AttributeProto => ({ name, type: AttrType.INTS, ints });
+const attrFloat = (name: string, f: number): AttributeProto => ({ name, type: AttrType.FLOAT, f });
+
+function actDtype(quantMin: number, quantMax: number): number {
+  if (quantMin >= -128 && quantMax <= 127) return DataType.INT8;
+  if (quantMin >= -32768 && quantMax <= 32767) return DataType.INT16;
+  throw new QdqExportError(`activation range [${quantMin}, ${quantMax}] has no ONNX QuantizeLinear type (int8 or int16)`);
+}
+
+/** Builds the QDQ model from a snapshot. */
+export function buildQdqOnnx(s: QuantSnapshot, name = s.graph.name): Uint8Array {
+  const g = s.graph;
+  const nodes: NodeProto[] = [];
+  const inits: TensorProto[] = [];
+  const used = new Set<string>();
+  const fresh = (base: string) => {
+    let n = base.replace(/[^A-Za-z0-9_./:-]/g, '_');
+    for (let k = 1; used.has(n); k++) n = `${base}_${k}`;
+    used.add(n);
+    return n;
+  };
+  const node = (op: string, inputs: string[], output: string, attrs: AttributeProto[] = [], nodeName = output): string => {
+    nodes.push({ opType: op, input: inputs, output: [output], name: fresh(`${nodeName}:${op}`), attribute: attrs });
+    return output;
+  };
+  const constF = (base: string, dims: number[], data: Float32Array) => { const n = fresh(base); inits.push(floatTensor(n, dims, data)); return n; };
+  const constI = (base: string, dims: number[], data: ArrayLike<number>, dt: number) => { const n = fresh(base); inits.push(intTensor(n, dims, data, dt)); return n; };
+
+  const actTypes = Object.values(s.activations).map((a) => actDtype(a.quantMin, a.quantMax));
+  const int16 = actTypes.includes(DataType.INT16);
+  const opset = int16 ? 21 : 13;
+
+  // ONNX value name of each IR node's (dequantized) output, and the activation scale it carries.
+  const value = new Map<string, string>();
+  const scaleOf = new Map<string, number | null>();
+  const param = (n: GraphNode, role: string): Float32Array => {
+    const v = s.params[n.params[role]];
+    if (!v) throw new QdqExportError(`node ${n.id}: missing parameter ${n.params[role]}`);
+    return v;
+  };
+  const paramShape = (n: GraphNode, role: string) => g.params.find((p) => p.name === n.params[role])!.shape;
+
+  const qdq = (id: string, x: string): string => {
+    const a = s.activations[id];
+    if (!a) return x;
+    const dt = actDtype(a.quantMin, a.quantMax);
+    const sc = constF(`${id}.act_scale`, [], Float32Array.of(a.scale));
+    const zp = constI(`${id}.act_zero_point`, [], [0], dt);
+    const q = node('QuantizeLinear', [x, sc, zp], fresh(`${id}.q`), [], id);
+    return node('DequantizeLinear', [q, sc, zp], fresh(`${id}.dq`), [], id);
+  };
+
+  /** Weight (and bias) inputs of a conv / linear: DequantizeLinear of int8 per-channel weights, int32 bias. */
+  const weightInputs = (n: GraphNode, xScale: number | null): string[] => {
+    const w = param(n, 'weight');
+    const shape = paramShape(n, 'weight');
+    const ws = s.weights[n.id];
+    let wIn: string;
+    let wScales: Float32Array | null = null;
+    if (ws) {
+      wScales = ws.scales;
+      const q = quantizeWeightsPerChannel(w, ws.scales, ws.quantMin, ws.quantMax, s.rounding);
+      const dt = ws.quantMin >= -128 && ws.quantMax <= 127 ? DataType.INT8 : DataType.INT16;
+      if (dt === DataType.INT16 && !int16) throw new QdqExportError(`node ${n.id}: int16 weights need opset 21`);
+      const qn = constI(`${n.params.weight}.quantized`, shape, q, dt);
+      const sn = constF(`${n.params.weight}.scale`, [shape[0]], ws.scales);
+      const zn = constI(`${n.params.weight}.zero_point`, [shape[0]], new Array(shape[0]).fill(0), dt);
+      wIn = node('DequantizeLinear', [qn, sn, zn], fresh(`${n.params.weight}.dq`), [attrInt('axis', 0)], n.id);
+    } else {
+      wIn = constF(n.params.weight, shape, w);
+    }
+    const ins = [wIn];
+    if (n.params.bias) {
+      const b = param(n, 'bias');
+      if (wScales && xScale !== null) {
+        const { q, scales } = quantizeBiasInt32(b, xScale, wScales);
+        const qn = constI(`${n.params.bias}.quantized`, [b.length], q, DataType.INT32);
+        const sn = constF(`${n.params.bias}.scale`, [b.length], scales);
+        const zn = constI(`${n.params.bias}.zero_point`, [b.length], new Array(b.length).fill(0), DataType.INT32);
+        ins.push(node('DequantizeLinear', [qn, sn, zn], fresh(`${n.params.bias}.dq`), [attrInt('axis', 0)], n.id));
+      } else {
+        ins.push(constF(n.params.bias, [b.length], b));
+      }
+    }
+    return ins;
+  };
+
+  const epilogue = (n: GraphNode, y: string): string => {
+    if (n.attrs.addInput) y = node('Add', [y, value.get(n.inputs[1])!], fresh(`${n.id}.add`), [], n.id);
+    if (n.attrs.act === 'relu') y = node('Relu', [y], fresh(`${n.id}.relu`), [], n.id);
+    else if (n.attrs.act === 'relu6') y = clip6(n.id, y);
+    return y;
+  };
+  const clip6 = (id: string, y: string) =>
+    node('Clip', [y, constF(`${id}.clip_min`, [], Float32Array.of(0)), constF(`${id}.clip_max`, [], Float32Array.of(6))], fresh(`${id}.relu6`), [], id);
+
+  for (const n of g.nodes) {
+    const x = n.inputs.length ? value.get(n.inputs[0]) : undefined;
+    if (n.inputs.length && x === undefined) throw new QdqExportError(`node ${n.id}: input ${n.inputs[0]} not computed`);
+    const xScale = n.inputs.length ? scaleOf.get(n.inputs[0]) ?? null : null;
+    let y: string;
+    // Scale carried by the output: its own site, or (data movement) its input's.
+    let outScale: number | null = s.activations[n.id]?.scale ?? null;
+    switch (n.op) {
+      case 'input': y = 'input'; used.add('input'); break;
+      case 'quant_stub': case 'dequant_stub': case 'identity': y = x!; if (outScale === null && n.op !== 'dequant_stub') outScale = xScale; break;
+      case 'conv2d': {
+        const c = n.attrs.conv!;
+        const [, , kh, kw] = paramShape(n, 'weight');
+        y = node('Conv', [x!, ...weightInputs(n, xScale)], fresh(`${n.id}.conv`), [
+          attrInt('group', c.groups), attrInts('kernel_shape', [kh, kw]), attrInts('strides', [c.strideH, c.strideW]),
+          attrInts('dilations', [c.dilationH, c.dilationW]), attrInts('pads', [c.padH, c.padW, c.padH, c.padW]),
+        ], n.id);
+        y = epilogue(n, y);
+        break;
+      }
+      case 'linear':
+        y = epilogue(n, node('Gemm', [x!, ...weightInputs(n, xScale)], fresh(`${n.id}.gemm`), [attrInt('transB', 1)], n.id));
+        break;
+      case 'batchnorm2d':
+        y = node('BatchNormalization', [x!, ...['weight', 'bias', 'running_mean', 'running_var'].map((r) => constF(n.params[r], [param(n, r).length], param(n, r)))],
+          fresh(`${n.id}.bn`), [attrFloat('epsilon', n.attrs.eps ?? 1e-5)], n.id);
+        break;
+      case 'relu': y = node('Relu', [x!], fresh(`${n.id}.relu`), [], n.id); break;
+      case 'relu6': y = clip6(n.id, x!); break;
+      case 'add': y = node('Add', [x!, value.get(n.inputs[1])!], fresh(`${n.id}.add`), [], n.id); break;
+      case 'concat': y = node('Concat', n.inputs.map((i) => value.get(i)!), fresh(`${n.id}.concat`), [attrInt('axis', 1)], n.id); break;
+      case 'avgpool2d':
+      case 'maxpool2d': {
+        const p = n.attrs.pool!;
+        const attrs = [attrInts('kernel_shape', [p.kernelH, p.kernelW]), attrInts('strides', [p.strideH, p.strideW]),
+          attrInts('pads', [p.padH, p.padW, p.padH, p.padW])];
+        if (n.op === 'avgpool2d') attrs.push(attrInt('count_include_pad', 1));
+        y = node(n.op === 'avgpool2d' ? 'AveragePool' : 'MaxPool', [x!], fresh(`${n.id}.pool`), attrs, n.id);
+        if (n.op === 'maxpool2d' && outScale === null) outScale = xScale;
+        break;
+      }
+      case 'global_avgpool': {
+        const p = node('GlobalAveragePool', [x!], fresh(`${n.id}.gap`), [], n.id);
+        y = node('Flatten', [p], fresh(`${n.id}.flatten`), [attrInt('axis', 1)], n.id);
+        break;
+      }
+      case 'flatten':
+      case 'reshape': {
+        const shape = constI(`${n.id}.shape`, [n.shape.length + 1], [0, ...n.shape], DataType.INT64);
+        y = node('Reshape', [x!, shape], fresh(`${n.id}.reshape`), [], n.id);
+        if (outScale === null) outScale = xScale;
+        break;
+      }
+      default:
+        throw new QdqExportError(`node ${n.id}: op ${n.op} has no QDQ export`);
+    }
+    if (s.activations[n.id]) y = qdq(n.id, y);
+    value.set(n.id, y);
+    scaleOf.set(n.id, outScale);
+  }
+  const out = value.get(g.output);
+  if (!out) throw new QdqExportError(`graph ${g.name}: output ${g.output} not computed`);
+  // The logits under a fixed name.
+  node('Identity', [out], 'logits', [], 'output');
+
+  const inputShape = g.inputShape;
+  const model: ModelProto = {
+    irVersion: opset >= 21 ? 10 : 7,
+    opsetImport: [{ domain: '', version: opset }],
+    producerName: 'quant-studio',
+    producerVersion: '0.1.0',
+    docString: `QDQ export of ${g.name} (rounding ${s.rounding}, march ${s.march})`,
+    graph: {
+      name: name || 'quantized',
+      node: nodes,
+      initializer: inits,
+      input: [{ name: 'input', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, ...inputShape.map((d) => ({ dimValue: d }))] } } } }],
+      output: [{ name: 'logits', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: g.numClasses }] } } } }],
+    },
+  };
+  return encodeModelProto(model);
+}
+
+/**
+ * Exports the quantized model (its current scales and weights) as an ONNX QDQ model; in Node, also
+ * writes it to `file` when given.
+ */
+export async function exportQdqOnnx(qm: QuantizedModel, file?: string): Promise<Uint8Array> {
+  const bytes = buildQdqOnnx(await snapshotQuantizedModel(qm));
+  if (file) {
+    const fsModule = 'node:fs/promises'; // Node only; kept out of the page bundle
+    const { writeFile } = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs/promises');
+    await writeFile(file, bytes);
+  }
+  return bytes;
+}
