@@ -3,8 +3,12 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import { createBackendSlice, type BackendSlice } from './backend-slice.ts';
 import { createModelSlice, type ModelSlice } from './model-slice.ts';
 import { createTrainingSlice, type TrainingSlice } from './training-slice.ts';
+import { createDataSlice, type DataSlice } from './data-slice.ts';
+import { createQuantSlice, type QuantSlice } from './quant-slice.ts';
+import { createGraphSlice, type GraphSlice } from './graph-slice.ts';
+import { createProjectSlice, type ProjectSlice } from './project-slice.ts';
 
-export type StudioState = ModelSlice & TrainingSlice & BackendSlice;
+export type StudioState = ModelSlice & TrainingSlice & BackendSlice & DataSlice & QuantSlice & GraphSlice & ProjectSlice;
 export type StudioStore = StoreApi<StudioState>;
 
 export function createStudioStore(): StudioStore {
@@ -12,5 +16,9 @@ export function createStudioStore(): StudioStore {
     ...createModelSlice(set, get),
     ...createTrainingSlice(set, get),
     ...createBackendSlice(set, get),
+    ...createDataSlice(set, get),
+    ...createQuantSlice(set, get),
+    ...createGraphSlice(set, get),
+    ...createProjectSlice(set, get),
   }));
 }

@@ -1,0 +1,44 @@
+/**
+ * Graph layout with dagre (layered, top to bottom) up to DAGRE_MAX_NODES nodes, the iterative
+ * layered-layout.ts above (dagre's recursive DFS overflows the stack on deep graphs). Pure: runs in
+ * the layout worker for large graphs and inline for small ones. Node boxes have a fixed height and a
+ * width from the label length.
+ */
+import dagre from '@dagrejs/dagre';
+import { layeredLayout } from './layered-layout.ts';
+
+export interface LayoutInput { nodes: { id: string; label: string }[]; edges: { from: string; to: string }[] }
+export interface LayoutNode { id: string; x: number; y: number; w: number; h: number }
+export interface LayoutEdge { from: string; to: string; points: [number, number][] }
+export interface Layout { nodes: LayoutNode[]; edges: LayoutEdge[]; width: number; height: number }
+
+export const NODE_H = 30;
+export const nodeWidth = (label: string) => Math.max(72, Math.min(260, 14 + label.length * 6.6));
+
+export const DAGRE_MAX_NODES = 600;
+
+export function layoutGraph(input: LayoutInput): Layout {
+  if (input.nodes.length > DAGRE_MAX_NODES) return layeredLayout(input, nodeWidth, NODE_H);
+  try {
+    return dagreLayout(input);
+  } catch (e) {
+    if (e instanceof RangeError) return layeredLayout(input, nodeWidth, NODE_H);
+    throw e;
+  }
+}
+
+function dagreLayout(input: LayoutInput): Layout {
+  const g = new dagre.graphlib.Graph({ multigraph: false });
+  g.setGraph({ rankdir: 'TB', nodesep: 18, ranksep: 30, marginx: 10, marginy: 10 });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const n of input.nodes) g.setNode(n.id, { width: nodeWidth(n.label), height: NODE_H });
+  for (const e of input.edges) g.setEdge(e.from, e.to);
+  dagre.layout(g);
+  const nodes = input.nodes.map((n) => {
+    const v = g.node(n.id);
+    return { id: n.id, x: v.x, y: v.y, w: v.width, h: v.height };
+  });
+  const edges = input.edges.map((e) => ({ from: e.from, to: e.to, points: ((g.edge(e.from, e.to)?.points ?? []) as { x: number; y: number }[]).map((p) => [p.x, p.y] as [number, number]) }));
+  const gl = g.graph();
+  return { nodes, edges, width: gl.width ?? 0, height: gl.height ?? 0 };
+}

@@ -1,0 +1,44 @@
+/**
+ * The graph viewer's state: before / after fusion, what colours the nodes (dtype or a per-layer
+ * metric), the search text, the selected node, and the metric overlays ({nodeId: value} per metric,
+ * filled later by the deployment check). Overlays are kept apart from the graph itself.
+ */
+import type { SliceCreator } from './types.ts';
+
+export const METRICS = ['cosine', 'sqnr', 'maxLsb'] as const;
+export type Metric = (typeof METRICS)[number];
+export type ColorBy = 'dtype' | Metric;
+export type Overlay = Record<string, number>;
+
+export interface GraphViewState {
+  fused: boolean;
+  colorBy: ColorBy;
+  search: string;
+  selected: string | null;
+  overlays: Partial<Record<Metric, Overlay>>;
+}
+
+export interface GraphSlice {
+  graphView: GraphViewState;
+  setGraphFused(fused: boolean): void;
+  setColorBy(c: ColorBy): void;
+  setGraphSearch(q: string): void;
+  selectNode(id: string | null): void;
+  setOverlay(metric: Metric, values: Overlay): void;
+  clearOverlays(): void;
+}
+
+export const INITIAL_GRAPH_VIEW: GraphViewState = { fused: true, colorBy: 'dtype', search: '', selected: null, overlays: {} };
+
+export const createGraphSlice: SliceCreator<GraphSlice> = (set) => {
+  const upd = (f: (g: GraphViewState) => Partial<GraphViewState>) => set((s) => ({ graphView: { ...s.graphView, ...f(s.graphView) } }));
+  return {
+    graphView: INITIAL_GRAPH_VIEW,
+    setGraphFused: (fused) => upd(() => ({ fused })),
+    setColorBy: (colorBy) => upd(() => ({ colorBy })),
+    setGraphSearch: (search) => upd(() => ({ search })),
+    selectNode: (selected) => upd(() => ({ selected })),
+    setOverlay: (metric, values) => upd((g) => ({ overlays: { ...g.overlays, [metric]: { ...values } } })),
+    clearOverlays: () => upd(() => ({ overlays: {} })),
+  };
+};

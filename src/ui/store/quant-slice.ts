@@ -1,0 +1,130 @@
+/**
+ * Quantization: the settings (march, qconfig template, observer, per-node overrides, calibration and
+ * QAT sizes), the job in flight (calib or qat, with progress), and the results of each stage
+ * (accuracy, scales, histograms, QAT curves). Worker messages fold in through applyQuantMessage.
+ */
+import type { March } from '../../quant/march.ts';
+import type { NodeOverride } from '../../quant/qconfig.ts';
+import type { ActHistogram, QuantScales, QuantStage } from '../../train/quant-protocol.ts';
+import type { WorkerMessage } from '../../train/protocol.ts';
+import type { EpochPoint, LossPoint } from './run-reducer.ts';
+import type { SliceCreator } from './types.ts';
+
+export interface QuantSettingsState {
+  march: March;
+  template: string;
+  /** '' = the template's observer. */
+  observer: string;
+  overrides: NodeOverride[];
+  calibBatches: number;
+  calibBatchSize: number;
+  qatEpochs: number;
+  qatLr: number;
+  qatTrainImages: number;
+}
+
+export const DEFAULT_QUANT_SETTINGS: Readonly<QuantSettingsState> = Object.freeze({
+  march: 'bayes', template: 'default_calibration', observer: '', overrides: [],
+  calibBatches: 4, calibBatchSize: 64, qatEpochs: 1, qatLr: 1e-3, qatTrainImages: 1000,
+});
+
+export interface QuantJob {
+  stage: QuantStage | null;
+  status: 'idle' | 'running' | 'cancelling';
+  outcome: 'done' | 'cancelled' | 'error' | null;
+  done: number;
+  total: number;
+  etaSeconds: number;
+  error: string | null;
+  sites: { acts: number; weights: number } | null;
+}
+
+export interface StageResult { acc1: number; acc5: number; seconds: number; scales: QuantScales }
+export interface CalibResult extends StageResult { histograms: ActHistogram[] }
+export interface QatResult extends StageResult { losses: LossPoint[]; epochs: EpochPoint[] }
+
+export interface QuantState {
+  settings: QuantSettingsState;
+  job: QuantJob;
+  calib: CalibResult | null;
+  qat: QatResult | null;
+  /** Live QAT curves of the running job. */
+  liveLosses: LossPoint[];
+  liveEpochs: EpochPoint[];
+}
+
+export const IDLE_JOB: QuantJob = { stage: null, status: 'idle', outcome: null, done: 0, total: 0, etaSeconds: NaN, error: null, sites: null };
+
+export interface QuantSlice {
+  quant: QuantState;
+  setQuantSetting<K extends keyof QuantSettingsState>(k: K, v: QuantSettingsState[K]): void;
+  /** Adds or replaces the override of one node id; an override with no fields removes it. */
+  setOverride(o: NodeOverride): void;
+  beginQuantJob(stage: QuantStage): void;
+  requestQuantCancel(): void;
+  applyQuantMessage(m: WorkerMessage): void;
+  /** A new float model: earlier quantization results no longer apply. */
+  clearQuantResults(): void;
+  restoreQuant(q: Pick<QuantState, 'settings' | 'calib' | 'qat'>): void;
+}
+
+const empty = (o: NodeOverride) => !o.activation && !o.weight && o.int32Output === undefined;
+
+export const createQuantSlice: SliceCreator<QuantSlice> = (set) => {
+  const upd = (f: (q: QuantState) => Partial<QuantState>) => set((s) => ({ quant: { ...s.quant, ...f(s.quant) } }));
+  return {
+    quant: { settings: { ...DEFAULT_QUANT_SETTINGS }, job: IDLE_JOB, calib: null, qat: null, liveLosses: [], liveEpochs: [] },
+    setQuantSetting(k, v) {
+      upd((q) => ({ settings: { ...q.settings, [k]: v } }));
+    },
+    setOverride(o) {
+      upd((q) => {
+        const rest = q.settings.overrides.filter((x) => x.match !== o.match);
+        return { settings: { ...q.settings, overrides: empty(o) ? rest : [...rest, o] } };
+      });
+    },
+    beginQuantJob(stage) {
+      upd(() => ({ job: { ...IDLE_JOB, stage, status: 'running' }, ...(stage === 'qat' ? { liveLosses: [], liveEpochs: [] } : {}) }));
+    },
+    requestQuantCancel() {
+      upd((q) => (q.job.status === 'running' ? { job: { ...q.job, status: 'cancelling' } } : {}));
+    },
+    applyQuantMessage(m) {
+      upd((q): Partial<QuantState> => {
+        const live = q.job.status !== 'idle';
+        switch (m.type) {
+          case 'quant-started':
+            return live ? { job: { ...q.job, total: m.total, sites: { acts: m.acts, weights: m.weights } } } : {};
+          case 'quant-progress': {
+            if (!live) return {};
+            const job = { ...q.job, done: m.done, total: m.total, etaSeconds: m.etaSeconds };
+            return Number.isFinite(m.loss) ? { job, liveLosses: [...q.liveLosses, { step: m.done, loss: m.loss }] } : { job };
+          }
+          case 'quant-epoch': {
+            const per = q.job.total > 0 && q.settings.qatEpochs > 0 ? q.job.total / q.settings.qatEpochs : 0;
+            return { liveEpochs: [...q.liveEpochs, { epoch: m.epoch, step: Math.round(m.epoch * per), acc1: m.acc1, acc5: m.acc5, loss: m.loss }] };
+          }
+          case 'quant-done': {
+            const job: QuantJob = { ...q.job, status: 'idle', outcome: 'done', done: q.job.total };
+            const base = { acc1: m.acc1, acc5: m.acc5, seconds: m.seconds, scales: m.scales };
+            return m.stage === 'calib'
+              ? { job, calib: { ...base, histograms: m.histograms }, qat: null }
+              : { job, qat: { ...base, losses: q.liveLosses, epochs: q.liveEpochs } };
+          }
+          case 'quant-cancelled':
+            return { job: { ...q.job, status: 'idle', outcome: 'cancelled' } };
+          case 'quant-error':
+            return { job: { ...q.job, stage: m.stage, status: 'idle', outcome: 'error', error: m.message } };
+          default:
+            return {};
+        }
+      });
+    },
+    clearQuantResults() {
+      upd(() => ({ calib: null, qat: null, liveLosses: [], liveEpochs: [], job: IDLE_JOB }));
+    },
+    restoreQuant(r) {
+      upd(() => ({ settings: { ...DEFAULT_QUANT_SETTINGS, ...r.settings }, calib: r.calib, qat: r.qat, liveLosses: r.qat?.losses ?? [], liveEpochs: r.qat?.epochs ?? [] }));
+    },
+  };
+};
