@@ -2,11 +2,13 @@
  * 2-D convolution on WebGPU: forward, backward-input, backward-weight and the per-channel sum
  * (conv bias / BN beta gradient). Direct convolution, no im2col buffers; see shaders/conv2d.wgsl
  * for the per-invocation register tiles. Every shape and hyper-parameter goes through the uniform,
- * so each entry point compiles once.
+ * so each entry point compiles once. Depthwise layers (one input channel per group, column stride
+ * 1 or 2, KW <= 4, no column dilation) go to the sliding-window kernels of conv2d-depthwise.ts.
  */
 import code from '../../../../shaders/conv2d.wgsl';
 import { conv2dOutShape, sizeOf, type Conv2dParams, type Shape } from '../../backend.ts';
 import { grid1d, i32, type GpuContext, type GpuTensor } from '../gpu-context.ts';
+import { depthwiseEligible, dwBackwardInput, dwBackwardWeight, dwForward } from './conv2d-depthwise.ts';
 
 const KEY = 'conv2d';
 const WG = 64;
@@ -69,6 +71,7 @@ function checkSize(op: string, name: string, t: GpuTensor, shape: Shape): void {
 export function conv2d(ctx: GpuContext, x: GpuTensor, w: GpuTensor, b: GpuTensor | null, p: Conv2dParams): GpuTensor {
   const g = geometry('conv2d', x.shape, w.shape, p);
   if (b && b.size !== g.O) throw new Error(`conv2d: bias has ${b.size} values for ${g.O} output channels`);
+  if (depthwiseEligible(g, p)) return dwForward(ctx, x, w, b, g, p);
   const XB = Math.ceil(g.OW / 4);
   const tile = channelTile(g.Og);
   const CB = Math.ceil(g.Og / tile);
@@ -88,6 +91,7 @@ export function conv2d(ctx: GpuContext, x: GpuTensor, w: GpuTensor, b: GpuTensor
 export function conv2dBackwardInput(ctx: GpuContext, dy: GpuTensor, w: GpuTensor, xShape: Shape, p: Conv2dParams): GpuTensor {
   const g = geometry('conv2dBackwardInput', xShape, w.shape, p);
   checkSize('conv2dBackwardInput', 'dy', dy, [g.N, g.O, g.OH, g.OW]);
+  if (depthwiseEligible(g, p)) return dwBackwardInput(ctx, dy, w, g, p);
   const QB = Math.ceil(Math.ceil(g.W / p.strideW) / 4);
   const XB = p.strideW * QB;
   const tile = channelTile(g.Cg);
@@ -108,6 +112,7 @@ export function conv2dBackwardInput(ctx: GpuContext, dy: GpuTensor, w: GpuTensor
 export function conv2dBackwardWeight(ctx: GpuContext, dy: GpuTensor, x: GpuTensor, wShape: Shape, p: Conv2dParams): GpuTensor {
   const g = geometry('conv2dBackwardWeight', x.shape, wShape, p);
   checkSize('conv2dBackwardWeight', 'dy', dy, [g.N, g.O, g.OH, g.OW]);
+  if (depthwiseEligible(g, p)) return dwBackwardWeight(ctx, dy, x, wShape, g, p);
   const KK = g.KH * g.KW;
   const WS = g.O * g.Cg * KK;
   // 8x4 or 4x4 (output x input) channel tiles unless most of their lanes would be idle
