@@ -1,16 +1,22 @@
 /**
  * Quant Studio's headless CLI: the workflow's stages in Node.
- *   npm run cli -- <stage> [options]     stages: float, calib, qat (int_infer, compile, pipeline follow)
+ *   npm run cli -- <stage> [options]     stages: float, calib, qat, int_infer, compile, pipeline
  */
 import { runFloat } from './stages/float.ts';
 import { runCalib } from './stages/calib.ts';
 import { runQat } from './stages/qat.ts';
+import { runIntInfer } from './stages/int-infer.ts';
+import { runCompile } from './stages/compile.ts';
+import { runPipeline } from './stages/pipeline.ts';
 import { UsageError } from './options.ts';
 
 const STAGES: Record<string, (argv: string[]) => Promise<void>> = {
   float: runFloat,
   calib: runCalib,
   qat: runQat,
+  int_infer: runIntInfer,
+  compile: runCompile,
+  pipeline: runPipeline,
 };
 
 const USAGE = `usage: npm run cli -- <stage> [options]
@@ -19,7 +25,9 @@ options: --model cnn-small|mlp|resnet-mini|mobilenetv2-mini --data fashion-mnist
          --epochs E --batch-size B --lr X [--optimizer adam|adamw|sgd] [--schedule onecycle|cosine|step|constant]
          --seed S --backend webgpu|cpu [--gpu auto|gles|vulkan] --model-path DIR [--augment] [--resume]
 calib/qat also: [--qconfig default_calibration|default_qat|default_qat_fixed_act|..._int16] [--observer NAME]
-         [--march bernoulli|bernoulli2|bayes|bayes-e|nash-e|nash-m] [--calib-images N] [--rounding half_even|bpu_round]`;
+         [--march bernoulli|bernoulli2|bayes|bayes-e|nash-e|nash-m] [--calib-images N] [--rounding half_even|bpu_round]
+int_infer/compile/pipeline take the calib/qat options; compile --march M estimates on march M and writes
+         DIR/model.qsbin, DIR/perf.json (and DIR/model.qdq.onnx with the ONNX exporter); pipeline also: [--force]`;
 
 async function main(argv: string[]): Promise<number> {
   const [stage, ...rest] = argv;

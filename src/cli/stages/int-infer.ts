@@ -1,0 +1,82 @@
+/**
+ * Stage `int_infer`: the deployment check. Loads DIR/qat-checkpoint (else DIR/calib-checkpoint), converts it to the
+ * integer model (src/quant/convert.ts), runs the test set (or --test-subset) through the fake-quant model
+ * (VALIDATION state, on the engine) and through the fixed-point simulator (the worker protocol's in-process host),
+ * prints `Quantized: evaluation Acc@1 a Acc@5 b` (the simulator's accuracy), the agreement and the per-layer table
+ * (worst first), and merges {"int": {...}} into DIR/report.json. Options: the same as calib / qat (parseQuant);
+ * the checkpoint's qconfig (march, rounding, dtypes) is the one used.
+ */
+import { join } from 'node:path';
+import { createNodeBackend } from '../../engine/create-node-backend.ts';
+import { convertCheckpoint } from '../../quant/convert.ts';
+import { deployCheck, layersForReport, type LayerStats } from '../../quant/deploy-check.ts';
+import type { QuantCheckpoint } from '../../quant/quant-checkpoint.ts';
+import { encodeModelFile, MODEL_FILE_EXTENSION } from '../../sim/model-file.ts';
+import { SimClient, spawnInProcessSim } from '../../sim/client.ts';
+import { loadStageData } from '../data.ts';
+import { mergeReport } from '../report.ts';
+import { buildQuantized, loadQuantCheckpoint, parseQuant, type QuantOptions } from './quant-common.ts';
+
+const fmt = (x: number) => x.toFixed(2);
+
+/** DIR/qat-checkpoint, else DIR/calib-checkpoint. */
+export async function loadDeployCheckpoint(o: QuantOptions): Promise<{ ck: QuantCheckpoint; file: string }> {
+  for (const stage of ['qat', 'calib'] as const) {
+    const ck = await loadQuantCheckpoint(o.modelPath, stage);
+    if (ck) return { ck, file: join(o.modelPath, `${stage}-checkpoint`) };
+  }
+  throw new Error(`${o.modelPath}: no qat-checkpoint or calib-checkpoint; run the calib stage (and qat) first`);
+}
+
+/** A fixed-width table of the per-layer statistics. */
+export function layerTable(layers: LayerStats[]): string {
+  const rows = layers.map((l) => [l.name, l.dtype, (100 * l.equal_frac).toFixed(2), l.max_lsb < 100 ? l.max_lsb.toFixed(2) : l.max_lsb.toExponential(2),
+    l.cosine.toFixed(6), Number.isFinite(l.sqnr_db) ? l.sqnr_db.toFixed(1) : 'exact']);
+  const head = ['layer', 'dtype', 'equal %', 'max LSB', 'cosine', 'SQNR dB'];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  return [line(head), ...rows.map(line)].join('\n');
+}
+
+export async function runIntInfer(argv: string[]): Promise<void> {
+  const o = parseQuant(argv, 'default_qat');
+  const { ck, file } = await loadDeployCheckpoint(o);
+  const data = await loadStageData(o.data, o.subset, o.testSubset);
+  const be = await createNodeBackend(o.backend, o.gpu);
+  console.log(`Backend: ${be.kind} on ${be.adapter}`);
+  const qm = buildQuantized(be, ck.graph, ck.params, ck.qconfig, ck.qsites);
+  qm.setState('VALIDATION');
+  const im = convertCheckpoint(ck);
+  const bytes = encodeModelFile(im);
+  console.log(`Integer model of ${ck.model} from ${file} (${ck.stage}; march ${im.march}, ${im.layers.length} layers, ${bytes.length} bytes as a model file)`);
+  const client = new SimClient(spawnInProcessSim);
+  await client.load(bytes, { file: `${ck.model}${MODEL_FILE_EXTENSION}` });
+  let simSeconds = 0, simImages = 0;
+  try {
+    const r = await deployCheck(qm, im, data.test, async (x, n, dump) => {
+      const t = performance.now();
+      const out = await client.run([{ x, n }], { dump });
+      simSeconds += (performance.now() - t) / 1000;
+      simImages += n;
+      return { output: out.outputs[0], dumps: out.dumps![0] };
+    }, {
+      batchSize: Math.min(o.batchSize, 256),
+      onProgress: (p) => process.stderr.write(`Deployment check [${p.images}/${p.totalImages} images]\n`),
+    });
+    console.log(`QAT model (fake quant, VALIDATION): evaluation Acc@1 ${fmt(r.qat.acc1)} Acc@5 ${fmt(r.qat.acc5)}`);
+    console.log(`Quantized: evaluation Acc@1 ${fmt(r.int.acc1)} Acc@5 ${fmt(r.int.acc5)}`);
+    console.log(`Top-1 agreement simulator vs QAT model: ${fmt(r.agreement_top1)} % of ${r.images} images; simulator ${(simImages / Math.max(simSeconds, 1e-9)).toFixed(0)} images/s (with dumps)`);
+    console.log(`Per layer, worst first (LSB of int32 outputs = x_scale * w_scale):\n${layerTable(r.layers)}`);
+    await mergeReport(o.modelPath, 'int', {
+      acc1: r.int.acc1, acc5: r.int.acc5, agreement_top1: r.agreement_top1, layers: layersForReport(r.layers),
+      qat_acc1: r.qat.acc1, qat_acc5: r.qat.acc5, test_images: r.images, source: ck.stage, march: im.march,
+      requant: `${im.mode}, ${im.multiplierBits}-bit multiplier`, model_file_bytes: bytes.length,
+      sim_images_per_s: simImages / Math.max(simSeconds, 1e-9), seconds: r.seconds, backend: be.kind, adapter: be.adapter,
+    });
+  } finally {
+    client.dispose();
+    qm.store.dispose();
+    qm.dispose();
+    be.dispose();
+  }
+}
