@@ -13,6 +13,7 @@ import { fakeQuantCpuKinds } from './kinds/fake-quant.ts';
 import { observerCpuKinds } from './kinds/observers.ts';
 // quantized_* kinds (src/sim/conformance.ts, another engineer's file): merged into the registry below.
 import { simKinds } from '../sim/conformance.ts';
+import { simGpuKinds } from '../sim/gpu/conformance.ts';
 import { webgpuKinds } from './kinds/webgpu.ts';
 import { qatStepCpu, qatStepWebGpu } from './kinds/qat-step.ts';
 
@@ -29,6 +30,7 @@ export function registerKind(kind: string, backend: RegistryBackend, runner: Kin
 
 for (const [kind, runner] of Object.entries({ ...fakeQuantCpuKinds, ...observerCpuKinds })) registerKind(kind, 'cpu', runner);
 for (const [kind, runner] of Object.entries(simKinds)) registerKind(kind, 'cpu', runner);
+for (const [kind, runner] of Object.entries(simGpuKinds)) registerKind(kind, 'webgpu', runner);
 for (const [kind, runner] of Object.entries(webgpuKinds)) registerKind(kind, 'webgpu', runner);
 registerKind('qat_step', 'cpu', qatStepCpu);
 registerKind('qat_step', 'webgpu', qatStepWebGpu);
