@@ -1,4 +1,5 @@
-// Dense layer kernels. One strided GEMM serves the three linear passes:
+// Dense layer kernels. The vec4 entry points mm_nt / mm_nn / mm_tn (below) serve the three passes
+// when the contiguous dimensions are multiples of 4; otherwise one strided scalar GEMM does:
 //   C[m, n] = sum_k A[m * sam + k * sak] * B[k * sbk + n * sbn]  (+ bias[n])
 //   forward          y  = x  w^T : A = x [N, K],  B = w^T (w [O, K]: sbk = 1, sbn = K)
 //   backward input   dx = dy w   : A = dy [N, O], B = w [O, K]
@@ -90,6 +91,162 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
     if (m + 2 < p.M) { mc[(m + 2) * p.NC + n] = acc2[j] + bias; }
     if (m + 3 < p.M) { mc[(m + 3) * p.NC + n] = acc3[j] + bias; }
   }
+}
+
+// ------------------------------------------------------------------------------------------------
+// vec4 GEMMs, one entry point per layout (picked on the host when the contiguous dimensions are
+// multiples of 4; otherwise `matmul` above runs). Addresses follow from M, NC, K (strides unused):
+//   mm_nt  C = A B^T, A [M, K], B [NC, K]   (forward x w^T; needs K % 4 == 0)
+//   mm_nn  C = A B,   A [M, K], B [K, NC]   (backward input dy w; K % 4 == 0, NC % 4 == 0)
+//   mm_tn  C = A^T B, A [K, M], B [K, NC]   (backward weight dy^T x; M % 4 == 0, NC % 4 == 0)
+// 32 x 32 output tile per workgroup of 8 x 8 invocations, 4 x 4 outputs per invocation (rows
+// ty*4 + i, columns tx*4 + j), K in tiles of 32. Global reads are vec4 (one bounds check per 4
+// values; a vec4 is entirely inside or outside since the contiguous length is a multiple of 4), the
+// staged tiles are vec4 too, and the inner loop reads 8 vec4 from workgroup memory per 64
+// multiply-adds (the scalar kernel above reads 8 scalars per 16). 2 barriers per 32 of K.
+@group(0) @binding(1) var<storage, read> ma4: array<vec4f>;
+@group(0) @binding(2) var<storage, read> mb4: array<vec4f>;
+
+const VT: i32 = 32;     // tile rows / columns / depth
+const VT4: i32 = 8;     // vec4 per tile row
+
+var<workgroup> As4: array<vec4f, 256>;
+var<workgroup> Bs4: array<vec4f, 256>;
+
+fn write_tile(m0: i32, n0: i32, tx: i32, ty: i32, acc: array<vec4f, 4>) {
+  let n = n0 + tx * 4;
+  if (n >= p.NC) { return; }
+  var bias = vec4f(0.0);
+  if (p.hasBias != 0) {
+    bias = vec4f(mbias[n], mbias[min(n + 1, p.NC - 1)], mbias[min(n + 2, p.NC - 1)], mbias[min(n + 3, p.NC - 1)]);
+  }
+  let lim = p.NC - n;
+  for (var i = 0; i < 4; i++) {
+    let m = m0 + ty * 4 + i;
+    if (m >= p.M) { break; }
+    let v = acc[i] + bias;
+    let o = m * p.NC + n;
+    mc[o] = v.x;
+    if (lim > 1) { mc[o + 1] = v.y; }
+    if (lim > 2) { mc[o + 2] = v.z; }
+    if (lim > 3) { mc[o + 3] = v.w; }
+  }
+}
+
+// Stage rows [r0, r0 + 32) x vec4 columns [c4, c4 + 8) of a row-major matrix with `rows` rows of
+// `cols4` vec4 (zero outside) into tile[row * 8 + col].
+fn load_a_rows(lid: i32, r0: i32, c4: i32, rows: i32, cols4: i32) {
+  for (var i = 0; i < 4; i++) {
+    let e = lid + 64 * i;
+    let r = r0 + e / VT4;
+    let c = c4 + e % VT4;
+    var v = vec4f(0.0);
+    if (r < rows && c < cols4) { v = ma4[r * cols4 + c]; }
+    As4[e] = v;
+  }
+}
+fn load_b_rows(lid: i32, r0: i32, c4: i32, rows: i32, cols4: i32) {
+  for (var i = 0; i < 4; i++) {
+    let e = lid + 64 * i;
+    let r = r0 + e / VT4;
+    let c = c4 + e % VT4;
+    var v = vec4f(0.0);
+    if (r < rows && c < cols4) { v = mb4[r * cols4 + c]; }
+    Bs4[e] = v;
+  }
+}
+
+@compute @workgroup_size(64)
+fn mm_nt(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+         @builtin(local_invocation_index) lidu: u32) {
+  let tile = i32(wid.x + wid.y * nwg.x);
+  if (tile >= p.tiles) { return; }   // uniform for the whole workgroup
+  let lid = i32(lidu);
+  let tx = lid % 8;
+  let ty = lid / 8;
+  let m0 = (tile / p.tilesN) * VT;
+  let n0 = (tile % p.tilesN) * VT;
+  let K4 = p.K / 4;
+  var acc: array<vec4f, 4>;
+  for (var k4 = 0; k4 < K4; k4 += VT4) {
+    load_a_rows(lid, m0, k4, p.M, K4);   // As4[m][k4]
+    load_b_rows(lid, n0, k4, p.NC, K4);  // Bs4[n][k4]
+    workgroupBarrier();
+    for (var k = 0; k < VT4; k++) {
+      let b0 = Bs4[(tx * 4) * VT4 + k];
+      let b1 = Bs4[(tx * 4 + 1) * VT4 + k];
+      let b2 = Bs4[(tx * 4 + 2) * VT4 + k];
+      let b3 = Bs4[(tx * 4 + 3) * VT4 + k];
+      for (var i = 0; i < 4; i++) {
+        let a = As4[(ty * 4 + i) * VT4 + k];
+        acc[i] += vec4f(dot(a, b0), dot(a, b1), dot(a, b2), dot(a, b3));
+      }
+    }
+    workgroupBarrier();
+  }
+  write_tile(m0, n0, tx, ty, acc);
+}
+
+@compute @workgroup_size(64)
+fn mm_nn(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+         @builtin(local_invocation_index) lidu: u32) {
+  let tile = i32(wid.x + wid.y * nwg.x);
+  if (tile >= p.tiles) { return; }
+  let lid = i32(lidu);
+  let tx = lid % 8;
+  let ty = lid / 8;
+  let m0 = (tile / p.tilesN) * VT;
+  let n0 = (tile % p.tilesN) * VT;
+  let K4 = p.K / 4;
+  let N4 = p.NC / 4;
+  var acc: array<vec4f, 4>;
+  for (var k0 = 0; k0 < p.K; k0 += VT) {
+    load_a_rows(lid, m0, k0 / 4, p.M, K4);   // As4[m][k4]
+    load_b_rows(lid, k0, n0 / 4, p.K, N4);   // Bs4[k][n4]
+    workgroupBarrier();
+    for (var k = 0; k < VT4; k++) {
+      let b0 = Bs4[(k * 4) * VT4 + tx];
+      let b1 = Bs4[(k * 4 + 1) * VT4 + tx];
+      let b2 = Bs4[(k * 4 + 2) * VT4 + tx];
+      let b3 = Bs4[(k * 4 + 3) * VT4 + tx];
+      for (var i = 0; i < 4; i++) {
+        let a = As4[(ty * 4 + i) * VT4 + k];
+        acc[i] += a.x * b0 + a.y * b1 + a.z * b2 + a.w * b3;
+      }
+    }
+    workgroupBarrier();
+  }
+  write_tile(m0, n0, tx, ty, acc);
+}
+
+@compute @workgroup_size(64)
+fn mm_tn(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+         @builtin(local_invocation_index) lidu: u32) {
+  let tile = i32(wid.x + wid.y * nwg.x);
+  if (tile >= p.tiles) { return; }
+  let lid = i32(lidu);
+  let tx = lid % 8;
+  let ty = lid / 8;
+  let m0 = (tile / p.tilesN) * VT;
+  let n0 = (tile % p.tilesN) * VT;
+  let M4 = p.M / 4;
+  let N4 = p.NC / 4;
+  var acc: array<vec4f, 4>;
+  for (var k0 = 0; k0 < p.K; k0 += VT) {
+    load_a_rows(lid, k0, m0 / 4, p.K, M4);   // As4[k][m4]
+    load_b_rows(lid, k0, n0 / 4, p.K, N4);   // Bs4[k][n4]
+    workgroupBarrier();
+    for (var k = 0; k < VT; k++) {
+      let a = As4[k * VT4 + ty];
+      let b = Bs4[k * VT4 + tx];
+      acc[0] += a.x * b;
+      acc[1] += a.y * b;
+      acc[2] += a.z * b;
+      acc[3] += a.w * b;
+    }
+    workgroupBarrier();
+  }
+  write_tile(m0, n0, tx, ty, acc);
 }
 
 // sum_rows: s[o] = sum_n dy[n, o] for dy [M = N rows, NC = O columns]. A workgroup covers 32

@@ -1,6 +1,7 @@
 /**
  * WebGPU dense kernels (the strided, register-tiled GEMM and the row sum) against the CPU
- * reference, on sizes around and across the 64 x 64 x 16 tiles.
+ * reference, on sizes around and across the 64 x 64 x 16 tiles of the scalar kernel and the
+ * 32 x 32 x 32 tiles of the vec4 entry points (mm_nt, mm_nn, mm_tn), for all three layouts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, BTensor, Shape } from '../src/engine/backend.ts';
@@ -69,6 +70,15 @@ const sizes: [number, number, number][] = [
   [65, 17, 129],      // one past the tile sizes
   [130, 100, 70],
   [7, 300, 3],
+  // not multiples of any tile; K % 4 != 0: the scalar kernel for all three layouts
+  [7, 13, 5],
+  [65, 129, 33],
+  // vec4 entry points: mm_nt needs K % 4 == 0, mm_nn K % 4 and O % 4, mm_tn O % 4 and K % 4
+  [1, 4, 4],          // all three vec4, 1 row
+  [3, 8, 4],
+  [65, 36, 132],      // all three vec4, one past the 32 tile in N, inner N = 65 for mm_tn
+  [97, 44, 40],       // all three vec4, partial tiles everywhere
+  [33, 132, 7],       // mm_nt vec4, the backward passes on the scalar kernel (O = 7)
 ];
 
 describe('linear kernels vs the CPU reference', () => {
