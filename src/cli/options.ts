@@ -3,6 +3,8 @@
  *   --model NAME | --onnx FILE   --data fashion-mnist|idx:DIR   [--subset N] [--test-subset N]
  *   --epochs E --batch-size B --lr X [--optimizer adam|adamw|sgd] [--schedule onecycle|cosine|step|constant]
  *   --seed S --backend webgpu|cpu [--gpu auto|gles|vulkan] --model-path DIR
+ *   [--input-scale S] [--input-mean M[,M..]] [--input-std S[,S..]]   x = (pixel * scale - mean) / std
+ *   (default pixel/255; with --onnx, the file's metadata input_scale/input_mean/input_std if it has them)
  */
 import { parseArgs } from 'node:util';
 import type { BackendName } from '../engine/create-node-backend.ts';
@@ -12,6 +14,10 @@ import type { NodeGpuPreference } from '../engine/webgpu/node-gpu.ts';
 
 export interface CommonOptions {
   model: string;
+  /** --onnx FILE: an imported ONNX model instead of a zoo model (--model). */
+  onnx: string | null;
+  /** --input-scale/--input-mean/--input-std, when any is given. */
+  preprocessing: { scale?: number; mean?: number[]; std?: number[] } | null;
   data: string;
   subset: number | null;
   testSubset: number | null;
@@ -55,7 +61,8 @@ export function parseCommon(argv: string[], extra: Record<string, { type: 'strin
       epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, optimizer: { type: 'string' },
       schedule: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' }, seed: { type: 'string' },
       backend: { type: 'string' }, gpu: { type: 'string' }, 'model-path': { type: 'string' }, augment: { type: 'boolean' },
-      resume: { type: 'boolean' },
+      resume: { type: 'boolean' }, onnx: { type: 'string' }, 'input-scale': { type: 'string' },
+      'input-mean': { type: 'string' }, 'input-std': { type: 'string' },
       ...extra,
     },
   });
@@ -63,8 +70,24 @@ export function parseCommon(argv: string[], extra: Record<string, { type: 'strin
   const s = (k: string) => v[k] as string | undefined;
   const subset = s('subset') === undefined ? null : num('subset', s('subset'), 0, true);
   const testSubset = s('test-subset') === undefined ? null : num('test-subset', s('test-subset'), 0, true);
+  const onnx = s('onnx') ?? null;
+  if (onnx !== null && s('model') !== undefined) throw new UsageError('give either --model or --onnx, not both');
+  const list = (name: string) => {
+    const v = s(name);
+    if (v === undefined) return undefined;
+    const xs = v.split(',').map((t) => Number(t.trim()));
+    if (!xs.length || !xs.every(Number.isFinite)) throw new UsageError(`--${name} must be a number or a comma-separated list, got "${v}"`);
+    return xs;
+  };
+  const inputScale = s('input-scale') === undefined ? undefined : num('input-scale', s('input-scale'), 0);
+  if (inputScale !== undefined && !(inputScale > 0)) throw new UsageError('--input-scale must be > 0');
+  const inputMean = list('input-mean'), inputStd = list('input-std');
+  if (inputStd && !inputStd.every((x) => x > 0)) throw new UsageError('--input-std must be > 0');
+  const given = inputScale !== undefined || inputMean !== undefined || inputStd !== undefined;
   return {
     model: s('model') ?? 'cnn-small',
+    onnx,
+    preprocessing: given ? { scale: inputScale, mean: inputMean, std: inputStd } : null,
     data: s('data') ?? 'fashion-mnist',
     subset, testSubset,
     epochs: num('epochs', s('epochs'), 3, true),

@@ -19,7 +19,7 @@ const fmt = (x: number) => x.toFixed(2);
 
 export async function runCalib(argv: string[]): Promise<void> {
   const o = parseQuant(argv, 'default_calibration');
-  const { graph, host } = await loadFusedFloat(o);
+  const { graph, host, normalization, modelName } = await loadFusedFloat(o);
   const data = await loadStageData(o.data, o.subset, o.testSubset);
   const qc = makeQConfig(o);
   const be = await createNodeBackend(o.backend, o.gpu);
@@ -30,20 +30,20 @@ export async function runCalib(argv: string[]): Promise<void> {
   // Calibration images: the first N of a seed-1 permutation of the training images (not the --subset order).
   const calibDs = randomSubset(data.train, Math.min(o.calibImages, data.train.count), 1);
   const cal = await calibrate(qm, calibDs, {
-    batchSize: o.batchSize,
+    batchSize: o.batchSize, normalize: normalization,
     onProgress: (p) => process.stderr.write(`Calibration [${p.imagesDone}/${p.totalImages} images]\n`),
   });
-  const ev = await evaluate(be, graph, qm.store, data.test, { hooks: qm.hooks });
+  const ev = await evaluate(be, graph, qm.store, data.test, { hooks: qm.hooks, normalize: normalization });
   console.log(`Calibration: evaluation Acc@1 ${fmt(ev.acc1)} Acc@5 ${fmt(ev.acc5)}`);
   const scales = await qm.scales();
   await writeFile(join(o.modelPath, 'calib-checkpoint'), encodeQuantCheckpoint({
-    model: o.model, stage: 'calib', graph, qconfig: qc, params: await qm.store.toHost(), qsites: await qm.toHost(),
-    meta: { calibImages: cal.images },
+    model: modelName, stage: 'calib', graph, qconfig: qc, params: await qm.store.toHost(), qsites: await qm.toHost(),
+    meta: { calibImages: cal.images, normalization },
   }));
   await mergeReport(o.modelPath, 'calib', {
     acc1: ev.acc1, acc5: ev.acc5, epochs: 0, train_images: cal.images, test_images: ev.images,
     images_per_s: cal.imagesPerSecond, seconds: cal.seconds, backend: be.kind, adapter: be.adapter,
-    observer: qc.activation.observer, qconfig: qc.template, march: qc.march, rounding: qc.rounding, scales,
+    observer: qc.activation.observer, qconfig: qc.template, march: qc.march, rounding: qc.rounding, scales, model: modelName, normalization,
   });
   qm.store.dispose();
   qm.dispose();

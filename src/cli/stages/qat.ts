@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { createNodeBackend } from '../../engine/create-node-backend.ts';
 import { encodeQuantCheckpoint } from '../../quant/quant-checkpoint.ts';
 import { train, type EpochResult } from '../../train/trainer.ts';
+import type { Normalization } from '../../data/loader.ts';
 import { loadStageData } from '../data.ts';
 import { progressPrinter } from '../progress.ts';
 import { mergeReport } from '../report.ts';
-import { buildQuantized, loadFusedFloat, loadQuantCheckpoint, makeQConfig, parseQuant } from './quant-common.ts';
+import { buildQuantized, loadFusedFloat, loadQuantCheckpoint, makeQConfig, parseQuant, stageNormalization } from './quant-common.ts';
 
 const fmt = (x: number) => x.toFixed(2);
 
@@ -24,18 +25,24 @@ export async function runQat(argv: string[]): Promise<void> {
   const be = await createNodeBackend(o.backend, o.gpu);
   console.log(`Backend: ${be.kind} on ${be.adapter}`);
   let qm;
+  let normalization: Normalization, modelName: string;
   if (calib) {
     console.log(`QAT from ${join(o.modelPath, 'calib-checkpoint')} (qconfig ${qc.template}, march ${qc.march})`);
     qm = buildQuantized(be, calib.graph, calib.params, qc, calib.qsites);
+    // The normalization calibration used, unless the options (--onnx, --input-*) say otherwise.
+    normalization = o.onnx || o.preprocessing ? await stageNormalization(o) : (calib.meta.normalization as Normalization | undefined) ?? 'pixel/255';
+    modelName = calib.model;
   } else {
     console.log('No calib-checkpoint: QAT from the float checkpoint, activation ranges start from the first batch');
     const f = await loadFusedFloat(o);
     qm = buildQuantized(be, f.graph, f.host, qc);
+    normalization = f.normalization;
+    modelName = f.modelName;
   }
   qm.setState('QAT');
   const epochs: EpochResult[] = [];
   const result = await train(be, qm.plan.graph, qm.store, data.train, data.test, {
-    epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, schedule: o.schedule,
+    epochs: o.epochs, batchSize: o.batchSize, seed: o.seed, schedule: o.schedule, normalize: normalization,
     optimizer: { name: o.optimizer, lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay },
   }, {
     hooks: qm.hooks,
@@ -47,8 +54,8 @@ export async function runQat(argv: string[]): Promise<void> {
   });
   qm.setState('VALIDATION');
   await writeFile(join(o.modelPath, 'qat-checkpoint'), encodeQuantCheckpoint({
-    model: o.model, stage: 'qat', graph: qm.plan.graph, qconfig: qc, params: await qm.store.toHost(), qsites: await qm.toHost(),
-    meta: { epochs: o.epochs },
+    model: modelName, stage: 'qat', graph: qm.plan.graph, qconfig: qc, params: await qm.store.toHost(), qsites: await qm.toHost(),
+    meta: { epochs: o.epochs, normalization },
   }));
   const last = epochs[epochs.length - 1];
   await mergeReport(o.modelPath, 'qat', {

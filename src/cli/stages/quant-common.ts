@@ -5,7 +5,7 @@ import type { Backend } from '../../engine/backend.ts';
 import { decodeCheckpoint } from '../../io/checkpoint.ts';
 import { fuse } from '../../graph/passes/fuse.ts';
 import type { Graph } from '../../graph/ir.ts';
-import { buildModel } from '../../models/zoo.ts';
+import type { Normalization } from '../../data/loader.ts';
 import { ParamStore, type HostParams } from '../../nn/params.ts';
 import { isMarch, MARCHES, type March } from '../../quant/march.ts';
 import { OBSERVER_NAMES } from '../../quant/observers/index.ts';
@@ -15,6 +15,7 @@ import { QuantizedModel } from '../../quant/quantized-model.ts';
 import { decodeQuantCheckpoint, type QuantCheckpoint } from '../../quant/quant-checkpoint.ts';
 import { ROUNDING_MODES, type RoundingMode } from '../../quant/rounding.ts';
 import { parseCommon, UsageError, type CommonOptions } from '../options.ts';
+import { loadModelSource } from '../model-source.ts';
 
 export const QUANT_OPTIONS = {
   observer: { type: 'string' }, qconfig: { type: 'string' }, march: { type: 'string' },
@@ -55,19 +56,32 @@ export function makeQConfig(o: QuantOptions, name = o.qconfigName): QConfig {
   return qconfigTemplate(name, { march: o.march, rounding: o.rounding, observer: o.observer, quantStubScale: o.quantStubScale });
 }
 
-/** The float checkpoint of DIR, fused (Conv+BN folded, activations and adds fused). */
-export async function loadFusedFloat(o: CommonOptions): Promise<{ graph: Graph; host: HostParams; unfused: Graph }> {
+/**
+ * The float model of DIR, fused (Conv+BN folded, activations and adds fused): the float checkpoint's
+ * parameters on the zoo model it names or, with --onnx, on the imported graph (the ONNX file's own
+ * weights when DIR has no float checkpoint of that model). Also the input normalization to use.
+ */
+export async function loadFusedFloat(o: CommonOptions): Promise<{ graph: Graph; host: HostParams; unfused: Graph; normalization: Normalization; modelName: string }> {
   const file = join(o.modelPath, 'float-checkpoint');
-  let bytes: Uint8Array;
+  let bytes: Uint8Array | null = null;
   try {
     bytes = new Uint8Array(await readFile(file));
   } catch {
-    throw new Error(`${file}: not found; run the float stage first (npm run cli -- float ... --model-path ${o.modelPath})`);
+    if (!o.onnx) throw new Error(`${file}: not found; run the float stage first (npm run cli -- float ... --model-path ${o.modelPath})`);
   }
-  const c = decodeCheckpoint(bytes, file);
-  const unfused = buildModel(c.model);
-  const f = fuse(unfused, c.params);
-  return { graph: f.graph, host: f.host, unfused };
+  const c = bytes ? decodeCheckpoint(bytes, file) : null;
+  if (c && !o.onnx && c.model.startsWith('onnx:')) throw new UsageError(`${file} is of the imported model ${c.model.slice(5)}: pass --onnx FILE`);
+  const src = await loadModelSource(c && !o.onnx ? { ...o, model: c.model } : o);
+  let host = src.host;
+  if (c && c.model === src.modelName) host = c.params;
+  else if (o.onnx) console.log(`Using the weights of ${o.onnx}${c ? ` (${file} is of model ${c.model})` : ''}`);
+  const f = fuse(src.graph, host);
+  return { graph: f.graph, host: f.host, unfused: src.graph, normalization: src.normalization, modelName: src.modelName };
+}
+
+/** The input normalization of the stage's model (--onnx file metadata or --input-* options; default pixel/255). */
+export async function stageNormalization(o: CommonOptions): Promise<Normalization> {
+  return (await loadModelSource(o)).normalization;
 }
 
 export async function loadQuantCheckpoint(dir: string, stage: 'calib' | 'qat'): Promise<QuantCheckpoint | null> {
