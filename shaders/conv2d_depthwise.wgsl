@@ -9,10 +9,11 @@
 //   dw_forward_s1      4 outputs, window x[iw0 .. iw0+6]            (6 loads for 12 MACs at KW=3)
 //   dw_forward_s2      4 outputs, window x[iw0 .. iw0+9], even/odd  (9 loads for 12 MACs)
 //   dw_backward_input_s1  4 input columns, gather over dy[iw + pW - kw] (6 loads per 12 MACs)
-//   dw_backward_input_s2  8 consecutive input columns = 4 of each residue r (iw = 8q + r + 2j):
-//                      only the taps of parity (r + pW) contribute, their dy columns are 4
-//                      consecutive ones, shifted by one between kw and kw + 2; one window
-//                      dy[b .. b+5] serves both residues (6 loads per <= 16 MACs)
+//   dw_backward_input_s2  2 input rows x 8 consecutive input columns = 4 of each residue r
+//                      (iw = 8q + r + 2j): only the taps of parity (r + pW) contribute, their dy
+//                      columns are 4 consecutive ones, shifted by one between kw and kw + 2; one
+//                      window dy[b .. b+5] serves both residues and both rows (at 3x3 s2:
+//                      2 windows, 12 loads, for 16 outputs)
 //   dw_backward_weight_s1 / _s2
 //                      one (output channel, kernel row) per invocation, all KW <= 4 taps in a
 //                      vec4 accumulator, over a chunk of the N * OH output rows: per 4 output
@@ -27,6 +28,7 @@ struct Params {
   KW: i32, sH: i32, pH: i32, pW: i32,
   dH: i32, Og: i32,
   // column blocks per row: forward ceil(OW/4); backward_input s1 ceil(W/4), s2 ceil(W/8)
+  // (s2 also takes 2 rows per invocation: total = N * C * ceil(H/2) * XB)
   XB: i32,
   // unused (0)
   QB: i32,
@@ -195,52 +197,68 @@ fn dw_backward_input_s1(@builtin(global_invocation_id) gid: vec3u, @builtin(num_
   if (lim > 3) { bout[base + 3] = a.w; }
 }
 
-// s2: t = ((n * C + c) * H + ih) * XB + q, 8 columns iw = 8q + i: residue r = i % 2 holds
-// iw = 8q + r + 2j. Tap kw contributes to residue r iff (r + pW - kw) is even: kw = k0 and k0 + 2
-// with k0 = (r + pW) % 2, reading dy columns b_r + 1 + j and b_r + j, b_r = (r + pW - k0)/2 + 4q - 1.
-// b_1 - b_0 = pW % 2, so one window dy[b_0 .. b_0 + 5] serves both residues.
+// s2: t = ((n * C + c) * HB + hb) * XB + q: input rows ih0 = 2 hb and ih0 + 1 (HB = ceil(H/2)),
+// 8 columns iw = 8q + i each. Column residue r = i % 2 holds iw = 8q + r + 2j; tap kw contributes
+// to residue r iff (r + pW - kw) is even: kw = k0 and k0 + 2 with k0 = (r + pW) % 2, reading dy
+// columns b_r + 1 + j and b_r + j, b_r = (r + pW - k0)/2 + 4q - 1, and b_1 - b_0 = pW % 2, so one
+// window dy[b_0 .. b_0 + 5] serves both residues. The loop runs over the dy rows oh that reach
+// either input row; each window is loaded once for both rows.
+fn bi_row(o: i32, kk: i32, v0: vec4f, v1: vec4f, v2: vec4f, odd: bool, a: ptr<function, array<vec4f, 2>>) {
+  // kernel row offset kk = ih + pH - oh * sH; contributes iff it is a multiple of dH below KH*dH
+  if (kk < 0 || kk % p.dH != 0 || kk / p.dH >= p.KH) { return; }
+  let w = wrow_b(o, kk / p.dH);
+  // residue 0: w[k00] * v1 + w[k00 + 2] * v0; residue 1 (k0 = 1 - k00, window shifted by pW % 2)
+  (*a)[0] += select(w.x, w.y, odd) * v1 + select(w.z, w.w, odd) * v0;
+  (*a)[1] += select(w.y, w.x, odd) * select(v1, v2, odd) + select(w.w, w.z, odd) * select(v0, v1, odd);
+}
+
+fn store_bi2(base: i32, lim: i32, a: array<vec4f, 2>) {
+  bout[base] = a[0].x;
+  if (lim > 1) { bout[base + 1] = a[1].x; }
+  if (lim > 2) { bout[base + 2] = a[0].y; }
+  if (lim > 3) { bout[base + 3] = a[1].y; }
+  if (lim > 4) { bout[base + 4] = a[0].z; }
+  if (lim > 5) { bout[base + 5] = a[1].z; }
+  if (lim > 6) { bout[base + 6] = a[0].w; }
+  if (lim > 7) { bout[base + 7] = a[1].w; }
+}
+
 @compute @workgroup_size(64)
 fn dw_backward_input_s2(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   var t = flat(gid, nwg);
   if (t >= p.total) { return; }
   let q = t % p.XB; t = t / p.XB;
-  let ih = t % p.H; t = t / p.H;
+  let HB = (p.H + 1) / 2;
+  let hb = t % HB; t = t / HB;
   let c = t % p.C;
   let n = t / p.C;
+  let ih0 = 2 * hb;
   let odd = (p.pW % 2) == 1;
-  let k00 = p.pW % 2;          // k0 of residue 0; residue 1 has 1 - k00
-  let b = (p.pW - k00) / 2 + 4 * q - 1;
-  var a0 = vec4f(0.0);
-  var a1 = vec4f(0.0);
-  for (var kh = 0; kh < p.KH; kh++) {
-    let num = ih + p.pH - kh * p.dH;
-    if (num < 0 || num % p.sH != 0) { continue; }
-    let oh = num / p.sH;
-    if (oh >= p.OH) { continue; }
+  let b = (p.pW - p.pW % 2) / 2 + 4 * q - 1;
+  // dy rows oh with oh * sH in [ih0 + pH - (KH-1)*dH, ih0 + 1 + pH]
+  let lo = ih0 + p.pH - (p.KH - 1) * p.dH;
+  let ohLo = select(0, (lo + p.sH - 1) / p.sH, lo > 0);
+  let ohHi = min(p.OH - 1, (ih0 + 1 + p.pH) / p.sH);
+  var a: array<vec4f, 2>;   // row ih0: residues 0, 1
+  var e: array<vec4f, 2>;   // row ih0 + 1
+  for (var oh = ohLo; oh <= ohHi; oh++) {
+    let kk = ih0 + p.pH - oh * p.sH;
     for (var m = 0; m < p.Og; m++) {
       let o = c * p.Og + m;
       let row = ((n * p.O + o) * p.OH + oh) * p.OW;
-      let w = wrow_b(o, kh);
       let y0 = ldy(row, b); let y1 = ldy(row, b + 1); let y2 = ldy(row, b + 2);
       let y3 = ldy(row, b + 3); let y4 = ldy(row, b + 4); let y5 = ldy(row, b + 5);
       let v0 = vec4f(y0, y1, y2, y3);
       let v1 = vec4f(y1, y2, y3, y4);
       let v2 = vec4f(y2, y3, y4, y5);
-      // residue 0: w[k00] * v1 + w[k00 + 2] * v0; residue 1 (k0 = 1 - k00, window shifted by pW % 2)
-      a0 += select(w.x, w.y, odd) * v1 + select(w.z, w.w, odd) * v0;
-      a1 += select(w.y, w.x, odd) * select(v1, v2, odd) + select(w.w, w.z, odd) * select(v0, v1, odd);
+      bi_row(o, kk, v0, v1, v2, odd, &a);
+      bi_row(o, kk + 1, v0, v1, v2, odd, &e);
     }
   }
-  let base = ((n * p.C + c) * p.H + ih) * p.W + 8 * q;
+  let base = ((n * p.C + c) * p.H + ih0) * p.W + 8 * q;
   let lim = p.W - 8 * q;
-  bout[base] = a0.x;
-  if (lim > 1) { bout[base + 1] = a1.x; }
-  if (lim > 2) { bout[base + 2] = a0.y; }
-  if (lim > 3) { bout[base + 3] = a1.y; }
-  if (lim > 4) { bout[base + 4] = a0.z; }
-  if (lim > 5) { bout[base + 5] = a1.z; }
-  if (lim > 6) { bout[base + 6] = a0.w; }
-  if (lim > 7) { bout[base + 7] = a1.w; }
+  store_bi2(base, lim, a);
+  if (ih0 + 1 < p.H) { store_bi2(base + p.W, lim, e); }
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -107,6 +107,8 @@ const cases: Case[] = [
   { name: 'dw 4x4 kernel s2 pad 1', x: [3, 3, 10, 9], o: 3, kh: 4, kw: 4, p: { groups: 3, padding: 1, stride: 2 } },
   { name: 'dw 2x4 kernel s1 pad (1,2), row stride 2', x: [1, 3, 8, 11], o: 3, kh: 2, kw: 4, p: { groups: 3, padH: 1, padW: 2, strideH: 2, strideW: 1 } },
   { name: 'dw 1x2 kernel s2 pad (0,1)', x: [3, 2, 6, 7], o: 2, kh: 1, kw: 2, p: { groups: 2, padW: 1, padH: 0, stride: 2 } },
+  { name: 'dw strides (1,2) with row dilation 2, 7x9', x: [2, 3, 7, 9], o: 3, kh: 3, kw: 3, p: { groups: 3, padding: 1, strideH: 1, strideW: 2, dilationH: 2, dilationW: 1 } },
+  { name: 'dw strides (3,2), multiplier 2, 8x10', x: [2, 2, 8, 10], o: 4, kh: 3, kw: 3, p: { groups: 2, padding: 1, strideH: 3, strideW: 2 } },
   { name: 'dw 1 column image, s2', x: [2, 3, 5, 1], o: 3, kh: 3, kw: 3, p: { groups: 3, padding: 1, stride: 2 } },
   { name: 'dw b64-like 96ch 28x28 s2 (split weight gradient)', x: [3, 96, 28, 28], o: 96, kh: 3, kw: 3, p: { groups: 96, padding: 1, stride: 2 } },
   // cnn-small at batch 4

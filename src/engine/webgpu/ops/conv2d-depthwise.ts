@@ -54,7 +54,8 @@ export function dwForward(ctx: GpuContext, x: GpuTensor, w: GpuTensor, b: GpuTen
 
 export function dwBackwardInput(ctx: GpuContext, dy: GpuTensor, w: GpuTensor, g: DwGeometry, p: Conv2dParams): GpuTensor {
   const XB = Math.ceil(g.W / (p.strideW === 1 ? 4 : 8));
-  const total = g.N * g.C * g.H * XB;
+  // s2: 2 input rows per invocation
+  const total = g.N * g.C * (p.strideW === 1 ? g.H : Math.ceil(g.H / 2)) * XB;
   check('conv2dBackwardInput', total);
   const dx = ctx.empty([g.N, g.C, g.H, g.W]);
   ctx.run({
