@@ -20,7 +20,9 @@ import { calibrate } from '../src/quant/calibrate.ts';
 import { convertQuantizedModel, weightScales, type IntModel } from '../src/quant/convert.ts';
 import { execLayer, runIntModel, type IntTensor } from '../src/sim/run.ts';
 import { conv2dAccFast } from '../src/sim/fast-conv.ts';
+import { useWasmGemm, wasmGemm } from '../src/sim/wasm-gemm.ts';
 import { conv2dAccumulate } from '../src/sim/int/conv2d.ts';
+import { computeMultiplierShift, requantizeHorizon } from '../src/sim/int/requant.ts';
 import type { ImageDataset } from '../src/data/dataset.ts';
 import type { March } from '../src/quant/march.ts';
 import { mulberry32 } from './helpers/random.ts';
@@ -165,13 +167,42 @@ describe('convert + simulate vs the fake-quant model', () => {
 });
 
 describe('fast conv kernel', () => {
-  it('is bit-identical to conv2dAccumulate (groups, stride, padding, dilation, int16, wrap-around)', () => {
+  it('the WebAssembly SIMD GEMM is available in Node', () => {
+    expect(wasmGemm()).not.toBe(null);
+  });
+
+  it('wasm requantization (exact i64) equals requantizeHorizon: extremes, wide products, every shift, int8/int16', () => {
+    const r = mulberry32(21);
+    const C = 70, inner = 37, N = 2;
+    const multiplier = new Int32Array(C), shift = new Int32Array(C);
+    for (let c = 0; c < C; c++) {
+      // normalised 32-bit multipliers over a wide range of scales, plus denormalised / shift 0 / shift 63 edge cases
+      const ms = c === 0 ? { multiplier: 1, shift: 0 } : c === 1 ? { multiplier: 2 ** 31 - 1, shift: 63 } : c === 2 ? { multiplier: 5, shift: 63 }
+        : computeMultiplierShift(2 ** (-30 + r() * 33), c % 3 === 0 ? 16 : 32);
+      multiplier[c] = ms.multiplier;
+      shift[c] = ms.shift;
+    }
+    const acc = Int32Array.from({ length: N * C * inner }, (_, i) => i % 11 === 0 ? (i % 2 ? 2147483647 : -2147483648)
+      : i % 5 === 0 ? Math.floor((r() - 0.5) * 2 ** 32) : Math.floor((r() - 0.5) * 2 ** 16));
+    for (const [dtype, lo, hi] of [['int8', -128, 127], ['int8', 0, 77], ['int16', -32768, 32767]] as const) {
+      const ref = requantizeHorizon(acc, multiplier, shift, { dtype, clampMin: lo, clampMax: hi }, { channels: C, inner });
+      const got = wasmGemm()!.requant(acc, multiplier, shift, dtype, 0, lo, hi, C, inner);
+      expect(got.constructor).toBe(ref.constructor);
+      expect(Array.from(got)).toEqual(Array.from(ref));
+    }
+  });
+
+  for (const wasm of [true, false]) it(`is bit-identical to conv2dAccumulate (groups, stride, padding, dilation, int16, wrap-around; ${wasm ? 'wasm SIMD' : 'JS'} path)`, () => {
+    useWasmGemm(wasm);
     const r = mulberry32(3);
     const cases = [
       { N: 2, C: 4, H: 7, W: 6, O: 6, KH: 3, KW: 3, s: [1, 1], p: [1, 1], d: [1, 1], g: 1 },
       { N: 1, C: 6, H: 9, W: 9, O: 6, KH: 3, KW: 3, s: [2, 2], p: [1, 1], d: [1, 1], g: 6 },
       { N: 2, C: 4, H: 5, W: 8, O: 8, KH: 1, KW: 1, s: [1, 1], p: [0, 0], d: [1, 1], g: 2 },
       { N: 1, C: 3, H: 10, W: 11, O: 5, KH: 3, KW: 2, s: [2, 1], p: [2, 0], d: [2, 1], g: 1 },
+      { N: 2, C: 6, H: 6, W: 5, O: 9, KH: 3, KW: 3, s: [1, 2], p: [1, 1], d: [1, 1], g: 3 },
+      { N: 1, C: 1, H: 6, W: 6, O: 3, KH: 3, KW: 3, s: [1, 1], p: [1, 1], d: [1, 1], g: 1 },
+      { N: 1, C: 40, H: 3, W: 3, O: 4, KH: 3, KW: 3, s: [1, 1], p: [1, 1], d: [1, 1], g: 1 },
     ] as const;
     for (const c of cases) {
       for (const int16 of [false, true]) {
@@ -184,8 +215,9 @@ describe('fast conv kernel', () => {
           { stride: c.s, padding: c.p, dilation: c.d, groups: c.g });
         const fast = conv2dAccFast(x, [c.N, c.C, c.H, c.W], 0, w, [c.O, I, c.KH, c.KW], bias, { stride: c.s, padding: c.p, dilation: c.d, groups: c.g });
         expect(fast.shape).toEqual(ref.shape);
-        expect(fast.acc).toEqual(ref.acc);
+        expect(Buffer.compare(new Uint8Array(fast.acc.buffer), new Uint8Array(ref.acc.buffer))).toBe(0);
       }
     }
+    useWasmGemm(true);
   });
 });

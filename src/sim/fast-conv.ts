@@ -11,6 +11,7 @@
  * Integer-only: inputs are checked with assertIntArray.
  */
 import { assertIntArray, type IntArray } from './int/requant.ts';
+import { wasmGemm, type WasmGemm } from './wasm-gemm.ts';
 
 export interface FastConvGeometry {
   stride: readonly [number, number];
@@ -61,43 +62,18 @@ export function conv2dAccFast(
   const swar = xZeroPoint === 0 && K * maxAbsX * 128 < SWAR_LIMIT;
   const pointwise = KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0;
 
-  if (I === 1) {
+  if (I === 1 && opg === 1) {
     directSingleInput(x, xZeroPoint, w, bias, acc, N, C, H, W, O, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, opg);
+    return { acc, shape: [N, O, OH, OW] };
+  }
+  const simd = x instanceof Int32Array || xZeroPoint !== 0 ? null : wasmGemm();
+  if (simd) {
+    gemmConv(simd, x, w, bias, acc, N, C, H, W, O, I, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, G);
     return { acc, shape: [N, O, OH, OW] };
   }
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < G; g++) {
-      const xg = (n * C + g * I) * HW;
-      // im2col: col[p*K + k]
-      if (pointwise) {
-        for (let i = 0; i < I; i++) {
-          const xb = xg + i * HW;
-          for (let p = 0, c = i; p < P; p++, c += K) col[c] = x[xb + p] - xZeroPoint;
-        }
-      } else {
-        for (let i = 0; i < I; i++) {
-          const xb = xg + i * HW;
-          for (let ky = 0; ky < KH; ky++) {
-            for (let kx = 0; kx < KW; kx++) {
-              const k = (i * KH + ky) * KW + kx;
-              const offY = ky * dh - ph;
-              const offX = kx * dw - pw;
-              for (let oy = 0; oy < OH; oy++) {
-                const iy = oy * sh + offY;
-                let c = oy * OW * K + k;
-                if (iy < 0 || iy >= H) {
-                  for (let ox = 0; ox < OW; ox++, c += K) col[c] = 0;
-                  continue;
-                }
-                const row = xb + iy * W;
-                for (let ox = 0, ix = offX; ox < OW; ox++, c += K, ix += sw) {
-                  col[c] = ix < 0 || ix >= W ? 0 : x[row + ix] - xZeroPoint;
-                }
-              }
-            }
-          }
-        }
-      }
+      im2col(x, xZeroPoint, (n * C + g * I) * HW, col, K, I, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, pointwise);
       const o0 = g * opg;
       const o1 = o0 + opg;
       if (swar) dotSwar(col, w, bias, acc, n * O, o0, o1, P, K);
@@ -105,6 +81,86 @@ export function conv2dAccFast(
     }
   }
   return { acc, shape: [N, O, OH, OW] };
+}
+
+/** col[p·stride + k] = x[g-th input channel block, iy, ix] − zp, 0 in the padding; k = (i·KH + ky)·KW + kx. */
+function im2col(
+  x: IntArray, zp: number, xg: number, col: Int32Array | Int16Array, stride: number, I: number, H: number, W: number,
+  KH: number, KW: number, OH: number, OW: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number,
+  pointwise: boolean,
+): void {
+  const HW = H * W;
+  const P = OH * OW;
+  if (pointwise) {
+    for (let i = 0; i < I; i++) {
+      const xb = xg + i * HW;
+      for (let p = 0, c = i; p < P; p++, c += stride) col[c] = x[xb + p] - zp;
+    }
+    return;
+  }
+  for (let i = 0; i < I; i++) {
+    const xb = xg + i * HW;
+    for (let ky = 0; ky < KH; ky++) {
+      for (let kx = 0; kx < KW; kx++) {
+        const k = (i * KH + ky) * KW + kx;
+        const offY = ky * dh - ph;
+        const offX = kx * dw - pw;
+        for (let oy = 0; oy < OH; oy++) {
+          const iy = oy * sh + offY;
+          let c = oy * OW * stride + k;
+          if (iy < 0 || iy >= H) {
+            for (let ox = 0; ox < OW; ox++, c += stride) col[c] = 0;
+            continue;
+          }
+          const row = xb + iy * W;
+          for (let ox = 0, ix = offX; ox < OW; ox++, c += stride, ix += sw) {
+            col[c] = ix < 0 || ix >= W ? 0 : x[row + ix] - zp;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The WebAssembly SIMD path (wasm-gemm.ts): im2col into int16 rows of Kp = K rounded up to 8 (zero-padded), the
+ * group's weights widened to int16 (an odd last row padded with zeros), one GEMM per image and group, then the bias
+ * added with int32 wrap-around. Bit-identical to the reference (all sums modulo 2^32).
+ */
+function gemmConv(
+  simd: WasmGemm, x: IntArray, w: Int8Array, bias: Int32Array | null, acc: Int32Array,
+  N: number, C: number, H: number, W: number, O: number, I: number, KH: number, KW: number, OH: number, OW: number,
+  sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, G: number,
+): void {
+  const P = OH * OW;
+  const K = I * KH * KW;
+  const Kp = (K + 7) & ~7;
+  const opg = O / G;
+  const Oe = opg + (opg & 1);
+  const pointwise = KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0;
+  const HW = H * W;
+  for (let g = 0; g < G; g++) {
+    const buf = simd.reserve(Oe * Kp * 2, P * Kp * 2, Oe * P * 4);
+    buf.w.fill(0);
+    for (let o = 0; o < opg; o++) {
+      const src = (g * opg + o) * K;
+      const dst = o * Kp;
+      for (let k = 0; k < K; k++) buf.w[dst + k] = w[src + k];
+    }
+    if (Kp !== K) buf.c.fill(0);
+    for (let n = 0; n < N; n++) {
+      im2col(x, 0, (n * C + g * I) * HW, buf.c, Kp, I, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, pointwise);
+      simd.run(Oe, P, Kp);
+      const out = buf.out;
+      for (let o = 0; o < opg; o++) {
+        const oc = g * opg + o;
+        const b = bias ? bias[oc] : 0;
+        const dst = (n * O + oc) * P;
+        const srcRow = o * P;
+        for (let p = 0; p < P; p++) acc[dst + p] = (out[srcRow + p] + b) | 0;
+      }
+    }
+  }
 }
 
 /**

@@ -17,6 +17,7 @@ import { addInt } from './int/add.ts';
 import { maxPool2dInt, avgPool2dSums } from './int/pool.ts';
 import { allocInt, assertIntArray, mulShiftRound, requantizeHorizon, type IntArray } from './int/requant.ts';
 import { conv2dAccFast, linearAccFast } from './fast-conv.ts';
+import { wasmGemm } from './wasm-gemm.ts';
 
 /** An integer tensor with its full shape (batch first). */
 export interface IntTensor {
@@ -77,6 +78,8 @@ export function dequantizeOutput(t: IntTensor, info: ValueInfo): Float32Array {
 }
 
 function requantTo(acc: Int32Array, rq: RequantParams, dtype: ValueInfo['dtype'], lo: number, hi: number, channels: number, inner: number): IntArray {
+  const simd = dtype === 'int8' || dtype === 'int16' ? wasmGemm() : null;
+  if (simd) return simd.requant(acc, rq.multiplier, rq.shift, dtype as 'int8' | 'int16', 0, lo, hi, channels, inner);
   return requantizeHorizon(acc, rq.multiplier, rq.shift, { dtype, clampMin: lo, clampMax: hi }, { channels, inner });
 }
 

@@ -1,0 +1,220 @@
+/**
+ * A WebAssembly SIMD integer GEMM for the simulator's conv kernel, assembled here from its bytes (no toolchain, no
+ * binary blob to trust): out[o·P + p] = Σ_k w[o·Kp + k] · col[p·Kp + k], with int16 operands (int8 weights and
+ * int8/int16 activations widened) and int32 wrap-around accumulation (i32x4.dot_i16x8_s + i32x4.add, then a
+ * horizontal i32.add of the 4 lanes): addition modulo 2^32, so the result equals the int32 wrap-around sum of the
+ * reference kernel bit for bit. Rows are zero-padded to Kp = K rounded up to 8 (the padding adds 0).
+ *
+ * Two output channels are computed per pass over a column row (the column load is shared). Used when the host has
+ * WebAssembly SIMD (Node 16.4+, every current browser); `wasmGemm()` returns null otherwise and the caller falls
+ * back to the JS kernels.
+ *
+ * The function, in WAT terms:
+ *   (func (export "gemm") (param $w i32) (param $c i32) (param $out i32) (param $O i32) (param $P i32) (param $kb i32)
+ *     for o in 0..O step 2 (the caller passes an even O; an odd last row is padded with zero weights):
+ *       for p in 0..P: a0 = a1 = 0; for k in 0..kb step 16 bytes:
+ *           x = v128.load(c + p·kb + k)
+ *           a0 += dot(v128.load(w + o·kb + k), x);  a1 += dot(v128.load(w + (o+1)·kb + k), x)
+ *         out[o·P + p] = Σ lanes a0;  out[(o+1)·P + p] = Σ lanes a1
+ */
+
+const enc = (s: string) => [...new TextEncoder().encode(s)];
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+// opcodes
+const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR = 0x0c, BR_IF = 0x0d, VOID = 0x40;
+const GET = 0x20, SET = 0x21;
+const I32_CONST = 0x41, I32_ADD = 0x6a, I32_MUL = 0x6c, I32_GE_U = 0x4f;
+const I32_STORE = [0x36, 0x02, 0x00];
+const SIMD = 0xfd;
+const V128_LOAD = [SIMD, 0x00, 0x04, 0x00];
+const V128_ZERO = [SIMD, 0x0c, ...new Array(16).fill(0)];
+const DOT = [SIMD, ...uleb(186)]; // i32x4.dot_i16x8_s
+const ADD4 = [SIMD, ...uleb(174)]; // i32x4.add
+const LANE = (i: number) => [SIMD, ...uleb(27), i]; // i32x4.extract_lane
+
+// locals: params 0..5 = w, c, out, O, P, kb; 6 = o, 7 = p, 8 = k, 9 = w0 row, 10 = col row, 11 = a0, 12 = a1, 13 = w1 row
+const W = 0, C = 1, OUT = 2, O = 3, P = 4, KB = 5, o = 6, p = 7, k = 8, WR = 9, CR = 10, A0 = 11, A1 = 12, WR1 = 13;
+
+function body(): number[] {
+  const hsum = (a: number) => [GET, a, ...LANE(0), GET, a, ...LANE(1), I32_ADD, GET, a, ...LANE(2), I32_ADD, GET, a, ...LANE(3), I32_ADD];
+  const code = [
+    I32_CONST, 0, SET, o,
+    BLOCK, VOID, LOOP, VOID, // $bo, $lo
+    GET, o, GET, O, I32_GE_U, BR_IF, 1,
+    GET, W, GET, o, GET, KB, I32_MUL, I32_ADD, SET, WR,
+    GET, WR, GET, KB, I32_ADD, SET, WR1,
+    GET, C, SET, CR,
+    I32_CONST, 0, SET, p,
+    BLOCK, VOID, LOOP, VOID, // $bp, $lp
+    GET, p, GET, P, I32_GE_U, BR_IF, 1,
+    ...V128_ZERO, SET, A0,
+    ...V128_ZERO, SET, A1,
+    I32_CONST, 0, SET, k,
+    BLOCK, VOID, LOOP, VOID, // $bk, $lk
+    GET, k, GET, KB, I32_GE_U, BR_IF, 1,
+    // x = load(cr + k) is used twice: load it twice (cheap, cached) to keep the code simple
+    GET, A0, GET, WR, GET, k, I32_ADD, ...V128_LOAD, GET, CR, GET, k, I32_ADD, ...V128_LOAD, ...DOT, ...ADD4, SET, A0,
+    GET, A1, GET, WR1, GET, k, I32_ADD, ...V128_LOAD, GET, CR, GET, k, I32_ADD, ...V128_LOAD, ...DOT, ...ADD4, SET, A1,
+    GET, k, I32_CONST, 16, I32_ADD, SET, k,
+    BR, 0,
+    END, END,
+    // out[o*P + p] = hsum(a0); out[(o+1)*P + p] = hsum(a1)
+    GET, OUT, GET, o, GET, P, I32_MUL, GET, p, I32_ADD, I32_CONST, 4, I32_MUL, I32_ADD, ...hsum(A0), ...I32_STORE,
+    GET, OUT, GET, o, I32_CONST, 1, I32_ADD, GET, P, I32_MUL, GET, p, I32_ADD, I32_CONST, 4, I32_MUL, I32_ADD, ...hsum(A1), ...I32_STORE,
+    GET, CR, GET, KB, I32_ADD, SET, CR,
+    GET, p, I32_CONST, 1, I32_ADD, SET, p,
+    BR, 0,
+    END, END,
+    GET, o, I32_CONST, 2, I32_ADD, SET, o,
+    BR, 0,
+    END, END,
+    END,
+  ];
+  const locals = [0x03, 0x05, 0x7f, 0x02, 0x7b, 0x01, 0x7f]; // 5 i32 (o, p, k, wr, cr), 2 v128 (a0, a1), 1 i32 (wr1)
+  const fn = [...locals, ...code];
+  return [...uleb(fn.length), ...fn];
+}
+
+/**
+ * Horizon requantization of n int32 values (one channel), exact in i64:
+ *   r = (acc · m + half) >> s  (arithmetic; half = 2^(s−1), 0 for s = 0) = round half up of acc·m / 2^s
+ *   out = clamp(r + zp, lo, hi)     compared in i64, so no wrap before the clamp
+ * |acc·m| < 2^62 and half ≤ 2^62 (s = 63 only with a denormalised multiplier < 2^30): no i64 overflow. The same
+ * integers as requantizeHorizon (requant.ts). `bytes` = 1 (int8 store) or 2 (int16 store).
+ * (func (param $acc $out $n $m $s $zp $lo $hi i32) (local $i i32) (local $rv $mm $half $sh $zp64 $lo64 $hi64 i64))
+ */
+function requantBody(bytes: 1 | 2): number[] {
+  const ACC = 0, OUTP = 1, N = 2, M = 3, S = 4, ZP = 5, LO = 6, HI = 7, I = 8, RV = 9, MM = 10, HALF = 11, SH = 12, ZP64 = 13, LO64 = 14, HI64 = 15;
+  const I64_CONST = 0x42, I64_EXT_S = 0xac, I64_EXT_U = 0xad, I64_MUL = 0x7e, I64_ADD = 0x7c, I64_SHR_S = 0x87, I64_SHL = 0x86, I64_SHR_U = 0x88;
+  const I32_WRAP = 0xa7, I64_GT_S = 0x55, I64_LT_S = 0x53, SELECT = 0x1b, I32_SHL = 0x74, I32_LOAD = [0x28, 0x02, 0x00];
+  const STORE = bytes === 1 ? [0x3a, 0x00, 0x00] : [0x3b, 0x01, 0x00];
+  const code = [
+    GET, M, I64_EXT_U, SET, MM,
+    GET, S, I64_EXT_U, SET, SH,
+    I64_CONST, 1, GET, SH, I64_SHL, I64_CONST, 1, I64_SHR_U, SET, HALF,
+    GET, ZP, I64_EXT_S, SET, ZP64,
+    GET, LO, I64_EXT_S, SET, LO64,
+    GET, HI, I64_EXT_S, SET, HI64,
+    I32_CONST, 0, SET, I,
+    BLOCK, VOID, LOOP, VOID,
+    GET, I, GET, N, I32_GE_U, BR_IF, 1,
+    GET, ACC, GET, I, I32_CONST, 2, I32_SHL, I32_ADD, ...I32_LOAD,
+    I64_EXT_S, GET, MM, I64_MUL, GET, HALF, I64_ADD, GET, SH, I64_SHR_S, GET, ZP64, I64_ADD, SET, RV,
+    GET, OUTP, GET, I, ...(bytes === 2 ? [I32_CONST, 1, I32_SHL] : []), I32_ADD,
+    GET, LO,
+    GET, HI, GET, RV, I32_WRAP, GET, RV, GET, HI64, I64_GT_S, SELECT,
+    GET, RV, GET, LO64, I64_LT_S, SELECT,
+    ...STORE,
+    GET, I, I32_CONST, 1, I32_ADD, SET, I,
+    BR, 0,
+    END, END,
+    END,
+  ];
+  const locals = [0x02, 0x01, 0x7f, 0x07, 0x7e];
+  const fn = [...locals, ...code];
+  return [...uleb(fn.length), ...fn];
+}
+
+export function gemmModuleBytes(): Uint8Array {
+  const type = section(1, [2, 0x60, 6, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0, 0x60, 8, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]);
+  const imp = section(2, [1, ...uleb(3), ...enc('env'), ...uleb(3), ...enc('mem'), 0x02, 0x00, 1]);
+  const func = section(3, [3, 0, 1, 1]);
+  const exp = section(7, [3, ...uleb(4), ...enc('gemm'), 0x00, 0, ...uleb(3), ...enc('rq8'), 0x00, 1, ...uleb(4), ...enc('rq16'), 0x00, 2]);
+  const code = section(10, [3, ...body(), ...requantBody(1), ...requantBody(2)]);
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imp, ...func, ...exp, ...code]);
+}
+
+export interface WasmGemm {
+  /** Int16 views / Int32 view of the module's memory, valid until the next `reserve`. */
+  reserve(wBytes: number, cBytes: number, outBytes: number): { w: Int16Array; c: Int16Array; out: Int32Array };
+  /** Runs the kernel on the reserved buffers: O (even) rows of weights, P column rows, Kp int16 per row. */
+  run(O: number, P: number, Kp: number): void;
+  /**
+   * Horizon requantization, per channel (channel = floor(i / inner) % channels), to int8 or int16; the same integers
+   * as requantizeHorizon.
+   */
+  requant(acc: Int32Array, multiplier: Int32Array, shift: Int32Array, dtype: 'int8' | 'int16', zp: number, lo: number, hi: number, channels: number, inner: number): Int8Array | Int16Array;
+}
+
+let instance: WasmGemm | null | undefined;
+let enabled = true;
+
+/** Turns the SIMD path on or off (tests compare it with the JS kernels). */
+export function useWasmGemm(on: boolean): void {
+  enabled = on;
+}
+
+/** The SIMD GEMM, or null where WebAssembly SIMD is not available (or QS_SIM_NO_WASM=1 in Node, or turned off). */
+export function wasmGemm(): WasmGemm | null {
+  if (!enabled) return null;
+  if (instance !== undefined) return instance;
+  instance = null;
+  try {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    if (env?.QS_SIM_NO_WASM === '1') return null;
+    if (typeof WebAssembly === 'undefined') return null;
+    const bytes = gemmModuleBytes();
+    if (!WebAssembly.validate(bytes)) return null;
+    const mem = new WebAssembly.Memory({ initial: 16 });
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } });
+    const gemm = inst.exports.gemm as (w: number, c: number, out: number, O: number, P: number, kb: number) => void;
+    type Rq = (acc: number, out: number, n: number, m: number, s: number, zp: number, lo: number, hi: number) => void;
+    const rq8 = inst.exports.rq8 as Rq, rq16 = inst.exports.rq16 as Rq;
+    let wOff = 0, cOff = 0, oOff = 0;
+    const align = (n: number) => Math.ceil(n / 64) * 64;
+    instance = {
+      reserve(wBytes, cBytes, outBytes) {
+        wOff = 64;
+        cOff = wOff + align(wBytes);
+        oOff = cOff + align(cBytes);
+        const need = oOff + align(outBytes);
+        if (need > mem.buffer.byteLength) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+        return {
+          w: new Int16Array(mem.buffer, wOff, wBytes / 2),
+          c: new Int16Array(mem.buffer, cOff, cBytes / 2),
+          out: new Int32Array(mem.buffer, oOff, outBytes / 4),
+        };
+      },
+      run(O, P, Kp) {
+        gemm(wOff, cOff, oOff, O, P, Kp * 2);
+      },
+      requant(acc, multiplier, shift, dtype, zp, lo, hi, channels, inner) {
+        const bytes = dtype === 'int8' ? 1 : 2;
+        const n = acc.length;
+        const aOff = 64, rOff = 64 + align(4 * n);
+        const need = rOff + align(bytes * n);
+        if (need > mem.buffer.byteLength) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+        new Int32Array(mem.buffer, aOff, n).set(acc);
+        const f = bytes === 1 ? rq8 : rq16;
+        const per = multiplier.length === 1;
+        for (let base = 0; base < n; base += channels * inner) {
+          for (let c = 0; c < channels; c++) {
+            const start = base + c * inner;
+            const len = Math.min(inner, n - start);
+            if (len <= 0) break;
+            f(aOff + 4 * start, rOff + bytes * start, len, per ? multiplier[0] : multiplier[c], per ? shift[0] : shift[c], zp, lo, hi);
+          }
+        }
+        return bytes === 1 ? new Int8Array(mem.buffer, rOff, n).slice() : new Int16Array(mem.buffer, rOff, n).slice();
+      },
+    };
+  } catch {
+    instance = null;
+  }
+  return instance;
+}
