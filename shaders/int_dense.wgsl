@@ -24,6 +24,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> wt: array<i32>;
 @group(0) @binding(3) var<storage, read> chan: array<i32>;
 @group(0) @binding(4) var<storage, read_write> y: array<i32>;
+// conv2d_oc4: weights interleaved by 4 output channels, w4[((o / 4) * ci + c) * kh * kw + k] = w[o .. o + 3][c][k]
+@group(0) @binding(2) var<storage, read> wt4: array<vec4<i32>>;
 
 fn flat(gid: vec3u, groups: vec3u) -> u32 {
   return gid.x + gid.y * groups.x * 256u;
@@ -83,4 +85,47 @@ fn linear(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gr
     s += (x[xb + k] - p.xzp) * wt[wb + k];
   }
   finish(idx, o, s);
+}
+
+// Four consecutive output channels of one group per invocation (needs O / groups % 4 == 0): each input value is
+// loaded once for the four, the weights come interleaved (wt4). Same integers as `conv2d`.
+@compute @workgroup_size(256)
+fn conv2d_oc4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let idx = flat(gid, groups);
+  if (idx >= p.total) { return; } // total = N * (O / 4) * OH * OW
+  let i = i32(idx);
+  let ox = i % p.ow;
+  let t = i / p.ow;
+  let oy = t % p.oh;
+  let t2 = t / p.oh;
+  let ob = t2 % (p.o / 4);
+  let n = t2 / (p.o / 4);
+  let o = ob * 4;
+  let g = o / p.opg;
+  let hw = p.h * p.w;
+  let kk = p.kh * p.kw;
+  let iy0 = oy * p.sh - p.ph;
+  let ix0 = ox * p.sw - p.pw;
+  var s = vec4<i32>(0);
+  for (var ci = 0; ci < p.ci; ci++) {
+    let xplane = (n * p.c + g * p.ci + ci) * hw;
+    let wplane = (ob * p.ci + ci) * kk;
+    for (var ky = 0; ky < p.kh; ky++) {
+      let iy = iy0 + ky * p.dh;
+      if (iy < 0 || iy >= p.h) { continue; }
+      let xrow = xplane + iy * p.w;
+      let wrow = wplane + ky * p.kw;
+      for (var kx = 0; kx < p.kw; kx++) {
+        let ix = ix0 + kx * p.dw;
+        if (ix < 0 || ix >= p.w) { continue; }
+        s += (x[xrow + ix] - p.xzp) * wt4[wrow + kx];
+      }
+    }
+  }
+  let plane = p.oh * p.ow;
+  let base = u32((n * p.o + o) * plane + oy * p.ow + ox);
+  finish(base, o, s.x);
+  finish(base + u32(plane), o + 1, s.y);
+  finish(base + u32(2 * plane), o + 2, s.z);
+  finish(base + u32(3 * plane), o + 3, s.w);
 }

@@ -107,6 +107,8 @@ function outParams(w: { mode: GpuRequantMode; ozp: number; lo: number; hi: numbe
 export interface GpuDenseLayer {
   readonly kind: 'conv2d' | 'linear';
   readonly w: GpuTensor;
+  /** conv2d weights interleaved by 4 output channels (when O % 4 == 0), for the `conv2d_oc4` entry. */
+  readonly w4: GpuTensor | null;
   readonly chan: GpuTensor;
   readonly wShape: readonly number[];
   readonly mode: GpuRequantMode;
@@ -134,9 +136,17 @@ export function prepareDense(
   if (w.length !== wShape.reduce((a, b) => a * b, 1)) throw new RangeError(`${kind}: w length != product of wShape`);
   if (bias != null && bias.length !== O) throw new RangeError(`${kind}: bias length != O`);
   const window = outputWindow(spec, out, { channels: O, inner: 1 });
+  let w4: GpuTensor | null = null;
+  if (kind === 'conv2d' && O % 4 === 0 && O > 0) {
+    const per = w.length / O; // I * KH * KW
+    const packed = new Int32Array(w.length);
+    for (let o = 0; o < O; o++) for (let j = 0; j < per; j++) packed[((o >> 2) * per + j) * 4 + (o & 3)] = w[o * per + j];
+    w4 = uploadBits(ctx, packed, [packed.length]);
+  }
   return {
     kind,
     w: uploadBits(ctx, Int32Array.from(w), [w.length]),
+    w4,
     chan: uploadBits(ctx, channelWords(O, bias, spec, window.mode), [Math.max(1, O) * 3]),
     wShape: [...wShape],
     mode: window.mode,
@@ -147,6 +157,7 @@ export function prepareDense(
 
 export function releaseDense(ctx: GpuContext, l: GpuDenseLayer): void {
   ctx.release(l.w);
+  if (l.w4) ctx.release(l.w4);
   ctx.release(l.chan);
 }
 
@@ -176,11 +187,14 @@ export function conv2d(ctx: GpuContext, x: GpuIntTensor, xZeroPoint: number, lay
   const total = N * O * OH * OW;
   const y = ctx.empty([total]);
   if (total > 0) {
-    dispatch(ctx, DENSE, 'conv2d', [x.t, layer.w, layer.chan], [y], [
-      u32(total), i32(C), i32(H), i32(W), i32(O), i32(OH), i32(OW), i32(I), i32(O / groups),
+    // Four output channels per invocation when they share a group; otherwise one output per invocation.
+    const oc4 = layer.w4 !== null && (O / groups) % 4 === 0;
+    const threads = oc4 ? total / 4 : total;
+    dispatch(ctx, DENSE, oc4 ? 'conv2d_oc4' : 'conv2d', [x.t, oc4 ? layer.w4! : layer.w, layer.chan], [y], [
+      u32(threads), i32(C), i32(H), i32(W), i32(O), i32(OH), i32(OW), i32(I), i32(O / groups),
       i32(KH), i32(KW), i32(sh), i32(sw), i32(ph), i32(pw), i32(dh), i32(dw), i32(xZeroPoint | 0),
       ...outParams(layer.window),
-    ], total);
+    ], threads);
   }
   return { t: y, dtype: layer.out.dtype, shape };
 }
@@ -358,10 +372,8 @@ async function withTensors<R>(ctx: GpuContext, body: (keep: <T extends { t: GpuT
     });
   } finally {
     for (const t of temps) {
-      if ('kind' in t) {
-        ctx.release(t.w);
-        ctx.release(t.chan);
-      } else ctx.release(t.t);
+      if ('kind' in t) releaseDense(ctx, t);
+      else ctx.release(t.t);
     }
   }
 }
