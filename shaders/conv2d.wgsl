@@ -8,7 +8,9 @@
 //                    (ow = xb + j * XB, so neighbouring invocations touch neighbouring columns):
 //                    12 loads per 32 multiply-adds
 //   forward          4 output channels x 4 consecutive output columns of one row
-//   forward_1        1 output channel x 4 output columns (depthwise and other Og < 4 layers)
+//   forward_1        1 output channel x 4 output columns (Og < 4 layers; depthwise layers with
+//                    column stride 1 or 2, KW <= 4 and no column dilation run the sliding-window
+//                    kernels of conv2d_depthwise.wgsl instead, the rest come here)
 //   backward_input_8 / backward_input
 //                    8 / 4 input channels (same group) x 4 input columns of one row that share the
 //                    same residue mod strideW, so every tap is valid or invalid for all of them and
