@@ -16,8 +16,8 @@
  *    dispatch per call for the whole batch).
  *
  * Validation mirrors the CPU kernels (same errors for bad shapes, dtypes, multipliers, shifts). Restrictions of
- * the GPU path, all checked (RangeError): the output zero point must be an int32; add's `x - x_zp`
- * must fit in int32 and its accumulator bound |ma|·max|a - a_zp| + |mb|·max|b - b_zp| must be < 2^53 (beyond
+ * the GPU path, all checked (RangeError): the output zero point must be an int32, pytorch multipliers finite in
+ * float32; add's `x - x_zp` must fit in int32 and its accumulator bound |ma|·max|a - a_zp| + |mb|·max|b - b_zp| must be < 2^53 (beyond
  * that the CPU kernel's double arithmetic is no longer exact either); relu's zero point / q6 must be int32.
  */
 import denseSrc from '../../../shaders/int_dense.wgsl';
@@ -74,6 +74,9 @@ function outputWindow(spec: RequantSpec | null, out: OutputSpec, layout: Requant
   const [lo, hi] = outputBounds(out);
   const ozp = out.zeroPoint ?? 0;
   if (!isInt32(ozp)) throw new RangeError(`gpu requant: output zero point ${ozp} is not an int32`);
+  if (spec!.mode === 'pytorch' && !spec!.multiplier.every((m) => Number.isFinite(Math.fround(m)))) {
+    throw new RangeError('gpu requant: pytorch multipliers must be finite float32 values');
+  }
   return { mode: spec!.mode === 'horizon' ? 1 : 2, ozp, lo, hi };
 }
 
