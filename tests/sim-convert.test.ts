@@ -22,6 +22,7 @@ import { execLayer, runIntModel, type IntTensor } from '../src/sim/run.ts';
 import { conv2dAccFast } from '../src/sim/fast-conv.ts';
 import { useWasmGemm, wasmGemm } from '../src/sim/wasm-gemm.ts';
 import { conv2dAccumulate } from '../src/sim/int/conv2d.ts';
+import { addInt, computeAddParams } from '../src/sim/int/add.ts';
 import { computeMultiplierShift, requantizeHorizon } from '../src/sim/int/requant.ts';
 import type { ImageDataset } from '../src/data/dataset.ts';
 import type { March } from '../src/quant/march.ts';
@@ -153,6 +154,23 @@ describe('convert + simulate vs the fake-quant model', () => {
     expect(agree).toBeGreaterThanOrEqual(15);
     const a = runIntModel(im, x.subarray(0, 8 * 784), 8), b = runIntModel(im, x.subarray(8 * 784), 8);
     expect([...a.output, ...b.output]).toEqual([...r.output]);
+  });
+
+  it('the int32 fast path of add equals addInt (random multipliers, shifts, clamps)', async () => {
+    const { im } = await setup('cnn-small');
+    const add = im.layers.find((l) => l.op === 'add')!;
+    if (add.op !== 'add') throw new Error('no add');
+    const r = mulberry32(5);
+    const a = Int8Array.from({ length: 2 * 48 * 14 * 14 }, () => Math.floor(r() * 256) - 128);
+    const b = Int8Array.from({ length: a.length }, () => Math.floor(r() * 256) - 128);
+    for (let t = 0; t < 20; t++) {
+      const params = computeAddParams('horizon', 0.001 + r() * 0.1, 0.001 + r() * 0.1, 0.001 + r() * 0.1);
+      const lo = t % 2 ? 0 : -128;
+      const layer = { ...add, params, clamp: { lo, hi: 127 } };
+      const got = execLayer(im, layer, [{ data: a, shape: [2, 48, 14, 14] }, { data: b, shape: [2, 48, 14, 14] }]);
+      const ref = addInt(a, 0, b, 0, params, { dtype: 'int8', clampMin: lo, clampMax: 127 });
+      expect(Array.from(got.data)).toEqual(Array.from(ref));
+    }
   });
 
   it('integer-only datapath: every dumped value between the stubs is an integer array; floats are refused', async () => {

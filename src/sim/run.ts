@@ -121,6 +121,8 @@ export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[])
       return { data: requantTo(acc, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, O, 1), shape: [N, O] };
     }
     case 'add': {
+      const fast = addFast(x.data, inputs[1].data, layer.params.aMultiplier, layer.params.bMultiplier, layer.params.shift, info.dtype, layer.clamp.lo, layer.clamp.hi);
+      if (fast) return { data: fast, shape: [...x.shape] };
       const data = addInt(x.data, 0, inputs[1].data, 0, layer.params, { dtype: info.dtype, clampMin: layer.clamp.lo, clampMax: layer.clamp.hi });
       return { data, shape: [...x.shape] };
     }
@@ -159,6 +161,25 @@ export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[])
     case 'reshape':
       return { data: x.data, shape: [N, ...info.shape] };
   }
+}
+
+/**
+ * The 'horizon' add (add.ts) in int32 arithmetic, when it provably fits: with |a|, |b| ≤ 2^15 (int8/int16, zero
+ * point 0) and |ma|·max|a| + |mb|·max|b| + 2^(shift−1) < 2^31, acc = ma·a + mb·b and acc + 2^(shift−1) are exact
+ * int32, and (acc + 2^(shift−1)) >> shift is floor((acc + 2^(shift−1)) / 2^shift) = roundShiftHalfUp(acc, shift):
+ * the same integers as addInt. Returns null when the bound does not hold (the caller uses addInt).
+ */
+function addFast(a: IntArray, b: IntArray, ma: number, mb: number, shift: number, dtype: ValueInfo['dtype'], lo: number, hi: number): IntArray | null {
+  const maxAbs = (t: IntArray) => (t instanceof Int8Array ? 128 : t instanceof Uint8Array ? 255 : t instanceof Int16Array ? 32768 : Infinity);
+  if (a.length !== b.length || shift > 30 || (dtype !== 'int8' && dtype !== 'int16')) return null;
+  const half = shift === 0 ? 0 : 2 ** (shift - 1);
+  if (Math.abs(ma) * maxAbs(a) + Math.abs(mb) * maxAbs(b) + half >= 2 ** 31) return null;
+  const out = dtype === 'int8' ? new Int8Array(a.length) : new Int16Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = (ma * a[i] + mb * b[i] + half) >> shift;
+    out[i] = v < lo ? lo : v > hi ? hi : v;
+  }
+  return out;
 }
 
 /** Index of the last layer that reads each value (to free intermediate tensors early). */

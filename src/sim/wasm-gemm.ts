@@ -130,7 +130,7 @@ function requantBody(bytes: 1 | 2): number[] {
   return [...uleb(fn.length), ...fn];
 }
 
-export function gemmModuleBytes(): Uint8Array {
+export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
   const type = section(1, [2, 0x60, 6, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0, 0x60, 8, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]);
   const imp = section(2, [1, ...uleb(3), ...enc('env'), ...uleb(3), ...enc('mem'), 0x02, 0x00, 1]);
   const func = section(3, [3, 0, 1, 1]);
