@@ -1,13 +1,23 @@
-/** The studio's entry point: one store, one training worker client, the React tree. */
+/**
+ * The studio's entry point: one store, the training worker's client, the controllers (training,
+ * data, quantization, project persistence), the React tree; then the saved project is restored (or
+ * the built-in data loaded).
+ */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App.tsx';
 import { StudioProvider } from './ui/studio-context.tsx';
+import { ControllersProvider } from './ui/controllers-context.tsx';
 import { createStudioStore } from './ui/store/studio-store.ts';
 import { createTrainingController } from './ui/features/train/training-controller.ts';
+import { createDataController, spawnDecodeWorker } from './ui/features/data/data-controller.ts';
+import { createQuantController } from './ui/features/quant/quant-controller.ts';
+import { createProjectController } from './ui/features/project/project-controller.ts';
+import { idbGet, idbPut } from './ui/persist/idb.ts';
 import { spawnTrainingWorker, TrainingClient } from './train/client.ts';
 import type { BackendPreference } from './train/protocol.ts';
 import './ui/styles.css';
+import './ui/workflow.css';
 
 // ?backend=cpu starts on the CPU reference (the badge and notice say so); the page can switch later.
 const param = new URLSearchParams(location.search).get('backend');
@@ -15,7 +25,11 @@ const prefer: BackendPreference = param === 'cpu' ? 'cpu' : 'auto';
 
 const store = createStudioStore();
 store.getState().setBackendPreference(prefer);
-const controller = createTrainingController(store, new TrainingClient(spawnTrainingWorker, { prefer }));
+const client = new TrainingClient(spawnTrainingWorker, { prefer });
+const data = createDataController(store, client, spawnDecodeWorker);
+const controller = createTrainingController(store, client, () => data.sync());
+const quant = createQuantController(store, client, () => data.sync());
+const project = createProjectController(store, client, data, { get: idbGet, put: idbPut });
 // For debugging in the console and for e2e diagnostics (read-only use).
 (window as unknown as { __studio?: unknown }).__studio = { store };
 
@@ -24,7 +38,10 @@ if (!root) throw new Error('index.html has no #root');
 createRoot(root).render(
   <StrictMode>
     <StudioProvider studio={{ store, controller }}>
-      <App />
+      <ControllersProvider value={{ data, quant, project }}>
+        <App />
+      </ControllersProvider>
     </StudioProvider>
   </StrictMode>,
 );
+void project.start();

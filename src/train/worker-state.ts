@@ -15,6 +15,7 @@ export class WorkerState {
   private choice: DataChoice = { kind: 'builtin' };
   private prep: DataPrep = { yuv: false, normalize: 'pixel/255' };
   private prepared: Promise<JobData> | null = null;
+  private builtin: Promise<TrainTestData> | null = null;
   float: FloatState | null = null;
   calib: QuantState | null = null;
   qat: QuantState | null = null;
@@ -30,7 +31,10 @@ export class WorkerState {
   /** The data of the next job, prepared once per choice. */
   data(): Promise<JobData> {
     this.prepared ??= (async () => {
-      const raw = this.choice.kind === 'custom' ? this.choice.data : await this.loadBuiltin();
+      const raw = this.choice.kind === 'custom' ? this.choice.data : await (this.builtin ??= this.loadBuiltin().catch((e) => {
+        this.builtin = null;
+        throw e;
+      }));
       const t = this.prep.yuv ? { train: rgbToYuv444(raw.train), test: rgbToYuv444(raw.test) } : raw;
       return { train: t.train, test: t.test, normalize: this.prep.normalize };
     })();

@@ -1,6 +1,14 @@
-/** The studio page: header with the backend badge, model and settings on the left, the run on the right. */
+/**
+ * The studio page: a workflow to follow top to bottom — 1 Model and 2 Data, 3 Train (float),
+ * 4 Quantize (calibration, QAT), 5 Graph — under a header with the project bar and the backend badge.
+ */
+import type { ReactNode } from 'react';
 import { BackendBadge, BackendNotice } from './features/backend/BackendBadge.tsx';
+import { DataPanel } from './features/data/DataPanel.tsx';
+import { GraphPanel } from './features/graph/GraphPanel.tsx';
 import { ModelPanel } from './features/model/ModelPanel.tsx';
+import { ProjectBar } from './features/project/ProjectBar.tsx';
+import { QuantizePanel } from './features/quant/QuantizePanel.tsx';
 import { EpochResults } from './features/train/EpochResults.tsx';
 import { RunPanel } from './features/train/RunPanel.tsx';
 import { SettingsPanel } from './features/train/SettingsPanel.tsx';
@@ -19,28 +27,50 @@ function ChartPanel() {
   );
 }
 
+function Step({ n, title, id, children }: { n: string; title: string; id: string; children: ReactNode }) {
+  return (
+    <section className="step" id={id} aria-labelledby={`${id}-title`}>
+      <h2 className="step-title" id={`${id}-title`}><span className="step-n" aria-hidden="true">{n}</span>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
 export function App() {
   return (
     <div className="app">
-      <a className="skip-link" href="#workspace">Skip to the run</a>
+      <a className="skip-link" href="#step-train">Skip to training</a>
       <header className="app-header">
         <div className="brand">
           <h1>Quant Studio</h1>
-          <span className="subtitle">Float training on Fashion-MNIST</span>
+          <span className="subtitle">Train, calibrate and quantize small CNNs in the browser</span>
         </div>
+        <ProjectBar />
         <BackendBadge />
       </header>
       <BackendNotice />
-      <main className="layout">
-        <aside className="sidebar" aria-label="Model and settings">
-          <ModelPanel />
-          <SettingsPanel />
-        </aside>
-        <div className="workspace" id="workspace" tabIndex={-1}>
-          <RunPanel />
-          <ChartPanel />
-          <EpochResults />
-        </div>
+      <nav className="steps-nav" aria-label="Workflow">
+        <a href="#step-setup">1 Model · 2 Data</a><a href="#step-train">3 Train</a><a href="#step-quant">4 Quantize</a><a href="#step-graph">5 Graph</a>
+      </nav>
+      <main className="flow">
+        <Step n="1·2" title="Model and data" id="step-setup">
+          <div className="layout">
+            <ModelPanel />
+            <DataPanel />
+          </div>
+        </Step>
+        <Step n="3" title="Train (float)" id="step-train">
+          <div className="layout">
+            <aside className="sidebar" aria-label="Training settings"><SettingsPanel /></aside>
+            <div className="workspace" id="workspace" tabIndex={-1}>
+              <RunPanel />
+              <ChartPanel />
+              <EpochResults />
+            </div>
+          </div>
+        </Step>
+        <Step n="4" title="Quantize" id="step-quant"><QuantizePanel /></Step>
+        <Step n="5" title="Graph" id="step-graph"><GraphPanel /></Step>
       </main>
     </div>
   );

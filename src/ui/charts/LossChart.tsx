@@ -8,9 +8,11 @@ export interface LossChartProps {
   epochs: readonly EpochPoint[];
   totalSteps: number;
   height?: number;
+  /** data-testid of the chart (several charts on the page). */
+  testId?: string;
 }
 
-export function LossChart({ losses, epochs, totalSteps, height = 260 }: LossChartProps) {
+export function LossChart({ losses, epochs, totalSteps, height = 260, testId = 'loss-chart' }: LossChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const svg = useRef<SVGSVGElement>(null);
   const [width, setWidth] = useState(640);
@@ -38,7 +40,7 @@ export function LossChart({ losses, epochs, totalSteps, height = 260 }: LossChar
       (acc ? `; test accuracy after epoch ${acc.epoch}: ${acc.acc1.toFixed(1)}%` : '');
 
   return (
-    <div className="chart" ref={box} data-testid="loss-chart" data-loss-points={losses.length} data-acc-points={epochs.length}>
+    <div className="chart" ref={box} data-testid={testId} data-loss-points={losses.length} data-acc-points={epochs.length}>
       <svg ref={svg} role="img" aria-label={label} />
       <ul className="legend" aria-hidden="true">
         <li><span className="swatch swatch-raw" />loss per step</li>

@@ -2,6 +2,7 @@
 import { useId } from 'react';
 import { MODEL_NAMES } from '../../../models/zoo.ts';
 import { formatCompact, formatInt } from '../../format.ts';
+import { inputShapeOf } from '../../store/data-slice.ts';
 import { isLive } from '../../store/run-reducer.ts';
 import { useStudio } from '../../studio-context.tsx';
 import { describeModel } from './model-info.ts';
@@ -9,11 +10,13 @@ import { describeModel } from './model-info.ts';
 export function ModelPanel() {
   const modelName = useStudio((s) => s.modelName);
   const setModel = useStudio((s) => s.setModel);
-  const busy = useStudio((s) => isLive(s.run.status));
+  const busy = useStudio((s) => isLive(s.run.status) || s.quant.job.status !== 'idle');
+  const shape = useStudio((s) => inputShapeOf(s.data).join('x'));
+  const classes = useStudio((s) => s.data.summary?.classNames.length ?? 10);
   const id = useId();
-  const info = describeModel(modelName);
+  const info = describeModel(modelName, shape.split('x').map(Number), classes);
   return (
-    <section className="panel" aria-labelledby={`${id}-h`}>
+    <section className="panel" data-testid="panel-model" aria-labelledby={`${id}-h`}>
       <h2 id={`${id}-h`}>Model</h2>
       <div className="field">
         <label htmlFor={`${id}-model`}>Zoo model</label>

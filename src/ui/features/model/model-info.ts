@@ -17,10 +17,12 @@ export interface ModelInfo {
 
 const cache = new Map<string, ModelInfo>();
 
-export function describeModel(name: string): ModelInfo {
-  const hit = cache.get(name);
+/** The model as built for an input shape [C, H, W] and class count (default: Fashion-MNIST's). */
+export function describeModel(name: string, inputShape?: number[], numClasses?: number): ModelInfo {
+  const key = `${name}|${inputShape?.join('x') ?? ''}|${numClasses ?? ''}`;
+  const hit = cache.get(key);
   if (hit) return hit;
-  const g = buildModel(name);
+  const g = buildModel(name, { inputShape, numClasses });
   const info: ModelInfo = {
     name,
     parameters: parameterCount(g),
@@ -31,6 +33,6 @@ export function describeModel(name: string): ModelInfo {
     convLayers: g.nodes.filter((n) => n.op === 'conv2d').length,
     linearLayers: g.nodes.filter((n) => n.op === 'linear').length,
   };
-  cache.set(name, info);
+  cache.set(key, info);
   return info;
 }

@@ -24,11 +24,13 @@ export interface TrainingController {
   dispose(): void;
 }
 
-export function createTrainingController(store: StudioStore, client: TrainingClient): TrainingController {
+/** `beforeJob` runs before a start (the data controller sends the loaded data to the worker there). */
+export function createTrainingController(store: StudioStore, client: TrainingClient, beforeJob: () => void = () => {}): TrainingController {
   const unsubscribe = client.subscribe((m) => {
     const s = store.getState();
     if (m.type === 'ready') s.backendReady(m);
     else s.applyWorkerMessage(m);
+    if (m.type === 'done') s.touchProject();
   });
   const st = () => store.getState();
   const config = (): TrainJobConfig => ({ model: st().modelName, ...st().settings });
@@ -39,10 +41,11 @@ export function createTrainingController(store: StudioStore, client: TrainingCli
     config,
     errors,
     start() {
-      if (isLive(st().run.status) || Object.keys(errors()).length > 0) return false;
+      if (isLive(st().run.status) || client.job !== null || Object.keys(errors()).length > 0) return false;
       const c = config();
       st().beginRun(c);
       try {
+        beforeJob();
         client.start(c);
       } catch (e) {
         st().applyWorkerMessage({ type: 'error', message: errorText(e) });

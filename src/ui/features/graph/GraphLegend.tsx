@@ -1,0 +1,25 @@
+/** What the node colours mean: dtypes, or the metric's colour scale (with the nodes that have no value). */
+import { DTYPES } from '../../graph-view/graph-model.ts';
+import type { ColorBy } from '../../store/graph-slice.ts';
+
+export const METRIC_NAMES: Record<Exclude<ColorBy, 'dtype'>, string> = { cosine: 'cosine similarity', sqnr: 'SQNR (dB)', maxLsb: 'max error (LSB)' };
+
+export function GraphLegend({ colorBy, domain, counts }: { colorBy: ColorBy; domain: [number, number] | null; counts: Record<string, number> }) {
+  if (colorBy === 'dtype') {
+    return (
+      <ul className="legend graph-legend" data-testid="graph-legend" data-mode="dtype">
+        {DTYPES.map((d) => (
+          <li key={d} data-testid={`legend-${d}`} data-count={counts[d] ?? 0}><span className={`swatch node-swatch dt-${d}`} />{d === 'int32' ? 'int32 output' : d} ({counts[d] ?? 0})</li>
+        ))}
+      </ul>
+    );
+  }
+  return (
+    <ul className="legend graph-legend" data-testid="graph-legend" data-mode={colorBy}>
+      {domain
+        ? <li><span className="swatch metric-ramp" />{METRIC_NAMES[colorBy]}: {domain[0].toPrecision(3)} … {domain[1].toPrecision(3)}</li>
+        : <li data-testid="legend-no-overlay">No {METRIC_NAMES[colorBy]} values yet: the deployment check fills this overlay.</li>}
+      <li><span className="swatch node-swatch dt-none" />no value</li>
+    </ul>
+  );
+}

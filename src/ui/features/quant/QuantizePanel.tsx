@@ -1,0 +1,85 @@
+/**
+ * The Quantize panel: settings and per-node overrides, Calibrate and QAT on the loaded data (in the
+ * training worker, with progress and cancel), accuracy per stage, QAT curves, activation histograms.
+ */
+import { formatDuration } from '../../format.ts';
+import { LossChart } from '../../charts/LossChart.tsx';
+import { useQuant } from '../../controllers-context.tsx';
+import type { QuantJob } from '../../store/quant-slice.ts';
+import { isLive } from '../../store/run-reducer.ts';
+import { useStudio } from '../../studio-context.tsx';
+import { useModelGraphs } from '../graph/use-model-graph.ts';
+import { AccuracyTable } from './AccuracyTable.tsx';
+import { HistogramList } from './HistogramList.tsx';
+import { OverridesEditor, type OverrideTarget } from './OverridesEditor.tsx';
+import { numberErrors, QuantSettings } from './QuantSettings.tsx';
+
+function statusText(j: QuantJob, hasFloat: boolean): string {
+  const what = j.stage === 'qat' ? 'QAT' : 'Calibration';
+  if (j.status === 'running') return `${what}: ${j.done} / ${j.total || '…'} ${j.stage === 'qat' ? 'steps' : 'batches'}${Number.isFinite(j.etaSeconds) && j.done > 0 ? `, ETA ${formatDuration(j.etaSeconds)}` : ''}`;
+  if (j.status === 'cancelling') return 'Cancelling…';
+  if (j.outcome === 'done') return `${what} finished`;
+  if (j.outcome === 'cancelled') return `${what} cancelled`;
+  if (j.outcome === 'error') return `${what} failed`;
+  return hasFloat ? 'Ready to calibrate' : 'Train the float model first (step 3)';
+}
+
+export function QuantizePanel() {
+  const job = useStudio((s) => s.quant.job);
+  const hasFloat = useStudio((s) => !!s.checkpoints.float);
+  const hasCalib = useStudio((s) => !!s.quant.calib);
+  const training = useStudio((s) => isLive(s.run.status));
+  const dataReady = useStudio((s) => s.data.status === 'ready');
+  const settings = useStudio((s) => s.quant.settings);
+  const qatLosses = useStudio((s) => s.quant.liveLosses);
+  const qatEpochs = useStudio((s) => s.quant.liveEpochs);
+  const ctl = useQuant();
+  const g = useModelGraphs();
+  const live = job.status !== 'idle';
+  const invalid = Object.keys(numberErrors(settings)).length > 0 || !!g.error;
+  const canRun = hasFloat && !live && !training && dataReady && !invalid;
+  const targets: OverrideTarget[] = (g.planFused?.acts ?? []).map((a) => {
+    const n = g.fused.nodes.find((x) => x.id === a.node)!;
+    return { id: a.node, op: n.op, int32Capable: false };
+  }).concat((g.planFused?.int32Outputs ?? []).map((id) => ({ id, op: g.fused.nodes.find((x) => x.id === id)!.op, int32Capable: true })));
+  const pct = job.total > 0 ? (100 * job.done) / job.total : 0;
+
+  return (
+    <section className="panel" data-testid="panel-quantize" aria-labelledby="quant-h">
+      <h2 id="quant-h">Quantize</h2>
+      <div className="quant-grid">
+        <div>
+          <QuantSettings disabled={live} />
+          {g.error && <div className="error" role="alert">{g.error}</div>}
+          <OverridesEditor targets={targets} disabled={live} />
+        </div>
+        <div>
+          <div className="run-bar">
+            <div className="buttons">
+              <button type="button" className="primary" data-testid="calibrate-button" disabled={!canRun} onClick={() => ctl.calibrate()}>Calibrate</button>
+              <button type="button" data-testid="qat-button" disabled={!canRun} onClick={() => ctl.qat()}
+                title={hasCalib ? 'QAT from the calibration' : 'QAT from the float weights (ranges from the first batch)'}>Run QAT</button>
+              <button type="button" className="danger" data-testid="quant-cancel-button" disabled={job.status !== 'running'} onClick={() => ctl.cancel()}>Cancel</button>
+            </div>
+            <p className="run-status" data-testid="quant-status" data-status={job.status} data-stage={job.stage ?? ''} data-outcome={job.outcome ?? ''} role="status" aria-live="polite">
+              {statusText(job, hasFloat)}
+            </p>
+          </div>
+          <div className="progress" role="progressbar" data-testid="quant-progress" aria-label="Quantization progress" aria-valuemin={0} aria-valuemax={100}
+            aria-valuenow={Math.round(pct)} data-done={job.done} data-total={job.total}>
+            <div className="progress-fill" style={{ width: `${pct}%` }} />
+          </div>
+          {job.sites && <p className="hint" data-testid="quant-sites">{job.sites.acts} activation and {job.sites.weights} weight fake-quant sites</p>}
+          {job.outcome === 'error' && job.error && (
+            <div className="error" role="alert" data-testid="quant-error"><strong>{job.stage === 'qat' ? 'QAT' : 'Calibration'} failed:</strong> <code>{job.error}</code></div>
+          )}
+          <AccuracyTable />
+          <h3>QAT loss and accuracy</h3>
+          <LossChart testId="qat-chart" losses={qatLosses} epochs={qatEpochs} totalSteps={job.stage === 'qat' ? job.total : qatLosses.at(-1)?.step ?? 0} height={180} />
+          <h3>Activation histograms</h3>
+          <HistogramList />
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,72 @@
+/**
+ * Quantization intents (calibrate, QAT, cancel) from the store's settings to the training worker, and
+ * the worker's quant-* and checkpoint messages back into the store. No React here.
+ */
+import type { TrainingClient } from '../../../train/client.ts';
+import { errorText } from '../../../train/protocol.ts';
+import type { CalibJobConfig, QatJobConfig, QuantSettings } from '../../../train/quant-protocol.ts';
+import type { StudioState, StudioStore } from '../../store/studio-store.ts';
+
+export interface QuantController {
+  calibrate(): boolean;
+  qat(): boolean;
+  cancel(): void;
+  dispose(): void;
+}
+
+export function quantSettingsOf(s: StudioState): QuantSettings {
+  const q = s.quant.settings;
+  return {
+    march: q.march, template: q.template, observer: q.observer || null, overrides: q.overrides,
+    quantStubScale: s.data.prep.yuv ? 1 / 128 : null,
+  };
+}
+
+export function calibConfigOf(s: StudioState): CalibJobConfig {
+  const q = s.quant.settings;
+  return { quant: quantSettingsOf(s), batches: q.calibBatches, batchSize: q.calibBatchSize, testImages: s.settings.testImages };
+}
+
+export function qatConfigOf(s: StudioState): QatJobConfig {
+  const q = s.quant.settings;
+  const template = q.template.replace('default_calibration', 'default_qat');
+  return {
+    quant: { ...quantSettingsOf(s), template }, epochs: q.qatEpochs, batchSize: s.settings.batchSize, lr: q.qatLr,
+    optimizer: 'sgd', seed: s.settings.seed, trainImages: q.qatTrainImages, testImages: s.settings.testImages,
+  };
+}
+
+export function createQuantController(store: StudioStore, client: TrainingClient, beforeJob: () => void): QuantController {
+  const st = () => store.getState();
+  const unsubscribe = client.subscribe((m) => {
+    if (m.type === 'checkpoint') {
+      if (m.stage === 'float') st().clearQuantResults();
+      st().setCheckpoint(m.stage, m.bytes);
+    } else if (m.type.startsWith('quant-')) {
+      st().applyQuantMessage(m);
+      if (m.type === 'quant-done') st().touchProject();
+    }
+  });
+  const begin = (stage: 'calib' | 'qat', send: () => void): boolean => {
+    if (client.job !== null || st().quant.job.status !== 'idle') return false;
+    st().beginQuantJob(stage);
+    try {
+      beforeJob();
+      send();
+    } catch (e) {
+      st().applyQuantMessage({ type: 'quant-error', stage, message: errorText(e) });
+      return false;
+    }
+    return true;
+  };
+  return {
+    calibrate: () => begin('calib', () => client.calibrate(calibConfigOf(st()))),
+    qat: () => begin('qat', () => client.qat(qatConfigOf(st()))),
+    cancel() {
+      if (st().quant.job.status !== 'running') return;
+      st().requestQuantCancel();
+      client.cancel();
+    },
+    dispose: unsubscribe,
+  };
+}

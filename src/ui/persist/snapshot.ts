@@ -1,0 +1,64 @@
+/**
+ * The project as saved (IndexedDB, project files): model, training settings, the data choice (the
+ * dropped data set itself when not the built-in one) and its preprocessing, quantization settings and
+ * results, the float run's curves and the checkpoints. Pure: snapshotOf reads the store state,
+ * applySnapshot writes it back.
+ */
+import type { TrainTestData } from '../../data/dataset.ts';
+import type { DataSummary } from '../../data/summary.ts';
+import type { DataPrepSettings } from '../store/data-slice.ts';
+import { isModelName } from '../store/model-slice.ts';
+import type { Checkpoints } from '../store/project-slice.ts';
+import type { QuantState } from '../store/quant-slice.ts';
+import { INITIAL_RUN, type RunState } from '../store/run-reducer.ts';
+import type { StudioState } from '../store/studio-store.ts';
+import type { TrainSettings } from '../store/training-slice.ts';
+
+export const SNAPSHOT_VERSION = 1;
+
+export interface ProjectSnapshot {
+  version: number;
+  modelName: string;
+  settings: TrainSettings;
+  prep: DataPrepSettings;
+  /** null: the built-in Fashion-MNIST. */
+  data: { summary: DataSummary; dataset: TrainTestData } | null;
+  quant: Pick<QuantState, 'settings' | 'calib' | 'qat'>;
+  float: Pick<RunState, 'config' | 'losses' | 'epochs' | 'summary' | 'totalSteps' | 'trainImages' | 'testImages'> | null;
+  checkpoints: Checkpoints;
+}
+
+export function snapshotOf(s: StudioState): ProjectSnapshot {
+  const r = s.run;
+  return {
+    version: SNAPSHOT_VERSION,
+    modelName: s.modelName,
+    settings: { ...s.settings },
+    prep: { ...s.data.prep },
+    data: s.data.dataset && s.data.summary ? { summary: s.data.summary, dataset: s.data.dataset } : null,
+    quant: { settings: s.quant.settings, calib: s.quant.calib, qat: s.quant.qat },
+    float: r.outcome === 'done' && s.checkpoints.float
+      ? { config: r.config, losses: r.losses, epochs: r.epochs, summary: r.summary, totalSteps: r.totalSteps, trainImages: r.trainImages, testImages: r.testImages }
+      : null,
+    checkpoints: { ...s.checkpoints },
+  };
+}
+
+export class SnapshotError extends Error {}
+
+/** Checks the shape of a snapshot read from storage or a file. */
+export function validateSnapshot(x: unknown, where: string): ProjectSnapshot {
+  const s = x as Partial<ProjectSnapshot> | null;
+  if (!s || typeof s !== 'object') throw new SnapshotError(`${where}: not a Quant Studio project`);
+  if (s.version !== SNAPSHOT_VERSION) throw new SnapshotError(`${where}: unsupported project version ${String(s.version)}`);
+  if (typeof s.modelName !== 'string' || !isModelName(s.modelName)) throw new SnapshotError(`${where}: unknown model "${String(s.modelName)}"`);
+  if (!s.settings || !s.prep || !s.quant || !s.checkpoints) throw new SnapshotError(`${where}: missing project fields`);
+  return s as ProjectSnapshot;
+}
+
+/** The store updates that restore a snapshot (data loading and the worker restore are the caller's). */
+export function stateFromSnapshot(snap: ProjectSnapshot): Partial<StudioState> {
+  const f = snap.float;
+  const run: RunState = f ? { ...INITIAL_RUN, ...f, outcome: 'done', status: 'idle' } : INITIAL_RUN;
+  return { modelName: snap.modelName as StudioState['modelName'], settings: { ...snap.settings }, run, checkpoints: { ...snap.checkpoints } };
+}
