@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatFailure, runConformance } from '../src/conformance/run.ts';
-import { runQatStep, setQatStepGpu } from '../src/conformance/kinds/qat-step.ts';
+import { runQatStep } from '../src/conformance/kinds/qat-step.ts';
+import { setConformanceBackend } from '../src/conformance/gpu-lease.ts';
 import type { CaseFile, CaseTensor } from '../src/conformance/types.ts';
 import { CpuBackend } from '../src/engine/reference/cpu-backend.ts';
 import { chooseQuantizationParams } from '../src/quant/qat-convbn.ts';
@@ -17,14 +18,14 @@ const CASES = fileURLToPath(new URL('./conformance/cases', import.meta.url));
 const f32 = Math.fround;
 
 afterAll(() => {
-  setQatStepGpu(null);
+  setConformanceBackend(null);
   destroyTestBackend();
 });
 
 describe('qat_step conformance (webgpu backend)', () => {
   it('passes the 3 cases and releases every tensor', async () => {
     const be = await getTestBackend();
-    setQatStepGpu(be);
+    setConformanceBackend(be);
     const live0 = be.liveTensors();
     const s = await runConformance(CASES, { backends: ['webgpu'], kinds: ['qat_step'] });
     expect(s.outcomes.flatMap((o) => formatFailure(o))).toEqual([]);

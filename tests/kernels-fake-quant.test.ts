@@ -17,7 +17,7 @@ import {
 } from '../src/engine/webgpu/ops/fake-quant.ts';
 import { fileURLToPath } from 'node:url';
 import { formatFailure, runConformance } from '../src/conformance/run.ts';
-import { setConformanceGpu } from '../src/conformance/kinds/webgpu.ts';
+import { setConformanceBackend } from '../src/conformance/gpu-lease.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 
 const F = Math.fround;
@@ -29,7 +29,7 @@ beforeAll(async () => {
   numerics = await probeNumerics(ctx);
 });
 afterAll(() => {
-  setConformanceGpu(null);
+  setConformanceBackend(null);
   destroyTestBackend();
 });
 
@@ -290,7 +290,7 @@ describe('fake quant conformance cases on the webgpu backend (PyTorch 1.13 vecto
   ];
   for (const [kind, count] of kinds) {
     it(kind, async () => {
-      setConformanceGpu(ctx);
+      setConformanceBackend(await getTestBackend());
       const s = await runConformance(CASES, { backends: ['webgpu'], kinds: [kind] });
       expect(s.outcomes.flatMap((o) => formatFailure(o))).toEqual([]);
       expect(s.passed).toBe(count);

@@ -10,7 +10,7 @@ import type { GpuContext, GpuTensor } from '../src/engine/webgpu/gpu-context.ts'
 import { histc, histogram, minMax, minMaxPerChannel, readMinMax } from '../src/engine/webgpu/ops/observe.ts';
 import { fileURLToPath } from 'node:url';
 import { formatFailure, runConformance } from '../src/conformance/run.ts';
-import { setConformanceGpu } from '../src/conformance/kinds/webgpu.ts';
+import { setConformanceBackend } from '../src/conformance/gpu-lease.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 
 const F = Math.fround;
@@ -20,7 +20,7 @@ beforeAll(async () => {
   ctx = (await getTestBackend()).ctx;
 });
 afterAll(() => {
-  setConformanceGpu(null);
+  setConformanceBackend(null);
   destroyTestBackend();
 });
 
@@ -234,7 +234,7 @@ describe('observer conformance cases on the webgpu backend (PyTorch 1.13 vectors
   ];
   for (const [kind, count] of kinds) {
     it(kind, async () => {
-      setConformanceGpu(ctx);
+      setConformanceBackend(await getTestBackend());
       const s = await runConformance(CASES, { backends: ['webgpu'], kinds: [kind] });
       expect(s.outcomes.flatMap((o) => formatFailure(o))).toEqual([]);
       expect(s.passed).toBe(count);

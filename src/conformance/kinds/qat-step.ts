@@ -21,6 +21,7 @@ import { convParams } from '../../engine/backend.ts';
 import {
   FBGEMM_QAT_ACTIVATION, FBGEMM_QAT_WEIGHT, FusedMovingAvgFakeQuant, convBnQat, convQat,
 } from '../../quant/qat-convbn.ts';
+import { withConformanceBackend } from '../gpu-lease.ts';
 import type { CaseFile, CaseResult, KindRunner, Mismatch } from '../types.ts';
 import { compare, f32Tensor, isCaseTensor, numbers, param, result } from './common.ts';
 
@@ -142,60 +143,5 @@ export async function runQatStep(be: Backend, c: CaseFile): Promise<CaseResult> 
 
 export const qatStepCpu: KindRunner = (c) => runQatStep(new CpuBackend(), c);
 
-// ---- webgpu: a WebGpuBackend given by the caller (tests), else one acquired on first use ----
-
-let given: Backend | null = null;
-let owned: Backend | null = null;
-let acquiring: Promise<Backend> | null = null;
-let idleTimer: ReturnType<typeof setTimeout> | null = null;
-const IDLE_DISPOSE_MS = 300;
-
-/** Runs the webgpu qat_step cases on this backend (tests, the browser); null returns to acquiring one on demand. */
-export function setQatStepGpu(be: Backend | null): void {
-  given = be;
-}
-
-/** Disposes the backend acquired by the runner (if any). */
-export function releaseQatStepGpu(): void {
-  if (idleTimer) clearTimeout(idleTimer);
-  idleTimer = null;
-  owned?.dispose();
-  owned = null;
-}
-
-async function gpuBackend(): Promise<Backend> {
-  if (given) return given;
-  if (idleTimer) clearTimeout(idleTimer);
-  idleTimer = null;
-  if (owned) return owned;
-  acquiring ??= (async () => {
-    const { WebGpuBackend } = await import('../../engine/webgpu/webgpu-backend.ts');
-    const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-    if (nav?.gpu) {
-      const { acquireDevice } = await import('../../engine/webgpu/device.ts');
-      const d = await acquireDevice(nav.gpu);
-      owned = new WebGpuBackend(d.device, d.adapterName);
-    } else {
-      const { acquireNodeDevice } = await import('../../engine/webgpu/node-gpu.ts');
-      const d = await acquireNodeDevice((process.env.QS_GPU as 'auto' | 'gles' | 'vulkan' | undefined) ?? 'auto');
-      owned = new WebGpuBackend(d.device, d.adapterName, d.gpu);
-    }
-    return owned;
-  })().finally(() => {
-    acquiring = null;
-  });
-  return acquiring;
-}
-
-export const qatStepWebGpu: KindRunner = async (c) => {
-  const be = await gpuBackend();
-  try {
-    return await runQatStep(be, c);
-  } finally {
-    if (!given && owned) {
-      if (idleTimer) clearTimeout(idleTimer);
-      idleTimer = setTimeout(releaseQatStepGpu, IDLE_DISPOSE_MS);
-      (idleTimer as { unref?: () => void }).unref?.();
-    }
-  }
-};
+/** webgpu: the shared conformance backend (src/conformance/gpu-lease.ts). */
+export const qatStepWebGpu: KindRunner = (c) => withConformanceBackend((be) => runQatStep(be, c));

@@ -12,9 +12,7 @@
  *   torch 1.13 int()-truncation quirk), merged and searched by the CPU class (planBatch / commitBatch);
  *   same tolerances as the CPU runner (histogram, min_val, max_val exact; scale 1e-3 relative).
  *
- * The device: the one given to {@link setConformanceGpu}, else one acquired on first use (Dawn in Node,
- * navigator.gpu in a browser). An acquired Node device is disposed once no case has run for a moment, so that
- * the CLI can exit.
+ * The device: the shared conformance backend (src/conformance/gpu-lease.ts).
  */
 import { HistogramObserver } from '../../quant/observers/histogram.ts';
 import { MinMaxObserver } from '../../quant/observers/minmax.ts';
@@ -22,80 +20,18 @@ import { MovingAverageMinMaxObserver } from '../../quant/observers/moving-averag
 import { PerChannelMinMaxObserver } from '../../quant/observers/per-channel-minmax.ts';
 import type { Observer, ObserverConfig } from '../../quant/observers/base.ts';
 import type { RoundingMode } from '../../quant/rounding.ts';
-import { GpuContext, type GpuTensor } from '../../engine/webgpu/gpu-context.ts';
+import type { GpuContext, GpuTensor } from '../../engine/webgpu/gpu-context.ts';
 import {
   type ChannelLayout, axisLayout, fakeQuantize, fakeQuantizeBackward, perTensorLayout, uploadQParams,
 } from '../../engine/webgpu/ops/fake-quant.ts';
 import { histogram, readMinMax } from '../../engine/webgpu/ops/observe.ts';
 import type { CaseFile, CaseResult, KindRunner } from '../types.ts';
+import { withConformanceBackend } from '../gpu-lease.ts';
 import { compare, f32Tensor, isCaseTensor, numbers, param, result, tensorData } from './common.ts';
 import { observerConfigFromCase } from './observers.ts';
 
-let given: GpuContext | null = null;
-let owned: { ctx: GpuContext; device: GPUDevice; keep: unknown } | null = null;
-let acquiring: Promise<GpuContext> | null = null;
-let idleTimer: ReturnType<typeof setTimeout> | null = null;
-const IDLE_DISPOSE_MS = 300;
-
-/** Runs the webgpu kinds on this context (tests, the browser); null returns to acquiring one on demand. */
-export function setConformanceGpu(ctx: GpuContext | null): void {
-  given = ctx;
-}
-
-/** Disposes the device acquired by the runners (if any). */
-export function releaseConformanceGpu(): void {
-  if (idleTimer) clearTimeout(idleTimer);
-  idleTimer = null;
-  if (owned) {
-    owned.ctx.dispose();
-    owned.device.destroy();
-    owned = null;
-  }
-}
-
-async function gpu(): Promise<GpuContext> {
-  if (given) return given;
-  if (idleTimer) clearTimeout(idleTimer);
-  idleTimer = null;
-  if (owned) return owned.ctx;
-  acquiring ??= (async () => {
-    let device: GPUDevice;
-    let keep: unknown = null;
-    const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-    if (nav?.gpu) {
-      const { acquireDevice } = await import('../../engine/webgpu/device.ts');
-      device = (await acquireDevice(nav.gpu)).device;
-    } else {
-      const { acquireNodeDevice } = await import('../../engine/webgpu/node-gpu.ts');
-      const d = await acquireNodeDevice((process.env.QS_GPU as 'auto' | 'gles' | 'vulkan' | undefined) ?? 'auto');
-      device = d.device;
-      keep = d.gpu;
-    }
-    owned = { ctx: new GpuContext(device), device, keep };
-    return owned.ctx;
-  })().finally(() => {
-    acquiring = null;
-  });
-  return acquiring;
-}
-
-/** After a case: dispose an acquired device unless another case starts soon (the timer does not hold Node). */
-function scheduleIdleRelease(): void {
-  if (given || !owned) return;
-  if (idleTimer) clearTimeout(idleTimer);
-  idleTimer = setTimeout(releaseConformanceGpu, IDLE_DISPOSE_MS);
-  (idleTimer as { unref?: () => void }).unref?.();
-}
-
 function withGpu(run: (ctx: GpuContext, c: CaseFile) => Promise<CaseResult>): KindRunner {
-  return async (c) => {
-    const ctx = await gpu();
-    try {
-      return await run(ctx, c);
-    } finally {
-      scheduleIdleRelease();
-    }
-  };
+  return (c) => withConformanceBackend((be) => run(be.ctx, c));
 }
 
 function rounding(c: CaseFile): RoundingMode {

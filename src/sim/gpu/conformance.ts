@@ -7,88 +7,28 @@
  * dispatch) produces `out_q`. `quantized_linear__12_requant_f32_vs_f64` keeps its ±1 tolerance on the marked outputs
  * (never used: the GPU float32 path is exact as well).
  *
- * The device: the context given to {@link setSimGpuContext}, else one acquired on first use (Dawn in Node,
- * navigator.gpu in a browser) and disposed once no case has run for a moment, so that the CLI can exit.
+ * The device: the shared conformance backend (src/conformance/gpu-lease.ts).
  */
 import type { CaseFile, CaseResult, CaseTensor, KindRunner, Mismatch } from '../../conformance/types.ts';
-import { GpuContext } from '../../engine/webgpu/gpu-context.ts';
+import type { GpuContext } from '../../engine/webgpu/gpu-context.ts';
+import { withConformanceBackend } from '../../conformance/gpu-lease.ts';
 import { computeAddParamsQnnpack } from '../int/add.ts';
 import { pytorchRequantSpec, quantizeBias, type IntArray } from '../int/requant.ts';
 import { caseTolerance, f32VsF64Marked } from '../conformance.ts';
 import { createGpuIntKernels, type GpuIntKernels } from './kernels.ts';
-
-// ---------------------------------------------------------------------------------------------------------------
-// Device
-// ---------------------------------------------------------------------------------------------------------------
-
-let given: GpuContext | null = null;
-let owned: { ctx: GpuContext; device: GPUDevice; keep: unknown } | null = null;
-let acquiring: Promise<GpuContext> | null = null;
-let idleTimer: ReturnType<typeof setTimeout> | null = null;
-const IDLE_DISPOSE_MS = 300;
-
-/** Runs the simulator's webgpu kinds on this context (tests, the browser); null returns to acquiring one. */
-export function setSimGpuContext(ctx: GpuContext | null): void {
-  given = ctx;
-}
-
-/** Disposes the device acquired by the runners (if any). */
-export function releaseSimGpu(): void {
-  if (idleTimer) clearTimeout(idleTimer);
-  idleTimer = null;
-  if (owned) {
-    owned.ctx.dispose();
-    owned.device.destroy();
-    owned = null;
-  }
-}
-
-async function gpu(): Promise<GpuContext> {
-  if (given) return given;
-  if (idleTimer) clearTimeout(idleTimer);
-  idleTimer = null;
-  if (owned) return owned.ctx;
-  acquiring ??= (async () => {
-    let device: GPUDevice;
-    let keep: unknown = null;
-    const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-    if (nav?.gpu) {
-      const { acquireDevice } = await import('../../engine/webgpu/device.ts');
-      device = (await acquireDevice(nav.gpu)).device;
-    } else {
-      const { acquireNodeDevice } = await import('../../engine/webgpu/node-gpu.ts');
-      const d = await acquireNodeDevice((process.env.QS_GPU as 'auto' | 'gles' | 'vulkan' | undefined) ?? 'auto');
-      device = d.device;
-      keep = d.gpu;
-    }
-    owned = { ctx: new GpuContext(device), device, keep };
-    return owned.ctx;
-  })().finally(() => {
-    acquiring = null;
-  });
-  return acquiring;
-}
-
-function scheduleIdleRelease(): void {
-  if (given || !owned) return;
-  if (idleTimer) clearTimeout(idleTimer);
-  idleTimer = setTimeout(releaseSimGpu, IDLE_DISPOSE_MS);
-  (idleTimer as { unref?: () => void }).unref?.();
-}
 
 const kernelsByCtx = new WeakMap<GpuContext, GpuIntKernels>();
 
 function withGpu(run: (k: GpuIntKernels, c: CaseFile) => Promise<CaseResult>): KindRunner {
   return async (c) => {
     try {
-      const ctx = await gpu();
-      let k = kernelsByCtx.get(ctx);
-      if (!k) kernelsByCtx.set(ctx, (k = createGpuIntKernels(ctx)));
-      return await run(k, c);
+      return await withConformanceBackend(async ({ ctx }) => {
+        let k = kernelsByCtx.get(ctx);
+        if (!k) kernelsByCtx.set(ctx, (k = createGpuIntKernels(ctx)));
+        return await run(k, c);
+      });
     } catch (e) {
       return { ok: false, mismatches: [], error: e instanceof Error ? e.message : String(e) };
-    } finally {
-      scheduleIdleRelease();
     }
   };
 }
