@@ -129,6 +129,16 @@ describe('convert + simulate vs the fake-quant model', () => {
     expect(im.layers.some((l) => l.op === 'conv2d' && l.geometry!.groups > 1)).toBe(true);
     expect(im.layers.some((l) => l.op === 'conv2d' && l.addRescale)).toBe(true);
     expect(im.layers.some((l) => l.op === 'conv2d' && l.clamp.lo === 0)).toBe(true); // fused relu6 -> clamp at the zero point
+    // the inlined rescale of the add input (int8) gives the same integers as mulShiftRound (int32 add input path)
+    const fused = im.layers.find((l) => l.op === 'conv2d' && l.addRescale)!;
+    const r = mulberry32(8);
+    const [C, H, W] = im.values[fused.inputs[0]].shape;
+    const xin = { data: Int8Array.from({ length: 2 * C * H * W }, () => Math.floor(r() * 256) - 128), shape: [2, C, H, W] };
+    const a8 = Int8Array.from({ length: 2 * im.values[fused.inputs[1]].shape.reduce((p, q) => p * q, 1) }, () => Math.floor(r() * 256) - 128);
+    const ashape = [2, ...im.values[fused.inputs[1]].shape];
+    const viaInline = execLayer(im, fused, [xin, { data: a8, shape: ashape }]);
+    const viaWide = execLayer(im, fused, [xin, { data: Int32Array.from(a8), shape: ashape }]);
+    expect(Array.from(viaInline.data)).toEqual(Array.from(viaWide.data));
   });
 
   it('bernoulli: power-of-two scales give pure shifts, within 1 LSB', async () => {
@@ -221,6 +231,8 @@ describe('fast conv kernel', () => {
       { N: 2, C: 6, H: 6, W: 5, O: 9, KH: 3, KW: 3, s: [1, 2], p: [1, 1], d: [1, 1], g: 3 },
       { N: 1, C: 1, H: 6, W: 6, O: 3, KH: 3, KW: 3, s: [1, 1], p: [1, 1], d: [1, 1], g: 1 },
       { N: 1, C: 40, H: 3, W: 3, O: 4, KH: 3, KW: 3, s: [1, 1], p: [1, 1], d: [1, 1], g: 1 },
+      { N: 2, C: 5, H: 13, W: 17, O: 5, KH: 3, KW: 5, s: [3, 3], p: [2, 1], d: [2, 2], g: 5 }, // depthwise, stride 3, dilation
+      { N: 1, C: 4, H: 9, W: 30, O: 4, KH: 3, KW: 3, s: [1, 1], p: [1, 1], d: [1, 1], g: 4 },
     ] as const;
     for (const c of cases) {
       for (const int16 of [false, true]) {

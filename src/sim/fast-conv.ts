@@ -63,6 +63,11 @@ export function conv2dAccFast(
   const pointwise = KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0;
 
   if (I === 1 && opg === 1) {
+    const dws = x instanceof Int32Array || xZeroPoint !== 0 ? null : wasmGemm();
+    if (dws) {
+      dws.depthwise(x as Int8Array | Uint8Array | Int16Array, N, C, H, W, w, KH, KW, bias, sh, sw, ph, pw, dh, dw, OH, OW, acc);
+      return { acc, shape: [N, O, OH, OW] };
+    }
     directSingleInput(x, xZeroPoint, w, bias, acc, N, C, H, W, O, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, opg);
     return { acc, shape: [N, O, OH, OW] };
   }
@@ -183,14 +188,14 @@ function directSingleInput(
       for (let p = ob; p < ob + P; p++) acc[p] = b;
       for (let ky = 0; ky < KH; ky++) {
         const offY = ky * dh - ph;
-        const oyMin = Math.max(0, Math.ceil(-offY / sh));
-        const oyMax = Math.min(OH - 1, Math.floor((H - 1 - offY) / sh));
+        const oyMin = Math.max(0, Math.ceil(-offY / sh)) | 0; // | 0: no -0 (a double) in the index math
+        const oyMax = Math.min(OH - 1, Math.floor((H - 1 - offY) / sh)) | 0;
         for (let kx = 0; kx < KW; kx++) {
           const wv = w[(o * KH + ky) * KW + kx];
           if (wv === 0) continue;
           const offX = kx * dw - pw;
-          const oxMin = Math.max(0, Math.ceil(-offX / sw));
-          const oxMax = Math.min(OW - 1, Math.floor((W - 1 - offX) / sw));
+          const oxMin = Math.max(0, Math.ceil(-offX / sw)) | 0;
+          const oxMax = Math.min(OW - 1, Math.floor((W - 1 - offX) / sw)) | 0;
           if (oxMin > oxMax) continue;
           for (let oy = oyMin; oy <= oyMax; oy++) {
             const row = xb + (oy * sh + offY) * W;

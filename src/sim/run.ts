@@ -102,11 +102,23 @@ export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[])
         const a = inputs[1];
         if (a.data.length !== acc.length) throw new SimError(`${layer.id}: add input has ${a.data.length} values, conv output ${acc.length}`);
         const { multiplier: m, shift: s } = layer.addRescale;
+        const ad = a.data;
+        const narrow = !(ad instanceof Int32Array); // |a| <= 2^15, m < 2^31: a·m < 2^46 is an exact double
         for (let n = 0; n < N; n++) {
           for (let o = 0; o < O; o++) {
             const mo = m[o], so = s[o];
             const base = (n * O + o) * P;
-            for (let p = base; p < base + P; p++) acc[p] = (acc[p] + mulShiftRound(a.data[p], mo, so)) | 0;
+            if (narrow) {
+              // round half up of a·m / 2^s, inlined (= mulShiftRound on its exact fast path)
+              const d = 2 ** so, inv = 1 / d, half = so === 0 ? 1 : d / 2;
+              for (let p = base; p < base + P; p++) {
+                const v = ad[p] * mo;
+                const q = Math.floor(v * inv);
+                acc[p] = (acc[p] + (v - q * d >= half ? q + 1 : q)) | 0;
+              }
+            } else {
+              for (let p = base; p < base + P; p++) acc[p] = (acc[p] + mulShiftRound(ad[p], mo, so)) | 0;
+            }
           }
         }
       }

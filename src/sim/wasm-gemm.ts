@@ -130,12 +130,55 @@ function requantBody(bytes: 1 | 2): number[] {
   return [...uleb(fn.length), ...fn];
 }
 
+/**
+ * Depthwise helper: for one weight tap, over `rows` output rows of n elements (n a multiple of 8):
+ *   dst[r·dstStride + i] += w · src[r·srcStride + i]      (int16 src, int32 dst, i32x4.extmul_{low,high}_i16x8_s)
+ * (func (param $dst $src $w $rows $n $srcStride $dstStride i32) (local $r $i i32) (local $wv $x v128)
+ *   (local $end $di i32))
+ */
+function axpyRowsBody(): number[] {
+  const DST = 0, SRC = 1, WV_IN = 2, ROWS = 3, NN = 4, SS = 5, DS = 6, R = 7, II = 8, WV = 9, X = 10, END_ = 11, DI = 12;
+  const SPLAT16 = [SIMD, 0x10];
+  const EXT_LO = [SIMD, ...uleb(188)], EXT_HI = [SIMD, ...uleb(189)];
+  const LOAD0 = [SIMD, 0x00, 0x04, 0x00], LOAD16 = [SIMD, 0x00, 0x04, 0x10];
+  const STORE0 = [SIMD, 0x0b, 0x04, 0x00], STORE16 = [SIMD, 0x0b, 0x04, 0x10];
+  const I32_SHL = 0x74;
+  const code = [
+    GET, WV_IN, ...SPLAT16, SET, WV,
+    GET, NN, I32_CONST, 1, I32_SHL, SET, END_,
+    I32_CONST, 0, SET, R,
+    BLOCK, VOID, LOOP, VOID,
+    GET, R, GET, ROWS, I32_GE_U, BR_IF, 1,
+    I32_CONST, 0, SET, II,
+    BLOCK, VOID, LOOP, VOID,
+    GET, II, GET, END_, I32_GE_U, BR_IF, 1,
+    GET, SRC, GET, II, I32_ADD, ...LOAD0, SET, X,
+    GET, DST, GET, II, I32_CONST, 1, I32_SHL, I32_ADD, SET, DI,
+    GET, DI, GET, DI, ...LOAD0, GET, X, GET, WV, ...EXT_LO, ...ADD4, ...STORE0,
+    GET, DI, GET, DI, ...LOAD16, GET, X, GET, WV, ...EXT_HI, ...ADD4, ...STORE16,
+    GET, II, I32_CONST, 16, I32_ADD, SET, II,
+    BR, 0,
+    END, END,
+    GET, SRC, GET, SS, I32_ADD, SET, SRC,
+    GET, DST, GET, DS, I32_ADD, SET, DST,
+    GET, R, I32_CONST, 1, I32_ADD, SET, R,
+    BR, 0,
+    END, END,
+    END,
+  ];
+  const locals = [0x03, 0x02, 0x7f, 0x02, 0x7b, 0x02, 0x7f];
+  const fn = [...locals, ...code];
+  return [...uleb(fn.length), ...fn];
+}
+
 export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
-  const type = section(1, [2, 0x60, 6, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0, 0x60, 8, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]);
+  const type = section(1, [3, 0x60, 6, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0, 0x60, 8, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0,
+    0x60, 7, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]);
   const imp = section(2, [1, ...uleb(3), ...enc('env'), ...uleb(3), ...enc('mem'), 0x02, 0x00, 1]);
-  const func = section(3, [3, 0, 1, 1]);
-  const exp = section(7, [3, ...uleb(4), ...enc('gemm'), 0x00, 0, ...uleb(3), ...enc('rq8'), 0x00, 1, ...uleb(4), ...enc('rq16'), 0x00, 2]);
-  const code = section(10, [3, ...body(), ...requantBody(1), ...requantBody(2)]);
+  const func = section(3, [4, 0, 1, 1, 2]);
+  const exp = section(7, [4, ...uleb(4), ...enc('gemm'), 0x00, 0, ...uleb(3), ...enc('rq8'), 0x00, 1, ...uleb(4), ...enc('rq16'), 0x00, 2,
+    ...uleb(4), ...enc('axpy'), 0x00, 3]);
+  const code = section(10, [4, ...body(), ...requantBody(1), ...requantBody(2), ...axpyRowsBody()]);
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imp, ...func, ...exp, ...code]);
 }
 
@@ -149,7 +192,15 @@ export interface WasmGemm {
    * as requantizeHorizon.
    */
   requant(acc: Int32Array, multiplier: Int32Array, shift: Int32Array, dtype: 'int8' | 'int16', zp: number, lo: number, hi: number, channels: number, inner: number): Int8Array | Int16Array;
+  /**
+   * Depthwise conv of N·C planes (one input channel per output channel), int32 wrap-around sums plus bias:
+   * the same integers as conv2dAccumulate.
+   */
+  depthwise(x: IntArray16, N: number, C: number, H: number, W: number, w: Int8Array, KH: number, KW: number, bias: Int32Array | null,
+    sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, OH: number, OW: number, acc: Int32Array): void;
 }
+
+type IntArray16 = Int8Array | Uint8Array | Int16Array;
 
 let instance: WasmGemm | null | undefined;
 let enabled = true;
@@ -175,6 +226,7 @@ export function wasmGemm(): WasmGemm | null {
     const gemm = inst.exports.gemm as (w: number, c: number, out: number, O: number, P: number, kb: number) => void;
     type Rq = (acc: number, out: number, n: number, m: number, s: number, zp: number, lo: number, hi: number) => void;
     const rq8 = inst.exports.rq8 as Rq, rq16 = inst.exports.rq16 as Rq;
+    const axpy = inst.exports.axpy as (dst: number, src: number, w: number, rows: number, n: number, ss: number, ds: number) => void;
     let wOff = 0, cOff = 0, oOff = 0;
     const align = (n: number) => Math.ceil(n / 64) * 64;
     instance = {
@@ -192,6 +244,49 @@ export function wasmGemm(): WasmGemm | null {
       },
       run(O, P, Kp) {
         gemm(wOff, cOff, oOff, O, P, Kp * 2);
+      },
+      depthwise(x, N, C, H, W, w, KH, KW, bias, sh, sw, ph, pw, dh, dw, OH, OW, acc) {
+        // Phase-split, zero-padded int16 copy of each plane: phase j holds padded columns j, j+sw, ..., so that the
+        // taps of 8 neighbouring outputs are 8 contiguous int16 (for any stride); then one axpy call per tap.
+        const Hp = H + 2 * ph, Wp = W + 2 * pw;
+        const OWp = (OW + 7) & ~7;
+        const PW = (Math.ceil(Wp / sw) + Math.floor(((KW - 1) * dw) / sw) + OWp + 8) & ~7;
+        const phaseBytes = Hp * PW * 2;
+        const xBytes = sw * phaseBytes;
+        const xOff = 64, oOff = xOff + align(xBytes + 64);
+        const need = oOff + align(OH * OWp * 4);
+        if (need > mem.buffer.byteLength) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+        const xs = new Int16Array(mem.buffer, xOff, xBytes / 2);
+        const out = new Int32Array(mem.buffer, oOff, OH * OWp);
+        const P = OH * OW;
+        for (let nc = 0; nc < N * C; nc++) {
+          const c = nc % C;
+          xs.fill(0);
+          const xb = nc * H * W;
+          for (let y = 0; y < H; y++) {
+            const rowOff = (y + ph) * PW;
+            for (let xx = 0; xx < W; xx++) {
+              const col = xx + pw;
+              xs[(col % sw) * (phaseBytes / 2) + rowOff + ((col / sw) | 0)] = x[xb + y * W + xx];
+            }
+          }
+          out.fill(0);
+          for (let ky = 0; ky < KH; ky++) {
+            for (let kx = 0; kx < KW; kx++) {
+              const wv = w[(c * KH + ky) * KW + kx];
+              if (wv === 0) continue;
+              const t = kx * dw;
+              const src = xOff + (t % sw) * phaseBytes + (ky * dh * PW + Math.floor(t / sw)) * 2;
+              axpy(oOff, src, wv, OH, OWp, sh * PW * 2, OWp * 4);
+            }
+          }
+          const b = bias ? bias[c] : 0;
+          const dst = nc * P;
+          for (let oy = 0; oy < OH; oy++) {
+            const so = oy * OWp, d = dst + oy * OW;
+            for (let ox = 0; ox < OW; ox++) acc[d + ox] = (out[so + ox] + b) | 0;
+          }
+        }
       },
       requant(acc, multiplier, shift, dtype, zp, lo, hi, channels, inner) {
         const bytes = dtype === 'int8' ? 1 : 2;
