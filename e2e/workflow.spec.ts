@@ -1,0 +1,101 @@
+/**
+ * The whole workflow on a small subset, in Chromium with WebGPU on SwiftShader: built-in data → short
+ * float training → calibration → one QAT pass → the graph shows fused and quantized nodes; the
+ * project survives a reload; a screenshot of each panel is attached. Waits are on app state only.
+ */
+import { expect, test } from '@playwright/test';
+import { failOnError, openStudio, shoot, waitSaved } from './helpers/studio.ts';
+
+test('built-in data → float → calibrate → QAT → graph, and a reload keeps the project', async ({ page }, testInfo) => {
+  const errors = await openStudio(page);
+  await expect(page.getByTestId('data-status')).toHaveAttribute('data-kind', 'builtin');
+  await expect(page.getByTestId('data-counts')).toHaveText('60,000 / 10,000');
+  await expect(page.getByTestId('data-preview')).toHaveAttribute('data-count', '24');
+  await expect(page.getByTestId('quant-status')).toContainText('Train the float model first');
+  await expect(page.getByTestId('calibrate-button')).toBeDisabled();
+
+  // Float training, tiny.
+  for (const [k, v] of Object.entries({ trainImages: 256, testImages: 128, batchSize: 32, epochs: 1 })) await page.getByTestId(`setting-${k}`).fill(String(v));
+  await page.getByTestId('train-button').click();
+  await expect.poll(async () => { await failOnError(page, 'run-error', 'training'); return page.getByTestId('run-status').getAttribute('data-outcome'); }).toBe('done');
+  await expect(page.getByTestId('acc-float')).not.toHaveAttribute('data-acc1', '');
+
+  // Calibration: 2 batches of 32 on the loaded data.
+  await page.getByTestId('quant-calib-batches').fill('2');
+  await page.getByTestId('quant-calib-batch-size').fill('32');
+  await page.getByTestId('quant-observer').selectOption('minmax');
+  await expect(page.getByTestId('calibrate-button')).toBeEnabled();
+  await page.getByTestId('calibrate-button').click();
+  const status = page.getByTestId('quant-status');
+  await expect.poll(async () => { await failOnError(page, 'quant-error', 'calibration'); return status.getAttribute('data-outcome'); }).toBe('done');
+  await expect(status).toHaveAttribute('data-stage', 'calib');
+  await expect(page.getByTestId('quant-progress')).toHaveAttribute('data-done', '2');
+  await expect(page.getByTestId('acc-calib')).not.toHaveAttribute('data-acc1', '');
+  await expect(page.getByTestId('histograms')).toBeVisible();
+  await expect(page.getByTestId('act-histogram').locator('line.clip')).toHaveCount(2);
+  await expect(page.getByTestId('act-histogram').locator('rect.bin').first()).toBeAttached();
+
+  // One QAT pass: 128 images, batch 32 → 4 steps.
+  await page.getByTestId('quant-qat-images').fill('128');
+  await page.getByTestId('qat-button').click();
+  await expect(status).toHaveAttribute('data-stage', 'qat');
+  await expect.poll(async () => { await failOnError(page, 'quant-error', 'QAT'); return status.getAttribute('data-outcome'); }).toBe('done');
+  await expect(page.getByTestId('acc-qat')).not.toHaveAttribute('data-acc1', '');
+  await expect(page.getByTestId('qat-chart')).toHaveAttribute('data-loss-points', '4');
+  await expect(page.getByTestId('qat-chart')).toHaveAttribute('data-acc-points', '1');
+
+  // The graph: fused nodes, int8 activations, an int32 output, float outside the region.
+  const svg = page.getByTestId('graph-svg');
+  await expect(svg).toHaveAttribute('data-layout', 'ready');
+  await expect(svg.locator('g.node[data-fused]').first()).toBeAttached();
+  expect(await svg.locator('g.node[data-dtype="int8"]').count()).toBeGreaterThan(3);
+  await expect(svg.locator('g.node[data-dtype="int32"]')).toHaveCount(1);
+  await expect(svg.locator('g.node[data-dtype="float"]').first()).toBeAttached();
+  const fusedNodes = Number(await svg.getAttribute('data-nodes'));
+  await svg.locator('g.node[data-fused]').first().click();
+  await expect(page.getByTestId('node-details')).toBeVisible();
+  await expect(page.getByTestId('detail-fused')).toContainText('bn');
+  await expect(page.getByTestId('detail-scale')).not.toHaveText('–');
+  await expect(page.getByTestId('detail-weight-scales').locator('li').first()).toBeAttached();
+  await page.getByTestId('graph-search').fill('fc');
+  await expect(page.getByTestId('graph-search')).not.toHaveAttribute('data-matches', '0');
+  await page.getByTestId('graph-fit').click();
+  await page.getByTestId('graph-fused').uncheck();
+  await expect.poll(async () => Number(await svg.getAttribute('data-nodes'))).toBeGreaterThan(fusedNodes);
+  await expect(svg.locator('g.node[data-op="batchnorm2d"]').first()).toBeAttached();
+  await page.getByTestId('graph-fused').check();
+  await page.getByTestId('graph-color-by').selectOption('sqnr');
+  await expect(page.getByTestId('legend-no-overlay')).toBeVisible();
+  await page.getByTestId('graph-color-by').selectOption('dtype');
+
+  for (const [id, name] of [['panel-model', 'panel-model'], ['panel-data', 'panel-data'], ['step-train', 'panel-train'], ['panel-quantize', 'panel-quantize'], ['panel-graph', 'panel-graph']] as const) {
+    if (id === 'step-train') {
+      const path = testInfo.outputPath(`${name}.png`);
+      await page.locator('#step-train').screenshot({ path });
+      await testInfo.attach(name, { path, contentType: 'image/png' });
+    } else await shoot(page, testInfo, id, name);
+  }
+  const full = testInfo.outputPath('studio-full.png');
+  await page.screenshot({ path: full, fullPage: true });
+  await testInfo.attach('studio-full', { path: full, contentType: 'image/png' });
+
+  // Reload: model, results and checkpoints come back; the worker can calibrate again without training.
+  const calibAcc = await page.getByTestId('acc-calib').getAttribute('data-acc1');
+  await waitSaved(page, 0);
+  const savedAt = Number(await page.getByTestId('project-status').getAttribute('data-saved-at'));
+  expect(savedAt).toBeGreaterThan(0);
+  await page.reload();
+  await expect(page.getByTestId('project-status')).toHaveAttribute('data-status', 'ready');
+  await expect(page.getByTestId('acc-calib')).toHaveAttribute('data-acc1', calibAcc ?? '');
+  await expect(page.getByTestId('acc-qat')).not.toHaveAttribute('data-acc1', '');
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-outcome', 'done');
+  await expect(page.getByTestId('epoch-row')).toHaveCount(1);
+  await expect(page.getByTestId('setting-trainImages')).toHaveValue('256');
+  await expect(page.getByTestId('quant-observer')).toHaveValue('minmax');
+  await expect(page.getByTestId('histograms')).toBeVisible();
+  await expect(page.getByTestId('backend-badge')).not.toHaveAttribute('data-backend', 'pending', { timeout: 60_000 });
+  await page.getByTestId('quant-calib-batches').fill('1');
+  await page.getByTestId('calibrate-button').click();
+  await expect.poll(async () => { await failOnError(page, 'quant-error', 'calibration after reload'); return page.getByTestId('quant-status').getAttribute('data-outcome'); }).toBe('done');
+  expect(errors).toEqual([]);
+});
