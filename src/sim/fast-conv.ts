@@ -129,7 +129,7 @@ function im2col(
 
 /**
  * The WebAssembly SIMD path (wasm-gemm.ts): im2col into int16 rows of Kp = K rounded up to 8 (zero-padded), the
- * group's weights widened to int16 (an odd last row padded with zeros), one GEMM per image and group, then the bias
+ * group's weights widened to int16 (rows padded to a multiple of 4 with zeros), one GEMM per image and group, then the bias
  * added with int32 wrap-around. Bit-identical to the reference (all sums modulo 2^32).
  */
 function gemmConv(
@@ -141,7 +141,7 @@ function gemmConv(
   const K = I * KH * KW;
   const Kp = (K + 7) & ~7;
   const opg = O / G;
-  const Oe = opg + (opg & 1);
+  const Oe = (opg + 3) & ~3; // the kernel computes 4 output channels per pass; extra rows have zero weights
   const pointwise = KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0;
   const HW = H * W;
   for (let g = 0; g < G; g++) {

@@ -5,17 +5,16 @@
  * horizontal i32.add of the 4 lanes): addition modulo 2^32, so the result equals the int32 wrap-around sum of the
  * reference kernel bit for bit. Rows are zero-padded to Kp = K rounded up to 8 (the padding adds 0).
  *
- * Two output channels are computed per pass over a column row (the column load is shared). Used when the host has
+ * Four output channels are computed per pass over a column row (the column load is shared). Used when the host has
  * WebAssembly SIMD (Node 16.4+, every current browser); `wasmGemm()` returns null otherwise and the caller falls
  * back to the JS kernels.
  *
  * The function, in WAT terms:
  *   (func (export "gemm") (param $w i32) (param $c i32) (param $out i32) (param $O i32) (param $P i32) (param $kb i32)
- *     for o in 0..O step 2 (the caller passes an even O; an odd last row is padded with zero weights):
- *       for p in 0..P: a0 = a1 = 0; for k in 0..kb step 16 bytes:
- *           x = v128.load(c + p·kb + k)
- *           a0 += dot(v128.load(w + o·kb + k), x);  a1 += dot(v128.load(w + (o+1)·kb + k), x)
- *         out[o·P + p] = Σ lanes a0;  out[(o+1)·P + p] = Σ lanes a1
+ *     for o in 0..O step 4 (the caller pads O to a multiple of 4 with zero weight rows):
+ *       for p in 0..P: a0..a3 = 0; for k in 0..kb step 16 bytes:
+ *           x = v128.load(c + p·kb + k);  aj += dot(v128.load(w + (o+j)·kb + k), x)   (j = 0..3)
+ *         out[(o+j)·P + p] = Σ lanes aj
  */
 
 const enc = (s: string) => [...new TextEncoder().encode(s)];
@@ -47,45 +46,46 @@ const DOT = [SIMD, ...uleb(186)]; // i32x4.dot_i16x8_s
 const ADD4 = [SIMD, ...uleb(174)]; // i32x4.add
 const LANE = (i: number) => [SIMD, ...uleb(27), i]; // i32x4.extract_lane
 
-// locals: params 0..5 = w, c, out, O, P, kb; 6 = o, 7 = p, 8 = k, 9 = w0 row, 10 = col row, 11 = a0, 12 = a1, 13 = w1 row
-const W = 0, C = 1, OUT = 2, O = 3, P = 4, KB = 5, o = 6, p = 7, k = 8, WR = 9, CR = 10, A0 = 11, A1 = 12, WR1 = 13;
+// locals: params 0..5 = w, c, out, O, P, kb; 6 = o, 7 = p, 8 = k, 9 = w row o, 10 = col row, 11..14 = a0..a3,
+// 15 = x, 16..18 = w rows o+1..o+3
+const W = 0, C = 1, OUT = 2, O = 3, P = 4, KB = 5, o = 6, p = 7, k = 8, WR = 9, CR = 10, A = [11, 12, 13, 14], X = 15, WRJ = [9, 16, 17, 18];
 
+/** gemm: four output channels per pass over a column row (the column vector is loaded once for the four). */
 function body(): number[] {
   const hsum = (a: number) => [GET, a, ...LANE(0), GET, a, ...LANE(1), I32_ADD, GET, a, ...LANE(2), I32_ADD, GET, a, ...LANE(3), I32_ADD];
+  // address of out[(o + j)·P + p]
+  const outAddr = (j: number) => [GET, OUT, GET, o, I32_CONST, j, I32_ADD, GET, P, I32_MUL, GET, p, I32_ADD, I32_CONST, 4, I32_MUL, I32_ADD];
   const code = [
     I32_CONST, 0, SET, o,
     BLOCK, VOID, LOOP, VOID, // $bo, $lo
     GET, o, GET, O, I32_GE_U, BR_IF, 1,
     GET, W, GET, o, GET, KB, I32_MUL, I32_ADD, SET, WR,
-    GET, WR, GET, KB, I32_ADD, SET, WR1,
+    ...[1, 2, 3].flatMap((j) => [GET, WRJ[j - 1], GET, KB, I32_ADD, SET, WRJ[j]]),
     GET, C, SET, CR,
     I32_CONST, 0, SET, p,
     BLOCK, VOID, LOOP, VOID, // $bp, $lp
     GET, p, GET, P, I32_GE_U, BR_IF, 1,
-    ...V128_ZERO, SET, A0,
-    ...V128_ZERO, SET, A1,
+    ...A.flatMap((a) => [...V128_ZERO, SET, a]),
     I32_CONST, 0, SET, k,
     BLOCK, VOID, LOOP, VOID, // $bk, $lk
     GET, k, GET, KB, I32_GE_U, BR_IF, 1,
-    // x = load(cr + k) is used twice: load it twice (cheap, cached) to keep the code simple
-    GET, A0, GET, WR, GET, k, I32_ADD, ...V128_LOAD, GET, CR, GET, k, I32_ADD, ...V128_LOAD, ...DOT, ...ADD4, SET, A0,
-    GET, A1, GET, WR1, GET, k, I32_ADD, ...V128_LOAD, GET, CR, GET, k, I32_ADD, ...V128_LOAD, ...DOT, ...ADD4, SET, A1,
+    GET, CR, GET, k, I32_ADD, ...V128_LOAD, SET, X,
+    ...[0, 1, 2, 3].flatMap((j) => [GET, A[j], GET, WRJ[j], GET, k, I32_ADD, ...V128_LOAD, GET, X, ...DOT, ...ADD4, SET, A[j]]),
     GET, k, I32_CONST, 16, I32_ADD, SET, k,
     BR, 0,
     END, END,
-    // out[o*P + p] = hsum(a0); out[(o+1)*P + p] = hsum(a1)
-    GET, OUT, GET, o, GET, P, I32_MUL, GET, p, I32_ADD, I32_CONST, 4, I32_MUL, I32_ADD, ...hsum(A0), ...I32_STORE,
-    GET, OUT, GET, o, I32_CONST, 1, I32_ADD, GET, P, I32_MUL, GET, p, I32_ADD, I32_CONST, 4, I32_MUL, I32_ADD, ...hsum(A1), ...I32_STORE,
+    ...[0, 1, 2, 3].flatMap((j) => [...outAddr(j), ...hsum(A[j]), ...I32_STORE]),
     GET, CR, GET, KB, I32_ADD, SET, CR,
     GET, p, I32_CONST, 1, I32_ADD, SET, p,
     BR, 0,
     END, END,
-    GET, o, I32_CONST, 2, I32_ADD, SET, o,
+    GET, o, I32_CONST, 4, I32_ADD, SET, o,
     BR, 0,
     END, END,
     END,
   ];
-  const locals = [0x03, 0x05, 0x7f, 0x02, 0x7b, 0x01, 0x7f]; // 5 i32 (o, p, k, wr, cr), 2 v128 (a0, a1), 1 i32 (wr1)
+  // 5 i32 (o, p, k, wr, cr), 5 v128 (a0..a3, x), 3 i32 (wr1..wr3)
+  const locals = [0x03, 0x05, 0x7f, 0x05, 0x7b, 0x03, 0x7f];
   const fn = [...locals, ...code];
   return [...uleb(fn.length), ...fn];
 }
@@ -185,7 +185,7 @@ export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
 export interface WasmGemm {
   /** Int16 views / Int32 view of the module's memory, valid until the next `reserve`. */
   reserve(wBytes: number, cBytes: number, outBytes: number): { w: Int16Array; c: Int16Array; out: Int32Array };
-  /** Runs the kernel on the reserved buffers: O (even) rows of weights, P column rows, Kp int16 per row. */
+  /** Runs the kernel on the reserved buffers: O (a multiple of 4) rows of weights, P column rows, Kp int16 per row. */
   run(O: number, P: number, Kp: number): void;
   /**
    * Horizon requantization, per channel (channel = floor(i / inner) % channels), to int8 or int16; the same integers
