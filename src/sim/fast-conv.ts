@@ -1,7 +1,8 @@
 /**
  * The simulator's fast integer conv2d accumulator: the same int32 result as conv2dAccumulate (src/sim/int/conv2d.ts,
- * the tested reference), computed as im2col + a blocked integer dot product so that the inner loop is a tight
- * Int32Array x Int8Array loop with hoisted index math.
+ * the tested reference). With WebAssembly SIMD (wasm-gemm.ts): im2col + an int16 GEMM, or a per-tap axpy for
+ * depthwise convs. Without it (JS): im2col + a blocked integer dot product (tight Int32Array x Int8Array loops with
+ * hoisted index math, SWAR where the sums are small), or a direct per-tap loop for one input channel per output.
  *
  *   acc[n,o,p] = bias[o] + Σ_k w[o,k] · col[p,k]         col[p,k] = x[n, g·I + i, iy, ix] − x_zp (0 in the padding)
  *
@@ -56,12 +57,7 @@ export function conv2dAccFast(
   const HW = H * W;
   const opg = O / G;
   const acc = new Int32Array(N * O * P);
-  const col = colBuffer(P * K);
-  // SWAR path: two pixels packed in one exact integer (see dotSwar) when no partial sum can reach 2^24.
-  const maxAbsX = x instanceof Int8Array ? 128 : x instanceof Uint8Array ? 255 : x instanceof Int16Array ? 32768 : 2 ** 31;
-  const swar = xZeroPoint === 0 && K * maxAbsX * 128 < SWAR_LIMIT;
-  const pointwise = KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0;
-
+  // Kernel choice: wasm SIMD (depthwise axpy or GEMM) when available, else the JS kernels below.
   if (I === 1 && opg === 1) {
     const dws = x instanceof Int32Array || xZeroPoint !== 0 ? null : wasmGemm();
     if (dws) {
@@ -76,6 +72,11 @@ export function conv2dAccFast(
     gemmConv(simd, x, w, bias, acc, N, C, H, W, O, I, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, G);
     return { acc, shape: [N, O, OH, OW] };
   }
+  const col = colBuffer(P * K);
+  // SWAR path: two pixels packed in one exact integer (see dotSwar) when no partial sum can reach 2^24.
+  const maxAbsX = x instanceof Int8Array ? 128 : x instanceof Uint8Array ? 255 : x instanceof Int16Array ? 32768 : 2 ** 31;
+  const swar = xZeroPoint === 0 && K * maxAbsX * 128 < SWAR_LIMIT;
+  const pointwise = KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0;
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < G; g++) {
       im2col(x, xZeroPoint, (n * C + g * I) * HW, col, K, I, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw, pointwise);
