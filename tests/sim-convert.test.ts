@@ -76,7 +76,7 @@ function batch(n: number, seed: number): Float32Array {
   return Float32Array.from(images(n, seed).images, (p) => p / 255);
 }
 
-async function perLayerWithin1Lsb(model: string, opts: { width?: number; march?: March } = {}) {
+async function perLayerWithin1Lsb(model: string, opts: { width?: number; march?: March; template?: string } = {}) {
   const { qm, im } = await setup(model, opts);
   const n = 4;
   const x = batch(n, 7);
@@ -139,6 +139,11 @@ describe('convert + simulate vs the fake-quant model', () => {
     const viaInline = execLayer(im, fused, [xin, { data: a8, shape: ashape }]);
     const viaWide = execLayer(im, fused, [xin, { data: Int32Array.from(a8), shape: ashape }]);
     expect(Array.from(viaInline.data)).toEqual(Array.from(viaWide.data));
+  });
+
+  it('int16 activations (default_calibration_int16): every layer within 1 LSB of the int16 grid', async () => {
+    const { im } = await perLayerWithin1Lsb('mobilenetv2-mini', { width: 0.5, template: 'default_calibration_int16' });
+    expect(im.values['block1.dw.conv'].dtype).toBe('int16');
   });
 
   it('bernoulli: power-of-two scales give pure shifts, within 1 LSB', async () => {
