@@ -6,20 +6,9 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import * as ref from '../src/engine/reference/batchnorm.ts';
 import type { Backend, BTensor, Shape } from '../src/engine/backend.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
+import { rng, rand } from './helpers/compare.ts';
 
 afterAll(destroyTestBackend);
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
-function rand(n: number, r: () => number, lo = -1, hi = 1): Float32Array {
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
-}
 
 /** |got - want| <= atol + rtol * |want| everywhere; reports the worst element on failure. */
 function expectClose(got: Float32Array, want: ArrayLike<number>, rtol: number, atol = rtol * 1e-2, what = ''): void {

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { formatFailure, runConformance } from '../src/conformance/run.ts';
 import { setConformanceBackend } from '../src/conformance/gpu-lease.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
+import { rng } from './helpers/compare.ts';
 
 const F = Math.fround;
 let ctx: GpuContext;
@@ -32,14 +33,6 @@ afterAll(() => {
   setConformanceBackend(null);
   destroyTestBackend();
 });
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
 
 const RANGES: Record<string, [number, number, number]> = {
   // name: [qmin, qmax, zero point]
