@@ -162,8 +162,7 @@ function gemmConv(
         const oc = g * opg + o;
         const b = bias ? bias[oc] : 0;
         const dst = (n * O + oc) * P;
-        const srcRow = o * P;
-        for (let p = 0; p < P; p++) acc[dst + p] = (out[srcRow + p] + b) | 0;
+        for (let p = 0, q = o; p < P; p++, q += Oe) acc[dst + p] = (out[q] + b) | 0; // out is pixel-major [P][Oe]
       }
     }
   }

@@ -1,8 +1,8 @@
 /**
  * A WebAssembly SIMD integer GEMM for the simulator's conv kernel, assembled here from its bytes (no toolchain, no
- * binary blob to trust): out[o·P + p] = Σ_k w[o·Kp + k] · col[p·Kp + k], with int16 operands (int8 weights and
+ * binary blob to trust): out[p·O + o] = Σ_k w[o·Kp + k] · col[p·Kp + k], with int16 operands (int8 weights and
  * int8/int16 activations widened) and int32 wrap-around accumulation (i32x4.dot_i16x8_s + i32x4.add, then a
- * horizontal i32.add of the 4 lanes): addition modulo 2^32, so the result equals the int32 wrap-around sum of the
+ * horizontal sum of the 4 lanes by shuffles and i32x4.add): addition modulo 2^32, so the result equals the int32 wrap-around sum of the
  * reference kernel bit for bit. Rows are zero-padded to Kp = K rounded up to 8 (the padding adds 0).
  *
  * Four output channels are computed per pass over a column row (the column load is shared). Used when the host has
@@ -14,7 +14,7 @@
  *     for o in 0..O step 4 (the caller pads O to a multiple of 4 with zero weight rows):
  *       for p in 0..P: a0..a3 = 0; for k in 0..kb step 16 bytes:
  *           x = v128.load(c + p·kb + k);  aj += dot(v128.load(w + (o+j)·kb + k), x)   (j = 0..3)
- *         out[(o+j)·P + p] = Σ lanes aj
+ *         out[p·O + o + j] = Σ lanes aj       (pixel-major; the four sums by two shuffle+add rounds, one store)
  */
 
 const enc = (s: string) => [...new TextEncoder().encode(s)];
@@ -38,13 +38,12 @@ function section(id: number, body: number[]): number[] {
 const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR = 0x0c, BR_IF = 0x0d, VOID = 0x40;
 const GET = 0x20, SET = 0x21;
 const I32_CONST = 0x41, I32_ADD = 0x6a, I32_MUL = 0x6c, I32_GE_U = 0x4f;
-const I32_STORE = [0x36, 0x02, 0x00];
 const SIMD = 0xfd;
 const V128_LOAD = [SIMD, 0x00, 0x04, 0x00];
 const V128_ZERO = [SIMD, 0x0c, ...new Array(16).fill(0)];
 const DOT = [SIMD, ...uleb(186)]; // i32x4.dot_i16x8_s
 const ADD4 = [SIMD, ...uleb(174)]; // i32x4.add
-const LANE = (i: number) => [SIMD, ...uleb(27), i]; // i32x4.extract_lane
+const V128_STORE = [SIMD, 0x0b, 0x04, 0x00];
 
 // locals: params 0..5 = w, c, out, O, P, kb; 6 = o, 7 = p, 8 = k, 9 = w row o, 10 = col row, 11..14 = a0..a3,
 // 15 = x, 16..18 = w rows o+1..o+3
@@ -52,9 +51,8 @@ const W = 0, C = 1, OUT = 2, O = 3, P = 4, KB = 5, o = 6, p = 7, k = 8, WR = 9, 
 
 /** gemm: four output channels per pass over a column row (the column vector is loaded once for the four). */
 function body(): number[] {
-  const hsum = (a: number) => [GET, a, ...LANE(0), GET, a, ...LANE(1), I32_ADD, GET, a, ...LANE(2), I32_ADD, GET, a, ...LANE(3), I32_ADD];
-  // address of out[(o + j)·P + p]
-  const outAddr = (j: number) => [GET, OUT, GET, o, I32_CONST, j, I32_ADD, GET, P, I32_MUL, GET, p, I32_ADD, I32_CONST, 4, I32_MUL, I32_ADD];
+  // i8x16.shuffle of two vectors by i32 lanes (0..3 first operand, 4..7 second)
+  const shuffle = (lanes: number[]) => [SIMD, 0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])];
   const code = [
     I32_CONST, 0, SET, o,
     BLOCK, VOID, LOOP, VOID, // $bo, $lo
@@ -74,7 +72,12 @@ function body(): number[] {
     GET, k, I32_CONST, 16, I32_ADD, SET, k,
     BR, 0,
     END, END,
-    ...[0, 1, 2, 3].flatMap((j) => [...outAddr(j), ...hsum(A[j]), ...I32_STORE]),
+    // the four horizontal sums at once: t0 = pairwise sums of a0/a1, t1 of a2/a3, then one vector of the 4 totals,
+    // stored at out[p·O + o .. o+3] (pixel-major)
+    GET, A[0], GET, A[1], ...shuffle([0, 4, 1, 5]), GET, A[0], GET, A[1], ...shuffle([2, 6, 3, 7]), ...ADD4, SET, X,
+    GET, A[2], GET, A[3], ...shuffle([0, 4, 1, 5]), GET, A[2], GET, A[3], ...shuffle([2, 6, 3, 7]), ...ADD4, SET, A[0],
+    GET, OUT, GET, p, GET, O, I32_MUL, GET, o, I32_ADD, I32_CONST, 4, I32_MUL, I32_ADD,
+    GET, X, GET, A[0], ...shuffle([0, 1, 4, 5]), GET, X, GET, A[0], ...shuffle([2, 3, 6, 7]), ...ADD4, ...V128_STORE,
     GET, CR, GET, KB, I32_ADD, SET, CR,
     GET, p, I32_CONST, 1, I32_ADD, SET, p,
     BR, 0,
@@ -246,28 +249,37 @@ export function wasmGemm(): WasmGemm | null {
         gemm(wOff, cOff, oOff, O, P, Kp * 2);
       },
       depthwise(x, N, C, H, W, w, KH, KW, bias, sh, sw, ph, pw, dh, dw, OH, OW, acc) {
-        // Phase-split, zero-padded int16 copy of each plane: phase j holds padded columns j, j+sw, ..., so that the
-        // taps of 8 neighbouring outputs are 8 contiguous int16 (for any stride); then one axpy call per tap.
+        // Per channel, the N images' planes stacked into one tall, zero-padded, phase-split int16 image: phase j
+        // holds padded columns j, j+sw, ... (so the taps of 8 neighbouring outputs are 8 contiguous int16 for any
+        // stride), each image takes Hq = Hp rounded up to a multiple of sh rows, so output row r of the stack reads
+        // input rows r·sh + ky·dh for every image alike (rows oy >= OH of each image are computed and dropped).
+        // Then one axpy call per tap covers all N images.
         const Hp = H + 2 * ph, Wp = W + 2 * pw;
+        const Hq = Math.ceil(Hp / sh) * sh;
+        const RO = Hq / sh; // output rows per image in the stack
         const OWp = (OW + 7) & ~7;
         const PW = (Math.ceil(Wp / sw) + Math.floor(((KW - 1) * dw) / sw) + OWp + 8) & ~7;
-        const phaseBytes = Hp * PW * 2;
-        const xBytes = sw * phaseBytes;
-        const xOff = 64, oOff = xOff + align(xBytes + 64);
-        const need = oOff + align(OH * OWp * 4);
+        const rowsIn = N * Hq + (KH - 1) * dh + sh;
+        const phase = rowsIn * PW;
+        const xOff = 64, oOff = xOff + align(sw * phase * 2 + 64);
+        const need = oOff + align(N * RO * OWp * 4);
         if (need > mem.buffer.byteLength) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
-        const xs = new Int16Array(mem.buffer, xOff, xBytes / 2);
-        const out = new Int32Array(mem.buffer, oOff, OH * OWp);
+        const xs = new Int16Array(mem.buffer, xOff, sw * phase);
+        const out = new Int32Array(mem.buffer, oOff, N * RO * OWp);
         const P = OH * OW;
-        for (let nc = 0; nc < N * C; nc++) {
-          const c = nc % C;
+        for (let c = 0; c < C; c++) {
           xs.fill(0);
-          const xb = nc * H * W;
-          for (let y = 0; y < H; y++) {
-            const rowOff = (y + ph) * PW;
-            for (let xx = 0; xx < W; xx++) {
-              const col = xx + pw;
-              xs[(col % sw) * (phaseBytes / 2) + rowOff + ((col / sw) | 0)] = x[xb + y * W + xx];
+          for (let n = 0; n < N; n++) {
+            const xb = (n * C + c) * H * W;
+            for (let y = 0; y < H; y++) {
+              const rowOff = (n * Hq + y + ph) * PW;
+              const src = xb + y * W;
+              // padded column col = xx + pw goes to phase col % sw, position floor(col / sw)
+              for (let j = 0; j < sw; j++) {
+                const first = (((j - pw) % sw) + sw) % sw; // the first xx with (xx + pw) % sw == j
+                let d = j * phase + rowOff + (first + pw - j) / sw;
+                for (let xx = first; xx < W; xx += sw, d++) xs[d] = x[src + xx];
+              }
             }
           }
           out.fill(0);
@@ -276,15 +288,17 @@ export function wasmGemm(): WasmGemm | null {
               const wv = w[(c * KH + ky) * KW + kx];
               if (wv === 0) continue;
               const t = kx * dw;
-              const src = xOff + (t % sw) * phaseBytes + (ky * dh * PW + Math.floor(t / sw)) * 2;
-              axpy(oOff, src, wv, OH, OWp, sh * PW * 2, OWp * 4);
+              const src = xOff + ((t % sw) * phase + ky * dh * PW + Math.floor(t / sw)) * 2;
+              axpy(oOff, src, wv, N * RO, OWp, sh * PW * 2, OWp * 4);
             }
           }
           const b = bias ? bias[c] : 0;
-          const dst = nc * P;
-          for (let oy = 0; oy < OH; oy++) {
-            const so = oy * OWp, d = dst + oy * OW;
-            for (let ox = 0; ox < OW; ox++) acc[d + ox] = (out[so + ox] + b) | 0;
+          for (let n = 0; n < N; n++) {
+            const dst = (n * C + c) * P;
+            for (let oy = 0; oy < OH; oy++) {
+              const so = (n * RO + oy) * OWp, d = dst + oy * OW;
+              for (let ox = 0; ox < OW; ox++) acc[d + ox] = (out[so + ox] + b) | 0;
+            }
           }
         }
       },
