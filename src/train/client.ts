@@ -9,10 +9,23 @@
 import {
   errorText, isWorkerMessage, type BackendPreference, type TrainJobConfig, type TrainRequest, type WorkerMessage,
 } from './protocol.ts';
-import type { CalibJobConfig, DataChoice, DataPrep, QatJobConfig, QuantStage } from './quant-protocol.ts';
+import type { CalibJobConfig, DataChoice, DataPrep, DeployJobConfig, QatJobConfig, QuantRequest, QuantStage } from './quant-protocol.ts';
 
-/** The kind of the job in flight: float training, calibration or QAT. */
-export type JobKind = 'train' | QuantStage;
+/** The kind of the job in flight: float training, calibration, QAT or the deployment check. */
+export type JobKind = 'train' | QuantStage | 'deploy';
+
+/** The page's answer to a deploy-sim-request (the simulator's output for one batch, or why it failed). */
+export type DeploySimReply = Extract<QuantRequest, { type: 'deploy-sim-result' | 'deploy-sim-error' }>;
+
+/** The message that ends a job of this kind when the worker cannot say so itself (cancel timeout, crash). */
+function endOf(job: JobKind | null, how: 'cancelled' | { error: string }): WorkerMessage {
+  if (how === 'cancelled') {
+    if (job === 'calib' || job === 'qat') return { type: 'quant-cancelled', stage: job };
+    return job === 'deploy' ? { type: 'deploy-cancelled' } : { type: 'cancelled', step: -1 };
+  }
+  if (job === 'calib' || job === 'qat') return { type: 'quant-error', stage: job, message: how.error };
+  return job === 'deploy' ? { type: 'deploy-error', message: how.error } : { type: 'error', message: how.error };
+}
 
 /** The part of `Worker` the client uses. */
 export interface WorkerLike {
@@ -89,6 +102,17 @@ export class TrainingClient {
     this.begin('qat', { type: 'qat', config });
   }
 
+  /** The deployment check of the kept QAT / calibrated model; the page answers its deploy-sim-requests with `deploySim`. */
+  deployCheck(config: DeployJobConfig): void {
+    this.begin('deploy', { type: 'deploy-check', config: { ...config } });
+  }
+
+  /** The simulator's answer to one deploy-sim-request (dropped when no deployment check runs any more). */
+  deploySim(reply: DeploySimReply): void {
+    if (this._job !== 'deploy' || (this._phase !== 'running' && this._phase !== 'cancelling')) return;
+    this.worker?.postMessage(reply);
+  }
+
   /** The data the next jobs use (a dropped data set is copied to the worker). Not while a job runs. */
   setData(data: DataChoice, prep: DataPrep): void {
     this.assertNot('disposed');
@@ -127,8 +151,7 @@ export class TrainingClient {
       if (this._phase !== 'cancelling') return;
       // The worker did not answer: end it and start over with a fresh one.
       this.dropWorker();
-      const job = this._job;
-      this.finish(job === 'calib' || job === 'qat' ? { type: 'quant-cancelled', stage: job } : { type: 'cancelled', step: -1 });
+      this.finish(endOf(this._job, 'cancelled'));
       this.ensureWorker();
     }, this.cancelTimeoutMs);
   }
@@ -157,9 +180,7 @@ export class TrainingClient {
       // The worker script failed (did not load, or threw outside a run): drop it; the next call spawns anew.
       this.dropWorker();
       const message = `training worker failed: ${ev.message ? errorText(ev.message) : 'unknown error (the worker script may have failed to load)'}`;
-      const job = this._job;
-      if ((this._phase === 'running' || this._phase === 'cancelling') && (job === 'calib' || job === 'qat')) this.finish({ type: 'quant-error', stage: job, message });
-      else if (this._phase === 'running' || this._phase === 'cancelling') this.finish({ type: 'error', message });
+      if (this._phase === 'running' || this._phase === 'cancelling') this.finish(endOf(this._job, { error: message }));
       else this.emit({ type: 'error', message });
     };
     w.postMessage({ type: 'init', prefer: this.prefer });
@@ -184,9 +205,12 @@ export class TrainingClient {
       case 'cancelled':
       case 'quant-done':
       case 'quant-cancelled':
+      case 'deploy-done':
+      case 'deploy-cancelled':
         this.finish(msg);
         return;
       case 'quant-error':
+      case 'deploy-error':
         if (this._phase === 'running' || this._phase === 'cancelling') this.finish(msg);
         else this.emit(msg);
         return;

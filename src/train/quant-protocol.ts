@@ -9,14 +9,26 @@
  *                           batches of the loaded train data, evaluate; histograms of every activation site.
  *   qat {config}            fine-tune with fake quant from the calibration (or the float weights), evaluate per epoch.
  *   restore {float, calib, qat}  checkpoints (encoded bytes) from the project, so a reload continues where it was.
+ *   deploy-check {config}   the deployment check of the QAT (else calibrated) model: convert it to the integer model,
+ *                           write the model file and the ONNX QDQ export, estimate the performance per march, then
+ *                           run `images` images of the chosen split through the fake-quant model (VALIDATION) here
+ *                           and through the fixed-point simulator, which runs in its own worker: for each batch the
+ *                           worker asks the page (`deploy-sim-request`), the page runs it with SimClient and answers
+ *                           with `deploy-sim-result` (or `deploy-sim-error`); `cancel` stops it.
  * Worker -> page:
  *   data-ready {…}          the data the next job uses
  *   checkpoint {stage, bytes}  after each float / calib / qat run (the page persists it)
  *   quant-started / quant-progress / quant-epoch / quant-done / quant-cancelled / quant-error  (calib and qat jobs)
+ *   deploy-started {…artifacts}   the model file, the ONNX bytes (or why not), the performance per march
+ *   deploy-sim-request {batch, x, n, dump}   one batch for the simulator (the page answers, see above)
+ *   deploy-progress {images, totalImages}    after each compared batch
+ *   deploy-done {result} / deploy-cancelled / deploy-error {message}   (deploy-check jobs)
  */
 import type { TrainTestData } from '../data/dataset.ts';
 import type { March } from '../quant/march.ts';
 import type { NodeOverride } from '../quant/qconfig.ts';
+import type { DeployCheckResult } from '../quant/deploy-check.ts';
+import type { PerfEstimate } from '../perf/estimate.ts';
 
 export type QuantStage = 'calib' | 'qat';
 export type CheckpointStage = 'float' | QuantStage;
@@ -72,11 +84,51 @@ export interface ActHistogram {
 
 export interface QuantScales { activations: Record<string, number>; weights: Record<string, number[]> }
 
+/** Which model the deployment check converts: 'auto' = QAT when there is one, else the calibration. */
+export type DeploySource = 'auto' | QuantStage;
+
+export interface DeployJobConfig {
+  source: DeploySource;
+  /** The split of the loaded data the check runs on. */
+  split: 'test' | 'train';
+  /** Images of that split (a seed-0 random subset when fewer than the split has). */
+  images: number;
+  batchSize: number;
+}
+
+/** The performance estimate of one march, without the per-layer rows. */
+export type DeployPerf = Omit<PerfEstimate, 'layers'>;
+
+/** What deploy-started carries: the deployable files and the estimate (computed before the comparison starts). */
+export interface DeployArtifacts {
+  source: QuantStage;
+  model: string;
+  /** The march the integer arithmetic follows (the checkpoint's). */
+  march: March;
+  /** model.qsbin bytes (src/sim/model-file.ts). */
+  modelFile: Uint8Array;
+  /** ONNX QDQ bytes (src/io/onnx/export-qdq.ts); null with onnxError when the export failed. */
+  onnx: Uint8Array | null;
+  onnxError: string | null;
+  /** The estimate for every march (the checkpoint's march first). */
+  perf: DeployPerf[];
+  intLayers: number;
+  /** Values compared per layer. */
+  sites: number;
+  totalImages: number;
+}
+
+/** One integer value of a simulator dump (as src/sim/protocol.ts SimDumpTensor). */
+export interface DeployDumpTensor { data: Int8Array | Uint8Array | Int16Array | Int32Array; shape: number[] }
+
 export type QuantRequest =
   | { type: 'set-data'; data: DataChoice; prep: DataPrep }
   | { type: 'calibrate'; config: CalibJobConfig }
   | { type: 'qat'; config: QatJobConfig }
-  | { type: 'restore'; float: Uint8Array | null; calib: Uint8Array | null; qat: Uint8Array | null };
+  | { type: 'restore'; float: Uint8Array | null; calib: Uint8Array | null; qat: Uint8Array | null }
+  | { type: 'deploy-check'; config: DeployJobConfig }
+  | { type: 'deploy-sim-result'; batch: number; output: Float32Array; dumps: Record<string, DeployDumpTensor> }
+  | { type: 'deploy-sim-error'; batch: number; message: string };
 
 export type QuantMessage =
   | { type: 'data-ready'; name: string; trainImages: number; testImages: number; shape: number[]; numClasses: number }
@@ -86,11 +138,19 @@ export type QuantMessage =
   | { type: 'quant-epoch'; stage: QuantStage; epoch: number; acc1: number; acc5: number; loss: number }
   | { type: 'quant-done'; stage: QuantStage; acc1: number; acc5: number; seconds: number; scales: QuantScales; histograms: ActHistogram[] }
   | { type: 'quant-cancelled'; stage: QuantStage }
-  | { type: 'quant-error'; stage: QuantStage; message: string };
+  | { type: 'quant-error'; stage: QuantStage; message: string }
+  | ({ type: 'deploy-started' } & DeployArtifacts)
+  | { type: 'deploy-sim-request'; batch: number; x: Float32Array; n: number; dump: string[] }
+  | { type: 'deploy-progress'; images: number; totalImages: number }
+  | { type: 'deploy-done'; result: DeployCheckResult }
+  | { type: 'deploy-cancelled' }
+  | { type: 'deploy-error'; message: string };
 
 export const QUANT_MESSAGE_TYPES = [
   'data-ready', 'checkpoint', 'quant-started', 'quant-progress', 'quant-epoch', 'quant-done', 'quant-cancelled', 'quant-error',
+  'deploy-started', 'deploy-sim-request', 'deploy-progress', 'deploy-done', 'deploy-cancelled', 'deploy-error',
 ] as const satisfies readonly QuantMessage['type'][];
-export const QUANT_REQUEST_TYPES = ['set-data', 'calibrate', 'qat', 'restore'] as const satisfies readonly QuantRequest['type'][];
+export const QUANT_REQUEST_TYPES = ['set-data', 'calibrate', 'qat', 'restore', 'deploy-check', 'deploy-sim-result', 'deploy-sim-error'] as const satisfies readonly QuantRequest['type'][];
 
 export const CALIB_LIMITS = { batches: [1, 1000], batchSize: [1, 1024] } as const;
+export const DEPLOY_LIMITS = { images: [1, 60_000], batchSize: [1, 256] } as const;

@@ -11,6 +11,7 @@ import type { Backend } from '../engine/backend.ts';
 import { createBrowserBackend, type BrowserBackend } from '../engine/create-browser-backend.ts';
 import { randomSubset, type ImageDataset, type TrainTestData } from '../data/dataset.ts';
 import { runCalibration, runQat, type JobContext } from './quant-jobs.ts';
+import { createSimBridge, pickDeploySource, runDeployCheck, type DeploySimAnswer } from './deploy-job.ts';
 import type { QuantStage } from './quant-protocol.ts';
 import { WorkerState } from './worker-state.ts';
 import { loadFashionMnist } from '../data/fashion-mnist.ts';
@@ -139,6 +140,28 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
     if (final) post(final);
   };
 
+  /** The deployment check's simulator round trip (the page answers each batch); null when no check runs. */
+  let simAnswer: ((m: DeploySimAnswer) => void) | null = null;
+
+  /** Deployment check: deploy-done, deploy-cancelled or deploy-error end it (the final message after the job is cleared). */
+  const runDeploy = async (j: Job, cfg: Extract<TrainRequest, { type: 'deploy-check' }>['config']) => {
+    let final: WorkerMessage;
+    const bridge = createSimBridge(post, j.abort.signal);
+    simAnswer = bridge.answer;
+    try {
+      const ctx: JobContext = { be: await currentBackend(), post, signal: j.abort.signal };
+      const q = pickDeploySource(cfg, state);
+      const result = await runDeployCheck(ctx, q, await state.data(), cfg, bridge.simulate);
+      final = { type: 'deploy-done', result };
+    } catch (e) {
+      final = j.abort.signal.aborted ? { type: 'deploy-cancelled' } : { type: 'deploy-error', message: errorText(e) };
+    } finally {
+      simAnswer = null;
+      job = null;
+    }
+    post(final);
+  };
+
   const newJob = (): Job | null => {
     if (job) return null;
     job = { abort: new AbortController(), paused: false, step: 0, wake: null };
@@ -188,6 +211,16 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
         });
         return;
       }
+      case 'deploy-check': {
+        const j = newJob();
+        if (!j) return void post({ type: 'deploy-error', message: 'another job is running' });
+        void runDeploy(j, req.config);
+        return;
+      }
+      case 'deploy-sim-result':
+      case 'deploy-sim-error':
+        simAnswer?.(req);
+        return;
       case 'init':
         if (job) post({ type: 'error', message: 'cannot change the backend while training' });
         else void init(req.prefer).catch(() => {});

@@ -1,0 +1,106 @@
+/**
+ * The deployment check as a job of the training worker, wired like the CLI's int_infer + compile stages
+ * (src/cli/stages/int-infer.ts, compile.ts) but on the loaded data: the kept QAT (else calibrated) model is
+ * converted to the integer model, written as the model file, exported as ONNX QDQ, estimated per march; then
+ * `deployCheck` compares the fake-quant model (VALIDATION state, on this worker's engine) with the fixed-point
+ * simulator batch by batch. The simulator is not run here: `simulate` is injected (the worker host asks the page,
+ * which runs it in the simulator's own worker through SimClient), so this module stays testable with runIntModel.
+ */
+import { randomSubset } from '../data/dataset.ts';
+import { exportQdqOnnx } from '../io/onnx/export-qdq.ts';
+import { ParamStore } from '../nn/params.ts';
+import { estimatePerf } from '../perf/estimate.ts';
+import { convertCheckpoint } from '../quant/convert.ts';
+import { deployCheck, type DeployCheckResult, type SimulateFn } from '../quant/deploy-check.ts';
+import { MARCHES } from '../quant/march.ts';
+import { prepare } from '../quant/prepare.ts';
+import { QuantizedModel } from '../quant/quantized-model.ts';
+import { encodeModelFile } from '../sim/model-file.ts';
+import { errorText } from './protocol.ts';
+import type { JobContext, JobData, QuantState } from './quant-jobs.ts';
+import type { DeployArtifacts, DeployJobConfig, DeployPerf, QuantRequest, QuantStage } from './quant-protocol.ts';
+
+export type DeploySimAnswer = Extract<QuantRequest, { type: 'deploy-sim-result' | 'deploy-sim-error' }>;
+
+/** The model the check converts: the requested stage, or QAT then calibration for 'auto'. */
+export function pickDeploySource(cfg: DeployJobConfig, kept: { calib: QuantState | null; qat: QuantState | null }): QuantState {
+  const want: QuantStage[] = cfg.source === 'auto' ? ['qat', 'calib'] : [cfg.source];
+  for (const s of want) {
+    const q = kept[s];
+    if (q) return q;
+  }
+  throw new Error(cfg.source === 'auto' ? 'no calibrated or QAT model: calibrate or run QAT first'
+    : `no ${cfg.source === 'qat' ? 'QAT' : 'calibrated'} model: ${cfg.source === 'qat' ? 'run QAT' : 'calibrate'} first`);
+}
+
+/** The estimate of every march, the model's own first. */
+export function perfPerMarch(im: Parameters<typeof estimatePerf>[0]): DeployPerf[] {
+  const order = [im.march, ...MARCHES.filter((m) => m !== im.march)];
+  return order.map((m) => {
+    const { layers: _layers, ...rest } = estimatePerf(im, m, { batch: 1 });
+    return rest;
+  });
+}
+
+export async function runDeployCheck(ctx: JobContext, q: QuantState, data: JobData, cfg: DeployJobConfig, simulate: SimulateFn): Promise<DeployCheckResult> {
+  const split = cfg.split === 'train' ? data.train : data.test;
+  const want = q.graph.inputShape.join('x'), have = [split.channels, split.height, split.width].join('x');
+  if (want !== have || q.graph.numClasses !== split.numClasses) {
+    throw new Error(`the ${q.stage} model takes ${want} inputs with ${q.graph.numClasses} classes; the loaded data is ${have} with ${split.numClasses}`);
+  }
+  const im = convertCheckpoint({ ...q, meta: {} });
+  const modelFile = encodeModelFile(im);
+  const qm = new QuantizedModel(ctx.be, prepare(q.graph, q.qconfig), new ParamStore(ctx.be, q.graph, q.params));
+  try {
+    qm.loadHost(q.qsites);
+    qm.setState('VALIDATION');
+    let onnx: Uint8Array | null = null, onnxError: string | null = null;
+    try {
+      onnx = await exportQdqOnnx(qm);
+    } catch (e) {
+      onnxError = errorText(e);
+    }
+    const ds = randomSubset(split, Math.max(1, Math.min(cfg.images, split.count)), 0);
+    const sites = Object.keys(im.values).filter((id) => qm.acts.has(id) || qm.plan.int32Outputs.includes(id)).length;
+    const artifacts: DeployArtifacts = {
+      source: q.stage, model: q.model, march: im.march, modelFile, onnx, onnxError, perf: perfPerMarch(im),
+      intLayers: im.layers.length, sites, totalImages: ds.count,
+    };
+    ctx.post({ type: 'deploy-started', ...artifacts });
+    return await deployCheck(qm, im, ds, simulate, {
+      batchSize: cfg.batchSize, normalize: data.normalize, signal: ctx.signal,
+      onProgress: (p) => ctx.post({ type: 'deploy-progress', images: p.images, totalImages: p.totalImages }),
+    });
+  } finally {
+    qm.store.dispose();
+    qm.dispose();
+  }
+}
+
+/**
+ * The worker's side of the simulator round trip: `simulate` posts a deploy-sim-request and waits for the page's
+ * answer (`answer`); an abort of the job rejects the batch in flight.
+ */
+export function createSimBridge(post: JobContext['post'], signal: AbortSignal): { simulate: SimulateFn; answer(m: DeploySimAnswer): void } {
+  let next = 0;
+  const pending = new Map<number, { resolve: (v: Awaited<ReturnType<SimulateFn>>) => void; reject: (e: unknown) => void }>();
+  signal.addEventListener('abort', () => {
+    for (const p of pending.values()) p.reject(new DOMException('deployment check cancelled', 'AbortError'));
+    pending.clear();
+  }, { once: true });
+  return {
+    simulate: (x, n, dump) => new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(new DOMException('deployment check cancelled', 'AbortError'));
+      const batch = ++next;
+      pending.set(batch, { resolve, reject });
+      post({ type: 'deploy-sim-request', batch, x, n, dump });
+    }),
+    answer(m) {
+      const p = pending.get(m.batch);
+      if (!p) return;
+      pending.delete(m.batch);
+      if (m.type === 'deploy-sim-error') p.reject(new Error(`simulator: ${m.message}`));
+      else p.resolve({ output: m.output, dumps: m.dumps });
+    },
+  };
+}
