@@ -7,8 +7,9 @@ import { createDataSlice, type DataSlice } from './data-slice.ts';
 import { createQuantSlice, type QuantSlice } from './quant-slice.ts';
 import { createGraphSlice, type GraphSlice } from './graph-slice.ts';
 import { createProjectSlice, type ProjectSlice } from './project-slice.ts';
+import { createDeploySlice, type DeploySlice } from './deploy-slice.ts';
 
-export type StudioState = ModelSlice & TrainingSlice & BackendSlice & DataSlice & QuantSlice & GraphSlice & ProjectSlice;
+export type StudioState = ModelSlice & TrainingSlice & BackendSlice & DataSlice & QuantSlice & GraphSlice & ProjectSlice & DeploySlice;
 export type StudioStore = StoreApi<StudioState>;
 
 export function createStudioStore(): StudioStore {
@@ -20,5 +21,6 @@ export function createStudioStore(): StudioStore {
     ...createQuantSlice(set, get),
     ...createGraphSlice(set, get),
     ...createProjectSlice(set, get),
+    ...createDeploySlice(set, get),
   }));
 }
