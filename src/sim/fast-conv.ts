@@ -12,7 +12,7 @@
  * Integer-only: inputs are checked with assertIntArray.
  */
 import { assertIntArray, type IntArray } from './int/requant.ts';
-import { wasmGemm, type WasmGemm } from './wasm-gemm.ts';
+import { wasmGemm, type WasmGemm, type WasmRequant } from './wasm-gemm.ts';
 
 export interface FastConvGeometry {
   stride: readonly [number, number];
@@ -87,6 +87,50 @@ export function conv2dAccFast(
     }
   }
   return { acc, shape: [N, O, OH, OW] };
+}
+
+/**
+ * conv2d with the horizon requantization fused (and a fused Conv+Add's rescaled add input), for the two layer kinds
+ * that dominate small MobileNets, on the WebAssembly SIMD kernels: pointwise (1x1, stride 1, no padding, one
+ * group: a channel-major GEMM, 4 output channels x 8 pixels per register block, no im2col) and depthwise (every tap
+ * in registers). The int32 accumulators never leave the module's memory. Returns null where it does not apply
+ * (no SIMD, int32 or zero-pointed input, another conv shape, a depthwise conv with an add input): the caller then
+ * takes conv2dAccFast + requantization. The same integers as conv2dAccumulate + (add) + requantizeHorizon.
+ */
+export function conv2dRequantFast(
+  x: IntArray,
+  xShape: readonly number[],
+  w: Int8Array,
+  wShape: readonly number[],
+  bias: Int32Array | null,
+  geom: FastConvGeometry,
+  rq: WasmRequant,
+  add?: { a: IntArray; multiplier: Int32Array; shift: Int32Array },
+): { data: Int8Array | Int16Array; shape: [number, number, number, number] } | null {
+  if (x instanceof Int32Array || (add && add.a instanceof Int32Array)) return null;
+  assertIntArray('conv2d x', x);
+  const simd = wasmGemm();
+  if (!simd) return null;
+  const [N, C, H, W] = xShape;
+  const [O, I, KH, KW] = wShape;
+  const G = geom.groups;
+  if (C % G !== 0 || O % G !== 0 || I !== C / G || x.length !== N * C * H * W || w.length !== O * I * KH * KW) return null;
+  const [sh, sw] = geom.stride;
+  const [ph, pw] = geom.padding;
+  const [dh, dw] = geom.dilation;
+  const OH = Math.floor((H + 2 * ph - dh * (KH - 1) - 1) / sh) + 1;
+  const OW = Math.floor((W + 2 * pw - dw * (KW - 1) - 1) / sw) + 1;
+  if (OH <= 0 || OW <= 0) return null;
+  const shape: [number, number, number, number] = [N, O, OH, OW];
+  if (add && add.a.length !== N * O * OH * OW) return null;
+  const a = add as { a: Int8Array | Uint8Array | Int16Array; multiplier: Int32Array; shift: Int32Array } | undefined;
+  if (G === 1 && KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0) {
+    return { data: simd.pointwiseRq(x, N, C, H * W, w, O, bias, rq, a), shape };
+  }
+  if (I === 1 && O === C && !add) {
+    return { data: simd.depthwiseRq(x, N, C, H, W, w, KH, KW, bias, sh, sw, ph, pw, dh, dw, OH, OW, rq), shape };
+  }
+  return null;
 }
 
 /** col[p·stride + k] = x[g-th input channel block, iy, ix] − zp, 0 in the padding; k = (i·KH + ky)·KW + kx. */

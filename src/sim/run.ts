@@ -16,7 +16,7 @@ import { bpuRoundF32 } from '../quant/rounding.ts';
 import { addInt } from './int/add.ts';
 import { maxPool2dInt, avgPool2dSums } from './int/pool.ts';
 import { allocInt, assertIntArray, mulShiftRound, requantizeHorizon, type IntArray } from './int/requant.ts';
-import { conv2dAccFast, linearAccFast } from './fast-conv.ts';
+import { conv2dAccFast, conv2dRequantFast, linearAccFast } from './fast-conv.ts';
 import { wasmGemm } from './wasm-gemm.ts';
 
 /** An integer tensor with its full shape (batch first). */
@@ -95,6 +95,13 @@ export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[])
   const N = x.shape[0];
   switch (layer.op) {
     case 'conv2d': {
+      if (layer.requant && (info.dtype === 'int8' || info.dtype === 'int16')) {
+        // pointwise / depthwise convs: accumulation, add input and requantization fused in the SIMD kernels
+        const rq = { ...layer.requant, dtype: info.dtype, lo: layer.clamp.lo, hi: layer.clamp.hi };
+        const add = layer.addRescale ? { a: inputs[1].data, ...layer.addRescale } : undefined;
+        const fused = conv2dRequantFast(x.data, x.shape, layer.weight, layer.weightShape, layer.bias, layer.geometry!, rq, add);
+        if (fused) return fused;
+      }
       const { acc, shape } = conv2dAccFast(x.data, x.shape, 0, layer.weight, layer.weightShape, layer.bias, layer.geometry!);
       const [, O, OH, OW] = shape;
       const P = OH * OW;

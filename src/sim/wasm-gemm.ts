@@ -174,14 +174,225 @@ function axpyRowsBody(): number[] {
   return [...uleb(fn.length), ...fn];
 }
 
+/**
+ * Pointwise (1x1) conv of one image as a channel-major GEMM, for small K:
+ *   out[o·Pp + p] = bias[o] + Σ_k w[o,k] · x[k,p]
+ * The input comes as channel pairs, x2[(kp·Pp + p)·2 + j] = x[2kp + j, p] (int16), the weights as int16 pairs
+ * interleaved by 4 output channels, w4[((o/4)·KP + kp)·4 + o%4] = (w[o,2kp], w[o,2kp+1]), so one
+ * i32x4.dot_i16x8_s with a splatted weight pair gives 4 pixels' sums over 2 input channels. A register block is
+ * 4 output channels x 8 pixels (8 accumulators), started from the bias; Oe % 4 == 0, Pp % 8 == 0.
+ * (func (param $x2 $w4 $out $bias $Oe $Pp $KP i32))
+ */
+function pwBody(): number[] {
+  const X2 = 0, W4 = 1, OUTP = 2, BIAS = 3, OE = 4, PP = 5, KP = 6;
+  const O_ = 7, P_ = 8, K_ = 9, XP = 10, WP = 11, ROWB = 12, OB = 13;
+  const ACC = [14, 15, 16, 17, 18, 19, 20, 21], XA = 22, XB = 23, WV = 24;
+  const LOAD32_SPLAT = (off: number) => [SIMD, 0x09, 0x02, ...uleb(off)];
+  const LOAD_OFF = (off: number) => [SIMD, 0x00, 0x04, ...uleb(off)];
+  const STORE_OFF = (off: number) => [SIMD, 0x0b, 0x04, ...uleb(off)];
+  const I32_SHL = 0x74;
+  const code = [
+    GET, PP, I32_CONST, 4, I32_MUL, SET, ROWB, // bytes per x2 row (Pp pixels x 2 int16)
+    I32_CONST, 0, SET, O_,
+    BLOCK, VOID, LOOP, VOID,
+    GET, O_, GET, OE, I32_GE_U, BR_IF, 1,
+    I32_CONST, 0, SET, P_,
+    BLOCK, VOID, LOOP, VOID,
+    GET, P_, GET, PP, I32_GE_U, BR_IF, 1,
+    // accumulators = bias splats
+    ...[0, 1, 2, 3].flatMap((j) => [GET, BIAS, GET, O_, I32_CONST, 2, I32_SHL, I32_ADD, ...LOAD32_SPLAT(4 * j), SET, ACC[2 * j], GET, ACC[2 * j], SET, ACC[2 * j + 1]]),
+    GET, X2, GET, P_, I32_CONST, 2, I32_SHL, I32_ADD, SET, XP,
+    GET, W4, GET, O_, GET, KP, I32_MUL, I32_CONST, 2, I32_SHL, I32_ADD, SET, WP,
+    I32_CONST, 0, SET, K_,
+    BLOCK, VOID, LOOP, VOID,
+    GET, K_, GET, KP, I32_GE_U, BR_IF, 1,
+    GET, XP, ...LOAD_OFF(0), SET, XA,
+    GET, XP, ...LOAD_OFF(16), SET, XB,
+    ...[0, 1, 2, 3].flatMap((j) => [
+      GET, WP, ...LOAD32_SPLAT(4 * j), SET, WV,
+      GET, ACC[2 * j], GET, XA, GET, WV, ...DOT, ...ADD4, SET, ACC[2 * j],
+      GET, ACC[2 * j + 1], GET, XB, GET, WV, ...DOT, ...ADD4, SET, ACC[2 * j + 1],
+    ]),
+    GET, XP, GET, ROWB, I32_ADD, SET, XP,
+    GET, WP, I32_CONST, 16, I32_ADD, SET, WP,
+    GET, K_, I32_CONST, 1, I32_ADD, SET, K_,
+    BR, 0,
+    END, END,
+    // store: out[(o + j)·Pp + p ..]
+    GET, OUTP, GET, O_, GET, PP, I32_MUL, GET, P_, I32_ADD, I32_CONST, 2, I32_SHL, I32_ADD, SET, OB,
+    ...[0, 1, 2, 3].flatMap((j) => [
+      GET, OB, GET, ACC[2 * j], ...STORE_OFF(0),
+      GET, OB, GET, ACC[2 * j + 1], ...STORE_OFF(16),
+      GET, OB, GET, ROWB, I32_ADD, SET, OB, // Pp·4 bytes per output row
+    ]),
+    GET, P_, I32_CONST, 8, I32_ADD, SET, P_,
+    BR, 0,
+    END, END,
+    GET, O_, I32_CONST, 4, I32_ADD, SET, O_,
+    BR, 0,
+    END, END,
+    END,
+  ];
+  // 7 i32 (o, p, k, xp, wp, rowb, ob), 11 v128 (8 acc, xa, xb, wv)
+  const locals = [0x02, 0x07, 0x7f, 0x0b, 0x7b];
+  const fn = [...locals, ...code];
+  return [...uleb(fn.length), ...fn];
+}
+
+/**
+ * Depthwise conv rows with every tap in registers: for `rows` output rows of nblk·8 outputs,
+ *   dst[r·ds + i] = bias + Σ_t w_t · src[r·ss + i + off_t]          (int16 src, int32 dst)
+ * taps[2t] = byte offset off_t, taps[2t + 1] = w_t (int16 in the low half, read with v128.load16_splat).
+ * (func (param $dst $src $rows $nblk $ss $ds $taps $ntaps $bias i32) (local $r $i $t $tp $sp $dp i32)
+ *   (local $a0 $a1 $x $wv $b v128))
+ */
+function dwBody(): number[] {
+  const DST = 0, SRC = 1, ROWS = 2, NBLK = 3, SS = 4, DS = 5, TAPS = 6, NT = 7, BIASV = 8;
+  const R = 9, I = 10, T = 11, TP = 12, SP = 13, DP = 14, A0 = 15, A1 = 16, XV = 17, WV = 18, BV = 19;
+  const EXT_LO = [SIMD, ...uleb(188)], EXT_HI = [SIMD, ...uleb(189)];
+  const SPLAT32 = [SIMD, 0x11];
+  const LOAD16_SPLAT = (off: number) => [SIMD, 0x08, 0x01, ...uleb(off)];
+  const I32_LOAD = [0x28, 0x02, 0x00];
+  const code = [
+    GET, BIASV, ...SPLAT32, SET, BV,
+    I32_CONST, 0, SET, R,
+    BLOCK, VOID, LOOP, VOID,
+    GET, R, GET, ROWS, I32_GE_U, BR_IF, 1,
+    GET, SRC, SET, SP,
+    GET, DST, SET, DP,
+    I32_CONST, 0, SET, I,
+    BLOCK, VOID, LOOP, VOID,
+    GET, I, GET, NBLK, I32_GE_U, BR_IF, 1,
+    GET, BV, SET, A0, GET, BV, SET, A1,
+    GET, TAPS, SET, TP,
+    I32_CONST, 0, SET, T,
+    BLOCK, VOID, LOOP, VOID,
+    GET, T, GET, NT, I32_GE_U, BR_IF, 1,
+    GET, SP, GET, TP, ...I32_LOAD, I32_ADD, ...V128_LOAD, SET, XV,
+    GET, TP, ...LOAD16_SPLAT(4), SET, WV,
+    GET, A0, GET, XV, GET, WV, ...EXT_LO, ...ADD4, SET, A0,
+    GET, A1, GET, XV, GET, WV, ...EXT_HI, ...ADD4, SET, A1,
+    GET, TP, I32_CONST, 8, I32_ADD, SET, TP,
+    GET, T, I32_CONST, 1, I32_ADD, SET, T,
+    BR, 0,
+    END, END,
+    GET, DP, GET, A0, SIMD, 0x0b, 0x04, 0x00,
+    GET, DP, GET, A1, SIMD, 0x0b, 0x04, 0x10,
+    GET, SP, I32_CONST, 16, I32_ADD, SET, SP,
+    GET, DP, I32_CONST, 32, I32_ADD, SET, DP,
+    GET, I, I32_CONST, 1, I32_ADD, SET, I,
+    BR, 0,
+    END, END,
+    GET, SRC, GET, SS, I32_ADD, SET, SRC,
+    GET, DST, GET, DS, I32_ADD, SET, DST,
+    GET, R, I32_CONST, 1, I32_ADD, SET, R,
+    BR, 0,
+    END, END,
+    END,
+  ];
+  const locals = [0x02, 0x06, 0x7f, 0x05, 0x7b];
+  const fn = [...locals, ...code];
+  return [...uleb(fn.length), ...fn];
+}
+
+/**
+ * Horizon requantization of `rows` rows of `len` int32 values, eight at a time with SIMD, the rest scalar:
+ *   r = (acc·m + half) >> s  (i64, exact; half = 2^(s−1), 0 for s = 0), clamped to [lo, hi] in i64, stored as
+ *   int8 (bytes 1) or int16 (bytes 2). The same integers as requantBody / requantizeHorizon (zero point 0).
+ * Row r reads src + r·ss, writes dst + r·ds; its multiplier / shift are the i32 at mp + r·step, sp + r·step.
+ * (func (param $src $dst $rows $len $ss $ds $mp $sp $step $lo $hi i32))
+ */
+function rqsBody(bytes: 1 | 2): number[] {
+  const SRC = 0, DST = 1, ROWS = 2, LEN = 3, SS = 4, DS = 5, MP = 6, SP_ = 7, STEP = 8, LO = 9, HI = 10;
+  const R = 11, I = 12, S = 13, M32 = 14; // i32 locals
+  const MM = 15, HALF = 16, RV = 17, LO64 = 18, HI64 = 19; // i64 locals
+  const VM = 20, VH = 21, VLO = 22, VHI = 23, E0 = 24, E1 = 25, Q0 = 26, Q1 = 27, Q2 = 28; // v128 locals
+  const I64_CONST = 0x42, I64_EXT_S = 0xac, I64_EXT_U = 0xad, I64_MUL = 0x7e, I64_ADD = 0x7c, I64_SHR_S = 0x87, I64_SHL = 0x86, I64_SHR_U = 0x88;
+  const I32_WRAP = 0xa7, I64_GT_S = 0x55, I64_LT_S = 0x53, SELECT = 0x1b, I32_SHL = 0x74, I32_LOAD = [0x28, 0x02, 0x00], I32_SUB = 0x6b, I32_LE_S = 0x4c, I32_GE_S = 0x4e;
+  const V = (op: number) => [SIMD, ...uleb(op)];
+  const SPLAT32 = V(0x11), SPLAT64 = V(0x12);
+  const EXTMUL_LO = V(0xdc), EXTMUL_HI = V(0xdd), ADD64 = V(0xce), SHR64 = V(0xcc), LT64 = V(0xd8), GT64 = V(0xd9), BITSEL = V(0x52);
+  const NARROW32 = V(0x85), NARROW16 = V(0x65);
+  const LOADO = (off: number) => [SIMD, 0x00, 0x04, ...uleb(off)];
+  const SHUF_EVEN32 = [SIMD, 0x0d, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
+  const STORE = bytes === 1 ? [0x3a, 0x00, 0x00] : [0x3b, 0x01, 0x00];
+  // one i64x2 vector: + half, >> s, clamp to [lo, hi]
+  const fix = (e: number) => [
+    GET, e, GET, VH, ...ADD64, GET, S, ...SHR64, SET, e,
+    GET, VHI, GET, e, GET, e, GET, VHI, ...GT64, ...BITSEL, SET, e,
+    GET, VLO, GET, e, GET, e, GET, VLO, ...LT64, ...BITSEL, SET, e,
+  ];
+  const quad = (off: number, q: number) => [
+    GET, SRC, GET, I, I32_CONST, 2, I32_SHL, I32_ADD, ...LOADO(off), SET, Q0,
+    GET, Q0, GET, VM, ...EXTMUL_LO, SET, E0,
+    GET, Q0, GET, VM, ...EXTMUL_HI, SET, E1,
+    ...fix(E0), ...fix(E1),
+    GET, E0, GET, E1, ...SHUF_EVEN32, SET, q,
+  ];
+  const code = [
+    GET, LO, I64_EXT_S, SET, LO64,
+    GET, HI, I64_EXT_S, SET, HI64,
+    GET, LO64, ...SPLAT64, SET, VLO,
+    GET, HI64, ...SPLAT64, SET, VHI,
+    I32_CONST, 0, SET, R,
+    BLOCK, VOID, LOOP, VOID,
+    GET, R, GET, ROWS, I32_GE_U, BR_IF, 1,
+    GET, MP, ...I32_LOAD, SET, M32,
+    GET, SP_, ...I32_LOAD, SET, S,
+    GET, M32, I64_EXT_U, SET, MM,
+    I64_CONST, 1, GET, S, I64_EXT_U, I64_SHL, I64_CONST, 1, I64_SHR_U, SET, HALF,
+    GET, M32, ...SPLAT32, SET, VM,
+    GET, HALF, ...SPLAT64, SET, VH,
+    I32_CONST, 0, SET, I,
+    // vector part: while i + 8 <= len
+    BLOCK, VOID, LOOP, VOID,
+    GET, I, I32_CONST, 8, I32_ADD, GET, LEN, 0x4b /* i32.gt_u */, BR_IF, 1,
+    ...quad(0, Q2),
+    ...quad(16, Q1),
+    GET, Q2, GET, Q1, ...NARROW32, SET, Q0,
+    ...(bytes === 1
+      ? [GET, DST, GET, I, I32_ADD, GET, Q0, GET, Q0, ...NARROW16, SIMD, 0x5b, 0x03, 0x00, 0x00]
+      : [GET, DST, GET, I, I32_CONST, 1, I32_SHL, I32_ADD, GET, Q0, SIMD, 0x0b, 0x04, 0x00]),
+    GET, I, I32_CONST, 8, I32_ADD, SET, I,
+    BR, 0,
+    END, END,
+    // scalar tail
+    BLOCK, VOID, LOOP, VOID,
+    GET, I, GET, LEN, I32_GE_U, BR_IF, 1,
+    GET, SRC, GET, I, I32_CONST, 2, I32_SHL, I32_ADD, ...I32_LOAD,
+    I64_EXT_S, GET, MM, I64_MUL, GET, HALF, I64_ADD, GET, S, I64_EXT_U, I64_SHR_S, SET, RV,
+    GET, DST, GET, I, ...(bytes === 2 ? [I32_CONST, 1, I32_SHL] : []), I32_ADD,
+    GET, LO,
+    GET, HI, GET, RV, I32_WRAP, GET, RV, GET, HI64, I64_GT_S, SELECT,
+    GET, RV, GET, LO64, I64_LT_S, SELECT,
+    ...STORE,
+    GET, I, I32_CONST, 1, I32_ADD, SET, I,
+    BR, 0,
+    END, END,
+    GET, SRC, GET, SS, I32_ADD, SET, SRC,
+    GET, DST, GET, DS, I32_ADD, SET, DST,
+    GET, MP, GET, STEP, I32_ADD, SET, MP,
+    GET, SP_, GET, STEP, I32_ADD, SET, SP_,
+    GET, R, I32_CONST, 1, I32_ADD, SET, R,
+    BR, 0,
+    END, END,
+    END,
+  ];
+  void I32_SUB; void I32_LE_S; void I32_GE_S;
+  const locals = [0x03, 0x04, 0x7f, 0x05, 0x7e, 0x09, 0x7b];
+  const fn = [...locals, ...code];
+  return [...uleb(fn.length), ...fn];
+}
+
 export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
-  const type = section(1, [3, 0x60, 6, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0, 0x60, 8, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0,
-    0x60, 7, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]);
+  const fnType = (n: number) => [0x60, n, ...new Array(n).fill(0x7f), 0]; // n i32 params, no result
+  const type = section(1, [5, ...fnType(6), ...fnType(8), ...fnType(7), ...fnType(9), ...fnType(11)]);
   const imp = section(2, [1, ...uleb(3), ...enc('env'), ...uleb(3), ...enc('mem'), 0x02, 0x00, 1]);
-  const func = section(3, [4, 0, 1, 1, 2]);
-  const exp = section(7, [4, ...uleb(4), ...enc('gemm'), 0x00, 0, ...uleb(3), ...enc('rq8'), 0x00, 1, ...uleb(4), ...enc('rq16'), 0x00, 2,
-    ...uleb(4), ...enc('axpy'), 0x00, 3]);
-  const code = section(10, [4, ...body(), ...requantBody(1), ...requantBody(2), ...axpyRowsBody()]);
+  const func = section(3, [8, 0, 1, 1, 2, 2, 3, 4, 4]);
+  const name = (s: string, i: number) => [...uleb(s.length), ...enc(s), 0x00, i];
+  const exp = section(7, [8, ...name('gemm', 0), ...name('rq8', 1), ...name('rq16', 2), ...name('axpy', 3), ...name('pw', 4), ...name('dw', 5),
+    ...name('rqs8', 6), ...name('rqs16', 7)]);
+  const code = section(10, [8, ...body(), ...requantBody(1), ...requantBody(2), ...axpyRowsBody(), ...pwBody(), ...dwBody(), ...rqsBody(1), ...rqsBody(2)]);
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imp, ...func, ...exp, ...code]);
 }
 
@@ -201,9 +412,39 @@ export interface WasmGemm {
    */
   depthwise(x: IntArray16, N: number, C: number, H: number, W: number, w: Int8Array, KH: number, KW: number, bias: Int32Array | null,
     sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, OH: number, OW: number, acc: Int32Array): void;
+  /**
+   * Pointwise (1x1, stride 1, no padding, one group) conv of N images [N, C, P] with the requantization fused:
+   * bias + Σ w·x (int32 wrap-around), plus the rescaled add input when given (round half up of a·m[o] / 2^s[o],
+   * as mulShiftRound), then horizon requantization per output channel to int8 / int16. The same integers as
+   * conv2dAccumulate + requantizeHorizon.
+   */
+  pointwiseRq(x: IntArray16, N: number, C: number, P: number, w: Int8Array, O: number, bias: Int32Array | null, rq: WasmRequant,
+    add?: { a: IntArray16; multiplier: Int32Array; shift: Int32Array }): Int8Array | Int16Array;
+  /** Depthwise conv (as `depthwise`) with every tap in registers and the requantization fused. */
+  depthwiseRq(x: IntArray16, N: number, C: number, H: number, W: number, w: Int8Array, KH: number, KW: number, bias: Int32Array | null,
+    sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, OH: number, OW: number, rq: WasmRequant): Int8Array | Int16Array;
+}
+
+/** Horizon requantization of a conv's output: per-channel (or per-tensor, length 1) multiplier and shift, clamp. */
+export interface WasmRequant {
+  multiplier: Int32Array;
+  shift: Int32Array;
+  dtype: 'int8' | 'int16';
+  lo: number;
+  hi: number;
 }
 
 type IntArray16 = Int8Array | Uint8Array | Int16Array;
+
+/** a·m / 2^s rounded half up, for |a| <= 2^15 and 0 <= m < 2^31 (a·m is an exact double): mulShiftRound's fast path. */
+function rescaleAdd(out: Int32Array, o0: number, a: IntArray16, a0: number, n: number, m: number, s: number): void {
+  const d = 2 ** s, inv = 1 / d, half = s === 0 ? 1 : d / 2;
+  for (let p = 0; p < n; p++) {
+    const v = a[a0 + p] * m;
+    const q = Math.floor(v * inv);
+    out[o0 + p] = (out[o0 + p] + (v - q * d >= half ? q + 1 : q)) | 0;
+  }
+}
 
 let instance: WasmGemm | null | undefined;
 let enabled = true;
@@ -230,6 +471,24 @@ export function wasmGemm(): WasmGemm | null {
     type Rq = (acc: number, out: number, n: number, m: number, s: number, zp: number, lo: number, hi: number) => void;
     const rq8 = inst.exports.rq8 as Rq, rq16 = inst.exports.rq16 as Rq;
     const axpy = inst.exports.axpy as (dst: number, src: number, w: number, rows: number, n: number, ss: number, ds: number) => void;
+    const pwk = inst.exports.pw as (x2: number, w4: number, out: number, bias: number, Oe: number, Pp: number, KP: number) => void;
+    const dwk = inst.exports.dw as (dst: number, src: number, rows: number, nblk: number, ss: number, ds: number, taps: number, nt: number, bias: number) => void;
+    type Rqs = (src: number, dst: number, rows: number, len: number, ss: number, ds: number, mp: number, sp: number, step: number, lo: number, hi: number) => void;
+    const rqs8 = inst.exports.rqs8 as Rqs, rqs16 = inst.exports.rqs16 as Rqs;
+    const ensure = (need: number) => {
+      if (need > mem.buffer.byteLength) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+    };
+    /** Per-channel multiplier / shift words at mOff / sOff (a per-tensor spec expanded to `channels`). */
+    const putRequant = (rq: WasmRequant, channels: number, mOff: number, sOff: number) => {
+      const m = new Int32Array(mem.buffer, mOff, channels), sh = new Int32Array(mem.buffer, sOff, channels);
+      const per = rq.multiplier.length === 1;
+      for (let c = 0; c < channels; c++) {
+        m[c] = rq.multiplier[per ? 0 : c];
+        sh[c] = rq.shift[per ? 0 : c];
+      }
+    };
+    const result = (rq: WasmRequant, off: number, n: number) =>
+      rq.dtype === 'int8' ? new Int8Array(mem.buffer, off, n).slice() : new Int16Array(mem.buffer, off, n).slice();
     let wOff = 0, cOff = 0, oOff = 0;
     const align = (n: number) => Math.ceil(n / 64) * 64;
     instance = {
@@ -301,6 +560,102 @@ export function wasmGemm(): WasmGemm | null {
             }
           }
         }
+      },
+      pointwiseRq(x, N, C, P, w, O, bias, rq, add) {
+        const Oe = (O + 3) & ~3, Pp = (P + 7) & ~7, KP = (C + 1) >> 1;
+        const bytes = rq.dtype === 'int8' ? 1 : 2;
+        const x2Off = 64;
+        const w4Off = x2Off + align(KP * Pp * 4);
+        const bOff = w4Off + align(Oe * KP * 4);
+        const mOff = bOff + align(Oe * 4), sOff = mOff + align(Oe * 4);
+        const oOff = sOff + align(Oe * 4);
+        const fOff = oOff + align(Oe * Pp * 4);
+        ensure(fOff + align(N * O * P * bytes + 16));
+        const x2 = new Int16Array(mem.buffer, x2Off, KP * Pp * 2);
+        x2.fill(0); // padding pixels and the odd channel's partner stay 0
+        const w4 = new Int16Array(mem.buffer, w4Off, Oe * KP * 2);
+        w4.fill(0);
+        for (let o = 0; o < O; o++) {
+          const base = ((o >> 2) * KP * 4 + (o & 3)) * 2;
+          for (let k = 0; k < C; k++) w4[base + (k >> 1) * 8 + (k & 1)] = w[o * C + k];
+        }
+        const b = new Int32Array(mem.buffer, bOff, Oe);
+        b.fill(0);
+        if (bias) b.set(bias.subarray(0, O));
+        putRequant(rq, O, mOff, sOff);
+        const out = new Int32Array(mem.buffer, oOff, Oe * Pp);
+        const f = bytes === 1 ? rqs8 : rqs16;
+        for (let n = 0; n < N; n++) {
+          for (let k = 0; k < C; k++) {
+            const src = (n * C + k) * P;
+            for (let p = 0, d = (k >> 1) * Pp * 2 + (k & 1); p < P; p++, d += 2) x2[d] = x[src + p];
+          }
+          pwk(x2Off, w4Off, oOff, bOff, Oe, Pp, KP);
+          if (add) {
+            const per = add.multiplier.length === 1;
+            for (let o = 0; o < O; o++) rescaleAdd(out, o * Pp, add.a, (n * O + o) * P, P, add.multiplier[per ? 0 : o], add.shift[per ? 0 : o]);
+          }
+          f(oOff, fOff + n * O * P * bytes, O, P, Pp * 4, P * bytes, mOff, sOff, 4, rq.lo, rq.hi);
+        }
+        return result(rq, fOff, N * O * P);
+      },
+      depthwiseRq(x, N, C, H, W, w, KH, KW, bias, sh, sw, ph, pw, dh, dw, OH, OW, rq) {
+        // The layout of `depthwise` (stacked, zero-padded, phase-split planes), but all taps of 8 outputs are summed
+        // in registers (dw kernel) and the rows go straight through the SIMD requantization.
+        const bytes = rq.dtype === 'int8' ? 1 : 2;
+        const Hp = H + 2 * ph, Wp = W + 2 * pw;
+        const Hq = Math.ceil(Hp / sh) * sh;
+        const RO = Hq / sh;
+        const OWp = (OW + 7) & ~7;
+        const PW = (Math.ceil(Wp / sw) + Math.floor(((KW - 1) * dw) / sw) + OWp + 8) & ~7;
+        const rowsIn = N * Hq + (KH - 1) * dh + sh;
+        const phase = rowsIn * PW;
+        const xOff = 64, oOff = xOff + align(sw * phase * 2 + 64);
+        const tOff = oOff + align(N * RO * OWp * 4);
+        const mOff = tOff + align(KH * KW * 8), sOff = mOff + align(C * 4);
+        const fOff = sOff + align(C * 4);
+        const P = OH * OW;
+        ensure(fOff + align(N * C * P * bytes + 16));
+        const xs = new Int16Array(mem.buffer, xOff, sw * phase);
+        const taps = new Int32Array(mem.buffer, tOff, KH * KW * 2);
+        putRequant(rq, C, mOff, sOff);
+        const f = bytes === 1 ? rqs8 : rqs16;
+        xs.fill(0); // every channel writes the same interior positions: the padding stays 0
+        const firsts = Array.from({ length: sw }, (_, j) => (((j - pw) % sw) + sw) % sw);
+        for (let c = 0; c < C; c++) {
+          for (let n = 0; n < N; n++) {
+            const xb = (n * C + c) * H * W;
+            for (let y = 0; y < H; y++) {
+              const rowOff = (n * Hq + y + ph) * PW;
+              const src = xb + y * W;
+              if (sw === 1) {
+                for (let xx = 0, d = rowOff + pw; xx < W; xx++, d++) xs[d] = x[src + xx];
+                continue;
+              }
+              for (let j = 0; j < sw; j++) {
+                const first = firsts[j];
+                let d = j * phase + rowOff + (first + pw - j) / sw;
+                for (let xx = first; xx < W; xx += sw, d++) xs[d] = x[src + xx];
+              }
+            }
+          }
+          let nt = 0;
+          for (let ky = 0; ky < KH; ky++) {
+            for (let kx = 0; kx < KW; kx++) {
+              const wv = w[(c * KH + ky) * KW + kx];
+              if (wv === 0) continue;
+              const t = kx * dw;
+              taps[2 * nt] = ((t % sw) * phase + ky * dh * PW + Math.floor(t / sw)) * 2;
+              taps[2 * nt + 1] = wv;
+              nt++;
+            }
+          }
+          dwk(oOff, xOff, N * RO, OWp >> 3, sh * PW * 2, OWp * 4, tOff, nt, bias ? bias[c] : 0);
+          for (let n = 0; n < N; n++) {
+            f(oOff + n * RO * OWp * 4, fOff + (n * C + c) * P * bytes, OH, OW, OWp * 4, OW * bytes, mOff + 4 * c, sOff + 4 * c, 0, rq.lo, rq.hi);
+          }
+        }
+        return result(rq, fOff, N * C * P);
       },
       requant(acc, multiplier, shift, dtype, zp, lo, hi, channels, inner) {
         const bytes = dtype === 'int8' ? 1 : 2;
