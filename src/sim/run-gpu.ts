@@ -1,0 +1,262 @@
+/**
+ * The fixed-point simulator on the GPU: runs an IntModel (src/quant/convert.ts) layer by layer on the WGSL integer
+ * kernels (src/sim/gpu/kernels.ts), with every activation resident on the GPU between layers: one upload (the
+ * quantized input) and one read-back (the integer output) per batch, plus a read-back per requested dump.
+ * Bit-identical to runIntModel (src/sim/run.ts; tests/sim-run-gpu.test.ts compares them on converted models).
+ *
+ *  - quantize (QuantStub): on the CPU (quantizeInput, the float boundary), then uploaded as i32 words;
+ *  - conv2d / linear: the dense kernels with the horizon requantization and the clamp fused (prepareDense);
+ *    a fused Conv+Add runs the conv to its int32 accumulator (bias included), then `add_requant` below adds the
+ *    rescaled add input (round half up of a·m[o] / 2^s[o], int32 wrap-around, as mulShiftRound + `| 0`) and
+ *    requantizes;
+ *  - add: the horizon add kernel; maxpool / avgpool: the pooling kernels (average: sums + requantization);
+ *  - rescale (relu / relu6 / concat with their own scale): `rescale_into` below requantizes each input into its
+ *    channel range of the output;
+ *  - reshape: the same GPU buffer under a new shape (reference counted);
+ *  - dequantize (DeQuantStub): read back, then dequantizeOutput on the CPU.
+ *
+ * Weights, biases and requantization words are uploaded once per (model, context) and cached; `releaseGpuModel`
+ * frees them.
+ */
+import requantSrc from '../../shaders/int_requant.wgsl';
+import { grid1d, i32, u32, type GpuContext, type GpuTensor } from '../engine/webgpu/gpu-context.ts';
+import type { IntLayer, IntModel, RequantParams } from '../quant/convert.ts';
+import { readInt, uploadBits, uploadInt, type GpuIntTensor } from './gpu/bits.ts';
+import { add as gpuAdd, avgPool2d, conv2d, linear, maxPool2d, prepareDense, releaseDense, type GpuDenseLayer } from './gpu/kernels.ts';
+import type { OutputSpec, RequantSpec } from './int/requant.ts';
+import { dequantizeOutput, quantizeInput, SimError, type IntTensor, type SimRunOptions, type SimRunResult } from './run.ts';
+
+/**
+ * Two entries of the GPU runner (int_requant.wgsl prepended):
+ *  - add_requant: y[i] = requant(acc[i] + low32(mul_shift_round64(a[i], am[c], as[c])), m[c], s[c]), c = (i / inner) % channels;
+ *    chan holds [m, s, am, as] per channel.
+ *  - rescale_into: y[n·stride + offset + j] = requant(x[n·per + j], chan[1], chan[2]) for i = n·per + j.
+ */
+const RUN_WGSL = `
+struct AddRq { total: u32, inner: u32, channels: u32, lo: i32, hi: i32 }
+struct Into { total: u32, per: u32, stride: u32, offset: u32, lo: i32, hi: i32 }
+@group(0) @binding(0) var<uniform> pa: AddRq;
+@group(0) @binding(0) var<uniform> pi: Into;
+@group(0) @binding(1) var<storage, read> acc: array<i32>;
+@group(0) @binding(2) var<storage, read> addin: array<i32>;
+@group(0) @binding(3) var<storage, read> chan4: array<i32>;
+@group(0) @binding(4) var<storage, read_write> y4: array<i32>;
+@group(0) @binding(2) var<storage, read> chan3: array<i32>;
+@group(0) @binding(3) var<storage, read_write> y3: array<i32>;
+
+fn flat(gid: vec3u, groups: vec3u) -> u32 {
+  return gid.x + gid.y * groups.x * 256u;
+}
+
+@compute @workgroup_size(256)
+fn add_requant(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat(gid, groups);
+  if (i >= pa.total) { return; }
+  let c = i32((i / pa.inner) % pa.channels);
+  let r = mul_shift_round64(addin[i], bitcast<u32>(chan4[4 * c + 2]), bitcast<u32>(chan4[4 * c + 3]));
+  let v = acc[i] + bitcast<i32>(r.x);
+  y4[i] = requant_mode(v, 1u, chan4[4 * c], chan4[4 * c + 1], 0, pa.lo, pa.hi);
+}
+
+@compute @workgroup_size(256)
+fn rescale_into(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat(gid, groups);
+  if (i >= pi.total) { return; }
+  let n = i / pi.per;
+  let j = i % pi.per;
+  y3[n * pi.stride + pi.offset + j] = requant_mode(acc[i], 1u, chan3[1], chan3[2], 0, pi.lo, pi.hi);
+}
+`;
+const RUN_SHADER = { key: 'sim-run-gpu', code: `${requantSrc}\n${RUN_WGSL}` };
+
+/** A model's layers uploaded to one context. */
+interface GpuModel {
+  dense: Map<string, GpuDenseLayer>;
+  /** Per-layer requantization words of add_requant / rescale_into. */
+  words: Map<string, GpuTensor[]>;
+}
+
+const cache = new WeakMap<IntModel, Map<GpuContext, GpuModel>>();
+
+const horizon = (r: RequantParams): RequantSpec => ({ mode: 'horizon', multiplier: r.multiplier, shift: r.shift });
+
+function prepareModel(model: IntModel, ctx: GpuContext): GpuModel {
+  let byCtx = cache.get(model);
+  if (!byCtx) cache.set(model, (byCtx = new Map()));
+  const hit = byCtx.get(ctx);
+  if (hit) return hit;
+  const gm: GpuModel = { dense: new Map(), words: new Map() };
+  for (const l of model.layers) {
+    const info = model.values[l.id];
+    if (l.op === 'conv2d' || l.op === 'linear') {
+      const fusedAdd = l.op === 'conv2d' && l.addRescale !== undefined;
+      // int32 outputs and fused adds: the accumulator (bias included); otherwise requantization + clamp in the kernel
+      const spec = l.requant && !fusedAdd ? horizon(l.requant) : null;
+      const out: OutputSpec = spec ? { dtype: info.dtype, clampMin: l.clamp.lo, clampMax: l.clamp.hi } : { dtype: 'int32' };
+      gm.dense.set(l.id, prepareDense(ctx, l.op, l.weight, l.weightShape, l.bias, spec, out));
+      if (fusedAdd) {
+        if (!l.requant) throw new SimError(`${l.id}: a fused add needs a requantized output`);
+        const O = l.weightShape[0];
+        const w = new Int32Array(4 * O);
+        const pick = (a: Int32Array, o: number) => a[a.length === 1 ? 0 : o];
+        for (let o = 0; o < O; o++) {
+          w[4 * o] = pick(l.requant.multiplier, o);
+          w[4 * o + 1] = pick(l.requant.shift, o);
+          w[4 * o + 2] = pick(l.addRescale!.multiplier, o);
+          w[4 * o + 3] = pick(l.addRescale!.shift, o);
+        }
+        gm.words.set(l.id, [uploadBits(ctx, w, [w.length])]);
+      }
+    } else if (l.op === 'rescale') {
+      gm.words.set(l.id, l.requant.map((r) => {
+        const w = Int32Array.of(0, r.multiplier[0], r.shift[0], 0);
+        return uploadBits(ctx, w, [4]);
+      }));
+    }
+  }
+  byCtx.set(ctx, gm);
+  return gm;
+}
+
+/** Frees the GPU copies of a model's weights on `ctx` (they are re-uploaded by the next run). */
+export function releaseGpuModel(model: IntModel, ctx: GpuContext): void {
+  const gm = cache.get(model)?.get(ctx);
+  if (!gm) return;
+  for (const d of gm.dense.values()) releaseDense(ctx, d);
+  for (const ws of gm.words.values()) for (const w of ws) ctx.release(w);
+  cache.get(model)!.delete(ctx);
+}
+
+function execGpu(ctx: GpuContext, model: IntModel, gm: GpuModel, layer: IntLayer, ins: GpuIntTensor[], N: number): GpuIntTensor {
+  const info = model.values[layer.id];
+  const x = ins[0];
+  const clampOut = (l: { clamp: { lo: number; hi: number } }): OutputSpec => ({ dtype: info.dtype, clampMin: l.clamp.lo, clampMax: l.clamp.hi });
+  switch (layer.op) {
+    case 'conv2d': {
+      const g = layer.geometry!;
+      const y = conv2d(ctx, x, 0, gm.dense.get(layer.id)!, { stride: g.stride, padding: g.padding, dilation: g.dilation, groups: g.groups });
+      if (!layer.addRescale) return y;
+      const a = ins[1];
+      if (a.t.size !== y.t.size) throw new SimError(`${layer.id}: add input has ${a.t.size} values, conv output ${y.t.size}`);
+      const [, O, OH, OW] = y.shape;
+      const out = ctx.empty([y.t.size]);
+      ctx.run({
+        key: RUN_SHADER.key, code: RUN_SHADER.code, entry: 'add_requant', inputs: [y.t, a.t, gm.words.get(layer.id)![0]], outputs: [out],
+        params: [u32(y.t.size), u32(OH * OW), u32(O), i32(layer.clamp.lo), i32(layer.clamp.hi)], workgroups: grid1d(y.t.size),
+      });
+      ctx.release(y.t);
+      return { t: out, dtype: info.dtype, shape: y.shape };
+    }
+    case 'linear': {
+      const K = layer.weightShape[1];
+      if (x.t.size !== N * K) throw new SimError(`${layer.id}: input has ${x.t.size / N} features, weights ${K}`);
+      return linear(ctx, { ...x, shape: [N, K] }, 0, gm.dense.get(layer.id)!);
+    }
+    case 'add':
+      return gpuAdd(ctx, x, 0, ins[1], 0, layer.params, clampOut(layer));
+    case 'rescale': {
+      const per = ins.map((t) => t.t.size / N);
+      const total = per.reduce((s, v) => s + v, 0);
+      const out = ctx.empty([N * total]);
+      let offset = 0;
+      ins.forEach((t, i) => {
+        if (t.t.size > 0) {
+          ctx.run({
+            key: RUN_SHADER.key, code: RUN_SHADER.code, entry: 'rescale_into', inputs: [t.t, gm.words.get(layer.id)![i]], outputs: [out],
+            params: [u32(t.t.size), u32(per[i]), u32(total), u32(offset), i32(layer.clamp.lo), i32(layer.clamp.hi)], workgroups: grid1d(t.t.size),
+          });
+        }
+        offset += per[i];
+      });
+      return { t: out, dtype: info.dtype, shape: ins.length === 1 ? [...x.shape] : [N, ...info.shape] };
+    }
+    case 'maxpool2d':
+      return maxPool2d(ctx, x, { kernel: layer.kernel, stride: layer.stride, padding: layer.padding });
+    case 'avgpool2d': {
+      const kernel = layer.kernel ?? [x.shape[2], x.shape[3]];
+      const y = avgPool2d(ctx, x, 0, { kernel, stride: layer.kernel ? layer.stride : kernel, padding: layer.padding }, horizon(layer.requant), clampOut(layer));
+      return { ...y, shape: [N, ...info.shape] };
+    }
+    case 'reshape':
+      return { ...x, shape: [N, ...info.shape] };
+    case 'quantize':
+    case 'dequantize':
+      throw new SimError(`execGpu: ${layer.op} is a boundary layer`);
+  }
+}
+
+/**
+ * Runs the integer model on a float batch x of n samples (NCHW) with every layer on the GPU of `ctx`. The same
+ * result as runIntModel(model, x, n, o), integer for integer (dumps included).
+ */
+export async function runIntModelGpu(model: IntModel, x: Float32Array, n: number, ctx: GpuContext, o: SimRunOptions = {}): Promise<SimRunResult> {
+  const per = model.inputShape.reduce((a, b) => a * b, 1);
+  if (x.length !== n * per) throw new SimError(`input has ${x.length} values, ${n} x [${model.inputShape}] needs ${n * per}`);
+  const gm = prepareModel(model, ctx);
+  const want = o.dump === true ? null : new Set(o.dump === undefined || o.dump === false ? [] : o.dump);
+  const dumpAll = o.dump === true;
+  const last = new Map<string, number>();
+  model.layers.forEach((l, i) => l.inputs.forEach((id) => last.set(id, i)));
+  const vals = new Map<string, GpuIntTensor>();
+  const refs = new Map<GpuTensor, number>(); // reshape shares its input's buffer
+  const hold = (t: GpuIntTensor) => refs.set(t.t, (refs.get(t.t) ?? 0) + 1);
+  const drop = (t: GpuIntTensor) => {
+    const r = (refs.get(t.t) ?? 1) - 1;
+    if (r > 0) refs.set(t.t, r);
+    else {
+      refs.delete(t.t);
+      ctx.release(t.t);
+    }
+  };
+  const pendingDumps: Array<[string, GpuIntTensor]> = [];
+  let outputT: GpuIntTensor | null = null;
+  let outputId = '';
+  try {
+    model.layers.forEach((layer, idx) => {
+      let t: GpuIntTensor;
+      if (layer.op === 'quantize') {
+        if (layer.inputs[0] !== model.input) throw new SimError(`${layer.id}: a quantize layer must read the model input`);
+        const info = model.values[layer.id];
+        t = uploadInt(ctx, quantizeInput(x, layer, info), [n, ...model.inputShape], info.dtype);
+      } else if (layer.op === 'dequantize') {
+        const src = vals.get(layer.inputs[0]);
+        if (!src) throw new SimError(`${layer.id}: value ${layer.inputs[0]} not computed`);
+        outputT = src;
+        outputId = layer.inputs[0];
+        hold(src);
+        return;
+      } else {
+        const ins = layer.inputs.map((id) => {
+          const v = vals.get(id);
+          if (!v) throw new SimError(`${layer.id}: value ${id} not computed`);
+          return v;
+        });
+        t = execGpu(ctx, model, gm, layer, ins, n);
+      }
+      vals.set(layer.id, t);
+      hold(t);
+      if (dumpAll || want?.has(layer.id)) {
+        pendingDumps.push([layer.id, t]);
+        hold(t);
+      }
+      for (const id of layer.inputs) {
+        if (last.get(id) === idx && vals.has(id)) {
+          drop(vals.get(id)!);
+          vals.delete(id);
+        }
+      }
+    });
+    if (!outputT) throw new SimError(`model ${model.name}: no dequantize layer reached`);
+    const ot = outputT as GpuIntTensor;
+    const outData = await readInt(ctx, ot);
+    const outputInt: IntTensor = { data: outData, shape: [...ot.shape] };
+    const output = dequantizeOutput(outputInt, model.values[outputId]);
+    const dumps = new Map<string, IntTensor>();
+    for (const [id, t] of pendingDumps) dumps.set(id, { data: await readInt(ctx, t), shape: [...t.shape] });
+    return { output, outputShape: outputInt.shape, outputInt, dumps };
+  } finally {
+    for (const v of vals.values()) drop(v);
+    for (const [, t] of pendingDumps) drop(t);
+    if (outputT) drop(outputT);
+  }
+}
