@@ -1,6 +1,6 @@
 /**
  * The studio's entry point: one store, the training worker's client, the controllers (training,
- * data, quantization, project persistence), the React tree; then the saved project is restored (or
+ * data, quantization, deployment, project persistence), the React tree; then the saved project is restored (or
  * the built-in data loaded).
  */
 import { StrictMode } from 'react';
@@ -13,6 +13,9 @@ import { createTrainingController } from './ui/features/train/training-controlle
 import { createDataController, spawnDecodeWorker } from './ui/features/data/data-controller.ts';
 import { createQuantController } from './ui/features/quant/quant-controller.ts';
 import { createProjectController } from './ui/features/project/project-controller.ts';
+import { createDeployController } from './ui/features/deploy/deploy-controller.ts';
+import { DeployControllerProvider } from './ui/features/deploy/deploy-context.tsx';
+import { spawnSimWorker } from './sim/client.ts';
 import { idbGet, idbPut } from './ui/persist/idb.ts';
 import { spawnTrainingWorker, TrainingClient } from './train/client.ts';
 import type { BackendPreference } from './train/protocol.ts';
@@ -29,6 +32,7 @@ const client = new TrainingClient(spawnTrainingWorker, { prefer });
 const data = createDataController(store, client, spawnDecodeWorker);
 const controller = createTrainingController(store, client, () => data.sync());
 const quant = createQuantController(store, client, () => data.sync());
+const deploy = createDeployController(store, client, spawnSimWorker, () => data.sync());
 const project = createProjectController(store, client, data, { get: idbGet, put: idbPut });
 // For debugging in the console and for e2e diagnostics (read-only use).
 (window as unknown as { __studio?: unknown }).__studio = { store };
@@ -39,7 +43,9 @@ createRoot(root).render(
   <StrictMode>
     <StudioProvider studio={{ store, controller }}>
       <ControllersProvider value={{ data, quant, project }}>
-        <App />
+        <DeployControllerProvider value={deploy}>
+          <App />
+        </DeployControllerProvider>
       </ControllersProvider>
     </StudioProvider>
   </StrictMode>,
