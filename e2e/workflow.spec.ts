@@ -1,12 +1,24 @@
 /**
  * The whole workflow on a small subset, in Chromium with WebGPU on SwiftShader: built-in data → short
- * float training → calibration → one QAT pass → the graph shows fused and quantized nodes; the
- * project survives a reload; a screenshot of each panel is attached. Waits are on app state only.
+ * float training → calibration → one QAT pass → the graph shows fused and quantized nodes → the
+ * deployment check on 64 images reports agreement and the per-layer table (a row jumps to its node in
+ * the graph) → the model file and the ONNX QDQ file download; the project survives a reload; a
+ * screenshot of each panel is attached. Waits are on app state only.
  */
-import { expect, test } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
+import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { failOnError, openStudio, shoot, waitSaved } from './helpers/studio.ts';
 
-test('built-in data → float → calibrate → QAT → graph, and a reload keeps the project', async ({ page }, testInfo) => {
+/** Clicks `button`, waits for the download it starts, keeps it as an artifact and returns its bytes. */
+async function download(page: Page, testInfo: TestInfo, testId: string): Promise<{ name: string; bytes: Buffer }> {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
+  const path = testInfo.outputPath(dl.suggestedFilename());
+  await dl.saveAs(path);
+  await testInfo.attach(dl.suggestedFilename(), { path, contentType: 'application/octet-stream' });
+  return { name: dl.suggestedFilename(), bytes: await readFile(path) };
+}
+
+test('built-in data → float → calibrate → QAT → graph → deploy, and a reload keeps the project', async ({ page }, testInfo) => {
   const errors = await openStudio(page);
   await expect(page.getByTestId('data-status')).toHaveAttribute('data-kind', 'builtin');
   await expect(page.getByTestId('data-counts')).toHaveText('60,000 / 10,000');
@@ -66,6 +78,45 @@ test('built-in data → float → calibrate → QAT → graph, and a reload keep
   await page.getByTestId('graph-fused').check();
   await page.getByTestId('graph-color-by').selectOption('sqnr');
   await expect(page.getByTestId('legend-no-overlay')).toBeVisible();
+  await page.getByTestId('graph-color-by').selectOption('dtype');
+
+  // Deploy: the simulator (its own worker) against the QAT model on 64 test images, 2 batches.
+  await expect(page.getByTestId('deploy-empty')).toHaveAttribute('data-reason', 'not-run');
+  await page.getByTestId('deploy-images').fill('64');
+  await page.getByTestId('deploy-batch-size').fill('32');
+  await page.getByTestId('deploy-run-button').click();
+  const deployStatus = page.getByTestId('deploy-status');
+  await expect.poll(async () => { await failOnError(page, 'deploy-error', 'deployment check'); return deployStatus.getAttribute('data-outcome'); }).toBe('done');
+  await expect(page.getByTestId('deploy-progress')).toHaveAttribute('data-done', '64');
+  const agreement = Number(await page.getByTestId('deploy-agreement').getAttribute('data-agreement'));
+  expect(agreement).toBeGreaterThanOrEqual(90);
+  await expect(page.getByTestId('deploy-agreement')).toHaveAttribute('data-images', '64');
+  await expect(page.getByTestId('deploy-acc-int')).not.toHaveAttribute('data-acc1', '');
+  await expect(page.getByTestId('deploy-acc-fq')).not.toHaveAttribute('data-acc1', '');
+  const rows = page.getByTestId('deploy-layer-row');
+  expect(await rows.count()).toBeGreaterThan(3);
+  await expect(page.getByTestId('deploy-perf-row')).toHaveCount(6);
+  await expect(page.getByTestId('deploy-perf-row').first()).toHaveAttribute('data-march', 'bayes');
+  // A layer row (keyboard: focus and Enter) selects its node in the graph, coloured by the metric.
+  const layer = (await rows.nth(1).getAttribute('data-layer'))!;
+  await rows.nth(1).getByTestId('deploy-layer-jump').focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('node-details')).toHaveAttribute('data-node', layer);
+  await expect(svg.locator(`g.node.selected[data-id="${layer}"]`)).toHaveCount(1);
+  await expect(page.getByTestId('graph-color-by')).toHaveValue('sqnr');
+  await expect(page.getByTestId('graph-legend')).toHaveAttribute('data-mode', 'sqnr');
+  await expect(page.getByTestId('legend-no-overlay')).toHaveCount(0);
+  // Downloads: the model file (QSIM magic) and the ONNX QDQ file (a ModelProto: field 1 ir_version, varint).
+  const modelFile = await download(page, testInfo, 'download-model-file');
+  expect(modelFile.name).toMatch(/\.qsbin$/);
+  expect(modelFile.bytes.subarray(0, 4).toString('latin1')).toBe('QSIM');
+  const onnx = await download(page, testInfo, 'download-onnx');
+  expect(onnx.name).toMatch(/\.qdq\.onnx$/);
+  expect(onnx.bytes.length).toBeGreaterThan(100);
+  expect(onnx.bytes[0]).toBe(0x08);
+  const report = JSON.parse((await download(page, testInfo, 'download-report')).bytes.toString('utf8'));
+  expect(report.int.agreement_top1).toBe(agreement);
+  await shoot(page, testInfo, 'panel-deploy', 'panel-deploy');
   await page.getByTestId('graph-color-by').selectOption('dtype');
 
   for (const [id, name] of [['panel-model', 'panel-model'], ['panel-data', 'panel-data'], ['step-train', 'panel-train'], ['panel-quantize', 'panel-quantize'], ['panel-graph', 'panel-graph']] as const) {
