@@ -18,6 +18,8 @@ import { convertQuantizedModel, type IntModel } from '../src/quant/convert.ts';
 import { runIntModel } from '../src/sim/run.ts';
 import { releaseGpuModel, runIntModelGpu } from '../src/sim/run-gpu.ts';
 import type { ImageDataset } from '../src/data/dataset.ts';
+import { encodeModelFile } from '../src/sim/model-file.ts';
+import { SimClient, spawnInProcessSim } from '../src/sim/client.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 import { mulberry32 } from './helpers/random.ts';
 
@@ -92,6 +94,33 @@ describe('runIntModelGpu: bit-identical to runIntModel', () => {
     const im = await compare('mobilenetv2-mini', 0.5);
     expect(im.layers.some((l) => l.op === 'conv2d' && l.addRescale)).toBe(true);
     expect(im.layers.some((l) => l.op === 'conv2d' && l.geometry!.groups > 1)).toBe(true);
+  });
+
+  it('the simulator host runs a model on device webgpu (load option), the same outputs and dumps as on cpu', async () => {
+    const im = await converted('cnn-small');
+    const bytes = encodeModelFile(im);
+    const { ctx } = await getTestBackend();
+    const n = 5;
+    const x = Float32Array.from(images(n, 3).images, (p) => p / 255);
+    const cpu = new SimClient(spawnInProcessSim);
+    const gpu = new SimClient(() => spawnInProcessSim({ gpu: async () => ctx }));
+    try {
+      expect((await cpu.load(bytes)).device).toBe('cpu');
+      expect((await gpu.load(bytes, { device: 'webgpu' })).device).toBe('webgpu');
+      const a = await cpu.run([{ x, n }, { x: x.subarray(0, 784 * 2), n: 2 }], { dump: ['conv1', 'fc'].filter((id) => id in im.values) });
+      const b = await gpu.run([{ x, n }, { x: x.subarray(0, 784 * 2), n: 2 }], { dump: ['conv1', 'fc'].filter((id) => id in im.values) });
+      expect(b.outputs.map((o) => Array.from(o))).toEqual(a.outputs.map((o) => Array.from(o)));
+      expect(b.dumps!.map((d) => Object.fromEntries(Object.entries(d).map(([k, t]) => [k, Array.from(t.data)])))).toEqual(
+        a.dumps!.map((d) => Object.fromEntries(Object.entries(d).map(([k, t]) => [k, Array.from(t.data)]))));
+      // no adapter: the load fails with a message, the client stays usable
+      const none = new SimClient(() => spawnInProcessSim({ gpu: async () => { throw new Error('no adapter here'); } }));
+      await expect(none.load(bytes, { device: 'webgpu' })).rejects.toThrow(/no adapter here/);
+      expect((await none.load(bytes)).device).toBe('cpu');
+      none.dispose();
+    } finally {
+      cpu.dispose();
+      gpu.dispose();
+    }
   });
 
   it('refuses an input of the wrong size', async () => {

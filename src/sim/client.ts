@@ -12,9 +12,10 @@
  * spawnInProcessSim, which runs the very same host code (sim.worker.ts createSimHost) in-process behind the same
  * asynchronous message interface; tests pass a fake worker.
  */
+import type { GpuContext } from '../engine/webgpu/gpu-context.ts';
 import { createSimHost } from './sim.worker.ts';
 import {
-  isSimResponse, simErrorText, type SimBatch, type SimModelInfo, type SimProgress, type SimRequest, type SimResponse,
+  isSimResponse, simErrorText, type SimBatch, type SimDevice, type SimModelInfo, type SimProgress, type SimRequest, type SimResponse,
   type SimRunOutput,
 } from './protocol.ts';
 
@@ -58,18 +59,18 @@ export class SimClient {
   private current: Job | null = null;
   private nextId = 1;
   /** The last model loaded, reloaded into a fresh worker after a terminate. */
-  private model: { bytes: Uint8Array; file?: string } | null = null;
+  private model: { bytes: Uint8Array; file?: string; device?: SimDevice } | null = null;
   private workerHasModel = false;
   private disposed = false;
 
   constructor(private readonly spawn: () => SimWorkerLike) {}
 
-  /** Loads a model file (bytes of model-file.ts); resolves with its summary. */
-  async load(bytes: Uint8Array, o: { file?: string; signal?: AbortSignal } = {}): Promise<SimModelInfo> {
+  /** Loads a model file (bytes of model-file.ts) to run on `device` (default cpu); resolves with its summary. */
+  async load(bytes: Uint8Array, o: { file?: string; signal?: AbortSignal; device?: SimDevice } = {}): Promise<SimModelInfo> {
     const copy = bytes.slice();
-    const r = await this.enqueue({ type: 'load', job: 0, bytes: copy, file: o.file }, o.signal);
+    const r = await this.enqueue({ type: 'load', job: 0, bytes: copy, file: o.file, ...(o.device ? { device: o.device } : {}) }, o.signal);
     if (r.type !== 'loaded') throw new Error(`unexpected answer ${r.type}`);
-    this.model = { bytes: copy, file: o.file };
+    this.model = { bytes: copy, file: o.file, device: o.device };
     return r.info;
   }
 
@@ -141,7 +142,7 @@ export class SimClient {
     const w = this.ensureWorker();
     // A fresh worker (after a terminate or a crash) gets the last model back before a run.
     if (job.request.type === 'run' && !this.workerHasModel && this.model) {
-      w.postMessage({ type: 'load', job: -job.id, bytes: this.model.bytes.slice(), file: this.model.file });
+      w.postMessage({ type: 'load', job: -job.id, bytes: this.model.bytes.slice(), file: this.model.file, ...(this.model.device ? { device: this.model.device } : {}) });
       this.workerHasModel = true;
     }
     if (job.request.type === 'load') this.workerHasModel = true;
@@ -214,7 +215,7 @@ export class SimClient {
  * (messages are delivered on later macrotasks, never synchronously). terminate() silences it: it stops at the next
  * batch boundary and nothing more is delivered. For Node (CLI, tests); the page uses spawnSimWorker.
  */
-export function spawnInProcessSim(): SimWorkerLike {
+export function spawnInProcessSim(o: { gpu?: () => Promise<GpuContext> } = {}): SimWorkerLike {
   let alive = true;
   const w: SimWorkerLike = {
     onmessage: null,
@@ -227,6 +228,7 @@ export function spawnInProcessSim(): SimWorkerLike {
     },
   };
   const handle = createSimHost({
+    gpu: o.gpu,
     post: (m) => setTimeout(() => { if (alive) w.onmessage?.({ data: m }); }, 0),
     yieldNow: () => new Promise<void>((resolve, reject) => setTimeout(() => (alive ? resolve() : reject(new Error('terminated'))), 0)),
   });

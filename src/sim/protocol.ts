@@ -3,14 +3,16 @@
  * Every request carries a `job` id that its answers repeat.
  *
  * Client -> worker (SimRequest):
- *   load {job, bytes}                  a model file (model-file.ts) to load; answered by `loaded` or `error`
+ *   load {job, bytes, device?}         a model file (model-file.ts) to load; answered by `loaded` or `error`;
+ *                                      device 'cpu' (default: runIntModel) or 'webgpu' (runIntModelGpu, the WGSL
+ *                                      integer kernels; the same integers; `error` when no adapter is available)
  *   run  {job, batches, dump?}         float inputs [n, C, H, W] per batch; answered by `progress` after each
  *                                      batch, then `result` (or `cancelled` / `error`)
  *   cancel {job}                       stop a run between two batches; answered by `cancelled`
  *                                      (the client also terminates a worker that does not answer: see client.ts)
  *
  * Worker -> client (SimResponse):
- *   loaded {job, info}                 the model's name, march, input shape, layer count
+ *   loaded {job, info}                 the model's name, march, input shape, layer count, the device it runs on
  *   progress {job, batch, batches, images, totalImages, imagesPerSecond}
  *   result {job, outputs, dumps?, seconds, imagesPerSecond}
  *                                      outputs: dequantized float logits per batch (outside the DeQuantStub)
@@ -26,6 +28,9 @@ export interface SimBatch {
   n: number;
 }
 
+/** Where the simulator runs a model: the CPU kernels or the WGSL integer kernels (bit-identical). */
+export type SimDevice = 'cpu' | 'webgpu';
+
 export interface SimModelInfo {
   name: string;
   march: string;
@@ -34,6 +39,8 @@ export interface SimModelInfo {
   layers: number;
   /** Ids of the values that can be dumped. */
   values: string[];
+  /** The device the model runs on (absent from older hosts: cpu). */
+  device?: SimDevice;
 }
 
 /** One integer value of a dump (the typed array keeps its integer type across postMessage). */
@@ -43,7 +50,7 @@ export interface SimDumpTensor {
 }
 
 export type SimRequest =
-  | { type: 'load'; job: number; bytes: Uint8Array; file?: string }
+  | { type: 'load'; job: number; bytes: Uint8Array; file?: string; device?: SimDevice }
   | { type: 'run'; job: number; batches: SimBatch[]; dump?: boolean | string[] }
   | { type: 'cancel'; job: number };
 

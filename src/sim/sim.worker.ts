@@ -5,16 +5,32 @@
  * runs as a dedicated worker.
  */
 import type { IntModel } from '../quant/convert.ts';
+import { acquireDevice } from '../engine/webgpu/device.ts';
+import { GpuContext } from '../engine/webgpu/gpu-context.ts';
 import { decodeModelFile } from './model-file.ts';
 import { runIntModel } from './run.ts';
+import { releaseGpuModel, runIntModelGpu } from './run-gpu.ts';
 import {
-  isSimRequest, simErrorText, transferables, type SimDumpTensor, type SimRequest, type SimResponse,
+  isSimRequest, simErrorText, transferables, type SimDevice, type SimDumpTensor, type SimRequest, type SimResponse,
 } from './protocol.ts';
 
 export interface SimHostDeps {
   post(msg: SimResponse, transfer?: ArrayBuffer[]): void;
   /** Yields to the event loop between batches so that a cancel can arrive (default: a macrotask). */
   yieldNow?(): Promise<void>;
+  /**
+   * The GPU context of device 'webgpu', asked for on the first such load (default: a device from the global
+   * navigator.gpu, as in a browser worker; Node passes one from the `webgpu` package).
+   */
+  gpu?(): Promise<GpuContext>;
+}
+
+/** A GpuContext on navigator.gpu (browser pages and workers). */
+async function navigatorGpu(): Promise<GpuContext> {
+  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) throw new Error('device webgpu: WebGPU is not available here (no navigator.gpu)');
+  const d = await acquireDevice(gpu);
+  return new GpuContext(d.device);
 }
 
 const macrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -23,6 +39,8 @@ export function createSimHost(deps: SimHostDeps): (req: SimRequest) => void {
   const yieldNow = deps.yieldNow ?? macrotask;
   const post = (m: SimResponse) => deps.post(m, transferables(m));
   let model: IntModel | null = null;
+  let device: SimDevice = 'cpu';
+  let gpuCtx: Promise<GpuContext> | null = null;
   const cancelled = new Set<number>();
   let chain: Promise<void> = Promise.resolve();
 
@@ -41,7 +59,7 @@ export function createSimHost(deps: SimHostDeps): (req: SimRequest) => void {
         return;
       }
       const b = req.batches[i];
-      const r = runIntModel(m, b.x, b.n, { dump: req.dump });
+      const r = device === 'webgpu' ? await runIntModelGpu(m, b.x, b.n, await gpuCtx!, { dump: req.dump }) : runIntModel(m, b.x, b.n, { dump: req.dump });
       outputs.push(r.output);
       if (req.dump) dumps.push(Object.fromEntries([...r.dumps].map(([id, t]) => [id, { data: t.data, shape: t.shape }])));
       images += b.n;
@@ -61,10 +79,20 @@ export function createSimHost(deps: SimHostDeps): (req: SimRequest) => void {
     chain = chain.then(async () => {
       try {
         if (req.type === 'load') {
-          model = decodeModelFile(req.bytes, req.file ?? 'model file');
+          const want = req.device ?? 'cpu';
+          if (want !== 'cpu' && want !== 'webgpu') throw new Error(`unknown simulator device "${String(want)}" (cpu | webgpu)`);
+          const next = decodeModelFile(req.bytes, req.file ?? 'model file');
+          if (want === 'webgpu') {
+            gpuCtx ??= (deps.gpu ?? navigatorGpu)();
+            gpuCtx.catch(() => { gpuCtx = null; }); // a failed acquisition is retried by the next load
+            await gpuCtx;
+          }
+          if (model && gpuCtx && model !== next) releaseGpuModel(model, await gpuCtx);
+          model = next;
+          device = want;
           post({
             type: 'loaded', job: req.job,
-            info: { name: model.name, march: model.march, inputShape: model.inputShape, numClasses: model.numClasses, layers: model.layers.length, values: Object.keys(model.values) },
+            info: { name: model.name, march: model.march, inputShape: model.inputShape, numClasses: model.numClasses, layers: model.layers.length, values: Object.keys(model.values), device },
           });
         } else if (cancelled.has(req.job)) {
           post({ type: 'cancelled', job: req.job });

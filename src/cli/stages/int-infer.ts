@@ -4,7 +4,9 @@
  * (VALIDATION state, on the engine) and through the fixed-point simulator (the worker protocol's in-process host),
  * prints `Quantized: evaluation Acc@1 a Acc@5 b` (the simulator's accuracy), the agreement and the per-layer table
  * (worst first), and merges {"int": {...}} into DIR/report.json. Options: the same as calib / qat (parseQuant);
- * the checkpoint's qconfig (march, rounding, dtypes) is the one used.
+ * the checkpoint's qconfig (march, rounding, dtypes) is the one used; `--sim-device cpu|webgpu` (default cpu) picks
+ * the simulator's kernels (webgpu: the WGSL integer path, bit-identical, on the engine's device when the backend is
+ * webgpu, else on a device of its own).
  */
 import { join } from 'node:path';
 import { createNodeBackend } from '../../engine/create-node-backend.ts';
@@ -13,6 +15,10 @@ import { deployCheck, layersForReport, type LayerStats } from '../../quant/deplo
 import type { QuantCheckpoint } from '../../quant/quant-checkpoint.ts';
 import { encodeModelFile, MODEL_FILE_EXTENSION } from '../../sim/model-file.ts';
 import { SimClient, spawnInProcessSim } from '../../sim/client.ts';
+import type { SimDevice } from '../../sim/protocol.ts';
+import { GpuContext } from '../../engine/webgpu/gpu-context.ts';
+import { acquireNodeDevice, type NodeGpuPreference } from '../../engine/webgpu/node-gpu.ts';
+import { UsageError } from '../options.ts';
 import { loadStageData } from '../data.ts';
 import { mergeReport } from '../report.ts';
 import { buildQuantized, loadQuantCheckpoint, parseQuant, type QuantOptions } from './quant-common.ts';
@@ -38,7 +44,24 @@ export function layerTable(layers: LayerStats[]): string {
   return [line(head), ...rows.map(line)].join('\n');
 }
 
-export async function runIntInfer(argv: string[]): Promise<void> {
+/** Takes `--sim-device cpu|webgpu` (or `--sim-device=...`) out of argv; default cpu. */
+export function takeSimDevice(argv: string[]): { device: SimDevice; rest: string[] } {
+  const rest: string[] = [];
+  let device: string = 'cpu';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--sim-device') {
+      if (i + 1 >= argv.length) throw new UsageError('--sim-device needs a value: cpu|webgpu');
+      device = argv[++i];
+    } else if (a.startsWith('--sim-device=')) device = a.slice('--sim-device='.length);
+    else rest.push(a);
+  }
+  if (device !== 'cpu' && device !== 'webgpu') throw new UsageError(`--sim-device must be cpu|webgpu, got "${device}"`);
+  return { device, rest };
+}
+
+export async function runIntInfer(argvIn: string[]): Promise<void> {
+  const { device: simDevice, rest: argv } = takeSimDevice(argvIn);
   const o = parseQuant(argv, 'default_qat');
   const { ck, file } = await loadDeployCheckpoint(o);
   const data = await loadStageData(o.data, o.subset, o.testSubset);
@@ -49,8 +72,21 @@ export async function runIntInfer(argv: string[]): Promise<void> {
   const im = convertCheckpoint(ck);
   const bytes = encodeModelFile(im);
   console.log(`Integer model of ${ck.model} from ${file} (${ck.stage}; march ${im.march}, ${im.layers.length} layers, ${bytes.length} bytes as a model file)`);
-  const client = new SimClient(spawnInProcessSim);
-  await client.load(bytes, { file: `${ck.model}${MODEL_FILE_EXTENSION}` });
+  // device webgpu: the engine's GPU context when it runs on WebGPU, else a device of its own (destroyed at the end)
+  let ownGpu: { ctx: GpuContext; device: GPUDevice } | null = null;
+  const engineCtx = (be as { ctx?: unknown }).ctx;
+  const gpu = async (): Promise<GpuContext> => {
+    if (engineCtx instanceof GpuContext) return engineCtx;
+    if (!ownGpu) {
+      const d = await acquireNodeDevice((o.gpu as NodeGpuPreference | undefined) ?? 'auto');
+      ownGpu = { ctx: new GpuContext(d.device), device: d.device };
+      console.log(`Simulator device: webgpu on ${d.adapterName}`);
+    }
+    return ownGpu.ctx;
+  };
+  const client = new SimClient(() => spawnInProcessSim({ gpu }));
+  const info = await client.load(bytes, { file: `${ck.model}${MODEL_FILE_EXTENSION}`, device: simDevice });
+  console.log(`Simulator: ${info.device ?? 'cpu'} kernels`);
   let simSeconds = 0, simImages = 0;
   try {
     const r = await deployCheck(qm, im, data.test, async (x, n, dump) => {
@@ -71,10 +107,15 @@ export async function runIntInfer(argv: string[]): Promise<void> {
       acc1: r.int.acc1, acc5: r.int.acc5, agreement_top1: r.agreement_top1, layers: layersForReport(r.layers),
       qat_acc1: r.qat.acc1, qat_acc5: r.qat.acc5, test_images: r.images, source: ck.stage, march: im.march,
       requant: `${im.mode}, ${im.multiplierBits}-bit multiplier`, model_file_bytes: bytes.length,
-      sim_images_per_s: simImages / Math.max(simSeconds, 1e-9), seconds: r.seconds, backend: be.kind, adapter: be.adapter,
+      sim_images_per_s: simImages / Math.max(simSeconds, 1e-9), sim_device: simDevice, seconds: r.seconds, backend: be.kind, adapter: be.adapter,
     });
   } finally {
     client.dispose();
+    const own = ownGpu as { ctx: GpuContext; device: GPUDevice } | null;
+    if (own) {
+      own.ctx.dispose();
+      own.device.destroy();
+    }
     qm.store.dispose();
     qm.dispose();
     be.dispose();
