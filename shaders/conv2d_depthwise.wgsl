@@ -2,7 +2,7 @@
 // Og = O / C >= 1), forward and backward, NCHW activations, OIHW weights [O, 1, KH, KW].
 // Every shape arrives in the uniform `p`; the host picks the entry point by the column stride
 // (1 or 2) and sends only layers with KW <= 4 and column dilation 1 here (the rest go to the
-// generic kernels in conv2d.wgsl). Rows are independent, so any row stride / dilation works.
+// generic kernels in conv2d_*.wgsl). Rows are independent, so any row stride / dilation works.
 //
 // Work split: every invocation owns 4 consecutive output (or input) columns of one row and keeps
 // the input window of one kernel row in registers, reused by all taps of that row (sliding window):

@@ -1,16 +1,24 @@
 /**
  * 2-D convolution on WebGPU: forward, backward-input, backward-weight and the per-channel sum
- * (conv bias / BN beta gradient). Direct convolution, no im2col buffers; see shaders/conv2d.wgsl
- * for the per-invocation register tiles. Every shape and hyper-parameter goes through the uniform,
+ * (conv bias / BN beta gradient). Direct convolution, no im2col buffers; see shaders/conv2d_*.wgsl
+ * (conv2d_common.wgsl holds the uniform and bindings, prepended to each) for the per-invocation register tiles. Every shape and hyper-parameter goes through the uniform,
  * so each entry point compiles once. Depthwise layers (one input channel per group, column stride
  * 1 or 2, KW <= 4, no column dilation) go to the sliding-window kernels of conv2d-depthwise.ts.
  */
-import code from '../../../../shaders/conv2d.wgsl';
+import common from '../../../../shaders/conv2d_common.wgsl';
+import forwardCode from '../../../../shaders/conv2d_forward.wgsl';
+import backwardInputCode from '../../../../shaders/conv2d_backward_input.wgsl';
+import backwardWeightCode from '../../../../shaders/conv2d_backward_weight.wgsl';
+import channelSumCode from '../../../../shaders/channel_sum.wgsl';
 import { conv2dOutShape, sizeOf, type Conv2dParams, type Shape } from '../../backend.ts';
 import { grid1d, i32, type GpuContext, type GpuTensor } from '../gpu-context.ts';
 import { depthwiseEligible, dwBackwardInput, dwBackwardWeight, dwForward } from './conv2d-depthwise.ts';
 
-const KEY = 'conv2d';
+// One shader module per pass, each with the shared uniform and bindings in front (WGSL has no include).
+const FORWARD_SHADER = { key: 'conv2d/forward', code: common + forwardCode };
+const BACKWARD_INPUT_SHADER = { key: 'conv2d/backward_input', code: common + backwardInputCode };
+const BACKWARD_WEIGHT_SHADER = { key: 'conv2d/backward_weight', code: common + backwardWeightCode };
+const CHANNEL_SUM_SHADER = { key: 'conv2d/channel_sum', code: common + channelSumCode };
 const WG = 64;
 /** backward_weight splits the batch into chunks until about this many invocations run. */
 const TARGET_THREADS = 16384;
@@ -39,7 +47,7 @@ function geometry(op: string, xShape: Shape, wShape: Shape, p: Conv2dParams): Ge
   return { N, C, H, W, O, OH, OW, KH, KW, G, Cg, Og: O / G };
 }
 
-/** The uniform, in the field order of `Params` in conv2d.wgsl. */
+/** The uniform, in the field order of `Params` in conv2d_common.wgsl. */
 function params(g: Geometry, p: Conv2dParams, CB: number, XB: number, QB: number, total: number, extra: number, S: number) {
   return [
     g.N, g.C, g.H, g.W, g.O, g.OH, g.OW, g.KH,
@@ -79,7 +87,7 @@ export function conv2d(ctx: GpuContext, x: GpuTensor, w: GpuTensor, b: GpuTensor
   checkTotal('conv2d', total);
   const y = ctx.empty([g.N, g.O, g.OH, g.OW]);
   ctx.run({
-    key: KEY, code, entry: FORWARD[tile],
+    ...FORWARD_SHADER, entry: FORWARD[tile],
     inputs: [x, w, b ?? w], outputs: [y],
     params: params(g, p, CB, XB, 0, total, b ? 1 : 0, 1),
     workgroups: grid1d(total, WG),
@@ -100,7 +108,7 @@ export function conv2dBackwardInput(ctx: GpuContext, dy: GpuTensor, w: GpuTensor
   checkTotal('conv2dBackwardInput', total);
   const dx = ctx.empty([g.N, g.C, g.H, g.W]);
   ctx.run({
-    key: KEY, code, entry: BACKWARD_INPUT[tile],
+    ...BACKWARD_INPUT_SHADER, entry: BACKWARD_INPUT[tile],
     inputs: [dy, w], outputs: [dx],
     params: params(g, p, CB, XB, QB, total, 0, 1),
     workgroups: grid1d(total, WG),
@@ -131,14 +139,14 @@ export function conv2dBackwardWeight(ctx: GpuContext, dy: GpuTensor, x: GpuTenso
   const dw = ctx.empty(wShape);
   const target = S > 1 ? ctx.empty([S, WS]) : dw;
   ctx.run({
-    key: KEY, code, entry,
+    ...BACKWARD_WEIGHT_SHADER, entry,
     inputs: [dy, x], outputs: [target],
     params: params(g, p, OB, CB, 0, total, chunk, S),
     workgroups: grid1d(total, WG),
   });
   if (S > 1) {
     ctx.run({
-      key: KEY, code, entry: 'reduce_partials',
+      ...BACKWARD_WEIGHT_SHADER, entry: 'reduce_partials',
       inputs: [target], outputs: [dw],
       params: params(g, p, 0, 0, 0, WS, chunk, S),
       workgroups: grid1d(WS, WG),
@@ -158,7 +166,7 @@ export function channelSum(ctx: GpuContext, x: GpuTensor): GpuTensor {
   const g: Geometry = { N, C, H: HW, W: 1, O: 0, OH: 0, OW: 0, KH: 0, KW: 0, G: 1, Cg: 0, Og: 0 };
   const zero: Conv2dParams = { strideH: 0, strideW: 0, padH: 0, padW: 0, dilationH: 0, dilationW: 0, groups: 1 };
   ctx.run({
-    key: KEY, code, entry: 'channel_sum',
+    ...CHANNEL_SUM_SHADER, entry: 'channel_sum',
     inputs: [x], outputs: [out],
     params: params(g, zero, 0, 0, 0, C, 0, 0),
     workgroups: grid1d(C, 1),
