@@ -1,0 +1,143 @@
+/**
+ * ONNX import: a .onnx file (opsets 11 to 17) into the graph IR the zoo models use, so fusion,
+ * calibration, QAT, the simulator and the viewer work on it unchanged.
+ *
+ * Supported: Conv (group, dilations, strides, pads, auto_pad), BatchNormalization (inference),
+ * Relu, Clip as ReLU (0, inf) or ReLU6 (0, 6) with min/max as attributes, Constant or initializer
+ * inputs, Add (of two equal-shaped tensors, or of a constant bias folded into the preceding
+ * MatMul/Gemm/Conv), Gemm, MatMul (+Add), GlobalAveragePool, AveragePool, MaxPool, Flatten (axis 1),
+ * Reshape with a constant shape that keeps the batch dimension, Concat on channels, Identity,
+ * Constant, Dropout (removed), and zero Pad folded into the following Conv / AveragePool.
+ * Weights: float32 initializers (raw_data or float_data). External data is refused.
+ *
+ * The imported graph: input -> QuantStub ('quant') -> the model -> DeQuantStub ('dequant'), per-sample
+ * shapes, node ids from the ONNX node names (leading '/' dropped, so the exporter's module path
+ * becomes the namespace), parameters named `<node id>.weight` etc. Nodes whose value does not reach
+ * the output are dropped.
+ *
+ * Anything else (an op outside the list, a dynamic dimension, a malformed file) throws OnnxImportError
+ * naming the node, the op and the reason; the importer never hangs (every loop is bounded by the
+ * file's size) and never allocates more than the file's data implies.
+ *
+ * Modules: graph-reader (opset, input, node order), context (the import's state and shared readers),
+ * tensor (initializers), ops/* (one file per op family), preprocessing (input normalization).
+ */
+import type { Normalization } from '../../../data/loader.ts';
+import type { Graph } from '../../../graph/ir.ts';
+import { validateGraph } from '../../../graph/passes/util.ts';
+import type { HostParams } from '../../../nn/params.ts';
+import { decodeModelProto, type ModelProto } from '../proto.ts';
+import { ImportContext } from './context.ts';
+import { OnnxImportError } from './errors.ts';
+import { defaultOpset, readInput, topoOrder } from './graph-reader.ts';
+import { importNode } from './ops/index.ts';
+import { metadataPreprocessing, normalizationFrom } from './preprocessing.ts';
+import type { OnnxImportOptions, OnnxImportResult } from './types.ts';
+import { prod } from './values.ts';
+
+export { OnnxImportError } from './errors.ts';
+export { normalizationFrom } from './preprocessing.ts';
+export { MAX_OPSET, MIN_OPSET, SUPPORTED_OPS, type InputPreprocessing, type OnnxImportOptions, type OnnxImportResult } from './types.ts';
+
+/**
+ * Imports an ONNX model. `fileName` names the file in errors and the graph. Throws OnnxImportError
+ * for anything it can't import (never another error type for bad input).
+ */
+export function importOnnx(bytes: Uint8Array, fileName: string, opts: OnnxImportOptions = {}): OnnxImportResult {
+  const file = fileName || 'model.onnx';
+  let m: ModelProto;
+  try {
+    m = decodeModelProto(bytes);
+  } catch (e) {
+    throw new OnnxImportError(file, `not a valid ONNX model (protobuf decoding failed: ${(e as Error).message})`);
+  }
+  try {
+    return importModel(m, file, opts);
+  } catch (e) {
+    if (e instanceof OnnxImportError) throw e;
+    // A bug or a resource error on a strange file: still report it as an import error.
+    throw new OnnxImportError(file, `could not import the model: ${(e as Error).message}`);
+  }
+}
+
+function importModel(m: ModelProto, file: string, opts: OnnxImportOptions): OnnxImportResult {
+  const g = m.graph;
+  if (!g || !(g.node ?? []).length) throw new OnnxImportError(file, 'the file has no graph (is it an ONNX model?)');
+  const opset = defaultOpset(m, file);
+  if ((g.sparseInitializer ?? []).length) throw new OnnxImportError(file, 'sparse initializers are not supported');
+  const im = new ImportContext(file, opset);
+
+  for (const t of g.initializer ?? []) {
+    if (!t.name) throw new OnnxImportError(file, 'an initializer has no name');
+    im.vals.set(t.name, { kind: 'lazy', t, what: `initializer "${t.name}"` });
+  }
+  const input = readInput(g, (name) => im.vals.has(name), file, opts.inputShape);
+  const inputShape = input.inputShape;
+  const outs = g.output ?? [];
+  if (outs.length !== 1 || !outs[0].name) throw new OnnxImportError(file, `the model has ${outs.length} outputs; exactly one (the logits) is supported`);
+  const outName = outs[0].name;
+
+  // Uses of each value (graph output included), for the single-use checks.
+  for (const n of g.node ?? []) for (const i of n.input ?? []) if (i) im.uses.set(i, (im.uses.get(i) ?? 0) + 1);
+  im.uses.set(outName, (im.uses.get(outName) ?? 0) + 1);
+
+  // input -> QuantStub
+  im.ids.add('input');
+  im.addNode('input', 'input', [], [...inputShape]);
+  const quant = im.uniqueId('quant');
+  im.addNode(quant, 'quant_stub', ['input'], [...inputShape]);
+  im.vals.set(input.name, { kind: 'tensor', id: quant, shape: [...inputShape] });
+
+  const order = topoOrder(g, new Set(im.vals.keys()), file);
+  order.forEach((n, i) => importNode(im, n, i));
+  im.cur = null;
+
+  const outVal = im.vals.get(outName);
+  if (!outVal) throw new OnnxImportError(file, `output "${outName}" is not computed by the graph`);
+  if (im.pads.has(outName)) throw new OnnxImportError(file, `output "${outName}" is a Pad output`);
+  if (outVal.kind !== 'tensor') throw new OnnxImportError(file, `output "${outName}" is a constant`);
+  if (outVal.id === quant) throw new OnnxImportError(file, 'the output is the input: the model computes nothing');
+  const classes = prod(outVal.shape);
+  if (outVal.shape.length !== 1 && !outVal.squeezed) {
+    throw new OnnxImportError(file, `output "${outName}" has per-sample shape [${outVal.shape}]; logits [N, classes] are expected`);
+  }
+  const dequant = im.uniqueId('dequant');
+  im.addNode(dequant, 'dequant_stub', [outVal.id], [classes]);
+
+  // Keep only what the output needs.
+  const live = new Set<string>([dequant]);
+  for (let i = im.nodes.length - 1; i >= 0; i--) if (live.has(im.nodes[i].id)) for (const x of im.nodes[i].inputs) live.add(x);
+  live.add('input');
+  const nodes = im.nodes.filter((n) => live.has(n.id));
+  const usedParams = new Set(nodes.flatMap((n) => Object.values(n.params)));
+  const params = im.params.filter((p) => usedParams.has(p.name));
+  const host: HostParams = {};
+  for (const p of params) host[p.name] = im.host[p.name];
+
+  const base = (opts.name ?? file.split(/[\\/]/).pop() ?? 'model').replace(/\.onnx$/i, '') || 'onnx-model';
+  const graph: Graph = { name: base, inputShape: [...inputShape], numClasses: classes, nodes, output: dequant, params };
+  try {
+    validateGraph(graph);
+  } catch (e) {
+    throw new OnnxImportError(file, `the imported graph is not valid: ${(e as Error).message}`);
+  }
+
+  let normalization: Normalization = 'pixel/255';
+  let normalizationSource: OnnxImportResult['normalizationSource'] = 'default';
+  try {
+    const meta = metadataPreprocessing(m);
+    if (opts.preprocessing) { normalization = normalizationFrom(opts.preprocessing); normalizationSource = 'options'; }
+    else if (meta) { normalization = normalizationFrom(meta); normalizationSource = 'file'; }
+  } catch (e) {
+    throw new OnnxImportError(file, `input preprocessing: ${(e as Error).message}`);
+  }
+  if (typeof normalization === 'object') {
+    for (const a of [normalization.mean, normalization.std]) {
+      if (a.length !== 1 && a.length !== inputShape[0]) throw new OnnxImportError(file, `input preprocessing has ${a.length} values for ${inputShape[0]} channels`);
+    }
+  }
+  return {
+    graph, host, inputShape: [...inputShape], normalization, normalizationSource, opset,
+    producer: `${m.producerName ?? ''} ${m.producerVersion ?? ''}`.trim(),
+  };
+}

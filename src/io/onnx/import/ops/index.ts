@@ -1,0 +1,44 @@
+/** One ONNX node into the IR: the checks every node shares, then the importer of its op. */
+import type { NodeProto } from '../../proto.ts';
+import type { ImportContext, NodeIO } from '../context.ts';
+import { SUPPORTED_OPS } from '../types.ts';
+import type { Val } from '../values.ts';
+import { importClip, importRelu } from './activation.ts';
+import { importBatchNorm, importConv, importPad } from './conv.ts';
+import { importAdd, importGemm, importMatMul } from './dense.ts';
+import { importGlobalAvgPool, importPool } from './pool.ts';
+import { importConcat, importConstant, importDropout, importFlatten, importIdentity, importReshape } from './shape.ts';
+
+type OpImporter = (im: ImportContext, io: NodeIO) => void;
+
+const OPS: Record<(typeof SUPPORTED_OPS)[number], OpImporter> = {
+  Constant: importConstant, Identity: importIdentity, Dropout: importDropout, Pad: importPad,
+  Conv: importConv, BatchNormalization: importBatchNorm, Relu: importRelu, Clip: importClip,
+  Add: importAdd, Gemm: importGemm, MatMul: importMatMul,
+  GlobalAveragePool: importGlobalAvgPool, AveragePool: importPool, MaxPool: importPool,
+  Flatten: importFlatten, Reshape: importReshape, Concat: importConcat,
+};
+
+export function importNode(im: ImportContext, n: NodeProto, index: number): void {
+  const op = n.opType ?? '';
+  const rawName = n.name || `${op || 'node'}_${index}`;
+  im.cur = { name: rawName, op };
+  if (n.domain && n.domain !== 'ai.onnx') im.fail(`operator domain "${n.domain}" is not supported (only the default ONNX domain)`);
+  const inputs = n.input ?? [];
+  const outputs = n.output ?? [];
+  if (!outputs.length || !outputs[0]) im.fail('the node has no output');
+  const out = outputs[0];
+  const base = rawName.replace(/^\/+/, '');
+  const set = (v: Val) => im.vals.set(out, v);
+  const alias = (name: string) => {
+    if (!name) im.fail('missing input');
+    if (im.pads.has(name)) {
+      im.pads.set(out, im.pads.get(name)!);
+      return;
+    }
+    set(im.val(name));
+  };
+  const importer = Object.hasOwn(OPS, op) ? OPS[op as keyof typeof OPS] : undefined;
+  if (!importer) im.fail(`operator ${op || '(empty)'} is not supported (supported: ${SUPPORTED_OPS.join(', ')})`);
+  importer(im, { n, op, inputs, out, base, set, alias });
+}

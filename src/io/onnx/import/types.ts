@@ -1,0 +1,41 @@
+/** The importer's public options and result, the supported opsets and operators. */
+import type { Normalization } from '../../../data/loader.ts';
+import type { Graph } from '../../../graph/ir.ts';
+import type { HostParams } from '../../../nn/params.ts';
+
+export const MIN_OPSET = 11;
+export const MAX_OPSET = 17;
+
+export const SUPPORTED_OPS = [
+  'Conv', 'BatchNormalization', 'Relu', 'Clip', 'Add', 'Gemm', 'MatMul', 'GlobalAveragePool', 'AveragePool',
+  'MaxPool', 'Flatten', 'Reshape', 'Concat', 'Identity', 'Constant', 'Dropout', 'Pad',
+] as const;
+
+/** Input preprocessing as the user states it: x = (pixel * scale - mean) / std (mean/std per channel or one). */
+export interface InputPreprocessing {
+  scale?: number;
+  mean?: number[];
+  std?: number[];
+}
+
+export interface OnnxImportOptions {
+  /** Per-sample input shape [C, H, W], for a file whose input dimensions are symbolic. */
+  inputShape?: number[];
+  /** Preprocessing; overrides the file's metadata (keys input_scale, input_mean, input_std). */
+  preprocessing?: InputPreprocessing;
+  /** Graph name (default: the file name without .onnx). */
+  name?: string;
+}
+
+export interface OnnxImportResult {
+  graph: Graph;
+  host: HostParams;
+  /** Per-sample input shape [C, H, W]. */
+  inputShape: number[];
+  /** The data loader's normalization for this model's input. */
+  normalization: Normalization;
+  /** Where the normalization came from. */
+  normalizationSource: 'options' | 'file' | 'default';
+  opset: number;
+  producer: string;
+}
