@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=train,conv,matmul,qat] [-- --filter=TEXT]`
+ * `npm run bench [-- --quick] [-- --only=train,conv,matmul,qat,sim] [-- --filter=TEXT]`
  *
  * Our WebGPU engine against TensorFlow.js 4.22 (webgpu backend) doing the identical work, in one
  * process, on one GPUDevice (so the same adapter by construction; both descriptions are printed and
@@ -17,16 +17,18 @@ import { trainCase } from './cases/train.ts';
 import { convCases } from './cases/conv.ts';
 import { matmulCases } from './cases/matmul.ts';
 import { qatCase } from './cases/qat.ts';
+import { simCases } from './cases/sim.ts';
+import { runIntModelGpu } from '../src/sim/run-gpu.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const opt = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 if (flag('help')) {
-  console.log('usage: npm run bench -- [--quick] [--only=train,conv,matmul,qat] [--filter=TEXT] [--out=FILE]');
+  console.log('usage: npm run bench -- [--quick] [--only=train,conv,matmul,qat,sim] [--filter=TEXT] [--out=FILE]');
   process.exit(0);
 }
 const quick = flag('quick');
-const only = new Set((opt('only') ?? 'train,conv,matmul,qat').split(',').map((s) => s.trim()));
+const only = new Set((opt('only') ?? 'train,conv,matmul,qat,sim').split(',').map((s) => s.trim()));
 const filterText = opt('filter');
 const filter = filterText ? (label: string) => label.includes(filterText) : undefined;
 const outPath = opt('out') ?? fileURLToPath(new URL('./results.json', import.meta.url));
@@ -40,13 +42,17 @@ const log = (s: string) => console.log(`[${((performance.now() - t0) / 1000).toF
 
 const d = await acquireNodeDevice((process.env.QS_GPU as NodeGpuPreference | undefined) ?? 'auto');
 const be = new WebGpuBackend(d.device, d.adapterName, d.gpu);
-const peer = await createTfjsPeer(d.gpu, d.device);
+// The TF.js peer is only needed by the train / conv / matmul rows (sim compares with onnxruntime-web, qat with ours).
+const needsTfjs = ['train', 'conv', 'matmul'].some((k) => only.has(k));
+const peer = needsTfjs ? await createTfjsPeer(d.gpu, d.device) : null;
 const oursAdapter = describeAdapterInfo((d.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo);
 console.log(`ours: ${be.adapter}`);
-console.log(`peer: ${peer.name} on ${peer.adapter}`);
-if (peer.backend.device !== d.device || oursAdapter !== peer.adapter) {
-  console.error(`ADAPTER MISMATCH: ours "${oursAdapter}" vs peer "${peer.adapter}"`);
-  process.exit(2);
+if (peer) {
+  console.log(`peer: ${peer.name} on ${peer.adapter}`);
+  if (peer.backend.device !== d.device || oursAdapter !== peer.adapter) {
+    console.error(`ADAPTER MISMATCH: ours "${oursAdapter}" vs peer "${peer.adapter}"`);
+    process.exit(2);
+  }
 }
 console.log(`options: ${JSON.stringify(o)}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 
@@ -58,7 +64,7 @@ if (only.has('train')) {
   for (const m of MODELS) {
     if (filter && !filter(m)) continue;
     log(`training ${m}, batch ${BATCH}`);
-    const r = await trainCase(be, peer, m, BATCH, o, log);
+    const r = await trainCase(be, peer!, m, BATCH, o, log);
     rows.push(r.row);
     details.push(r.detail);
     log(`  ${r.row.case}: ours ${r.row.ours.toFixed(1)}, peer ${r.row.peer_value.toFixed(1)} images/s`);
@@ -76,13 +82,20 @@ if (only.has('qat')) {
 }
 if (only.has('conv')) {
   log(`conv2d forward+backward, batch ${BATCH}`);
-  const r = await convCases(be, peer, MODELS, BATCH, o, log, filter);
+  const r = await convCases(be, peer!, MODELS, BATCH, o, log, filter);
+  rows.push(...r.rows);
+  details.push(...r.details);
+}
+if (only.has('sim')) {
+  log(`fixed-point simulator, batch ${BATCH}: CPU vs onnxruntime-web (wasm, 1 thread), WGSL vs CPU on ${be.adapter}`);
+  const gpu = { ctx: be.ctx, run: (im: Parameters<typeof runIntModelGpu>[0], x: Float32Array, n: number) => runIntModelGpu(im, x, n, be.ctx) };
+  const r = await simCases(MODELS.filter((m) => !filter || filter(m)), BATCH, o, log, gpu, notes);
   rows.push(...r.rows);
   details.push(...r.details);
 }
 if (only.has('matmul')) {
   log('matmul');
-  const r = await matmulCases(be, peer, MATMUL_SIZES, o, log);
+  const r = await matmulCases(be, peer!, MATMUL_SIZES, o, log);
   rows.push(...r.rows);
   details.push(...r.details);
 }
@@ -93,8 +106,8 @@ try { commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).
 const result = {
   date: new Date().toISOString(),
   adapter: be.adapter,
-  peer_adapter: peer.adapter,
-  peer: peer.name,
+  peer_adapter: peer?.adapter ?? null,
+  peer: peer?.name ?? null,
   node: process.version,
   platform: `${os.platform()} ${os.release()} ${os.arch()}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`,
   commit,
@@ -108,7 +121,7 @@ const result = {
 };
 writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
 
-console.log(`\nadapter: ${be.adapter}  (peer ${peer.name} on the same GPUDevice)`);
+console.log(`\nadapter: ${be.adapter}${peer ? `  (peer ${peer.name} on the same GPUDevice)` : ''}`);
 console.log(`node ${process.version}, ${seconds.toFixed(0)} s, ${quick ? 'quick' : 'full'}; ratio > 1: ours faster\n`);
 console.log(formatTable(rows));
 for (const n of notes) console.log(`note: ${n}`);
