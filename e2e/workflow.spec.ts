@@ -130,6 +130,19 @@ test('built-in data → float → calibrate → QAT → graph → deploy, and a 
   await page.screenshot({ path: full, fullPage: true });
   await testInfo.attach('studio-full', { path: full, contentType: 'image/png' });
 
+  // Cancel a longer check mid-run: the simulator worker is terminated, the training worker stops, the files stay.
+  await page.getByTestId('deploy-images').fill('3000');
+  await page.getByTestId('deploy-batch-size').fill('50');
+  await page.getByTestId('deploy-run-button').click();
+  await expect.poll(async () => Number(await page.getByTestId('deploy-progress').getAttribute('data-done'))).toBeGreaterThan(0);
+  await page.getByTestId('deploy-cancel-button').click();
+  await expect(deployStatus).toHaveAttribute('data-outcome', 'cancelled');
+  await expect(deployStatus).toHaveAttribute('data-status', 'idle');
+  expect(Number(await page.getByTestId('deploy-progress').getAttribute('data-done'))).toBeLessThan(3000);
+  await expect(page.getByTestId('deploy-layers')).toHaveCount(0);
+  await expect(page.getByTestId('download-model-file')).toBeEnabled();
+  await expect(page.getByTestId('deploy-run-button')).toBeEnabled();
+
   // Reload: model, results and checkpoints come back; the worker can calibrate again without training.
   const calibAcc = await page.getByTestId('acc-calib').getAttribute('data-acc1');
   await waitSaved(page, 0);
