@@ -9,6 +9,7 @@
 import {
   errorText, isWorkerMessage, type BackendPreference, type TrainJobConfig, type TrainRequest, type WorkerMessage,
 } from './protocol.ts';
+import type { ModelChoice } from './model-protocol.ts';
 import type { CalibJobConfig, DataChoice, DataPrep, DeployJobConfig, QatJobConfig, QuantRequest, QuantStage } from './quant-protocol.ts';
 
 /** The kind of the job in flight: float training, calibration, QAT or the deployment check. */
@@ -118,6 +119,13 @@ export class TrainingClient {
     this.assertNot('disposed');
     if (this._phase !== 'idle') throw new Error('cannot change the data while a job runs');
     this.ensureWorker().postMessage({ type: 'set-data', data, prep });
+  }
+
+  /** The model the next float run uses (a zoo name, or an imported graph + weights). Not while a job runs. */
+  setModel(model: ModelChoice): void {
+    this.assertNot('disposed');
+    if (this._phase !== 'idle') throw new Error('cannot change the model while a job runs');
+    this.ensureWorker().postMessage({ type: 'set-model', model });
   }
 
   /** Checkpoints of a saved project, so the worker continues where the project was. */

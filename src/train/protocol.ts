@@ -20,10 +20,12 @@
  *   error {message}
  *
  * Data and quantization (set-data, calibrate, qat, restore -> data-ready, checkpoint, quant-*): quant-protocol.ts.
+ * The model (set-model: a zoo name or an imported graph + weights): model-protocol.ts.
  *
  * Nothing here imports the engine or the DOM, so it is usable from the page, the worker and tests.
  */
 import { QUANT_MESSAGE_TYPES, QUANT_REQUEST_TYPES, type QuantMessage, type QuantRequest } from './quant-protocol.ts';
+import { MODEL_REQUEST_TYPES, type ModelRequest } from './model-protocol.ts';
 
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd'] as const;
 export type OptimizerChoice = (typeof OPTIMIZERS)[number];
@@ -32,8 +34,9 @@ export type ScheduleChoice = (typeof SCHEDULES)[number];
 export type BackendPreference = 'auto' | 'cpu';
 
 export interface TrainJobConfig {
-  /** A zoo model name (src/models/zoo.ts MODEL_NAMES). */
+  /** A zoo model name (src/models/zoo.ts MODEL_NAMES), or the imported model's `onnx:<file>` (model-protocol.ts). */
   model: string;
+  /** 0: no training, just evaluate the model (an imported one) on the test images. */
   epochs: number;
   batchSize: number;
   lr: number;
@@ -52,7 +55,8 @@ export type TrainRequest =
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'cancel' }
-  | QuantRequest;
+  | QuantRequest
+  | ModelRequest;
 
 export interface ProgressInfo {
   epoch: number;
@@ -83,7 +87,7 @@ export type WorkerMessageType = WorkerMessage['type'];
 
 /** Limits the page enforces (the built-in split has 60 000 train and 10 000 test images). */
 export const LIMITS = {
-  epochs: [1, 100],
+  epochs: [0, 100],
   batchSize: [1, 1024],
   lr: [1e-6, 10],
   seed: [0, 2 ** 31 - 1],
@@ -118,7 +122,7 @@ export function isWorkerMessage(x: unknown): x is WorkerMessage {
   return typeof x === 'object' && x !== null && MESSAGE_TYPES.has((x as { type?: unknown }).type as string);
 }
 
-const REQUEST_TYPES: ReadonlySet<string> = new Set<TrainRequest['type']>(['init', 'start', 'pause', 'resume', 'cancel', ...QUANT_REQUEST_TYPES]);
+const REQUEST_TYPES: ReadonlySet<string> = new Set<TrainRequest['type']>(['init', 'start', 'pause', 'resume', 'cancel', ...QUANT_REQUEST_TYPES, ...MODEL_REQUEST_TYPES]);
 
 export function isTrainRequest(x: unknown): x is TrainRequest {
   return typeof x === 'object' && x !== null && REQUEST_TYPES.has((x as { type?: unknown }).type as string);

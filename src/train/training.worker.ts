@@ -16,8 +16,8 @@ import type { QuantStage } from './quant-protocol.ts';
 import { WorkerState } from './worker-state.ts';
 import { loadFashionMnist } from '../data/fashion-mnist.ts';
 import { batchCount } from '../data/loader.ts';
-import { buildModel } from '../models/zoo.ts';
-import { initHostParams, ParamStore } from '../nn/params.ts';
+import { ParamStore } from '../nn/params.ts';
+import { evaluateOnly, floatModelFor } from './model-job.ts';
 import { Cancelled, train } from './trainer.ts';
 import {
   errorText, isTrainRequest, type BackendPreference, type TrainJobConfig, type TrainRequest, type WorkerMessage,
@@ -87,9 +87,18 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
       if (j.abort.signal.aborted) throw new Cancelled();
       const trainDs = pick(d.train, cfg.trainImages);
       const testDs = pick(d.test, cfg.testImages);
-      const graph = buildModel(cfg.model, { inputShape: [d.train.channels, d.train.height, d.train.width], numClasses: d.train.numClasses });
-      store = new ParamStore(be, graph, initHostParams(graph, cfg.seed));
+      const { graph, host } = floatModelFor(cfg, state.imported, [d.train.channels, d.train.height, d.train.width], d.train.numClasses);
+      store = new ParamStore(be, graph, host);
       post({ type: 'started', totalSteps: batchCount(trainDs.count, cfg.batchSize) * cfg.epochs, trainImages: trainDs.count, testImages: testDs.count });
+      if (cfg.epochs === 0) {
+        // No training: evaluate the model as it is (an imported model's own weights).
+        const t0 = performance.now();
+        const ev = await evaluateOnly(be, graph, store, testDs, d.normalize, j.abort.signal);
+        post({ type: 'epoch', epoch: 0, acc1: ev.acc1, acc5: ev.acc5, loss: NaN });
+        post({ type: 'checkpoint', stage: 'float', bytes: state.setFloat({ model: cfg.model, graph, host: await store.toHost() }) });
+        post({ type: 'done', seconds: (performance.now() - t0) / 1000, imagesPerSecond: 0, steps: 0 });
+        return;
+      }
       const result = await train(be, graph, store, trainDs, testDs, {
         epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed, normalize: d.normalize,
         optimizer: { name: cfg.optimizer, lr: cfg.lr, momentum: 0.9 },
@@ -186,6 +195,10 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
             shape: [d.train.channels, d.train.height, d.train.width], numClasses: d.train.numClasses }),
           (e) => post({ type: 'error', message: `could not load the data: ${errorText(e)}` }),
         );
+        return;
+      case 'set-model':
+        if (job) post({ type: 'error', message: 'cannot change the model while a job runs' });
+        else state.setModel(req.model);
         return;
       case 'restore':
         try {

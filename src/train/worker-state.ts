@@ -9,6 +9,9 @@ import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.ts';
 import { buildModel } from '../models/zoo.ts';
 import { decodeQuantCheckpoint } from '../quant/quant-checkpoint.ts';
 import type { FloatState, JobData, QuantState } from './quant-jobs.ts';
+import type { Graph } from '../graph/ir.ts';
+import type { ImportedModel } from './model-job.ts';
+import { isImportedName, type ModelChoice } from './model-protocol.ts';
 import type { DataChoice, DataPrep } from './quant-protocol.ts';
 
 export class WorkerState {
@@ -19,6 +22,8 @@ export class WorkerState {
   float: FloatState | null = null;
   calib: QuantState | null = null;
   qat: QuantState | null = null;
+  /** The imported model set by set-model (null: a zoo model is chosen). */
+  imported: ImportedModel | null = null;
 
   constructor(private readonly loadBuiltin: () => Promise<TrainTestData>) {}
 
@@ -42,6 +47,10 @@ export class WorkerState {
     return this.prepared;
   }
 
+  setModel(m: ModelChoice): void {
+    this.imported = m.kind === 'onnx' ? m : null;
+  }
+
   /** A new float model: the old calibration and QAT no longer apply. */
   setFloat(f: FloatState): Uint8Array {
     this.float = f;
@@ -49,7 +58,9 @@ export class WorkerState {
     this.qat = null;
     const shapes = Object.fromEntries(f.graph.params.map((p) => [p.name, p.shape]));
     return encodeCheckpoint({
-      model: f.model, stage: 'float', meta: { inputShape: f.graph.inputShape, numClasses: f.graph.numClasses }, params: f.host, shapes,
+      model: f.model, stage: 'float', params: f.host, shapes,
+      // An imported model's graph travels with its weights (it cannot be rebuilt from a name).
+      meta: { inputShape: f.graph.inputShape, numClasses: f.graph.numClasses, ...(isImportedName(f.model) ? { graph: f.graph } : {}) },
     });
   }
 
@@ -59,8 +70,8 @@ export class WorkerState {
     this.qat = null;
     if (float) {
       const c = decodeCheckpoint(float, 'float checkpoint');
-      const m = c.meta as { inputShape?: number[]; numClasses?: number };
-      const graph = buildModel(c.model, { inputShape: m.inputShape, numClasses: m.numClasses });
+      const m = c.meta as { inputShape?: number[]; numClasses?: number; graph?: Graph };
+      const graph = m.graph ?? buildModel(c.model, { inputShape: m.inputShape, numClasses: m.numClasses });
       this.float = { model: c.model, graph, host: c.params };
     }
     for (const [bytes, stage] of [[calib, 'calib'], [qat, 'qat']] as const) {
