@@ -26,6 +26,11 @@ export function useStudio<T>(selector: (s: StudioState) => T): T {
   return useStore(useStudioContext().store, selector);
 }
 
+/** The store itself, for controllers made on first use (read state through useStudio in components). */
+export function useStudioStore(): StudioStore {
+  return useStudioContext().store;
+}
+
 export function useController(): TrainingController {
   return useStudioContext().controller;
 }

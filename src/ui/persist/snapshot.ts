@@ -7,7 +7,8 @@
 import type { TrainTestData } from '../../data/dataset.ts';
 import type { DataSummary } from '../../data/summary.ts';
 import type { DataPrepSettings } from '../store/data-slice.ts';
-import { isModelName } from '../store/model-slice.ts';
+import { isModelName, type ImportedModel } from '../store/model-slice.ts';
+import { isImportedModel } from '../features/model/imported-model.ts';
 import type { Checkpoints } from '../store/project-slice.ts';
 import type { QuantState } from '../store/quant-slice.ts';
 import { INITIAL_RUN, type RunState } from '../store/run-reducer.ts';
@@ -19,6 +20,8 @@ export const SNAPSHOT_VERSION = 1;
 export interface ProjectSnapshot {
   version: number;
   modelName: string;
+  /** The imported ONNX model, when it is the model (absent in projects saved before imports). */
+  imported?: ImportedModel | null;
   settings: TrainSettings;
   prep: DataPrepSettings;
   /** null: the built-in Fashion-MNIST. */
@@ -33,6 +36,7 @@ export function snapshotOf(s: StudioState): ProjectSnapshot {
   return {
     version: SNAPSHOT_VERSION,
     modelName: s.modelName,
+    imported: s.imported,
     settings: { ...s.settings },
     prep: { ...s.data.prep },
     data: s.data.dataset && s.data.summary ? { summary: s.data.summary, dataset: s.data.dataset } : null,
@@ -52,6 +56,7 @@ export function validateSnapshot(x: unknown, where: string): ProjectSnapshot {
   if (!s || typeof s !== 'object') throw new SnapshotError(`${where}: not a Quant Studio project`);
   if (s.version !== SNAPSHOT_VERSION) throw new SnapshotError(`${where}: unsupported project version ${String(s.version)}`);
   if (typeof s.modelName !== 'string' || !isModelName(s.modelName)) throw new SnapshotError(`${where}: unknown model "${String(s.modelName)}"`);
+  if (s.imported != null && !isImportedModel(s.imported)) throw new SnapshotError(`${where}: the imported model is damaged`);
   if (!s.settings || !s.prep || !s.quant || !s.checkpoints) throw new SnapshotError(`${where}: missing project fields`);
   return s as ProjectSnapshot;
 }
@@ -60,5 +65,5 @@ export function validateSnapshot(x: unknown, where: string): ProjectSnapshot {
 export function stateFromSnapshot(snap: ProjectSnapshot): Partial<StudioState> {
   const f = snap.float;
   const run: RunState = f ? { ...INITIAL_RUN, ...f, outcome: 'done', status: 'idle' } : INITIAL_RUN;
-  return { modelName: snap.modelName as StudioState['modelName'], settings: { ...snap.settings }, run, checkpoints: { ...snap.checkpoints } };
+  return { modelName: snap.modelName as StudioState['modelName'], imported: snap.imported ?? null, settings: { ...snap.settings }, run, checkpoints: { ...snap.checkpoints } };
 }

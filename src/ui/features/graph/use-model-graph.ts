@@ -1,5 +1,5 @@
 /**
- * The current model's graph before and after fusion and the quantization plan of each under the
+ * The current model's (zoo or imported) graph before and after fusion and the quantization plan of each under the
  * Quantize settings (memoized on model, input shape, classes and qconfig; all pure and small).
  */
 import { useMemo } from 'react';
@@ -20,10 +20,12 @@ export function useModelGraphs(): ModelGraphs {
   const classes = useStudio((s) => s.data.summary?.classNames.length ?? 10);
   const q = useStudio((s) => s.quant.settings);
   const yuv = useStudio((s) => s.data.prep.yuv);
+  const imported = useStudio((s) => s.imported);
   const graphs = useMemo(() => {
-    const unfused = buildModel(model, { inputShape: shape.split('x').map(Number), numClasses: classes });
+    // An imported model is drawn as imported (its own input shape and classes); fusion needs only its structure.
+    const unfused = imported?.graph ?? buildModel(model, { inputShape: shape.split('x').map(Number), numClasses: classes });
     return { unfused, fused: fuse(unfused, initHostParams(unfused, 0)).graph };
-  }, [model, shape, classes]);
+  }, [model, shape, classes, imported]);
   return useMemo(() => {
     try {
       const qc = qconfigOf(q, yuv);

@@ -1,5 +1,5 @@
-/** What the model panel shows about a zoo model (built once per name; graphs are small and pure). */
-import { macsPerSample, parameterCount } from '../../../graph/ir.ts';
+/** What the model panel shows about a zoo model (built once per name; graphs are small and pure) or an imported graph. */
+import { macsPerSample, parameterCount, type Graph } from '../../../graph/ir.ts';
 import { buildModel } from '../../../models/zoo.ts';
 
 export interface ModelInfo {
@@ -22,7 +22,17 @@ export function describeModel(name: string, inputShape?: number[], numClasses?: 
   const key = `${name}|${inputShape?.join('x') ?? ''}|${numClasses ?? ''}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const g = buildModel(name, { inputShape, numClasses });
+  const info = describeGraph(name, buildModel(name, { inputShape, numClasses }));
+  cache.set(key, info);
+  return info;
+}
+
+const graphCache = new WeakMap<Graph, ModelInfo>();
+
+/** The same facts for a graph as it is (an imported model). */
+export function describeGraph(name: string, g: Graph): ModelInfo {
+  const hit = graphCache.get(g);
+  if (hit) return hit;
   const info: ModelInfo = {
     name,
     parameters: parameterCount(g),
@@ -33,6 +43,6 @@ export function describeModel(name: string, inputShape?: number[], numClasses?: 
     convLayers: g.nodes.filter((n) => n.op === 'conv2d').length,
     linearLayers: g.nodes.filter((n) => n.op === 'linear').length,
   };
-  cache.set(key, info);
+  graphCache.set(g, info);
   return info;
 }

@@ -24,7 +24,7 @@ export interface ProjectController {
 }
 
 const KEY = 'project';
-const watched = (s: StudioState) => [s.modelName, s.settings, s.data.prep, s.data.dataset, s.data.summary, s.quant.settings,
+const watched = (s: StudioState) => [s.modelName, s.imported, s.settings, s.data.prep, s.data.dataset, s.data.summary, s.quant.settings,
   s.quant.calib, s.quant.qat, s.run.outcome, s.checkpoints, s.project.revision];
 
 export function createProjectController(store: StudioStore, client: TrainingClient, data: DataController, storage: ProjectStorage, debounceMs = 250): ProjectController {

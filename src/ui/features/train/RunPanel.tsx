@@ -25,6 +25,7 @@ export function RunPanel() {
   // Subscribing to the inputs of validation re-renders this panel when they change.
   useStudio((s) => s.settings);
   useStudio((s) => s.modelName);
+  useStudio((s) => s.imported);
   const c = useController();
   const hasErrors = Object.keys(c.errors()).length > 0;
   const live = isLive(run.status);

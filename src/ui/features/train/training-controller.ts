@@ -6,6 +6,9 @@ import { MODEL_NAMES } from '../../../models/zoo.ts';
 import type { TrainingClient } from '../../../train/client.ts';
 import { errorText, validateConfig, type BackendPreference, type TrainJobConfig } from '../../../train/protocol.ts';
 import { isLive } from '../../store/run-reducer.ts';
+import { inputShapeOf } from '../../store/data-slice.ts';
+import { modelIdOf } from '../../store/model-slice.ts';
+import { modelChoiceOf } from '../model/imported-model.ts';
 import type { StudioStore } from '../../store/studio-store.ts';
 
 export type ConfigErrors = Partial<Record<keyof TrainJobConfig, string>>;
@@ -33,8 +36,15 @@ export function createTrainingController(store: StudioStore, client: TrainingCli
     if (m.type === 'done') s.touchProject();
   });
   const st = () => store.getState();
-  const config = (): TrainJobConfig => ({ model: st().modelName, ...st().settings });
-  const errors = (): ConfigErrors => validateConfig(config(), MODEL_NAMES);
+  let sentImported = false;
+  const config = (): TrainJobConfig => ({ model: modelIdOf(st()), ...st().settings });
+  const errors = (): ConfigErrors => {
+    const s = st();
+    const e = validateConfig(config(), s.imported ? [...MODEL_NAMES, modelIdOf(s)] : MODEL_NAMES);
+    const want = s.imported?.inputShape.join('x'), have = inputShapeOf(s.data).join('x');
+    if (s.imported && want !== have) e.model = `${s.imported.file} takes ${want} inputs; the loaded data is ${have}`;
+    return e;
+  };
   client.connect();
 
   return {
@@ -46,6 +56,10 @@ export function createTrainingController(store: StudioStore, client: TrainingCli
       st().beginRun(c);
       try {
         beforeJob();
+        // The worker builds zoo models by name; an imported model travels with each start (a respawned
+        // worker has none), and the zoo choice once after one, so the worker lets the import go.
+        if (st().imported || sentImported) client.setModel(modelChoiceOf(st()));
+        sentImported = st().imported !== null;
         client.start(c);
       } catch (e) {
         st().applyWorkerMessage({ type: 'error', message: errorText(e) });
