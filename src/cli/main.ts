@@ -24,6 +24,8 @@ stages: ${Object.keys(STAGES).join(', ')}
 options: --model cnn-small|mlp|resnet-mini|mobilenetv2-mini --data fashion-mnist|idx:DIR [--subset N] [--test-subset N]
          --epochs E --batch-size B --lr X [--optimizer adam|adamw|sgd] [--schedule onecycle|cosine|step|constant]
          --seed S --backend webgpu|cpu [--gpu auto|gles|vulkan] --model-path DIR [--augment] [--resume]
+         --onnx FILE [--input-scale S --input-mean M[,..] --input-std S[,..]]  (instead of --model: an imported model;
+         float --epochs 0 just evaluates it; preprocessing default: the file's metadata, else pixel/255)
 calib/qat also: [--qconfig default_calibration|default_qat|default_qat_fixed_act|..._int16] [--observer NAME]
          [--march bernoulli|bernoulli2|bayes|bayes-e|nash-e|nash-m] [--calib-images N] [--rounding half_even|bpu_round]
 int_infer/compile/pipeline take the calib/qat options; compile --march M estimates on march M and writes
