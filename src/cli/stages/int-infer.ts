@@ -73,13 +73,13 @@ export async function runIntInfer(argvIn: string[]): Promise<void> {
   const bytes = encodeModelFile(im);
   console.log(`Integer model of ${ck.model} from ${file} (${ck.stage}; march ${im.march}, ${im.layers.length} layers, ${bytes.length} bytes as a model file)`);
   // device webgpu: the engine's GPU context when it runs on WebGPU, else a device of its own (destroyed at the end)
-  let ownGpu: { ctx: GpuContext; device: GPUDevice } | null = null;
+  let ownGpu: { ctx: GpuContext; device: GPUDevice; gpu: unknown } | null = null; // gpu: the Dawn instance stays referenced while its device lives
   const engineCtx = (be as { ctx?: unknown }).ctx;
   const gpu = async (): Promise<GpuContext> => {
     if (engineCtx instanceof GpuContext) return engineCtx;
     if (!ownGpu) {
       const d = await acquireNodeDevice((o.gpu as NodeGpuPreference | undefined) ?? 'auto');
-      ownGpu = { ctx: new GpuContext(d.device), device: d.device };
+      ownGpu = { ctx: new GpuContext(d.device), device: d.device, gpu: d.gpu };
       console.log(`Simulator device: webgpu on ${d.adapterName}`);
     }
     return ownGpu.ctx;
@@ -111,7 +111,7 @@ export async function runIntInfer(argvIn: string[]): Promise<void> {
     });
   } finally {
     client.dispose();
-    const own = ownGpu as { ctx: GpuContext; device: GPUDevice } | null;
+    const own = ownGpu as { ctx: GpuContext; device: GPUDevice; gpu: unknown } | null;
     if (own) {
       own.ctx.dispose();
       own.device.destroy();
