@@ -50,7 +50,7 @@ export function GraphCanvas({ graph, color, selected, matches, onSelect, rendere
     const rr = renderGraph(svg.current, layout.layout, {
       width, height,
       label: (id) => { const n = byId.get(id)!; return `${id}: ${n.label}`; },
-      attrs: (id) => { const n = byId.get(id)!; return { 'data-dtype': n.dtype, 'data-op': n.op, ...(n.fusedFrom ? { 'data-fused': String(n.fusedFrom.length) } : {}) }; },
+      attrs: (id) => { const n = byId.get(id)!; return { 'data-dtype': n.dtype, 'data-op': n.op, ...(n.fusedFrom ? { 'data-fused': String(n.fusedFrom.length), 'data-fused-from': n.fusedFrom.join(' ') } : {}) }; },
       color: (id) => latest.current.color(id),
       onSelect: (id) => latest.current.onSelect(id),
     });

@@ -91,7 +91,7 @@ export function ModelPanel() {
       </p>
       {imp.error && (
         <div className="error" role="alert" data-testid="model-error" data-file={imp.error.file}>
-          <strong>Could not import <code>{imp.error.file}</code>:</strong> {imp.error.message}
+          <strong>Could not import <code>{imp.error.file}</code>:</strong> {imp.error.message}{/[.!?]$/.test(imp.error.message) ? '' : '.'}
           <span> The current model ({imported ? imported.file : modelName}) stays.</span>
           <button type="button" className="link-button" onClick={dismiss}>Dismiss</button>
         </div>
