@@ -134,3 +134,28 @@ describe('deploy helpers', () => {
     expect(deployFileNames('cnn-small', 'qat')).toEqual({ modelFile: 'cnn-small-qat.qsbin', onnx: 'cnn-small-qat.qdq.onnx', report: 'cnn-small-qat-deploy-report.json' });
   });
 });
+
+describe('deploy results in a saved project', () => {
+  it('restore brings back the settings, files and result as a finished check', () => {
+    const s = store();
+    s.getState().restoreDeploy({ settings: { ...DEFAULT_DEPLOY_SETTINGS, images: 64 }, artifacts: ARTIFACTS, result: RESULT });
+    expect(s.getState().deploy.result).toBe(RESULT);
+    expect(s.getState().deploy.artifacts).toBe(ARTIFACTS);
+    expect(s.getState().deploy.job).toMatchObject({ status: 'idle', outcome: 'done', images: 64 });
+    expect(s.getState().deploy.settings.images).toBe(64);
+  });
+
+  it('survives a project file (JSON writes the exact layer\'s infinite SQNR as null; it comes back as Infinity)', async () => {
+    const { encodeProjectFile, decodeProjectFile } = await import('../src/ui/persist/project-file.ts');
+    const { DEFAULT_SETTINGS } = await import('../src/ui/store/training-slice.ts');
+    const snap = {
+      version: 1, modelName: 'cnn-small', imported: null, settings: { ...DEFAULT_SETTINGS },
+      prep: { normalize: 'pixel/255', yuv: false }, data: null,
+      quant: { settings: {}, calib: null, qat: null }, float: null, checkpoints: {},
+      deploy: { settings: DEFAULT_DEPLOY_SETTINGS, artifacts: ARTIFACTS, result: RESULT },
+    } as unknown as Parameters<typeof encodeProjectFile>[0];
+    const back = decodeProjectFile(encodeProjectFile(snap), 'p.qsproj');
+    expect(back.deploy!.result.layers.map((l) => l.sqnr_db)).toEqual([30, 40, Infinity]);
+    expect(Array.from(back.deploy!.artifacts!.modelFile)).toEqual(Array.from(ARTIFACTS.modelFile));
+  });
+});

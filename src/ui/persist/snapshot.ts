@@ -14,6 +14,7 @@ import type { QuantState } from '../store/quant-slice.ts';
 import { INITIAL_RUN, type RunState } from '../store/run-reducer.ts';
 import type { StudioState } from '../store/studio-store.ts';
 import type { TrainSettings } from '../store/training-slice.ts';
+import type { SavedDeploy } from '../store/deploy-slice.ts';
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -29,6 +30,8 @@ export interface ProjectSnapshot {
   quant: Pick<QuantState, 'settings' | 'calib' | 'qat'>;
   float: Pick<RunState, 'config' | 'losses' | 'epochs' | 'summary' | 'totalSteps' | 'trainImages' | 'testImages'> | null;
   checkpoints: Checkpoints;
+  /** The last deployment check and its files (absent in projects saved before deploy results were kept). */
+  deploy?: SavedDeploy | null;
 }
 
 export function snapshotOf(s: StudioState): ProjectSnapshot {
@@ -45,6 +48,7 @@ export function snapshotOf(s: StudioState): ProjectSnapshot {
       ? { config: r.config, losses: r.losses, epochs: r.epochs, summary: r.summary, totalSteps: r.totalSteps, trainImages: r.trainImages, testImages: r.testImages }
       : null,
     checkpoints: { ...s.checkpoints },
+    deploy: s.deploy.result ? { settings: s.deploy.settings, artifacts: s.deploy.artifacts, result: s.deploy.result } : null,
   };
 }
 
@@ -58,6 +62,9 @@ export function validateSnapshot(x: unknown, where: string): ProjectSnapshot {
   if (typeof s.modelName !== 'string' || !isModelName(s.modelName)) throw new SnapshotError(`${where}: unknown model "${String(s.modelName)}"`);
   if (s.imported != null && !isImportedModel(s.imported)) throw new SnapshotError(`${where}: the imported model is damaged`);
   if (!s.settings || !s.prep || !s.quant || !s.checkpoints) throw new SnapshotError(`${where}: missing project fields`);
+  if (s.deploy != null && !Array.isArray(s.deploy.result?.layers)) throw new SnapshotError(`${where}: the deployment results are damaged`);
+  // JSON (project files) writes an exact layer's infinite SQNR as null.
+  for (const l of s.deploy?.result.layers ?? []) if (l.sqnr_db === null) l.sqnr_db = Infinity;
   return s as ProjectSnapshot;
 }
 

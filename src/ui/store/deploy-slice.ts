@@ -48,6 +48,9 @@ export const IDLE_DEPLOY_JOB: DeployJob = Object.freeze({
 
 export const INITIAL_DEPLOY: DeployState = { settings: { ...DEFAULT_DEPLOY_SETTINGS }, job: IDLE_DEPLOY_JOB, artifacts: null, result: null, metric: 'sqnr' };
 
+/** What a saved project keeps of the deployment: the last check's settings, files and result. */
+export type SavedDeploy = Pick<DeployState, 'settings' | 'artifacts'> & { result: DeployCheckResult };
+
 export interface DeploySlice {
   deploy: DeployState;
   setDeploySetting<K extends keyof DeploySettingsState>(k: K, v: DeploySettingsState[K]): void;
@@ -56,6 +59,8 @@ export interface DeploySlice {
   beginDeploy(): void;
   requestDeployCancel(): void;
   applyDeployMessage(m: WorkerMessage): void;
+  /** Restores a saved check (project reload or import). */
+  restoreDeploy(saved: SavedDeploy): void;
   /** One simulator batch finished (SimClient progress). */
   deploySimProgress(p: { images: number; imagesPerSecond: number }): void;
   /** The check failed outside the worker's own messages (the simulator, the client). */
@@ -136,6 +141,12 @@ export const createDeploySlice: SliceCreator<DeploySlice> = (set) => {
             return {};
         }
       });
+    },
+    restoreDeploy(saved) {
+      upd(() => ({
+        settings: { ...DEFAULT_DEPLOY_SETTINGS, ...saved.settings }, artifacts: saved.artifacts, result: saved.result,
+        job: { ...IDLE_DEPLOY_JOB, outcome: 'done', images: saved.result.images, totalImages: saved.result.images },
+      }));
     },
     deploySimProgress(p) {
       upd((d) => (live(d) ? { job: { ...d.job, simImages: d.job.simImages + p.images, simImagesPerSecond: p.imagesPerSecond } } : {}));
