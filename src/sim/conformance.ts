@@ -10,12 +10,13 @@
  * set from `derived.acc_int32` and checks its size against the recorded count. The kernels here emulate float32
  * exactly, so they get those outputs exactly right anyway (the tolerance is never used; see the test).
  */
-import type { CaseFile, CaseResult, CaseTensor, KindRunner, Mismatch } from '../conformance/types.ts';
+import type { CaseFile, CaseResult, KindRunner, Mismatch } from '../conformance/types.ts';
 import { addInt, computeAddParamsQnnpack } from './int/add.ts';
 import { conv2dAccumulate } from './int/conv2d.ts';
 import { linearAccumulate } from './int/linear.ts';
 import { reluInt } from './int/relu.ts';
-import { nearbyint, pytorchRequantSpec, quantizeBias, requantize, type IntArray } from './int/requant.ts';
+import { nearbyint, pytorchRequantSpec, quantizeBias, requantize } from './int/requant.ts';
+import { compare, f32s, num, result, tensor, toInt } from './conformance-case.ts';
 
 /**
  * Per-case tolerance: ±1 on the marked outputs of `quantized_linear__12_requant_f32_vs_f64` only (case files carry
@@ -23,54 +24,6 @@ import { nearbyint, pytorchRequantSpec, quantizeBias, requantize, type IntArray 
  */
 export function caseTolerance(c: CaseFile): number | undefined {
   return c.kind === 'quantized_linear' && /(^|_)requant_f32_vs_f64$/.test(c.name) ? 1 : undefined;
-}
-
-function tensor(v: unknown, name: string): CaseTensor {
-  const t = v as CaseTensor | null | undefined;
-  if (!t || !Array.isArray(t.shape) || !Array.isArray(t.data)) throw new Error(`missing tensor ${name}`);
-  return t;
-}
-
-function toInt(t: CaseTensor, name: string): IntArray {
-  const d = t.data as number[];
-  switch (t.dtype) {
-    case 'uint8': return Uint8Array.from(d);
-    case 'int8': return Int8Array.from(d);
-    case 'int32': return Int32Array.from(d);
-    case 'int64': return Int32Array.from(d);
-    default: throw new Error(`${name}: expected an integer tensor, got ${t.dtype}`);
-  }
-}
-
-function num(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`missing number ${name}`);
-  return v;
-}
-
-function f32s(t: CaseTensor): Float32Array {
-  return Float32Array.from(t.data as number[]);
-}
-
-/** Compare; `tolerance[i]` (if given) is the allowed |diff| at i. */
-function compare(output: string, expected: ArrayLike<number>, actual: ArrayLike<number>, tolerance?: (i: number) => number): Mismatch | null {
-  if (expected.length !== actual.length) {
-    return { output: `${output} (length)`, index: -1, expected: expected.length, actual: actual.length, count: 1 };
-  }
-  let first = -1;
-  let count = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const tol = tolerance ? tolerance(i) : 0;
-    if (Math.abs(expected[i] - actual[i]) > tol) {
-      if (first < 0) first = i;
-      count++;
-    }
-  }
-  return count === 0 ? null : { output, index: first, expected: expected[first], actual: actual[first], count };
-}
-
-function result(ms: Array<Mismatch | null>): CaseResult {
-  const mismatches = ms.filter((m): m is Mismatch => m !== null);
-  return { ok: mismatches.length === 0, mismatches };
 }
 
 function guard(run: (c: CaseFile) => CaseResult): KindRunner {

@@ -9,7 +9,8 @@
  *
  * The device: the shared conformance backend (src/conformance/gpu-lease.ts).
  */
-import type { CaseFile, CaseResult, CaseTensor, KindRunner, Mismatch } from '../../conformance/types.ts';
+import type { CaseFile, CaseResult, KindRunner, Mismatch } from '../../conformance/types.ts';
+import { compare, f32s, num, result, tensor, toInt } from '../conformance-case.ts';
 import type { GpuContext } from '../../engine/webgpu/gpu-context.ts';
 import { withConformanceBackend } from '../../conformance/gpu-lease.ts';
 import { computeAddParamsQnnpack } from '../int/add.ts';
@@ -31,54 +32,6 @@ function withGpu(run: (k: GpuIntKernels, c: CaseFile) => Promise<CaseResult>): K
       return { ok: false, mismatches: [], error: e instanceof Error ? e.message : String(e) };
     }
   };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Case helpers
-// ---------------------------------------------------------------------------------------------------------------
-
-function tensor(v: unknown, name: string): CaseTensor {
-  const t = v as CaseTensor | null | undefined;
-  if (!t || !Array.isArray(t.shape) || !Array.isArray(t.data)) throw new Error(`missing tensor ${name}`);
-  return t;
-}
-
-function toInt(t: CaseTensor, name: string): IntArray {
-  const d = t.data as number[];
-  switch (t.dtype) {
-    case 'uint8': return Uint8Array.from(d);
-    case 'int8': return Int8Array.from(d);
-    case 'int32':
-    case 'int64': return Int32Array.from(d);
-    default: throw new Error(`${name}: expected an integer tensor, got ${t.dtype}`);
-  }
-}
-
-function num(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`missing number ${name}`);
-  return v;
-}
-
-const f32s = (t: CaseTensor): Float32Array => Float32Array.from(t.data as number[]);
-
-function compare(output: string, expected: ArrayLike<number>, actual: ArrayLike<number>, tolerance?: (i: number) => number): Mismatch | null {
-  if (expected.length !== actual.length) {
-    return { output: `${output} (length)`, index: -1, expected: expected.length, actual: actual.length, count: 1 };
-  }
-  let first = -1;
-  let count = 0;
-  for (let i = 0; i < expected.length; i++) {
-    if (Math.abs(expected[i] - actual[i]) > (tolerance ? tolerance(i) : 0)) {
-      if (first < 0) first = i;
-      count++;
-    }
-  }
-  return count === 0 ? null : { output, index: first, expected: expected[first], actual: actual[first], count };
-}
-
-function result(ms: Array<Mismatch | null>): CaseResult {
-  const mismatches = ms.filter((m): m is Mismatch => m !== null);
-  return { ok: mismatches.length === 0, mismatches };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
