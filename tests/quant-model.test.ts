@@ -148,3 +148,30 @@ describe('calibration statistics', () => {
     for (const [node, o] of obs) expect(got[node]).toBe(o.calculateQParams().scale[0]);
   });
 });
+
+describe('histogram observer in calibration', () => {
+  it('fed by device min/max and device histc, it matches the observer fed whole read-back tensors', async () => {
+    const be = createCpuBackend();
+    const g0 = buildModel('cnn-small');
+    const f = fuse(g0, initHostParams(g0, 5));
+    const store = new ParamStore(be, f.graph, f.host);
+    const qm = new QuantizedModel(be, prepare(f.graph, qconfigTemplate('default_calibration', { observer: 'histogram' })), store);
+    const ds = images(32, 9);
+    await calibrate(qm, ds, { batchSize: 16 });
+    const got = (await qm.scales()).activations;
+
+    const { HistogramObserver } = await import('../src/quant/observers/index.ts');
+    const obs = new Map(qm.plan.acts.map((a) => [a.node, new HistogramObserver({})]));
+    for (let b = 0; b < 2; b++) {
+      const x = Float32Array.from(ds.images.subarray(b * 16 * 784, (b + 1) * 16 * 784), (p) => p / 255);
+      const tape = new Tape(be, false, false);
+      const { values } = runGraph(tape, qm.plan.graph, store, tape.input(x, [16, 1, 28, 28]), { keep: () => true });
+      for (const [node, o] of obs) o.observe(await be.read(values.get(node)!.value), values.get(node)!.shape);
+      tape.dispose();
+    }
+    for (const [node, o] of obs) expect(got[node]).toBe(o.calculateQParams().scale[0]);
+    store.dispose();
+    qm.dispose();
+    expect(be.liveTensors()).toBe(0);
+  });
+});

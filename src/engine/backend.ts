@@ -170,6 +170,8 @@ export interface Backend {
   fakeQuantizeBackward(dy: BTensor, x: BTensor, qparams: BTensor, layout: ChannelLayout, range: QuantRange): BTensor;
   /** Per-channel [min [C], max [C]] of `layout` (per tensor: C = 1). */
   minMax(x: BTensor, layout: ChannelLayout): [BTensor, BTensor];
+  /** torch.histc(x, bins, lo, hi) as float counts [bins]: values outside [lo, hi] are skipped, hi goes in the last bin. */
+  histogram(x: BTensor, bins: number, lo: number, hi: number): BTensor;
   /** Updates the running range [2, C] (mins then maxs) and writes symmetric qparams [C, 3], in place. */
   updateQParamsInPlace(running: BTensor, batchMin: BTensor, batchMax: BTensor, qparams: BTensor, u: QParamsUpdate): void;
 

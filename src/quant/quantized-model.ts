@@ -2,7 +2,8 @@
  * A prepared model at run time: one FakeQuantize per activation and weight site, holding its qparams
  * ([C, 3] = [scale, inv, zero point]) and running range ([2, C]) on the backend, and the model-wide
  * FakeQuantState of the Horizon tool, set with one call:
- *   CALIBRATION  eval mode, observers on, fake quant off (activations are read back to the observers)
+ *   CALIBRATION  eval mode, observers on, fake quant off (min-max and histogram observers take device-side
+ *                reductions; MSE, percentile, KL and mix read the activations back)
  *   QAT          train mode, fake quant on, ranges updated on the device every step
  *                (eval passes inside QAT behave as VALIDATION)
  *   VALIDATION   eval mode, fake quant on, scales fixed
@@ -14,7 +15,7 @@ import type { GraphNode } from '../graph/ir.ts';
 import type { Hooks } from '../nn/executor.ts';
 import type { HostParams, ParamStore } from '../nn/params.ts';
 import { marchUsesPowerOfTwoScale } from './march.ts';
-import { createObserver, type Observer } from './observers/index.ts';
+import { createObserver, HistogramObserver, type Observer } from './observers/index.ts';
 import { EPS_F32 } from './qparams.ts';
 import type { ActSite, QuantPlan, WeightSite } from './prepare.ts';
 import type { TensorQuantSpec } from './qconfig.ts';
@@ -47,7 +48,7 @@ export class QuantizedModel {
   readonly acts = new Map<string, Site>();
   readonly weights = new Map<string, Site>();
   /** CALIBRATION: what the observers still have to see (a whole tensor, or its device-side min/max). */
-  private pending: { site: Site; values: BTensor[]; shape: readonly number[] }[] = [];
+  private pending: { site: Site; values: BTensor[]; shape: readonly number[]; tape: Tape }[] = [];
 
   constructor(readonly be: Backend, readonly plan: QuantPlan, readonly store: ParamStore) {
     const qc = plan.qconfig;
@@ -100,9 +101,16 @@ export class QuantizedModel {
         const [mn, mx] = this.be.minMax(value.value, perTensor(value.value.size));
         tape.own(mn);
         tape.own(mx);
-        this.pending.push({ site, values: [mn, mx], shape: [2] });
+        this.pending.push({ site, values: [mn, mx], shape: [2], tape });
+      } else if (site.observer instanceof HistogramObserver) {
+        // Min/max on the device first; the histogram itself is binned on the device in observePending,
+        // once the observer has planned the batch's range.
+        const [mn, mx] = this.be.minMax(value.value, perTensor(value.value.size));
+        tape.own(mn);
+        tape.own(mx);
+        this.pending.push({ site, values: [mn, mx, value.value], shape: value.shape, tape });
       } else {
-        this.pending.push({ site, values: [value.value], shape: value.shape });
+        this.pending.push({ site, values: [value.value], shape: value.shape, tape });
       }
       return value;
     }
@@ -142,11 +150,27 @@ export class QuantizedModel {
   async observePending(): Promise<void> {
     const pending = this.pending;
     this.pending = [];
-    for (const { site, values, shape } of pending) {
+    for (const { site, values, shape, tape } of pending) {
+      if (site.observer instanceof HistogramObserver) {
+        await this.observeHistogram(site.observer, values, tape);
+        continue;
+      }
       const parts = await Promise.all(values.map((t) => this.be.read(t)));
       const data = parts.length === 1 ? parts[0] : Float32Array.from(parts.flatMap((p) => Array.from(p)));
       site.observer!.observe(data, shape);
     }
+  }
+
+  /** HistogramObserver fed by device reductions: min/max, then torch.histc on the range it plans. */
+  private async observeHistogram(obs: HistogramObserver, [mn, mx, x]: BTensor[], tape: Tape): Promise<void> {
+    const xMin = (await this.be.read(mn))[0], xMax = (await this.be.read(mx))[0];
+    const plan = obs.planBatch(xMin, xMax);
+    // torch.histc's degenerate-range rule: the tensor's own range, then ±1 around it.
+    let lo = plan.histcMin, hi = plan.histcMax;
+    if (lo === hi) [lo, hi] = [xMin, xMax];
+    if (lo === hi) [lo, hi] = [lo - 1, hi + 1];
+    const h = tape.own(this.be.histogram(x, obs.bins, lo, hi));
+    obs.commitBatch(plan, await this.be.read(h));
   }
 
   /** Turns the observers' statistics into scales (symmetric, zero point 0). */

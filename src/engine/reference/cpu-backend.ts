@@ -21,6 +21,7 @@ import {
   maxPool2dForward,
 } from './pool.ts';
 import * as quant from './quant.ts';
+import { torchHistc } from '../../quant/observers/histogram.ts';
 import type { FloatArray } from './types.ts';
 
 class CpuTensor implements BTensor {
@@ -262,6 +263,9 @@ export class CpuBackend implements Backend {
   minMax(x: BTensor, layout: ChannelLayout): [BTensor, BTensor] {
     const [mn, mx] = quant.minMax(this.d(x), layout);
     return [this.wrap(mn, [layout.channels]), this.wrap(mx, [layout.channels])];
+  }
+  histogram(x: BTensor, bins: number, lo: number, hi: number): BTensor {
+    return this.wrap(torchHistc(this.d(x), bins, lo, hi), [bins]);
   }
   updateQParamsInPlace(running: BTensor, batchMin: BTensor, batchMax: BTensor, qparams: BTensor, u: QParamsUpdate): void {
     quant.updateQParams(this.d(running), this.d(batchMin), this.d(batchMax), this.d(qparams), u);

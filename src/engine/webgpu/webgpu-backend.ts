@@ -113,6 +113,7 @@ export class WebGpuBackend implements Backend {
     return fq.fakeQuantizeBackward(this.ctx, g(dy), g(x), g(qparams), layout, range);
   }
   minMax(x: BTensor, layout: ChannelLayout): [BTensor, BTensor] { return observe.minMax(this.ctx, g(x), layout); }
+  histogram(x: BTensor, bins: number, lo: number, hi: number): BTensor { return observe.histogram(this.ctx, g(x), bins, lo, hi); }
   updateQParamsInPlace(running: BTensor, batchMin: BTensor, batchMax: BTensor, qparams: BTensor, u: QParamsUpdate): void {
     qp.updateQParams(this.ctx, g(running), g(batchMin), g(batchMax), g(qparams), u);
   }
