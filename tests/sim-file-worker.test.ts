@@ -12,7 +12,8 @@ import { qconfigTemplate } from '../src/quant/qconfig.ts';
 import { convert, type IntModel } from '../src/quant/convert.ts';
 import { runIntModel } from '../src/sim/run.ts';
 import { crc32, decodeModelFile, encodeModelFile, ModelFileError } from '../src/sim/model-file.ts';
-import { SimClient, SimJobError, spawnInProcessSim, type SimWorkerLike } from '../src/sim/client.ts';
+import { SimClient, SimJobError, type SimWorkerLike } from '../src/sim/client.ts';
+import { spawnInProcessSim } from '../src/sim/in-process.ts';
 import { isSimRequest, isSimResponse, type SimRequest } from '../src/sim/protocol.ts';
 import { mulberry32 } from './helpers/random.ts';
 

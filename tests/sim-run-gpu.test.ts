@@ -19,7 +19,8 @@ import { runIntModel } from '../src/sim/run.ts';
 import { releaseGpuModel, runIntModelGpu } from '../src/sim/run-gpu.ts';
 import type { ImageDataset } from '../src/data/dataset.ts';
 import { encodeModelFile } from '../src/sim/model-file.ts';
-import { SimClient, spawnInProcessSim } from '../src/sim/client.ts';
+import { SimClient } from '../src/sim/client.ts';
+import { spawnInProcessSim } from '../src/sim/in-process.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 import { mulberry32 } from './helpers/random.ts';
 

@@ -10,7 +10,7 @@ import type { ImageDataset, TrainTestData } from '../src/data/dataset.ts';
 import { summarize } from '../src/data/summary.ts';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
 import { MARCHES } from '../src/quant/march.ts';
-import { spawnInProcessSim } from '../src/sim/client.ts';
+import { spawnInProcessSim } from '../src/sim/in-process.ts';
 import { MODEL_FILE_MAGIC } from '../src/sim/model-file.ts';
 import { TrainingClient, type WorkerLike } from '../src/train/client.ts';
 import type { TrainJobConfig, TrainRequest, WorkerMessage } from '../src/train/protocol.ts';

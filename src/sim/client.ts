@@ -9,11 +9,9 @@
  *    job and is replaced for the next one.
  *
  * The worker is injected (`spawn`): the page passes spawnSimWorker (a real Web Worker), Node (CLI, tests) passes
- * spawnInProcessSim, which runs the very same host code (sim.worker.ts createSimHost) in-process behind the same
+ * spawnInProcessSim (in-process.ts), which runs the very same host code (sim.worker.ts createSimHost) in-process behind the same
  * asynchronous message interface; tests pass a fake worker.
  */
-import type { GpuContext } from '../engine/webgpu/gpu-context.ts';
-import { createSimHost } from './sim.worker.ts';
 import {
   isSimResponse, simErrorText, type SimBatch, type SimDevice, type SimModelInfo, type SimProgress, type SimRequest, type SimResponse,
   type SimRunOutput,
@@ -208,31 +206,6 @@ export class SimClient {
     }
     this.pump();
   }
-}
-
-/**
- * An in-process "worker": the same host code as sim.worker.ts, behind the asynchronous message interface
- * (messages are delivered on later macrotasks, never synchronously). terminate() silences it: it stops at the next
- * batch boundary and nothing more is delivered. For Node (CLI, tests); the page uses spawnSimWorker.
- */
-export function spawnInProcessSim(o: { gpu?: () => Promise<GpuContext> } = {}): SimWorkerLike {
-  let alive = true;
-  const w: SimWorkerLike = {
-    onmessage: null,
-    onerror: null,
-    postMessage(msg: SimRequest) {
-      setTimeout(() => { if (alive) handle(msg); }, 0);
-    },
-    terminate() {
-      alive = false;
-    },
-  };
-  const handle = createSimHost({
-    gpu: o.gpu,
-    post: (m) => setTimeout(() => { if (alive) w.onmessage?.({ data: m }); }, 0),
-    yieldNow: () => new Promise<void>((resolve, reject) => setTimeout(() => (alive ? resolve() : reject(new Error('terminated'))), 0)),
-  });
-  return w;
 }
 
 /** The real worker (Vite bundles sim.worker.ts and everything it imports as an ES module worker). */
