@@ -9,6 +9,10 @@ import { conv2dOutShape, convParams, type Backend, type BTensor, type Conv2dPara
 import { CpuBackend } from '../src/engine/reference/cpu-backend.ts';
 import type { WebGpuBackend } from '../src/engine/webgpu/webgpu-backend.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
+import { expectCloseToScale as expectClose, onBackends, rand } from './helpers/compare.ts';
+import { mulberry32 as rng } from './helpers/random.ts';
+
+const both = async (f: Parameters<typeof onBackends>[1]) => onBackends([gpu, cpu], f) as Promise<[Float32Array, Float32Array]>;
 
 let gpu: WebGpuBackend;
 const cpu = new CpuBackend();
@@ -20,50 +24,7 @@ beforeAll(async () => {
 });
 afterAll(destroyTestBackend);
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randn(n: number, r: () => number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = r() * 2 - 1;
-  return a;
-}
-
 const prod = (s: Shape) => s.reduce((a, b) => a * b, 1);
-
-/** |got - want| <= rtol * (|want| + max|want|) elementwise: float32 sums in a different order. */
-function expectClose(got: Float32Array, want: Float32Array, what: string, rtol = 1e-4): void {
-  expect(got.length, `${what}: length`).toBe(want.length);
-  let scale = 0;
-  for (const v of want) scale = Math.max(scale, Math.abs(v));
-  let worst = 0, at = -1;
-  for (let i = 0; i < want.length; i++) {
-    const err = Math.abs(got[i] - want[i]) / (Math.abs(want[i]) + scale + 1e-30);
-    if (!(err <= worst)) { worst = err; at = i; }
-  }
-  expect(worst, `${what}: worst relative error at ${at} (got ${got[at]}, want ${want[at]})`).toBeLessThanOrEqual(rtol);
-}
-
-async function both(f: (be: Backend, t: (a: Float32Array, s: Shape) => BTensor) => BTensor): Promise<[Float32Array, Float32Array]> {
-  const run = async (be: Backend) => {
-    const made: BTensor[] = [];
-    const up = (a: Float32Array, s: Shape) => { const t = be.upload(a, s); made.push(t); return t; };
-    const out = f(be, up);
-    const v = await be.read(out);
-    be.release(out);
-    for (const t of made) be.release(t);
-    return v;
-  };
-  return [await run(gpu), await run(cpu)];
-}
 
 interface Case {
   name: string;
@@ -128,7 +89,7 @@ describe('conv2d kernels vs the CPU reference', () => {
       const p = convParams(c.p);
       const wShape: Shape = [c.o, c.x[1] / p.groups, c.kh, c.kw];
       const yShape = conv2dOutShape(c.x, wShape, p);
-      const x = randn(prod(c.x), r), w = randn(prod(wShape), r), b = randn(c.o, r), dy = randn(prod(yShape), r);
+      const x = rand(prod(c.x), r), w = rand(prod(wShape), r), b = rand(c.o, r), dy = rand(prod(yShape), r);
 
       const [yg, yc] = await both((be, up) => be.conv2d(up(x, c.x), up(w, wShape), up(b, [c.o]), p));
       expectClose(yg, yc, 'forward with bias');
@@ -148,7 +109,7 @@ describe('conv2d kernels vs the CPU reference', () => {
     const r = rng(99);
     const xs: Shape = [37, 3, 5, 5], ws: Shape = [2, 3, 1, 1];
     const p = convParams({});
-    const x = randn(prod(xs), r), dy = randn(37 * 2 * 25, r);
+    const x = rand(prod(xs), r), dy = rand(37 * 2 * 25, r);
     const [g, c] = await both((be, up) => be.conv2dBackwardWeight(up(dy, [37, 2, 5, 5]), up(x, xs), ws, p));
     expectClose(g, c, 'backward weight, split');
     expect(gpu.liveTensors()).toBe(live0);
@@ -158,7 +119,7 @@ describe('conv2d kernels vs the CPU reference', () => {
     const r = rng(31);
     const xs: Shape = [1, 2, 2_200_000, 1], ws: Shape = [2, 1, 1, 1];
     const p = convParams({ groups: 2 });
-    const x = randn(prod(xs), r), w = randn(2, r), dy = randn(prod(xs), r);
+    const x = rand(prod(xs), r), w = rand(2, r), dy = rand(prod(xs), r);
     const [yg, yc] = await both((be, up) => be.conv2d(up(x, xs), up(w, ws), null, p));
     expectClose(yg, yc, 'forward');
     const [dxg, dxc] = await both((be, up) => be.conv2dBackwardInput(up(dy, xs), up(w, ws), xs, p));
@@ -169,7 +130,7 @@ describe('conv2d kernels vs the CPU reference', () => {
   it('channelSum on [N, C] features, on many channels and on large planes', async () => {
     const r = rng(7);
     for (const s of [[5, 3], [3, 70_000], [2, 3, 45, 45], [1, 1, 1, 1]] as Shape[]) {
-      const x = randn(prod(s), r);
+      const x = rand(prod(s), r);
       const [g, c] = await both((be, up) => be.channelSum(up(x, s)));
       expectClose(g, c, `channelSum [${s}]`);
     }

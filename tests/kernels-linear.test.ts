@@ -8,6 +8,10 @@ import type { Backend, BTensor, Shape } from '../src/engine/backend.ts';
 import { CpuBackend } from '../src/engine/reference/cpu-backend.ts';
 import type { WebGpuBackend } from '../src/engine/webgpu/webgpu-backend.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
+import { expectCloseToScale as expectClose, onBackends, rand } from './helpers/compare.ts';
+import { mulberry32 as rng } from './helpers/random.ts';
+
+const both = async (f: Parameters<typeof onBackends>[1]) => onBackends([gpu, cpu], f) as Promise<[Float32Array, Float32Array]>;
 
 let gpu: WebGpuBackend;
 const cpu = new CpuBackend();
@@ -18,48 +22,6 @@ beforeAll(async () => {
   live0 = gpu.liveTensors();
 });
 afterAll(destroyTestBackend);
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randn(n: number, r: () => number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = r() * 2 - 1;
-  return a;
-}
-
-function expectClose(got: Float32Array, want: Float32Array, what: string, rtol = 1e-4): void {
-  expect(got.length, `${what}: length`).toBe(want.length);
-  let scale = 0;
-  for (const v of want) scale = Math.max(scale, Math.abs(v));
-  let worst = 0, at = -1;
-  for (let i = 0; i < want.length; i++) {
-    const err = Math.abs(got[i] - want[i]) / (Math.abs(want[i]) + scale + 1e-30);
-    if (!(err <= worst)) { worst = err; at = i; }
-  }
-  expect(worst, `${what}: worst relative error at ${at} (got ${got[at]}, want ${want[at]})`).toBeLessThanOrEqual(rtol);
-}
-
-async function both(f: (be: Backend, up: (a: Float32Array, s: Shape) => BTensor) => BTensor): Promise<[Float32Array, Float32Array]> {
-  const run = async (be: Backend) => {
-    const made: BTensor[] = [];
-    const up = (a: Float32Array, s: Shape) => { const t = be.upload(a, s); made.push(t); return t; };
-    const out = f(be, up);
-    const v = await be.read(out);
-    be.release(out);
-    for (const t of made) be.release(t);
-    return v;
-  };
-  return [await run(gpu), await run(cpu)];
-}
 
 // [N, K, O]
 const sizes: [number, number, number][] = [
@@ -86,7 +48,7 @@ describe('linear kernels vs the CPU reference', () => {
   for (const [N, K, O] of sizes) {
     it(`N=${N} K=${K} O=${O}`, async () => {
       const r = rng(seed++);
-      const x = randn(N * K, r), w = randn(O * K, r), b = randn(O, r), dy = randn(N * O, r);
+      const x = rand(N * K, r), w = rand(O * K, r), b = rand(O, r), dy = rand(N * O, r);
       const [yg, yc] = await both((be, up) => be.linear(up(x, [N, K]), up(w, [O, K]), up(b, [O])));
       expectClose(yg, yc, 'forward with bias');
       const [y0g, y0c] = await both((be, up) => be.linear(up(x, [N, K]), up(w, [O, K]), null));
@@ -104,7 +66,7 @@ describe('linear kernels vs the CPU reference', () => {
   it('sumRows over many rows and many columns', async () => {
     const r = rng(5);
     for (const [N, O] of [[1000, 3], [2, 3000]]) {
-      const dy = randn(N * O, r);
+      const dy = rand(N * O, r);
       const [g, c] = await both((be, up) => be.sumRows(up(dy, [N, O])));
       expectClose(g, c, `sumRows [${N}, ${O}]`);
     }

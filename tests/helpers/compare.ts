@@ -1,5 +1,6 @@
 /** Shared by the kernel tests: a tiny seeded LCG, random tensors, and an elementwise closeness check. */
 import { expect } from 'vitest';
+import type { Backend, BTensor, Shape } from '../../src/engine/backend.ts';
 
 export function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -24,4 +25,31 @@ export function expectClose(got: Float32Array, want: ArrayLike<number>, rtol: nu
   if (worst >= 0) {
     expect.fail(`${what}: element ${worst} is ${got[worst]}, expected ${want[worst]} (rtol ${rtol}, atol ${atol})`);
   }
+}
+
+/** |got - want| <= rtol * (|want| + max|want|) elementwise: for float32 sums taken in a different order. */
+export function expectCloseToScale(got: Float32Array, want: Float32Array, what: string, rtol = 1e-4): void {
+  expect(got.length, `${what}: length`).toBe(want.length);
+  let scale = 0;
+  for (const v of want) scale = Math.max(scale, Math.abs(v));
+  let worst = 0, at = -1;
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(got[i] - want[i]) / (Math.abs(want[i]) + scale + 1e-30);
+    if (!(err <= worst)) { worst = err; at = i; }
+  }
+  expect(worst, `${what}: worst relative error at ${at} (got ${got[at]}, want ${want[at]})`).toBeLessThanOrEqual(rtol);
+}
+
+/** Runs `f` on each backend (tensors made with `up` are released afterwards) and reads its result back. */
+export async function onBackends(backends: Backend[], f: (be: Backend, up: (a: Float32Array, s: Shape) => BTensor) => BTensor): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const be of backends) {
+    const made: BTensor[] = [];
+    const up = (a: Float32Array, s: Shape) => { const t = be.upload(a, s); made.push(t); return t; };
+    const y = f(be, up);
+    out.push(await be.read(y));
+    be.release(y);
+    for (const t of made) be.release(t);
+  }
+  return out;
 }
