@@ -15,6 +15,9 @@ fn col_mask(ow0: i32) -> vec4f {
   return m;
 }
 
+// 4 input channels per invocation, 8 when WIDE.
+override WIDE: bool = false;
+
 @compute @workgroup_size(64)
 fn backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   var t = flat(gid, nwg);
@@ -28,79 +31,8 @@ fn backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
   let q = xb % p.QB;
   let iw0 = r + p.sW * 4 * q;
 
-  let ci0 = cb * 4;
-  let KK = p.KH * p.KW;
-  let wstride = p.Cg * KK;      // between output channels
-  let cw0 = min(ci0 + 0, p.Cg - 1) * KK;
-  let cw1 = min(ci0 + 1, p.Cg - 1) * KK;
-  let cw2 = min(ci0 + 2, p.Cg - 1) * KK;
-  let cw3 = min(ci0 + 3, p.Cg - 1) * KK;
-  let plane = p.OH * p.OW;
-  let dyn = (n * p.O + g * p.Og) * plane;
-  let wg0 = g * p.Og * wstride;
-
-  var a0 = vec4f(0.0);
-  var a1 = vec4f(0.0);
-  var a2 = vec4f(0.0);
-  var a3 = vec4f(0.0);
-  for (var kh = 0; kh < p.KH; kh++) {
-    let num = ih + p.pH - kh * p.dH;
-    if (num < 0 || num % p.sH != 0) { continue; }
-    let oh = num / p.sH;
-    if (oh >= p.OH) { continue; }
-    for (var kw = 0; kw < p.KW; kw++) {
-      let mw = r + p.pW - kw * p.dW;
-      if (((mw % p.sW) + p.sW) % p.sW != 0) { continue; }
-      let ow0 = 4 * q + mw / p.sW;
-      if (ow0 >= p.OW || ow0 + 3 < 0) { continue; }
-      let m = col_mask(ow0);
-      let row = dyn + oh * p.OW;
-      let i0 = row + clamp(ow0, 0, p.OW - 1); let i1 = row + clamp(ow0 + 1, 0, p.OW - 1);
-      let i2 = row + clamp(ow0 + 2, 0, p.OW - 1); let i3 = row + clamp(ow0 + 3, 0, p.OW - 1);
-      let kk = kh * p.KW + kw;
-      var wo = wg0 + kk;
-      var yo = 0;
-      for (var og = 0; og < p.Og; og++) {
-        let dv = vec4f(bdy[i0 + yo], bdy[i1 + yo], bdy[i2 + yo], bdy[i3 + yo]) * m;
-        let wv = vec4f(bin[wo + cw0], bin[wo + cw1], bin[wo + cw2], bin[wo + cw3]);
-        a0 += dv.x * wv;
-        a1 += dv.y * wv;
-        a2 += dv.z * wv;
-        a3 += dv.w * wv;
-        yo += plane;
-        wo += wstride;
-      }
-    }
-  }
-
-  let HW = p.H * p.W;
-  for (var j = 0; j < 4; j++) {
-    let ci = ci0 + j;
-    if (ci >= p.Cg) { break; }
-    let base = (n * p.C + g * p.Cg + ci) * HW + ih * p.W;
-    let c0 = iw0; let c1 = iw0 + p.sW; let c2 = iw0 + 2 * p.sW; let c3 = iw0 + 3 * p.sW;
-    if (c0 < p.W) { bout[base + c0] = a0[j]; }
-    if (c1 < p.W) { bout[base + c1] = a1[j]; }
-    if (c2 < p.W) { bout[base + c2] = a2[j]; }
-    if (c3 < p.W) { bout[base + c3] = a3[j]; }
-  }
-}
-
-// backward_input_8: backward_input with 8 input channels per invocation (same mapping).
-@compute @workgroup_size(64)
-fn backward_input_8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  var t = flat(gid, nwg);
-  if (t >= p.total) { return; }
-  let xb = t % p.XB; t = t / p.XB;
-  let ih = t % p.H; t = t / p.H;
-  let cb = t % p.CB; t = t / p.CB;
-  let g = t % p.G;
-  let n = t / p.G;
-  let r = xb / p.QB;
-  let q = xb % p.QB;
-  let iw0 = r + p.sW * 4 * q;
-
-  let ci0 = cb * 8;
+  let tile = select(4, 8, WIDE);
+  let ci0 = cb * tile;
   let KK = p.KH * p.KW;
   let wstride = p.Cg * KK;      // between output channels
   let cw0 = min(ci0 + 0, p.Cg - 1) * KK;
@@ -147,11 +79,13 @@ fn backward_input_8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
         a1 += dv.y * wv;
         a2 += dv.z * wv;
         a3 += dv.w * wv;
-        let wu = vec4f(bin[wo + cw4], bin[wo + cw5], bin[wo + cw6], bin[wo + cw7]);
-        b0 += dv.x * wu;
-        b1 += dv.y * wu;
-        b2 += dv.z * wu;
-        b3 += dv.w * wu;
+        if (WIDE) {
+          let wu = vec4f(bin[wo + cw4], bin[wo + cw5], bin[wo + cw6], bin[wo + cw7]);
+          b0 += dv.x * wu;
+          b1 += dv.y * wu;
+          b2 += dv.z * wu;
+          b3 += dv.w * wu;
+        }
         yo += plane;
         wo += wstride;
       }
@@ -159,7 +93,7 @@ fn backward_input_8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   }
 
   let HW = p.H * p.W;
-  for (var jj = 0; jj < 8; jj++) {
+  for (var jj = 0; jj < tile; jj++) {
     let ci = ci0 + jj;
     if (ci >= p.Cg) { break; }
     let j = jj % 4;

@@ -14,6 +14,9 @@ fn valid_range(off: i32, stride: i32, size: i32, outSize: i32) -> vec2i {
   return vec2i(lo, max(lo, hi));
 }
 
+// 4 output channels x 4 input channels per invocation, 8 x 4 when WIDE.
+override WIDE: bool = false;
+
 @compute @workgroup_size(64)
 fn backward_weight(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   var t = flat(gid, nwg);
@@ -27,77 +30,8 @@ fn backward_weight(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   let kh = kk / p.KW;
   let kw = kk % p.KW;
 
-  let og0 = ob * 4;
-  let ci0 = cb * 4;
-  let rh = valid_range(kh * p.dH - p.pH, p.sH, p.H, p.OH);
-  let rw = valid_range(kw * p.dW - p.pW, p.sW, p.W, p.OW);
-  let plane = p.OH * p.OW;
-  let HW = p.H * p.W;
-  // Channel offsets (clamped: the extra lanes compute garbage that is never written).
-  let o = g * p.Og;
-  let y0 = min(og0 + 0, p.Og - 1) * plane; let y1 = min(og0 + 1, p.Og - 1) * plane;
-  let y2 = min(og0 + 2, p.Og - 1) * plane; let y3 = min(og0 + 3, p.Og - 1) * plane;
-  let x0 = min(ci0 + 0, p.Cg - 1) * HW; let x1 = min(ci0 + 1, p.Cg - 1) * HW;
-  let x2 = min(ci0 + 2, p.Cg - 1) * HW; let x3 = min(ci0 + 3, p.Cg - 1) * HW;
-
-  var a0 = vec4f(0.0);
-  var a1 = vec4f(0.0);
-  var a2 = vec4f(0.0);
-  var a3 = vec4f(0.0);
-  let nBegin = s * p.extra;
-  let nEnd = min(p.N, nBegin + p.extra);
-  let colOff = kw * p.dW - p.pW;
-  for (var n = nBegin; n < nEnd; n++) {
-    let yn = (n * p.O + o) * plane;
-    let xn = (n * p.C + g * p.Cg) * HW;
-    for (var oh = rh.x; oh < rh.y; oh++) {
-      let yrow = yn + oh * p.OW;
-      let xrow = xn + (oh * p.sH - p.pH + kh * p.dH) * p.W + colOff;
-      var xi = xrow + rw.x * p.sW;
-      for (var ow = rw.x; ow < rw.y; ow++) {
-        let yi = yrow + ow;
-        let dv = vec4f(bdy[yi + y0], bdy[yi + y1], bdy[yi + y2], bdy[yi + y3]);
-        let xv = vec4f(bin[xi + x0], bin[xi + x1], bin[xi + x2], bin[xi + x3]);
-        a0 += dv.x * xv;
-        a1 += dv.y * xv;
-        a2 += dv.z * xv;
-        a3 += dv.w * xv;
-        xi += p.sW;
-      }
-    }
-  }
-
-  let WS = p.O * p.Cg * KK;
-  let outBase = s * WS;
-  for (var j = 0; j < 4; j++) {
-    let og = og0 + j;
-    if (og >= p.Og) { break; }
-    var acc = a0;
-    if (j == 1) { acc = a1; } else if (j == 2) { acc = a2; } else if (j == 3) { acc = a3; }
-    let wbase = outBase + ((o + og) * p.Cg) * KK + kk;
-    for (var i = 0; i < 4; i++) {
-      let ci = ci0 + i;
-      if (ci >= p.Cg) { break; }
-      bout[wbase + ci * KK] = acc[i];
-    }
-  }
-}
-
-// backward_weight_8: backward_weight with 8 output channels per invocation (same mapping).
-@compute @workgroup_size(64)
-fn backward_weight_8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  var t = flat(gid, nwg);
-  if (t >= p.total) { return; }
-  let KK = p.KH * p.KW;
-  let kk = t % KK; t = t / KK;
-  let cb = t % p.XB; t = t / p.XB;
-  let ob = t % p.CB; t = t / p.CB;
-  let g = t % p.G;
-  let s = t / p.G;
-  let kh = kk / p.KW;
-  let kw = kk % p.KW;
-
-  let og0 = ob * 8;
+  let tile = select(4, 8, WIDE);
+  let og0 = ob * tile;
   let ci0 = cb * 4;
   let rh = valid_range(kh * p.dH - p.pH, p.sH, p.H, p.OH);
   let rw = valid_range(kw * p.dW - p.pW, p.sW, p.W, p.OW);
@@ -138,11 +72,13 @@ fn backward_weight_8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
         a1 += dv.y * xv;
         a2 += dv.z * xv;
         a3 += dv.w * xv;
-        let du = vec4f(bdy[yi + y4], bdy[yi + y5], bdy[yi + y6], bdy[yi + y7]);
-        a4 += du.x * xv;
-        a5 += du.y * xv;
-        a6 += du.z * xv;
-        a7 += du.w * xv;
+        if (WIDE) {
+          let du = vec4f(bdy[yi + y4], bdy[yi + y5], bdy[yi + y6], bdy[yi + y7]);
+          a4 += du.x * xv;
+          a5 += du.y * xv;
+          a6 += du.z * xv;
+          a7 += du.w * xv;
+        }
         xi += p.sW;
       }
     }
@@ -150,7 +86,7 @@ fn backward_weight_8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
 
   let WS = p.O * p.Cg * KK;
   let outBase = s * WS;
-  for (var j = 0; j < 8; j++) {
+  for (var j = 0; j < tile; j++) {
     let og = og0 + j;
     if (og >= p.Og) { break; }
     var acc = a0;
@@ -211,18 +147,3 @@ fn backward_weight_1(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   }
   bout[widx] = acc;
 }
-
-// reduce_partials: out[i] = sum_s part[s * total + i]
-@compute @workgroup_size(64)
-fn reduce_partials(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
-  if (i >= p.total) { return; }
-  var acc = 0.0;
-  var k = i;
-  for (var s = 0; s < p.S; s++) {
-    acc += rin[k];
-    k += p.total;
-  }
-  rout[i] = acc;
-}
-

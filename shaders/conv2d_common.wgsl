@@ -3,21 +3,19 @@
 // to each of them (WGSL has no include). Convolution = cross-correlation, like PyTorch; NCHW, OIHW weights.
 //
 // Work split (one invocation = a register tile; loads are reused across the tile). The host picks
-// 8, 4 or 1 channels per invocation, whichever keeps at least 3/4 of the lanes busy:
-//   forward_8        8 output channels (same group) x 4 output columns of one row, interleaved
-//                    (ow = xb + j * XB, so neighbouring invocations touch neighbouring columns):
-//                    12 loads per 32 multiply-adds
-//   forward          4 output channels x 4 consecutive output columns of one row
+// 8, 4 or 1 channels per invocation (8 and 4 share an entry point, specialised by the
+// pipeline-overridable constant WIDE), whichever keeps at least 3/4 of the lanes busy:
+//   forward          8 output channels (same group; 4 with WIDE = false) x 4 output columns of one
+//                    row, interleaved (ow = xb + j * XB, so neighbouring invocations touch
+//                    neighbouring columns): 12 loads per 32 multiply-adds
 //   forward_1        1 output channel x 4 output columns (Og < 4 layers; depthwise layers with
 //                    column stride 1 or 2, KW <= 4 and no column dilation run the sliding-window
 //                    kernels of conv2d_depthwise.wgsl instead, the rest come here)
-//   backward_input_8 / backward_input
-//                    8 / 4 input channels (same group) x 4 input columns of one row that share the
-//                    same residue mod strideW, so every tap is valid or invalid for all of them and
-//                    their dy values are 4 consecutive output columns
+//   backward_input   8 / 4 input channels (WIDE true / false, same group) x 4 input columns of one
+//                    row that share the same residue mod strideW, so every tap is valid or invalid
+//                    for all of them and their dy values are 4 consecutive output columns
 //   backward_input_1 1 input channel x 4 such columns (depthwise)
-//   backward_weight_8 / backward_weight
-//                    8 / 4 output channels x 4 input channels at one kernel tap, reducing over a
+//   backward_weight  8 / 4 output channels (WIDE) x 4 input channels at one kernel tap, reducing over a
 //                    chunk of the batch x the output rows/columns where that tap lands inside the
 //                    image (range precomputed: no bounds checks in the hot loop); with more than one
 //                    chunk each writes partial sums that `reduce_partials` adds up
@@ -66,5 +64,19 @@ const WG: u32 = 64u;
 
 fn flat(gid: vec3u, nwg: vec3u) -> i32 {
   return i32(gid.x + gid.y * nwg.x * WG);
+}
+
+// reduce_partials: out[i] = sum_s part[s * total + i]
+@compute @workgroup_size(64)
+fn reduce_partials(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat(gid, nwg);
+  if (i >= p.total) { return; }
+  var acc = 0.0;
+  var k = i;
+  for (var s = 0; s < p.S; s++) {
+    acc += rin[k];
+    k += p.total;
+  }
+  rout[i] = acc;
 }
 

@@ -6,60 +6,25 @@
 //
 // Work split: every invocation owns 4 consecutive output (or input) columns of one row and keeps
 // the input window of one kernel row in registers, reused by all taps of that row (sliding window):
-//   dw_forward_s1      4 outputs, window x[iw0 .. iw0+6]            (6 loads for 12 MACs at KW=3)
-//   dw_forward_s2      4 outputs, window x[iw0 .. iw0+9], even/odd  (9 loads for 12 MACs)
+//   dw_forward         4 outputs, window x[iw0 .. iw0+6]            (6 loads for 12 MACs at KW=3)
+//                      or, STRIDE2, x[iw0 .. iw0+9], even/odd       (9 loads for 12 MACs)
 //   dw_backward_input_s1  4 input columns, gather over dy[iw + pW - kw] (6 loads per 12 MACs)
 //   dw_backward_input_s2  2 input rows x 8 consecutive input columns = 4 of each residue r
 //                      (iw = 8q + r + 2j): only the taps of parity (r + pW) contribute, their dy
 //                      columns are 4 consecutive ones, shifted by one between kw and kw + 2; one
 //                      window dy[b .. b+5] serves both residues and both rows (at 3x3 s2:
 //                      2 windows, 12 loads, for 16 outputs)
-//   dw_backward_weight_s1 / _s2
+//   dw_backward_weight (STRIDE2 or not)
 //                      one (output channel, kernel row) per invocation, all KW <= 4 taps in a
 //                      vec4 accumulator, over a chunk of the N * OH output rows: per 4 output
 //                      columns 4 dy loads + the x window (7 or 10), 4 dot products. Each chunk
-//                      writes partial sums [S, O * KH * KW]; `dw_reduce` adds them up.
+//                      writes partial sums [S, O * KH * KW]; `reduce_partials` adds them up.
 // Loads outside the image (padding) read as 0: one select per window value, none per MAC.
-// Invocations are numbered flat over a 2-D grid of 64-wide workgroups (gid.x + gid.y * nwg.x * 64).
-
-struct Params {
-  N: i32, C: i32, H: i32, W: i32,
-  O: i32, OH: i32, OW: i32, KH: i32,
-  KW: i32, sH: i32, pH: i32, pW: i32,
-  dH: i32, Og: i32,
-  // column blocks per row: forward ceil(OW/4); backward_input s1 ceil(W/4), s2 ceil(W/8)
-  // (s2 also takes 2 rows per invocation: total = N * C * ceil(H/2) * XB)
-  XB: i32,
-  // unused (0)
-  QB: i32,
-  // invocations that do work (dw_reduce: outputs)
-  total: i32,
-  // forward: 1 when a bias is bound; backward_weight: output rows (of N * OH) per chunk
-  extra: i32,
-  // backward_weight / dw_reduce: number of chunks
-  S: i32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-
-// forward: x, w, b -> y
-@group(0) @binding(1) var<storage, read> fx: array<f32>;
-@group(0) @binding(2) var<storage, read> fw: array<f32>;
-@group(0) @binding(3) var<storage, read> fb: array<f32>;
-@group(0) @binding(4) var<storage, read_write> fy: array<f32>;
-// backward_input: dy, w -> dx; backward_weight: dy, x -> partials (or dw)
-@group(0) @binding(1) var<storage, read> bdy: array<f32>;
-@group(0) @binding(2) var<storage, read> bin: array<f32>;
-@group(0) @binding(3) var<storage, read_write> bout: array<f32>;
-// dw_reduce: partials -> dw
-@group(0) @binding(1) var<storage, read> rin: array<f32>;
-@group(0) @binding(2) var<storage, read_write> rout: array<f32>;
-
-const WG: u32 = 64u;
-
-fn flat(gid: vec3u, nwg: vec3u) -> i32 {
-  return i32(gid.x + gid.y * nwg.x * WG);
-}
+// The uniform (XB: column blocks per row, forward ceil(OW/4), backward_input s1 ceil(W/4), s2
+// ceil(W/8), s2 also taking 2 rows per invocation; extra: bias flag or output rows per chunk), the
+// bindings, flat() and reduce_partials come from conv2d_common.wgsl, prepended by the host.
+// Column stride 2 is the pipeline-overridable constant STRIDE2 for forward and backward_weight.
+override STRIDE2: bool = false;
 
 // x[row + c], or 0 outside [0, W)
 fn ldx(row: i32, c: i32) -> f32 {
@@ -98,50 +63,10 @@ fn store_fwd(n: i32, o: i32, oh: i32, ow0: i32, a: vec4f) {
 
 // ------------------------------------------------------------------------------------------------
 // forward: t = ((n * O + o) * OH + oh) * XB + xb, outputs ow0 + j, ow0 = 4 * xb
-@compute @workgroup_size(64)
-fn dw_forward_s1(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  var t = flat(gid, nwg);
-  if (t >= p.total) { return; }
-  let xb = t % p.XB; t = t / p.XB;
-  let oh = t % p.OH; t = t / p.OH;
-  let o = t % p.O;
-  let n = t / p.O;
-  let ow0 = xb * 4;
-  let iw0 = ow0 - p.pW;
-  let xn = (n * p.C + o / p.Og) * p.H * p.W;
+// Kernel row w applied to the 4 outputs from input row `row`, columns from iw0 (stride 1 or 2).
+fn fwd_row(row: i32, iw0: i32, w: vec4f) -> vec4f {
   var a = vec4f(0.0);
-  for (var kh = 0; kh < p.KH; kh++) {
-    let ih = oh * p.sH - p.pH + kh * p.dH;
-    if (ih < 0 || ih >= p.H) { continue; }
-    let row = xn + ih * p.W;
-    let w = wrow_f(o, kh);
-    let x0 = ldx(row, iw0); let x1 = ldx(row, iw0 + 1); let x2 = ldx(row, iw0 + 2);
-    let x3 = ldx(row, iw0 + 3); let x4 = ldx(row, iw0 + 4); let x5 = ldx(row, iw0 + 5);
-    a += w.x * vec4f(x0, x1, x2, x3);
-    a += w.y * vec4f(x1, x2, x3, x4);
-    a += w.z * vec4f(x2, x3, x4, x5);
-    if (p.KW > 3) { a += w.w * vec4f(x3, x4, x5, ldx(row, iw0 + 6)); }
-  }
-  store_fwd(n, o, oh, ow0, a);
-}
-
-@compute @workgroup_size(64)
-fn dw_forward_s2(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  var t = flat(gid, nwg);
-  if (t >= p.total) { return; }
-  let xb = t % p.XB; t = t / p.XB;
-  let oh = t % p.OH; t = t / p.OH;
-  let o = t % p.O;
-  let n = t / p.O;
-  let ow0 = xb * 4;
-  let iw0 = ow0 * 2 - p.pW;
-  let xn = (n * p.C + o / p.Og) * p.H * p.W;
-  var a = vec4f(0.0);
-  for (var kh = 0; kh < p.KH; kh++) {
-    let ih = oh * p.sH - p.pH + kh * p.dH;
-    if (ih < 0 || ih >= p.H) { continue; }
-    let row = xn + ih * p.W;
-    let w = wrow_f(o, kh);
+  if (STRIDE2) {
     let e0 = ldx(row, iw0); let e1 = ldx(row, iw0 + 2); let e2 = ldx(row, iw0 + 4);
     let e3 = ldx(row, iw0 + 6); let e4 = ldx(row, iw0 + 8);
     let o0 = ldx(row, iw0 + 1); let o1 = ldx(row, iw0 + 3); let o2 = ldx(row, iw0 + 5);
@@ -150,6 +75,33 @@ fn dw_forward_s2(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
     a += w.y * vec4f(o0, o1, o2, o3);
     a += w.z * vec4f(e1, e2, e3, e4);
     if (p.KW > 3) { a += w.w * vec4f(o1, o2, o3, ldx(row, iw0 + 9)); }
+  } else {
+    let x0 = ldx(row, iw0); let x1 = ldx(row, iw0 + 1); let x2 = ldx(row, iw0 + 2);
+    let x3 = ldx(row, iw0 + 3); let x4 = ldx(row, iw0 + 4); let x5 = ldx(row, iw0 + 5);
+    a += w.x * vec4f(x0, x1, x2, x3);
+    a += w.y * vec4f(x1, x2, x3, x4);
+    a += w.z * vec4f(x2, x3, x4, x5);
+    if (p.KW > 3) { a += w.w * vec4f(x3, x4, x5, ldx(row, iw0 + 6)); }
+  }
+  return a;
+}
+
+@compute @workgroup_size(64)
+fn dw_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  var t = flat(gid, nwg);
+  if (t >= p.total) { return; }
+  let xb = t % p.XB; t = t / p.XB;
+  let oh = t % p.OH; t = t / p.OH;
+  let o = t % p.O;
+  let n = t / p.O;
+  let ow0 = xb * 4;
+  let iw0 = ow0 * select(1, 2, STRIDE2) - p.pW;
+  let xn = (n * p.C + o / p.Og) * p.H * p.W;
+  var a = vec4f(0.0);
+  for (var kh = 0; kh < p.KH; kh++) {
+    let ih = oh * p.sH - p.pH + kh * p.dH;
+    if (ih < 0 || ih >= p.H) { continue; }
+    a += fwd_row(xn + ih * p.W, iw0, wrow_f(o, kh));
   }
   store_fwd(n, o, oh, ow0, a);
 }
@@ -273,8 +225,33 @@ fn store_bw(s: i32, o: i32, kh: i32, a: vec4f) {
   if (p.KW > 3) { bout[base + 3] = a.w; }
 }
 
+// Taps 0..3 of one kernel row: dy columns ow0 .. ow0+3 (d) against the x window from xrow.
+fn bw_row(xrow: i32, ow0: i32, d: vec4f) -> vec4f {
+  var a = vec4f(0.0);
+  if (STRIDE2) {
+    let iw0 = 2 * ow0 - p.pW;
+    let e0 = ldbx(xrow, iw0); let e1 = ldbx(xrow, iw0 + 2); let e2 = ldbx(xrow, iw0 + 4);
+    let e3 = ldbx(xrow, iw0 + 6); let e4 = ldbx(xrow, iw0 + 8);
+    let o0 = ldbx(xrow, iw0 + 1); let o1 = ldbx(xrow, iw0 + 3); let o2 = ldbx(xrow, iw0 + 5);
+    let o3 = ldbx(xrow, iw0 + 7);
+    a.x = dot(d, vec4f(e0, e1, e2, e3));
+    a.y = dot(d, vec4f(o0, o1, o2, o3));
+    a.z = dot(d, vec4f(e1, e2, e3, e4));
+    if (p.KW > 3) { a.w = dot(d, vec4f(o1, o2, o3, ldbx(xrow, iw0 + 9))); }
+  } else {
+    let iw0 = ow0 - p.pW;
+    let x0 = ldbx(xrow, iw0); let x1 = ldbx(xrow, iw0 + 1); let x2 = ldbx(xrow, iw0 + 2);
+    let x3 = ldbx(xrow, iw0 + 3); let x4 = ldbx(xrow, iw0 + 4); let x5 = ldbx(xrow, iw0 + 5);
+    a.x = dot(d, vec4f(x0, x1, x2, x3));
+    a.y = dot(d, vec4f(x1, x2, x3, x4));
+    a.z = dot(d, vec4f(x2, x3, x4, x5));
+    if (p.KW > 3) { a.w = dot(d, vec4f(x3, x4, x5, ldbx(xrow, iw0 + 6))); }
+  }
+  return a;
+}
+
 @compute @workgroup_size(64)
-fn dw_backward_weight_s1(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+fn dw_backward_weight(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   var t = flat(gid, nwg);
   if (t >= p.total) { return; }
   let kh = t % p.KH; t = t / p.KH;
@@ -293,62 +270,8 @@ fn dw_backward_weight_s1(@builtin(global_invocation_id) gid: vec3u, @builtin(num
     let xrow = ((n * p.C + c) * p.H + ih) * p.W;
     for (var ow0 = 0; ow0 < p.OW; ow0 += 4) {
       let d = vec4f(ldy(yrow, ow0), ldy(yrow, ow0 + 1), ldy(yrow, ow0 + 2), ldy(yrow, ow0 + 3));
-      let iw0 = ow0 - p.pW;
-      let x0 = ldbx(xrow, iw0); let x1 = ldbx(xrow, iw0 + 1); let x2 = ldbx(xrow, iw0 + 2);
-      let x3 = ldbx(xrow, iw0 + 3); let x4 = ldbx(xrow, iw0 + 4); let x5 = ldbx(xrow, iw0 + 5);
-      a.x += dot(d, vec4f(x0, x1, x2, x3));
-      a.y += dot(d, vec4f(x1, x2, x3, x4));
-      a.z += dot(d, vec4f(x2, x3, x4, x5));
-      if (p.KW > 3) { a.w += dot(d, vec4f(x3, x4, x5, ldbx(xrow, iw0 + 6))); }
+      a += bw_row(xrow, ow0, d);
     }
   }
   store_bw(s, o, kh, a);
-}
-
-@compute @workgroup_size(64)
-fn dw_backward_weight_s2(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  var t = flat(gid, nwg);
-  if (t >= p.total) { return; }
-  let kh = t % p.KH; t = t / p.KH;
-  let o = t % p.O;
-  let s = t / p.O;
-  let c = o / p.Og;
-  let r0 = s * p.extra;
-  let r1 = min(p.N * p.OH, r0 + p.extra);
-  var a = vec4f(0.0);
-  for (var rr = r0; rr < r1; rr++) {
-    let n = rr / p.OH;
-    let oh = rr - n * p.OH;
-    let ih = oh * p.sH - p.pH + kh * p.dH;
-    if (ih < 0 || ih >= p.H) { continue; }
-    let yrow = ((n * p.O + o) * p.OH + oh) * p.OW;
-    let xrow = ((n * p.C + c) * p.H + ih) * p.W;
-    for (var ow0 = 0; ow0 < p.OW; ow0 += 4) {
-      let d = vec4f(ldy(yrow, ow0), ldy(yrow, ow0 + 1), ldy(yrow, ow0 + 2), ldy(yrow, ow0 + 3));
-      let iw0 = 2 * ow0 - p.pW;
-      let e0 = ldbx(xrow, iw0); let e1 = ldbx(xrow, iw0 + 2); let e2 = ldbx(xrow, iw0 + 4);
-      let e3 = ldbx(xrow, iw0 + 6); let e4 = ldbx(xrow, iw0 + 8);
-      let o0 = ldbx(xrow, iw0 + 1); let o1 = ldbx(xrow, iw0 + 3); let o2 = ldbx(xrow, iw0 + 5);
-      let o3 = ldbx(xrow, iw0 + 7);
-      a.x += dot(d, vec4f(e0, e1, e2, e3));
-      a.y += dot(d, vec4f(o0, o1, o2, o3));
-      a.z += dot(d, vec4f(e1, e2, e3, e4));
-      if (p.KW > 3) { a.w += dot(d, vec4f(o1, o2, o3, ldbx(xrow, iw0 + 9))); }
-    }
-  }
-  store_bw(s, o, kh, a);
-}
-
-// dw_reduce: out[i] = sum_s part[s * total + i]
-@compute @workgroup_size(64)
-fn dw_reduce(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
-  if (i >= p.total) { return; }
-  var acc = 0.0;
-  var k = i;
-  for (var s = 0; s < p.S; s++) {
-    acc += rin[k];
-    k += p.total;
-  }
-  rout[i] = acc;
 }

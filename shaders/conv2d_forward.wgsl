@@ -1,7 +1,10 @@
 // ------------------------------------------------------------------------------------------------
 // forward: y[n, o, oh, ow] = b[o] + sum_{ci, kh, kw} x[n, g*Cg+ci, oh*sH-pH+kh*dH, ow*sW-pW+kw*dW]
 //                                                      * w[o, ci, kh, kw]
+// 4 output channels (8 when WIDE) x 4 interleaved output columns ow = xb + j * XB of one row.
 // t = (((n * G + g) * CB + cb) * OH + oh) * XB + xb
+override WIDE: bool = false;
+
 @compute @workgroup_size(64)
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   var t = flat(gid, nwg);
@@ -12,87 +15,15 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   let g = t % p.G;
   let n = t / p.G;
 
-  let og0 = cb * 4;
-  let o0 = g * p.Og + og0;
-  let ow0 = xb * 4;
-  let KK = p.KH * p.KW;
-  let HW = p.H * p.W;
-  // Weight rows of the 4 output channels (clamped into the group; extra lanes are not written).
-  let wstride = p.Cg * KK;
-  let wb0 = (g * p.Og + min(og0 + 0, p.Og - 1)) * wstride;
-  let wb1 = (g * p.Og + min(og0 + 1, p.Og - 1)) * wstride;
-  let wb2 = (g * p.Og + min(og0 + 2, p.Og - 1)) * wstride;
-  let wb3 = (g * p.Og + min(og0 + 3, p.Og - 1)) * wstride;
-  let xn = (n * p.C + g * p.Cg) * HW;
-  let ih0 = oh * p.sH - p.pH;
-  let iw0 = ow0 * p.sW - p.pW;
-
-  var a0 = vec4f(0.0);
-  var a1 = vec4f(0.0);
-  var a2 = vec4f(0.0);
-  var a3 = vec4f(0.0);
-  for (var kh = 0; kh < p.KH; kh++) {
-    let ih = ih0 + kh * p.dH;
-    if (ih < 0 || ih >= p.H) { continue; }
-    for (var kw = 0; kw < p.KW; kw++) {
-      let iw = iw0 + kw * p.dW;
-      let c0 = iw; let c1 = iw + p.sW; let c2 = iw + 2 * p.sW; let c3 = iw + 3 * p.sW;
-      let m = vec4f(select(0.0, 1.0, c0 >= 0 && c0 < p.W), select(0.0, 1.0, c1 >= 0 && c1 < p.W),
-                    select(0.0, 1.0, c2 >= 0 && c2 < p.W), select(0.0, 1.0, c3 >= 0 && c3 < p.W));
-      let row = xn + ih * p.W;
-      let i0 = row + clamp(c0, 0, p.W - 1); let i1 = row + clamp(c1, 0, p.W - 1);
-      let i2 = row + clamp(c2, 0, p.W - 1); let i3 = row + clamp(c3, 0, p.W - 1);
-      var kk = kh * p.KW + kw;
-      var xo = 0;
-      for (var ci = 0; ci < p.Cg; ci++) {
-        let xv = vec4f(fx[i0 + xo], fx[i1 + xo], fx[i2 + xo], fx[i3 + xo]) * m;
-        let wv = vec4f(fw[wb0 + kk], fw[wb1 + kk], fw[wb2 + kk], fw[wb3 + kk]);
-        a0 += xv.x * wv;
-        a1 += xv.y * wv;
-        a2 += xv.z * wv;
-        a3 += xv.w * wv;
-        xo += HW;
-        kk += KK;
-      }
-    }
-  }
-
-  let bias = p.extra != 0;
-  let plane = p.OH * p.OW;
-  for (var j = 0; j < 4; j++) {
-    let og = og0 + j;
-    if (og >= p.Og) { break; }
-    let o = o0 + j;
-    let bv = select(0.0, fb[o], bias);
-    let base = ((n * p.O + o) * p.OH + oh) * p.OW + ow0;
-    let lim = p.OW - ow0;
-    if (lim > 0) { fy[base] = a0[j] + bv; }
-    if (lim > 1) { fy[base + 1] = a1[j] + bv; }
-    if (lim > 2) { fy[base + 2] = a2[j] + bv; }
-    if (lim > 3) { fy[base + 3] = a3[j] + bv; }
-  }
-}
-
-// forward_8: 8 output channels x 4 interleaved output columns ow = xb + j * XB.
-// t = (((n * G + g) * CB + cb) * OH + oh) * XB + xb
-@compute @workgroup_size(64)
-fn forward_8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  var t = flat(gid, nwg);
-  if (t >= p.total) { return; }
-  let xb = t % p.XB; t = t / p.XB;
-  let oh = t % p.OH; t = t / p.OH;
-  let cb = t % p.CB; t = t / p.CB;
-  let g = t % p.G;
-  let n = t / p.G;
-
-  let og0 = cb * 8;
+  let tile = select(4, 8, WIDE);
+  let og0 = cb * tile;
   let o0 = g * p.Og + og0;
   let ow0 = xb;
   let ps = p.XB;
   let cs = ps * p.sW;
   let KK = p.KH * p.KW;
   let HW = p.H * p.W;
-  // Weight rows of the 4 output channels (clamped into the group; extra lanes are not written).
+  // Weight rows of the output channels (clamped into the group; extra lanes are not written).
   let wstride = p.Cg * KK;
   let wb0 = (g * p.Og + min(og0 + 0, p.Og - 1)) * wstride;
   let wb1 = (g * p.Og + min(og0 + 1, p.Og - 1)) * wstride;
@@ -134,11 +65,13 @@ fn forward_8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
         a1 += xv.y * wv;
         a2 += xv.z * wv;
         a3 += xv.w * wv;
-        let wu = vec4f(fw[wb4 + kk], fw[wb5 + kk], fw[wb6 + kk], fw[wb7 + kk]);
-        b0 += xv.x * wu;
-        b1 += xv.y * wu;
-        b2 += xv.z * wu;
-        b3 += xv.w * wu;
+        if (WIDE) {
+          let wu = vec4f(fw[wb4 + kk], fw[wb5 + kk], fw[wb6 + kk], fw[wb7 + kk]);
+          b0 += xv.x * wu;
+          b1 += xv.y * wu;
+          b2 += xv.z * wu;
+          b3 += xv.w * wu;
+        }
         xo += HW;
         kk += KK;
       }
@@ -146,8 +79,7 @@ fn forward_8(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   }
 
   let bias = p.extra != 0;
-  let plane = p.OH * p.OW;
-  for (var jj = 0; jj < 8; jj++) {
+  for (var jj = 0; jj < tile; jj++) {
     let og = og0 + jj;
     if (og >= p.Og) { break; }
     let o = o0 + jj;

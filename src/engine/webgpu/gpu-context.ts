@@ -26,6 +26,8 @@ export interface DispatchSpec {
   key: string;
   code: string;
   entry: string;
+  /** Values of the entry point's `override` constants (part of the pipeline cache key). */
+  constants?: Readonly<Record<string, number>>;
   inputs: readonly GpuTensor[];
   outputs: readonly GpuTensor[];
   /** Fields of the shader's `Params` uniform struct, in declaration order (all 4-byte scalars). */
@@ -120,7 +122,7 @@ export class GpuContext {
     for (const t of spec.inputs) if (t.released) throw new Error(`${spec.key}.${spec.entry}: input already released`);
     const { pipeline, layout } = this.pipelines.get({
       key: spec.key, code: spec.code, entry: spec.entry,
-      numInputs: spec.inputs.length, numOutputs: spec.outputs.length,
+      numInputs: spec.inputs.length, numOutputs: spec.outputs.length, constants: spec.constants,
     });
     const uniform = this.uniform(spec.params);
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniform } }];

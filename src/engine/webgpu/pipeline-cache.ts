@@ -9,6 +9,8 @@ export interface PipelineSpec {
   entry: string;
   numInputs: number;
   numOutputs: number;
+  /** Values of the shader's `override` constants (one shader text, several specialised pipelines). */
+  constants?: Readonly<Record<string, number>>;
 }
 
 export interface CachedPipeline {
@@ -28,7 +30,8 @@ export class PipelineCache {
   }
 
   get(spec: PipelineSpec): CachedPipeline {
-    const id = `${spec.key}#${spec.entry}#${spec.numInputs}/${spec.numOutputs}`;
+    const consts = spec.constants ? Object.entries(spec.constants).map(([k, v]) => `${k}=${v}`).join(',') : '';
+    const id = `${spec.key}#${spec.entry}#${spec.numInputs}/${spec.numOutputs}#${consts}`;
     const hit = this.pipelines.get(id);
     if (hit) {
       // Re-insert to mark as most recently used.
@@ -41,7 +44,7 @@ export class PipelineCache {
     const pipeline = this.device.createComputePipeline({
       label: id,
       layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-      compute: { module, entryPoint: spec.entry },
+      compute: { module, entryPoint: spec.entry, ...(spec.constants ? { constants: { ...spec.constants } } : {}) },
     });
     const entry = { pipeline, layout };
     this.pipelines.set(id, entry);

@@ -10,9 +10,10 @@ import forwardCode from '../../../../shaders/conv2d_forward.wgsl';
 import backwardInputCode from '../../../../shaders/conv2d_backward_input.wgsl';
 import backwardWeightCode from '../../../../shaders/conv2d_backward_weight.wgsl';
 import channelSumCode from '../../../../shaders/channel_sum.wgsl';
-import { conv2dOutShape, sizeOf, type Conv2dParams, type Shape } from '../../backend.ts';
-import { grid1d, i32, type GpuContext, type GpuTensor } from '../gpu-context.ts';
+import { sizeOf, type Conv2dParams, type Shape } from '../../backend.ts';
+import { grid1d, type GpuContext, type GpuTensor } from '../gpu-context.ts';
 import { depthwiseEligible, dwBackwardInput, dwBackwardWeight, dwForward } from './conv2d-depthwise.ts';
+import { checkTotal, geometry, params, type Geometry } from './conv2d-geometry.ts';
 
 // One shader module per pass, each with the shared uniform and bindings in front (WGSL has no include).
 const FORWARD_SHADER = { key: 'conv2d/forward', code: common + forwardCode };
@@ -23,39 +24,6 @@ const WG = 64;
 /** backward_weight splits the batch into chunks until about this many invocations run. */
 const TARGET_THREADS = 16384;
 
-interface Geometry {
-  N: number; C: number; H: number; W: number;
-  O: number; OH: number; OW: number; KH: number; KW: number;
-  G: number; Cg: number; Og: number;
-}
-
-function geometry(op: string, xShape: Shape, wShape: Shape, p: Conv2dParams): Geometry {
-  if (xShape.length !== 4 || wShape.length !== 4) {
-    throw new Error(`${op}: expected rank-4 x and w, got [${xShape}] and [${wShape}]`);
-  }
-  const [N, C, H, W] = xShape;
-  const [O, Cg, KH, KW] = wShape;
-  const G = p.groups;
-  if (!(Number.isInteger(G) && G >= 1) || C % G !== 0 || O % G !== 0 || Cg !== C / G) {
-    throw new Error(`${op}: x has ${C} channels, w is [${wShape}], groups ${G}`);
-  }
-  if (!(p.strideH >= 1 && p.strideW >= 1 && p.dilationH >= 1 && p.dilationW >= 1 && p.padH >= 0 && p.padW >= 0)) {
-    throw new Error(`${op}: invalid params ${JSON.stringify(p)}`);
-  }
-  const [, , OH, OW] = conv2dOutShape(xShape, wShape, p);
-  if (!(OH > 0 && OW > 0)) throw new Error(`${op}: empty output ${OH}x${OW} for x [${xShape}], w [${wShape}]`);
-  return { N, C, H, W, O, OH, OW, KH, KW, G, Cg, Og: O / G };
-}
-
-/** The uniform, in the field order of `Params` in conv2d_common.wgsl. */
-function params(g: Geometry, p: Conv2dParams, CB: number, XB: number, QB: number, total: number, extra: number, S: number) {
-  return [
-    g.N, g.C, g.H, g.W, g.O, g.OH, g.OW, g.KH,
-    g.KW, p.strideH, p.strideW, p.padH, p.padW, p.dilationH, p.dilationW, g.G,
-    g.Cg, g.Og, CB, XB, QB, total, extra, S,
-  ].map(i32);
-}
-
 /**
  * Channels per invocation for a group of `n` channels: 8 unless a quarter of the lanes would idle,
  * then 4, and 1 below 4 channels (depthwise).
@@ -64,11 +32,10 @@ function channelTile(n: number): 1 | 4 | 8 {
   if (n >= 8 && n / (Math.ceil(n / 8) * 8) >= 0.75) return 8;
   return n >= 4 ? 4 : 1;
 }
-const FORWARD = { 1: 'forward_1', 4: 'forward', 8: 'forward_8' } as const;
-const BACKWARD_INPUT = { 1: 'backward_input_1', 4: 'backward_input', 8: 'backward_input_8' } as const;
-
-function checkTotal(op: string, total: number): void {
-  if (total > 0x7fffffff) throw new Error(`${op}: ${total} invocations exceed the 32-bit index range`);
+/** Entry point and override constants for a channel tile: the 4- and 8-channel tiles are one
+ *  shader entry specialised by the `WIDE` override; 1 channel has its own entry. */
+function tileEntry(base: string, tile: 1 | 4 | 8): { entry: string; constants?: { WIDE: number } } {
+  return tile === 1 ? { entry: `${base}_1` } : { entry: base, constants: { WIDE: tile === 8 ? 1 : 0 } };
 }
 
 function checkSize(op: string, name: string, t: GpuTensor, shape: Shape): void {
@@ -87,7 +54,7 @@ export function conv2d(ctx: GpuContext, x: GpuTensor, w: GpuTensor, b: GpuTensor
   checkTotal('conv2d', total);
   const y = ctx.empty([g.N, g.O, g.OH, g.OW]);
   ctx.run({
-    ...FORWARD_SHADER, entry: FORWARD[tile],
+    ...FORWARD_SHADER, ...tileEntry('forward', tile),
     inputs: [x, w, b ?? w], outputs: [y],
     params: params(g, p, CB, XB, 0, total, b ? 1 : 0, 1),
     workgroups: grid1d(total, WG),
@@ -108,7 +75,7 @@ export function conv2dBackwardInput(ctx: GpuContext, dy: GpuTensor, w: GpuTensor
   checkTotal('conv2dBackwardInput', total);
   const dx = ctx.empty([g.N, g.C, g.H, g.W]);
   ctx.run({
-    ...BACKWARD_INPUT_SHADER, entry: BACKWARD_INPUT[tile],
+    ...BACKWARD_INPUT_SHADER, ...tileEntry('backward_input', tile),
     inputs: [dy, w], outputs: [dx],
     params: params(g, p, CB, XB, QB, total, 0, 1),
     workgroups: grid1d(total, WG),
@@ -128,7 +95,7 @@ export function conv2dBackwardWeight(ctx: GpuContext, dy: GpuTensor, x: GpuTenso
   const oTile = channelTile(g.Og) === 8 ? 8 : 4;
   const OB = Math.ceil(g.Og / oTile), CB = Math.ceil(g.Cg / 4);
   const blocked = (g.Og * g.Cg) / (OB * CB * oTile * 4) >= 0.2;
-  const entry = !blocked ? 'backward_weight_1' : oTile === 8 ? 'backward_weight_8' : 'backward_weight';
+  const entry = tileEntry('backward_weight', blocked ? oTile : 1);
   const perChunk = blocked ? g.G * OB * CB * KK : WS;
   // Split the batch so that enough invocations run; each chunk writes its own partial sums.
   const wanted = Math.max(1, Math.min(g.N, Math.ceil(TARGET_THREADS / perChunk)));
@@ -139,14 +106,14 @@ export function conv2dBackwardWeight(ctx: GpuContext, dy: GpuTensor, x: GpuTenso
   const dw = ctx.empty(wShape);
   const target = S > 1 ? ctx.empty([S, WS]) : dw;
   ctx.run({
-    ...BACKWARD_WEIGHT_SHADER, entry,
+    ...BACKWARD_WEIGHT_SHADER, ...entry,
     inputs: [dy, x], outputs: [target],
     params: params(g, p, OB, CB, 0, total, chunk, S),
     workgroups: grid1d(total, WG),
   });
   if (S > 1) {
     ctx.run({
-      ...BACKWARD_WEIGHT_SHADER, entry: 'reduce_partials',
+      ...BACKWARD_WEIGHT_SHADER, entry: 'reduce_partials', // conv2d_common.wgsl
       inputs: [target], outputs: [dw],
       params: params(g, p, 0, 0, 0, WS, chunk, S),
       workgroups: grid1d(WS, WG),
