@@ -156,16 +156,19 @@ fn load_b_rows(lid: i32, r0: i32, c4: i32, rows: i32, cols4: i32) {
   }
 }
 
+// (tx, ty, m0, n0) of invocation lid in output tile `tile`: tiles numbered row-major over tilesN.
+fn tile_at(tile: i32, lid: i32) -> vec4i {
+  return vec4i(lid % 8, lid / 8, (tile / p.tilesN) * VT, (tile % p.tilesN) * VT);
+}
+
 @compute @workgroup_size(64)
 fn mm_nt(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
          @builtin(local_invocation_index) lidu: u32) {
   let tile = i32(wid.x + wid.y * nwg.x);
   if (tile >= p.tiles) { return; }   // uniform for the whole workgroup
   let lid = i32(lidu);
-  let tx = lid % 8;
-  let ty = lid / 8;
-  let m0 = (tile / p.tilesN) * VT;
-  let n0 = (tile % p.tilesN) * VT;
+  let at = tile_at(tile, lid);
+  let tx = at.x; let ty = at.y; let m0 = at.z; let n0 = at.w;
   let K4 = p.K / 4;
   var acc: array<vec4f, 4>;
   for (var k4 = 0; k4 < K4; k4 += VT4) {
@@ -193,10 +196,8 @@ fn mm_nn(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let tile = i32(wid.x + wid.y * nwg.x);
   if (tile >= p.tiles) { return; }
   let lid = i32(lidu);
-  let tx = lid % 8;
-  let ty = lid / 8;
-  let m0 = (tile / p.tilesN) * VT;
-  let n0 = (tile % p.tilesN) * VT;
+  let at = tile_at(tile, lid);
+  let tx = at.x; let ty = at.y; let m0 = at.z; let n0 = at.w;
   let K4 = p.K / 4;
   let N4 = p.NC / 4;
   var acc: array<vec4f, 4>;
@@ -225,10 +226,8 @@ fn mm_tn(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let tile = i32(wid.x + wid.y * nwg.x);
   if (tile >= p.tiles) { return; }
   let lid = i32(lidu);
-  let tx = lid % 8;
-  let ty = lid / 8;
-  let m0 = (tile / p.tilesN) * VT;
-  let n0 = (tile % p.tilesN) * VT;
+  let at = tile_at(tile, lid);
+  let tx = at.x; let ty = at.y; let m0 = at.z; let n0 = at.w;
   let M4 = p.M / 4;
   let N4 = p.NC / 4;
   var acc: array<vec4f, 4>;
