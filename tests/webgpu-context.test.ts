@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { GpuTensor } from '../src/engine/webgpu/gpu-context.ts';
+import { u32, type GpuTensor } from '../src/engine/webgpu/gpu-context.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 
 afterAll(destroyTestBackend);
@@ -41,6 +41,29 @@ describe('GpuContext', () => {
     be.release(x);
     expect(be.liveTensors()).toBe(0);
     expect(() => be.release(x)).toThrow(/double release/);
+  });
+});
+
+describe('pipeline-overridable constants', () => {
+  it('specialise one shader text into separate cached pipelines', async () => {
+    const be = await getTestBackend();
+    const code = `override FACTOR: f32 = 1.0;
+      @group(0) @binding(0) var<uniform> p: vec4u;
+      @group(0) @binding(1) var<storage, read_write> out: array<f32>;
+      @compute @workgroup_size(1) fn main() { out[0] = FACTOR * f32(p.x); }`;
+    const run = async (constants?: Record<string, number>) => {
+      const out = be.zeros([1]) as GpuTensor;
+      be.ctx.run({ key: 'override-test', code, entry: 'main', constants, inputs: [], outputs: [out], params: [u32(3)], workgroups: [1] });
+      const v = (await be.read(out))[0];
+      be.release(out);
+      return v;
+    };
+    const before = be.ctx.pipelines.size;
+    expect(await run()).toBe(3);
+    expect(await run({ FACTOR: 2 })).toBe(6);
+    expect(await run({ FACTOR: -1 })).toBe(-3);
+    expect(await run({ FACTOR: 2 })).toBe(6);
+    expect(be.ctx.pipelines.size - before).toBe(3);
   });
 });
 
