@@ -45,10 +45,13 @@ function oneOf<T extends string>(name: string, v: string, allowed: readonly T[])
   return v as T;
 }
 
-function num(name: string, v: string | undefined, fallback: number, integer = false): number {
+/** A numeric option; `min` (inclusive, or exclusive when `above`) is checked here so that a bad value stops
+ *  the stage before any data is loaded. */
+function num(name: string, v: string | undefined, fallback: number, integer = false, min = -Infinity, above = false): number {
   if (v === undefined) return fallback;
   const x = Number(v);
   if (!Number.isFinite(x) || (integer && !Number.isInteger(x))) throw new UsageError(`--${name} must be a${integer ? 'n integer' : ' number'}, got "${v}"`);
+  if (above ? !(x > min) : x < min) throw new UsageError(`--${name} must be ${above ? '>' : '>='} ${min}, got "${v}"`);
   return x;
 }
 
@@ -68,8 +71,8 @@ export function parseCommon(argv: string[], extra: Record<string, { type: 'strin
   });
   const v = values as Record<string, string | boolean | undefined>;
   const s = (k: string) => v[k] as string | undefined;
-  const subset = s('subset') === undefined ? null : num('subset', s('subset'), 0, true);
-  const testSubset = s('test-subset') === undefined ? null : num('test-subset', s('test-subset'), 0, true);
+  const subset = s('subset') === undefined ? null : num('subset', s('subset'), 0, true, 1);
+  const testSubset = s('test-subset') === undefined ? null : num('test-subset', s('test-subset'), 0, true, 1);
   const onnx = s('onnx') ?? null;
   if (onnx !== null && s('model') !== undefined) throw new UsageError('give either --model or --onnx, not both');
   const list = (name: string) => {
@@ -90,14 +93,14 @@ export function parseCommon(argv: string[], extra: Record<string, { type: 'strin
     preprocessing: given ? { scale: inputScale, mean: inputMean, std: inputStd } : null,
     data: s('data') ?? 'fashion-mnist',
     subset, testSubset,
-    epochs: num('epochs', s('epochs'), 3, true),
-    batchSize: num('batch-size', s('batch-size'), 128, true),
-    lr: num('lr', s('lr'), 5e-3),
+    epochs: num('epochs', s('epochs'), 3, true, 0),
+    batchSize: num('batch-size', s('batch-size'), 128, true, 1),
+    lr: num('lr', s('lr'), 5e-3, false, 0, true),
     optimizer: oneOf('optimizer', s('optimizer') ?? 'adam', ['adam', 'adamw', 'sgd'] as const),
     schedule: oneOf('schedule', s('schedule') ?? 'onecycle', ['onecycle', 'cosine', 'step', 'constant'] as const),
-    momentum: num('momentum', s('momentum'), 0.9),
-    weightDecay: num('weight-decay', s('weight-decay'), 0),
-    seed: num('seed', s('seed'), 0, true),
+    momentum: num('momentum', s('momentum'), 0.9, false, 0),
+    weightDecay: num('weight-decay', s('weight-decay'), 0, false, 0),
+    seed: num('seed', s('seed'), 0, true, 0),
     backend: oneOf('backend', s('backend') ?? 'webgpu', ['webgpu', 'cpu'] as const),
     gpu: oneOf('gpu', s('gpu') ?? 'auto', ['auto', 'gles', 'vulkan'] as const),
     modelPath: s('model-path') ?? 'runs/default',
