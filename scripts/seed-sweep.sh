@@ -25,7 +25,7 @@ for s in $seeds; do
     "${float[@]}" --lr 5e-3 --optimizer adam --schedule onecycle --model-path "$dir" 2>&1 | grep -E "Epoch|Backend"
 done
 node -e "
-const dirs = process.argv.slice(2), ref = $ref;
+const dirs = process.argv.slice(1), ref = $ref; // node -e: argv[0] is node, then the arguments
 const acc = dirs.map((d) => require('./' + d + '/report.json').float.acc1);
 const mean = acc.reduce((a, b) => a + b, 0) / acc.length;
 const sd = Math.sqrt(acc.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, acc.length - 1));
