@@ -3,6 +3,15 @@
 //                                                      * w[o, ci, kh, kw]
 // 4 output channels (8 when WIDE) x 4 interleaved output columns ow = xb + j * XB of one row.
 // t = (((n * G + g) * CB + cb) * OH + oh) * XB + xb
+// The 4 input columns iw + j * step of a kernel tap in row `row`: their indices (clamped into the
+// row) and a 0/1 mask of those inside the image (padding reads as 0).
+struct Taps { m: vec4f, i: vec4i }
+fn input_taps(row: i32, iw: i32, step: i32) -> Taps {
+  let c = vec4i(iw, iw + step, iw + 2 * step, iw + 3 * step);
+  let inside = (c >= vec4i(0)) & (c < vec4i(p.W));
+  return Taps(select(vec4f(0.0), vec4f(1.0), inside), vec4i(row) + clamp(c, vec4i(0), vec4i(p.W - 1)));
+}
+
 override WIDE: bool = false;
 
 @compute @workgroup_size(64)
@@ -49,13 +58,9 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
     let ih = ih0 + kh * p.dH;
     if (ih < 0 || ih >= p.H) { continue; }
     for (var kw = 0; kw < p.KW; kw++) {
-      let iw = iw0 + kw * p.dW;
-      let c0 = iw; let c1 = iw + cs; let c2 = iw + 2 * cs; let c3 = iw + 3 * cs;
-      let m = vec4f(select(0.0, 1.0, c0 >= 0 && c0 < p.W), select(0.0, 1.0, c1 >= 0 && c1 < p.W),
-                    select(0.0, 1.0, c2 >= 0 && c2 < p.W), select(0.0, 1.0, c3 >= 0 && c3 < p.W));
-      let row = xn + ih * p.W;
-      let i0 = row + clamp(c0, 0, p.W - 1); let i1 = row + clamp(c1, 0, p.W - 1);
-      let i2 = row + clamp(c2, 0, p.W - 1); let i3 = row + clamp(c3, 0, p.W - 1);
+      let tp = input_taps(xn + ih * p.W, iw0 + kw * p.dW, cs);
+      let m = tp.m;
+      let i0 = tp.i.x; let i1 = tp.i.y; let i2 = tp.i.z; let i3 = tp.i.w;
       var kk = kh * p.KW + kw;
       var xo = 0;
       for (var ci = 0; ci < p.Cg; ci++) {
@@ -120,13 +125,9 @@ fn forward_1(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
     let ih = ih0 + kh * p.dH;
     if (ih < 0 || ih >= p.H) { continue; }
     for (var kw = 0; kw < p.KW; kw++) {
-      let iw = iw0 + kw * p.dW;
-      let c0 = iw; let c1 = iw + p.sW; let c2 = iw + 2 * p.sW; let c3 = iw + 3 * p.sW;
-      let m = vec4f(select(0.0, 1.0, c0 >= 0 && c0 < p.W), select(0.0, 1.0, c1 >= 0 && c1 < p.W),
-                    select(0.0, 1.0, c2 >= 0 && c2 < p.W), select(0.0, 1.0, c3 >= 0 && c3 < p.W));
-      let row = xn + ih * p.W;
-      let i0 = row + clamp(c0, 0, p.W - 1); let i1 = row + clamp(c1, 0, p.W - 1);
-      let i2 = row + clamp(c2, 0, p.W - 1); let i3 = row + clamp(c3, 0, p.W - 1);
+      let tp = input_taps(xn + ih * p.W, iw0 + kw * p.dW, p.sW);
+      let m = tp.m;
+      let i0 = tp.i.x; let i1 = tp.i.y; let i2 = tp.i.z; let i3 = tp.i.w;
       var kk = kh * p.KW + kw;
       var xo = 0;
       for (var ci = 0; ci < p.Cg; ci++) {
