@@ -135,7 +135,7 @@ describe('malformed IDX files throw DataFormatError naming the file', () => {
   const gzGood = gz(goodFiles);
 
   it('truncated', async () => {
-    await expectFormatError(one('train-images-idx3-ubyte', train.images.subarray(0, train.images.length - 1)), 'train-images-idx3-ubyte', /dims \[23, 7, 5\] of uint8 say 821 bytes but the file has 820 \(truncated\)/);
+    await expectFormatError(one('train-images-idx3-ubyte', train.images.subarray(0, train.images.length - 1)), 'train-images-idx3-ubyte', /dimensions \[23, 7, 5\] of uint8 need 821 bytes but the file has 820 \(truncated\)/);
     await expectFormatError(one('train-images-idx3-ubyte', train.images.subarray(0, 9)), 'train-images-idx3-ubyte', /truncated header/);
     await expectFormatError(one('t10k-labels-idx1-ubyte', test.labels.subarray(0, 2)), 't10k-labels-idx1-ubyte', /truncated/);
     await expectFormatError(one('train-labels-idx1-ubyte', new Uint8Array([...train.labels, 0])), 'train-labels-idx1-ubyte', /trailing data/);
@@ -163,8 +163,8 @@ describe('malformed IDX files throw DataFormatError naming the file', () => {
     const flipped = g.slice();
     flipped[Math.floor(g.length / 2)] ^= 0xff;
     const files = (bytes: Uint8Array) => Object.entries({ ...gzGood, [name]: bytes }).map(([n, b]) => ({ name: n, bytes: b }));
-    await expectFormatError(idxFilesToTrainTest(files(flipped)), name, /gzip corrupt/);
-    await expectFormatError(idxFilesToTrainTest(files(g.subarray(0, g.length - 6))), name, /gzip corrupt or truncated/);
+    await expectFormatError(idxFilesToTrainTest(files(flipped)), name, /gzip data is corrupt/);
+    await expectFormatError(idxFilesToTrainTest(files(g.subarray(0, g.length - 6))), name, /gzip data is corrupt or truncated/);
     await expectFormatError(parseIdxFile(new Uint8Array([0x1f, 0x8b, 1, 2, 3]), 'x.gz'), 'x.gz', /gzip/);
     await expectFormatError(() => parseIdx(g, name), name, /gzip-compressed/);
   });

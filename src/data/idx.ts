@@ -13,6 +13,7 @@
 
 import { DIGIT_CLASS_NAMES, FASHION_MNIST_CLASS_NAMES, type ImageDataset, type TrainTestData } from './dataset.ts';
 import { DataFormatError } from './errors.ts';
+import { formatBytes, LIMITS } from './limits.ts';
 
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
@@ -39,36 +40,98 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Gunzips when the bytes are gzip (magic 1f 8b), else returns them unchanged. */
+/** The size an IDX header claims (header + data bytes), or null while fewer bytes than the header are known. */
+function claimedIdxBytes(head: Uint8Array): number | null {
+  if (head.length < 4) return null;
+  const type = DTYPES[head[2]];
+  if (head[0] !== 0 || head[1] !== 0 || !type) return NaN; // not IDX: parseIdx says why
+  const headerBytes = 4 + 4 * head[3];
+  if (head.length < headerBytes) return null;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let n = 1;
+  for (let d = 0; d < head[3]; d++) n *= view.getUint32(4 + 4 * d, false);
+  return headerBytes + n * type.bytes;
+}
+
+/**
+ * Gunzips when the bytes are gzip (magic 1f 8b), else returns them unchanged. Decompression streams:
+ * once the IDX header inside is known, its claimed size is checked against LIMITS.idxBytes and the
+ * output is allocated once at that size; more data than the header claims stops it (a gzip bomb costs
+ * a few KiB, not gigabytes).
+ */
 export async function maybeGunzip(bytes: Uint8Array, fileName: string): Promise<Uint8Array> {
   if (!isGzip(bytes)) return bytes;
-  try {
-    const ds = new DecompressionStream('gzip');
-    const writer = ds.writable.getWriter();
-    const written = writer.write(bytes as Uint8Array<ArrayBuffer>).then(() => writer.close());
-    written.catch(() => {}); // a failure also errors the readable side, reported below
-    const reader = ds.readable.getReader();
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      total += value.length;
+  const ds = new DecompressionStream('gzip');
+  const writer = ds.writable.getWriter();
+  const written = writer.write(bytes as Uint8Array<ArrayBuffer>).then(() => writer.close());
+  written.catch(() => {}); // a failure also errors the readable side, reported below
+  const reader = ds.readable.getReader();
+  const head: Uint8Array[] = [];
+  let headLen = 0;
+  let out: Uint8Array | null = null;
+  let total = 0;
+  const stop = async (reason: string): Promise<never> => {
+    await reader.cancel().catch(() => {});
+    throw new DataFormatError(fileName, reason);
+  };
+  for (;;) {
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (e) {
+      throw new DataFormatError(fileName, `the gzip data is corrupt or truncated (${(e as Error).message})`, { cause: e });
     }
-    await written;
-    if (chunks.length === 1) return chunks[0];
-    const out = new Uint8Array(total);
-    for (let i = 0, o = 0; i < chunks.length; o += chunks[i].length, i++) out.set(chunks[i], o);
-    return out;
-  } catch (e) {
-    throw new DataFormatError(fileName, `gzip corrupt or truncated (${(e as Error).message})`, { cause: e });
+    if (chunk.done) break;
+    const value = chunk.value;
+    if (!out) {
+      head.push(value);
+      headLen += value.length;
+      const joined = head.length === 1 ? head[0] : concat(head, headLen);
+      const claimed = claimedIdxBytes(joined.subarray(0, Math.min(joined.length, 4 + 4 * 255)));
+      if (claimed === null) {
+        if (headLen > LIMITS.idxBytes) await stop(`decompresses to more than ${formatBytes(LIMITS.idxBytes)}, the limit for an IDX file`);
+        continue;
+      }
+      if (Number.isNaN(claimed)) return parseIdxHeadOnly(joined, fileName);
+      if (claimed > LIMITS.idxBytes) {
+        await stop(`its IDX header claims ${formatBytes(claimed)} of data, over the limit of ${formatBytes(LIMITS.idxBytes)} for an IDX file`);
+      }
+      if (headLen > claimed) await stop(`decompresses to more bytes than its IDX header's dimensions say (${claimed}): trailing data`);
+      out = new Uint8Array(claimed);
+      out.set(joined);
+      total = headLen;
+      continue;
+    }
+    if (total + value.length > out.length) {
+      await stop(`decompresses to more bytes than its IDX header's dimensions say (${out.length}): trailing data`);
+    }
+    out.set(value, total);
+    total += value.length;
   }
+  try {
+    await written;
+  } catch (e) {
+    throw new DataFormatError(fileName, `the gzip data is corrupt or truncated (${(e as Error).message})`, { cause: e });
+  }
+  if (!out) return concat(head, headLen); // shorter than its header: parseIdx reports it
+  return total === out.length ? out : out.subarray(0, total); // truncated: parseIdx reports it
+}
+
+/** Bytes that are not IDX (wrong magic / dtype) inside a gzip: only the start is needed for the message. */
+function parseIdxHeadOnly(head: Uint8Array, fileName: string): never {
+  parseIdx(head, fileName);
+  throw new DataFormatError(fileName, 'is not an IDX file');
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  for (let i = 0, o = 0; i < parts.length; o += parts[i].length, i++) out.set(parts[i], o);
+  return out;
 }
 
 /** Parses raw (not gzipped) IDX bytes. */
 export function parseIdx(bytes: Uint8Array, fileName: string): IdxArray {
-  if (isGzip(bytes)) throw new DataFormatError(fileName, 'is gzip-compressed; decompress first (use parseIdxFile)');
+  if (isGzip(bytes)) throw new DataFormatError(fileName, 'is gzip-compressed where raw IDX bytes were expected');
   if (bytes.length < 4) throw new DataFormatError(fileName, `truncated: ${bytes.length} bytes, smaller than the 4-byte IDX magic`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     throw new DataFormatError(
@@ -91,12 +154,16 @@ export function parseIdx(bytes: Uint8Array, fileName: string): IdxArray {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
   for (let d = 0; d < ndims; d++) dims.push(view.getUint32(4 + 4 * d, false));
+  const zero = dims.indexOf(0);
+  if (zero >= 0) {
+    throw new DataFormatError(fileName, `dimension ${zero + 1} of [${dims.join(', ')}] is 0: an IDX file with an empty dimension holds no data`);
+  }
   const n = dims.reduce((a, b) => a * b, 1);
   const expected = headerBytes + n * type.bytes;
   if (bytes.length !== expected) {
     throw new DataFormatError(
       fileName,
-      `dims [${dims.join(', ')}] of ${type.dtype} say ${expected} bytes but the file has ${bytes.length}` +
+      `its header's dimensions [${dims.join(', ')}] of ${type.dtype} need ${expected} bytes but the file has ${bytes.length}` +
         (bytes.length < expected ? ' (truncated)' : ' (trailing data)'),
     );
   }
