@@ -87,7 +87,7 @@ export async function decodeDropped(files: InputFile[], decode: ImageDecoder, o:
       break;
     case 'zip': {
       const zips = files.filter((f) => /\.zip$/i.test(f.path));
-      const inner = zips.flatMap((z) => unzipFiles(z.bytes, z.path));
+      const inner = zips.flatMap((z) => unzipFiles(z.bytes, z.path, { onProgress: progress(`unzipping ${z.path}`) }));
       const data = await imageFolderToTrainTest(inner, decode, { source: zips[0].path, resize: o.resize, onProgress: progress('decoding images') });
       out = { data, split: '80/20 stratified split per class folder (seed 0)' };
       break;

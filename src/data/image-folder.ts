@@ -3,10 +3,13 @@
  * data set. Pure: the pixel decoding is injected (createImageBitmap + OffscreenCanvas in the decode
  * worker; a fake in tests). The class of an image is the name of the folder that holds it; classes
  * are sorted by name. All images must have one size unless `resize` is given; grey images (R = G = B
- * everywhere) give a 1-channel data set, anything else 3 channels (RGB). The split is stratified:
+ * everywhere) give a 1-channel data set, anything else 3 channels (RGB). Every image's header is read
+ * and checked (image-header.ts, limits.ts) before the first one is decoded. The split is stratified:
  * `testFraction` of each class (seeded) becomes the test split.
  */
 import { DataFormatError } from './errors.ts';
+import { readImageHeader } from './image-header.ts';
+import { formatBytes, LIMITS } from './limits.ts';
 import type { ImageDataset, TrainTestData } from './dataset.ts';
 import { permutation } from './rng.ts';
 import { resizePlane } from './transform.ts';
@@ -82,19 +85,37 @@ export async function imageFolderToTrainTest(files: InputFile[], decode: ImageDe
   }
   const { classNames, labels } = groupByClass(images.map((f) => f.path));
   if (classNames.length > 255) throw new DataFormatError(source, `${classNames.length} class folders; at most 255 are supported`);
+  // Every header first: sizes, structure and limits are checked before any pixel is decoded.
+  const headers = images.map((f) => readImageHeader(f.bytes, f.path));
+  if (!o.resize) {
+    const k = headers.findIndex((hd) => hd.width !== headers[0].width || hd.height !== headers[0].height);
+    if (k > 0) {
+      throw new DataFormatError(images[k].path, `is ${headers[k].width}x${headers[k].height} but ${images[0].path} is ${headers[0].width}x${headers[0].height}; ` +
+        'turn on Resize to use images of mixed sizes');
+    }
+  }
+  const decodedBytes = headers.reduce((s, hd) => s + 4 * hd.width * hd.height, 0);
+  if (decodedBytes > LIMITS.decodedImagesBytes) {
+    throw new DataFormatError(source, `its ${images.length} images would take ${formatBytes(decodedBytes)} decoded, over the limit of ${formatBytes(LIMITS.decodedImagesBytes)}; ` +
+      'use fewer or smaller images');
+  }
+  const [outH, outW] = o.resize ?? [headers[0].height, headers[0].width];
+  if (images.length * 3 * outH * outW > LIMITS.datasetBytes) {
+    throw new DataFormatError(source, `${images.length} images of ${outH}x${outW} would exceed the limit of ${formatBytes(LIMITS.datasetBytes)} for a data set; resize them smaller`);
+  }
   const decoded: DecodedImage[] = [];
   for (let i = 0; i < images.length; i++) {
     const f = images[i];
+    const hd = headers[i];
     let img: DecodedImage;
     try {
       img = await decode(f.bytes, f.path);
     } catch (e) {
-      throw new DataFormatError(f.path, `cannot be decoded as an image (${(e as Error).message || 'corrupt or unsupported'})`, { cause: e });
+      const why = (e as Error).message || 'corrupt or unsupported';
+      throw new DataFormatError(f.path, `is a ${hd.width}x${hd.height} ${hd.format} whose image data is corrupt or unsupported (the decoder said: ${why})`, { cause: e });
     }
-    const first = decoded[0];
-    if (!o.resize && first && (img.width !== first.width || img.height !== first.height)) {
-      throw new DataFormatError(f.path, `is ${img.width}x${img.height} but ${images[0].path} is ${first.width}x${first.height}; ` +
-        'turn on Resize to use images of mixed sizes');
+    if (img.width !== hd.width || img.height !== hd.height || img.rgba.length !== 4 * hd.width * hd.height) {
+      throw new DataFormatError(f.path, `its ${hd.format} header says ${hd.width}x${hd.height} but it decodes to ${img.width}x${img.height}`);
     }
     decoded.push(img);
     o.onProgress?.(i + 1, images.length);
