@@ -26,13 +26,13 @@ import type { Normalization } from '../../../data/loader.ts';
 import type { Graph } from '../../../graph/ir.ts';
 import { validateGraph } from '../../../graph/passes/util.ts';
 import type { HostParams } from '../../../nn/params.ts';
-import { decodeModelProto, type ModelProto } from '../proto.ts';
+import { decodeModelProto, int64, type ModelProto } from '../proto.ts';
 import { ImportContext } from './context.ts';
 import { OnnxImportError } from './errors.ts';
 import { defaultOpset, readInput, topoOrder } from './graph-reader.ts';
 import { importNode } from './ops/index.ts';
 import { metadataPreprocessing, normalizationFrom } from './preprocessing.ts';
-import type { OnnxImportOptions, OnnxImportResult } from './types.ts';
+import { MAX_IR_VERSION, MIN_IR_VERSION, type OnnxImportOptions, type OnnxImportResult } from './types.ts';
 import { prod } from './values.ts';
 
 export { OnnxImportError } from './errors.ts';
@@ -63,12 +63,18 @@ export function importOnnx(bytes: Uint8Array, fileName: string, opts: OnnxImport
 function importModel(m: ModelProto, file: string, opts: OnnxImportOptions): OnnxImportResult {
   const g = m.graph;
   if (!g || !(g.node ?? []).length) throw new OnnxImportError(file, 'the file has no graph (is it an ONNX model?)');
+  const ir = m.irVersion === undefined || m.irVersion === null ? 0 : int64(m.irVersion);
+  if (!ir) throw new OnnxImportError(file, 'the model has no ir_version (every ONNX model states the IR version it was written with)');
+  if (!(ir >= MIN_IR_VERSION && ir <= MAX_IR_VERSION)) {
+    throw new OnnxImportError(file, `ir_version ${ir} is outside the versions this importer knows (${MIN_IR_VERSION} to ${MAX_IR_VERSION})`);
+  }
   const opset = defaultOpset(m, file);
   if ((g.sparseInitializer ?? []).length) throw new OnnxImportError(file, 'sparse initializers are not supported');
   const im = new ImportContext(file, opset);
 
   for (const t of g.initializer ?? []) {
     if (!t.name) throw new OnnxImportError(file, 'an initializer has no name');
+    if (im.vals.has(t.name)) throw new OnnxImportError(file, `two initializers are named "${t.name}"; initializer names must be unique`);
     im.vals.set(t.name, { kind: 'lazy', t, what: `initializer "${t.name}"` });
   }
   const input = readInput(g, (name) => im.vals.has(name), file, opts.inputShape);

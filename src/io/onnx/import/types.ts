@@ -5,6 +5,9 @@ import type { HostParams } from '../../../nn/params.ts';
 
 export const MIN_OPSET = 11;
 export const MAX_OPSET = 17;
+/** ONNX IR versions the importer reads: 3 (opset imports) to 11 (ONNX 1.18); outside, the file's structure may differ. */
+export const MIN_IR_VERSION = 3;
+export const MAX_IR_VERSION = 11;
 
 export const SUPPORTED_OPS = [
   'Conv', 'BatchNormalization', 'Relu', 'Clip', 'Add', 'Gemm', 'MatMul', 'GlobalAveragePool', 'AveragePool',
