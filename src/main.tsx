@@ -16,7 +16,8 @@ import { createProjectController } from './ui/features/project/project-controlle
 import { createDeployController } from './ui/features/deploy/deploy-controller.ts';
 import { DeployControllerProvider } from './ui/features/deploy/deploy-context.tsx';
 import { spawnSimWorker } from './sim/client.ts';
-import { idbGet, idbPut } from './ui/persist/idb.ts';
+import { idbDelete, idbGet, idbPut } from './ui/persist/idb.ts';
+import { ErrorBoundary } from './ui/ErrorBoundary.tsx';
 import { spawnTrainingWorker, TrainingClient } from './train/client.ts';
 import type { BackendPreference } from './train/protocol.ts';
 import './ui/styles.css';
@@ -37,17 +38,37 @@ const project = createProjectController(store, client, data, { get: idbGet, put:
 // For debugging in the console and for e2e diagnostics (read-only use).
 (window as unknown as { __studio?: unknown }).__studio = { store };
 
+/** The last resort, outside every panel's own boundary: never a blank page. */
+function StudioFailed({ error }: { error: Error }) {
+  const discard = () => void idbDelete('project').finally(() => location.reload());
+  return (
+    <div className="app" role="alert" data-testid="studio-failed">
+      <h1>Quant Studio</h1>
+      <p className="error">The studio could not be shown: {error.message}</p>
+      <p>If this comes from the project saved in this browser, discard it and start over.</p>
+      <button type="button" onClick={discard}>Discard the saved project and reload</button>
+    </div>
+  );
+}
+
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root');
 createRoot(root).render(
   <StrictMode>
-    <StudioProvider studio={{ store, controller }}>
-      <ControllersProvider value={{ data, quant, project }}>
-        <DeployControllerProvider value={deploy}>
-          <App />
-        </DeployControllerProvider>
-      </ControllersProvider>
-    </StudioProvider>
+    <ErrorBoundary name="The studio" fallback={(error) => <StudioFailed error={error} />}>
+      <StudioProvider studio={{ store, controller }}>
+        <ControllersProvider value={{ data, quant, project }}>
+          <DeployControllerProvider value={deploy}>
+            <App />
+          </DeployControllerProvider>
+        </ControllersProvider>
+      </StudioProvider>
+    </ErrorBoundary>
   </StrictMode>,
 );
-void project.start();
+project.start().catch((e: unknown) => {
+  // start() reports what it cannot restore itself; anything else still must not leave the page restoring.
+  store.getState().setUnrestored([{ part: 'the saved project', reason: `restoring it failed (${e instanceof Error ? e.message : String(e)})` }]);
+  if (!store.getState().data.summary) data.loadBuiltin();
+  store.getState().projectReady();
+});

@@ -1,6 +1,7 @@
 /**
  * The studio page: a workflow to follow top to bottom — 1 Model and 2 Data, 3 Train (float),
  * 4 Quantize (calibration, QAT), 5 Graph, 6 Deploy — under a header with the project bar and the backend badge.
+ * Every panel has its own error boundary: one panel's exception cannot blank the studio.
  */
 import type { ReactNode } from 'react';
 import { BackendBadge, BackendNotice } from './features/backend/BackendBadge.tsx';
@@ -15,6 +16,8 @@ import { RunPanel } from './features/train/RunPanel.tsx';
 import { SettingsPanel } from './features/train/SettingsPanel.tsx';
 import { LossChart } from './charts/LossChart.tsx';
 import { useStudio } from './studio-context.tsx';
+import { ErrorBoundary } from './ErrorBoundary.tsx';
+import { SafeStart } from './features/project/SafeStart.tsx';
 
 function ChartPanel() {
   const losses = useStudio((s) => s.run.losses);
@@ -46,33 +49,34 @@ export function App() {
           <h1>Quant Studio</h1>
           <span className="subtitle">Train, calibrate and quantize small CNNs in the browser</span>
         </div>
-        <ProjectBar />
+        <ErrorBoundary name="The project bar"><ProjectBar /></ErrorBoundary>
         <BackendBadge />
       </header>
       <BackendNotice />
+      <SafeStart />
       <nav className="steps-nav" aria-label="Workflow">
         <a href="#step-setup">1 Model · 2 Data</a><a href="#step-train">3 Train</a><a href="#step-quant">4 Quantize</a><a href="#step-graph">5 Graph</a><a href="#step-deploy">6 Deploy</a>
       </nav>
       <main className="flow">
         <Step n="1·2" title="Model and data" id="step-setup">
           <div className="layout">
-            <ModelPanel />
-            <DataPanel />
+            <ErrorBoundary name="The Model panel"><ModelPanel /></ErrorBoundary>
+            <ErrorBoundary name="The Data panel"><DataPanel /></ErrorBoundary>
           </div>
         </Step>
         <Step n="3" title="Train (float)" id="step-train">
           <div className="layout">
-            <aside className="sidebar" aria-label="Training settings"><SettingsPanel /></aside>
+            <aside className="sidebar" aria-label="Training settings"><ErrorBoundary name="The training settings"><SettingsPanel /></ErrorBoundary></aside>
             <div className="workspace" id="workspace" tabIndex={-1}>
-              <RunPanel />
-              <ChartPanel />
-              <EpochResults />
+              <ErrorBoundary name="The Run panel"><RunPanel /></ErrorBoundary>
+              <ErrorBoundary name="The loss chart"><ChartPanel /></ErrorBoundary>
+              <ErrorBoundary name="The epoch results"><EpochResults /></ErrorBoundary>
             </div>
           </div>
         </Step>
-        <Step n="4" title="Quantize" id="step-quant"><QuantizePanel /></Step>
-        <Step n="5" title="Graph" id="step-graph"><GraphPanel /></Step>
-        <Step n="6" title="Deploy" id="step-deploy"><DeployPanel /></Step>
+        <Step n="4" title="Quantize" id="step-quant"><ErrorBoundary name="The Quantize panel"><QuantizePanel /></ErrorBoundary></Step>
+        <Step n="5" title="Graph" id="step-graph"><ErrorBoundary name="The Graph panel"><GraphPanel /></ErrorBoundary></Step>
+        <Step n="6" title="Deploy" id="step-deploy"><ErrorBoundary name="The Deploy panel"><DeployPanel /></ErrorBoundary></Step>
       </main>
     </div>
   );

@@ -81,6 +81,8 @@ export interface TinyModel {
   output?: string;
   outputs?: string[];
   opset?: number;
+  /** Default 7. */
+  irVersion?: number;
   metadata?: Record<string, string>;
 }
 
@@ -88,7 +90,7 @@ export function tinyModel(m: TinyModel): Uint8Array {
   const dims = (m.input ?? ['N', 2, 6, 6]).map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
   const vi = (name: string, d = dims) => ({ name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: d } } } });
   return encodeModelProto({
-    irVersion: 7,
+    irVersion: m.irVersion ?? 7,
     opsetImport: [{ domain: '', version: m.opset ?? 13 }],
     producerName: 'tests',
     metadataProps: Object.entries(m.metadata ?? {}).map(([key, value]) => ({ key, value })),

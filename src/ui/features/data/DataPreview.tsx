@@ -8,7 +8,8 @@ function Tile({ s, i }: { s: DataSummary; i: number }) {
   const [c, h, w] = s.shape;
   useEffect(() => {
     const ctx = ref.current?.getContext('2d');
-    if (!ctx) return;
+    // A preview that does not hold this tile's pixels (a damaged saved project) draws nothing.
+    if (!ctx || !(w > 0 && h > 0) || s.preview.images.length < (i + 1) * c * h * w) return;
     const img = ctx.createImageData(w, h);
     const o = i * c * h * w;
     for (let k = 0; k < h * w; k++) {
@@ -20,7 +21,7 @@ function Tile({ s, i }: { s: DataSummary; i: number }) {
   const label = s.classNames[s.preview.labels[i]] ?? String(s.preview.labels[i]);
   return (
     <figure className="tile" data-testid="preview-tile">
-      <canvas ref={ref} width={w} height={h} role="img" aria-label={label} />
+      <canvas ref={ref} width={Math.max(1, w)} height={Math.max(1, h)} role="img" aria-label={label} />
       <figcaption title={label}>{label}</figcaption>
     </figure>
   );

@@ -10,6 +10,8 @@ import { overlaysOf } from '../../store/deploy-slice.ts';
 import type { Metric } from '../../store/graph-slice.ts';
 import { snapshotOf, stateFromSnapshot, validateSnapshot, type ProjectSnapshot } from '../../persist/snapshot.ts';
 import type { StudioState, StudioStore } from '../../store/studio-store.ts';
+import type { UnrestoredPart } from '../../store/project-slice.ts';
+import { checkSavedData } from '../../persist/saved-data.ts';
 import type { DataController } from '../data/data-controller.ts';
 
 export interface ProjectStorage {
@@ -18,7 +20,14 @@ export interface ProjectStorage {
 }
 
 export interface ProjectController {
+  /**
+   * Restores the saved project. What cannot be restored (unreadable storage, an unknown format, a damaged
+   * data set and the results computed on it) is left out and listed in project.unrestored: the studio
+   * opens anyway (a safe start) and saves nothing over the saved project until discardUnrestored().
+   */
   start(): Promise<void>;
+  /** Leaves the safe start: the parts that could not be restored are dropped and the project is saved as it is now. */
+  discardUnrestored(): void;
   /** The project file's bytes (the page downloads them). */
   exportBytes(): Uint8Array;
   importBytes(bytes: Uint8Array, fileName: string): Promise<void>;
@@ -47,7 +56,7 @@ export function createProjectController(store: StudioStore, client: TrainingClie
     const now = watched(s);
     if (now.every((v, i) => v === last[i])) return;
     last = now;
-    if (s.project.status !== 'ready' || s.data.status !== 'ready') return;
+    if (s.project.status !== 'ready' || s.data.status !== 'ready' || s.project.unrestored) return;
     if (timer) clearTimeout(timer);
     timer = setTimeout(save, debounceMs);
   });
@@ -65,23 +74,63 @@ export function createProjectController(store: StudioStore, client: TrainingClie
     else data.loadBuiltin();
   };
 
+  /** Restores what can be restored; returns the parts that could not be. */
+  const restore = (raw: unknown): UnrestoredPart[] => {
+    let snap: ProjectSnapshot;
+    try {
+      snap = validateSnapshot(raw, 'the saved project');
+    } catch (e) {
+      data.loadBuiltin();
+      return [{ part: 'the saved project', reason: errorText(e).replace(/^the saved project: /, '') }];
+    }
+    const lost: UnrestoredPart[] = [];
+    try {
+      checkSavedData(snap.data);
+    } catch (e) {
+      lost.push({ part: `the data set "${String(snap.data?.summary?.name ?? 'dropped data')}"`, reason: errorText(e) });
+      // Results belong to the data they were computed on: without it they are not restored either.
+      const results = [snap.float && 'the float run', snap.quant.calib && 'calibration', snap.quant.qat && 'QAT', snap.deploy && 'the deployment check',
+        Object.keys(snap.checkpoints).length && 'the checkpoints'].filter(Boolean);
+      if (results.length) lost.push({ part: results.join(', '), reason: 'they were computed on that data set' });
+      snap = { ...snap, data: null, float: null, checkpoints: {}, deploy: null, quant: { settings: snap.quant.settings, calib: null, qat: null } };
+    }
+    try {
+      apply(snap);
+    } catch (e) {
+      lost.push({ part: 'the saved project', reason: `restoring it failed (${errorText(e)})` });
+      apply(snapshotOf(store.getInitialState()));
+    }
+    return lost;
+  };
+
   return {
     async start() {
-      let snap: ProjectSnapshot | null = null;
+      let lost: UnrestoredPart[] = [];
+      let raw: unknown;
       try {
-        const raw = await storage.get(KEY);
-        if (raw !== undefined) snap = validateSnapshot(raw, 'the saved project');
+        raw = await storage.get(KEY);
       } catch (e) {
-        st().projectError(`could not restore the saved project: ${errorText(e)}`);
+        lost = [{ part: 'the saved project', reason: `it could not be read from this browser's storage (${errorText(e)})` }];
       }
-      if (snap) apply(snap);
+      if (raw !== undefined && !lost.length) lost = restore(raw);
       else data.loadBuiltin();
+      st().setUnrestored(lost);
       last = watched(st());
       st().projectReady();
+    },
+    discardUnrestored() {
+      st().setUnrestored(null);
+      if (timer) clearTimeout(timer);
+      save();
     },
     exportBytes: () => encodeProjectFile(snapshotOf(st())),
     async importBytes(bytes, fileName) {
       const snap = decodeProjectFile(bytes, fileName);
+      try {
+        checkSavedData(snap.data);
+      } catch (e) {
+        throw new Error(`${fileName}: its data set cannot be used: ${errorText(e)}`);
+      }
       if (client.job !== null) throw new Error('cannot import a project while a job runs');
       apply(snap);
       st().touchProject();
