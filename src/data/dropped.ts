@@ -88,7 +88,16 @@ export async function decodeDropped(files: InputFile[], decode: ImageDecoder, o:
     case 'zip': {
       const zips = files.filter((f) => /\.zip$/i.test(f.path));
       const inner = zips.flatMap((z) => unzipFiles(z.bytes, z.path, { onProgress: progress(`unzipping ${z.path}`) }));
-      const data = await imageFolderToTrainTest(inner, decode, { source: zips[0].path, resize: o.resize, onProgress: progress('decoding images') });
+      let data: TrainTestData;
+      try {
+        data = await imageFolderToTrainTest(inner, decode, { source: zips[0].path, resize: o.resize, onProgress: progress('decoding images') });
+      } catch (e) {
+        // An image inside: name the archive and the entry.
+        if (e instanceof DataFormatError && e.file !== zips[0].path && zips.length === 1) {
+          throw new DataFormatError(zips[0].path, `entry ${JSON.stringify(e.file)}: ${e.reason}`, { cause: e });
+        }
+        throw e;
+      }
       out = { data, split: '80/20 stratified split per class folder (seed 0)' };
       break;
     }
