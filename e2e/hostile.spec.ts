@@ -44,7 +44,7 @@ test('hostile data files are refused with the file and the reason; the previous 
     [pick(zips, 'encrypted entry'), /^hostile\.zip$/, 'is encrypted'],
     [pick(zips, 'local header past the end of the file'), /^hostile\.zip$/, 'is past the end of the file'],
     [asZip(pick(pngCases(), 'PNG claiming 10000 x 10000'), 'png-huge.zip'), /^png-huge\.zip$/, 'entry "b/hostile.png": is a 10000x10000 PNG, over the limit of 4096x4096'],
-    [asZip(pick(pngCases(), 'PNG with corrupt compressed data (intact chunks)'), 'png-corrupt.zip'), /^png-corrupt\.zip$/, 'whose image data is corrupt or unsupported'],
+    [asZip(pick(pngCases(), 'PNG with corrupt compressed data (intact chunks)'), 'png-corrupt.zip'), /^png-corrupt\.zip$/, 'entry "b/hostile.png": the PNG image data is corrupt'],
     [asZip(pick(pngCases(), 'PNG colour type 5'), 'png-colour.zip'), /^png-colour\.zip$/, 'PNG colour type 5'],
     [asZip(pick(jpegCases(), 'JPEG claiming 10000 x 10000'), 'jpeg-huge.zip'), /^jpeg-huge\.zip$/, 'is a 10000x10000 JPEG, over the limit'],
     [asZip(pick(jpegCases(), 'JPEG truncated in its data (no EOI)'), 'jpeg-cut.zip'), /^jpeg-cut\.zip$/, 'no end-of-image (EOI) marker'],

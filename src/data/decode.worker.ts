@@ -19,7 +19,13 @@ export interface DecodeHostDeps {
 }
 
 export const browserImageDecoder: ImageDecoder = async (bytes) => {
-  const bmp = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+  let bmp: ImageBitmap;
+  try {
+    bmp = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+  } catch {
+    // The browser only says "The source image could not be decoded"; the headers were already checked.
+    throw new Error('the browser\'s decoder rejected its compressed pixel data');
+  }
   try {
     const canvas = new OffscreenCanvas(bmp.width, bmp.height);
     const ctx = canvas.getContext('2d');

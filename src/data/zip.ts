@@ -5,8 +5,8 @@
  * streaming inflater, in small steps) into a buffer of exactly its claimed size, stopping as soon as
  * it produces more, and its CRC-32 is checked. Pure: usable from the page's worker and from Node.
  */
-import { Inflate } from 'fflate';
 import { crc32 } from './crc32.ts';
+import { inflateBounded } from './inflate-bounded.ts';
 import { DataFormatError } from './errors.ts';
 import type { InputFile } from './image-folder.ts';
 import { LIMITS } from './limits.ts';
@@ -15,9 +15,6 @@ import { quoteName, readZipDirectory, type ZipEntry, type ZipLimits } from './zi
 export { readZipDirectory, type ZipEntry, type ZipLimits } from './zip-directory.ts';
 
 export const ZIP_LIMITS: ZipLimits = Object.freeze({ entryBytes: LIMITS.zipEntryBytes, totalBytes: LIMITS.zipTotalBytes, entries: LIMITS.zipEntries });
-
-/** Compressed bytes fed to the inflater per step: bounds what one step can produce (deflate expands at most ~1032x). */
-const STEP = 16 * 1024;
 
 export function isZip(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && (bytes[2] === 3 || bytes[2] === 5) && (bytes[3] === 4 || bytes[3] === 6);
@@ -32,23 +29,11 @@ export function inflateEntry(bytes: Uint8Array, e: ZipEntry, archive: string): U
   let out: Uint8Array;
   if (e.method === 0) out = data.slice();
   else {
-    out = new Uint8Array(e.size);
-    let n = 0;
-    const inflater = new Inflate((chunk) => {
-      if (n + chunk.length > e.size) {
-        throw new DataFormatError(archive, `${at} inflates to more than the ${e.size} bytes its header claims (a zip bomb, or a damaged archive)`);
-      }
-      out.set(chunk, n);
-      n += chunk.length;
-    });
-    try {
-      if (data.length === 0) inflater.push(data, true);
-      for (let o = 0; o < data.length; o += STEP) inflater.push(data.subarray(o, o + STEP), o + STEP >= data.length);
-    } catch (err) {
-      if (err instanceof DataFormatError) throw err;
-      throw new DataFormatError(archive, `${at}: its deflate data is corrupt (${(err as Error).message})`, { cause: err });
-    }
-    if (n !== e.size) throw new DataFormatError(archive, `${at} inflates to ${n} bytes but its header claims ${e.size}: the archive is damaged`);
+    const r = inflateBounded(data, e.size);
+    if ('tooLong' in r) throw new DataFormatError(archive, `${at} inflates to more than the ${e.size} bytes its header claims (a zip bomb, or a damaged archive)`);
+    if ('corrupt' in r) throw new DataFormatError(archive, `${at}: its deflate data is corrupt (${r.corrupt})`);
+    if ('tooShort' in r) throw new DataFormatError(archive, `${at} inflates to ${r.tooShort} bytes but its header claims ${e.size}: the archive is damaged`);
+    out = r.ok;
   }
   const actual = crc32(out);
   if (actual !== e.crc) throw new DataFormatError(archive, `${at} is damaged: its CRC-32 is ${hex32(actual)} but the archive records ${hex32(e.crc)}`);

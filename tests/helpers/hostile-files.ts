@@ -5,7 +5,7 @@
  * mutations (truncations, bit flips, byte runs) whose verdict may go either way but must be a clean
  * accept or a DataFormatError naming the file.
  */
-import { gzipSync } from 'node:zlib';
+import { deflateSync as zlibSync, gzipSync } from 'node:zlib';
 import { crc32Update } from '../../src/data/crc32.ts';
 import type { InputFile } from '../../src/data/image-folder.ts';
 import { concatBytes, ihdr, makePng, PNG_SIGNATURE, pngChunk } from './png.ts';
@@ -217,7 +217,14 @@ export function pngCases(): HostileCase[] {
     imgCase('PNG chunk length past the end', pngOf(ihdr(8, 8), pngChunk('IDAT', new Uint8Array(10)).subarray(0, 15)), /chunk "IDAT" at byte 33 claims 10 bytes, past the end of the file/),
     imgCase('PNG palette image without a palette', pngOf(ihdr(8, 8, 8, 3), IDAT, IEND), /palette image without a palette/),
     imgCase('PNG without image data', pngOf(ihdr(8, 8), IEND), /no image data \(no IDAT chunk\)/),
-    imgCase('PNG with corrupt compressed data (intact chunks)', corruptIdat, /is a 8x8 PNG whose image data is corrupt or unsupported \(the decoder said: /, false),
+    imgCase('PNG with corrupt compressed data (intact chunks)', corruptIdat, /the PNG image data is corrupt/),
+    imgCase('PNG with a corrupt deflate stream inside a valid zlib header', pngOf(ihdr(8, 8), pngChunk('IDAT', Uint8Array.from([0x78, 0x9c, 0xff, 0xff, 0xff, 0xff, 0, 1, 2, 3])), IEND),
+      /the PNG image data is corrupt \(its compressed stream is invalid: /),
+    imgCase('PNG image data of a smaller image', pngOf(ihdr(8, 8), pngChunk('IDAT', zlibSync(new Uint8Array(9 * 4))), IEND), /the PNG image data is cut short: 36 of the 72 bytes a 8x8 image/),
+    imgCase('PNG image data of a larger image', pngOf(ihdr(8, 8), pngChunk('IDAT', zlibSync(new Uint8Array(9 * 800))), IEND), /the PNG image data holds more than the 72 bytes a 8x8 image/),
+    imgCase('PNG row with filter type 7', pngOf(ihdr(8, 8), pngChunk('IDAT', zlibSync(new Uint8Array(72).map((_, i) => (i === 27 ? 7 : 0)))), IEND), /row 4 has filter type 7 \(0 to 4 exist\)/),
+    imgCase('PNG the decoder rejects (an interlaced one, which the test decoder does not read)', pngOf(ihdr(8, 8, 8, 0, 1), pngChunk('IDAT', zlibSync(new Uint8Array(2 + 2 + 3 + 6 + 10 + 20 + 36))), IEND),
+      /is a 8x8 PNG whose image data is corrupt or unsupported \(the decoder said: /, false),
     imgCase('not an image at all', new TextEncoder().encode('<html>not found</html>'), /is not a PNG or JPEG image: bad signature 3c 68 74 6d/),
     imgCase('empty image file', new Uint8Array(), /is empty \(0 bytes\)/),
   ];
