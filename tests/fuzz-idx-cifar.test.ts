@@ -56,3 +56,16 @@ describe('IDX and CIFAR-10: seeded mutations', () => {
 describe('CIFAR-10: crafted hostile files', () => {
   for (const c of cifarCases()) it(c.id, async () => { await expectVerdict(c); }, 20_000);
 });
+
+describe('any dropped file over the read limit', () => {
+  it('is refused from its size, without being read', async () => {
+    const { createDecodeHost } = await import('../src/data/decode.worker.ts');
+    const posted: { type: string; file?: string; message?: string }[] = [];
+    let reads = 0;
+    const host = createDecodeHost({ post: (m) => posted.push(m), decodeImage: async () => { throw new Error('not called'); }, readBlob: async () => { reads++; return new Uint8Array(); } });
+    const huge = { size: 3 * 1024 ** 3 } as Blob; // a 3 GiB file, as the page's File would say
+    await host({ type: 'decode', id: 1, files: [{ path: 'train-images-idx3-ubyte', blob: huge }], resize: null, source: 'drop' });
+    expect(reads).toBe(0);
+    expect(posted.at(-1)).toEqual({ type: 'failed', id: 1, file: 'train-images-idx3-ubyte', message: 'train-images-idx3-ubyte: is 3 GiB, over the limit of 1 GiB for one file' });
+  });
+});

@@ -8,6 +8,7 @@ import type { DecodeMessage, DecodeRequest } from './decode-protocol.ts';
 import { decodeDropped } from './dropped.ts';
 import { DataFormatError } from './errors.ts';
 import { loadFashionMnist } from './fashion-mnist.ts';
+import { formatBytes, LIMITS } from './limits.ts';
 import type { ImageDecoder } from './image-folder.ts';
 import { summarize } from './summary.ts';
 
@@ -48,7 +49,9 @@ export function createDecodeHost(deps: DecodeHostDeps): (req: DecodeRequest) => 
       }
       const files = [];
       for (let i = 0; i < req.files.length; i++) {
-        files.push({ path: req.files[i].path, bytes: await read(req.files[i].blob) });
+        const { path, blob } = req.files[i];
+        if (blob.size > LIMITS.fileBytes) throw new DataFormatError(path, `is ${formatBytes(blob.size)}, over the limit of ${formatBytes(LIMITS.fileBytes)} for one file`);
+        files.push({ path, bytes: await read(blob) });
         deps.post({ type: 'progress', id: req.id, done: i + 1, total: req.files.length, stage: 'reading files' });
       }
       const out = await decodeDropped(files, deps.decodeImage, {

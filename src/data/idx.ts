@@ -354,6 +354,8 @@ export async function loadIdxFolder(dir: string, options: IdxDatasetOptions = {}
   const files = await Promise.all(
     [...chosen.values()].map(async (name) => {
       const p = path.join(root, name);
+      const size = (await fs.stat(p)).size;
+      if (size > LIMITS.fileBytes) throw new DataFormatError(p, `is ${formatBytes(size)}, over the limit of ${formatBytes(LIMITS.fileBytes)} for one file`);
       const buf = await fs.readFile(p);
       return { name: p, bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
     }),

@@ -8,6 +8,8 @@
 const MiB = 1024 * 1024;
 
 export const LIMITS = Object.freeze({
+  /** Largest single file read (a dropped file, a file of a folder): checked from its size before reading. */
+  fileBytes: 1024 * MiB,
   /** Largest width or height of one PNG/JPEG image (pixels). */
   imageSide: 4096,
   /** Most pixels in one PNG/JPEG image (width x height): 16 Mpx, 64 MiB decoded as RGBA. */
