@@ -108,3 +108,23 @@ describe('safe start', () => {
     expect(() => checkSavedData({ ...d, dataset: { ...d.dataset!, train: { ...d.dataset!.train, width: 5 } } })).toThrow(/train images are 1x4x5 but its summary says 1x4x4/);
   });
 });
+
+describe('hostile project files', () => {
+  it('a project file that is a zip bomb or holds a damaged data set is refused, naming the file', async () => {
+    const { decodeProjectFile } = await import('../src/ui/persist/project-file.ts');
+    const { buildZip } = await import('./helpers/zip-writer.ts');
+    const { deflatedZeros } = await import('./helpers/hostile-files.ts');
+    const bomb = buildZip([{ name: 'project.json', stored: deflatedZeros(256 << 20), size: 1000, crc: 0 }]);
+    expect(() => decodeProjectFile(bomb, 'bomb.qsproj')).toThrow('bomb.qsproj: not a Quant Studio project file (entry "project.json" inflates to more than the 1000 bytes its header claims');
+    const evil = buildZip([{ name: '../project.json', data: new TextEncoder().encode('{}') }]);
+    expect(() => decodeProjectFile(evil, 'evil.qsproj')).toThrow(/evil\.qsproj: not a Quant Studio project file \(entry "\.\.\/project\.json" has "\.\." in its path/);
+
+    const { encodeProjectFile } = await import('../src/ui/persist/project-file.ts');
+    const snap = savedProject(4, 4);
+    for (const s of [snap.data!.dataset!.train, snap.data!.dataset!.test]) s.height = 0;
+    const h = harness(new Map());
+    await h.ctl.start();
+    await expect(h.ctl.importBytes(encodeProjectFile(snap), 'zero.qsproj')).rejects.toThrow('zero.qsproj: its data set cannot be used: its train images are 1x0x4: every dimension must be at least 1');
+    expect(h.store.getState().data.summary?.name).toBe('fashion-mnist (built-in)');
+  });
+});

@@ -64,7 +64,9 @@ export function createDecodeHost(deps: DecodeHostDeps): (req: DecodeRequest) => 
         .filter((b, i, a) => a.indexOf(b) === i) as ArrayBuffer[]);
     } catch (e) {
       const file = e instanceof DataFormatError ? e.file : req.type === 'decode' ? req.source : 'built-in data';
-      deps.post({ type: 'failed', id: req.id, file, message: e instanceof Error ? e.message : String(e) });
+      const text = e instanceof Error ? e.message : String(e);
+      // Anything that is not a DataFormatError (out of memory, a bug) still names what was being read.
+      deps.post({ type: 'failed', id: req.id, file, message: e instanceof DataFormatError ? text : `${file}: could not be read (${text})` });
     }
   };
 }
