@@ -4,6 +4,7 @@
  * bombs are each refused with the archive, the entry and the reason, before anything is inflated
  * where the header already tells; seeded mutations of a valid archive never crash or hang.
  */
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { DataFormatError } from '../src/data/errors.ts';
 import { unzipFiles } from '../src/data/zip.ts';
@@ -22,6 +23,24 @@ describe('zip: archives from other tools', () => {
     const out = unzipFiles(zip, 'set.zip');
     expect(out.map((f) => f.path)).toEqual(files.map((f) => f.path));
     out.forEach((f, i) => expect(f.bytes).toEqual(files[i].bytes));
+  });
+  it("reads Python's zipfile output, streamed (data descriptors) and not, stored and deflated, with folders", () => {
+    const script = [
+      'import io, sys, zipfile',
+      'class Pipe(io.RawIOBase):', '    def writable(self): return True', '    def write(self, b): sys.stdout.buffer.write(b); return len(b)',
+      'z = zipfile.ZipFile(Pipe(), "w")',
+      'z.writestr(zipfile.ZipInfo("set/"), b"")',
+      'z.writestr("set/a/one.txt", b"hello " * 1000, compress_type=zipfile.ZIP_DEFLATED)',
+      'z.writestr("set/b/two.bin", bytes(range(256)) * 4, compress_type=zipfile.ZIP_STORED)',
+      'with z.open("set/b/streamed.txt", "w") as f: f.write(b"streamed " * 500)',
+      'z.close()',
+    ].join('\n');
+    const bytes = new Uint8Array(execFileSync('/usr/bin/python3', ['-c', script]));
+    const out = unzipFiles(bytes, 'py.zip');
+    expect(out.map((f) => f.path)).toEqual(['set/a/one.txt', 'set/b/two.bin', 'set/b/streamed.txt']);
+    expect(new TextDecoder().decode(out[0].bytes)).toBe('hello '.repeat(1000));
+    expect(out[1].bytes).toEqual(Uint8Array.from({ length: 1024 }, (_, i) => i & 255));
+    expect(new TextDecoder().decode(out[2].bytes)).toBe('streamed '.repeat(500));
   });
   it('refuses a zip that is not one, naming it', () => {
     expect(() => unzipFiles(new Uint8Array([1, 2, 3, 4]), 'x.zip')).toThrow(DataFormatError);
