@@ -6,6 +6,7 @@ import type { TrainRequest, WorkerMessage } from '../src/train/protocol.ts';
 import type { CalibJobConfig } from '../src/train/quant-protocol.ts';
 import { createDecodeHost } from '../src/data/decode.worker.ts';
 import type { DecodeMessage } from '../src/data/decode-protocol.ts';
+import { makePng } from './helpers/png.ts';
 
 class FakeWorker implements WorkerLike {
   sent: TrainRequest[] = [];
@@ -64,7 +65,8 @@ describe('decode worker host', () => {
     return out;
   };
   it('decodes a zip of class folders with progress, and names a bad file', async () => {
-    const zip = zipSync({ 'a/1.png': new Uint8Array([10]), 'a/2.png': new Uint8Array([20]), 'b/3.png': new Uint8Array([30]), 'b/4.png': new Uint8Array([40]) });
+    const png = (v: number) => makePng(2, 2, () => v); // real PNG headers: they are checked before decoding
+    const zip = zipSync({ 'a/1.png': png(10), 'a/2.png': png(20), 'b/3.png': png(30), 'b/4.png': png(40) });
     const out = await run([{ path: 'set.zip', bytes: zip }]);
     expect(out.filter((m) => m.type === 'progress').length).toBeGreaterThan(2);
     const done = out.at(-1)!;
