@@ -12,6 +12,7 @@
  */
 
 import { DIGIT_CLASS_NAMES, FASHION_MNIST_CLASS_NAMES, type ImageDataset, type TrainTestData } from './dataset.ts';
+import { concatBytes } from './bytes.ts';
 import { DataFormatError } from './errors.ts';
 import { formatBytes, LIMITS } from './limits.ts';
 
@@ -86,7 +87,7 @@ export async function maybeGunzip(bytes: Uint8Array, fileName: string): Promise<
     if (!out) {
       head.push(value);
       headLen += value.length;
-      const joined = head.length === 1 ? head[0] : concat(head, headLen);
+      const joined = head.length === 1 ? head[0] : concatBytes(head);
       const claimed = claimedIdxBytes(joined.subarray(0, Math.min(joined.length, 4 + 4 * 255)));
       if (claimed === null) {
         if (headLen > LIMITS.idxBytes) await stop(`decompresses to more than ${formatBytes(LIMITS.idxBytes)}, the limit for an IDX file`);
@@ -113,7 +114,7 @@ export async function maybeGunzip(bytes: Uint8Array, fileName: string): Promise<
   } catch (e) {
     throw new DataFormatError(fileName, `the gzip data is corrupt or truncated (${(e as Error).message})`, { cause: e });
   }
-  if (!out) return concat(head, headLen); // shorter than its header: parseIdx reports it
+  if (!out) return concatBytes(head); // shorter than its header: parseIdx reports it
   return total === out.length ? out : out.subarray(0, total); // truncated: parseIdx reports it
 }
 
@@ -121,12 +122,6 @@ export async function maybeGunzip(bytes: Uint8Array, fileName: string): Promise<
 function parseIdxHeadOnly(head: Uint8Array, fileName: string): never {
   parseIdx(head, fileName);
   throw new DataFormatError(fileName, 'is not an IDX file');
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  for (let i = 0, o = 0; i < parts.length; o += parts[i].length, i++) out.set(parts[i], o);
-  return out;
 }
 
 /** Parses raw (not gzipped) IDX bytes. */

@@ -6,6 +6,7 @@
  * a header read, not gigabytes. Specs: PNG (ISO/IEC 15948, W3C PNG 3rd ed.) chunks and IHDR; JPEG
  * (ITU T.81) markers and the SOFn frame header.
  */
+import { concatBytes } from './bytes.ts';
 import { crc32Update } from './crc32.ts';
 import { DataFormatError } from './errors.ts';
 import { inflateBounded } from './inflate-bounded.ts';
@@ -87,7 +88,7 @@ function checkPngData(b: Uint8Array, v: DataView, file: string, h: { width: numb
     if (t === 'IEND') break;
     o += 12 + len;
   }
-  const z = parts.length === 1 ? parts[0] : concatParts(parts);
+  const z = parts.length === 1 ? parts[0] : concatBytes(parts);
   if (z.length < 2 || (z[0] & 0x0f) !== 8 || ((z[0] << 8) | z[1]) % 31 !== 0 || z[1] & 0x20) {
     throw new DataFormatError(file, 'the PNG image data is corrupt: it does not start with a zlib header');
   }
@@ -101,13 +102,6 @@ function checkPngData(b: Uint8Array, v: DataView, file: string, h: { width: numb
       if (r.ok[o] > 4) throw new DataFormatError(file, `the PNG image data is corrupt: row ${y + 1}${h.interlaced ? ` of pass ${p + 1}` : ''} has filter type ${r.ok[o]} (0 to 4 exist)`);
     }
   }
-}
-
-function concatParts(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
 }
 
 /** SOFn markers: C0-CF except C4 (DHT), C8 (JPG) and CC (DAC). */
