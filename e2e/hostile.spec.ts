@@ -134,3 +134,28 @@ test('a poisoned saved project (a data set of 0-row images) opens the safe start
   await expect(page.getByTestId('model-select')).toHaveValue('mlp');
   expect(errors).toEqual([]);
 });
+
+test("one panel's exception shows in that panel; the rest of the studio keeps working", async ({ page }) => {
+  const errors = await openStudio(page);
+  // Fault injection through the debugging handle: a data summary without statistics makes the Data panel throw.
+  await page.evaluate(() => {
+    const { store } = (window as unknown as { __studio: { store: { getState(): { data: { summary: object } }; setState(p: object): void } } }).__studio;
+    const data = store.getState().data;
+    (window as unknown as { __saved: object }).__saved = data.summary;
+    store.setState({ data: { ...data, summary: { ...data.summary, stats: null } } });
+  });
+  await expect(page.getByTestId('panel-failed')).toHaveCount(1);
+  await expect(page.getByTestId('panel-failed')).toHaveAttribute('data-panel', 'The Data panel');
+  await expect(page.getByRole('heading', { name: 'Quant Studio' })).toBeVisible();
+  await page.getByTestId('model-select').selectOption('mlp');
+  await expect(page.getByTestId('model-select')).toHaveValue('mlp');
+  // Once the state is sound again, "Try again" brings the panel back.
+  await page.evaluate(() => {
+    const w = window as unknown as { __saved: object; __studio: { store: { getState(): { data: object }; setState(p: object): void } } };
+    w.__studio.store.setState({ data: { ...w.__studio.store.getState().data, summary: w.__saved } });
+  });
+  await page.getByTestId('panel-failed').getByRole('button', { name: 'Try again' }).click();
+  await expect(page.getByTestId('panel-failed')).toHaveCount(0);
+  await expect(page.getByTestId('data-name')).toHaveText('fashion-mnist (built-in)');
+  expect(errors).toEqual([]);
+});
