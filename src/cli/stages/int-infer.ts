@@ -77,8 +77,8 @@ export async function runIntInfer(argvIn: string[]): Promise<void> {
   let ownGpu: { ctx: GpuContext; device: GPUDevice; gpu: unknown } | null = null; // gpu: the Dawn instance stays referenced while its device lives
   const engineCtx = (be as { ctx?: unknown }).ctx;
   const gpu = async (): Promise<GpuContext> => {
-    if (engineCtx instanceof GpuContext) return engineCtx;
-    if (!ownGpu) {
+    if (engineCtx instanceof GpuContext && !engineCtx.lost) return engineCtx;
+    if (!ownGpu || ownGpu.ctx.lost) { // asked again after a device loss: a fresh device
       const d = await acquireNodeDevice((o.gpu as NodeGpuPreference | undefined) ?? 'auto');
       ownGpu = { ctx: new GpuContext(d.device), device: d.device, gpu: d.gpu };
       console.log(`Simulator device: webgpu on ${d.adapterName}`);
