@@ -23,7 +23,7 @@ function idx(magic: number, dims: number[], body: Uint8Array): Uint8Array {
 function idxFiles(n: number) {
   const images = Uint8Array.from({ length: n * 28 * 28 }, (_, i) => (i * 13) & 255);
   const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
-  const f = (path: string, bytes: Uint8Array) => ({ path, blob: new Blob([bytes]) });
+  const f = (path: string, bytes: Uint8Array) => ({ path, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) });
   return [
     f('train-images-idx3-ubyte', idx(0x803, [n, 28, 28], images)), f('train-labels-idx1-ubyte', idx(0x801, [n], labels)),
     f('t10k-images-idx3-ubyte', idx(0x803, [n, 28, 28], images)), f('t10k-labels-idx1-ubyte', idx(0x801, [n], labels)),

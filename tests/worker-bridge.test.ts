@@ -9,6 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerBridge, type BridgeProtocol } from '../src/workers/bridge.ts';
 import type { WorkerLike } from '../src/workers/worker-slot.ts';
+import { rejectionError } from '../src/workers/worker-scope.ts';
 import { SimClient, SimJobError } from '../src/sim/client.ts';
 import { encodeModelFile } from '../src/sim/model-file.ts';
 import { runIntModel } from '../src/sim/run.ts';
@@ -167,6 +168,15 @@ describe('worker bridge with worker threads', () => {
     expect(workers).toHaveLength(2);
     b.dispose();
     await expect(next).rejects.toThrow('test client disposed');
+  });
+});
+
+describe('worker side', () => {
+  it('an unhandled rejection is rethrown as an error carrying its reason (the page then sees a crash)', () => {
+    const e = new TypeError('x is undefined');
+    expect(rejectionError(e)).toBe(e);
+    expect(rejectionError('no adapter').message).toBe('unhandled rejection: no adapter');
+    expect(rejectionError({ code: 3 }).message).toBe('unhandled rejection: {"code":3}');
   });
 });
 

@@ -14,6 +14,7 @@ import { LiveGpu } from './live-gpu.ts';
 import {
   isSimRequest, simErrorText, transferables, type SimDevice, type SimDumpTensor, type SimRequest, type SimResponse,
 } from './protocol.ts';
+import { reportUnhandledRejections } from '../workers/worker-scope.ts';
 
 export interface SimHostDeps {
   post(msg: SimResponse, transfer?: ArrayBuffer[]): void;
@@ -110,6 +111,7 @@ export function createSimHost(deps: SimHostDeps): (req: SimRequest) => void {
 // Bind to the worker global when this module runs as a dedicated worker.
 if (typeof WorkerGlobalScope !== 'undefined' && typeof self !== 'undefined' && self instanceof WorkerGlobalScope) {
   const scope = self as unknown as DedicatedWorkerGlobalScope;
+  reportUnhandledRejections(scope);
   const handle = createSimHost({ post: (m, transfer) => scope.postMessage(m, transfer ?? []) });
   scope.onmessage = (ev: MessageEvent<unknown>) => {
     if (isSimRequest(ev.data)) handle(ev.data);
