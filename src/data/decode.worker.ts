@@ -11,6 +11,7 @@ import { loadFashionMnist } from './fashion-mnist.ts';
 import { formatBytes, LIMITS } from './limits.ts';
 import type { ImageDecoder } from './image-folder.ts';
 import { summarize } from './summary.ts';
+import { reportUnhandledRejections } from '../workers/worker-scope.ts';
 
 export interface DecodeHostDeps {
   post(m: DecodeMessage, transfer?: Transferable[]): void;
@@ -73,6 +74,7 @@ export function createDecodeHost(deps: DecodeHostDeps): (req: DecodeRequest) => 
 
 if (typeof WorkerGlobalScope !== 'undefined' && typeof self !== 'undefined' && self instanceof WorkerGlobalScope) {
   const scope = self as unknown as DedicatedWorkerGlobalScope;
+  reportUnhandledRejections(scope);
   const handle = createDecodeHost({ post: (m, t) => scope.postMessage(m, t ?? []), decodeImage: browserImageDecoder });
   scope.onmessage = (ev: MessageEvent<DecodeRequest>) => void handle(ev.data);
 }
