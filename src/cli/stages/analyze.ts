@@ -1,0 +1,146 @@
+/**
+ * Stage `analyze`: precision debugging of a quantized model (issue 13). On the test images (or --test-subset):
+ *  - bad cases: per image the --metric distance of stage B's output to stage A's (--compare A,B, stages float, calib,
+ *    qat, sim; default float and the latest fake-quant checkpoint) and top-1 disagreement; the worst --bad-cases N;
+ *  - layers: A against B at every activation site and int32 output (--layers-on batch: the first --layer-images
+ *    images; bad-cases: the worst images);
+ *  - weights: per conv / linear layer the float weights against their fake-quantized values;
+ *  - sensitivity (unless --no-sensitivity): per site, only it quantized / only it float, ranked worst first;
+ *  - mixed precision (unless --no-mixed-precision): accuracy and estimated latency of int16 for the top k sites.
+ * Merges {"analyze": {...}} into DIR/report.json; `calib --int16-top K` reads its ranking.
+ */
+import { createNodeBackend } from '../../engine/create-node-backend.ts';
+import { randomSubset, subset } from '../../data/dataset.ts';
+import { calibrate } from '../../quant/calibrate.ts';
+import { prepare } from '../../quant/prepare.ts';
+import { QuantizedModel } from '../../quant/quantized-model.ts';
+import { findBadCases } from '../../quant/analysis/bad-cases.ts';
+import { DISTANCE_METRICS, isDistanceMetric, type DistanceMetric } from '../../quant/analysis/distance.ts';
+import { allInt16 } from '../../quant/analysis/int16-sites.ts';
+import { compareLayers } from '../../quant/analysis/layer-compare.ts';
+import { mixedPrecisionCurve } from '../../quant/analysis/mixed-precision.ts';
+import {
+  badCasesForReport, layersForReport, mixedForReport, sensitivityForReport, weightsForReport, type AnalyzeReport,
+} from '../../quant/analysis/report.ts';
+import { sensitivity } from '../../quant/analysis/sensitivity.ts';
+import { collectBatches, STAGE_NAMES, type StageName } from '../../quant/analysis/stage-runner.ts';
+import { compareWeights } from '../../quant/analysis/weight-compare.ts';
+import { loadStageData } from '../data.ts';
+import { UsageError } from '../options.ts';
+import { mergeReport } from '../report.ts';
+import { AnalyzeSources } from '../analyze-sources.ts';
+import { printLayers, printSensitivity } from '../analyze-print.ts';
+import { parseQuant, stageNormalization } from './quant-common.ts';
+
+export const ANALYZE_OPTIONS = {
+  compare: { type: 'string' }, metric: { type: 'string' }, 'bad-cases': { type: 'string' }, 'layers-on': { type: 'string' },
+  'layer-images': { type: 'string' }, 'no-sensitivity': { type: 'boolean' }, 'no-mixed-precision': { type: 'boolean' },
+} as const;
+
+const fmt = (x: number) => x.toFixed(2);
+
+function positive(name: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < 1) throw new UsageError(`--${name} must be a positive integer, got "${v}"`);
+  return x;
+}
+
+export async function runAnalyze(argv: string[]): Promise<void> {
+  const o = parseQuant(argv, 'default_calibration', ANALYZE_OPTIONS);
+  const r = o.rest as Record<string, string | boolean | undefined>;
+  const metric = (r.metric as string | undefined) ?? 'cosine';
+  if (!isDistanceMetric(metric)) throw new UsageError(`--metric must be one of ${DISTANCE_METRICS.join('|')}, got "${metric}"`);
+  const topN = positive('bad-cases', r['bad-cases'] as string | undefined, 20);
+  const layerImages = positive('layer-images', r['layer-images'] as string | undefined, 256);
+  const layersOn = (r['layers-on'] as string | undefined) ?? 'batch';
+  if (layersOn !== 'batch' && layersOn !== 'bad-cases') throw new UsageError(`--layers-on must be batch|bad-cases, got "${layersOn}"`);
+  let compare: StageName[] | null = null;
+  if (r.compare !== undefined) {
+    const c = String(r.compare).split(',').map((s) => s.trim());
+    if (c.length !== 2 || c[0] === c[1] || !c.every((s) => (STAGE_NAMES as readonly string[]).includes(s))) {
+      throw new UsageError(`--compare must be two different stages of ${STAGE_NAMES.join('|')}, e.g. float,calib; got "${r.compare}"`);
+    }
+    compare = c as StageName[];
+  }
+
+  const data = await loadStageData(o.data, o.subset, o.testSubset);
+  const be = await createNodeBackend(o.backend, o.gpu);
+  console.log(`Backend: ${be.kind} on ${be.adapter}`);
+  const src = new AnalyzeSources(be, o);
+  const t0 = performance.now();
+  const secs = (t: number) => (performance.now() - t) / 1000;
+  try {
+    const deploy = await src.deployStage();
+    const [a, b] = compare ?? ['float', deploy];
+    // The fake-quant model the sensitivity pass perturbs: the compared calib/qat stage, else the deployed one.
+    const qStage = b === 'calib' || b === 'qat' ? b : a === 'calib' || a === 'qat' ? a : deploy;
+    const { ck, qm } = await src.quantizedModel(qStage);
+    const normalization = src.normalization(ck, await stageNormalization(o));
+    const ds = data.test;
+    const batchSize = Math.min(o.batchSize, 256);
+    const batches = collectBatches(ds, batchSize, normalization);
+    const K = qm.plan.graph.numClasses;
+    console.log(`Analysing ${ck.model} (${qStage}-checkpoint, ${qm.plan.acts.length} activation and ${qm.plan.weights.length} weight sites) ` +
+      `on ${ds.count} images of ${o.data}: ${a} vs ${b}, metric ${metric}`);
+    const ra = await src.runner(a), rb = await src.runner(b);
+
+    let t = performance.now();
+    const bad = await findBadCases(batches, K, ra, rb, metric, topN);
+    console.log(`Bad cases (${secs(t).toFixed(1)} s): Acc@1 ${a} ${fmt(bad.acc1_a)} ${b} ${fmt(bad.acc1_b)}, top-1 agreement ${fmt(bad.agreement_top1)} %; worst ${bad.worst.length}:`);
+    for (const c of bad.worst.slice(0, 10)) {
+      console.log(`  image ${c.index} label ${ds.classNames[c.label] ?? c.label}: ${a} ${ds.classNames[c.pred_a] ?? c.pred_a}, ${b} ${ds.classNames[c.pred_b] ?? c.pred_b}, ${metric} ${c.distance.toPrecision(4)}`);
+    }
+
+    t = performance.now();
+    const layerDs = layersOn === 'bad-cases' ? subset(ds, bad.worst.map((c) => c.index)) : randomSubset(ds, Math.min(layerImages, ds.count), 0);
+    const layers = await compareLayers(collectBatches(layerDs, batchSize, normalization), qm.plan, ra, rb);
+    console.log(`Layers, ${a} vs ${b} on ${layerDs.count} images (${layersOn}; ${secs(t).toFixed(1)} s):`);
+    printLayers(layers);
+
+    const weights = compareWeights(qm.plan, await qm.store.toHost());
+    const report: AnalyzeReport = {
+      model: ck.model, data: o.data, checkpoint: qStage, images: ds.count, compare: [a, b], metric,
+      bad_cases: badCasesForReport(bad, ds.classNames), agreement_top1: bad.agreement_top1, acc1: { [a]: bad.acc1_a, [b]: bad.acc1_b },
+      layers: layersForReport(layers), layers_on: layersOn, layer_images: layerDs.count, sensitivity: [], weights: weightsForReport(weights),
+    };
+
+    if (!r['no-sensitivity']) {
+      t = performance.now();
+      const sens = await sensitivity(be, qm, batches, metric, {
+        onSite: (done, total, s) => process.stderr.write(`Sensitivity [${done}/${total} sites] ${s.kind} ${s.site} ${secs(t).toFixed(1)} s\n`),
+      });
+      console.log(`Sensitivity of ${sens.ranking.length} sites on ${sens.images} images: ${sens.seconds.toFixed(1)} s ` +
+        `(float Acc@1 ${fmt(sens.acc1_float)}, quantized ${fmt(sens.acc1_quantized)}); worst first:`);
+      printSensitivity(sens.ranking);
+      report.sensitivity = sensitivityForReport(sens);
+      report.sensitivity_summary = {
+        acc1_float: sens.acc1_float, acc1_quantized: sens.acc1_quantized, distance_quantized: Number.isFinite(sens.distance_quantized) ? sens.distance_quantized : null,
+        images: sens.images, seconds: sens.seconds,
+      };
+      if (!r['no-mixed-precision']) {
+        t = performance.now();
+        const q16 = new QuantizedModel(be, prepare(qm.plan.graph, allInt16(qm.plan.qconfig)), qm.store);
+        try {
+          const calibDs = randomSubset(data.train, Math.min(o.calibImages, data.train.count), 1);
+          await calibrate(q16, calibDs, { batchSize: o.batchSize, normalize: normalization });
+          const ranking = sens.ranking.map((e) => ({ site: e.site, kind: e.kind }));
+          const curve = await mixedPrecisionCurve(be, qm, q16, batches, ranking, metric, qm.plan.qconfig.march, {
+            onPoint: (p, total) => process.stderr.write(`Mixed precision [${p.k + 1}/${total}] Acc@1 ${fmt(p.acc1)} latency ${p.latency_ms.toFixed(4)} ms\n`),
+          });
+          console.log(`Mixed precision, int16 for the top k sites (${secs(t).toFixed(1)} s; latency: estimate on ${qm.plan.qconfig.march}):`);
+          for (const p of curve) console.log(`  k=${p.k}: Acc@1 ${fmt(p.acc1)} ${metric} ${p.distance.toPrecision(4)} latency ${p.latency_ms.toFixed(4)} ms`);
+          report.mixed_precision = mixedForReport(curve);
+          report.march = qm.plan.qconfig.march;
+        } finally {
+          q16.dispose();
+        }
+      }
+    }
+    await mergeReport(o.modelPath, 'analyze', { ...report, seconds: secs(t0), backend: be.kind, adapter: be.adapter });
+    console.log(`Analysis merged into ${o.modelPath}/report.json (${secs(t0).toFixed(1)} s)`);
+  } finally {
+    src.dispose();
+    be.dispose();
+  }
+}
