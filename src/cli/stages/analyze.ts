@@ -10,21 +10,9 @@
  * Merges {"analyze": {...}} into DIR/report.json; `calib --int16-top K` reads its ranking.
  */
 import { createNodeBackend } from '../../engine/create-node-backend.ts';
-import { randomSubset, subset } from '../../data/dataset.ts';
-import { calibrate } from '../../quant/calibrate.ts';
-import { prepare } from '../../quant/prepare.ts';
-import { QuantizedModel } from '../../quant/quantized-model.ts';
-import { findBadCases } from '../../quant/analysis/bad-cases.ts';
-import { DISTANCE_METRICS, isDistanceMetric, type DistanceMetric } from '../../quant/analysis/distance.ts';
-import { allInt16 } from '../../quant/analysis/int16-sites.ts';
-import { compareLayers } from '../../quant/analysis/layer-compare.ts';
-import { mixedPrecisionCurve } from '../../quant/analysis/mixed-precision.ts';
-import {
-  badCasesForReport, layersForReport, mixedForReport, sensitivityForReport, weightsForReport, type AnalyzeReport,
-} from '../../quant/analysis/report.ts';
-import { sensitivity } from '../../quant/analysis/sensitivity.ts';
-import { collectBatches, STAGE_NAMES, type StageName } from '../../quant/analysis/stage-runner.ts';
-import { compareWeights } from '../../quant/analysis/weight-compare.ts';
+import { DISTANCE_METRICS, isDistanceMetric } from '../../quant/analysis/distance.ts';
+import { runAnalysis } from '../../quant/analysis/run-analysis.ts';
+import { STAGE_NAMES, type StageName } from '../../quant/analysis/stage-runner.ts';
 import { loadStageData } from '../data.ts';
 import { UsageError } from '../options.ts';
 import { mergeReport } from '../report.ts';
@@ -78,65 +66,44 @@ export async function runAnalyze(argv: string[]): Promise<void> {
     const { ck, qm } = await src.quantizedModel(qStage);
     const normalization = src.normalization(ck, await stageNormalization(o));
     const ds = data.test;
-    const batchSize = Math.min(o.batchSize, 256);
-    const batches = collectBatches(ds, batchSize, normalization);
-    const K = qm.plan.graph.numClasses;
     console.log(`Analysing ${ck.model} (${qStage}-checkpoint, ${qm.plan.acts.length} activation and ${qm.plan.weights.length} weight sites) ` +
       `on ${ds.count} images of ${o.data}: ${a} vs ${b}, metric ${metric}`);
     const ra = await src.runner(a), rb = await src.runner(b);
-
-    let t = performance.now();
-    const bad = await findBadCases(batches, K, ra, rb, metric, topN);
-    console.log(`Bad cases (${secs(t).toFixed(1)} s): Acc@1 ${a} ${fmt(bad.acc1_a)} ${b} ${fmt(bad.acc1_b)}, top-1 agreement ${fmt(bad.agreement_top1)} %; worst ${bad.worst.length}:`);
+    let last = '', lastAt = 0;
+    const out = await runAnalysis({
+      be, qm, a: ra, b: rb, test: ds, train: data.train, normalize: normalization, binding: { model: ck.model, data: o.data, checkpoint: qStage },
+    }, {
+      metric, badCases: topN, layersOn, layerImages, batchSize: Math.min(o.batchSize, 256), sensitivity: !r['no-sensitivity'],
+      mixedPrecision: !r['no-mixed-precision'], calibImages: o.calibImages,
+    }, {
+      onProgress: (phase, done, total) => {
+        const line = `Analysis: ${phase} [${done}/${total}]`;
+        // every phase's start and end, and a line every 5 s in between
+        if (done === 0 || done === total || phase !== last || Date.now() - lastAt > 5000) {
+          process.stderr.write(line + '\n');
+          lastAt = Date.now();
+        }
+        last = phase;
+      },
+    });
+    const { bad, layers, sensitivity: sens, curve, seconds } = out;
+    const t = (p: keyof typeof seconds) => `${(seconds[p] ?? 0).toFixed(1)} s`;
+    console.log(`Bad cases (${t('bad cases')}): Acc@1 ${a} ${fmt(bad.acc1_a)} ${b} ${fmt(bad.acc1_b)}, top-1 agreement ${fmt(bad.agreement_top1)} %; worst ${bad.worst.length}:`);
     for (const c of bad.worst.slice(0, 10)) {
       console.log(`  image ${c.index} label ${ds.classNames[c.label] ?? c.label}: ${a} ${ds.classNames[c.pred_a] ?? c.pred_a}, ${b} ${ds.classNames[c.pred_b] ?? c.pred_b}, ${metric} ${c.distance.toPrecision(4)}`);
     }
-
-    t = performance.now();
-    const layerDs = layersOn === 'bad-cases' ? subset(ds, bad.worst.map((c) => c.index)) : randomSubset(ds, Math.min(layerImages, ds.count), 0);
-    const layers = await compareLayers(collectBatches(layerDs, batchSize, normalization), qm.plan, ra, rb);
-    console.log(`Layers, ${a} vs ${b} on ${layerDs.count} images (${layersOn}; ${secs(t).toFixed(1)} s):`);
+    console.log(`Layers, ${a} vs ${b} on ${out.report.layer_images} images (${layersOn}; ${t('layers')}):`);
     printLayers(layers);
-
-    const weights = compareWeights(qm.plan, await qm.store.toHost());
-    const report: AnalyzeReport = {
-      model: ck.model, data: o.data, checkpoint: qStage, images: ds.count, compare: [a, b], metric,
-      bad_cases: badCasesForReport(bad, ds.classNames), agreement_top1: bad.agreement_top1, acc1: { [a]: bad.acc1_a, [b]: bad.acc1_b },
-      layers: layersForReport(layers), layers_on: layersOn, layer_images: layerDs.count, sensitivity: [], weights: weightsForReport(weights),
-    };
-
-    if (!r['no-sensitivity']) {
-      t = performance.now();
-      const sens = await sensitivity(be, qm, batches, metric, {
-        onSite: (done, total, s) => process.stderr.write(`Sensitivity [${done}/${total} sites] ${s.kind} ${s.site} ${secs(t).toFixed(1)} s\n`),
-      });
+    if (sens) {
       console.log(`Sensitivity of ${sens.ranking.length} sites on ${sens.images} images: ${sens.seconds.toFixed(1)} s ` +
         `(float Acc@1 ${fmt(sens.acc1_float)}, quantized ${fmt(sens.acc1_quantized)}); worst first:`);
       printSensitivity(sens.ranking);
-      report.sensitivity = sensitivityForReport(sens);
-      report.sensitivity_summary = {
-        acc1_float: sens.acc1_float, acc1_quantized: sens.acc1_quantized, distance_quantized: Number.isFinite(sens.distance_quantized) ? sens.distance_quantized : null,
-        images: sens.images, seconds: sens.seconds,
-      };
-      if (!r['no-mixed-precision']) {
-        t = performance.now();
-        const q16 = new QuantizedModel(be, prepare(qm.plan.graph, allInt16(qm.plan.qconfig)), qm.store);
-        try {
-          const calibDs = randomSubset(data.train, Math.min(o.calibImages, data.train.count), 1);
-          await calibrate(q16, calibDs, { batchSize: o.batchSize, normalize: normalization });
-          const ranking = sens.ranking.map((e) => ({ site: e.site, kind: e.kind }));
-          const curve = await mixedPrecisionCurve(be, qm, q16, batches, ranking, metric, qm.plan.qconfig.march, {
-            onPoint: (p, total) => process.stderr.write(`Mixed precision [${p.k + 1}/${total}] Acc@1 ${fmt(p.acc1)} latency ${p.latency_ms.toFixed(4)} ms\n`),
-          });
-          console.log(`Mixed precision, int16 for the top k sites (${secs(t).toFixed(1)} s; latency: estimate on ${qm.plan.qconfig.march}):`);
-          for (const p of curve) console.log(`  k=${p.k}: Acc@1 ${fmt(p.acc1)} ${metric} ${p.distance.toPrecision(4)} latency ${p.latency_ms.toFixed(4)} ms`);
-          report.mixed_precision = mixedForReport(curve);
-          report.march = qm.plan.qconfig.march;
-        } finally {
-          q16.dispose();
-        }
-      }
     }
+    if (curve) {
+      console.log(`Mixed precision, int16 for the top k sites (int16 calibration ${t('int16 calibration')}, curve ${t('mixed precision')}; latency: estimate on ${qm.plan.qconfig.march}):`);
+      for (const p of curve) console.log(`  k=${p.k}: Acc@1 ${fmt(p.acc1)} ${metric} ${p.distance.toPrecision(4)} latency ${p.latency_ms.toFixed(4)} ms`);
+    }
+    const report = { ...out.report, phase_seconds: seconds };
     await mergeReport(o.modelPath, 'analyze', { ...report, seconds: secs(t0), backend: be.kind, adapter: be.adapter });
     console.log(`Analysis merged into ${o.modelPath}/report.json (${secs(t0).toFixed(1)} s)`);
   } finally {
