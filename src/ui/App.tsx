@@ -1,11 +1,12 @@
 /**
  * The studio page: a workflow to follow top to bottom — 1 Model and 2 Data, 3 Train (float),
- * 4 Quantize (calibration, QAT), 5 Graph, 6 Deploy — under a header with the project bar and the backend badge.
+ * 4 Quantize (calibration, QAT), 5 Graph, 6 Deploy, 7 Analyze — under a header with the project bar and the backend badge.
  */
 import type { ReactNode } from 'react';
 import { BackendBadge, BackendNotice } from './features/backend/BackendBadge.tsx';
 import { DataPanel } from './features/data/DataPanel.tsx';
 import { DeployPanel } from './features/deploy/DeployPanel.tsx';
+import { AnalysisPanel } from './features/analysis/AnalysisPanel.tsx';
 import { GraphPanel } from './features/graph/GraphPanel.tsx';
 import { ModelPanel } from './features/model/ModelPanel.tsx';
 import { ProjectBar } from './features/project/ProjectBar.tsx';
@@ -51,7 +52,7 @@ export function App() {
       </header>
       <BackendNotice />
       <nav className="steps-nav" aria-label="Workflow">
-        <a href="#step-setup">1 Model · 2 Data</a><a href="#step-train">3 Train</a><a href="#step-quant">4 Quantize</a><a href="#step-graph">5 Graph</a><a href="#step-deploy">6 Deploy</a>
+        <a href="#step-setup">1 Model · 2 Data</a><a href="#step-train">3 Train</a><a href="#step-quant">4 Quantize</a><a href="#step-graph">5 Graph</a><a href="#step-deploy">6 Deploy</a><a href="#step-analyze">7 Analyze</a>
       </nav>
       <main className="flow">
         <Step n="1·2" title="Model and data" id="step-setup">
@@ -73,6 +74,7 @@ export function App() {
         <Step n="4" title="Quantize" id="step-quant"><QuantizePanel /></Step>
         <Step n="5" title="Graph" id="step-graph"><GraphPanel /></Step>
         <Step n="6" title="Deploy" id="step-deploy"><DeployPanel /></Step>
+        <Step n="7" title="Analyze" id="step-analyze"><AnalysisPanel /></Step>
       </main>
     </div>
   );
