@@ -1,6 +1,7 @@
 /** Fixed-width tables of the analyze stage's layer comparison and sensitivity ranking. */
 import type { LayerComparison } from '../quant/analysis/layer-stats.ts';
 import type { SensitivityEntry } from '../quant/analysis/sensitivity.ts';
+import { formatDistance } from '../quant/analysis/distance.ts';
 
 function table(head: string[], rows: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -19,5 +20,5 @@ export function printLayers(ls: LayerComparison[]): void {
 
 export function printSensitivity(es: SensitivityEntry[]): void {
   console.log(table(['site', 'kind', `${es[0]?.metric ?? ''} only quantized`, 'Acc@1 only quantized', `only float`, 'Acc@1 only float'],
-    es.map((e) => [e.site, e.kind, g(e.distance_only_this_quantized), e.acc1_only_this_quantized.toFixed(2), g(e.distance_only_this_float), e.acc1_only_this_float.toFixed(2)])));
+    es.map((e) => [e.site, e.kind, formatDistance(e.metric, e.distance_only_this_quantized), e.acc1_only_this_quantized.toFixed(2), formatDistance(e.metric, e.distance_only_this_float), e.acc1_only_this_float.toFixed(2)])));
 }

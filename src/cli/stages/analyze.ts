@@ -10,7 +10,7 @@
  * Merges {"analyze": {...}} into DIR/report.json; `calib --int16-top K` reads its ranking.
  */
 import { createNodeBackend } from '../../engine/create-node-backend.ts';
-import { DISTANCE_METRICS, isDistanceMetric } from '../../quant/analysis/distance.ts';
+import { DISTANCE_METRICS, formatDistance, isDistanceMetric } from '../../quant/analysis/distance.ts';
 import { runAnalysis } from '../../quant/analysis/run-analysis.ts';
 import { STAGE_NAMES, type StageName } from '../../quant/analysis/stage-runner.ts';
 import { loadStageData } from '../data.ts';
@@ -90,7 +90,7 @@ export async function runAnalyze(argv: string[]): Promise<void> {
     const t = (p: keyof typeof seconds) => `${(seconds[p] ?? 0).toFixed(1)} s`;
     console.log(`Bad cases (${t('bad cases')}): Acc@1 ${a} ${fmt(bad.acc1_a)} ${b} ${fmt(bad.acc1_b)}, top-1 agreement ${fmt(bad.agreement_top1)} %; worst ${bad.worst.length}:`);
     for (const c of bad.worst.slice(0, 10)) {
-      console.log(`  image ${c.index} label ${ds.classNames[c.label] ?? c.label}: ${a} ${ds.classNames[c.pred_a] ?? c.pred_a}, ${b} ${ds.classNames[c.pred_b] ?? c.pred_b}, ${metric} ${c.distance.toPrecision(4)}`);
+      console.log(`  image ${c.index} label ${ds.classNames[c.label] ?? c.label}: ${a} ${ds.classNames[c.pred_a] ?? c.pred_a}, ${b} ${ds.classNames[c.pred_b] ?? c.pred_b}, ${metric} ${formatDistance(metric, c.distance)}`);
     }
     console.log(`Layers, ${a} vs ${b} on ${out.report.layer_images} images (${layersOn}; ${t('layers')}):`);
     printLayers(layers);
@@ -101,7 +101,7 @@ export async function runAnalyze(argv: string[]): Promise<void> {
     }
     if (curve) {
       console.log(`Mixed precision, int16 for the top k sites (int16 calibration ${t('int16 calibration')}, curve ${t('mixed precision')}; latency: estimate on ${qm.plan.qconfig.march}):`);
-      for (const p of curve) console.log(`  k=${p.k}: Acc@1 ${fmt(p.acc1)} ${metric} ${p.distance.toPrecision(4)} latency ${p.latency_ms.toFixed(4)} ms`);
+      for (const p of curve) console.log(`  k=${p.k}: Acc@1 ${fmt(p.acc1)} ${metric} ${formatDistance(metric, p.distance)} latency ${p.latency_ms.toFixed(4)} ms`);
     }
     const report = { ...out.report, phase_seconds: seconds };
     await mergeReport(o.modelPath, 'analyze', { ...report, seconds: secs(t0), backend: be.kind, adapter: be.adapter });

@@ -101,3 +101,10 @@ export function setDistance(m: DistanceMetric, a: ArrayLike<number>, b: ArrayLik
 
 /** JSON has no Infinity: an exact match (SQNR ∞) is written as null. */
 export const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** A distance for people: cosine similarities sit just below 1, so they get seven significant digits. */
+export function formatDistance(m: DistanceMetric, x: number | null): string {
+  if (x === null || x === Infinity) return 'exact';
+  if (!Number.isFinite(x)) return String(x);
+  return x.toPrecision(m === 'cosine' ? 7 : 4);
+}

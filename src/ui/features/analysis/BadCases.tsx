@@ -1,6 +1,7 @@
 /** The worst images of the analysis: each drawn from its pixels, with its label, both stages' predictions and the distance. */
 import { useEffect, useRef } from 'react';
 import type { AnalysisResult } from '../../../train/analysis-protocol.ts';
+import { formatDistance } from '../../../quant/analysis/distance.ts';
 
 function Thumb({ pixels, shape }: { pixels: Uint8Array; shape: [number, number, number] }) {
   const ref = useRef<HTMLCanvasElement>(null);
@@ -38,7 +39,7 @@ export function BadCases({ result }: { result: AnalysisResult }) {
               <strong>{c.label_name}</strong><br />
               {a}: {name(c.pred_a)}<br />
               <span className={c.disagree ? 'bad-flip' : ''}>{b}: {name(c.pred_b)}</span><br />
-              {r.metric} {c.distance === null ? 'exact' : c.distance.toPrecision(3)}
+              {r.metric} {formatDistance(r.metric, c.distance)}
             </span>
           </li>
         ))}

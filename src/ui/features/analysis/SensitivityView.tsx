@@ -4,11 +4,11 @@
  */
 import { useId } from 'react';
 import type { AnalyzeReport } from '../../../quant/analysis/report.ts';
+import { formatDistance } from '../../../quant/analysis/distance.ts';
 import { useStudio } from '../../studio-context.tsx';
 import { useAnalysis } from './analysis-context.tsx';
 import { XYChart } from './XYChart.tsx';
 
-const d = (x: number | null) => (x === null ? 'exact' : x.toPrecision(4));
 
 export function SensitivityView({ report, busy }: { report: AnalyzeReport; busy: boolean }) {
   const topK = useStudio((s) => s.analysis.settings.topK);
@@ -28,8 +28,8 @@ export function SensitivityView({ report, busy }: { report: AnalyzeReport; busy:
           <tbody>
             {report.sensitivity.map((e, i) => (
               <tr key={`${e.kind}:${e.site}`} data-testid="analysis-sensitivity-row" data-site={e.site} data-kind={e.kind} className={i < topK ? 'picked' : ''}>
-                <td>{i + 1}</td><td>{e.site}</td><td>{e.kind}</td><td>{d(e.distance_only_this_quantized)}</td><td>{e.acc1_only_this_quantized.toFixed(2)}</td>
-                <td>{d(e.distance_only_this_float)}</td><td>{e.acc1_only_this_float.toFixed(2)}</td>
+                <td>{i + 1}</td><td>{e.site}</td><td>{e.kind}</td><td>{formatDistance(report.metric, e.distance_only_this_quantized)}</td><td>{e.acc1_only_this_quantized.toFixed(2)}</td>
+                <td>{formatDistance(report.metric, e.distance_only_this_float)}</td><td>{e.acc1_only_this_float.toFixed(2)}</td>
               </tr>
             ))}
           </tbody>
