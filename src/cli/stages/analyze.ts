@@ -10,7 +10,7 @@
  * Merges {"analyze": {...}} into DIR/report.json; `calib --int16-top K` reads its ranking.
  */
 import { createNodeBackend } from '../../engine/create-node-backend.ts';
-import { DISTANCE_METRICS, formatDistance, isDistanceMetric } from '../../quant/analysis/distance.ts';
+import { DISTANCE_METRICS, formatDistance, isDistanceMetric, type DistanceMetric } from '../../quant/analysis/distance.ts';
 import { runAnalysis } from '../../quant/analysis/run-analysis.ts';
 import { STAGE_NAMES, type StageName } from '../../quant/analysis/stage-runner.ts';
 import { loadStageData } from '../data.ts';
@@ -18,7 +18,7 @@ import { UsageError } from '../options.ts';
 import { mergeReport } from '../report.ts';
 import { AnalyzeSources } from '../analyze-sources.ts';
 import { printLayers, printSensitivity } from '../analyze-print.ts';
-import { parseQuant, stageNormalization } from './quant-common.ts';
+import { parseQuant, stageNormalization, type QuantOptions } from './quant-common.ts';
 
 export const ANALYZE_OPTIONS = {
   compare: { type: 'string' }, metric: { type: 'string' }, 'bad-cases': { type: 'string' }, 'layers-on': { type: 'string' },
@@ -34,24 +34,44 @@ function positive(name: string, v: string | undefined, fallback: number): number
   return x;
 }
 
-export async function runAnalyze(argv: string[]): Promise<void> {
+export interface AnalyzeOptions {
+  o: QuantOptions;
+  metric: DistanceMetric;
+  topN: number;
+  layerImages: number;
+  layersOn: 'batch' | 'bad-cases';
+  /** null: float against the deployed (qat, else calib) checkpoint. */
+  compare: [StageName, StageName] | null;
+  sensitivity: boolean;
+  mixedPrecision: boolean;
+}
+
+/** The analyze stage's options, every value checked before any data is loaded. */
+export function parseAnalyze(argv: string[]): AnalyzeOptions {
   const o = parseQuant(argv, 'default_calibration', ANALYZE_OPTIONS);
   const r = o.rest as Record<string, string | boolean | undefined>;
   const metric = (r.metric as string | undefined) ?? 'cosine';
   if (!isDistanceMetric(metric)) throw new UsageError(`--metric must be one of ${DISTANCE_METRICS.join('|')}, got "${metric}"`);
-  const topN = positive('bad-cases', r['bad-cases'] as string | undefined, 20);
-  const layerImages = positive('layer-images', r['layer-images'] as string | undefined, 256);
   const layersOn = (r['layers-on'] as string | undefined) ?? 'batch';
   if (layersOn !== 'batch' && layersOn !== 'bad-cases') throw new UsageError(`--layers-on must be batch|bad-cases, got "${layersOn}"`);
-  let compare: StageName[] | null = null;
+  let compare: [StageName, StageName] | null = null;
   if (r.compare !== undefined) {
     const c = String(r.compare).split(',').map((s) => s.trim());
     if (c.length !== 2 || c[0] === c[1] || !c.every((s) => (STAGE_NAMES as readonly string[]).includes(s))) {
       throw new UsageError(`--compare must be two different stages of ${STAGE_NAMES.join('|')}, e.g. float,calib; got "${r.compare}"`);
     }
-    compare = c as StageName[];
+    compare = c as [StageName, StageName];
   }
+  return {
+    o, metric, layersOn, compare,
+    topN: positive('bad-cases', r['bad-cases'] as string | undefined, 20),
+    layerImages: positive('layer-images', r['layer-images'] as string | undefined, 256),
+    sensitivity: !r['no-sensitivity'], mixedPrecision: !r['no-mixed-precision'],
+  };
+}
 
+export async function runAnalyze(argv: string[]): Promise<void> {
+  const { o, metric, topN, layerImages, layersOn, compare, sensitivity: withSensitivity, mixedPrecision } = parseAnalyze(argv);
   const data = await loadStageData(o.data, o.subset, o.testSubset);
   const be = await createNodeBackend(o.backend, o.gpu);
   console.log(`Backend: ${be.kind} on ${be.adapter}`);
@@ -73,8 +93,8 @@ export async function runAnalyze(argv: string[]): Promise<void> {
     const out = await runAnalysis({
       be, qm, a: ra, b: rb, test: ds, train: data.train, normalize: normalization, binding: { model: ck.model, data: o.data, checkpoint: qStage },
     }, {
-      metric, badCases: topN, layersOn, layerImages, batchSize: Math.min(o.batchSize, 256), sensitivity: !r['no-sensitivity'],
-      mixedPrecision: !r['no-mixed-precision'], calibImages: o.calibImages,
+      metric, badCases: topN, layersOn, layerImages, batchSize: Math.min(o.batchSize, 256), sensitivity: withSensitivity,
+      mixedPrecision, calibImages: o.calibImages,
     }, {
       onProgress: (phase, done, total) => {
         const line = `Analysis: ${phase} [${done}/${total}]`;
