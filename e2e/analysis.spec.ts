@@ -2,11 +2,11 @@
  * The Analyze panel on small data, in Chromium with WebGPU on SwiftShader: a tiny float model and calibration, then
  * the analysis on 24 test images: bad cases drawn with their images, the layer table and depth curve, the graph
  * coloured by the analysis, the sensitivity ranking (every site) with "int16 for the top K sites" re-evaluated, the
- * mixed-precision curve (k = 0…all); cancel stops a run; a new calibration drops the result (it belonged to the old
- * model). Waits are on app state only.
+ * mixed-precision curve (k = 0…all); cancel stops a run; the result survives a reload, and a new calibration drops it
+ * (it belonged to the old model). Waits are on app state only.
  */
 import { expect, test } from '@playwright/test';
-import { failOnError, openStudio, shoot } from './helpers/studio.ts';
+import { failOnError, openStudio, shoot, waitSaved } from './helpers/studio.ts';
 
 const LONG = 1_200_000;
 
@@ -85,6 +85,13 @@ test('analysis: bad cases, layers, sensitivity with int16 for top K, mixed preci
   await expect.poll(async () => { await failOnError(page, 'analysis-error', 'analysis'); return analysisStatus.getAttribute('data-outcome'); }, { timeout: LONG }).toBe('done');
   await expect(results).toBeVisible();
   await expect(page.getByTestId('analysis-sensitivity-row')).toHaveCount(0);
+  // It is kept with the project: a reload shows it again, still bound to the same calibration.
+  await waitSaved(page, 0);
+  await page.reload();
+  await expect(page.getByTestId('project-status')).toHaveAttribute('data-status', 'ready');
+  await expect(page.getByTestId('data-status')).toHaveAttribute('data-status', 'ready');
+  await expect(results).toBeVisible();
+  await expect(page.getByTestId('analysis-bad-case')).toHaveCount(6);
   await calibrate();
   await expect(results).toHaveCount(0);
   expect(errors).toEqual([]);

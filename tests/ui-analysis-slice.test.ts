@@ -1,7 +1,8 @@
 /**
  * The analysis slice alone: settings validation, a run followed from its messages (progress, done, the int16 check),
- * stale messages after the end ignored, an error kept, clearing refused while a job runs; the graph overlays of a
- * result (an exact layer drawn at the best finite SQNR).
+ * stale messages after the end ignored, an error kept, clearing refused while a job runs, a saved result restored; the
+ * binding key (checkpoint contents, data, preprocessing); the graph overlays of a result (an exact layer drawn at the
+ * best finite SQNR).
  */
 import { describe, expect, it } from 'vitest';
 import { createStore } from 'zustand/vanilla';
@@ -9,6 +10,8 @@ import type { AnalyzeReport } from '../src/quant/analysis/report.ts';
 import type { AnalysisResult } from '../src/train/analysis-protocol.ts';
 import { analysisSettingErrors, createAnalysisSlice, DEFAULT_ANALYSIS_SETTINGS, type AnalysisSlice } from '../src/ui/store/analysis-slice.ts';
 import { analysisOverlays } from '../src/ui/features/analysis/analysis-overlays.ts';
+import { bindingKey } from '../src/ui/features/analysis/analysis-binding.ts';
+import type { StudioState } from '../src/ui/store/studio-store.ts';
 
 const side = { min: 0, max: 1, mean: 0.5, std: 0.1, clipped: 0 };
 const layer = (name: string, depth: number, sqnr: number | null, cosine: number) =>
@@ -55,6 +58,24 @@ describe('analysis slice', () => {
     s.getState().beginAnalysis('analyze');
     s.getState().applyAnalysisMessage({ type: 'analysis-error', message: 'no calibrated model: calibrate first' });
     expect(st().job).toMatchObject({ status: 'idle', outcome: 'error', error: 'no calibrated model: calibrate first' });
+  });
+
+  it('restores a saved result with its key; clearing drops the key', () => {
+    const s = store();
+    s.getState().restoreAnalysis({ settings: { ...DEFAULT_ANALYSIS_SETTINGS, images: 64 }, result: RESULT, int16: null, key: 'k1' });
+    expect(s.getState().analysis).toMatchObject({ result: RESULT, key: 'k1', settings: { images: 64 } });
+    s.getState().clearAnalysis();
+    expect(s.getState().analysis).toMatchObject({ result: null, key: null });
+  });
+
+  it('binds to checkpoint contents and data, not to object identity', () => {
+    const base = { checkpoints: { float: Uint8Array.from([1, 2, 3]), calib: Uint8Array.from([4, 5]) }, data: { summary: { name: 'fm', trainCount: 10, testCount: 5, shape: [1, 28, 28] }, prep: { yuv: false } } };
+    const key = (x: unknown) => bindingKey(x as StudioState);
+    const k = key(base);
+    expect(key({ ...base, checkpoints: { float: Uint8Array.from([1, 2, 3]), calib: Uint8Array.from([4, 5]) } })).toBe(k);
+    expect(key({ ...base, checkpoints: { ...base.checkpoints, calib: Uint8Array.from([4, 6]) } })).not.toBe(k);
+    expect(key({ ...base, data: { ...base.data, summary: { ...base.data.summary, testCount: 6 } } })).not.toBe(k);
+    expect(key({ ...base, data: { ...base.data, prep: { yuv: true } } })).not.toBe(k);
   });
 
   it('overlays per layer, an exact layer at the best finite SQNR', () => {

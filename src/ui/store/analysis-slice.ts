@@ -43,19 +43,27 @@ export interface AnalysisState {
   job: AnalysisJob;
   result: AnalysisResult | null;
   int16: Int16Result | null;
+  /** What the result belongs to (analysis-binding.ts): checkpoints, data and preprocessing, as a key. */
+  key: string | null;
 }
 
-export const INITIAL_ANALYSIS: AnalysisState = { settings: { ...DEFAULT_ANALYSIS_SETTINGS }, job: IDLE_ANALYSIS_JOB, result: null, int16: null };
+export const INITIAL_ANALYSIS: AnalysisState = { settings: { ...DEFAULT_ANALYSIS_SETTINGS }, job: IDLE_ANALYSIS_JOB, result: null, int16: null, key: null };
+
+/** What a saved project keeps of the analysis. */
+export type SavedAnalysis = Pick<AnalysisState, 'settings' | 'result' | 'int16' | 'key'>;
 
 export interface AnalysisSlice {
   analysis: AnalysisState;
   setAnalysisSetting<K extends keyof AnalysisSettings>(k: K, v: AnalysisSettings[K]): void;
-  beginAnalysis(kind: 'analyze' | 'int16'): void;
+  /** A job starts on the models and data of `key`. */
+  beginAnalysis(kind: 'analyze' | 'int16', key?: string): void;
   requestAnalysisCancel(): void;
   applyAnalysisMessage(m: WorkerMessage): void;
   analysisFailed(message: string): void;
   /** The model or data changed: the result belonged to the old ones. */
   clearAnalysis(): void;
+  /** Restores a saved analysis (project reload or import). */
+  restoreAnalysis(saved: SavedAnalysis): void;
 }
 
 /** Problems with the settings, keyed by field (empty when valid). */
@@ -80,8 +88,8 @@ export const createAnalysisSlice: SliceCreator<AnalysisSlice> = (set) => {
     setAnalysisSetting(k, v) {
       upd((a) => ({ settings: { ...a.settings, [k]: v } }));
     },
-    beginAnalysis(kind) {
-      upd((a) => ({ job: { ...IDLE_ANALYSIS_JOB, status: 'running', kind }, ...(kind === 'analyze' ? { result: null, int16: null } : { int16: null }), settings: a.settings }));
+    beginAnalysis(kind, key) {
+      upd((a) => ({ job: { ...IDLE_ANALYSIS_JOB, status: 'running', kind }, ...(kind === 'analyze' ? { result: null, int16: null, key: key ?? null } : { int16: null }), settings: a.settings }));
     },
     requestAnalysisCancel() {
       upd((a) => (a.job.status === 'running' ? { job: { ...a.job, status: 'cancelling' } } : {}));
@@ -108,7 +116,10 @@ export const createAnalysisSlice: SliceCreator<AnalysisSlice> = (set) => {
       upd((a) => ({ job: { ...a.job, status: 'idle', outcome: 'error', error: message } }));
     },
     clearAnalysis() {
-      upd((a) => (live(a) ? {} : { job: IDLE_ANALYSIS_JOB, result: null, int16: null }));
+      upd((a) => (live(a) ? {} : { job: IDLE_ANALYSIS_JOB, result: null, int16: null, key: null }));
+    },
+    restoreAnalysis(saved) {
+      upd(() => ({ settings: { ...DEFAULT_ANALYSIS_SETTINGS, ...saved.settings }, result: saved.result, int16: saved.int16, key: saved.key, job: IDLE_ANALYSIS_JOB }));
     },
   };
 };

@@ -1,7 +1,7 @@
 /**
  * Precision analysis from the page's side: starts the training worker's analysis job (or the "int16 for top K"
  * check) on the kept models and the loaded data, folds its messages into the analysis slice, colours the graph by the
- * per-layer result, and drops results that no longer belong to the model and data (new checkpoints, other data).
+ * per-layer result, and drops results that no longer belong to the model and data (analysis-binding.ts).
  * No React here.
  */
 import type { TrainingClient } from '../../../train/client.ts';
@@ -11,6 +11,7 @@ import { topSites } from '../../../quant/analysis/int16-sites.ts';
 import { analysisSettingErrors } from '../../store/analysis-slice.ts';
 import type { StudioState, StudioStore } from '../../store/studio-store.ts';
 import { analysisOverlays } from './analysis-overlays.ts';
+import { bindingKey } from './analysis-binding.ts';
 
 export interface AnalysisController {
   /** Starts the analysis; false when it cannot start now. */
@@ -66,18 +67,16 @@ export function createAnalysisController(store: StudioStore, client: TrainingCli
     }
   });
 
-  // The result belongs to the checkpoints and data it was made from: anything new drops it.
-  const identity = (s: StudioState) => [s.checkpoints.float, s.checkpoints.calib, s.checkpoints.qat, s.data.summary] as const;
-  let seen = identity(st());
+  // The result belongs to the checkpoints and data it was made from: other ones drop it (checked once a restored
+  // project and its data are in place).
   const unwatch = store.subscribe((s) => {
-    const now = identity(s);
-    if (now.every((x, i) => x === seen[i])) return;
-    seen = now;
-    if (s.analysis.result || s.analysis.int16) s.clearAnalysis();
+    if (!s.analysis.result && !s.analysis.int16) return;
+    if (s.project.status === 'restoring' || s.data.status !== 'ready') return;
+    if (s.analysis.key !== bindingKey(s)) s.clearAnalysis();
   });
 
   const launch = (kind: 'analyze' | 'int16', send: () => void): boolean => {
-    st().beginAnalysis(kind);
+    st().beginAnalysis(kind, bindingKey(st()));
     try {
       beforeJob();
       send();
