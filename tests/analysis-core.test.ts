@@ -14,6 +14,7 @@ import { runGraph, type Hooks } from '../src/nn/executor.ts';
 import { initHostParams, ParamStore } from '../src/nn/params.ts';
 import { calibrate } from '../src/quant/calibrate.ts';
 import { prepare } from '../src/quant/prepare.ts';
+import { convert } from '../src/quant/convert.ts';
 import { qconfigTemplate, specsFor } from '../src/quant/qconfig.ts';
 import { QuantizedModel } from '../src/quant/quantized-model.ts';
 import { findBadCases } from '../src/quant/analysis/bad-cases.ts';
@@ -151,6 +152,15 @@ describe('int16 for chosen sites', () => {
     expect(specsFor(qc, 'fc').weight.dtype).toBe('qint16');
     expect(int16Overrides([{ site: 'a*b', kind: 'activation' }])[0].match).toBe('a?b');
   });
+  it('an int16 weight site runs in fake quant but is refused by the converter, by name', () => {
+    const g0 = buildModel('cnn-small');
+    const f = fuse(g0, initHostParams(g0, 2));
+    const plan = prepare(f.graph, withInt16Sites(qconfigTemplate('default_calibration'), [{ site: 'fc', kind: 'weight' }]));
+    expect(plan.weights.find((w) => w.node === 'fc')!.quantMax).toBe(32767);
+    const scales = Object.fromEntries(plan.acts.map((a) => [a.node, 0.05]));
+    expect(() => convert(plan, f.host, scales)).toThrow(/fc: qint16 weights are not supported by the simulator/);
+  });
+
   it('reads the top K of a ranking only for the model it belongs to', () => {
     const analyze = { model: 'cnn-small', sensitivity: [{ site: 'block1', kind: 'activation' }, { site: 'fc', kind: 'weight' }] };
     expect(topSites(rankingFor(analyze, 'cnn-small', 'r.json'), 1)).toEqual([{ site: 'block1', kind: 'activation' }]);

@@ -37,14 +37,16 @@ export interface MixedPrecisionOptions extends PassOptions {
  */
 export function estimateWithInt16(base: QuantizedModel, host: HostParams, scales: (s: SiteRef) => number | undefined, sites: readonly SiteRef[], march: March): PerfEstimate {
   const acts = sites.filter((s) => s.kind === 'activation');
-  const plan = prepare(base.plan.graph, withInt16Sites(base.plan.qconfig, acts));
+  // Converted with int8 weights everywhere; the wide ones (asked for here, or already in the base qconfig) are costed below.
+  const qc = withInt16Sites(base.plan.qconfig, acts);
+  const plan = prepare(base.plan.graph, { ...qc, overrides: [...qc.overrides, { match: '*', weight: { dtype: 'qint8' } }] });
   const actScales: Record<string, number> = {};
   for (const a of plan.acts) {
     const s = scales({ site: a.node, kind: 'activation' });
     if (s !== undefined) actScales[a.node] = s;
   }
   const est = estimatePerf(convert(plan, host, actScales), march);
-  const wide = new Set(sites.filter((s) => s.kind === 'weight').map((s) => s.site));
+  const wide = new Set([...sites.filter((s) => s.kind === 'weight').map((s) => s.site), ...base.plan.weights.filter((w) => w.quantMax > 127).map((w) => w.node)]);
   if (!wide.size) return est;
   const spec = MARCH_SPECS[march];
   const layers = est.layers.map((l) => {
