@@ -93,6 +93,9 @@ test('built-in data → float → calibrate → QAT → graph → deploy, and a 
   await expect(page.getByTestId('deploy-agreement')).toHaveAttribute('data-images', '64');
   await expect(page.getByTestId('deploy-acc-int')).not.toHaveAttribute('data-acc1', '');
   await expect(page.getByTestId('deploy-acc-fq')).not.toHaveAttribute('data-acc1', '');
+  // the converted int8 model's int32 accumulators all fit in the worst case (src/quant/accumulator-bound.ts)
+  await expect(page.getByTestId('deploy-accumulators')).toHaveAttribute('data-at-risk', '0');
+  await expect(page.getByTestId('deploy-accumulators')).toHaveAttribute('data-saturated', '0');
   const rows = page.getByTestId('deploy-layer-row');
   expect(await rows.count()).toBeGreaterThan(3);
   await expect(page.getByTestId('deploy-perf-row')).toHaveCount(6);

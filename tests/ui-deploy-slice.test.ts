@@ -17,7 +17,7 @@ const layer = (name: string, sqnr: number, maxLsb: number, cosine = 0.99): Layer
 
 const ARTIFACTS: DeployArtifacts = {
   source: 'qat', model: 'cnn-small', march: 'bayes', modelFile: new Uint8Array([0x51, 0x53, 0x49, 0x4d]), onnx: new Uint8Array([8, 1]),
-  onnxError: null, intLayers: 9, sites: 6, totalImages: 64,
+  onnxError: null, intLayers: 9, accumulators: { at_risk: [], saturated_biases: [], worst_bits: 20 }, sites: 6, totalImages: 64,
   perf: [{ model: 'cnn-small', march: 'bayes', chip: 'J5', peak_tops: 128, ddr_gbps: 34.1, batch: 1, model_notes: 'roofline',
     totals: { macs_int8xint8: 1000, macs_int16xint8: 0, param_bytes: 100, feature_map_bytes: 50, ddr_bytes: 300, latency_ms: 0.01, fps: 100000 } }],
 };
@@ -129,7 +129,7 @@ describe('deploy helpers', () => {
     expect(json.int).toMatchObject({ agreement_top1: 98.4375, acc1: 68.75, qat_acc1: 70, sim_images_per_s: null });
     expect(json.int.layers.map((l: { name: string }) => l.name)).toEqual(['conv1', 'fc', 'quant']);
     expect(json.int.layers[2].sqnr_db).toBeNull();
-    expect(json.compile).toMatchObject({ model_file_bytes: 4, onnx_bytes: 2, onnx_error: null });
+    expect(json.compile).toMatchObject({ model_file_bytes: 4, onnx_bytes: 2, onnx_error: null, accumulators: { at_risk: [], saturated_biases: [], worst_bits: 20 } });
     expect(json.compile.perf[0]).toMatchObject({ march: 'bayes', latency_ms: 0.01, ddr_bytes: 300 });
     expect(deployFileNames('cnn-small', 'qat')).toEqual({ modelFile: 'cnn-small-qat.qsbin', onnx: 'cnn-small-qat.qdq.onnx', report: 'cnn-small-qat-deploy-report.json' });
   });

@@ -10,6 +10,7 @@ import { DataFormatError } from './errors.ts';
 import { loadFashionMnist } from './fashion-mnist.ts';
 import type { ImageDecoder } from './image-folder.ts';
 import { summarize } from './summary.ts';
+import { reportUnhandledRejections } from '../workers/worker-scope.ts';
 
 export interface DecodeHostDeps {
   post(m: DecodeMessage, transfer?: Transferable[]): void;
@@ -62,6 +63,7 @@ export function createDecodeHost(deps: DecodeHostDeps): (req: DecodeRequest) => 
 
 if (typeof WorkerGlobalScope !== 'undefined' && typeof self !== 'undefined' && self instanceof WorkerGlobalScope) {
   const scope = self as unknown as DedicatedWorkerGlobalScope;
+  reportUnhandledRejections(scope);
   const handle = createDecodeHost({ post: (m, t) => scope.postMessage(m, t ?? []), decodeImage: browserImageDecoder });
   scope.onmessage = (ev: MessageEvent<DecodeRequest>) => void handle(ev.data);
 }

@@ -32,6 +32,7 @@ import type { RoundingMode } from './rounding.ts';
 import type { QuantizedModel } from './quantized-model.ts';
 import type { QuantCheckpoint } from './quant-checkpoint.ts';
 import { computeAddParams, type AddParams } from '../sim/int/add.ts';
+import { refuseAccumulatorOverflow } from './accumulator-refuse.ts';
 import {
   activationClamp, computeHorizonMultiplierShift, DTYPE_RANGE, quantizeBias, requantSpecFromScales, type QDType,
 } from '../sim/int/requant.ts';
@@ -125,6 +126,11 @@ export interface IntModel {
 export interface ConvertOptions {
   /** Width of conv/linear requant multipliers (default 32). */
   multiplierBits?: number;
+  /**
+   * Accumulators that can leave int32 and saturated biases (accumulator-bound.ts): 'report' (default) converts and
+   * leaves them to the deployment report; 'refuse' throws a ConvertError naming them (docs/fixed-point.md §6.6).
+   */
+  accumulators?: 'report' | 'refuse';
 }
 
 export class ConvertError extends Error {}
@@ -343,10 +349,12 @@ export function convert(plan: QuantPlan, params: HostParams, actScales: Record<s
     }
   }
   if (!dequant || g.output !== (dequant as GraphNode).id) throw new ConvertError(`graph ${g.name}: the output must be a DeQuantStub`);
-  return {
+  const model: IntModel = {
     format: INT_MODEL_FORMAT, version: INT_MODEL_VERSION, name: g.name, march, mode: 'horizon', multiplierBits: bits,
     inputShape: [...g.inputShape], numClasses: g.numClasses, input: inputs[0].id, layers, values, output: g.output,
   };
+  if (o.accumulators === 'refuse') refuseAccumulatorOverflow(model);
+  return model;
 }
 
 /** Activation scales of a checkpoint's sites (qsite:ID:qparams = [scale, inv, zp]). */

@@ -1,29 +1,25 @@
 /**
- * The caller's side of the simulator worker: a queue of jobs (load, run) sent one at a time, progress callbacks,
- * AbortSignal support and errors turned back into rejected promises.
+ * The caller's side of the simulator worker, on the studio's worker bridge (src/workers/bridge.ts): jobs (load, run)
+ * sent one at a time, progress callbacks, AbortSignal support and errors turned back into rejected promises.
  *
  *  - Abort of a queued job: it is dropped from the queue (rejected with an AbortError).
  *  - Abort of the running job: the worker is terminated at once (a long batch cannot block the cancel), the job is
  *    rejected with an AbortError; the next job spawns a fresh worker and reloads the last model first.
- *  - An `error` message rejects its job with SimJobError(message); a crashed worker (onerror) rejects the running
- *    job and is replaced for the next one.
+ *  - An `error` message rejects its job with SimJobError(message); a crashed worker (onerror, onmessageerror) rejects
+ *    the running job and is replaced for the next one, which gets the last model back.
  *
  * The worker is injected (`spawn`): the page passes spawnSimWorker (a real Web Worker), Node (CLI, tests) passes
- * spawnInProcessSim (in-process.ts), which runs the very same host code (sim.worker.ts createSimHost) in-process behind the same
- * asynchronous message interface; tests pass a fake worker.
+ * spawnInProcessSim (in-process.ts), which runs the very same host code (sim.worker.ts createSimHost) in-process
+ * behind the same asynchronous message interface; tests pass a fake worker or a worker thread.
  */
+import { WorkerBridge, type BridgeProtocol, type BridgeReply } from '../workers/bridge.ts';
+import type { WorkerLike } from '../workers/worker-slot.ts';
 import {
-  isSimResponse, simErrorText, type SimBatch, type SimDevice, type SimModelInfo, type SimProgress, type SimRequest, type SimResponse,
-  type SimRunOutput,
+  isSimResponse, type SimBatch, type SimDevice, type SimModelInfo, type SimProgress, type SimRequest, type SimRunOutput,
 } from './protocol.ts';
 
 /** The part of `Worker` the client uses. */
-export interface SimWorkerLike {
-  postMessage(msg: SimRequest, transfer?: Transferable[]): void;
-  terminate(): void;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onerror: ((ev: { message?: string; preventDefault?: () => void }) => void) | null;
-}
+export type SimWorkerLike = WorkerLike<SimRequest>;
 
 export class SimJobError extends Error {
   constructor(message: string) {
@@ -32,181 +28,103 @@ export class SimJobError extends Error {
   }
 }
 
-const abortError = (what: string) => new DOMException(`${what} cancelled`, 'AbortError');
+interface LoadRequest { bytes: Uint8Array; file?: string; device?: SimDevice }
 
-interface Job {
-  id: number;
-  request: SimRequest;
-  signal?: AbortSignal;
-  onProgress?: (p: SimProgress) => void;
-  resolve: (v: SimResponse) => void;
-  reject: (e: unknown) => void;
-  started: boolean;
-  onAbort?: () => void;
-}
+/** The simulator's calls on the bridge. */
+type SimCalls = {
+  load: { request: LoadRequest; response: SimModelInfo };
+  run: { request: { batches: SimBatch[]; dump?: boolean | string[] }; response: SimRunOutput; progress: SimProgress };
+};
 
-export interface RunOptions {
-  dump?: boolean | string[];
-  signal?: AbortSignal;
-  onProgress?: (p: SimProgress) => void;
+/** The wire form of each call and answer (protocol.ts): requests and answers carry the call's id as `job`. */
+function simProtocol(prelude: BridgeProtocol<SimCalls>['prelude']): BridgeProtocol<SimCalls> {
+  return {
+    name: 'simulator',
+    request(method, job, req) {
+      if (method === 'load') {
+        const r = req as LoadRequest;
+        return { message: { type: 'load', job, bytes: r.bytes.slice(), file: r.file, ...(r.device ? { device: r.device } : {}) } satisfies SimRequest };
+      }
+      const r = req as SimCalls['run']['request'];
+      return { message: { type: 'run', job, batches: r.batches, dump: r.dump } satisfies SimRequest };
+    },
+    reply(data): BridgeReply | null {
+      if (!isSimResponse(data)) return null;
+      switch (data.type) {
+        case 'progress': {
+          const { type: _t, job: _j, ...p } = data;
+          return { id: data.job, kind: 'progress', value: p };
+        }
+        case 'loaded':
+          return { id: data.job, kind: 'result', value: data.info };
+        case 'result': {
+          const { type: _t, job: _j, ...out } = data;
+          return { id: data.job, kind: 'result', value: out };
+        }
+        case 'cancelled':
+          return { id: data.job, kind: 'cancelled' };
+        case 'error':
+          return { id: data.job, kind: 'error', message: data.message };
+      }
+    },
+    prelude,
+    error: (message) => new SimJobError(message),
+  };
 }
 
 export class SimClient {
-  private worker: SimWorkerLike | null = null;
-  private queue: Job[] = [];
-  private current: Job | null = null;
-  private nextId = 1;
-  /** The last model loaded, reloaded into a fresh worker after a terminate. */
-  private model: { bytes: Uint8Array; file?: string; device?: SimDevice } | null = null;
-  private workerHasModel = false;
-  private disposed = false;
+  private readonly bridge: WorkerBridge<SimCalls, SimWorkerLike>;
+  /** The last model loaded, reloaded into a fresh worker after a terminate or a crash. */
+  private model: LoadRequest | null = null;
+  /** The worker generation that holds `model` (-1: none). */
+  private loadedIn = -1;
 
-  constructor(private readonly spawn: () => SimWorkerLike) {}
+  constructor(spawn: () => SimWorkerLike) {
+    this.bridge = new WorkerBridge<SimCalls, SimWorkerLike>(simProtocol((method, generation) => {
+      if (method === 'load') {
+        this.loadedIn = generation;
+        return null;
+      }
+      if (!this.model || this.loadedIn === generation) return null;
+      this.loadedIn = generation;
+      return { method: 'load', request: this.model, failure: 'reloading the model failed' };
+    }), spawn);
+  }
 
   /** Loads a model file (bytes of model-file.ts) to run on `device` (default cpu); resolves with its summary. */
   async load(bytes: Uint8Array, o: { file?: string; signal?: AbortSignal; device?: SimDevice } = {}): Promise<SimModelInfo> {
-    const copy = bytes.slice();
-    const r = await this.enqueue({ type: 'load', job: 0, bytes: copy, file: o.file, ...(o.device ? { device: o.device } : {}) }, o.signal);
-    if (r.type !== 'loaded') throw new Error(`unexpected answer ${r.type}`);
-    this.model = { bytes: copy, file: o.file, device: o.device };
-    return r.info;
+    const req: LoadRequest = { bytes: bytes.slice(), file: o.file, device: o.device };
+    try {
+      const info = await this.bridge.call('load', req, { signal: o.signal });
+      this.model = req;
+      return info;
+    } catch (e) {
+      this.loadedIn = -1; // the worker may hold no model now
+      throw e;
+    }
   }
 
   /** Runs batches (float NCHW inputs); resolves with the dequantized outputs (and dumps when asked). */
-  async run(batches: SimBatch[], o: RunOptions = {}): Promise<SimRunOutput> {
-    const r = await this.enqueue({ type: 'run', job: 0, batches, dump: o.dump }, o.signal, o.onProgress);
-    if (r.type === 'cancelled') throw abortError('simulation');
-    if (r.type !== 'result') throw new Error(`unexpected answer ${r.type}`);
-    const { type: _t, job: _j, ...out } = r;
-    return out;
+  async run(batches: SimBatch[], o: { dump?: boolean | string[]; signal?: AbortSignal; onProgress?: (p: SimProgress) => void } = {}): Promise<SimRunOutput> {
+    try {
+      return await this.bridge.call('run', { batches, dump: o.dump }, { signal: o.signal, onProgress: o.onProgress });
+    } catch (e) {
+      if (e instanceof SimJobError && e.message.startsWith('reloading the model failed')) this.loadedIn = -1;
+      throw e;
+    }
   }
 
   /** Jobs waiting or running. */
   get pending(): number {
-    return this.queue.length + (this.current ? 1 : 0);
+    return this.bridge.pending;
   }
 
   dispose(): void {
-    this.disposed = true;
-    this.dropWorker();
-    const jobs = [...(this.current ? [this.current] : []), ...this.queue];
-    this.current = null;
-    this.queue = [];
-    for (const j of jobs) this.settle(j, () => j.reject(new Error('simulator client disposed')));
-  }
-
-  private enqueue(request: SimRequest, signal?: AbortSignal, onProgress?: (p: SimProgress) => void): Promise<SimResponse> {
-    if (this.disposed) return Promise.reject(new Error('simulator client disposed'));
-    if (signal?.aborted) return Promise.reject(abortError(request.type));
-    return new Promise<SimResponse>((resolve, reject) => {
-      const id = this.nextId++;
-      const job: Job = { id, request: { ...request, job: id } as SimRequest, signal, onProgress, resolve, reject, started: false };
-      if (signal) {
-        job.onAbort = () => this.abort(job);
-        signal.addEventListener('abort', job.onAbort, { once: true });
-      }
-      this.queue.push(job);
-      this.pump();
-    });
-  }
-
-  private abort(job: Job): void {
-    if (this.current === job) {
-      // Terminate the worker: the run stops now, whatever batch it is in.
-      this.current = null;
-      this.dropWorker();
-      this.settle(job, () => job.reject(abortError(job.request.type)));
-      this.pump();
-      return;
-    }
-    const i = this.queue.indexOf(job);
-    if (i >= 0) {
-      this.queue.splice(i, 1);
-      this.settle(job, () => job.reject(abortError(job.request.type)));
-    }
-  }
-
-  private settle(job: Job, f: () => void): void {
-    if (job.signal && job.onAbort) job.signal.removeEventListener('abort', job.onAbort);
-    f();
-  }
-
-  private pump(): void {
-    if (this.current || this.disposed) return;
-    const job = this.queue.shift();
-    if (!job) return;
-    this.current = job;
-    job.started = true;
-    const w = this.ensureWorker();
-    // A fresh worker (after a terminate or a crash) gets the last model back before a run.
-    if (job.request.type === 'run' && !this.workerHasModel && this.model) {
-      w.postMessage({ type: 'load', job: -job.id, bytes: this.model.bytes.slice(), file: this.model.file, ...(this.model.device ? { device: this.model.device } : {}) });
-      this.workerHasModel = true;
-    }
-    if (job.request.type === 'load') this.workerHasModel = true;
-    w.postMessage(job.request);
-  }
-
-  private ensureWorker(): SimWorkerLike {
-    if (this.worker) return this.worker;
-    const w = this.spawn();
-    this.worker = w;
-    this.workerHasModel = false;
-    w.onmessage = (ev) => {
-      if (this.worker !== w) return; // a message from a worker already dropped
-      if (isSimResponse(ev.data)) this.receive(ev.data);
-    };
-    w.onerror = (ev) => {
-      if (this.worker !== w) return;
-      ev.preventDefault?.();
-      this.dropWorker();
-      const job = this.current;
-      this.current = null;
-      if (job) this.settle(job, () => job.reject(new SimJobError(`simulator worker failed: ${ev.message ? simErrorText(ev.message) : 'unknown error (the worker script may have failed to load)'}`)));
-      this.pump();
-    };
-    return w;
-  }
-
-  private dropWorker(): void {
-    const w = this.worker;
-    this.worker = null;
-    this.workerHasModel = false;
-    if (w) {
-      w.onmessage = null;
-      w.onerror = null;
-      w.terminate();
-    }
-  }
-
-  private receive(msg: SimResponse): void {
-    const job = this.current;
-    if (msg.job < 0 && job && msg.job === -job.id) {
-      // the automatic reload before a run
-      if (msg.type === 'error') {
-        this.current = null;
-        this.workerHasModel = false;
-        this.settle(job, () => job.reject(new SimJobError(`reloading the model failed: ${msg.message}`)));
-        this.pump();
-      }
-      return;
-    }
-    if (!job || msg.job !== job.id) return;
-    if (msg.type === 'progress') {
-      const { type: _t, job: _j, ...p } = msg;
-      job.onProgress?.(p);
-      return;
-    }
-    this.current = null;
-    if (msg.type === 'error') {
-      if (job.request.type === 'load') this.workerHasModel = false;
-      this.settle(job, () => job.reject(new SimJobError(msg.message)));
-    } else {
-      this.settle(job, () => job.resolve(msg));
-    }
-    this.pump();
+    this.bridge.dispose();
   }
 }
+
+export type RunOptions = Parameters<SimClient['run']>[1];
 
 /** The real worker (Vite bundles sim.worker.ts and everything it imports as an ES module worker). */
 export function spawnSimWorker(): SimWorkerLike {

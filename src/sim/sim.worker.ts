@@ -10,9 +10,11 @@ import { GpuContext } from '../engine/webgpu/gpu-context.ts';
 import { decodeModelFile } from './model-file.ts';
 import { runIntModel } from './run.ts';
 import { releaseGpuModel, runIntModelGpu } from './run-gpu.ts';
+import { LiveGpu } from './live-gpu.ts';
 import {
   isSimRequest, simErrorText, transferables, type SimDevice, type SimDumpTensor, type SimRequest, type SimResponse,
 } from './protocol.ts';
+import { reportUnhandledRejections } from '../workers/worker-scope.ts';
 
 export interface SimHostDeps {
   post(msg: SimResponse, transfer?: ArrayBuffer[]): void;
@@ -20,7 +22,8 @@ export interface SimHostDeps {
   yieldNow?(): Promise<void>;
   /**
    * The GPU context of device 'webgpu', asked for on the first such load (default: a device from the global
-   * navigator.gpu, as in a browser worker; Node passes one from the `webgpu` package).
+   * navigator.gpu, as in a browser worker; Node passes one from the `webgpu` package). Asked again after the
+   * device was lost (live-gpu.ts), so it should return a fresh device then.
    */
   gpu?(): Promise<GpuContext>;
 }
@@ -40,7 +43,7 @@ export function createSimHost(deps: SimHostDeps): (req: SimRequest) => void {
   const post = (m: SimResponse) => deps.post(m, transferables(m));
   let model: IntModel | null = null;
   let device: SimDevice = 'cpu';
-  let gpuCtx: Promise<GpuContext> | null = null;
+  const gpu = new LiveGpu(deps.gpu ?? navigatorGpu);
   const cancelled = new Set<number>();
   let chain: Promise<void> = Promise.resolve();
 
@@ -59,7 +62,7 @@ export function createSimHost(deps: SimHostDeps): (req: SimRequest) => void {
         return;
       }
       const b = req.batches[i];
-      const r = device === 'webgpu' ? await runIntModelGpu(m, b.x, b.n, await gpuCtx!, { dump: req.dump }) : runIntModel(m, b.x, b.n, { dump: req.dump });
+      const r = device === 'webgpu' ? await gpu.run((ctx) => runIntModelGpu(m, b.x, b.n, ctx, { dump: req.dump })) : runIntModel(m, b.x, b.n, { dump: req.dump });
       outputs.push(r.output);
       if (req.dump) dumps.push(Object.fromEntries([...r.dumps].map(([id, t]) => [id, { data: t.data, shape: t.shape }])));
       images += b.n;
@@ -82,12 +85,9 @@ export function createSimHost(deps: SimHostDeps): (req: SimRequest) => void {
           const want = req.device ?? 'cpu';
           if (want !== 'cpu' && want !== 'webgpu') throw new Error(`unknown simulator device "${String(want)}" (cpu | webgpu)`);
           const next = decodeModelFile(req.bytes, req.file ?? 'model file');
-          if (want === 'webgpu') {
-            gpuCtx ??= (deps.gpu ?? navigatorGpu)();
-            gpuCtx.catch(() => { gpuCtx = null; }); // a failed acquisition is retried by the next load
-            await gpuCtx;
-          }
-          if (model && gpuCtx && model !== next) releaseGpuModel(model, await gpuCtx);
+          if (want === 'webgpu') await gpu.get(); // a failed acquisition is retried by the next load
+          const live = await gpu.current();
+          if (model && live && model !== next) releaseGpuModel(model, live);
           model = next;
           device = want;
           post({
@@ -111,6 +111,7 @@ export function createSimHost(deps: SimHostDeps): (req: SimRequest) => void {
 // Bind to the worker global when this module runs as a dedicated worker.
 if (typeof WorkerGlobalScope !== 'undefined' && typeof self !== 'undefined' && self instanceof WorkerGlobalScope) {
   const scope = self as unknown as DedicatedWorkerGlobalScope;
+  reportUnhandledRejections(scope);
   const handle = createSimHost({ post: (m, transfer) => scope.postMessage(m, transfer ?? []) });
   scope.onmessage = (ev: MessageEvent<unknown>) => {
     if (isSimRequest(ev.data)) handle(ev.data);

@@ -4,10 +4,12 @@
  * a run is live). A cancel the worker does not acknowledge in time (a kernel stuck in a long
  * dispatch) terminates the worker and spawns a fresh one, as squoosh's worker bridge does.
  *
- * The worker is injected (`spawn`), so tests drive the client with a fake worker.
+ * The worker is injected (`spawn`), so tests drive the client with a fake worker. Spawning, crash detection
+ * (onerror, onmessageerror) and replacement are the shared worker slot's (src/workers/worker-slot.ts).
  */
+import { WorkerSlot, type WorkerLike as SlotWorkerLike } from '../workers/worker-slot.ts';
 import {
-  errorText, isWorkerMessage, type BackendPreference, type TrainJobConfig, type TrainRequest, type WorkerMessage,
+  isWorkerMessage, type BackendPreference, type TrainJobConfig, type TrainRequest, type WorkerMessage,
 } from './protocol.ts';
 import type { ModelChoice } from './model-protocol.ts';
 import type { AnalysisRequest } from './analysis-protocol.ts';
@@ -32,12 +34,7 @@ function endOf(job: JobKind | null, how: 'cancelled' | { error: string }): Worke
 }
 
 /** The part of `Worker` the client uses. */
-export interface WorkerLike {
-  postMessage(msg: TrainRequest): void;
-  terminate(): void;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onerror: ((ev: { message?: string; preventDefault?: () => void }) => void) | null;
-}
+export type WorkerLike = SlotWorkerLike<TrainRequest>;
 
 export type ClientPhase = 'idle' | 'running' | 'cancelling' | 'disposed';
 export type ClientListener = (msg: WorkerMessage) => void;
@@ -49,7 +46,8 @@ export interface TrainingClientOptions {
 }
 
 export class TrainingClient {
-  private worker: WorkerLike | null = null;
+  /** The worker, spawned on demand and replaced after a crash (src/workers/worker-slot.ts, shared by every worker). */
+  private readonly slot: WorkerSlot<WorkerLike>;
   private listeners = new Set<ClientListener>();
   private cancelTimer: ReturnType<typeof setTimeout> | null = null;
   private _phase: ClientPhase = 'idle';
@@ -57,9 +55,29 @@ export class TrainingClient {
   private prefer: BackendPreference;
   private readonly cancelTimeoutMs: number;
 
-  constructor(private readonly spawn: () => WorkerLike, o: TrainingClientOptions = {}) {
+  constructor(spawn: () => WorkerLike, o: TrainingClientOptions = {}) {
     this.prefer = o.prefer ?? 'auto';
     this.cancelTimeoutMs = o.cancelTimeoutMs ?? 20_000;
+    // A session worker (start, then many events), not calls: the slot gives it spawn, crash detection and replacement.
+    this.slot = new WorkerSlot<WorkerLike>({
+      name: 'training',
+      spawn,
+      onSpawn: (w) => w.postMessage({ type: 'init', prefer: this.prefer }),
+      onMessage: (data) => {
+        if (isWorkerMessage(data)) this.receive(data);
+      },
+      onCrash: (message) => {
+        // The worker script failed (did not load, or threw outside a run): it is dropped; the next call spawns anew.
+        if (this.cancelTimer) clearTimeout(this.cancelTimer);
+        this.cancelTimer = null;
+        if (this._phase === 'running' || this._phase === 'cancelling') this.finish(endOf(this._job, { error: message }));
+        else this.emit({ type: 'error', message });
+      },
+    });
+  }
+
+  private get worker(): WorkerLike | null {
+    return this.slot.current;
   }
 
   get phase(): ClientPhase {
@@ -183,36 +201,13 @@ export class TrainingClient {
   }
 
   private ensureWorker(): WorkerLike {
-    if (this.worker) return this.worker;
-    const w = this.spawn();
-    this.worker = w;
-    w.onmessage = (ev) => {
-      if (this.worker !== w) return; // a message from a worker already dropped
-      if (isWorkerMessage(ev.data)) this.receive(ev.data);
-    };
-    w.onerror = (ev) => {
-      if (this.worker !== w) return;
-      ev.preventDefault?.();
-      // The worker script failed (did not load, or threw outside a run): drop it; the next call spawns anew.
-      this.dropWorker();
-      const message = `training worker failed: ${ev.message ? errorText(ev.message) : 'unknown error (the worker script may have failed to load)'}`;
-      if (this._phase === 'running' || this._phase === 'cancelling') this.finish(endOf(this._job, { error: message }));
-      else this.emit({ type: 'error', message });
-    };
-    w.postMessage({ type: 'init', prefer: this.prefer });
-    return w;
+    return this.slot.ensure();
   }
 
   private dropWorker(): void {
     if (this.cancelTimer) clearTimeout(this.cancelTimer);
     this.cancelTimer = null;
-    const w = this.worker;
-    this.worker = null;
-    if (w) {
-      w.onmessage = null;
-      w.onerror = null;
-      w.terminate();
-    }
+    this.slot.drop();
   }
 
   private receive(msg: WorkerMessage): void {

@@ -11,6 +11,7 @@ import { exportQdqOnnx } from '../io/onnx/export-qdq.ts';
 import { ParamStore } from '../nn/params.ts';
 import { estimatePerf } from '../perf/estimate.ts';
 import { convertCheckpoint } from '../quant/convert.ts';
+import { accumulatorsForReport, checkAccumulators } from '../quant/accumulator-bound.ts';
 import { deployCheck, type DeployCheckResult, type SimulateFn } from '../quant/deploy-check.ts';
 import { MARCHES } from '../quant/march.ts';
 import { prepare } from '../quant/prepare.ts';
@@ -64,7 +65,7 @@ export async function runDeployCheck(ctx: JobContext, q: QuantState, data: JobDa
     const sites = Object.keys(im.values).filter((id) => qm.acts.has(id) || qm.plan.int32Outputs.includes(id)).length;
     const artifacts: DeployArtifacts = {
       source: q.stage, model: q.model, march: im.march, modelFile, onnx, onnxError, perf: perfPerMarch(im),
-      intLayers: im.layers.length, sites, totalImages: ds.count,
+      intLayers: im.layers.length, accumulators: accumulatorsForReport(checkAccumulators(im)), sites, totalImages: ds.count,
     };
     ctx.post({ type: 'deploy-started', ...artifacts });
     return await deployCheck(qm, im, ds, simulate, {

@@ -24,6 +24,7 @@
  *   deploy-progress {images, totalImages}    after each compared batch
  *   deploy-done {result} / deploy-cancelled / deploy-error {message}   (deploy-check jobs)
  */
+import type { AccumulatorReport } from '../quant/accumulator-bound.ts';
 import type { TrainTestData } from '../data/dataset.ts';
 import type { March } from '../quant/march.ts';
 import type { NodeOverride } from '../quant/qconfig.ts';
@@ -113,6 +114,8 @@ export interface DeployArtifacts {
   /** The estimate for every march (the checkpoint's march first). */
   perf: DeployPerf[];
   intLayers: number;
+  /** Accumulators that can leave int32 and saturated biases (src/quant/accumulator-bound.ts, report form). */
+  accumulators: AccumulatorReport;
   /** Values compared per layer. */
   sites: number;
   totalImages: number;

@@ -23,6 +23,7 @@ import { Cancelled, train } from './trainer.ts';
 import {
   errorText, isTrainRequest, type BackendPreference, type TrainJobConfig, type TrainRequest, type WorkerMessage,
 } from './protocol.ts';
+import { reportUnhandledRejections } from '../workers/worker-scope.ts';
 
 export interface TrainingHostDeps {
   post(msg: WorkerMessage): void;
@@ -294,6 +295,7 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
 // Bind to the worker global when this module runs as a dedicated worker.
 if (typeof WorkerGlobalScope !== 'undefined' && typeof self !== 'undefined' && self instanceof WorkerGlobalScope) {
   const scope = self as unknown as DedicatedWorkerGlobalScope;
+  reportUnhandledRejections(scope);
   const handle = createTrainingHost({ post: (m) => scope.postMessage(m) });
   scope.onmessage = (ev: MessageEvent<unknown>) => {
     if (isTrainRequest(ev.data)) handle(ev.data);

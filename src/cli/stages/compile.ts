@@ -17,6 +17,7 @@ import type { QuantCheckpoint } from '../../quant/quant-checkpoint.ts';
 import { estimatePerf, type PerfEstimate } from '../../perf/estimate.ts';
 import { decodeModelFile, encodeModelFile } from '../../sim/model-file.ts';
 import { mergeReport } from '../report.ts';
+import { printAccumulatorCheck } from './accumulators.ts';
 import { loadDeployCheckpoint } from './int-infer.ts';
 import { buildQuantized, parseQuant, type QuantOptions } from './quant-common.ts';
 
@@ -69,7 +70,8 @@ export async function runCompile(argv: string[]): Promise<void> {
   if (march !== ck.qconfig.march) {
     console.log(`Note: the checkpoint was quantized for march ${ck.qconfig.march}; the model file keeps its arithmetic, perf.json estimates ${march}`);
   }
-  const im = convertCheckpoint(ck);
+  const im = convertCheckpoint(ck, { accumulators: o.strictAccumulators ? 'refuse' : 'report' });
+  const accumulators = printAccumulatorCheck(im);
   const bytes = encodeModelFile(im);
   const modelFile = join(o.modelPath, MODEL_FILE_NAME);
   await writeFile(modelFile, bytes);
@@ -88,5 +90,6 @@ export async function runCompile(argv: string[]): Promise<void> {
     march, model_file: modelFile, model_file_bytes: bytes.length, perf_file: perfFile, onnx_file: onnx ? onnxFile : null,
     latency_ms: perf.totals.latency_ms, fps: perf.totals.fps, macs_int8xint8: perf.totals.macs_int8xint8,
     macs_int16xint8: perf.totals.macs_int16xint8, param_bytes: perf.totals.param_bytes, ddr_bytes: perf.totals.ddr_bytes,
+    accumulators,
   });
 }

@@ -21,6 +21,7 @@ import { GpuContext } from '../../engine/webgpu/gpu-context.ts';
 import { acquireNodeDevice, type NodeGpuPreference } from '../../engine/webgpu/node-gpu.ts';
 import { UsageError } from '../options.ts';
 import { loadStageData } from '../data.ts';
+import { printAccumulatorCheck } from './accumulators.ts';
 import { mergeReport } from '../report.ts';
 import { buildQuantized, loadQuantCheckpoint, parseQuant, type QuantOptions } from './quant-common.ts';
 
@@ -70,15 +71,16 @@ export async function runIntInfer(argvIn: string[]): Promise<void> {
   console.log(`Backend: ${be.kind} on ${be.adapter}`);
   const qm = buildQuantized(be, ck.graph, ck.params, ck.qconfig, ck.qsites);
   qm.setState('VALIDATION');
-  const im = convertCheckpoint(ck);
+  const im = convertCheckpoint(ck, { accumulators: o.strictAccumulators ? 'refuse' : 'report' });
+  const accumulators = printAccumulatorCheck(im);
   const bytes = encodeModelFile(im);
   console.log(`Integer model of ${ck.model} from ${file} (${ck.stage}; march ${im.march}, ${im.layers.length} layers, ${bytes.length} bytes as a model file)`);
   // device webgpu: the engine's GPU context when it runs on WebGPU, else a device of its own (destroyed at the end)
   let ownGpu: { ctx: GpuContext; device: GPUDevice; gpu: unknown } | null = null; // gpu: the Dawn instance stays referenced while its device lives
   const engineCtx = (be as { ctx?: unknown }).ctx;
   const gpu = async (): Promise<GpuContext> => {
-    if (engineCtx instanceof GpuContext) return engineCtx;
-    if (!ownGpu) {
+    if (engineCtx instanceof GpuContext && !engineCtx.lost) return engineCtx;
+    if (!ownGpu || ownGpu.ctx.lost) { // asked again after a device loss: a fresh device
       const d = await acquireNodeDevice((o.gpu as NodeGpuPreference | undefined) ?? 'auto');
       ownGpu = { ctx: new GpuContext(d.device), device: d.device, gpu: d.gpu };
       console.log(`Simulator device: webgpu on ${d.adapterName}`);
@@ -107,7 +109,7 @@ export async function runIntInfer(argvIn: string[]): Promise<void> {
     await mergeReport(o.modelPath, 'int', {
       acc1: r.int.acc1, acc5: r.int.acc5, agreement_top1: r.agreement_top1, layers: layersForReport(r.layers),
       qat_acc1: r.qat.acc1, qat_acc5: r.qat.acc5, test_images: r.images, source: ck.stage, march: im.march,
-      requant: `${im.mode}, ${im.multiplierBits}-bit multiplier`, model_file_bytes: bytes.length,
+      requant: `${im.mode}, ${im.multiplierBits}-bit multiplier`, model_file_bytes: bytes.length, accumulators,
       sim_images_per_s: simImages / Math.max(simSeconds, 1e-9), sim_device: simDevice, seconds: r.seconds, backend: be.kind, adapter: be.adapter,
     });
   } finally {

@@ -20,6 +20,7 @@ import { loadModelSource } from '../model-source.ts';
 export const QUANT_OPTIONS = {
   observer: { type: 'string' }, qconfig: { type: 'string' }, march: { type: 'string' },
   'calib-images': { type: 'string' }, rounding: { type: 'string' }, 'quant-stub-scale': { type: 'string' },
+  'strict-accumulators': { type: 'boolean' },
 } as const;
 
 export interface QuantOptions extends CommonOptions {
@@ -29,6 +30,8 @@ export interface QuantOptions extends CommonOptions {
   calibImages: number;
   rounding: RoundingMode;
   quantStubScale: number | null;
+  /** --strict-accumulators: convert refuses int32 accumulators at risk and saturated biases (docs/fixed-point.md §6.6). */
+  strictAccumulators: boolean;
 }
 
 /** `extra`: options of one stage beyond the shared ones (raw, in `rest`). */
@@ -50,6 +53,7 @@ export function parseQuant(argv: string[], defaultQConfig: string, extra: Record
   return {
     ...o, observer: r.observer, qconfigName, march, calibImages, rounding: rounding as RoundingMode,
     quantStubScale: qs === undefined ? null : Number(qs),
+    strictAccumulators: (o.rest['strict-accumulators'] as boolean | undefined) ?? false,
   };
 }
 

@@ -12,6 +12,8 @@
  *    QuantizedModel uses (per-channel min/max, power of two on bernoulli).
  *  - Biases: int32 at scale input_scale * weight_scale[o] (DequantizeLinear axis 0), where the input's
  *    scale is known (the nearest activation site upstream through data-movement ops); float otherwise.
+ *  - The weight and bias integers are the converted model's (qdq-integers.ts): byte-equal to what the
+ *    fixed-point simulator computes with (tests/onnx-qdq-integers.test.ts).
  *  - Fused nodes are written out as their parts: Conv/Gemm, then Add of the fused add input, then
  *    Relu / Clip(0, 6), then the Q/DQ pair of the site. int32 high-precision outputs have no pair.
  *
@@ -28,6 +30,8 @@ import { marchUsesPowerOfTwoScale, type March } from '../../quant/march.ts';
 import { EPS_F32 } from '../../quant/qparams.ts';
 import type { RoundingMode } from '../../quant/rounding.ts';
 import type { QuantizedModel } from '../../quant/quantized-model.ts';
+import { quantizeBias } from '../../sim/int/requant.ts';
+import { convertedIntegers, type LayerIntegers } from './qdq-integers.ts';
 import { AttrType, DataType, encodeModelProto, type AttributeProto, type ModelProto, type NodeProto, type TensorProto } from './proto.ts';
 
 /** Everything the export needs, read back from a QuantizedModel (also what a simulator check needs). */
@@ -42,6 +46,8 @@ export interface QuantSnapshot {
   int32Outputs: string[];
   rounding: RoundingMode;
   march: March;
+  /** The converted model's conv / linear integers (qdq-integers.ts); null where the graph does not convert. */
+  integers?: LayerIntegers | null;
 }
 
 export class QdqExportError extends Error {
@@ -77,16 +83,10 @@ export function quantizeWeightsPerChannel(w: Float32Array, scales: Float32Array,
   return out;
 }
 
-/** int32 bias at scale f32(inScale * wScale[o]), round half to even, saturated. */
+/** int32 bias at scale f32(inScale * wScale[o]): the simulator's rule (quantizeBias: round half to even, saturated). */
 export function quantizeBiasInt32(b: Float32Array, inScale: number, wScales: Float32Array): { q: Int32Array; scales: Float32Array } {
-  const scales = Float32Array.from(wScales, (s) => Math.fround(inScale * s));
-  const q = new Int32Array(b.length);
-  for (let o = 0; o < b.length; o++) {
-    const v = b[o] / scales[o];
-    const r = Math.abs(v - Math.trunc(v)) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v);
-    q[o] = Math.max(-2147483648, Math.min(2147483647, r));
-  }
-  return { q, scales };
+  const scales = Float32Array.from(wScales, (s) => Math.fround(Math.fround(inScale) * s));
+  return { q: quantizeBias(b, inScale, wScales), scales };
 }
 
 /** Reads scales and parameters back from the model (weights scales recomputed from the current weights, as the model does). */
@@ -105,7 +105,8 @@ export async function snapshotQuantizedModel(qm: QuantizedModel): Promise<QuantS
       quantMin: w.quantMin, quantMax: w.quantMax,
     };
   }
-  return { graph, params, activations, weights, int32Outputs: [...qm.plan.int32Outputs], rounding: qconfig.rounding, march: qconfig.march };
+  const { integers } = convertedIntegers(qm.plan, params, Object.fromEntries(Object.entries(activations).map(([id, a]) => [id, a.scale])));
+  return { graph, params, activations, weights, int32Outputs: [...qm.plan.int32Outputs], rounding: qconfig.rounding, march: qconfig.march, integers };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,7 +188,7 @@ export function buildQdqOnnx(s: QuantSnapshot, name = s.graph.name): Uint8Array 
     let wScales: Float32Array | null = null;
     if (ws) {
       wScales = ws.scales;
-      const q = quantizeWeightsPerChannel(w, ws.scales, ws.quantMin, ws.quantMax, s.rounding);
+      const q = s.integers?.[n.id]?.weight ?? quantizeWeightsPerChannel(w, ws.scales, ws.quantMin, ws.quantMax, s.rounding);
       const dt = ws.quantMin >= -128 && ws.quantMax <= 127 ? DataType.INT8 : DataType.INT16;
       if (dt === DataType.INT16 && !int16) throw new QdqExportError(`node ${n.id}: int16 weights need opset 21`);
       const qn = constI(`${n.params.weight}.quantized`, shape, q, dt);
@@ -201,7 +202,8 @@ export function buildQdqOnnx(s: QuantSnapshot, name = s.graph.name): Uint8Array 
     if (n.params.bias) {
       const b = param(n, 'bias');
       if (wScales && xScale !== null) {
-        const { q, scales } = quantizeBiasInt32(b, xScale, wScales);
+        const { q: own, scales } = quantizeBiasInt32(b, xScale, wScales);
+        const q = s.integers?.[n.id]?.bias ?? own;
         const qn = constI(`${n.params.bias}.quantized`, [b.length], q, DataType.INT32);
         const sn = constF(`${n.params.bias}.scale`, [b.length], scales);
         const zn = constI(`${n.params.bias}.zero_point`, [b.length], new Array(b.length).fill(0), DataType.INT32);

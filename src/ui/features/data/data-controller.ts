@@ -5,14 +5,34 @@
  */
 import type { DecodeMessage, DecodeRequest, DroppedFile } from '../../../data/decode-protocol.ts';
 import type { TrainingClient } from '../../../train/client.ts';
+import { WorkerBridge, type BridgeProtocol } from '../../../workers/bridge.ts';
+import type { WorkerLike } from '../../../workers/worker-slot.ts';
 import { normalizationOf, type DataState } from '../../store/data-slice.ts';
 import type { StudioStore } from '../../store/studio-store.ts';
 
-export interface DecodeWorkerLike {
-  postMessage(m: DecodeRequest): void;
-  onmessage: ((ev: { data: DecodeMessage }) => void) | null;
-  terminate(): void;
-}
+/** The decode worker's surface (a DOM Worker has it; tests pass fakes). */
+export type DecodeWorkerLike = WorkerLike<DecodeRequest>;
+
+type DecodeResult = Extract<DecodeMessage, { type: 'decoded' | 'failed' }>;
+type DecodeProgress = Extract<DecodeMessage, { type: 'progress' }>;
+type DecodeCalls = {
+  'load-builtin': { request: Record<string, never>; response: DecodeResult; progress: DecodeProgress };
+  decode: { request: Omit<Extract<DecodeRequest, { type: 'decode' }>, 'type' | 'id'>; response: DecodeResult; progress: DecodeProgress };
+};
+
+/** The decode worker's protocol (decode-protocol.ts): `decoded` and `failed` end a call, `progress` reports on it. */
+const DECODE_PROTOCOL: BridgeProtocol<DecodeCalls> = {
+  name: 'decode',
+  idleMs: 30_000, // decoding holds nothing between data sets
+  request: (method, id, r) => ({ message: (method === 'load-builtin' ? { type: 'load-builtin', id } : { type: 'decode', id, ...(r as DecodeCalls['decode']['request']) }) satisfies DecodeRequest }),
+  reply: (d) => {
+    const m = d as Partial<DecodeMessage> | null;
+    if (!m || typeof m.id !== 'number') return null;
+    if (m.type === 'progress') return { id: m.id, kind: 'progress', value: m };
+    if (m.type === 'decoded' || m.type === 'failed') return { id: m.id, kind: 'result', value: m };
+    return null;
+  },
+};
 
 export interface DataController {
   loadBuiltin(): void;
@@ -27,36 +47,43 @@ export function spawnDecodeWorker(): DecodeWorkerLike {
 }
 
 export function createDataController(store: StudioStore, client: TrainingClient, spawn: () => DecodeWorkerLike): DataController {
-  let worker: DecodeWorkerLike | null = null;
-  let seq = 0;
+  const bridge = new WorkerBridge<DecodeCalls, DecodeWorkerLike>(DECODE_PROTOCOL, spawn);
+  /** The request in flight; a newer one aborts it (terminating its worker if it is decoding). */
+  let inFlight: AbortController | null = null;
   let sent: { dataset: DataState['dataset']; prep: string } | null = null;
   const st = () => store.getState();
 
-  const onMessage = (m: DecodeMessage) => {
-    if (m.id !== seq) return; // an answer to a superseded request
-    if (m.type === 'progress') st().dataProgress({ done: m.done, total: m.total, stage: m.stage });
-    else if (m.type === 'failed') st().dataFailed(m.file, m.message);
+  const run = async <M extends keyof DecodeCalls & string>(method: M, request: DecodeCalls[M]['request'], source: string) => {
+    inFlight?.abort(); // a newer request supersedes the one in flight
+    const mine = new AbortController();
+    inFlight = mine;
+    st().dataDecoding();
+    let m: DecodeResult;
+    try {
+      m = await bridge.call(method, request, {
+        signal: mine.signal,
+        onProgress: (p) => st().dataProgress({ done: p.done, total: p.total, stage: p.stage }),
+      });
+    } catch (e) {
+      if (mine.signal.aborted) return; // superseded or disposed
+      st().dataFailed(source, e instanceof Error ? e.message : String(e)); // the worker crashed: "decode worker failed: ..."
+      return;
+    } finally {
+      if (inFlight === mine) inFlight = null;
+    }
+    if (m.type === 'failed') st().dataFailed(m.file, m.message);
     else {
       st().dataLoaded(m.summary, m.data);
       st().touchProject();
     }
   };
-  const post = (req: DecodeRequest) => {
-    if (!worker) {
-      worker = spawn();
-      worker.onmessage = (ev) => onMessage(ev.data);
-    }
-    worker.postMessage(req);
-  };
 
   return {
     loadBuiltin() {
-      st().dataDecoding();
-      post({ type: 'load-builtin', id: ++seq });
+      void run('load-builtin', {}, 'built-in data');
     },
     decode(files, source) {
-      st().dataDecoding();
-      post({ type: 'decode', id: ++seq, files, resize: st().data.prep.resize, source });
+      void run('decode', { files, resize: st().data.prep.resize, source }, source);
     },
     sync() {
       const d = st().data;
@@ -66,8 +93,8 @@ export function createDataController(store: StudioStore, client: TrainingClient,
       sent = { dataset: d.dataset, prep: prepKey };
     },
     dispose() {
-      worker?.terminate();
-      worker = null;
+      inFlight?.abort();
+      bridge.dispose();
     },
   };
 }

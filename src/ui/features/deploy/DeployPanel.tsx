@@ -9,6 +9,7 @@ import type { DeployJob } from '../../store/deploy-slice.ts';
 import { useStudio } from '../../studio-context.tsx';
 import { deployBlocker } from './deploy-controller.ts';
 import { useDeploy } from './deploy-context.tsx';
+import { AccumulatorWarnings } from './AccumulatorWarnings.tsx';
 import { DeployDownloads } from './DeployDownloads.tsx';
 import { DeploySettings } from './DeploySettings.tsx';
 import { DeploySummary } from './DeploySummary.tsx';
@@ -68,6 +69,7 @@ export function DeployPanel() {
               Run the check: the model is converted to fixed point, compared with the fake-quant model image by image and layer by layer, and its files become downloadable.
             </p>
           )}
+          <AccumulatorWarnings />
           <DeploySummary />
           <DeployDownloads />
         </div>

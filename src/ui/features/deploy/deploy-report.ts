@@ -40,6 +40,7 @@ export function deployReport(d: DeployState, ctx: DeployReportContext): Record<s
       : null,
     compile: {
       model_file_bytes: a.modelFile.length, onnx_bytes: a.onnx?.length ?? null, onnx_error: a.onnxError, int_layers: a.intLayers,
+      accumulators: a.accumulators ?? null,
       perf: a.perf.map((p) => ({ march: p.march, chip: p.chip, peak_tops: p.peak_tops, ddr_gbps: p.ddr_gbps, batch: p.batch, ...p.totals })),
       perf_notes: a.perf[0]?.model_notes ?? null,
     },

@@ -10,13 +10,11 @@ import type { ImportedModel } from '../../store/model-slice.ts';
 import type { StudioStore } from '../../store/studio-store.ts';
 import { parseImportFields, type ImportFields } from './imported-model.ts';
 import type { ImportReply, ImportRequest } from './onnx-import.worker.ts';
+import { WorkerBridge, type BridgeProtocol } from '../../../workers/bridge.ts';
+import type { WorkerLike } from '../../../workers/worker-slot.ts';
 
-export interface ImportWorkerLike {
-  postMessage(m: ImportRequest, transfer: Transferable[]): void;
-  onmessage: ((ev: { data: ImportReply }) => void) | null;
-  onerror: ((ev: { message?: string; preventDefault?: () => void }) => void) | null;
-  terminate(): void;
-}
+/** The import worker's surface (a DOM Worker has it; tests pass fakes). */
+export type ImportWorkerLike = WorkerLike<ImportRequest>;
 
 /** A dropped or picked file (a browser File has both). */
 export interface FileLike { name: string; arrayBuffer(): Promise<ArrayBuffer> }
@@ -33,6 +31,19 @@ export function spawnImportWorker(): ImportWorkerLike {
   return new Worker(new URL('./onnx-import.worker.ts', import.meta.url), { type: 'module', name: 'onnx-import' }) as unknown as ImportWorkerLike;
 }
 
+type ImportCalls = { import: { request: Omit<ImportRequest, 'id'>; response: ImportReply } };
+
+/** The import worker's protocol: one request, answered by `done` or `failed` (both results; a crash rejects). */
+const IMPORT_PROTOCOL: BridgeProtocol<ImportCalls> = {
+  name: 'import',
+  idleMs: 30_000, // parsing holds nothing between imports
+  request: (_m, id, r) => ({ message: { id, ...r } satisfies ImportRequest, transfer: [r.bytes.buffer as ArrayBuffer] }),
+  reply: (d) => {
+    const m = d as Partial<ImportReply> | null;
+    return m && typeof m.id === 'number' && (m.type === 'done' || m.type === 'failed') ? { id: m.id, kind: 'result', value: m } : null;
+  },
+};
+
 /** The data preprocessing that feeds the model what it expects. */
 export function prepFor(m: ImportedModel) {
   return m.normalization === 'pixel/255'
@@ -42,42 +53,9 @@ export function prepFor(m: ImportedModel) {
 
 export function createModelController(store: StudioStore, spawn: () => ImportWorkerLike = spawnImportWorker): ModelController {
   const st = () => store.getState();
-  let worker: ImportWorkerLike | null = null;
-  let seq = 0;
-  let pending: { id: number; file: string; resolve: () => void } | null = null;
-
-  const end = (apply: () => void) => {
-    const p = pending;
-    pending = null;
-    apply();
-    p?.resolve();
-  };
-  const drop = () => {
-    worker?.terminate();
-    worker = null;
-  };
-  const ensure = (): ImportWorkerLike => {
-    if (worker) return worker;
-    const w = spawn();
-    w.onmessage = (ev) => {
-      const m = ev.data;
-      if (!pending || m.id !== pending.id) return; // an answer to a superseded import
-      if (m.type === 'failed') return end(() => st().importFailed(m.file, m.message));
-      end(() => {
-        st().importDone(m.model);
-        st().setPrep(prepFor(m.model));
-        st().touchProject();
-      });
-    };
-    w.onerror = (ev) => {
-      ev.preventDefault?.();
-      drop();
-      const file = pending?.file ?? 'the file';
-      end(() => st().importFailed(file, `the import worker failed: ${ev.message ? errorText(ev.message) : 'unknown error'}`));
-    };
-    worker = w;
-    return w;
-  };
+  const bridge = new WorkerBridge<ImportCalls, ImportWorkerLike>(IMPORT_PROTOCOL, spawn);
+  /** The import in flight; a newer import aborts it (terminating its worker if it is parsing). */
+  let inFlight: AbortController | null = null;
 
   return {
     async importFile(file, fields) {
@@ -92,17 +70,27 @@ export function createModelController(store: StudioStore, spawn: () => ImportWor
         return st().importFailed(name, `cannot read the file (${errorText(e)})`);
       }
       if (bytes.length > MAX_ONNX_BYTES) return st().importFailed(name, `the file is too large (${bytes.length} bytes; at most ${MAX_ONNX_BYTES})`);
-      if (pending) end(() => {}); // a newer import supersedes the one in flight
-      const id = ++seq;
+      inFlight?.abort(); // a newer import supersedes the one in flight
+      const mine = new AbortController();
+      inFlight = mine;
       st().importStarted(name);
-      await new Promise<void>((resolve) => {
-        pending = { id, file: name, resolve };
-        ensure().postMessage({ id, file: name, bytes, options }, [bytes.buffer as ArrayBuffer]);
-      });
+      let m: ImportReply;
+      try {
+        m = await bridge.call('import', { file: name, bytes, options }, { signal: mine.signal });
+      } catch (e) {
+        if (mine.signal.aborted) return; // superseded or disposed: the newer import owns the store
+        return st().importFailed(name, errorText(e)); // the worker crashed: "import worker failed: ..."
+      } finally {
+        if (inFlight === mine) inFlight = null;
+      }
+      if (m.type === 'failed') return st().importFailed(m.file, m.message);
+      st().importDone(m.model);
+      st().setPrep(prepFor(m.model));
+      st().touchProject();
     },
     dispose() {
-      drop();
-      if (pending) end(() => {});
+      inFlight?.abort();
+      bridge.dispose();
     },
   };
 }

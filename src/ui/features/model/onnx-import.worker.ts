@@ -9,6 +9,7 @@ import type { OnnxImportOptions } from '../../../io/onnx/import/index.ts';
 import { errorText } from '../../../train/protocol.ts';
 import type { ImportedModel } from '../../store/model-slice.ts';
 import { toImportedModel } from './imported-model.ts';
+import { reportUnhandledRejections } from '../../../workers/worker-scope.ts';
 
 export interface ImportRequest { id: number; file: string; bytes: Uint8Array; options: OnnxImportOptions }
 export type ImportReply =
@@ -28,6 +29,7 @@ export function handleImport(req: ImportRequest): ImportReply {
 
 if (typeof WorkerGlobalScope !== 'undefined' && typeof self !== 'undefined' && self instanceof WorkerGlobalScope) {
   const scope = self as unknown as DedicatedWorkerGlobalScope;
+  reportUnhandledRejections(scope);
   scope.onmessage = (ev: MessageEvent<ImportRequest>) => {
     const reply = handleImport(ev.data);
     scope.postMessage(reply, reply.type === 'done' ? [reply.model.weights.buffer as ArrayBuffer] : []);
