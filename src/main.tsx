@@ -15,6 +15,8 @@ import { createQuantController } from './ui/features/quant/quant-controller.ts';
 import { createProjectController } from './ui/features/project/project-controller.ts';
 import { createDeployController } from './ui/features/deploy/deploy-controller.ts';
 import { DeployControllerProvider } from './ui/features/deploy/deploy-context.tsx';
+import { createAnalysisController } from './ui/features/analysis/analysis-controller.ts';
+import { AnalysisControllerProvider } from './ui/features/analysis/analysis-context.tsx';
 import { spawnSimWorker } from './sim/client.ts';
 import { idbDelete, idbGet, idbPut } from './ui/persist/idb.ts';
 import { ErrorBoundary } from './ui/ErrorBoundary.tsx';
@@ -34,6 +36,7 @@ const data = createDataController(store, client, spawnDecodeWorker);
 const controller = createTrainingController(store, client, () => data.sync());
 const quant = createQuantController(store, client, () => data.sync());
 const deploy = createDeployController(store, client, spawnSimWorker, () => data.sync());
+const analysis = createAnalysisController(store, client, () => data.sync());
 const project = createProjectController(store, client, data, { get: idbGet, put: idbPut });
 // For debugging in the console and for e2e diagnostics (read-only use).
 (window as unknown as { __studio?: unknown }).__studio = { store };
@@ -59,7 +62,9 @@ createRoot(root).render(
       <StudioProvider studio={{ store, controller }}>
         <ControllersProvider value={{ data, quant, project }}>
           <DeployControllerProvider value={deploy}>
-            <App />
+            <AnalysisControllerProvider value={analysis}>
+              <App />
+            </AnalysisControllerProvider>
           </DeployControllerProvider>
         </ControllersProvider>
       </StudioProvider>

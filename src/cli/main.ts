@@ -8,6 +8,7 @@ import { runQat } from './stages/qat.ts';
 import { runIntInfer } from './stages/int-infer.ts';
 import { runCompile } from './stages/compile.ts';
 import { runPipeline } from './stages/pipeline.ts';
+import { runAnalyze } from './stages/analyze.ts';
 import { UsageError } from './options.ts';
 
 const STAGES: Record<string, (argv: string[]) => Promise<void>> = {
@@ -17,6 +18,7 @@ const STAGES: Record<string, (argv: string[]) => Promise<void>> = {
   int_infer: runIntInfer,
   compile: runCompile,
   pipeline: runPipeline,
+  analyze: runAnalyze,
 };
 
 const USAGE = `usage: npm run cli -- <stage> [options]
@@ -29,7 +31,10 @@ options: --model cnn-small|mlp|resnet-mini|mobilenetv2-mini --data fashion-mnist
 calib/qat also: [--qconfig default_calibration|default_qat|default_qat_fixed_act|..._int16] [--observer NAME]
          [--march bernoulli|bernoulli2|bayes|bayes-e|nash-e|nash-m] [--calib-images N] [--rounding half_even|bpu_round]
 int_infer/compile/pipeline take the calib/qat options; compile --march M estimates on march M and writes
-         DIR/model.qsbin, DIR/perf.json (and DIR/model.qdq.onnx with the ONNX exporter); pipeline also: [--force]`;
+         DIR/model.qsbin, DIR/perf.json (and DIR/model.qdq.onnx with the ONNX exporter); pipeline also: [--force]
+analyze takes the calib/qat options and [--compare A,B (float|calib|qat|sim)] [--metric l1|mse|cosine|kl|sqnr]
+         [--bad-cases N] [--layers-on batch|bad-cases] [--layer-images N] [--no-sensitivity] [--no-mixed-precision];
+calib also: [--int16-top K] (the top K sites of DIR/report.json's analyze.sensitivity ranking in int16)`;
 
 async function main(argv: string[]): Promise<number> {
   const [stage, ...rest] = argv;

@@ -251,6 +251,8 @@ export function convert(plan: QuantPlan, params: HostParams, actScales: Record<s
       case 'linear': {
         const ws = weights.get(n.id);
         if (!ws) throw new ConvertError(`${n.id}: no weight site`);
+        // The integer model holds weights as int8 (int4 fits): wider weights (an int16 weight site) cannot be deployed.
+        if (ws.quantMin < -128 || ws.quantMax > 127) throw new ConvertError(`${n.id}: ${ws.spec.dtype} weights are not supported by the simulator (int8 or narrower only)`);
         const wf = param(n.params.weight);
         const wShape = g.params.find((p) => p.name === n.params.weight)!.shape;
         const wScales = weightScales(wf, ws.channels, ws.quantMin, ws.quantMax, march);

@@ -12,10 +12,11 @@ import {
   isWorkerMessage, type BackendPreference, type TrainJobConfig, type TrainRequest, type WorkerMessage,
 } from './protocol.ts';
 import type { ModelChoice } from './model-protocol.ts';
+import type { AnalysisRequest } from './analysis-protocol.ts';
 import type { CalibJobConfig, DataChoice, DataPrep, DeployJobConfig, QatJobConfig, QuantRequest, QuantStage } from './quant-protocol.ts';
 
-/** The kind of the job in flight: float training, calibration, QAT or the deployment check. */
-export type JobKind = 'train' | QuantStage | 'deploy';
+/** The kind of the job in flight: float training, calibration, QAT, the deployment check or a precision analysis. */
+export type JobKind = 'train' | QuantStage | 'deploy' | 'analysis';
 
 /** The page's answer to a deploy-sim-request (the simulator's output for one batch, or why it failed). */
 export type DeploySimReply = Extract<QuantRequest, { type: 'deploy-sim-result' | 'deploy-sim-error' }>;
@@ -24,8 +25,10 @@ export type DeploySimReply = Extract<QuantRequest, { type: 'deploy-sim-result' |
 function endOf(job: JobKind | null, how: 'cancelled' | { error: string }): WorkerMessage {
   if (how === 'cancelled') {
     if (job === 'calib' || job === 'qat') return { type: 'quant-cancelled', stage: job };
+    if (job === 'analysis') return { type: 'analysis-cancelled' };
     return job === 'deploy' ? { type: 'deploy-cancelled' } : { type: 'cancelled', step: -1 };
   }
+  if (job === 'analysis') return { type: 'analysis-error', message: how.error };
   if (job === 'calib' || job === 'qat') return { type: 'quant-error', stage: job, message: how.error };
   return job === 'deploy' ? { type: 'deploy-error', message: how.error } : { type: 'error', message: how.error };
 }
@@ -126,6 +129,11 @@ export class TrainingClient {
     this.begin('deploy', { type: 'deploy-check', config: { ...config } });
   }
 
+  /** A precision analysis of the kept quantized model (or its int16-for-top-K check). */
+  analyze(req: AnalysisRequest): void {
+    this.begin('analysis', req);
+  }
+
   /** The simulator's answer to one deploy-sim-request (dropped when no deployment check runs any more). */
   deploySim(reply: DeploySimReply): void {
     if (this._job !== 'deploy' || (this._phase !== 'running' && this._phase !== 'cancelling')) return;
@@ -210,10 +218,14 @@ export class TrainingClient {
       case 'quant-cancelled':
       case 'deploy-done':
       case 'deploy-cancelled':
+      case 'analysis-done':
+      case 'analysis-int16-done':
+      case 'analysis-cancelled':
         this.finish(msg);
         return;
       case 'quant-error':
       case 'deploy-error':
+      case 'analysis-error':
         if (this._phase === 'running' || this._phase === 'cancelling') this.finish(msg);
         else this.emit(msg);
         return;

@@ -26,6 +26,7 @@
  */
 import { QUANT_MESSAGE_TYPES, QUANT_REQUEST_TYPES, type QuantMessage, type QuantRequest } from './quant-protocol.ts';
 import { MODEL_REQUEST_TYPES, type ModelRequest } from './model-protocol.ts';
+import { ANALYSIS_MESSAGE_TYPES, ANALYSIS_REQUEST_TYPES, type AnalysisMessage, type AnalysisRequest } from './analysis-protocol.ts';
 
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd'] as const;
 export type OptimizerChoice = (typeof OPTIMIZERS)[number];
@@ -56,7 +57,8 @@ export type TrainRequest =
   | { type: 'resume' }
   | { type: 'cancel' }
   | QuantRequest
-  | ModelRequest;
+  | ModelRequest
+  | AnalysisRequest;
 
 export interface ProgressInfo {
   epoch: number;
@@ -81,7 +83,8 @@ export type WorkerMessage =
   | { type: 'done'; seconds: number; imagesPerSecond: number; steps: number }
   | { type: 'cancelled'; step: number }
   | { type: 'error'; message: string }
-  | QuantMessage;
+  | QuantMessage
+  | AnalysisMessage;
 
 export type WorkerMessageType = WorkerMessage['type'];
 
@@ -114,7 +117,7 @@ export function validateConfig(c: TrainJobConfig, modelNames: readonly string[])
 }
 
 const MESSAGE_TYPES: ReadonlySet<string> = new Set<WorkerMessageType>([
-  'ready', 'started', 'progress', 'paused', 'resumed', 'epoch', 'done', 'cancelled', 'error', ...QUANT_MESSAGE_TYPES,
+  'ready', 'started', 'progress', 'paused', 'resumed', 'epoch', 'done', 'cancelled', 'error', ...QUANT_MESSAGE_TYPES, ...ANALYSIS_MESSAGE_TYPES,
 ]);
 
 /** A structural check of what arrives from the worker (guards against foreign messages). */
@@ -122,7 +125,7 @@ export function isWorkerMessage(x: unknown): x is WorkerMessage {
   return typeof x === 'object' && x !== null && MESSAGE_TYPES.has((x as { type?: unknown }).type as string);
 }
 
-const REQUEST_TYPES: ReadonlySet<string> = new Set<TrainRequest['type']>(['init', 'start', 'pause', 'resume', 'cancel', ...QUANT_REQUEST_TYPES, ...MODEL_REQUEST_TYPES]);
+const REQUEST_TYPES: ReadonlySet<string> = new Set<TrainRequest['type']>(['init', 'start', 'pause', 'resume', 'cancel', ...QUANT_REQUEST_TYPES, ...MODEL_REQUEST_TYPES, ...ANALYSIS_REQUEST_TYPES]);
 
 export function isTrainRequest(x: unknown): x is TrainRequest {
   return typeof x === 'object' && x !== null && REQUEST_TYPES.has((x as { type?: unknown }).type as string);

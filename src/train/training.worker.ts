@@ -14,6 +14,7 @@ import { runCalibration, runQat, type JobContext } from './quant-jobs.ts';
 import { createSimBridge, pickDeploySource, runDeployCheck, type DeploySimAnswer } from './deploy-job.ts';
 import type { QuantStage } from './quant-protocol.ts';
 import { WorkerState } from './worker-state.ts';
+import { runAnalysisJob, runInt16Job } from './analysis-job.ts';
 import { loadFashionMnist } from '../data/fashion-mnist.ts';
 import { batchCount } from '../data/loader.ts';
 import { ParamStore } from '../nn/params.ts';
@@ -172,6 +173,22 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
     post(final);
   };
 
+  /** Precision analysis (or its int16 check): analysis-done / -int16-done / -cancelled / -error end it, after the job is cleared. */
+  const runAnalysisRequest = async (j: Job, req: Extract<TrainRequest, { type: 'analyze' | 'analysis-int16' }>) => {
+    let final: WorkerMessage;
+    try {
+      const ctx: JobContext = { be: await currentBackend(), post, signal: j.abort.signal };
+      final = req.type === 'analyze'
+        ? { type: 'analysis-done', result: await runAnalysisJob(ctx, state, await state.data(), req.config) }
+        : { type: 'analysis-int16-done', result: await runInt16Job(ctx, state, await state.data(), req.config) };
+    } catch (e) {
+      final = j.abort.signal.aborted ? { type: 'analysis-cancelled' } : { type: 'analysis-error', message: errorText(e) };
+    } finally {
+      job = null;
+    }
+    post(final);
+  };
+
   const newJob = (): Job | null => {
     if (job) return null;
     job = { abort: new AbortController(), paused: false, step: 0, wake: null };
@@ -229,6 +246,13 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
         const j = newJob();
         if (!j) return void post({ type: 'deploy-error', message: 'another job is running' });
         void runDeploy(j, req.config);
+        return;
+      }
+      case 'analyze':
+      case 'analysis-int16': {
+        const j = newJob();
+        if (!j) return void post({ type: 'analysis-error', message: 'another job is running' });
+        void runAnalysisRequest(j, req);
         return;
       }
       case 'deploy-sim-result':

@@ -1,12 +1,13 @@
 /**
  * The studio page: a workflow to follow top to bottom — 1 Model and 2 Data, 3 Train (float),
- * 4 Quantize (calibration, QAT), 5 Graph, 6 Deploy — under a header with the project bar and the backend badge.
+ * 4 Quantize (calibration, QAT), 5 Graph, 6 Deploy, 7 Analyze — under a header with the project bar and the backend badge.
  * Every panel has its own error boundary: one panel's exception cannot blank the studio.
  */
 import type { ReactNode } from 'react';
 import { BackendBadge, BackendNotice } from './features/backend/BackendBadge.tsx';
 import { DataPanel } from './features/data/DataPanel.tsx';
 import { DeployPanel } from './features/deploy/DeployPanel.tsx';
+import { AnalysisPanel } from './features/analysis/AnalysisPanel.tsx';
 import { GraphPanel } from './features/graph/GraphPanel.tsx';
 import { ModelPanel } from './features/model/ModelPanel.tsx';
 import { ProjectBar } from './features/project/ProjectBar.tsx';
@@ -55,7 +56,7 @@ export function App() {
       <BackendNotice />
       <SafeStart />
       <nav className="steps-nav" aria-label="Workflow">
-        <a href="#step-setup">1 Model · 2 Data</a><a href="#step-train">3 Train</a><a href="#step-quant">4 Quantize</a><a href="#step-graph">5 Graph</a><a href="#step-deploy">6 Deploy</a>
+        <a href="#step-setup">1 Model · 2 Data</a><a href="#step-train">3 Train</a><a href="#step-quant">4 Quantize</a><a href="#step-graph">5 Graph</a><a href="#step-deploy">6 Deploy</a><a href="#step-analyze">7 Analyze</a>
       </nav>
       <main className="flow">
         <Step n="1·2" title="Model and data" id="step-setup">
@@ -77,6 +78,7 @@ export function App() {
         <Step n="4" title="Quantize" id="step-quant"><ErrorBoundary name="The Quantize panel"><QuantizePanel /></ErrorBoundary></Step>
         <Step n="5" title="Graph" id="step-graph"><ErrorBoundary name="The Graph panel"><GraphPanel /></ErrorBoundary></Step>
         <Step n="6" title="Deploy" id="step-deploy"><ErrorBoundary name="The Deploy panel"><DeployPanel /></ErrorBoundary></Step>
+        <Step n="7" title="Analyze" id="step-analyze"><ErrorBoundary name="The Analyze panel"><AnalysisPanel /></ErrorBoundary></Step>
       </main>
     </div>
   );

@@ -14,14 +14,19 @@ import { evaluate } from '../../train/evaluate.ts';
 import { loadStageData } from '../data.ts';
 import { mergeReport } from '../report.ts';
 import { buildQuantized, loadFusedFloat, makeQConfig, parseQuant } from './quant-common.ts';
+import { int16TopSites, parseInt16Top } from '../int16-top.ts';
+import { withInt16Sites } from '../../quant/analysis/int16-sites.ts';
 
 const fmt = (x: number) => x.toFixed(2);
 
 export async function runCalib(argv: string[]): Promise<void> {
-  const o = parseQuant(argv, 'default_calibration');
+  const o = parseQuant(argv, 'default_calibration', { 'int16-top': { type: 'string' } });
+  const int16Top = parseInt16Top(o.rest['int16-top'] as string | undefined);
   const { graph, host, normalization, modelName } = await loadFusedFloat(o);
+  const int16 = int16Top === null ? [] : await int16TopSites(o.modelPath, modelName, int16Top);
   const data = await loadStageData(o.data, o.subset, o.testSubset);
-  const qc = makeQConfig(o);
+  const qc = withInt16Sites(makeQConfig(o), int16);
+  if (int16.length) console.log(`int16 for the top ${int16.length} sites of the sensitivity ranking: ${int16.map((s) => `${s.site} (${s.kind})`).join(', ')}`);
   const be = await createNodeBackend(o.backend, o.gpu);
   console.log(`Backend: ${be.kind} on ${be.adapter}`);
   const qm = buildQuantized(be, graph, host, qc);
@@ -43,7 +48,7 @@ export async function runCalib(argv: string[]): Promise<void> {
   await mergeReport(o.modelPath, 'calib', {
     acc1: ev.acc1, acc5: ev.acc5, epochs: 0, train_images: cal.images, test_images: ev.images,
     images_per_s: cal.imagesPerSecond, seconds: cal.seconds, backend: be.kind, adapter: be.adapter,
-    observer: qc.activation.observer, qconfig: qc.template, march: qc.march, rounding: qc.rounding, scales, model: modelName, normalization,
+    observer: qc.activation.observer, qconfig: qc.template, int16_sites: int16, march: qc.march, rounding: qc.rounding, scales, model: modelName, normalization,
   });
   qm.store.dispose();
   qm.dispose();

@@ -34,8 +34,9 @@ export interface QuantOptions extends CommonOptions {
   strictAccumulators: boolean;
 }
 
-export function parseQuant(argv: string[], defaultQConfig: string): QuantOptions {
-  const o = parseCommon(argv, QUANT_OPTIONS);
+/** `extra`: options of one stage beyond the shared ones (raw, in `rest`). */
+export function parseQuant(argv: string[], defaultQConfig: string, extra: Record<string, { type: 'string' | 'boolean' }> = {}): QuantOptions {
+  const o = parseCommon(argv, { ...QUANT_OPTIONS, ...extra });
   const r = o.rest as Record<string, string | undefined>;
   const march = r.march ?? 'bayes';
   if (!isMarch(march)) throw new UsageError(`--march must be one of ${MARCHES.join('|')}, got "${march}"`);

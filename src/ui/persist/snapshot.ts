@@ -15,6 +15,7 @@ import { INITIAL_RUN, type RunState } from '../store/run-reducer.ts';
 import type { StudioState } from '../store/studio-store.ts';
 import type { TrainSettings } from '../store/training-slice.ts';
 import type { SavedDeploy } from '../store/deploy-slice.ts';
+import type { SavedAnalysis } from '../store/analysis-slice.ts';
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -32,6 +33,8 @@ export interface ProjectSnapshot {
   checkpoints: Checkpoints;
   /** The last deployment check and its files (absent in projects saved before deploy results were kept). */
   deploy?: SavedDeploy | null;
+  /** The last precision analysis, with the key of the checkpoints and data it belongs to (absent in older projects). */
+  analysis?: SavedAnalysis | null;
 }
 
 export function snapshotOf(s: StudioState): ProjectSnapshot {
@@ -49,6 +52,7 @@ export function snapshotOf(s: StudioState): ProjectSnapshot {
       : null,
     checkpoints: { ...s.checkpoints },
     deploy: s.deploy.result ? { settings: s.deploy.settings, artifacts: s.deploy.artifacts, result: s.deploy.result } : null,
+    analysis: s.analysis.result ? { settings: s.analysis.settings, result: s.analysis.result, int16: s.analysis.int16, key: s.analysis.key } : null,
   };
 }
 
@@ -63,6 +67,7 @@ export function validateSnapshot(x: unknown, where: string): ProjectSnapshot {
   if (s.imported != null && !isImportedModel(s.imported)) throw new SnapshotError(`${where}: the imported model is damaged`);
   if (!s.settings || !s.prep || !s.quant || !s.checkpoints) throw new SnapshotError(`${where}: missing project fields`);
   if (s.deploy != null && !Array.isArray(s.deploy.result?.layers)) throw new SnapshotError(`${where}: the deployment results are damaged`);
+  if (s.analysis != null && (!Array.isArray(s.analysis.result?.report.layers) || typeof s.analysis.key !== 'string')) throw new SnapshotError(`${where}: the analysis results are damaged`);
   // JSON (project files) writes an exact layer's infinite SQNR as null.
   for (const l of s.deploy?.result.layers ?? []) if (l.sqnr_db === null) l.sqnr_db = Infinity;
   return s as ProjectSnapshot;

@@ -7,7 +7,10 @@ import type { SliceCreator } from './types.ts';
 
 export const METRICS = ['cosine', 'sqnr', 'maxLsb'] as const;
 export type Metric = (typeof METRICS)[number];
-export type ColorBy = 'dtype' | Metric;
+/** Overlays of the precision analysis (src/ui/features/analysis): the compared stages' per-layer cosine and SQNR. */
+export const ANALYSIS_METRICS = ['analysisCosine', 'analysisSqnr'] as const;
+export type AnalysisMetric = (typeof ANALYSIS_METRICS)[number];
+export type ColorBy = 'dtype' | Metric | AnalysisMetric;
 export type Overlay = Record<string, number>;
 
 export interface GraphViewState {
@@ -15,7 +18,7 @@ export interface GraphViewState {
   colorBy: ColorBy;
   search: string;
   selected: string | null;
-  overlays: Partial<Record<Metric, Overlay>>;
+  overlays: Partial<Record<Metric | AnalysisMetric, Overlay>>;
 }
 
 export interface GraphSlice {
@@ -24,7 +27,7 @@ export interface GraphSlice {
   setColorBy(c: ColorBy): void;
   setGraphSearch(q: string): void;
   selectNode(id: string | null): void;
-  setOverlay(metric: Metric, values: Overlay): void;
+  setOverlay(metric: Metric | AnalysisMetric, values: Overlay): void;
   clearOverlays(): void;
 }
 

@@ -2,7 +2,10 @@
 import { DTYPES } from '../../graph-view/graph-model.ts';
 import type { ColorBy } from '../../store/graph-slice.ts';
 
-export const METRIC_NAMES: Record<Exclude<ColorBy, 'dtype'>, string> = { cosine: 'cosine similarity', sqnr: 'SQNR (dB)', maxLsb: 'max error (LSB)' };
+export const METRIC_NAMES: Record<Exclude<ColorBy, 'dtype'>, string> = {
+  cosine: 'cosine similarity', sqnr: 'SQNR (dB)', maxLsb: 'max error (LSB)',
+  analysisCosine: 'analysis: cosine', analysisSqnr: 'analysis: SQNR (dB)',
+};
 
 export function GraphLegend({ colorBy, domain, counts }: { colorBy: ColorBy; domain: [number, number] | null; counts: Record<string, number> }) {
   if (colorBy === 'dtype') {
@@ -18,7 +21,7 @@ export function GraphLegend({ colorBy, domain, counts }: { colorBy: ColorBy; dom
     <ul className="legend graph-legend" data-testid="graph-legend" data-mode={colorBy}>
       {domain
         ? <li><span className="swatch metric-ramp" />{METRIC_NAMES[colorBy]}: {domain[0].toPrecision(3)} … {domain[1].toPrecision(3)}</li>
-        : <li data-testid="legend-no-overlay">No {METRIC_NAMES[colorBy]} values yet: the deployment check fills this overlay.</li>}
+        : <li data-testid="legend-no-overlay">No {METRIC_NAMES[colorBy]} values yet: {colorBy.startsWith('analysis') ? 'the analysis (step 7) fills' : 'the deployment check fills'} this overlay.</li>}
       <li><span className="swatch node-swatch dt-none" />no value</li>
     </ul>
   );

@@ -7,7 +7,7 @@ import { useCallback, useId, useMemo, useRef, useState } from 'react';
 import { interpolateRdYlGn, scaleSequential } from 'd3';
 import { buildViewGraph, syntheticGraph, type Dtype } from '../../graph-view/graph-model.ts';
 import type { GraphRenderer } from '../../graph-view/render.ts';
-import { METRICS, type ColorBy } from '../../store/graph-slice.ts';
+import { ANALYSIS_METRICS, METRICS, type ColorBy } from '../../store/graph-slice.ts';
 import { useStudio } from '../../studio-context.tsx';
 import { GraphCanvas } from './GraphCanvas.tsx';
 import { GraphLegend, METRIC_NAMES } from './GraphLegend.tsx';
@@ -82,7 +82,7 @@ export function GraphPanel() {
           <label htmlFor={`${id}-color`}>Colour by</label>
           <select id={`${id}-color`} data-testid="graph-color-by" value={view.colorBy} onChange={(e) => st.setColorBy(e.target.value as ColorBy)}>
             <option value="dtype">dtype</option>
-            {METRICS.map((m) => <option key={m} value={m}>{METRIC_NAMES[m]}</option>)}
+            {[...METRICS, ...ANALYSIS_METRICS].map((m) => <option key={m} value={m}>{METRIC_NAMES[m]}</option>)}
           </select>
         </div>
         <div className="field">

@@ -7,7 +7,8 @@ import type { TrainingClient } from '../../../train/client.ts';
 import { errorText } from '../../../train/protocol.ts';
 import { decodeProjectFile, encodeProjectFile } from '../../persist/project-file.ts';
 import { overlaysOf } from '../../store/deploy-slice.ts';
-import type { Metric } from '../../store/graph-slice.ts';
+import type { AnalysisMetric, Metric } from '../../store/graph-slice.ts';
+import { analysisOverlays } from '../analysis/analysis-overlays.ts';
 import { snapshotOf, stateFromSnapshot, validateSnapshot, type ProjectSnapshot } from '../../persist/snapshot.ts';
 import type { StudioState, StudioStore } from '../../store/studio-store.ts';
 import type { UnrestoredPart } from '../../store/project-slice.ts';
@@ -36,7 +37,7 @@ export interface ProjectController {
 
 const KEY = 'project';
 const watched = (s: StudioState) => [s.modelName, s.imported, s.settings, s.data.prep, s.data.dataset, s.data.summary, s.quant.settings,
-  s.quant.calib, s.quant.qat, s.run.outcome, s.checkpoints, s.deploy.result, s.project.revision];
+  s.quant.calib, s.quant.qat, s.run.outcome, s.checkpoints, s.deploy.result, s.analysis.result, s.analysis.int16, s.project.revision];
 
 export function createProjectController(store: StudioStore, client: TrainingClient, data: DataController, storage: ProjectStorage, debounceMs = 250): ProjectController {
   const st = () => store.getState();
@@ -69,6 +70,10 @@ export function createProjectController(store: StudioStore, client: TrainingClie
     if (snap.deploy) {
       st().restoreDeploy(snap.deploy);
       for (const [metric, values] of Object.entries(overlaysOf(snap.deploy.result.layers))) st().setOverlay(metric as Metric, values);
+    }
+    if (snap.analysis) {
+      st().restoreAnalysis(snap.analysis);
+      for (const [metric, values] of Object.entries(analysisOverlays(snap.analysis.result!.report))) st().setOverlay(metric as AnalysisMetric, values);
     }
     if (snap.data) st().dataLoaded(snap.data.summary, snap.data.dataset);
     else data.loadBuiltin();

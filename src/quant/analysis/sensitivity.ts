@@ -1,0 +1,94 @@
+/**
+ * Sensitivity of every quantized site (activation and weight separately), as Horizon's precision-debug tool and
+ * AIMET's QuantAnalyzer measure it: the output distance to the float model and the accuracy when only that site is
+ * quantized (the rest float), and when only that site is left float (the rest quantized). Ranked worst first by the
+ * distance with only that site quantized (the error the site brings on its own), ties broken by that accuracy.
+ */
+import type { Backend } from '../../engine/backend.ts';
+import type { Batch } from '../../data/loader.ts';
+import type { Hooks } from '../../nn/executor.ts';
+import { countTopK } from '../../train/metrics.ts';
+import type { QuantizedModel } from '../quantized-model.ts';
+import { setDistance, worseFirst, type DistanceMetric } from './distance.ts';
+import { onlyFloat, onlyQuantized, sitesOf, type SiteKind, type SiteRef } from './site-precision.ts';
+import { engineLogits, logitsOf, type PassOptions } from './stage-runner.ts';
+
+export interface SensitivityEntry {
+  site: string;
+  kind: SiteKind;
+  metric: DistanceMetric;
+  /** Distance of the output to the float model's, only this site quantized. */
+  distance_only_this_quantized: number;
+  /** Distance with only this site left float (everything else quantized). */
+  distance_only_this_float: number;
+  acc1_only_this_quantized: number;
+  acc1_only_this_float: number;
+}
+
+export interface SensitivityResult {
+  metric: DistanceMetric;
+  images: number;
+  acc1_float: number;
+  acc1_quantized: number;
+  /** Distance of the fully quantized model's output to the float model's. */
+  distance_quantized: number;
+  /** Worst first. */
+  ranking: SensitivityEntry[];
+  seconds: number;
+}
+
+export interface SensitivityOptions extends PassOptions {
+  /** Called after each site with (sites done, sites). */
+  onSite?: (done: number, total: number, site: SiteRef) => void;
+  /** Restrict to these sites (default: every site of the model). */
+  sites?: SiteRef[];
+}
+
+export function acc1Of(logits: Float32Array, batches: readonly Batch[], k: number): number {
+  let ok = 0, at = 0, n = 0;
+  for (const b of batches) {
+    ok += countTopK(logits.subarray(at * k, (at + b.n) * k), b.labels, b.n, k).top1;
+    at += b.n;
+    n += b.n;
+  }
+  return (100 * ok) / Math.max(1, n);
+}
+
+/** Ranks entries worst first (by the only-this-quantized distance, then accuracy, then name). */
+export function rankSensitivity(entries: SensitivityEntry[], metric: DistanceMetric): SensitivityEntry[] {
+  const cmp = worseFirst(metric);
+  return [...entries].sort((x, y) => cmp(x.distance_only_this_quantized, y.distance_only_this_quantized)
+    || x.acc1_only_this_quantized - y.acc1_only_this_quantized || x.site.localeCompare(y.site) || x.kind.localeCompare(y.kind));
+}
+
+export async function sensitivity(be: Backend, qm: QuantizedModel, batches: readonly Batch[], metric: DistanceMetric, o: SensitivityOptions = {}): Promise<SensitivityResult> {
+  const start = performance.now();
+  const g = qm.plan.graph, k = g.numClasses;
+  const n = batches.reduce((s, b) => s + b.n, 0);
+  const pass = (hooks: Hooks | undefined) => logitsOf(batches, k, (b) => engineLogits(be, g, qm.store, hooks, b), o);
+  const prev = qm.state;
+  qm.setState('VALIDATION');
+  try {
+    const ref = await pass(undefined);
+    const full = await pass(qm.hooks);
+    const sites = o.sites ?? sitesOf(qm);
+    const entries: SensitivityEntry[] = [];
+    for (const [i, s] of sites.entries()) {
+      const q = await pass(onlyQuantized(qm, [s]));
+      const f = await pass(onlyFloat(qm, [s]));
+      entries.push({
+        site: s.site, kind: s.kind, metric,
+        distance_only_this_quantized: setDistance(metric, ref, q, n, k), distance_only_this_float: setDistance(metric, ref, f, n, k),
+        acc1_only_this_quantized: acc1Of(q, batches, k), acc1_only_this_float: acc1Of(f, batches, k),
+      });
+      o.onSite?.(i + 1, sites.length, s);
+    }
+    return {
+      metric, images: n, acc1_float: acc1Of(ref, batches, k), acc1_quantized: acc1Of(full, batches, k),
+      distance_quantized: setDistance(metric, ref, full, n, k), ranking: rankSensitivity(entries, metric),
+      seconds: (performance.now() - start) / 1000,
+    };
+  } finally {
+    qm.setState(prev);
+  }
+}
