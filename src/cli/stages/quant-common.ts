@@ -10,7 +10,7 @@ import { ParamStore, type HostParams } from '../../nn/params.ts';
 import { isMarch, MARCHES, type March } from '../../quant/march.ts';
 import { OBSERVER_NAMES } from '../../quant/observers/index.ts';
 import { prepare } from '../../quant/prepare.ts';
-import { QCONFIG_TEMPLATES, qconfigTemplate, type QConfig } from '../../quant/qconfig.ts';
+import { QCONFIG_TEMPLATES, qconfigTemplate, WEIGHT_BITS, type QConfig, type WeightBits } from '../../quant/qconfig.ts';
 import { QuantizedModel } from '../../quant/quantized-model.ts';
 import { decodeQuantCheckpoint, type QuantCheckpoint } from '../../quant/quant-checkpoint.ts';
 import { ROUNDING_MODES, type RoundingMode } from '../../quant/rounding.ts';
@@ -20,6 +20,7 @@ import { loadModelSource } from '../model-source.ts';
 export const QUANT_OPTIONS = {
   observer: { type: 'string' }, qconfig: { type: 'string' }, march: { type: 'string' },
   'calib-images': { type: 'string' }, rounding: { type: 'string' }, 'quant-stub-scale': { type: 'string' },
+  'weight-bits': { type: 'string' },
 } as const;
 
 export interface QuantOptions extends CommonOptions {
@@ -29,10 +30,12 @@ export interface QuantOptions extends CommonOptions {
   calibImages: number;
   rounding: RoundingMode;
   quantStubScale: number | null;
+  /** --weight-bits 8|4: per-channel int8 or int4 weights. */
+  weightBits: WeightBits;
 }
 
-export function parseQuant(argv: string[], defaultQConfig: string): QuantOptions {
-  const o = parseCommon(argv, QUANT_OPTIONS);
+export function parseQuant(argv: string[], defaultQConfig: string, extra: Record<string, { type: 'string' | 'boolean' }> = {}): QuantOptions {
+  const o = parseCommon(argv, { ...QUANT_OPTIONS, ...extra });
   const r = o.rest as Record<string, string | undefined>;
   const march = r.march ?? 'bayes';
   if (!isMarch(march)) throw new UsageError(`--march must be one of ${MARCHES.join('|')}, got "${march}"`);
@@ -46,14 +49,16 @@ export function parseQuant(argv: string[], defaultQConfig: string): QuantOptions
   const calibImages = r['calib-images'] === undefined ? 512 : Number(r['calib-images']);
   if (!Number.isInteger(calibImages) || calibImages <= 0) throw new UsageError(`--calib-images must be a positive integer`);
   const qs = r['quant-stub-scale'];
+  const weightBits = Number(r['weight-bits'] ?? 8);
+  if (!(WEIGHT_BITS as readonly number[]).includes(weightBits)) throw new UsageError(`--weight-bits must be one of ${WEIGHT_BITS.join('|')}, got "${r['weight-bits']}"`);
   return {
     ...o, observer: r.observer, qconfigName, march, calibImages, rounding: rounding as RoundingMode,
-    quantStubScale: qs === undefined ? null : Number(qs),
+    quantStubScale: qs === undefined ? null : Number(qs), weightBits: weightBits as WeightBits,
   };
 }
 
 export function makeQConfig(o: QuantOptions, name = o.qconfigName): QConfig {
-  return qconfigTemplate(name, { march: o.march, rounding: o.rounding, observer: o.observer, quantStubScale: o.quantStubScale });
+  return qconfigTemplate(name, { march: o.march, rounding: o.rounding, observer: o.observer, quantStubScale: o.quantStubScale, weightBits: o.weightBits });
 }
 
 /**
