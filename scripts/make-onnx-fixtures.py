@@ -20,8 +20,8 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     This torch build has no fbgemm, so the quantized kernels run on qnnpack.
 
   fashion_resnet.onnx  (only with --fashion-resnet) a small ResNet (stem + three basic blocks with identity
-                    and 1x1-projection shortcuts, BN folded at export) trained here on 20 000 Fashion-MNIST
-                    training images for 2 epochs, with fashion_resnet.json (its PyTorch float test accuracy):
+                    and 1x1-projection shortcuts, BN folded at export) (widths 8/16/32) trained here on 8 000
+                    Fashion-MNIST training images for 1 epoch, with fashion_resnet.json (its PyTorch float test accuracy):
                     the imported ResNet-style model of the PTQ targets (AdaRound W4A8).
 
 Every model has a dynamic batch dimension ("N"). Deterministic (seeded); training takes a few
@@ -352,18 +352,18 @@ class BasicBlock(nn.Module):
 class FashionResNet(nn.Module):
     def __init__(self):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
-        self.layer1 = BasicBlock(16, 16, 1)
-        self.layer2 = BasicBlock(16, 32, 2)
-        self.layer3 = BasicBlock(32, 64, 2)
-        self.fc = nn.Linear(64, 10)
+        self.stem = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU())
+        self.layer1 = BasicBlock(8, 8, 1)
+        self.layer2 = BasicBlock(8, 16, 2)
+        self.layer3 = BasicBlock(16, 32, 2)
+        self.fc = nn.Linear(32, 10)
 
     def forward(self, x):
         x = self.layer3(self.layer2(self.layer1(self.stem(x))))
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-def fashion_resnet(train_images=20000, epochs=2):
+def fashion_resnet(train_images=8000, epochs=1):
     torch.manual_seed(0)
     tx = torch.from_numpy(read_idx('train-images-idx3-ubyte.gz').astype(np.float32) / 255).unsqueeze(1)
     ty = torch.from_numpy(read_idx('train-labels-idx1-ubyte.gz').astype(np.int64))

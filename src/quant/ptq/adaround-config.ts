@@ -29,7 +29,8 @@ export const ADAROUND_DEFAULTS: AdaRoundConfig = {
 export class AdaRoundConfigError extends Error {}
 
 export function resolveAdaRoundConfig(c: Partial<AdaRoundConfig> = {}): AdaRoundConfig {
-  const r: AdaRoundConfig = { ...ADAROUND_DEFAULTS, ...c, bRange: [...(c.bRange ?? ADAROUND_DEFAULTS.bRange)] as [number, number] };
+  const given = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as Partial<AdaRoundConfig>;
+  const r: AdaRoundConfig = { ...ADAROUND_DEFAULTS, ...given, excludePrefix: [...(c.excludePrefix ?? [])], bRange: [...(c.bRange ?? ADAROUND_DEFAULTS.bRange)] as [number, number] };
   const posInt = (k: 'numBatches' | 'numSteps' | 'batchSize') => {
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new AdaRoundConfigError(`AdaRound ${k} must be a positive integer, got ${r[k]}`);
   };
