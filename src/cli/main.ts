@@ -30,6 +30,10 @@ options: --model cnn-small|mlp|resnet-mini|mobilenetv2-mini --data fashion-mnist
          float --epochs 0 just evaluates it; preprocessing default: the file's metadata, else pixel/255)
 calib/qat also: [--qconfig default_calibration|default_qat|default_qat_fixed_act|..._int16] [--observer NAME]
          [--march bernoulli|bernoulli2|bayes|bayes-e|nash-e|nash-m] [--calib-images N] [--rounding half_even|bpu_round]
+         [--weight-bits 8|4] (per-channel int8 or int4 weights)
+calib also: [--auto-calib [--auto-calib-observers minmax,percentile,mse,kl] [--auto-calib-images N]]
+         [--adaround [--adaround-steps N] [--adaround-batches N] [--adaround-warm-up X] [--adaround-weight X]
+                     [--adaround-b-range A,B] [--adaround-exclude PREFIX,..] [--adaround-lr X]]
 int_infer/compile/pipeline take the calib/qat options; compile --march M estimates on march M and writes
          DIR/model.qsbin, DIR/perf.json (and DIR/model.qdq.onnx with the ONNX exporter); pipeline also: [--force]
 analyze takes the calib/qat options and [--compare A,B (float|calib|qat|sim)] [--metric l1|mse|cosine|kl|sqnr]

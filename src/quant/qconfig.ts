@@ -5,7 +5,8 @@
  *   default_qat               moving-average min-max activations (constant 0.01), min-max weights
  *   default_qat_fixed_act     averaging constant 0: calibrated activation scales stay frozen in QAT
  *   *_int16                   the same with qint16 activations
- * Symmetric everywhere (zero point 0); activations per tensor, weights per output channel.
+ * Symmetric everywhere (zero point 0); activations per tensor, weights per output channel, int8 or (weightBits 4)
+ * int4 in [-8, 7] (still held in int8 storage by convert, the simulator and the QDQ export).
  */
 import type { March } from './march.ts';
 import type { QDtype } from './qparams.ts';
@@ -49,11 +50,16 @@ export const QCONFIG_TEMPLATES = [
 ] as const;
 export type QConfigTemplate = (typeof QCONFIG_TEMPLATES)[number];
 
+export const WEIGHT_BITS = [8, 4] as const;
+export type WeightBits = (typeof WEIGHT_BITS)[number];
+
 export interface TemplateOptions {
   march?: March;
   rounding?: RoundingMode;
   /** Replaces the template's activation observer (the CLI's --observer). */
   observer?: string;
+  /** Weight width: 8 (qint8, default) or 4 (qint4, range [-8, 7]); the CLI's --weight-bits. */
+  weightBits?: WeightBits;
   quantStubScale?: number | null;
   highPrecisionOutput?: boolean;
   overrides?: NodeOverride[];
@@ -67,6 +73,9 @@ export function qconfigTemplate(name: string, o: TemplateOptions = {}): QConfig 
   const base = name.replace(/_int16$/, '');
   const actObserver: ObserverName = base === 'default_calibration' ? 'mse' : 'moving_average_minmax';
   if (o.observer !== undefined && !isObserverName(o.observer)) throw new Error(`unknown observer "${o.observer}"`);
+  if (o.weightBits !== undefined && !(WEIGHT_BITS as readonly number[]).includes(o.weightBits)) {
+    throw new Error(`weight bits must be one of ${WEIGHT_BITS.join(', ')}, got ${String(o.weightBits)}`);
+  }
   return {
     template: name,
     activation: {
@@ -74,7 +83,7 @@ export function qconfigTemplate(name: string, o: TemplateOptions = {}): QConfig 
       dtype: int16 ? 'qint16' : 'qint8',
       averagingConstant: base === 'default_qat_fixed_act' ? 0 : 0.01,
     },
-    weight: { observer: 'per_channel_minmax', dtype: 'qint8', averagingConstant: 1 },
+    weight: { observer: 'per_channel_minmax', dtype: o.weightBits === 4 ? 'qint4' : 'qint8', averagingConstant: 1 },
     march: o.march ?? 'bayes',
     rounding: o.rounding ?? 'half_even',
     quantStubScale: o.quantStubScale ?? null,

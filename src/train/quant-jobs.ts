@@ -20,6 +20,7 @@ import { evaluate } from './evaluate.ts';
 import { ActHistogramCollector } from './act-histograms.ts';
 import { Cancelled, train } from './trainer.ts';
 import type { WorkerMessage } from './protocol.ts';
+import { runPtq } from './ptq-job.ts';
 import type { CalibJobConfig, QatJobConfig, QuantSettings, QuantStage } from './quant-protocol.ts';
 
 /** The trained float model the worker keeps between runs (unfused graph + weights). */
@@ -32,7 +33,7 @@ export interface JobContext { be: Backend; post(m: WorkerMessage): void; signal:
 export function makeQConfig(q: QuantSettings): QConfig {
   if (!isMarch(q.march)) throw new Error(`unknown march "${q.march}"`);
   return qconfigTemplate(q.template, {
-    march: q.march, observer: q.observer ?? undefined, overrides: q.overrides, quantStubScale: q.quantStubScale,
+    march: q.march, observer: q.observer ?? undefined, overrides: q.overrides, quantStubScale: q.quantStubScale, weightBits: q.weightBits,
   });
 }
 
@@ -98,6 +99,7 @@ export async function runCalibration(ctx: JobContext, float: FloatState, data: J
     qm.finishCalibration();
     qm.setState('VALIDATION');
     const test = randomSubset(data.test, Math.min(cfg.testImages, data.test.count), 0);
+    const ptq = cfg.ptq ? await runPtq(ctx, qm, calibDs, test, data, cfg.ptq, cfg.batchSize) : undefined;
     const ev = await evaluate(ctx.be, qm.plan.graph, qm.store, test, { hooks: qm.hooks, normalize: data.normalize, signal: ctx.signal });
     const scales = await qm.scales();
     const sites = new Map(qm.plan.acts.map((a) => [a.node, a]));
@@ -105,8 +107,8 @@ export async function runCalibration(ctx: JobContext, float: FloatState, data: J
       const s = scales.activations[node], a = sites.get(node);
       return s !== undefined && a ? [s * a.quantMin, s * a.quantMax] : null;
     });
-    const state = await finish(ctx, qm, float.model, 'calib', { calibImages: images });
-    ctx.post({ type: 'quant-done', stage: 'calib', acc1: ev.acc1, acc5: ev.acc5, seconds: (performance.now() - start) / 1000, scales, histograms });
+    const state = await finish(ctx, qm, float.model, 'calib', { calibImages: images, ...(ptq ? { ptq } : {}) });
+    ctx.post({ type: 'quant-done', stage: 'calib', acc1: ev.acc1, acc5: ev.acc5, seconds: (performance.now() - start) / 1000, scales, histograms, ptq });
     return state;
   } finally {
     qm.store.dispose();

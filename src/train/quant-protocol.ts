@@ -27,7 +27,10 @@
 import type { AccumulatorReport } from '../quant/accumulator-bound.ts';
 import type { TrainTestData } from '../data/dataset.ts';
 import type { March } from '../quant/march.ts';
-import type { NodeOverride } from '../quant/qconfig.ts';
+import type { NodeOverride, WeightBits } from '../quant/qconfig.ts';
+import type { AdaRoundConfig } from '../quant/ptq/adaround-config.ts';
+import type { AdaRoundReport } from '../quant/ptq/adaround.ts';
+import type { AutoCalibReport } from '../quant/ptq/auto-calib.ts';
 import type { DeployCheckResult } from '../quant/deploy-check.ts';
 import type { PerfEstimate } from '../perf/estimate.ts';
 
@@ -52,6 +55,22 @@ export interface QuantSettings {
   overrides: NodeOverride[];
   /** Fixed QuantStub scale (1/128 for centered YUV); null: observed. */
   quantStubScale: number | null;
+  /** Weight width (default 8; 4 = per-channel int4). */
+  weightBits?: WeightBits;
+}
+
+/** The PTQ algorithms a calibration may run after the observers (src/quant/ptq), with their settings. */
+export interface PtqJobSettings {
+  /** Automatic calibration over these candidate observers; null: off. */
+  autoCalib: { candidates: string[] } | null;
+  /** AdaRound (unset fields: the defaults); null: off. */
+  adaround: Partial<AdaRoundConfig> | null;
+}
+
+/** What the PTQ algorithms of a calibration did (kept with the calibration result and in its checkpoint). */
+export interface PtqResult {
+  autoCalib: AutoCalibReport | null;
+  adaround: (AdaRoundReport & { nearestAcc1: number }) | null;
 }
 
 export interface CalibJobConfig {
@@ -59,6 +78,7 @@ export interface CalibJobConfig {
   batches: number;
   batchSize: number;
   testImages: number;
+  ptq?: PtqJobSettings;
 }
 
 export interface QatJobConfig {
@@ -139,7 +159,7 @@ export type QuantMessage =
   | { type: 'quant-started'; stage: QuantStage; total: number; acts: number; weights: number }
   | { type: 'quant-progress'; stage: QuantStage; done: number; total: number; loss: number; etaSeconds: number }
   | { type: 'quant-epoch'; stage: QuantStage; epoch: number; acc1: number; acc5: number; loss: number }
-  | { type: 'quant-done'; stage: QuantStage; acc1: number; acc5: number; seconds: number; scales: QuantScales; histograms: ActHistogram[] }
+  | { type: 'quant-done'; stage: QuantStage; acc1: number; acc5: number; seconds: number; scales: QuantScales; histograms: ActHistogram[]; ptq?: PtqResult }
   | { type: 'quant-cancelled'; stage: QuantStage }
   | { type: 'quant-error'; stage: QuantStage; message: string }
   | ({ type: 'deploy-started' } & DeployArtifacts)

@@ -16,12 +16,17 @@ import { mergeReport } from '../report.ts';
 import { buildQuantized, loadFusedFloat, makeQConfig, parseQuant } from './quant-common.ts';
 import { int16TopSites, parseInt16Top } from '../int16-top.ts';
 import { withInt16Sites } from '../../quant/analysis/int16-sites.ts';
+import { firstN } from '../../data/dataset.ts';
+import { adaround, type AdaRoundReport } from '../../quant/ptq/adaround.ts';
+import { autoCalibrate, type AutoCalibReport } from '../../quant/ptq/auto-calib.ts';
+import { parsePtq, PTQ_OPTIONS } from '../ptq-options.ts';
 
 const fmt = (x: number) => x.toFixed(2);
 
 export async function runCalib(argv: string[]): Promise<void> {
-  const o = parseQuant(argv, 'default_calibration', { 'int16-top': { type: 'string' } });
+  const o = parseQuant(argv, 'default_calibration', { ...PTQ_OPTIONS, 'int16-top': { type: 'string' } });
   const int16Top = parseInt16Top(o.rest['int16-top'] as string | undefined);
+  const ptq = parsePtq(o.rest, o.batchSize);
   const { graph, host, normalization, modelName } = await loadFusedFloat(o);
   const int16 = int16Top === null ? [] : await int16TopSites(o.modelPath, modelName, int16Top);
   const data = await loadStageData(o.data, o.subset, o.testSubset);
@@ -31,24 +36,55 @@ export async function runCalib(argv: string[]): Promise<void> {
   console.log(`Backend: ${be.kind} on ${be.adapter}`);
   const qm = buildQuantized(be, graph, host, qc);
   console.log(`Calibrating ${graph.name} (${qm.plan.acts.length} activation and ${qm.plan.weights.length} weight sites, ` +
-    `qconfig ${qc.template}, observer ${qc.activation.observer}, march ${qc.march}) on ${Math.min(o.calibImages, data.train.count)} images`);
+    `qconfig ${qc.template}, observer ${qc.activation.observer}, ${qc.weight.dtype} weights, march ${qc.march}) on ${Math.min(o.calibImages, data.train.count)} images`);
   // Calibration images: the first N of a seed-1 permutation of the training images (not the --subset order).
   const calibDs = randomSubset(data.train, Math.min(o.calibImages, data.train.count), 1);
   const cal = await calibrate(qm, calibDs, {
     batchSize: o.batchSize, normalize: normalization,
     onProgress: (p) => process.stderr.write(`Calibration [${p.imagesDone}/${p.totalImages} images]\n`),
   });
+  let autoCalib: AutoCalibReport | null = null;
+  if (ptq.autoCalib) {
+    const ds = firstN(calibDs, Math.min(ptq.autoCalib.images ?? calibDs.count, calibDs.count));
+    console.log(`Automatic calibration: ${qm.plan.acts.length} sites, candidates ${ptq.autoCalib.candidates.join(', ')}, ${ds.count} images`);
+    autoCalib = await autoCalibrate(qm, ds, { candidates: ptq.autoCalib.candidates, batchSize: o.batchSize }, {
+      normalize: normalization,
+      onProgress: (p) => process.stderr.write(`Automatic calibration [site ${p.site}/${p.sites} ${p.node}: ${p.candidate}]\n`),
+    });
+    for (const c of autoCalib.choices) {
+      console.log(`  ${c.site}: ${c.observer} (scale ${c.scale.toPrecision(5)}${c.candidates.length ? `; L2 ${c.candidates.map((t) => `${t.observer} ${t.l2.toPrecision(5)}`).join(', ')}` : ''})`);
+    }
+  }
+  let ada: (AdaRoundReport & { nearest_acc1: number; nearest_acc5: number }) | null = null;
+  if (ptq.adaround) {
+    const near = await evaluate(be, graph, qm.store, data.test, { hooks: qm.hooks, normalize: normalization });
+    console.log(`Calibration (round-to-nearest weights): evaluation Acc@1 ${fmt(near.acc1)} Acc@5 ${fmt(near.acc5)}`);
+    const c = ptq.adaround;
+    console.log(`AdaRound: ${qm.plan.weights.length} layers, ${c.numSteps} steps, ${c.numBatches} batches of ${c.batchSize}, warm_up ${c.warmUp}, weight ${c.weight}, b_range ${c.bRange.join('-')}, lr ${c.lr}` +
+      (c.excludePrefix.length ? `, exclude ${c.excludePrefix.join(',')}` : ''));
+    const r = await adaround(qm, calibDs, c, {
+      normalize: normalization,
+      onProgress: (p) => {
+        if (p.step % 50 === 0 || p.step === p.steps) process.stderr.write(`AdaRound [layer ${p.layer}/${p.layers} ${p.node}: step ${p.step}/${p.steps}${p.recon !== null ? ` recon ${p.recon.toPrecision(4)}` : ''}]\n`);
+      },
+    });
+    for (const l of r.layers) {
+      console.log(`  ${l.node}: ${l.rounding}${l.nearest_error !== null ? `, layer error ${l.nearest_error.toPrecision(4)} -> ${l.adaround_error!.toPrecision(4)}, ${l.changed} of ${l.weights} weights changed` : ''} (${l.seconds.toFixed(1)} s)`);
+    }
+    ada = { ...r, nearest_acc1: near.acc1, nearest_acc5: near.acc5 };
+  }
   const ev = await evaluate(be, graph, qm.store, data.test, { hooks: qm.hooks, normalize: normalization });
   console.log(`Calibration: evaluation Acc@1 ${fmt(ev.acc1)} Acc@5 ${fmt(ev.acc5)}`);
   const scales = await qm.scales();
   await writeFile(join(o.modelPath, 'calib-checkpoint'), encodeQuantCheckpoint({
     model: modelName, stage: 'calib', graph, qconfig: qc, params: await qm.store.toHost(), qsites: await qm.toHost(),
-    meta: { calibImages: cal.images, normalization },
+    meta: { calibImages: cal.images, normalization, ...(ada ? { adaround: ada.config } : {}), ...(autoCalib ? { autoCalib: { candidates: autoCalib.candidates, choices: autoCalib.choices.map((c) => ({ site: c.site, observer: c.observer })) } } : {}) },
   }));
   await mergeReport(o.modelPath, 'calib', {
     acc1: ev.acc1, acc5: ev.acc5, epochs: 0, train_images: cal.images, test_images: ev.images,
     images_per_s: cal.imagesPerSecond, seconds: cal.seconds, backend: be.kind, adapter: be.adapter,
     observer: qc.activation.observer, qconfig: qc.template, int16_sites: int16, march: qc.march, rounding: qc.rounding, scales, model: modelName, normalization,
+    weight_bits: qc.weight.dtype === 'qint4' ? 4 : 8, adaround: ada, auto_calib: autoCalib,
   });
   qm.store.dispose();
   qm.dispose();

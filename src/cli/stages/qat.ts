@@ -21,7 +21,9 @@ export async function runQat(argv: string[]): Promise<void> {
   const o = parseQuant(argv, 'default_qat');
   const data = await loadStageData(o.data, o.subset, o.testSubset);
   const calib = await loadQuantCheckpoint(o.modelPath, 'calib');
-  const qc = { ...makeQConfig(o), ...(calib ? { march: calib.qconfig.march } : {}) };
+  // From a calib checkpoint: its march, and its weight width unless --weight-bits says otherwise.
+  const keepWeights = calib && o.rest['weight-bits'] === undefined ? { weight: calib.qconfig.weight } : {};
+  const qc = { ...makeQConfig(o), ...(calib ? { march: calib.qconfig.march, ...keepWeights } : {}) };
   const be = await createNodeBackend(o.backend, o.gpu);
   console.log(`Backend: ${be.kind} on ${be.adapter}`);
   let qm;

@@ -10,7 +10,7 @@ import { ParamStore, type HostParams } from '../../nn/params.ts';
 import { isMarch, MARCHES, type March } from '../../quant/march.ts';
 import { OBSERVER_NAMES } from '../../quant/observers/index.ts';
 import { prepare } from '../../quant/prepare.ts';
-import { QCONFIG_TEMPLATES, qconfigTemplate, type QConfig } from '../../quant/qconfig.ts';
+import { QCONFIG_TEMPLATES, qconfigTemplate, WEIGHT_BITS, type QConfig, type WeightBits } from '../../quant/qconfig.ts';
 import { QuantizedModel } from '../../quant/quantized-model.ts';
 import { decodeQuantCheckpoint, type QuantCheckpoint } from '../../quant/quant-checkpoint.ts';
 import { ROUNDING_MODES, type RoundingMode } from '../../quant/rounding.ts';
@@ -21,6 +21,7 @@ export const QUANT_OPTIONS = {
   observer: { type: 'string' }, qconfig: { type: 'string' }, march: { type: 'string' },
   'calib-images': { type: 'string' }, rounding: { type: 'string' }, 'quant-stub-scale': { type: 'string' },
   'strict-accumulators': { type: 'boolean' },
+  'weight-bits': { type: 'string' },
 } as const;
 
 export interface QuantOptions extends CommonOptions {
@@ -32,6 +33,8 @@ export interface QuantOptions extends CommonOptions {
   quantStubScale: number | null;
   /** --strict-accumulators: convert refuses int32 accumulators at risk and saturated biases (docs/fixed-point.md §6.6). */
   strictAccumulators: boolean;
+  /** --weight-bits 8|4: per-channel int8 or int4 weights. */
+  weightBits: WeightBits;
 }
 
 /** `extra`: options of one stage beyond the shared ones (raw, in `rest`). */
@@ -50,15 +53,17 @@ export function parseQuant(argv: string[], defaultQConfig: string, extra: Record
   const calibImages = r['calib-images'] === undefined ? 512 : Number(r['calib-images']);
   if (!Number.isInteger(calibImages) || calibImages <= 0) throw new UsageError(`--calib-images must be a positive integer`);
   const qs = r['quant-stub-scale'];
+  const weightBits = Number(r['weight-bits'] ?? 8);
+  if (!(WEIGHT_BITS as readonly number[]).includes(weightBits)) throw new UsageError(`--weight-bits must be one of ${WEIGHT_BITS.join('|')}, got "${r['weight-bits']}"`);
   return {
     ...o, observer: r.observer, qconfigName, march, calibImages, rounding: rounding as RoundingMode,
-    quantStubScale: qs === undefined ? null : Number(qs),
+    quantStubScale: qs === undefined ? null : Number(qs), weightBits: weightBits as WeightBits,
     strictAccumulators: (o.rest['strict-accumulators'] as boolean | undefined) ?? false,
   };
 }
 
 export function makeQConfig(o: QuantOptions, name = o.qconfigName): QConfig {
-  return qconfigTemplate(name, { march: o.march, rounding: o.rounding, observer: o.observer, quantStubScale: o.quantStubScale });
+  return qconfigTemplate(name, { march: o.march, rounding: o.rounding, observer: o.observer, quantStubScale: o.quantStubScale, weightBits: o.weightBits });
 }
 
 /**

@@ -4,8 +4,8 @@
  * (accuracy, scales, histograms, QAT curves). Worker messages fold in through applyQuantMessage.
  */
 import type { March } from '../../quant/march.ts';
-import type { NodeOverride } from '../../quant/qconfig.ts';
-import type { ActHistogram, QuantScales, QuantStage } from '../../train/quant-protocol.ts';
+import type { NodeOverride, WeightBits } from '../../quant/qconfig.ts';
+import type { ActHistogram, PtqResult, QuantScales, QuantStage } from '../../train/quant-protocol.ts';
 import type { WorkerMessage } from '../../train/protocol.ts';
 import type { EpochPoint, LossPoint } from './run-reducer.ts';
 import type { SliceCreator } from './types.ts';
@@ -21,11 +21,18 @@ export interface QuantSettingsState {
   qatEpochs: number;
   qatLr: number;
   qatTrainImages: number;
+  /** Per-channel weight width. */
+  weightBits: WeightBits;
+  /** Automatic calibration after the observers: off, or over the default candidate observers. */
+  autoCalib: boolean;
+  /** AdaRound after calibration, with this many steps per layer (0 = off). */
+  adaroundSteps: number;
 }
 
 export const DEFAULT_QUANT_SETTINGS: Readonly<QuantSettingsState> = Object.freeze({
   march: 'bayes', template: 'default_calibration', observer: '', overrides: [],
   calibBatches: 4, calibBatchSize: 64, qatEpochs: 1, qatLr: 1e-3, qatTrainImages: 1000,
+  weightBits: 8, autoCalib: false, adaroundSteps: 0,
 });
 
 export interface QuantJob {
@@ -40,7 +47,7 @@ export interface QuantJob {
 }
 
 export interface StageResult { acc1: number; acc5: number; seconds: number; scales: QuantScales }
-export interface CalibResult extends StageResult { histograms: ActHistogram[] }
+export interface CalibResult extends StageResult { histograms: ActHistogram[]; ptq?: PtqResult }
 export interface QatResult extends StageResult { losses: LossPoint[]; epochs: EpochPoint[] }
 
 export interface QuantState {
@@ -108,7 +115,7 @@ export const createQuantSlice: SliceCreator<QuantSlice> = (set) => {
             const job: QuantJob = { ...q.job, status: 'idle', outcome: 'done', done: q.job.total };
             const base = { acc1: m.acc1, acc5: m.acc5, seconds: m.seconds, scales: m.scales };
             return m.stage === 'calib'
-              ? { job, calib: { ...base, histograms: m.histograms }, qat: null }
+              ? { job, calib: { ...base, histograms: m.histograms, ...(m.ptq ? { ptq: m.ptq } : {}) }, qat: null }
               : { job, qat: { ...base, losses: q.liveLosses, epochs: q.liveEpochs } };
           }
           case 'quant-cancelled':

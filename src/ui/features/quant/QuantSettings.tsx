@@ -1,15 +1,17 @@
-/** Quantize settings: march, qconfig template, observer, calibration batches and QAT sizes. */
+/** Quantize settings: march, qconfig template, observer, weight width, PTQ algorithms, calibration batches and QAT sizes. */
 import { useId } from 'react';
 import { MARCHES } from '../../../quant/march.ts';
 import { OBSERVER_NAMES } from '../../../quant/observers/index.ts';
-import { QCONFIG_TEMPLATES } from '../../../quant/qconfig.ts';
+import { QCONFIG_TEMPLATES, WEIGHT_BITS } from '../../../quant/qconfig.ts';
+import { AUTO_CALIB_DEFAULT } from '../../../quant/ptq/auto-calib.ts';
 import type { QuantSettingsState } from '../../store/quant-slice.ts';
 import { useStudio } from '../../studio-context.tsx';
 
-type Num = 'calibBatches' | 'calibBatchSize' | 'qatEpochs' | 'qatLr' | 'qatTrainImages';
+type Num = 'calibBatches' | 'calibBatchSize' | 'adaroundSteps' | 'qatEpochs' | 'qatLr' | 'qatTrainImages';
 const NUMS: { k: Num; label: string; min: number; max: number; step: number | 'any'; testId: string }[] = [
   { k: 'calibBatches', label: 'Calibration batches', min: 1, max: 1000, step: 1, testId: 'quant-calib-batches' },
   { k: 'calibBatchSize', label: 'Calibration batch size', min: 1, max: 1024, step: 1, testId: 'quant-calib-batch-size' },
+  { k: 'adaroundSteps', label: 'AdaRound steps per layer (0 = off)', min: 0, max: 20000, step: 1, testId: 'quant-adaround-steps' },
   { k: 'qatEpochs', label: 'QAT epochs', min: 1, max: 100, step: 1, testId: 'quant-qat-epochs' },
   { k: 'qatLr', label: 'QAT learning rate (SGD)', min: 1e-7, max: 1, step: 'any', testId: 'quant-qat-lr' },
   { k: 'qatTrainImages', label: 'QAT train images', min: 1, max: 60000, step: 1, testId: 'quant-qat-images' },
@@ -52,6 +54,18 @@ export function QuantSettings({ disabled }: { disabled: boolean }) {
           <option value="">template default</option>
           {OBSERVER_NAMES.filter((o) => o !== 'per_channel_minmax').map((o) => <option key={o} value={o}>{o}</option>)}
         </select>
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-wbits`}>Weights</label>
+        <select id={`${id}-wbits`} data-testid="quant-weight-bits" value={q.weightBits} onChange={(e) => set('weightBits', Number(e.target.value) as QuantSettingsState['weightBits'])}>
+          {WEIGHT_BITS.map((b) => <option key={b} value={b}>int{b} per channel</option>)}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-auto`}>
+          <input id={`${id}-auto`} type="checkbox" data-testid="quant-auto-calib" checked={q.autoCalib} onChange={(e) => set('autoCalib', e.target.checked)} />
+          {' '}Automatic calibration ({AUTO_CALIB_DEFAULT.join(', ')} per site)
+        </label>
       </div>
       {NUMS.map((n) => (
         <div className="field" key={n.k}>

@@ -10,6 +10,7 @@ import { isLive } from '../../store/run-reducer.ts';
 import { useStudio } from '../../studio-context.tsx';
 import { useModelGraphs } from '../graph/use-model-graph.ts';
 import { AccuracyTable } from './AccuracyTable.tsx';
+import { PtqResults } from './PtqResults.tsx';
 import { HistogramList } from './HistogramList.tsx';
 import { OverridesEditor, type OverrideTarget } from './OverridesEditor.tsx';
 import { numberErrors, QuantSettings } from './QuantSettings.tsx';
@@ -74,6 +75,7 @@ export function QuantizePanel() {
             <div className="error" role="alert" data-testid="quant-error"><strong>{job.stage === 'qat' ? 'QAT' : 'Calibration'} failed:</strong> <code>{job.error}</code></div>
           )}
           <AccuracyTable />
+          <PtqResults />
           <h3>QAT loss and accuracy</h3>
           <LossChart testId="qat-chart" losses={qatLosses} epochs={qatEpochs} totalSteps={job.stage === 'qat' ? job.total : qatLosses.at(-1)?.step ?? 0} height={180} />
           <h3>Activation histograms</h3>

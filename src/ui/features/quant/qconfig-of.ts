@@ -6,6 +6,6 @@ import type { QuantSettingsState } from '../../store/quant-slice.ts';
 export function qconfigOf(q: QuantSettingsState, yuv: boolean): QConfig {
   return qconfigTemplate(q.template, {
     march: isMarch(q.march) ? q.march : 'bayes', observer: q.observer || undefined, overrides: q.overrides,
-    quantStubScale: yuv ? 1 / 128 : null,
+    quantStubScale: yuv ? 1 / 128 : null, weightBits: q.weightBits,
   });
 }

@@ -3,6 +3,7 @@
  * the worker's quant-* and checkpoint messages back into the store. No React here.
  */
 import type { TrainingClient } from '../../../train/client.ts';
+import { AUTO_CALIB_DEFAULT } from '../../../quant/ptq/auto-calib.ts';
 import { errorText } from '../../../train/protocol.ts';
 import type { CalibJobConfig, QatJobConfig, QuantSettings } from '../../../train/quant-protocol.ts';
 import type { StudioState, StudioStore } from '../../store/studio-store.ts';
@@ -18,13 +19,16 @@ export function quantSettingsOf(s: StudioState): QuantSettings {
   const q = s.quant.settings;
   return {
     march: q.march, template: q.template, observer: q.observer || null, overrides: q.overrides,
-    quantStubScale: s.data.prep.yuv ? 1 / 128 : null,
+    quantStubScale: s.data.prep.yuv ? 1 / 128 : null, weightBits: q.weightBits,
   };
 }
 
 export function calibConfigOf(s: StudioState): CalibJobConfig {
   const q = s.quant.settings;
-  return { quant: quantSettingsOf(s), batches: q.calibBatches, batchSize: q.calibBatchSize, testImages: s.settings.testImages };
+  const ptq = q.autoCalib || q.adaroundSteps > 0
+    ? { autoCalib: q.autoCalib ? { candidates: [...AUTO_CALIB_DEFAULT] } : null, adaround: q.adaroundSteps > 0 ? { numSteps: q.adaroundSteps } : null }
+    : undefined;
+  return { quant: quantSettingsOf(s), batches: q.calibBatches, batchSize: q.calibBatchSize, testImages: s.settings.testImages, ...(ptq ? { ptq } : {}) };
 }
 
 export function qatConfigOf(s: StudioState): QatJobConfig {

@@ -1,0 +1,53 @@
+/** What the PTQ algorithms of the last calibration did: AdaRound per layer, automatic calibration per site. */
+import { formatFixed } from '../../format.ts';
+import { useStudio } from '../../studio-context.tsx';
+
+export function PtqResults() {
+  const ptq = useStudio((s) => s.quant.calib?.ptq ?? null);
+  const acc1 = useStudio((s) => s.quant.calib?.acc1 ?? null);
+  if (!ptq || (!ptq.adaround && !ptq.autoCalib)) return null;
+  const ada = ptq.adaround, auto = ptq.autoCalib;
+  return (
+    <div className="ptq-results" data-testid="ptq-results">
+      {ada && (
+        <>
+          <h3>AdaRound</h3>
+          <p className="hint" data-testid="adaround-summary" data-nearest={ada.nearestAcc1} data-adaround={acc1 ?? ''}>
+            Round-to-nearest {formatFixed(ada.nearestAcc1, 2)}% → AdaRound {acc1 !== null ? `${formatFixed(acc1, 2)}%` : '–'} ({ada.config.numSteps} steps
+            per layer, {ada.images} images, {formatFixed(ada.seconds, 1)} s)
+          </p>
+          <table className="results" data-testid="adaround-table">
+            <thead><tr><th scope="col">Layer</th><th scope="col">Rounding</th><th scope="col">Layer error nearest → AdaRound</th><th scope="col">Weights changed</th></tr></thead>
+            <tbody>
+              {ada.layers.map((l) => (
+                <tr key={l.node}>
+                  <td>{l.node}</td>
+                  <td>{l.rounding}</td>
+                  <td>{l.nearest_error !== null ? `${l.nearest_error.toPrecision(3)} → ${l.adaround_error!.toPrecision(3)}` : '–'}</td>
+                  <td>{l.changed} / {l.weights}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+      {auto && (
+        <>
+          <h3>Automatic calibration</h3>
+          <table className="results" data-testid="auto-calib-table">
+            <thead><tr><th scope="col">Site</th><th scope="col">Chosen</th><th scope="col">Output L2 per candidate</th></tr></thead>
+            <tbody>
+              {auto.choices.map((c) => (
+                <tr key={c.site}>
+                  <td>{c.site}</td>
+                  <td>{c.observer}</td>
+                  <td>{c.candidates.map((t) => `${t.observer} ${t.l2.toPrecision(3)}`).join(', ') || '–'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * Automatic calibration (src/quant/ptq/auto-calib.ts), checked by brute force on a tiny model (the zoo MLP,
+ * random weights, synthetic images, CPU backend): for every activation site in order, the test computes each
+ * candidate's scale and the final-output L2 distance to the float model on its own path (prepared models that
+ * hold only the sites up to this one, the model's own fake-quant hooks), and the site's choice must be the
+ * candidate with the smallest distance, with the same scales and distances as reported.
+ */
+import { describe, expect, it } from 'vitest';
+import { Tape } from '../src/engine/autograd.ts';
+import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
+import type { ImageDataset } from '../src/data/dataset.ts';
+import { normalizeImages } from '../src/data/loader.ts';
+import { fuse } from '../src/graph/passes/fuse.ts';
+import { buildModel } from '../src/models/zoo.ts';
+import { runGraph } from '../src/nn/executor.ts';
+import { initHostParams, ParamStore } from '../src/nn/params.ts';
+import { createObserver } from '../src/quant/observers/index.ts';
+import { prepare, type QuantPlan } from '../src/quant/prepare.ts';
+import { qconfigTemplate } from '../src/quant/qconfig.ts';
+import { QuantizedModel } from '../src/quant/quantized-model.ts';
+import { autoCalibrate, checkCandidates } from '../src/quant/ptq/auto-calib.ts';
+import { mulberry32 } from './helpers/random.ts';
+
+function images(n: number, seed: number): ImageDataset {
+  const r = mulberry32(seed);
+  const px = new Uint8Array(n * 784);
+  // sparse bright strokes plus a few outliers: observers disagree on such data
+  for (let i = 0; i < px.length; i++) px[i] = r() < 0.3 ? Math.floor(r() * 120) : r() < 0.02 ? 255 : 0;
+  return { name: 'synthetic', count: n, channels: 1, height: 28, width: 28, numClasses: 10, classNames: [], images: px, labels: new Uint8Array(n) };
+}
+
+describe('automatic calibration', () => {
+  it('picks, per site, the candidate with the smallest final-output L2 (brute force on the MLP)', async () => {
+    const be = createCpuBackend();
+    const g0 = buildModel('mlp');
+    const f = fuse(g0, initHostParams(g0, 3));
+    const plan = prepare(f.graph, qconfigTemplate('default_calibration', { weightBits: 4 }));
+    const store = new ParamStore(be, f.graph, f.host);
+    const qm = new QuantizedModel(be, plan, store);
+    const ds = images(24, 7);
+    const candidates = checkCandidates(['minmax', 'percentile', 'mse']);
+    const rep = await autoCalibrate(qm, ds, { candidates, batchSize: 12 });
+    expect(rep.choices.map((c) => c.site)).toEqual(plan.acts.map((a) => a.node));
+
+    const x = normalizeImages(ds, 'pixel/255');
+    const shape = [ds.count, 1, 28, 28];
+    const run = async (p: QuantPlan, scales: Map<string, number>, keep?: string) => {
+      const m = new QuantizedModel(be, p, store);
+      const host: Record<string, Float32Array> = {};
+      for (const [id, s] of scales) {
+        host[`qsite:${id}:qparams`] = new Float32Array([s, Math.fround(1 / Math.fround(s)), 0]);
+        host[`qsite:${id}:running`] = new Float32Array([-127.5 * s, 127.5 * s]);
+      }
+      m.loadHost(host);
+      const tape = new Tape(be, false, false);
+      const r = runGraph(tape, p.graph, store, tape.input(x, shape), { ...(p.acts.length || p.weights.length ? m.hooks : {}), keep: (n) => n.id === keep });
+      const out = await be.read(r.output.value);
+      const kept = keep ? await be.read(r.values.get(keep)!.value) : null;
+      tape.dispose();
+      m.dispose();
+      return { out, kept };
+    };
+    const float = (await run({ ...plan, acts: [], weights: [] }, new Map())).out;
+    const chosen = new Map<string, number>();
+    let nontrivial = 0;
+    for (let i = 0; i < plan.acts.length; i++) {
+      const a = plan.acts[i];
+      const c = rep.choices[i];
+      const before = { ...plan, acts: plan.acts.slice(0, i) };
+      const { kept } = await run(before, chosen, a.node);
+      const l2s: number[] = [];
+      for (const name of candidates) {
+        const ob = createObserver(name, { dtype: 'qint8', quantMin: a.quantMin, quantMax: a.quantMax, march: 'bayes' });
+        // the same batches as the calibration (12 + 12 images)
+        const per = kept!.length / ds.count;
+        ob.observe(kept!.slice(0, 12 * per), [12, per]);
+        ob.observe(kept!.slice(12 * per), [12, per]);
+        const scale = ob.calculateQParams().scale[0];
+        const out = (await run({ ...plan, acts: plan.acts.slice(0, i + 1) }, new Map([...chosen, [a.node, scale]]))).out;
+        let s = 0;
+        for (let k = 0; k < out.length; k++) s += (out[k] - float[k]) ** 2;
+        const l2 = Math.sqrt(s);
+        const got = c.candidates.find((t) => t.observer === name)!;
+        expect(got.scale).toBe(scale);
+        expect(got.l2).toBeCloseTo(l2, 4);
+        l2s.push(l2);
+      }
+      const best = Math.min(...l2s);
+      expect(c.candidates.find((t) => t.observer === c.observer)!.l2).toBeCloseTo(best, 6);
+      if (Math.max(...l2s) > best * 1.0001) nontrivial++;
+      chosen.set(a.node, c.scale);
+    }
+    console.log(rep.choices.map((c) => `${c.site}: ${c.observer} (${c.candidates.map((t) => `${t.observer} ${t.l2.toFixed(4)}`).join(', ')})`).join('\n'));
+    expect(nontrivial).toBeGreaterThan(0);
+    // the model now holds the chosen scales
+    const sc = await qm.scales();
+    for (const c of rep.choices) expect(sc.activations[c.site]).toBe(Math.fround(c.scale));
+    qm.dispose();
+    store.dispose();
+  }, 300_000);
+
+  it('rejects an unknown or unsuitable candidate', () => {
+    expect(() => checkCandidates(['mse', 'nope'])).toThrow(/not a candidate observer/);
+    expect(() => checkCandidates(['per_channel_minmax'])).toThrow(/not a candidate observer/);
+    expect(() => checkCandidates([])).toThrow(/at least one/);
+  });
+});
