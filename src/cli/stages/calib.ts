@@ -12,6 +12,7 @@ import { calibrate } from '../../quant/calibrate.ts';
 import { encodeQuantCheckpoint } from '../../quant/quant-checkpoint.ts';
 import { evaluate } from '../../train/evaluate.ts';
 import { loadStageData } from '../data.ts';
+import { dataShapeOf } from '../model-source.ts';
 import { mergeReport } from '../report.ts';
 import { buildQuantized, loadFusedFloat, makeQConfig, parseQuant } from './quant-common.ts';
 
@@ -19,8 +20,8 @@ const fmt = (x: number) => x.toFixed(2);
 
 export async function runCalib(argv: string[]): Promise<void> {
   const o = parseQuant(argv, 'default_calibration');
-  const { graph, host, normalization, modelName } = await loadFusedFloat(o);
-  const data = await loadStageData(o.data, o.subset, o.testSubset);
+  const data = await loadStageData(o.data, o.subset, o.testSubset, o.resize);
+  const { graph, host, normalization, modelName } = await loadFusedFloat(o, dataShapeOf(data));
   const qc = makeQConfig(o);
   const be = await createNodeBackend(o.backend, o.gpu);
   console.log(`Backend: ${be.kind} on ${be.adapter}`);
