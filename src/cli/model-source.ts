@@ -52,7 +52,8 @@ export function checkCheckpointData(meta: Record<string, unknown>, d: DataShape,
   if (!shape) return; // a checkpoint from before data shapes were recorded: 1x28x28, 10 classes
   if (shape.join('x') !== d.inputShape.join('x') || classes !== d.numClasses) {
     throw new UsageError(`${file} was trained on ${shape.join('x')} images of ${classes} classes (${String(meta.data)}), ` +
-      `but the data (${d.source}) has ${d.inputShape.join('x')} images of ${d.numClasses} classes`);
+      `but the data (${d.source}) has ${d.inputShape.join('x')} images of ${d.numClasses} classes` +
+      (shape.slice(1).join('x') !== d.inputShape.slice(1).join('x') ? `; --resize ${shape[1]}x${shape[2]} resizes the images` : ''));
   }
 }
 
