@@ -191,6 +191,22 @@ describe('--data folder:DIR', () => {
     // with --resize the same folder loads
     const r = await loadStageData(`folder:${g}`, null, null, [24, 24]);
     expect([r.train.height, r.train.width, r.train.count + r.test.count]).toEqual([24, 24, 5]);
+    // sizes from the header are checked before any pixel buffer: a PNG and a JPEG that claim 60 000 x 60 000 pixels
+    const hugePng = png(rgba(7, false));
+    new DataView(hugePng.buffer).setUint32(16, 60_000);
+    new DataView(hugePng.buffer).setUint32(20, 60_000);
+    const k = dir();
+    await writeFiles(k, { ...good, 'class_4/huge.png': hugePng });
+    await expect(loadStageData(`folder:${k}`, null, null)).rejects.toThrow(
+      `${join(k, 'class_4/huge.png')}: cannot be decoded as an image (60000x60000 pixels is more than the 50 megapixels accepted)`);
+    const hugeJpg = jpg(rgba(7, false));
+    const sof = hugeJpg.findIndex((b, i) => b === 0xff && hugeJpg[i + 1] === 0xc0);
+    new DataView(hugeJpg.buffer).setUint16(sof + 5, 60_000);
+    new DataView(hugeJpg.buffer).setUint16(sof + 7, 60_000);
+    const m = dir();
+    await writeFiles(m, { ...good, 'class_4/huge.jpg': hugeJpg });
+    await expect(loadStageData(`folder:${m}`, null, null)).rejects.toThrow(
+      `${join(m, 'class_4/huge.jpg')}: cannot be decoded as an image (60000x60000 pixels is more than the 50 megapixels accepted)`);
     const h = dir();
     await writeFiles(h, { 'a/readme.md': '#' });
     await expect(loadStageData(`folder:${h}`, null, null)).rejects.toThrow(`${h}: has no PNG or JPEG images in class subfolders (found 1 other file)`);

@@ -37,8 +37,28 @@ function decodePng(bytes: Uint8Array): DecodedImage {
   return { width: png.width, height: png.height, rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
 }
 
+/** The [width, height] of a JPEG's frame header (SOFn), found by walking the marker segments; null if none. */
+export function jpegSize(b: Uint8Array): [number, number] | null {
+  let o = 2;
+  while (o + 9 < b.length) {
+    if (b[o] !== 0xff) return null;
+    const m = b[o + 1];
+    if (m === 0xff) { o++; continue; } // fill byte
+    if (m === 0xd8 || m === 0x01 || (m >= 0xd0 && m <= 0xd7)) { o += 2; continue; } // markers without a length
+    const len = (b[o + 2] << 8) | b[o + 3];
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
+      return [(b[o + 7] << 8) | b[o + 8], (b[o + 5] << 8) | b[o + 6]];
+    }
+    if (m === 0xda) return null; // scan data before any frame header
+    o += 2 + len;
+  }
+  return null;
+}
+
 function decodeJpeg(bytes: Uint8Array): DecodedImage {
-  // jpeg-js reads the frame header and enforces maxResolutionInMP before it allocates the image.
+  const size = jpegSize(bytes);
+  if (size) checkSize(size[0], size[1]);
+  // jpeg-js also enforces maxResolutionInMP before it allocates the image (the backstop if the walk found no header).
   const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_IMAGE_MEGAPIXELS, maxMemoryUsageInMB: 1024 });
   checkSize(img.width, img.height);
   return { width: img.width, height: img.height, rgba: img.data };
