@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { buildModel, MODEL_NAMES } from '../src/models/zoo.ts';
 import { macsPerSample, parameterCount } from '../src/graph/ir.ts';
@@ -48,6 +49,27 @@ describe('model zoo', () => {
     expect(g.nodes.some((n) => n.op === 'relu6')).toBe(true);
     expect(g.nodes.filter((n) => n.op === 'add').length).toBeGreaterThanOrEqual(3);
   });
+
+  it('mobilenetv2 is torchvision\'s mobilenet_v2(num_classes=10) adapted to 3x32x32 (computed by PyTorch)', () => {
+    // The reference: torchvision's model with the CIFAR strides, its parameter count and every conv's weight shape,
+    // stride, padding, groups and output shape on a 32x32 input (scripts/torchvision-mobilenetv2.py).
+    const ref = JSON.parse(execFileSync('/usr/bin/python3', ['scripts/torchvision-mobilenetv2.py'], { encoding: 'utf8', timeout: 100_000 })) as {
+      parameters: number; linear: number[][];
+      convs: { weight: number[]; stride: number[]; padding: number[]; groups: number; bias: boolean; output: number[] }[];
+    };
+    const g = buildModel('mobilenetv2', { inputShape: [3, 32, 32], numClasses: 10 });
+    expect(parameterCount(g)).toBe(ref.parameters);
+    const shapeOf = (name: string) => g.params.find((p) => p.name === name)!.shape;
+    const ours = g.nodes.filter((n) => n.op === 'conv2d').map((n) => ({
+      weight: shapeOf(n.params.weight), stride: [n.attrs.conv!.strideH, n.attrs.conv!.strideW], padding: [n.attrs.conv!.padH, n.attrs.conv!.padW],
+      groups: n.attrs.conv!.groups, bias: n.params.bias !== undefined, output: n.shape,
+    }));
+    expect(ours).toEqual(ref.convs);
+    const fc = g.nodes.filter((n) => n.op === 'linear');
+    expect(fc.map((n) => shapeOf(n.params.weight))).toEqual(ref.linear);
+    // Every block whose input and output shapes agree adds its input back, as torchvision's use_res_connect does.
+    expect(g.nodes.filter((n) => n.op === 'add').length).toBe(10);
+  }, 120_000);
 
   it('rejects unknown models with the known names', () => {
     expect(() => buildModel('vgg')).toThrow(/unknown model "vgg".*cnn-small/);

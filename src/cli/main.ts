@@ -10,6 +10,8 @@ import { runCompile } from './stages/compile.ts';
 import { runPipeline } from './stages/pipeline.ts';
 import { runAnalyze } from './stages/analyze.ts';
 import { UsageError } from './options.ts';
+import { DATA_SYNTAX } from './data.ts';
+import { MODEL_NAMES } from '../models/zoo.ts';
 
 const STAGES: Record<string, (argv: string[]) => Promise<void>> = {
   float: runFloat,
@@ -23,7 +25,8 @@ const STAGES: Record<string, (argv: string[]) => Promise<void>> = {
 
 const USAGE = `usage: npm run cli -- <stage> [options]
 stages: ${Object.keys(STAGES).join(', ')}
-options: --model cnn-small|mlp|resnet-mini|mobilenetv2-mini --data fashion-mnist|idx:DIR [--subset N] [--test-subset N]
+options: --model ${MODEL_NAMES.join('|')} --data ${DATA_SYNTAX}
+         [--resize HxW] [--subset N] [--test-subset N]
          --epochs E --batch-size B --lr X [--optimizer adam|adamw|sgd] [--schedule onecycle|cosine|step|constant]
          --seed S --backend webgpu|cpu [--gpu auto|gles|vulkan] --model-path DIR [--augment] [--resume]
          --onnx FILE [--input-scale S --input-mean M[,..] --input-std S[,..]]  (instead of --model: an imported model;

@@ -5,10 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { TrainTestData } from '../data/dataset.ts';
 import type { Normalization } from '../data/loader.ts';
 import type { Graph } from '../graph/ir.ts';
 import { importOnnx, normalizationFrom, OnnxImportError, type OnnxImportResult } from '../io/onnx/import.ts';
-import { buildModel } from '../models/zoo.ts';
+import { buildModel, MODEL_NAMES } from '../models/zoo.ts';
 import { initHostParams, type HostParams } from '../nn/params.ts';
 import { UsageError, type CommonOptions } from './options.ts';
 
@@ -23,7 +24,44 @@ export interface ModelSource {
   onnx: OnnxImportResult | null;
 }
 
-export async function loadModelSource(o: CommonOptions): Promise<ModelSource> {
+/** What a model must take and give to run on a data set: [C, H, W] images and a number of classes. */
+export interface DataShape { inputShape: number[]; numClasses: number; source: string }
+
+export function dataShapeOf(d: TrainTestData): DataShape {
+  return { inputShape: [d.train.channels, d.train.height, d.train.width], numClasses: d.train.numClasses, source: d.source };
+}
+
+/** Throws (naming `what`, e.g. a checkpoint file) when a model's input shape or class count does not fit the data. */
+export function checkModelFitsData(graph: Pick<Graph, 'inputShape' | 'numClasses'>, data: DataShape, what: string): void {
+  const ok = graph.inputShape.join('x') === data.inputShape.join('x') && graph.numClasses >= data.numClasses;
+  if (!ok) {
+    throw new UsageError(`${what} takes ${graph.inputShape.join('x')} inputs and gives ${graph.numClasses} classes, but the data ` +
+      `(${data.source}) has ${data.inputShape.join('x')} images of ${data.numClasses} classes` +
+      (graph.inputShape.slice(1).join('x') !== data.inputShape.slice(1).join('x') ? `; --resize ${graph.inputShape[1]}x${graph.inputShape[2]} resizes the images` : ''));
+  }
+}
+
+/** What a float checkpoint records of its data, so that later stages refuse data of another shape. */
+export function checkpointDataMeta(d: DataShape): Record<string, unknown> {
+  return { inputShape: d.inputShape, numClasses: d.numClasses, data: d.source };
+}
+
+/** Throws when a checkpoint (its meta from checkpointDataMeta) was made on data of another shape than `d`. */
+export function checkCheckpointData(meta: Record<string, unknown>, d: DataShape, file: string): void {
+  const shape = meta.inputShape as number[] | undefined, classes = meta.numClasses as number | undefined;
+  if (!shape) return; // a checkpoint from before data shapes were recorded: 1x28x28, 10 classes
+  if (shape.join('x') !== d.inputShape.join('x') || classes !== d.numClasses) {
+    throw new UsageError(`${file} was trained on ${shape.join('x')} images of ${classes} classes (${String(meta.data)}), ` +
+      `but the data (${d.source}) has ${d.inputShape.join('x')} images of ${d.numClasses} classes` +
+      (shape.slice(1).join('x') !== d.inputShape.slice(1).join('x') ? `; --resize ${shape[1]}x${shape[2]} resizes the images` : ''));
+  }
+}
+
+/**
+ * The stage's model for data of shape `data`: a zoo model is built for the data's image shape and classes (as the
+ * page does); an imported model must already fit it.
+ */
+export async function loadModelSource(o: CommonOptions, data: DataShape): Promise<ModelSource> {
   if (o.onnx) {
     let bytes: Uint8Array;
     try {
@@ -32,9 +70,11 @@ export async function loadModelSource(o: CommonOptions): Promise<ModelSource> {
       throw new UsageError(`--onnx ${o.onnx}: cannot read the file (${(e as Error).message})`);
     }
     const r = importOnnx(bytes, basename(o.onnx), { preprocessing: o.preprocessing ?? undefined });
+    checkModelFitsData(r.graph, data, `--onnx ${o.onnx}`);
     return { graph: r.graph, host: r.host, normalization: r.normalization, modelName: `onnx:${basename(o.onnx)}`, onnx: r };
   }
-  const graph = buildModel(o.model);
+  if (!(MODEL_NAMES as readonly string[]).includes(o.model)) throw new UsageError(`--model must be one of ${MODEL_NAMES.join('|')}, got "${o.model}"`);
+  const graph = buildModel(o.model, { inputShape: data.inputShape, numClasses: data.numClasses });
   let normalization: Normalization = 'pixel/255';
   try {
     if (o.preprocessing) normalization = normalizationFrom(o.preprocessing);

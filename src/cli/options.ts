@@ -1,6 +1,7 @@
 /**
  * The options every stage shares (a stable interface, see the README):
- *   --model NAME | --onnx FILE   --data fashion-mnist|idx:DIR   [--subset N] [--test-subset N]
+ *   --model NAME | --onnx FILE   --data fashion-mnist|idx:DIR|cifar10:DIR|folder:DIR|zip:FILE   [--resize HxW]
+ *   [--subset N] [--test-subset N]
  *   --epochs E --batch-size B --lr X [--optimizer adam|adamw|sgd] [--schedule onecycle|cosine|step|constant]
  *   --seed S --backend webgpu|cpu [--gpu auto|gles|vulkan] --model-path DIR
  *   [--input-scale S] [--input-mean M[,M..]] [--input-std S[,S..]]   x = (pixel * scale - mean) / std
@@ -19,6 +20,8 @@ export interface CommonOptions {
   /** --input-scale/--input-mean/--input-std, when any is given. */
   preprocessing: { scale?: number; mean?: number[]; std?: number[] } | null;
   data: string;
+  /** --resize HxW: every image resized to H x W (bilinear, as the page's Resize), else the data's own size. */
+  resize: [number, number] | null;
   subset: number | null;
   testSubset: number | null;
   epochs: number;
@@ -60,7 +63,7 @@ export function parseCommon(argv: string[], extra: Record<string, { type: 'strin
     args: argv,
     strict: true,
     options: {
-      model: { type: 'string' }, data: { type: 'string' }, subset: { type: 'string' }, 'test-subset': { type: 'string' },
+      model: { type: 'string' }, data: { type: 'string' }, resize: { type: 'string' }, subset: { type: 'string' }, 'test-subset': { type: 'string' },
       epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, optimizer: { type: 'string' },
       schedule: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' }, seed: { type: 'string' },
       backend: { type: 'string' }, gpu: { type: 'string' }, 'model-path': { type: 'string' }, augment: { type: 'boolean' },
@@ -74,6 +77,14 @@ export function parseCommon(argv: string[], extra: Record<string, { type: 'strin
   const subset = s('subset') === undefined ? null : num('subset', s('subset'), 0, true, 1);
   const testSubset = s('test-subset') === undefined ? null : num('test-subset', s('test-subset'), 0, true, 1);
   const onnx = s('onnx') ?? null;
+  let resize: [number, number] | null = null;
+  if (s('resize') !== undefined) {
+    const m = /^(\d+)x(\d+)$/i.exec(s('resize')!.trim());
+    if (!m || +m[1] < 1 || +m[2] < 1 || +m[1] > 4096 || +m[2] > 4096) {
+      throw new UsageError(`--resize must be HxW with 1 <= H, W <= 4096, e.g. 32x32, got "${s('resize')}"`);
+    }
+    resize = [+m[1], +m[2]];
+  }
   if (onnx !== null && s('model') !== undefined) throw new UsageError('give either --model or --onnx, not both');
   const list = (name: string) => {
     const v = s(name);
@@ -92,6 +103,7 @@ export function parseCommon(argv: string[], extra: Record<string, { type: 'strin
     onnx,
     preprocessing: given ? { scale: inputScale, mean: inputMean, std: inputStd } : null,
     data: s('data') ?? 'fashion-mnist',
+    resize,
     subset, testSubset,
     epochs: num('epochs', s('epochs'), 3, true, 0),
     batchSize: num('batch-size', s('batch-size'), 128, true, 1),

@@ -72,7 +72,7 @@ export function parseAnalyze(argv: string[]): AnalyzeOptions {
 
 export async function runAnalyze(argv: string[]): Promise<void> {
   const { o, metric, topN, layerImages, layersOn, compare, sensitivity: withSensitivity, mixedPrecision } = parseAnalyze(argv);
-  const data = await loadStageData(o.data, o.subset, o.testSubset);
+  const data = await loadStageData(o.data, o.subset, o.testSubset, o.resize);
   const be = await createNodeBackend(o.backend, o.gpu);
   console.log(`Backend: ${be.kind} on ${be.adapter}`);
   const src = new AnalyzeSources(be, o);

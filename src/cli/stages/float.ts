@@ -13,7 +13,7 @@ import { decodeCheckpoint, encodeCheckpoint } from '../../io/checkpoint.ts';
 import { train, type EpochResult } from '../../train/trainer.ts';
 import { evaluate } from '../../train/evaluate.ts';
 import { loadStageData } from '../data.ts';
-import { describeImport, loadModelSource } from '../model-source.ts';
+import { checkCheckpointData, checkpointDataMeta, dataShapeOf, describeImport, loadModelSource } from '../model-source.ts';
 import { parseCommon } from '../options.ts';
 import { progressPrinter } from '../progress.ts';
 import { mergeReport } from '../report.ts';
@@ -22,10 +22,11 @@ const fmt = (x: number) => x.toFixed(2);
 
 export async function runFloat(argv: string[]): Promise<void> {
   const o = parseCommon(argv);
-  const src = await loadModelSource(o);
+  const data = await loadStageData(o.data, o.subset, o.testSubset, o.resize);
+  const shape = dataShapeOf(data);
+  const src = await loadModelSource(o, shape);
   const { graph, normalization, modelName } = src;
   if (src.onnx) console.log(describeImport(src.onnx, o.onnx!));
-  const data = await loadStageData(o.data, o.subset, o.testSubset);
   const ckptFile = join(o.modelPath, 'float-checkpoint');
   await mkdir(o.modelPath, { recursive: true });
 
@@ -34,13 +35,14 @@ export async function runFloat(argv: string[]): Promise<void> {
   if (o.resume) {
     const c = decodeCheckpoint(new Uint8Array(await readFile(ckptFile)), ckptFile);
     if (c.model !== modelName) throw new Error(`${ckptFile}: checkpoint is of model ${c.model}, not ${modelName}`);
+    checkCheckpointData(c.meta, shape, ckptFile);
     host = c.params;
     startEpoch = Number(c.meta.epochsDone ?? 0);
     console.log(`Resuming from ${ckptFile} after epoch ${startEpoch}`);
   }
   const shapes = Object.fromEntries(graph.params.map((p) => [p.name, p.shape]));
   const save = async (params: HostParams, epochsDone: number) => {
-    const bytes = encodeCheckpoint({ model: modelName, stage: 'float', meta: { epochsDone, seed: o.seed, normalization }, params, shapes });
+    const bytes = encodeCheckpoint({ model: modelName, stage: 'float', meta: { epochsDone, seed: o.seed, normalization, ...checkpointDataMeta(shape) }, params, shapes });
     await writeFile(ckptFile, bytes);
   };
 

@@ -22,6 +22,7 @@ import { acquireNodeDevice, type NodeGpuPreference } from '../../engine/webgpu/n
 import { UsageError } from '../options.ts';
 import { loadStageData } from '../data.ts';
 import { printAccumulatorCheck } from './accumulators.ts';
+import { checkModelFitsData, dataShapeOf } from '../model-source.ts';
 import { mergeReport } from '../report.ts';
 import { buildQuantized, loadQuantCheckpoint, parseQuant, type QuantOptions } from './quant-common.ts';
 
@@ -66,7 +67,8 @@ export async function runIntInfer(argvIn: string[]): Promise<void> {
   const { device: simDevice, rest: argv } = takeSimDevice(argvIn);
   const o = parseQuant(argv, 'default_qat');
   const { ck, file } = await loadDeployCheckpoint(o);
-  const data = await loadStageData(o.data, o.subset, o.testSubset);
+  const data = await loadStageData(o.data, o.subset, o.testSubset, o.resize);
+  checkModelFitsData(ck.graph, dataShapeOf(data), file);
   const be = await createNodeBackend(o.backend, o.gpu);
   console.log(`Backend: ${be.kind} on ${be.adapter}`);
   const qm = buildQuantized(be, ck.graph, ck.params, ck.qconfig, ck.qsites);

@@ -11,6 +11,7 @@ import { encodeQuantCheckpoint } from '../../quant/quant-checkpoint.ts';
 import { train, type EpochResult } from '../../train/trainer.ts';
 import type { Normalization } from '../../data/loader.ts';
 import { loadStageData } from '../data.ts';
+import { checkModelFitsData, dataShapeOf } from '../model-source.ts';
 import { progressPrinter } from '../progress.ts';
 import { mergeReport } from '../report.ts';
 import { buildQuantized, loadFusedFloat, loadQuantCheckpoint, makeQConfig, parseQuant, stageNormalization } from './quant-common.ts';
@@ -19,7 +20,8 @@ const fmt = (x: number) => x.toFixed(2);
 
 export async function runQat(argv: string[]): Promise<void> {
   const o = parseQuant(argv, 'default_qat');
-  const data = await loadStageData(o.data, o.subset, o.testSubset);
+  const data = await loadStageData(o.data, o.subset, o.testSubset, o.resize);
+  const shape = dataShapeOf(data);
   const calib = await loadQuantCheckpoint(o.modelPath, 'calib');
   // From a calib checkpoint: its march, and its weight width unless --weight-bits says otherwise.
   const keepWeights = calib && o.rest['weight-bits'] === undefined ? { weight: calib.qconfig.weight } : {};
@@ -30,13 +32,14 @@ export async function runQat(argv: string[]): Promise<void> {
   let normalization: Normalization, modelName: string;
   if (calib) {
     console.log(`QAT from ${join(o.modelPath, 'calib-checkpoint')} (qconfig ${qc.template}, march ${qc.march})`);
+    checkModelFitsData(calib.graph, shape, join(o.modelPath, 'calib-checkpoint'));
     qm = buildQuantized(be, calib.graph, calib.params, qc, calib.qsites);
     // The normalization calibration used, unless the options (--onnx, --input-*) say otherwise.
-    normalization = o.onnx || o.preprocessing ? await stageNormalization(o) : (calib.meta.normalization as Normalization | undefined) ?? 'pixel/255';
+    normalization = o.onnx || o.preprocessing ? await stageNormalization(o, shape) : (calib.meta.normalization as Normalization | undefined) ?? 'pixel/255';
     modelName = calib.model;
   } else {
     console.log('No calib-checkpoint: QAT from the float checkpoint, activation ranges start from the first batch');
-    const f = await loadFusedFloat(o);
+    const f = await loadFusedFloat(o, shape);
     qm = buildQuantized(be, f.graph, f.host, qc);
     normalization = f.normalization;
     modelName = f.modelName;

@@ -15,7 +15,7 @@ import { QuantizedModel } from '../../quant/quantized-model.ts';
 import { decodeQuantCheckpoint, type QuantCheckpoint } from '../../quant/quant-checkpoint.ts';
 import { ROUNDING_MODES, type RoundingMode } from '../../quant/rounding.ts';
 import { parseCommon, UsageError, type CommonOptions } from '../options.ts';
-import { loadModelSource } from '../model-source.ts';
+import { checkCheckpointData, loadModelSource, type DataShape } from '../model-source.ts';
 
 export const QUANT_OPTIONS = {
   observer: { type: 'string' }, qconfig: { type: 'string' }, march: { type: 'string' },
@@ -71,7 +71,7 @@ export function makeQConfig(o: QuantOptions, name = o.qconfigName): QConfig {
  * parameters on the zoo model it names or, with --onnx, on the imported graph (the ONNX file's own
  * weights when DIR has no float checkpoint of that model). Also the input normalization to use.
  */
-export async function loadFusedFloat(o: CommonOptions): Promise<{ graph: Graph; host: HostParams; unfused: Graph; normalization: Normalization; modelName: string }> {
+export async function loadFusedFloat(o: CommonOptions, data: DataShape): Promise<{ graph: Graph; host: HostParams; unfused: Graph; normalization: Normalization; modelName: string }> {
   const file = join(o.modelPath, 'float-checkpoint');
   let bytes: Uint8Array | null = null;
   try {
@@ -81,7 +81,8 @@ export async function loadFusedFloat(o: CommonOptions): Promise<{ graph: Graph; 
   }
   const c = bytes ? decodeCheckpoint(bytes, file) : null;
   if (c && !o.onnx && c.model.startsWith('onnx:')) throw new UsageError(`${file} is of the imported model ${c.model.slice(5)}: pass --onnx FILE`);
-  const src = await loadModelSource(c && !o.onnx ? { ...o, model: c.model } : o);
+  if (c) checkCheckpointData(c.meta, data, file);
+  const src = await loadModelSource(c && !o.onnx ? { ...o, model: c.model } : o, data);
   let host = src.host;
   if (c && c.model === src.modelName) host = c.params;
   else if (o.onnx) console.log(`Using the weights of ${o.onnx}${c ? ` (${file} is of model ${c.model})` : ''}`);
@@ -90,8 +91,8 @@ export async function loadFusedFloat(o: CommonOptions): Promise<{ graph: Graph; 
 }
 
 /** The input normalization of the stage's model (--onnx file metadata or --input-* options; default pixel/255). */
-export async function stageNormalization(o: CommonOptions): Promise<Normalization> {
-  return (await loadModelSource(o)).normalization;
+export async function stageNormalization(o: CommonOptions, data: DataShape): Promise<Normalization> {
+  return (await loadModelSource(o, data)).normalization;
 }
 
 export async function loadQuantCheckpoint(dir: string, stage: 'calib' | 'qat'): Promise<QuantCheckpoint | null> {
