@@ -8,6 +8,7 @@ import { runQat } from './stages/qat.ts';
 import { runIntInfer } from './stages/int-infer.ts';
 import { runCompile } from './stages/compile.ts';
 import { runPipeline } from './stages/pipeline.ts';
+import { runExportTorch, runImportTorch } from './stages/torch.ts';
 import { UsageError } from './options.ts';
 
 const STAGES: Record<string, (argv: string[]) => Promise<void>> = {
@@ -17,6 +18,8 @@ const STAGES: Record<string, (argv: string[]) => Promise<void>> = {
   int_infer: runIntInfer,
   compile: runCompile,
   pipeline: runPipeline,
+  'export-torch': runExportTorch,
+  'import-torch': runImportTorch,
 };
 
 const USAGE = `usage: npm run cli -- <stage> [options]
@@ -29,7 +32,9 @@ options: --model cnn-small|mlp|resnet-mini|mobilenetv2-mini --data fashion-mnist
 calib/qat also: [--qconfig default_calibration|default_qat|default_qat_fixed_act|..._int16] [--observer NAME]
          [--march bernoulli|bernoulli2|bayes|bayes-e|nash-e|nash-m] [--calib-images N] [--rounding half_even|bpu_round]
 int_infer/compile/pipeline take the calib/qat options; compile --march M estimates on march M and writes
-         DIR/model.qsbin, DIR/perf.json (and DIR/model.qdq.onnx with the ONNX exporter); pipeline also: [--force]`;
+         DIR/model.qsbin, DIR/perf.json (and DIR/model.qdq.onnx with the ONNX exporter); pipeline also: [--force]
+export-torch --model-path DIR [--out FOLDER] [--data SPEC --data-images N [--test-subset N]]: the PyTorch package
+import-torch --checkpoint FOLDER --model-path DIR: a QAT result of train_qat.py back as DIR/qat-checkpoint`;
 
 async function main(argv: string[]): Promise<number> {
   const [stage, ...rest] = argv;
