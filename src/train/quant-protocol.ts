@@ -110,6 +110,10 @@ export interface DeployArtifacts {
   /** ONNX QDQ bytes (src/io/onnx/export-qdq.ts); null with onnxError when the export failed. */
   onnx: Uint8Array | null;
   onnxError: string | null;
+  /** PyTorch export as a .zip (src/io/torch/export-package.ts); null with torchError when it failed (absent in
+   *  projects saved before it existed). */
+  torchZip?: Uint8Array | null;
+  torchError?: string | null;
   /** The estimate for every march (the checkpoint's march first). */
   perf: DeployPerf[];
   intLayers: number;

@@ -3,7 +3,7 @@
  * DDP), and its QAT result back (src/io/torch).
  *   export-torch --model-path DIR [--out FOLDER] [--data SPEC --data-images N]
  *       DIR/qat-checkpoint (else calib-checkpoint) -> FOLDER (default DIR/torch): weights.safetensors, qparams.json,
- *       model.py, studio_quant.py, train_qat.py, studio-graph.json; with --data-images N also train.safetensors
+ *       model.py, studio_quant.py, train_qat.py, torchrun_compat.py, studio-graph.json; with --data-images N also train.safetensors
  *       (the first N training images, normalized as the model expects) and test.safetensors (the test set, or
  *       --test-subset of it).
  *   import-torch --checkpoint FOLDER --model-path DIR
@@ -62,7 +62,8 @@ export async function runExportTorch(argv: string[]): Promise<void> {
     await writeFile(join(out, 'test.safetensors'), datasetSafetensors(data.test, normalization));
     console.log(`Data: train.safetensors (${train.count} images), test.safetensors (${data.test.count} images), normalized as ${JSON.stringify(normalization)}`);
   }
-  console.log(`Next: cd ${out} && torchrun --nproc_per_node 2 train_qat.py --data train.safetensors --steps 100 --out qat-out`);
+  console.log(`Next: cd ${out} && torchrun --nproc_per_node 2 train_qat.py --data train.safetensors --steps 100 --out qat-out` +
+    ' (torch 1.13 on Python >= 3.11: python3 torchrun_compat.py instead of torchrun)');
 }
 
 export async function runImportTorch(argv: string[]): Promise<void> {

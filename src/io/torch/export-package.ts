@@ -5,6 +5,7 @@
  *   model.py             build(qat=False) -> torch.nn.Module, the fused model in torch.ao quantization (model-py.ts)
  *   studio_quant.py      the runtime model.py uses (StudioFakeQuantize, fused modules, safetensors)
  *   train_qat.py         QAT under torchrun with DistributedDataParallel
+ *   torchrun_compat.py   torchrun with the fix PyTorch 1.13 needs on Python >= 3.11 (Debian 12)
  *   studio-graph.json    the studio's fused graph and qconfig, so a QAT result comes back as the same graph
  */
 import { zipSync } from 'fflate';
@@ -14,10 +15,11 @@ import type { QConfig } from '../../quant/qconfig.ts';
 import type { QuantCheckpoint } from '../../quant/quant-checkpoint.ts';
 import STUDIO_QUANT_PY from './templates/studio_quant.py';
 import TRAIN_QAT_PY from './templates/train_qat.py';
+import TORCHRUN_COMPAT_PY from './templates/torchrun_compat.py';
 import { generateModelPy } from './model-py.ts';
 import { buildTorchQParams, torchStateTensors, TORCH_FORMAT, type TorchQParamsJson } from './qparams-json.ts';
 import { encodeSafetensors, type SafeTensor } from './safetensors.ts';
-import { torchModuleNames } from './torch-names.ts';
+import { torchFolderName, torchModuleNames } from './torch-names.ts';
 
 export const STUDIO_GRAPH_FORMAT = 'quant-studio-graph';
 
@@ -58,6 +60,7 @@ export function buildTorchPackage(ck: QuantCheckpoint, normalization: Normalizat
     'model.py': text(generateModelPy(ck.graph, names, q)),
     'studio_quant.py': text(STUDIO_QUANT_PY),
     'train_qat.py': text(TRAIN_QAT_PY),
+    'torchrun_compat.py': text(TORCHRUN_COMPAT_PY),
     'studio-graph.json': text(JSON.stringify(graphJson)),
   };
   return { files, qparams: q };
@@ -66,4 +69,9 @@ export function buildTorchPackage(ck: QuantCheckpoint, normalization: Normalizat
 /** The package as one .zip (the page's download), files under `folder/`. */
 export function zipTorchPackage(p: TorchPackage, folder: string): Uint8Array {
   return zipSync(Object.fromEntries(Object.entries(p.files).map(([name, data]) => [`${folder}/${name}`, data])));
+}
+
+/** The page's download: the package of a checkpoint zipped under a folder named for the model and stage. */
+export function torchPackageZip(ck: QuantCheckpoint, normalization: Normalization): Uint8Array {
+  return zipTorchPackage(buildTorchPackage(ck, normalization), torchFolderName(ck.model, ck.stage));
 }

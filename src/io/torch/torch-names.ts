@@ -35,3 +35,8 @@ export function torchModuleNames(g: Graph): Map<string, string> {
 
 export const activationSiteKey = (module: string): string => `${module}.activation_post_process`;
 export const weightSiteKey = (module: string): string => `${module}.weight_fake_quant`;
+
+/** A folder / file name for an export: the model name made safe for file systems, and the stage. */
+export function torchFolderName(model: string, stage: string): string {
+  return `${model.replace(/[^A-Za-z0-9._-]+/g, '_')}-${stage}-torch`;
+}

@@ -1,7 +1,8 @@
 """QAT of the exported Quant Studio model with DistributedDataParallel (copied verbatim into every export).
 
     torchrun --nproc_per_node 2 train_qat.py --data train.safetensors --steps 100 --out qat-out
-    (CPU: gloo backend; with CUDA: nccl, one GPU per process)
+    (CPU: gloo backend; with CUDA: nccl, one GPU per process; on torch 1.13 with Python >= 3.11, e.g. Debian 12,
+    run `python3 torchrun_compat.py` instead of `torchrun`, same arguments)
 
 --data: a safetensors file with x (float32 [N, C, H, W], normalized as the studio does: see qparams.json "input") and
 y (int64 [N]); for a real data set, replace load_dataset() below. Each process trains on its DistributedSampler shard;
