@@ -4,7 +4,7 @@
  * 512 training and 1 000 test images), trains a few QAT steps under a 2-process torchrun (gloo, CPU,
  * DistributedDataParallel), and comes back with import-torch as DIR/qat-checkpoint. Then, on the 1 000 test images:
  *  - the imported checkpoint's fake-quant model in the studio = PyTorch's fake-quant model (checkpoint.pt) within
- *    1e-5 relative on >= 98 % of the images (everything that matters was carried over; the rest differ by one step at a
+ *    1e-5 relative on >= 98 % of the first 250 images (everything that matters was carried over; the rest differ by one step at a
  *    site where the two convolutions' summation orders straddle a rounding boundary: see perSampleErrors);
  *  - the simulator of its integer model agrees with PyTorch's fake-quant outputs at >= 99.5 % top-1, and the
  *    deployment check (simulator vs the studio's fake-quant model) likewise.
@@ -78,9 +78,12 @@ describe('PyTorch round trip: export-torch, torchrun QAT (2 processes, gloo), im
     const shape = [n, 1, 28, 28];
     const torchY = torchOutputs(pkg, x, shape, join(out, 'checkpoint.pt'));
     const qmBack = buildQuantized(be, back.graph, back.params, back.qconfig, back.qsites);
-    const studioY = await studioOutputs(qmBack, x, shape);
-    const fq = perSampleErrors(studioY, torchY, n);
-    const fqTop1 = top1Agreement(studioY, torchY, n);
+    // the studio's fake-quant model on the first 250 (the deployment check below runs it on all 1 000 again)
+    const m = 250;
+    const studioY = await studioOutputs(qmBack, x.subarray(0, m * 784), [m, 1, 28, 28]);
+    const torchHead = torchY.subarray(0, m * 10);
+    const fq = perSampleErrors(studioY, torchHead, m);
+    const fqTop1 = top1Agreement(studioY, torchHead, m);
     // the deployment check on the same images (the test set subset export-torch wrote), keeping the simulator's outputs
     const im = convertCheckpoint(back);
     const simParts: Float32Array[] = [];
@@ -92,7 +95,7 @@ describe('PyTorch round trip: export-torch, torchrun QAT (2 processes, gloo), im
     const simY = Float32Array.from(simParts.flatMap((p) => Array.from(p)));
     const simVsTorch = top1Agreement(simY, torchY, n);
     const t1 = performance.now();
-    console.log(`fashion_cnn round trip: studio fake quant vs PyTorch fake quant: ${(100 * fq.within1e5).toFixed(1)} % of images within 1e-5 relative ` +
+    console.log(`fashion_cnn round trip: studio fake quant vs PyTorch fake quant: ${(100 * fq.within1e5).toFixed(1)} % of ${m} images within 1e-5 relative ` +
       `(median ${fq.median.toExponential(2)}, max ${fq.max.toExponential(2)}), top-1 ${fqTop1.toFixed(2)} %; ` +
       `top-1 agreement simulator vs PyTorch ${simVsTorch.toFixed(2)} % of ${n}; deployment check agreement ${dc.agreement_top1.toFixed(2)} % ` +
       `(simulator Acc@1 ${dc.int.acc1.toFixed(2)}, fake quant ${dc.qat.acc1.toFixed(2)}); ` +
@@ -104,7 +107,7 @@ describe('PyTorch round trip: export-torch, torchrun QAT (2 processes, gloo), im
     expect(dc.agreement_top1).toBeGreaterThanOrEqual(99.5);
     qmBack.store.dispose();
     qmBack.dispose();
-  });
+  }, 900_000);
 
   it('import errors name the file and the problem; a folder of another model is refused', async () => {
     const dir = tempDir('torch-bad');

@@ -94,7 +94,7 @@ describe('PyTorch export: model.py in fake-quant evaluation = the studio fake-qu
       }
       qm.store.dispose();
       qm.dispose();
-    });
+    }, 300_000);
   }
 
   for (const [name, template, march, rounding] of [
@@ -117,6 +117,6 @@ describe('PyTorch export: model.py in fake-quant evaluation = the studio fake-qu
       expectSameOutputs(name, got, want, test.count);
       qm.store.dispose();
       qm.dispose();
-    });
+    }, 300_000);
   }
 });
