@@ -9,6 +9,7 @@
 import {
   errorText, isWorkerMessage, type BackendPreference, type TrainJobConfig, type TrainRequest, type WorkerMessage,
 } from './protocol.ts';
+import type { TorchImportFiles } from '../io/torch/import-checkpoint.ts';
 import type { ModelChoice } from './model-protocol.ts';
 import type { CalibJobConfig, DataChoice, DataPrep, DeployJobConfig, QatJobConfig, QuantRequest, QuantStage } from './quant-protocol.ts';
 
@@ -101,6 +102,11 @@ export class TrainingClient {
 
   qat(config: QatJobConfig): void {
     this.begin('qat', { type: 'qat', config });
+  }
+
+  /** A PyTorch QAT result (the folder train_qat.py writes) as the QAT model. */
+  importTorch(files: TorchImportFiles, testImages: number): void {
+    this.begin('qat', { type: 'import-torch', files, testImages });
   }
 
   /** The deployment check of the kept QAT / calibrated model; the page answers its deploy-sim-requests with `deploySim`. */

@@ -4,7 +4,7 @@
  *   export-torch --model-path DIR [--out FOLDER] [--data SPEC --data-images N]
  *       DIR/qat-checkpoint (else calib-checkpoint) -> FOLDER (default DIR/torch): weights.safetensors, qparams.json,
  *       model.py, studio_quant.py, train_qat.py, torchrun_compat.py, studio-graph.json; with --data-images N also train.safetensors
- *       (the first N training images, normalized as the model expects) and test.safetensors (the test set, or
+ *       (N training images, the seed-0 permutation's first, normalized as the model expects) and test.safetensors (the test set, or
  *       --test-subset of it).
  *   import-torch --checkpoint FOLDER --model-path DIR
  *       FOLDER as train_qat.py writes it -> DIR/qat-checkpoint (the same fused graph; DIR must be empty of other
@@ -13,7 +13,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { firstN } from '../../data/dataset.ts';
+import { randomSubset } from '../../data/dataset.ts';
 import type { Normalization } from '../../data/loader.ts';
 import { buildTorchPackage } from '../../io/torch/export-package.ts';
 import { datasetSafetensors } from '../../io/torch/dataset-file.ts';
@@ -57,7 +57,8 @@ export async function runExportTorch(argv: string[]): Promise<void> {
     `(march ${q.qconfig.march}, rounding ${q.qconfig.rounding})`);
   if (dataImages !== null) {
     const data = await loadStageData(v.data ?? 'fashion-mnist', null, testSubset);
-    const train = firstN(data.train, Math.min(dataImages, data.train.count));
+    // a seed-0 permutation, like --subset (the built-in set is stored class by class: a prefix would be one class)
+    const train = dataImages < data.train.count ? randomSubset(data.train, dataImages, 0) : data.train;
     await writeFile(join(out, 'train.safetensors'), datasetSafetensors(train, normalization));
     await writeFile(join(out, 'test.safetensors'), datasetSafetensors(data.test, normalization));
     console.log(`Data: train.safetensors (${train.count} images), test.safetensors (${data.test.count} images), normalized as ${JSON.stringify(normalization)}`);

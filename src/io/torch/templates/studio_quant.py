@@ -20,11 +20,9 @@ import os
 import struct
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 import torch.ao.nn.qat as nnqat
 import torch.nn.intrinsic.qat as nniqat
-from torch.ao.nn.quantized import FloatFunctional
 from torch.ao.quantization import QConfig
 from torch.ao.quantization.fake_quantize import FakeQuantizeBase
 
@@ -306,9 +304,6 @@ def load_state(model, folder, q):
         state[f"{prefix}.min_val"] = torch.tensor(site["min_val"], dtype=torch.float32)
         state[f"{prefix}.max_val"] = torch.tensor(site["max_val"], dtype=torch.float32)
         state[f"{prefix}.initialized"] = torch.tensor([1], dtype=torch.uint8)
-    missing = [k for k in tensors if k not in state]
-    if missing:
-        raise KeyError(f"unknown parameters {missing}")
     model.load_state_dict(state)
 
 
