@@ -3,14 +3,15 @@ import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 
-/** Imports shaders/*.wgsl as strings at build time (the same text Node gets from scripts/wgsl-loader.mjs). */
+/** Imports shaders/*.wgsl (and the .py templates of src/io/torch) as strings at build time (the same text Node gets
+ *  from scripts/wgsl-loader.mjs). */
 function wgsl(): Plugin {
   return {
     name: 'wgsl-as-string',
     enforce: 'pre',
     load(id) {
       const file = id.split('?')[0];
-      if (!file.endsWith('.wgsl')) return null;
+      if (!file.endsWith('.wgsl') && !file.endsWith('.py')) return null;
       return `export default ${JSON.stringify(readFileSync(file, 'utf8'))};`;
     },
   };

@@ -2,10 +2,12 @@
  * The whole workflow on a small subset, in Chromium with WebGPU on SwiftShader: built-in data → short
  * float training → calibration → one QAT pass → the graph shows fused and quantized nodes → the
  * deployment check on 64 images reports agreement and the per-layer table (a row jumps to its node in
- * the graph) → the model file and the ONNX QDQ file download; the project survives a reload; a
+ * the graph) → the model file, the ONNX QDQ file and the PyTorch package download; the project survives a reload (and
+ * takes the PyTorch package's QAT model back through "Import PyTorch QAT"); a
  * screenshot of each panel is attached. Waits are on app state only.
  */
 import { readFile } from 'node:fs/promises';
+import { unzipSync } from 'fflate';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { failOnError, openStudio, shoot, waitSaved } from './helpers/studio.ts';
 
@@ -117,6 +119,13 @@ test('built-in data → float → calibrate → QAT → graph → deploy, and a 
   expect(onnx.name).toMatch(/\.qdq\.onnx$/);
   expect(onnx.bytes.length).toBeGreaterThan(100);
   expect(onnx.bytes[0]).toBe(0x08);
+  // The PyTorch package (.zip): the generated model.py, the weights, every scale, the torchrun script.
+  const torchZip = await download(page, testInfo, 'download-torch');
+  expect(torchZip.name).toBe('cnn-small-qat-torch.zip');
+  const torchFiles = unzipSync(new Uint8Array(torchZip.bytes));
+  expect(Object.keys(torchFiles).sort()).toEqual(['model.py', 'qparams.json', 'studio-graph.json', 'studio_quant.py', 'torchrun_compat.py', 'train_qat.py', 'weights.safetensors']
+    .map((f) => `cnn-small-qat-torch/${f}`));
+  expect(Buffer.from(torchFiles['cnn-small-qat-torch/model.py']).toString('utf8')).toContain('def build(qat: bool = False) -> torch.nn.Module:');
   const report = JSON.parse((await download(page, testInfo, 'download-report')).bytes.toString('utf8'));
   expect(report.int.agreement_top1).toBe(agreement);
   await shoot(page, testInfo, 'panel-deploy', 'panel-deploy');
@@ -148,6 +157,7 @@ test('built-in data → float → calibrate → QAT → graph → deploy, and a 
 
   // Reload: model, results and checkpoints come back; the worker can calibrate again without training.
   const calibAcc = await page.getByTestId('acc-calib').getAttribute('data-acc1');
+  const qatAcc = await page.getByTestId('acc-qat').getAttribute('data-acc1');
   await waitSaved(page, 0);
   const savedAt = Number(await page.getByTestId('project-status').getAttribute('data-saved-at'));
   expect(savedAt).toBeGreaterThan(0);
@@ -164,5 +174,13 @@ test('built-in data → float → calibrate → QAT → graph → deploy, and a 
   await page.getByTestId('quant-calib-batches').fill('1');
   await page.getByTestId('calibrate-button').click();
   await expect.poll(async () => { await failOnError(page, 'quant-error', 'calibration after reload'); return page.getByTestId('quant-status').getAttribute('data-outcome'); }).toBe('done');
+
+  // Back from PyTorch: "Import PyTorch QAT" takes the three files train_qat.py writes (here the package's own, i.e. the
+  // QAT model before the reload), which become the QAT model again, with its accuracy.
+  await page.getByTestId('import-torch-input').setInputFiles(['weights.safetensors', 'qparams.json', 'studio-graph.json']
+    .map((f) => ({ name: f, mimeType: 'application/octet-stream', buffer: Buffer.from(torchFiles[`cnn-small-qat-torch/${f}`]) })));
+  await expect(page.getByTestId('quant-status')).toHaveAttribute('data-stage', 'qat');
+  await expect.poll(async () => { await failOnError(page, 'quant-error', 'PyTorch import'); return page.getByTestId('quant-status').getAttribute('data-outcome'); }).toBe('done');
+  await expect(page.getByTestId('acc-qat')).toHaveAttribute('data-acc1', qatAcc ?? '');
   expect(errors).toEqual([]);
 });

@@ -5,6 +5,7 @@
  * first, artifacts: a QSIM model file, ONNX bytes, perf per march) and the graph overlays; a cancel mid-check ends
  * it; nothing to deploy is refused with a clear message; new checkpoints clear the results.
  */
+import { unzipSync } from 'fflate';
 import { describe, expect, it, vi } from 'vitest';
 import type { ImageDataset, TrainTestData } from '../src/data/dataset.ts';
 import { summarize } from '../src/data/summary.ts';
@@ -95,6 +96,12 @@ describe('deploy controller with the training and simulator hosts', () => {
     expect(a).toMatchObject({ source: 'calib', model: 'cnn-small', march: 'bayes', onnxError: null, totalImages: 40 });
     expect(new TextDecoder().decode(a.modelFile.subarray(0, 4))).toBe(MODEL_FILE_MAGIC);
     expect(a.onnx!.length).toBeGreaterThan(100);
+    // the PyTorch package, zipped under one folder: model.py, weights, every scale, the torchrun script
+    expect(a.torchError).toBeNull();
+    const zip = unzipSync(a.torchZip!);
+    expect(Object.keys(zip).sort()).toEqual(['model.py', 'qparams.json', 'studio-graph.json', 'studio_quant.py', 'torchrun_compat.py', 'train_qat.py', 'weights.safetensors']
+      .map((f) => `cnn-small-calib-torch/${f}`));
+    expect(new TextDecoder().decode(zip['cnn-small-calib-torch/model.py'])).toMatch(/def build\(qat: bool = False\) -> torch\.nn\.Module:/);
     expect(a.perf.map((p) => p.march)).toEqual(['bayes', ...MARCHES.filter((m) => m !== 'bayes')]);
     expect(a.perf[0].totals.macs_int8xint8).toBeGreaterThan(0);
     const r = d.result!;

@@ -131,7 +131,7 @@ describe('deploy helpers', () => {
     expect(json.int.layers[2].sqnr_db).toBeNull();
     expect(json.compile).toMatchObject({ model_file_bytes: 4, onnx_bytes: 2, onnx_error: null, accumulators: { at_risk: [], saturated_biases: [], worst_bits: 20 } });
     expect(json.compile.perf[0]).toMatchObject({ march: 'bayes', latency_ms: 0.01, ddr_bytes: 300 });
-    expect(deployFileNames('cnn-small', 'qat')).toEqual({ modelFile: 'cnn-small-qat.qsbin', onnx: 'cnn-small-qat.qdq.onnx', report: 'cnn-small-qat-deploy-report.json' });
+    expect(deployFileNames('cnn-small', 'qat')).toEqual({ modelFile: 'cnn-small-qat.qsbin', onnx: 'cnn-small-qat.qdq.onnx', torch: 'cnn-small-qat-torch.zip', report: 'cnn-small-qat-deploy-report.json' });
   });
 });
 

@@ -9,6 +9,7 @@ import { runIntInfer } from './stages/int-infer.ts';
 import { runCompile } from './stages/compile.ts';
 import { runPipeline } from './stages/pipeline.ts';
 import { runAnalyze } from './stages/analyze.ts';
+import { runExportTorch, runImportTorch } from './stages/torch.ts';
 import { UsageError } from './options.ts';
 import { DATA_SYNTAX } from './data.ts';
 import { MODEL_NAMES } from '../models/zoo.ts';
@@ -21,6 +22,8 @@ const STAGES: Record<string, (argv: string[]) => Promise<void>> = {
   compile: runCompile,
   pipeline: runPipeline,
   analyze: runAnalyze,
+  'export-torch': runExportTorch,
+  'import-torch': runImportTorch,
 };
 
 const USAGE = `usage: npm run cli -- <stage> [options]
@@ -42,6 +45,8 @@ int_infer/compile/pipeline take the calib/qat options; compile --march M estimat
 analyze takes the calib/qat options and [--compare A,B (float|calib|qat|sim)] [--metric l1|mse|cosine|kl|sqnr]
          [--bad-cases N] [--layers-on batch|bad-cases] [--layer-images N] [--no-sensitivity] [--no-mixed-precision];
 calib also: [--int16-top K] (the top K sites of DIR/report.json's analyze.sensitivity ranking in int16)`;
+export-torch --model-path DIR [--out FOLDER] [--data SPEC --data-images N [--test-subset N]]: the PyTorch package
+import-torch --checkpoint FOLDER --model-path DIR: a QAT result of train_qat.py back as DIR/qat-checkpoint`;
 
 async function main(argv: string[]): Promise<number> {
   const [stage, ...rest] = argv;

@@ -11,6 +11,7 @@ import { WorkerSlot, type WorkerLike as SlotWorkerLike } from '../workers/worker
 import {
   isWorkerMessage, type BackendPreference, type TrainJobConfig, type TrainRequest, type WorkerMessage,
 } from './protocol.ts';
+import type { TorchImportFiles } from '../io/torch/import-checkpoint.ts';
 import type { ModelChoice } from './model-protocol.ts';
 import type { AnalysisRequest } from './analysis-protocol.ts';
 import type { CalibJobConfig, DataChoice, DataPrep, DeployJobConfig, QatJobConfig, QuantRequest, QuantStage } from './quant-protocol.ts';
@@ -122,6 +123,11 @@ export class TrainingClient {
 
   qat(config: QatJobConfig): void {
     this.begin('qat', { type: 'qat', config });
+  }
+
+  /** A PyTorch QAT result (the folder train_qat.py writes) as the QAT model. */
+  importTorch(files: TorchImportFiles, testImages: number): void {
+    this.begin('qat', { type: 'import-torch', files, testImages });
   }
 
   /** The deployment check of the kept QAT / calibrated model; the page answers its deploy-sim-requests with `deploySim`. */

@@ -1,13 +1,14 @@
 /**
  * The deployment check as a job of the training worker, wired like the CLI's int_infer + compile stages
  * (src/cli/stages/int-infer.ts, compile.ts) but on the loaded data: the kept QAT (else calibrated) model is
- * converted to the integer model, written as the model file, exported as ONNX QDQ, estimated per march; then
+ * converted to the integer model, written as the model file, exported as ONNX QDQ and for PyTorch, estimated per march; then
  * `deployCheck` compares the fake-quant model (VALIDATION state, on this worker's engine) with the fixed-point
  * simulator batch by batch. The simulator is not run here: `simulate` is injected (the worker host asks the page,
  * which runs it in the simulator's own worker through SimClient), so this module stays testable with runIntModel.
  */
 import { randomSubset } from '../data/dataset.ts';
 import { exportQdqOnnx } from '../io/onnx/export-qdq.ts';
+import { torchPackageZip } from '../io/torch/export-package.ts';
 import { ParamStore } from '../nn/params.ts';
 import { estimatePerf } from '../perf/estimate.ts';
 import { convertCheckpoint } from '../quant/convert.ts';
@@ -61,10 +62,16 @@ export async function runDeployCheck(ctx: JobContext, q: QuantState, data: JobDa
     } catch (e) {
       onnxError = errorText(e);
     }
+    let torchZip: Uint8Array | null = null, torchError: string | null = null;
+    try {
+      torchZip = torchPackageZip({ ...q, meta: {} }, data.normalize ?? 'pixel/255');
+    } catch (e) {
+      torchError = errorText(e);
+    }
     const ds = randomSubset(split, Math.max(1, Math.min(cfg.images, split.count)), 0);
     const sites = Object.keys(im.values).filter((id) => qm.acts.has(id) || qm.plan.int32Outputs.includes(id)).length;
     const artifacts: DeployArtifacts = {
-      source: q.stage, model: q.model, march: im.march, modelFile, onnx, onnxError, perf: perfPerMarch(im),
+      source: q.stage, model: q.model, march: im.march, modelFile, onnx, onnxError, torchZip, torchError, perf: perfPerMarch(im),
       intLayers: im.layers.length, accumulators: accumulatorsForReport(checkAccumulators(im)), sites, totalImages: ds.count,
     };
     ctx.post({ type: 'deploy-started', ...artifacts });

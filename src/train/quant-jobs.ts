@@ -43,7 +43,7 @@ function build(be: Backend, graph: Graph, host: HostParams, qc: QConfig, qsites:
   return qm;
 }
 
-function checkShape(float: FloatState, data: JobData): void {
+export function checkShape(float: FloatState, data: JobData): void {
   const want = float.graph.inputShape.join('x');
   const have = [data.train.channels, data.train.height, data.train.width].join('x');
   if (want !== have || float.graph.numClasses !== data.train.numClasses) {
@@ -52,7 +52,7 @@ function checkShape(float: FloatState, data: JobData): void {
   }
 }
 
-async function finish(ctx: JobContext, qm: QuantizedModel, model: string, stage: QuantStage, meta: Record<string, unknown>): Promise<QuantState> {
+export async function finish(ctx: JobContext, qm: QuantizedModel, model: string, stage: QuantStage, meta: Record<string, unknown>): Promise<QuantState> {
   const state: QuantState = {
     model, stage, graph: qm.plan.graph, params: await qm.store.toHost(), qsites: await qm.toHost(), qconfig: qm.plan.qconfig,
   };

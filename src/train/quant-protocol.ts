@@ -9,6 +9,8 @@
  *                           batches of the loaded train data, evaluate; histograms of every activation site.
  *   qat {config}            fine-tune with fake quant from the calibration (or the float weights), evaluate per epoch.
  *   restore {float, calib, qat}  checkpoints (encoded bytes) from the project, so a reload continues where it was.
+ *   import-torch {files, testImages}  a PyTorch QAT result (the folder train_qat.py writes) becomes the kept QAT
+ *                           model, if it is of the kept float model's fused graph; evaluated like a QAT run.
  *   deploy-check {config}   the deployment check of the QAT (else calibrated) model: convert it to the integer model,
  *                           write the model file and the ONNX QDQ export, estimate the performance per march, then
  *                           run `images` images of the chosen split through the fake-quant model (VALIDATION) here
@@ -32,6 +34,7 @@ import type { AdaRoundConfig } from '../quant/ptq/adaround-config.ts';
 import type { AdaRoundReport } from '../quant/ptq/adaround.ts';
 import type { AutoCalibReport } from '../quant/ptq/auto-calib.ts';
 import type { DeployCheckResult } from '../quant/deploy-check.ts';
+import type { TorchImportFiles } from '../io/torch/import-checkpoint.ts';
 import type { PerfEstimate } from '../perf/estimate.ts';
 
 export type QuantStage = 'calib' | 'qat';
@@ -131,6 +134,10 @@ export interface DeployArtifacts {
   /** ONNX QDQ bytes (src/io/onnx/export-qdq.ts); null with onnxError when the export failed. */
   onnx: Uint8Array | null;
   onnxError: string | null;
+  /** PyTorch export as a .zip (src/io/torch/export-package.ts); null with torchError when it failed (absent in
+   *  projects saved before it existed). */
+  torchZip?: Uint8Array | null;
+  torchError?: string | null;
   /** The estimate for every march (the checkpoint's march first). */
   perf: DeployPerf[];
   intLayers: number;
@@ -148,6 +155,7 @@ export type QuantRequest =
   | { type: 'set-data'; data: DataChoice; prep: DataPrep }
   | { type: 'calibrate'; config: CalibJobConfig }
   | { type: 'qat'; config: QatJobConfig }
+  | { type: 'import-torch'; files: TorchImportFiles; testImages: number }
   | { type: 'restore'; float: Uint8Array | null; calib: Uint8Array | null; qat: Uint8Array | null }
   | { type: 'deploy-check'; config: DeployJobConfig }
   | { type: 'deploy-sim-result'; batch: number; output: Float32Array; dumps: Record<string, DeployDumpTensor> }
@@ -173,7 +181,7 @@ export const QUANT_MESSAGE_TYPES = [
   'data-ready', 'checkpoint', 'quant-started', 'quant-progress', 'quant-epoch', 'quant-done', 'quant-cancelled', 'quant-error',
   'deploy-started', 'deploy-sim-request', 'deploy-progress', 'deploy-done', 'deploy-cancelled', 'deploy-error',
 ] as const satisfies readonly QuantMessage['type'][];
-export const QUANT_REQUEST_TYPES = ['set-data', 'calibrate', 'qat', 'restore', 'deploy-check', 'deploy-sim-result', 'deploy-sim-error'] as const satisfies readonly QuantRequest['type'][];
+export const QUANT_REQUEST_TYPES = ['set-data', 'calibrate', 'qat', 'import-torch', 'restore', 'deploy-check', 'deploy-sim-result', 'deploy-sim-error'] as const satisfies readonly QuantRequest['type'][];
 
 export const CALIB_LIMITS = { batches: [1, 1000], batchSize: [1, 1024] } as const;
 export const DEPLOY_LIMITS = { images: [1, 60_000], batchSize: [1, 256] } as const;

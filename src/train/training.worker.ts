@@ -11,6 +11,7 @@ import type { Backend } from '../engine/backend.ts';
 import { createBrowserBackend, type BrowserBackend } from '../engine/create-browser-backend.ts';
 import { randomSubset, type ImageDataset, type TrainTestData } from '../data/dataset.ts';
 import { runCalibration, runQat, type JobContext } from './quant-jobs.ts';
+import { runImportTorch } from './import-torch-job.ts';
 import { createSimBridge, pickDeploySource, runDeployCheck, type DeploySimAnswer } from './deploy-job.ts';
 import type { QuantStage } from './quant-protocol.ts';
 import { WorkerState } from './worker-state.ts';
@@ -239,6 +240,14 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
         if (!j) return void post({ type: 'quant-error', stage: 'qat', message: 'another job is running' });
         void runQuant('qat', j, async (ctx) => {
           state.qat = await runQat(ctx, needFloat(), state.calib, await state.data(), req.config);
+        });
+        return;
+      }
+      case 'import-torch': {
+        const j = newJob();
+        if (!j) return void post({ type: 'quant-error', stage: 'qat', message: 'another job is running' });
+        void runQuant('qat', j, async (ctx) => {
+          state.qat = await runImportTorch(ctx, needFloat(), await state.data(), req.files, req.testImages);
         });
         return;
       }

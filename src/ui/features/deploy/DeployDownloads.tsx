@@ -1,4 +1,4 @@
-/** Downloads: the integer model file (.qsbin), the ONNX QDQ export (.qdq.onnx) and the JSON report. */
+/** Downloads: the integer model file (.qsbin), the ONNX QDQ export (.qdq.onnx), the PyTorch export (.zip) and the JSON report. */
 import { useStudio } from '../../studio-context.tsx';
 import { deployFileNames, deployReport, reportBytes } from './deploy-report.ts';
 import { downloadBytes } from './download.ts';
@@ -25,9 +25,15 @@ export function DeployDownloads() {
           aria-label={a.onnx ? `Download the ONNX QDQ file ${names.onnx} (${a.onnx.length} bytes)` : 'ONNX QDQ export not available'}>
           ONNX QDQ (.qdq.onnx{a.onnx ? `, ${Math.ceil(a.onnx.length / 1024)} KiB` : ''})
         </button>
+        <button type="button" data-testid="download-torch" disabled={!a.torchZip} onClick={() => a.torchZip && downloadBytes(a.torchZip, names.torch, 'application/zip')}
+          title="The fused model, its weights and every scale for PyTorch (torch.ao QAT, train_qat.py for torchrun / DDP); see the README, Scaling out"
+          aria-label={a.torchZip ? `Download the PyTorch export ${names.torch} (${a.torchZip.length} bytes)` : 'PyTorch export not available'}>
+          PyTorch QAT package (.zip{a.torchZip ? `, ${Math.ceil(a.torchZip.length / 1024)} KiB` : ''})
+        </button>
         <button type="button" data-testid="download-report" disabled={!d.result} onClick={report}
           title={d.result ? undefined : 'The report needs a finished check'}>Report (.json)</button>
       </div>
+      {a.torchError && <div className="error" role="alert" data-testid="deploy-torch-error"><strong>PyTorch export failed:</strong> <code>{a.torchError}</code></div>}
       {a.onnxError && <div className="error" role="alert" data-testid="deploy-onnx-error"><strong>ONNX export failed:</strong> <code>{a.onnxError}</code></div>}
     </div>
   );

@@ -5,13 +5,17 @@
  */
 import { layersForReport } from '../../../quant/deploy-check.ts';
 import { MODEL_FILE_EXTENSION } from '../../../sim/model-file.ts';
+import { torchFolderName } from '../../../io/torch/torch-names.ts';
 import type { DeployState } from '../../store/deploy-slice.ts';
 
 export const ONNX_FILE_EXTENSION = '.qdq.onnx';
 
-export function deployFileNames(model: string, source: string): { modelFile: string; onnx: string; report: string } {
+export function deployFileNames(model: string, source: string): { modelFile: string; onnx: string; torch: string; report: string } {
   const base = `${model}-${source}`;
-  return { modelFile: `${base}${MODEL_FILE_EXTENSION}`, onnx: `${base}${ONNX_FILE_EXTENSION}`, report: `${base}-deploy-report.json` };
+  return {
+    modelFile: `${base}${MODEL_FILE_EXTENSION}`, onnx: `${base}${ONNX_FILE_EXTENSION}`, torch: `${torchFolderName(model, source)}.zip`,
+    report: `${base}-deploy-report.json`,
+  };
 }
 
 export interface DeployReportContext {
@@ -39,7 +43,8 @@ export function deployReport(d: DeployState, ctx: DeployReportContext): Record<s
       }
       : null,
     compile: {
-      model_file_bytes: a.modelFile.length, onnx_bytes: a.onnx?.length ?? null, onnx_error: a.onnxError, int_layers: a.intLayers,
+      model_file_bytes: a.modelFile.length, onnx_bytes: a.onnx?.length ?? null, onnx_error: a.onnxError,
+      torch_zip_bytes: a.torchZip?.length ?? null, torch_error: a.torchError ?? null, int_layers: a.intLayers,
       accumulators: a.accumulators ?? null,
       perf: a.perf.map((p) => ({ march: p.march, chip: p.chip, peak_tops: p.peak_tops, ddr_gbps: p.ddr_gbps, batch: p.batch, ...p.totals })),
       perf_notes: a.perf[0]?.model_notes ?? null,

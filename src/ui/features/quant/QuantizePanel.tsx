@@ -60,6 +60,11 @@ export function QuantizePanel() {
               <button type="button" className="primary" data-testid="calibrate-button" disabled={!canRun} onClick={() => ctl.calibrate()}>Calibrate</button>
               <button type="button" data-testid="qat-button" disabled={!canRun} onClick={() => ctl.qat()}
                 title={hasCalib ? 'QAT from the calibration' : 'QAT from the float weights (ranges from the first batch)'}>Run QAT</button>
+              <label className="button-like" title="The folder train_qat.py wrote (PyTorch QAT of the Deploy panel's PyTorch package): choose weights.safetensors, qparams.json and studio-graph.json">
+                Import PyTorch QAT
+                <input type="file" multiple className="sr-only" data-testid="import-torch-input" disabled={!canRun} accept=".safetensors,.json"
+                  onChange={(e) => { const fs = Array.from(e.currentTarget.files ?? []); e.currentTarget.value = ''; void ctl.importTorch(fs); }} />
+              </label>
               <button type="button" className="danger" data-testid="quant-cancel-button" disabled={job.status !== 'running'} onClick={() => ctl.cancel()}>Cancel</button>
             </div>
             <p className="run-status" data-testid="quant-status" data-status={job.status} data-stage={job.stage ?? ''} data-outcome={job.outcome ?? ''} role="status" aria-live="polite">

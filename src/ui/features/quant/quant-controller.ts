@@ -8,9 +8,13 @@ import { errorText } from '../../../train/protocol.ts';
 import type { CalibJobConfig, QatJobConfig, QuantSettings } from '../../../train/quant-protocol.ts';
 import type { StudioState, StudioStore } from '../../store/studio-store.ts';
 
+export const TORCH_IMPORT_FILES = ['weights.safetensors', 'qparams.json', 'studio-graph.json'] as const;
+
 export interface QuantController {
   calibrate(): boolean;
   qat(): boolean;
+  /** A PyTorch QAT result: the files train_qat.py writes (weights.safetensors, qparams.json, studio-graph.json). */
+  importTorch(files: readonly File[]): Promise<boolean>;
   cancel(): void;
   dispose(): void;
 }
@@ -66,6 +70,17 @@ export function createQuantController(store: StudioStore, client: TrainingClient
   return {
     calibrate: () => begin('calib', () => client.calibrate(calibConfigOf(st()))),
     qat: () => begin('qat', () => client.qat(qatConfigOf(st()))),
+    async importTorch(list) {
+      const byName = new Map(list.map((f) => [f.name, f]));
+      const missing = TORCH_IMPORT_FILES.filter((n) => !byName.has(n));
+      if (missing.length) {
+        st().applyQuantMessage({ type: 'quant-error', stage: 'qat', message: `choose the files train_qat.py wrote: ${missing.join(', ')} missing` });
+        return false;
+      }
+      const read = async (n: (typeof TORCH_IMPORT_FILES)[number]) => ({ name: n, bytes: new Uint8Array(await byName.get(n)!.arrayBuffer()) });
+      const files = { 'weights.safetensors': await read('weights.safetensors'), 'qparams.json': await read('qparams.json'), 'studio-graph.json': await read('studio-graph.json') };
+      return begin('qat', () => client.importTorch(files, st().settings.testImages));
+    },
     cancel() {
       if (st().quant.job.status !== 'running') return;
       st().requestQuantCancel();

@@ -1,0 +1,196 @@
+/**
+ * qparams.json of a PyTorch export: the qconfig and every calibrated scale under the PyTorch names of the generated
+ * model (torch-names.ts), and what each module is. Built from a calib / qat checkpoint; a QAT run in PyTorch writes
+ * the same file back (studio_quant.save_checkpoint) with its trained scales and running ranges.
+ *
+ *  activations["<module>.activation_post_process"]  per tensor (ch_axis -1), qscheme per_tensor_symmetric
+ *  weights["<module>.weight_fake_quant"]           per output channel (ch_axis 0), qscheme per_channel_symmetric
+ * each with dtype (qint8 / qint16), quant_min / quant_max, scale[], zero_point[] (0), min_val[] / max_val[] (the
+ * running range the observer continues from), averaging_constant (activations: the moving-average constant, 0 =
+ * frozen; weights: 1, the current weights' range at every forward).
+ */
+import type { Conv2dParams, Pool2dParams } from '../../engine/backend.ts';
+import type { Normalization } from '../../data/loader.ts';
+import type { FusedAct, Graph, GraphNode, OpType } from '../../graph/ir.ts';
+import type { HostParams } from '../../nn/params.ts';
+import { minMax } from '../../engine/reference/quant.ts';
+import { marchUsesPowerOfTwoScale, type March } from '../../quant/march.ts';
+import { prepare, type QuantPlan } from '../../quant/prepare.ts';
+import { EPS_F32, type QDtype } from '../../quant/qparams.ts';
+import type { QConfig } from '../../quant/qconfig.ts';
+import type { QuantCheckpoint } from '../../quant/quant-checkpoint.ts';
+import type { RoundingMode } from '../../quant/rounding.ts';
+import { weightScalesOf } from '../onnx/export-qdq.ts';
+import { activationSiteKey, torchModuleNames, weightSiteKey } from './torch-names.ts';
+
+export const TORCH_FORMAT = 'quant-studio-torch';
+export const TORCH_FORMAT_VERSION = 1;
+
+export interface TorchSiteJson {
+  node: string;
+  /** weights: the studio parameter quantized. */
+  param?: string;
+  observer: string;
+  dtype: QDtype;
+  qscheme: 'per_tensor_symmetric' | 'per_channel_symmetric';
+  ch_axis: -1 | 0;
+  quant_min: number;
+  quant_max: number;
+  averaging_constant: number;
+  scale: number[];
+  zero_point: number[];
+  min_val: number[];
+  max_val: number[];
+}
+
+export interface TorchModuleJson {
+  node: string;
+  op: OpType;
+  fused_from?: string[];
+  /** state_dict key -> studio parameter name. */
+  params: Record<string, string>;
+  conv?: Conv2dParams;
+  kernel?: [number, number];
+  in_channels?: number;
+  out_channels?: number;
+  in_features?: number;
+  out_features?: number;
+  bias?: boolean;
+  act?: FusedAct | null;
+  add_input?: boolean;
+  pool?: Pool2dParams;
+  eps?: number;
+  momentum?: number;
+  num_features?: number;
+  /** reshape: per-sample target shape. */
+  shape?: number[];
+}
+
+export interface TorchQParamsJson {
+  format: typeof TORCH_FORMAT;
+  version: number;
+  model: string;
+  stage: 'calib' | 'qat';
+  source: 'quant-studio' | 'pytorch';
+  input: { shape: number[]; layout: 'NCHW float32'; normalization: Normalization };
+  num_classes: number;
+  qconfig: {
+    template: string;
+    march: March;
+    rounding: RoundingMode;
+    power_of_two_scales: boolean;
+    eps: number;
+    activation: { observer: string; dtype: QDtype; qscheme: 'per_tensor_symmetric'; averaging_constant: number };
+    weight: { observer: string; dtype: QDtype; qscheme: 'per_channel_symmetric'; ch_axis: 0 };
+    quant_stub_scale: number | null;
+    high_precision_output: boolean;
+    overrides: QConfig['overrides'];
+  };
+  modules: Record<string, TorchModuleJson>;
+  activations: Record<string, TorchSiteJson>;
+  weights: Record<string, TorchSiteJson>;
+  /** conv / linear modules whose output stays int32 (no activation fake quant). */
+  int32_outputs: string[];
+}
+
+export class TorchExportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TorchExportError';
+  }
+}
+
+const shapeOf = (g: Graph, name: string) => {
+  const p = g.params.find((x) => x.name === name);
+  if (!p) throw new TorchExportError(`graph ${g.name}: no parameter ${name}`);
+  return p.shape;
+};
+
+function moduleJson(g: Graph, n: GraphNode, module: string): TorchModuleJson {
+  const params: Record<string, string> = {};
+  for (const [role, name] of Object.entries(n.params)) params[`${module}.${role}`] = name;
+  const m: TorchModuleJson = { node: n.id, op: n.op, params };
+  if (n.attrs.fusedFrom) m.fused_from = n.attrs.fusedFrom;
+  if (n.op === 'conv2d') {
+    const w = shapeOf(g, n.params.weight);
+    const c = n.attrs.conv!;
+    Object.assign(m, {
+      conv: c, kernel: [w[2], w[3]], in_channels: w[1] * c.groups, out_channels: w[0], bias: !!n.params.bias,
+      act: n.attrs.act ?? null, add_input: !!n.attrs.addInput,
+    });
+  } else if (n.op === 'linear') {
+    const w = shapeOf(g, n.params.weight);
+    Object.assign(m, { in_features: w[1], out_features: w[0], bias: !!n.params.bias, act: n.attrs.act ?? null });
+  } else if (n.op === 'avgpool2d' || n.op === 'maxpool2d') {
+    m.pool = n.attrs.pool!;
+  } else if (n.op === 'batchnorm2d') {
+    Object.assign(m, { eps: n.attrs.eps ?? 1e-5, momentum: n.attrs.momentum ?? 0.1, num_features: shapeOf(g, n.params.weight)[0] });
+  } else if (n.op === 'reshape') {
+    m.shape = n.shape;
+  }
+  return m;
+}
+
+/** The qparams.json of a calib / qat checkpoint (scales as the studio's QuantizedModel has them). */
+export function buildTorchQParams(ck: QuantCheckpoint, normalization: Normalization): TorchQParamsJson {
+  const { graph: g, qconfig: qc } = ck;
+  const plan: QuantPlan = prepare(g, qc);
+  const names = torchModuleNames(g);
+  const pow2 = marchUsesPowerOfTwoScale(qc.march);
+  for (const id of plan.float) {
+    const n = g.nodes.find((x) => x.id === id)!;
+    if (n.op === 'conv2d' || n.op === 'linear') {
+      throw new TorchExportError(`node ${id} (${n.op}) is computed in float outside the QuantStub…DeQuantStub region; the PyTorch export supports conv and linear only inside it`);
+    }
+  }
+  const modules: Record<string, TorchModuleJson> = {};
+  for (const n of g.nodes) if (n.op !== 'input') modules[names.get(n.id)!] = moduleJson(g, n, names.get(n.id)!);
+  const activations: Record<string, TorchSiteJson> = {};
+  for (const a of plan.acts) {
+    const qp = ck.qsites[`qsite:${a.node}:qparams`], rn = ck.qsites[`qsite:${a.node}:running`];
+    if (!qp || !rn) throw new TorchExportError(`activation ${a.node} has no scale yet: calibrate first (or run QAT)`);
+    activations[activationSiteKey(names.get(a.node)!)] = {
+      node: a.node, observer: a.spec.observer, dtype: a.spec.dtype, qscheme: 'per_tensor_symmetric', ch_axis: -1,
+      quant_min: a.quantMin, quant_max: a.quantMax, averaging_constant: a.spec.averagingConstant,
+      scale: [qp[0]], zero_point: [0], min_val: [rn[0]], max_val: [rn[1]],
+    };
+  }
+  const weights: Record<string, TorchSiteJson> = {};
+  for (const w of plan.weights) {
+    const data = ck.params[w.param];
+    if (!data) throw new TorchExportError(`missing parameter ${w.param}`);
+    const scales = weightScalesOf(data, w.channels, w.quantMin, w.quantMax, qc.march);
+    const [mn, mx] = minMax(data, { outer: 1, channels: w.channels, inner: data.length / w.channels });
+    weights[weightSiteKey(names.get(w.node)!)] = {
+      node: w.node, param: w.param, observer: w.spec.observer, dtype: w.spec.dtype, qscheme: 'per_channel_symmetric', ch_axis: 0,
+      quant_min: w.quantMin, quant_max: w.quantMax, averaging_constant: 1,
+      scale: Array.from(scales), zero_point: Array.from(scales, () => 0), min_val: Array.from(mn), max_val: Array.from(mx),
+    };
+  }
+  return {
+    format: TORCH_FORMAT, version: TORCH_FORMAT_VERSION, model: ck.model, stage: ck.stage, source: 'quant-studio',
+    input: { shape: g.inputShape, layout: 'NCHW float32', normalization },
+    num_classes: g.numClasses,
+    qconfig: {
+      template: qc.template, march: qc.march, rounding: qc.rounding, power_of_two_scales: pow2, eps: EPS_F32,
+      activation: { observer: qc.activation.observer, dtype: qc.activation.dtype, qscheme: 'per_tensor_symmetric', averaging_constant: qc.activation.averagingConstant },
+      weight: { observer: qc.weight.observer, dtype: qc.weight.dtype, qscheme: 'per_channel_symmetric', ch_axis: 0 },
+      quant_stub_scale: qc.quantStubScale, high_precision_output: qc.highPrecisionOutput, overrides: qc.overrides,
+    },
+    modules, activations, weights,
+    int32_outputs: plan.int32Outputs.map((id) => names.get(id)!),
+  };
+}
+
+/** The fused float parameters under their state_dict keys. */
+export function torchStateTensors(q: TorchQParamsJson, params: HostParams): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (const m of Object.values(q.modules)) {
+    for (const [key, name] of Object.entries(m.params)) {
+      const v = params[name];
+      if (!v) throw new TorchExportError(`missing parameter ${name}`);
+      out[key] = v;
+    }
+  }
+  return out;
+}
