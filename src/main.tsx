@@ -17,6 +17,7 @@ import { createDeployController } from './ui/features/deploy/deploy-controller.t
 import { DeployControllerProvider } from './ui/features/deploy/deploy-context.tsx';
 import { spawnSimWorker } from './sim/client.ts';
 import { idbGet, idbPut } from './ui/persist/idb.ts';
+import { createScopeController } from './ui/scope/scope-controller.ts';
 import { spawnTrainingWorker, TrainingClient } from './train/client.ts';
 import type { BackendPreference } from './train/protocol.ts';
 import './ui/styles.css';
@@ -34,6 +35,8 @@ const controller = createTrainingController(store, client, () => data.sync());
 const quant = createQuantController(store, client, () => data.sync());
 const deploy = createDeployController(store, client, spawnSimWorker, () => data.sync());
 const project = createProjectController(store, client, data, { get: idbGet, put: idbPut });
+// Results follow the model and data on screen (switching opens that pair's own results, or starts clean).
+createScopeController(store, client);
 // For debugging in the console and for e2e diagnostics (read-only use).
 (window as unknown as { __studio?: unknown }).__studio = { store };
 

@@ -18,6 +18,8 @@ import type { CalibJobConfig } from '../src/train/quant-protocol.ts';
 import { createTrainingHost } from '../src/train/training.worker.ts';
 import { createDeployController, deployBlocker } from '../src/ui/features/deploy/deploy-controller.ts';
 import { createStudioStore } from '../src/ui/store/studio-store.ts';
+import { createScopeController } from '../src/ui/scope/scope-controller.ts';
+import { currentScope, toResultScope } from '../src/ui/scope/identity.ts';
 
 const toy = (count: number, name: string): ImageDataset => {
   const images = new Uint8Array(count * 784), labels = new Uint8Array(count);
@@ -60,6 +62,7 @@ async function setup() {
   const until = (type: WorkerMessage['type']) => new Promise<WorkerMessage>((resolve) => {
     const off = client.subscribe((m) => { if (m.type === type) { off(); resolve(m); } });
   });
+  createScopeController(store, client);
   store.getState().dataLoaded(summarize(toyData(), 'builtin', 'toy'), null);
   const ctl = createDeployController(store, client, spawnInProcessSim, () => {});
   return { store, client, ctl, msgs, until, st: () => store.getState() };
@@ -71,11 +74,13 @@ describe('deploy controller with the training and simulator hosts', () => {
     expect(deployBlocker(h.st())).toMatch(/Calibrate or run QAT first/);
     expect(h.ctl.start()).toBe(false);
 
+    // Jobs name the model and data on screen, as the page's controllers send them.
+    const scope = toResultScope(currentScope(h.st())!);
     let done = h.until('done');
-    h.client.start(FLOAT);
+    h.client.start({ ...FLOAT, scope });
     await done;
     done = h.until('quant-done');
-    h.client.calibrate(CALIB);
+    h.client.calibrate({ ...CALIB, scope });
     await done;
     expect(h.st().checkpoints.calib).toBeDefined();
     expect(deployBlocker(h.st())).toBeNull();
@@ -122,7 +127,7 @@ describe('deploy controller with the training and simulator hosts', () => {
 
     // A new calibration: the old artifacts go.
     done = h.until('quant-done');
-    h.client.calibrate(CALIB);
+    h.client.calibrate({ ...CALIB, scope });
     await done;
     expect(h.st().deploy.artifacts).toBeNull();
     h.ctl.dispose();

@@ -8,7 +8,8 @@
  *   calibrate {config}      fuse the kept float weights, prepare(qconfig), run the observers on `batches`
  *                           batches of the loaded train data, evaluate; histograms of every activation site.
  *   qat {config}            fine-tune with fake quant from the calibration (or the float weights), evaluate per epoch.
- *   restore {float, calib, qat}  checkpoints (encoded bytes) from the project, so a reload continues where it was.
+ *   restore {float, calib, qat, scope?}  checkpoints (encoded bytes) of the model and data the page now shows (null:
+ *                           none, the worker starts clean); scope stamps checkpoints saved before they carried one.
  *   deploy-check {config}   the deployment check of the QAT (else calibrated) model: convert it to the integer model,
  *                           write the model file and the ONNX QDQ export, estimate the performance per march, then
  *                           run `images` images of the chosen split through the fake-quant model (VALIDATION) here
@@ -29,6 +30,7 @@ import type { March } from '../quant/march.ts';
 import type { NodeOverride } from '../quant/qconfig.ts';
 import type { DeployCheckResult } from '../quant/deploy-check.ts';
 import type { PerfEstimate } from '../perf/estimate.ts';
+import type { ResultScope } from './protocol.ts';
 
 export type QuantStage = 'calib' | 'qat';
 export type CheckpointStage = 'float' | QuantStage;
@@ -40,7 +42,8 @@ export interface DataPrep {
   normalize: Normalize;
 }
 
-export type DataChoice = { kind: 'builtin' } | { kind: 'custom'; data: TrainTestData };
+/** `key`: the data's identity as the page computes it (ResultScope.data), kept by the worker to refuse jobs on other data. */
+export type DataChoice = { kind: 'builtin'; key?: string } | { kind: 'custom'; data: TrainTestData; key?: string };
 
 export interface QuantSettings {
   march: March;
@@ -55,6 +58,8 @@ export interface QuantSettings {
 
 export interface CalibJobConfig {
   quant: QuantSettings;
+  /** The model and data the page shows: the kept float checkpoint must belong to it. */
+  scope?: ResultScope;
   batches: number;
   batchSize: number;
   testImages: number;
@@ -62,6 +67,7 @@ export interface CalibJobConfig {
 
 export interface QatJobConfig {
   quant: QuantSettings;
+  scope?: ResultScope;
   epochs: number;
   batchSize: number;
   lr: number;
@@ -89,6 +95,7 @@ export type DeploySource = 'auto' | QuantStage;
 
 export interface DeployJobConfig {
   source: DeploySource;
+  scope?: ResultScope;
   /** The split of the loaded data the check runs on. */
   split: 'test' | 'train';
   /** Images of that split (a seed-0 random subset when fewer than the split has). */
@@ -125,14 +132,14 @@ export type QuantRequest =
   | { type: 'set-data'; data: DataChoice; prep: DataPrep }
   | { type: 'calibrate'; config: CalibJobConfig }
   | { type: 'qat'; config: QatJobConfig }
-  | { type: 'restore'; float: Uint8Array | null; calib: Uint8Array | null; qat: Uint8Array | null }
+  | { type: 'restore'; float: Uint8Array | null; calib: Uint8Array | null; qat: Uint8Array | null; scope?: ResultScope }
   | { type: 'deploy-check'; config: DeployJobConfig }
   | { type: 'deploy-sim-result'; batch: number; output: Float32Array; dumps: Record<string, DeployDumpTensor> }
   | { type: 'deploy-sim-error'; batch: number; message: string };
 
 export type QuantMessage =
   | { type: 'data-ready'; name: string; trainImages: number; testImages: number; shape: number[]; numClasses: number }
-  | { type: 'checkpoint'; stage: CheckpointStage; bytes: Uint8Array }
+  | { type: 'checkpoint'; stage: CheckpointStage; bytes: Uint8Array; scope?: ResultScope }
   | { type: 'quant-started'; stage: QuantStage; total: number; acts: number; weights: number }
   | { type: 'quant-progress'; stage: QuantStage; done: number; total: number; loss: number; etaSeconds: number }
   | { type: 'quant-epoch'; stage: QuantStage; epoch: number; acc1: number; acc5: number; loss: number }

@@ -15,6 +15,7 @@ import { RunPanel } from './features/train/RunPanel.tsx';
 import { SettingsPanel } from './features/train/SettingsPanel.tsx';
 import { LossChart } from './charts/LossChart.tsx';
 import { useStudio } from './studio-context.tsx';
+import { ScopeBar } from './scope/ScopeBar.tsx';
 
 function ChartPanel() {
   const losses = useStudio((s) => s.run.losses);
@@ -53,6 +54,7 @@ export function App() {
       <nav className="steps-nav" aria-label="Workflow">
         <a href="#step-setup">1 Model · 2 Data</a><a href="#step-train">3 Train</a><a href="#step-quant">4 Quantize</a><a href="#step-graph">5 Graph</a><a href="#step-deploy">6 Deploy</a>
       </nav>
+      <ScopeBar />
       <main className="flow">
         <Step n="1·2" title="Model and data" id="step-setup">
           <div className="layout">

@@ -8,8 +8,9 @@ import { createQuantSlice, type QuantSlice } from './quant-slice.ts';
 import { createGraphSlice, type GraphSlice } from './graph-slice.ts';
 import { createProjectSlice, type ProjectSlice } from './project-slice.ts';
 import { createDeploySlice, type DeploySlice } from './deploy-slice.ts';
+import { createScopeSlice, type ScopeSlice } from './scope-slice.ts';
 
-export type StudioState = ModelSlice & TrainingSlice & BackendSlice & DataSlice & QuantSlice & GraphSlice & ProjectSlice & DeploySlice;
+export type StudioState = ModelSlice & TrainingSlice & BackendSlice & DataSlice & QuantSlice & GraphSlice & ProjectSlice & DeploySlice & ScopeSlice;
 export type StudioStore = StoreApi<StudioState>;
 
 export function createStudioStore(): StudioStore {
@@ -22,5 +23,6 @@ export function createStudioStore(): StudioStore {
     ...createGraphSlice(set, get),
     ...createProjectSlice(set, get),
     ...createDeploySlice(set, get),
+    ...createScopeSlice(set, get),
   }));
 }

@@ -7,6 +7,7 @@ import type { DecodeMessage, DecodeRequest, DroppedFile } from '../../../data/de
 import type { TrainingClient } from '../../../train/client.ts';
 import { normalizationOf, type DataState } from '../../store/data-slice.ts';
 import type { StudioStore } from '../../store/studio-store.ts';
+import { dataIdentity } from '../../scope/identity.ts';
 
 export interface DecodeWorkerLike {
   postMessage(m: DecodeRequest): void;
@@ -60,9 +61,11 @@ export function createDataController(store: StudioStore, client: TrainingClient,
     },
     sync() {
       const d = st().data;
-      const prepKey = JSON.stringify([d.prep.yuv, normalizationOf(d)]);
+      const key = dataIdentity(d)?.key;
+      const prepKey = JSON.stringify([d.prep.yuv, normalizationOf(d), key]);
       if (sent && sent.dataset === d.dataset && sent.prep === prepKey) return;
-      client.setData(d.dataset ? { kind: 'custom', data: d.dataset } : { kind: 'builtin' }, { yuv: d.prep.yuv, normalize: normalizationOf(d) });
+      const k = key ? { key } : {};
+      client.setData(d.dataset ? { kind: 'custom', data: d.dataset, ...k } : { kind: 'builtin', ...k }, { yuv: d.prep.yuv, normalize: normalizationOf(d) });
       sent = { dataset: d.dataset, prep: prepKey };
     },
     dispose() {

@@ -6,6 +6,9 @@ import type { TrainingClient } from '../../../train/client.ts';
 import { errorText } from '../../../train/protocol.ts';
 import type { CalibJobConfig, QatJobConfig, QuantSettings } from '../../../train/quant-protocol.ts';
 import type { StudioState, StudioStore } from '../../store/studio-store.ts';
+import { sameScope } from '../../../train/protocol.ts';
+import { currentScope, toResultScope } from '../../scope/identity.ts';
+import { stageBlocker } from '../stage-blockers.ts';
 
 export interface QuantController {
   calibrate(): boolean;
@@ -22,9 +25,15 @@ export function quantSettingsOf(s: StudioState): QuantSettings {
   };
 }
 
+/** The model and data on screen, as a job's config names them. */
+function scopeOf(s: StudioState) {
+  const c = currentScope(s);
+  return c ? { scope: toResultScope(c) } : {};
+}
+
 export function calibConfigOf(s: StudioState): CalibJobConfig {
   const q = s.quant.settings;
-  return { quant: quantSettingsOf(s), batches: q.calibBatches, batchSize: q.calibBatchSize, testImages: s.settings.testImages };
+  return { quant: quantSettingsOf(s), batches: q.calibBatches, batchSize: q.calibBatchSize, testImages: s.settings.testImages, ...scopeOf(s) };
 }
 
 export function qatConfigOf(s: StudioState): QatJobConfig {
@@ -32,7 +41,7 @@ export function qatConfigOf(s: StudioState): QatJobConfig {
   const template = q.template.replace('default_calibration', 'default_qat');
   return {
     quant: { ...quantSettingsOf(s), template }, epochs: q.qatEpochs, batchSize: s.settings.batchSize, lr: q.qatLr,
-    optimizer: 'sgd', seed: s.settings.seed, trainImages: q.qatTrainImages, testImages: s.settings.testImages,
+    optimizer: 'sgd', seed: s.settings.seed, trainImages: q.qatTrainImages, testImages: s.settings.testImages, ...scopeOf(s),
   };
 }
 
@@ -40,6 +49,12 @@ export function createQuantController(store: StudioStore, client: TrainingClient
   const st = () => store.getState();
   const unsubscribe = client.subscribe((m) => {
     if (m.type === 'checkpoint') {
+      const here = st().scope;
+      if (m.scope && here && !sameScope(m.scope, here)) {
+        // Cannot happen while the page waits for jobs before switching; if it does, the checkpoint is not this page's.
+        st().projectError(`ignored a ${m.stage} checkpoint of ${m.scope.model} on ${m.scope.data}: the page shows ${here.modelLabel} on ${here.dataLabel}`);
+        return;
+      }
       if (m.stage === 'float') st().clearQuantResults();
       st().setCheckpoint(m.stage, m.bytes);
     } else if (m.type.startsWith('quant-')) {
@@ -49,6 +64,7 @@ export function createQuantController(store: StudioStore, client: TrainingClient
   });
   const begin = (stage: 'calib' | 'qat', send: () => void): boolean => {
     if (client.job !== null || st().quant.job.status !== 'idle') return false;
+    if (stageBlocker(st(), stage === 'calib' ? 'calibrate' : 'qat', { ...st().settings, model: '' }) !== null) return false;
     st().beginQuantJob(stage);
     try {
       beforeJob();

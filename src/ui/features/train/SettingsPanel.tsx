@@ -2,14 +2,15 @@
 import { useId, type ChangeEvent } from 'react';
 import { LIMITS, OPTIMIZERS, SCHEDULES, type BackendPreference, type OptimizerChoice, type ScheduleChoice } from '../../../train/protocol.ts';
 import { isLive } from '../../store/run-reducer.ts';
+import { formatInt } from '../../format.ts';
 import { DEFAULT_SETTINGS, type TrainSettings } from '../../store/training-slice.ts';
 import { useController, useStudio } from '../../studio-context.tsx';
 
 type NumericKey = 'trainImages' | 'testImages' | 'epochs' | 'batchSize' | 'lr' | 'seed';
 
 const NUMERIC: { key: NumericKey; label: string; step: number | 'any'; hint?: string }[] = [
-  { key: 'trainImages', label: 'Train images', step: 1, hint: 'of 60 000' },
-  { key: 'testImages', label: 'Test images', step: 1, hint: 'of 10 000' },
+  { key: 'trainImages', label: 'Train images', step: 1 },
+  { key: 'testImages', label: 'Test images', step: 1 },
   { key: 'epochs', label: 'Epochs', step: 1 },
   { key: 'batchSize', label: 'Batch size', step: 1 },
   { key: 'lr', label: 'Learning rate', step: 'any' },
@@ -23,6 +24,10 @@ export function SettingsPanel() {
   const busy = useStudio((s) => isLive(s.run.status));
   const preference = useStudio((s) => s.backendPreference);
   const controller = useController();
+  const counts = useStudio((s) => s.data.summary);
+  // Subscribing to what validation reads re-renders the form when the model or the data changes.
+  useStudio((s) => s.imported);
+  useStudio((s) => s.data.prep);
   // Recomputed on every render of this panel (cheap); the store holds raw numbers, NaN for blank.
   const errors = controller.errors();
   const id = useId();
@@ -37,8 +42,9 @@ export function SettingsPanel() {
       <h2 id={`${id}-h`}>Training</h2>
       <fieldset className="grid-fields" disabled={busy}>
         <legend className="sr-only">Training settings</legend>
-        {NUMERIC.map(({ key, label, step, hint }) => {
+        {NUMERIC.map(({ key, label, step }) => {
           const err = errors[key];
+          const hint = key === 'trainImages' && counts ? `of ${formatInt(counts.trainCount)}` : key === 'testImages' && counts ? `of ${formatInt(counts.testCount)}` : undefined;
           const [lo, hi] = LIMITS[key];
           return (
             <div className="field" key={key}>
