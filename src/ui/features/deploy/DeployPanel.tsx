@@ -46,8 +46,8 @@ export function DeployPanel() {
           <DeploySettings disabled={live} />
           <div className="run-bar">
             <div className="buttons">
-              <button type="button" className="primary" data-testid="deploy-run-button" disabled={live || !!blocker} onClick={() => ctl.start()}>Run deployment check</button>
-              <button type="button" className="danger" data-testid="deploy-cancel-button" disabled={job.status !== 'running'} onClick={() => ctl.cancel()}>Cancel</button>
+              <button type="button" className="primary" data-testid="deploy-run-button" disabled={live || !!blocker} title={blocker ?? undefined} onClick={() => ctl.start()}>Run deployment check</button>
+              <button type="button" className="danger" data-testid="deploy-cancel-button" disabled={job.status !== 'running'} title={job.status !== 'running' ? 'Cancels a deployment check in progress.' : undefined} onClick={() => ctl.cancel()}>Cancel</button>
             </div>
           </div>
           <p className="run-status" data-testid="deploy-status" data-status={job.status} data-outcome={job.outcome ?? ''} role="status" aria-live="polite">

@@ -47,6 +47,7 @@ export function QuantizePanel() {
       <div className="quant-grid">
         <div>
           <QuantSettings disabled={live} />
+          {live && <p className="why" data-testid="quant-settings-why">The settings are locked while {job.stage === 'qat' ? 'QAT' : 'calibration'} runs.</p>}
           {g.error && <div className="error" role="alert">{g.error}</div>}
           <OverridesEditor targets={targets} disabled={live} />
         </div>
@@ -57,7 +58,7 @@ export function QuantizePanel() {
                 title={calibWhy ?? `Calibrate ${model}`}>Calibrate</button>
               <button type="button" data-testid="qat-button" disabled={live || !!qatWhy} onClick={() => ctl.qat()}
                 title={qatWhy ?? (hasCalib ? 'QAT from the calibration' : 'QAT from the float weights (ranges from the first batch)')}>Run QAT</button>
-              <button type="button" className="danger" data-testid="quant-cancel-button" disabled={job.status !== 'running'} onClick={() => ctl.cancel()}>Cancel</button>
+              <button type="button" className="danger" data-testid="quant-cancel-button" disabled={job.status !== 'running'} title={job.status !== 'running' ? 'Cancels a calibration or QAT in progress.' : undefined} onClick={() => ctl.cancel()}>Cancel</button>
             </div>
             <p className="run-status" data-testid="quant-status" data-status={job.status} data-stage={job.stage ?? ''} data-outcome={job.outcome ?? ''} role="status" aria-live="polite">
               {statusText(job, calibWhy, model)}

@@ -54,9 +54,9 @@ export function RunPanel() {
             title={evalWhy ?? 'Evaluate the current model on the test images (no training)'} aria-describedby={evalWhy && !live ? 'evaluate-why' : undefined}>
             Evaluate
           </button>
-          <button type="button" data-testid="pause-button" disabled={run.status !== 'running'} onClick={() => c.pause()}>Pause</button>
-          <button type="button" data-testid="resume-button" disabled={run.status !== 'paused'} onClick={() => c.resume()}>Resume</button>
-          <button type="button" className="danger" data-testid="cancel-button" disabled={!live || run.status === 'cancelling'} onClick={() => c.cancel()}>Cancel</button>
+          <button type="button" data-testid="pause-button" disabled={run.status !== 'running'} title={run.status !== 'running' ? 'Pauses a run in progress.' : undefined} onClick={() => c.pause()}>Pause</button>
+          <button type="button" data-testid="resume-button" disabled={run.status !== 'paused'} title={run.status !== 'paused' ? 'Resumes a paused run.' : undefined} onClick={() => c.resume()}>Resume</button>
+          <button type="button" className="danger" data-testid="cancel-button" disabled={!live || run.status === 'cancelling'} title={!live ? 'Cancels a run in progress.' : undefined} onClick={() => c.cancel()}>Cancel</button>
         </div>
         <p className="run-status" data-testid="run-status" data-status={run.status} data-outcome={run.outcome ?? ''} role="status" aria-live="polite">
           {statusText(run, backendReady, float)}

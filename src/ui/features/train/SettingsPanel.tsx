@@ -80,7 +80,9 @@ export function SettingsPanel() {
           </select>
         </div>
       </fieldset>
-      <button type="button" className="link-button" onClick={resetSettings} disabled={busy || isDefault}>Reset to defaults</button>
+      {busy && <p className="why" data-testid="settings-why">The settings are locked while a run is in progress.</p>}
+      <button type="button" className="link-button" onClick={resetSettings} disabled={busy || isDefault}
+        title={busy ? 'Locked while a run is in progress.' : isDefault ? 'The settings are the defaults.' : undefined}>Reset to defaults</button>
     </section>
   );
 }
