@@ -18,6 +18,7 @@ import type { SavedDeploy } from '../store/deploy-slice.ts';
 import type { Scope } from '../scope/identity.ts';
 import type { ScopedResults } from '../scope/switch.ts';
 import { toResultScope } from '../scope/identity.ts';
+import { INITIAL_RUNS, type RunsState } from '../store/runs-slice.ts';
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -37,6 +38,8 @@ export interface ProjectSnapshot {
   deploy?: SavedDeploy | null;
   /** The model and data the results above belong to (absent in projects saved before results carried one). */
   scope?: Scope | null;
+  /** The run history of the model and data above (absent in projects saved before it was kept). */
+  runs?: RunsState;
   /** The results of the other model / data pairs of this project, keyed by scopeKey. */
   shelf?: Record<string, ScopedResults>;
 }
@@ -57,6 +60,7 @@ export function snapshotOf(s: StudioState): ProjectSnapshot {
     checkpoints: { ...s.checkpoints },
     deploy: s.deploy.result ? { settings: s.deploy.settings, artifacts: s.deploy.artifacts, result: s.deploy.result } : null,
     scope: s.scope,
+    runs: s.runs,
     // A live run is not kept: only runs that ended go on the shelf.
     shelf: s.shelf,
   };
@@ -76,8 +80,10 @@ export function validateSnapshot(x: unknown, where: string): ProjectSnapshot {
   if (s.scope != null && (typeof s.scope.model !== 'string' || typeof s.scope.data !== 'string')) throw new SnapshotError(`${where}: the results' model and data are damaged`);
   const shelved = Object.values(s.shelf ?? {});
   if (shelved.some((r) => !r?.scope || typeof r.scope.model !== 'string' || !r.checkpoints || !r.quant || !r.run)) throw new SnapshotError(`${where}: the kept results of another model are damaged`);
+  if (s.runs != null && !Array.isArray(s.runs.list)) throw new SnapshotError(`${where}: the run history is damaged`);
   // JSON (project files) writes an exact layer's infinite SQNR as null.
-  for (const r of [s.deploy, ...shelved.map((x) => x.deploy)]) for (const l of r?.result?.layers ?? []) if (l.sqnr_db === null) l.sqnr_db = Infinity;
+  const results = [s.deploy?.result, ...shelved.map((x) => x.deploy?.result), ...[s.runs, ...shelved.map((x) => x.runs)].flatMap((r) => r?.list.map((x) => x.deploy) ?? [])];
+  for (const r of results) for (const l of r?.layers ?? []) if (l.sqnr_db === null) l.sqnr_db = Infinity;
   return s as ProjectSnapshot;
 }
 
@@ -87,7 +93,7 @@ export function stateFromSnapshot(snap: ProjectSnapshot): Partial<StudioState> {
   const run: RunState = f ? { ...INITIAL_RUN, ...f, outcome: 'done', status: 'idle' } : INITIAL_RUN;
   return {
     modelName: snap.modelName as StudioState['modelName'], imported: snap.imported ?? null, settings: { ...snap.settings }, run, checkpoints: { ...snap.checkpoints },
-    scope: snap.scope ?? null, shelf: { ...(snap.shelf ?? {}) }, scopeNotice: null,
+    scope: snap.scope ?? null, shelf: { ...(snap.shelf ?? {}) }, scopeNotice: null, runs: snap.runs ?? INITIAL_RUNS,
   };
 }
 

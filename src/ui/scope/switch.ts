@@ -16,6 +16,7 @@ import type { StudioState } from '../store/studio-store.ts';
 import { scopeKey, type Scope } from './identity.ts';
 import { IDLE_DEPLOY_JOB } from '../store/deploy-slice.ts';
 import { formatFixed } from '../format.ts';
+import { INITIAL_RUNS, type RunsState } from '../store/runs-slice.ts';
 
 /** One scope's results, as kept on the shelf (and in the saved project). */
 export interface ScopedResults {
@@ -25,10 +26,12 @@ export interface ScopedResults {
   quant: Pick<QuantState, 'float' | 'calib' | 'qat' | 'liveLosses' | 'liveEpochs'>;
   overrides: NodeOverride[];
   deploy: Pick<DeployState, 'artifacts' | 'result'>;
+  /** The run history (absent in projects saved before it was kept). */
+  runs?: RunsState;
 }
 
 export function hasResults(s: StudioState): boolean {
-  return s.run.outcome !== null || !!s.checkpoints.float || !!s.quant.float || !!s.quant.calib || !!s.quant.qat || !!s.deploy.result;
+  return s.run.outcome !== null || !!s.checkpoints.float || !!s.quant.float || !!s.quant.calib || !!s.quant.qat || !!s.deploy.result || s.runs.list.length > 0;
 }
 
 /** The current results, as they would go on the shelf. */
@@ -39,12 +42,13 @@ export function resultsOf(s: StudioState, scope: Scope): ScopedResults {
     quant: { float: q.float, calib: q.calib, qat: q.qat, liveLosses: q.liveLosses, liveEpochs: q.liveEpochs },
     overrides: q.settings.overrides,
     deploy: { artifacts: s.deploy.artifacts, result: s.deploy.result },
+    runs: s.runs,
   };
 }
 
 const EMPTY = (scope: Scope): ScopedResults => ({
   scope, run: INITIAL_RUN, checkpoints: {}, quant: { float: null, calib: null, qat: null, liveLosses: [], liveEpochs: [] },
-  overrides: [], deploy: { artifacts: null, result: null },
+  overrides: [], deploy: { artifacts: null, result: null }, runs: INITIAL_RUNS,
 });
 
 /** The store fields that show `r` (jobs idle, overlays from its deployment check). */
@@ -56,6 +60,7 @@ export function showResults(s: StudioState, r: ScopedResults): Partial<StudioSta
     quant: { ...s.quant, ...r.quant, job: IDLE_JOB, settings: { ...s.quant.settings, overrides: r.overrides } },
     deploy: { ...s.deploy, ...r.deploy, job: r.deploy.result ? { ...IDLE_DEPLOY_JOB, outcome: 'done', images: r.deploy.result.images, totalImages: r.deploy.result.images } : IDLE_DEPLOY_JOB },
     graphView: { ...s.graphView, selected: null, overlays: o },
+    runs: r.runs ?? INITIAL_RUNS,
   };
 }
 
@@ -69,6 +74,8 @@ export function describeResults(r: ScopedResults): string {
   if (r.quant.calib) parts.push(`calibration ${pct(r.quant.calib.acc1)}`);
   if (r.quant.qat) parts.push(`QAT ${pct(r.quant.qat.acc1)}`);
   if (r.deploy.result) parts.push(`a deployment check (agreement ${pct(r.deploy.result.agreement_top1)})`);
+  const n = r.runs?.list.length ?? 0;
+  if (n) parts.push(`${n} kept run${n === 1 ? '' : 's'}`);
   return parts.length ? parts.join(', ') : 'no results';
 }
 

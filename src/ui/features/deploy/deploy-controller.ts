@@ -14,6 +14,7 @@ import { MODEL_FILE_EXTENSION } from '../../../sim/model-file.ts';
 import { overlaysOf } from '../../store/deploy-slice.ts';
 import { currentScope, toResultScope } from '../../scope/identity.ts';
 import { stageBlocker } from '../stage-blockers.ts';
+import { deployRunOf } from '../runs/record-run.ts';
 import { METRICS } from '../../store/graph-slice.ts';
 import type { StudioState, StudioStore } from '../../store/studio-store.ts';
 
@@ -79,6 +80,8 @@ export function createDeployController(store: StudioStore, client: TrainingClien
       case 'deploy-done': {
         st().applyDeployMessage(m);
         abort = null;
+        const rec = deployRunOf(st());
+        if (rec) st().addRun(rec);
         const o = overlaysOf(m.result.layers);
         for (const metric of METRICS) st().setOverlay(metric, o[metric]);
         return;

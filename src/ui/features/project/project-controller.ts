@@ -27,7 +27,7 @@ export interface ProjectController {
 
 const KEY = 'project';
 const watched = (s: StudioState) => [s.modelName, s.imported, s.settings, s.data.prep, s.data.dataset, s.data.summary, s.quant.settings,
-  s.quant.float, s.quant.calib, s.quant.qat, s.run.outcome, s.checkpoints, s.deploy.result, s.project.revision, s.scope, s.shelf];
+  s.quant.float, s.quant.calib, s.quant.qat, s.run.outcome, s.checkpoints, s.deploy.result, s.project.revision, s.scope, s.shelf, s.runs];
 
 export function createProjectController(store: StudioStore, client: TrainingClient, data: DataController, storage: ProjectStorage, debounceMs = 250): ProjectController {
   const st = () => store.getState();

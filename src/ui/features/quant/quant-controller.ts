@@ -9,6 +9,8 @@ import type { StudioState, StudioStore } from '../../store/studio-store.ts';
 import { sameScope } from '../../../train/protocol.ts';
 import { currentScope, toResultScope } from '../../scope/identity.ts';
 import { stageBlocker } from '../stage-blockers.ts';
+import { quantRunOf } from '../runs/record-run.ts';
+import type { QuantSettingsState } from '../../store/quant-slice.ts';
 
 export interface QuantController {
   calibrate(): boolean;
@@ -47,6 +49,7 @@ export function qatConfigOf(s: StudioState): QatJobConfig {
 
 export function createQuantController(store: StudioStore, client: TrainingClient, beforeJob: () => void): QuantController {
   const st = () => store.getState();
+  let started: QuantSettingsState | null = null;
   const unsubscribe = client.subscribe((m) => {
     if (m.type === 'checkpoint') {
       const here = st().scope;
@@ -59,13 +62,20 @@ export function createQuantController(store: StudioStore, client: TrainingClient
       st().setCheckpoint(m.stage, m.bytes);
     } else if (m.type.startsWith('quant-')) {
       st().applyQuantMessage(m);
-      if (m.type === 'quant-done') st().touchProject();
+      if (m.type === 'quant-done') {
+        // Every finished calibration / QAT is kept as a run, with the settings it started with.
+        const rec = started ? quantRunOf(st(), m.stage, started) : null;
+        if (rec) st().addRun(rec);
+        st().touchProject();
+      }
+      if (m.type === 'quant-done' || m.type === 'quant-cancelled' || m.type === 'quant-error') started = null;
     }
   });
   const begin = (stage: 'calib' | 'qat', send: () => void): boolean => {
     if (client.job !== null || st().quant.job.status !== 'idle') return false;
     if (stageBlocker(st(), stage === 'calib' ? 'calibrate' : 'qat', { ...st().settings, model: '' }) !== null) return false;
     st().beginQuantJob(stage);
+    started = { ...st().quant.settings };
     try {
       beforeJob();
       send();
