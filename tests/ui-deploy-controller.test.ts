@@ -108,6 +108,15 @@ describe('deploy controller with the training and simulator hosts', () => {
     expect(r.layers.length).toBe(a.sites);
     for (let i = 1; i < r.layers.length; i++) expect(r.layers[i - 1].sqnr_db).toBeLessThanOrEqual(r.layers[i].sqnr_db);
     expect(Object.keys(h.st().graphView.overlays.sqnr ?? {}).sort()).toEqual(r.layers.map((l) => l.name).sort());
+    // Per image: the simulator's confusion matrix holds every image, its diagonal is the simulator's accuracy that
+    // deployCheck measured on its own; the float model (same model and data) ran on the same images.
+    const p = h.st().deploy.samples!;
+    const total = (m: number[][]) => m.flat().reduce((a, b) => a + b, 0);
+    expect(total(p.confusionInt)).toBe(40);
+    expect((100 * p.confusionInt.reduce((a, row, i) => a + row[i], 0)) / 40).toBeCloseTo(r.int.acc1, 6);
+    expect(total(p.confusionFloat!)).toBe(40);
+    expect(p.disagree.length).toBe(Math.min(p.disagreeCount, 48));
+    expect(p.pixels.length).toBe(p.disagree.length * 784);
 
     // Cancel at the first simulator batch: the simulator is terminated, the worker answers deploy-cancelled.
     h.st().setDeploySetting('images', 48);

@@ -23,7 +23,7 @@
  *   deploy-started {…artifacts}   the model file, the ONNX bytes (or why not), the performance per march
  *   deploy-sim-request {batch, x, n, dump}   one batch for the simulator (the page answers, see above)
  *   deploy-progress {images, totalImages}    after each compared batch
- *   deploy-done {result} / deploy-cancelled / deploy-error {message}   (deploy-check jobs)
+ *   deploy-done {result, samples} / deploy-cancelled / deploy-error {message}   (deploy-check jobs)
  */
 import type { TrainTestData } from '../data/dataset.ts';
 import type { March } from '../quant/march.ts';
@@ -31,6 +31,7 @@ import type { NodeOverride } from '../quant/qconfig.ts';
 import type { DeployCheckResult } from '../quant/deploy-check.ts';
 import type { PerfEstimate } from '../perf/estimate.ts';
 import type { ResultScope } from './protocol.ts';
+import type { PredictionSamples } from './prediction-samples.ts';
 
 export type QuantStage = 'calib' | 'qat';
 export type CheckpointStage = 'float' | QuantStage;
@@ -149,7 +150,7 @@ export type QuantMessage =
   | ({ type: 'deploy-started' } & DeployArtifacts)
   | { type: 'deploy-sim-request'; batch: number; x: Float32Array; n: number; dump: string[] }
   | { type: 'deploy-progress'; images: number; totalImages: number }
-  | { type: 'deploy-done'; result: DeployCheckResult }
+  | { type: 'deploy-done'; result: DeployCheckResult; samples?: PredictionSamples }
   | { type: 'deploy-cancelled' }
   | { type: 'deploy-error'; message: string };
 

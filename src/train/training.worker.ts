@@ -169,8 +169,9 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
       const ctx: JobContext = { be: await currentBackend(), post, signal: j.abort.signal };
       const q = pickDeploySource(cfg, state);
       assertScope('deployment check', cfg.scope, q, state.dataKey);
-      const result = await runDeployCheck(ctx, q, await state.data(), cfg, bridge.simulate);
-      final = { type: 'deploy-done', result };
+      const float = state.float && (!cfg.scope || sameScope(state.float.scope, cfg.scope)) ? state.float : null;
+      const { result, samples } = await runDeployCheck(ctx, q, await state.data(), cfg, bridge.simulate, float);
+      final = { type: 'deploy-done', result, samples };
     } catch (e) {
       final = j.abort.signal.aborted ? { type: 'deploy-cancelled' } : { type: 'deploy-error', message: errorText(e) };
     } finally {

@@ -1,6 +1,6 @@
 /**
  * The studio page: a workflow to follow top to bottom — 1 Model and 2 Data, 3 Train (float),
- * 4 Quantize (calibration, QAT), 5 Graph, 6 Deploy — under a header with the project bar and the backend badge.
+ * 4 Quantize (calibration, QAT), 5 Graph, 6 Deploy, 7 Runs — under a header with the project bar and the backend badge.
  */
 import type { ReactNode } from 'react';
 import { BackendBadge, BackendNotice } from './features/backend/BackendBadge.tsx';
@@ -16,6 +16,7 @@ import { SettingsPanel } from './features/train/SettingsPanel.tsx';
 import { LossChart } from './charts/LossChart.tsx';
 import { useStudio } from './studio-context.tsx';
 import { ScopeBar } from './scope/ScopeBar.tsx';
+import { RunsPanel } from './features/runs/RunsPanel.tsx';
 
 function ChartPanel() {
   const losses = useStudio((s) => s.run.losses);
@@ -52,7 +53,7 @@ export function App() {
       </header>
       <BackendNotice />
       <nav className="steps-nav" aria-label="Workflow">
-        <a href="#step-setup">1 Model · 2 Data</a><a href="#step-train">3 Train</a><a href="#step-quant">4 Quantize</a><a href="#step-graph">5 Graph</a><a href="#step-deploy">6 Deploy</a>
+        <a href="#step-setup">1 Model · 2 Data</a><a href="#step-train">3 Train</a><a href="#step-quant">4 Quantize</a><a href="#step-graph">5 Graph</a><a href="#step-deploy">6 Deploy</a><a href="#step-runs">7 Runs</a>
       </nav>
       <ScopeBar />
       <main className="flow">
@@ -75,6 +76,7 @@ export function App() {
         <Step n="4" title="Quantize" id="step-quant"><QuantizePanel /></Step>
         <Step n="5" title="Graph" id="step-graph"><GraphPanel /></Step>
         <Step n="6" title="Deploy" id="step-deploy"><DeployPanel /></Step>
+        <Step n="7" title="Runs and comparison" id="step-runs"><RunsPanel /></Step>
       </main>
     </div>
   );

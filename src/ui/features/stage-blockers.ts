@@ -34,13 +34,6 @@ export function modelDataMismatch(s: StudioState): string | null {
 /** Problems with the training settings, keyed by field (the form shows them; empty when a run can start). */
 export function trainConfigErrors(s: StudioState, config: TrainJobConfig): ConfigErrors {
   const e: ConfigErrors = validateConfig(config, s.imported ? [...MODEL_NAMES, modelIdOf(s)] : MODEL_NAMES);
-  const sum = s.data.summary;
-  if (sum) {
-    for (const [k, have] of [['trainImages', sum.trainCount], ['testImages', sum.testCount]] as const) {
-      const want = config[k];
-      if (!e[k] && Number.isFinite(want) && want > have) e[k] = `${formatInt(want)} requested; the loaded data has ${formatInt(have)}`;
-    }
-  }
   const mismatch = modelDataMismatch(s);
   if (mismatch) e.model = mismatch;
   return e;
@@ -48,6 +41,21 @@ export function trainConfigErrors(s: StudioState, config: TrainJobConfig): Confi
 
 const listErrors = (e: Record<string, string | undefined>, labels: Record<string, string | undefined>) =>
   Object.entries(e).filter(([, v]) => v).map(([k, v]) => (k === 'model' ? v : `${labels[k] ?? k}: ${v}`)).join('; ');
+
+/**
+ * Notes on settings that are valid but not taken literally: more images requested than the loaded split has
+ * (a run uses them all, as the CLI's --subset does).
+ */
+export function trainConfigNotes(s: StudioState, config: TrainJobConfig): Partial<Record<'trainImages' | 'testImages', string>> {
+  const out: Partial<Record<'trainImages' | 'testImages', string>> = {};
+  const sum = s.data.summary;
+  if (!sum) return out;
+  for (const [k, have] of [['trainImages', sum.trainCount], ['testImages', sum.testCount]] as const) {
+    const want = config[k];
+    if (Number.isFinite(want) && want > have) out[k] = `${formatInt(want)} requested; the loaded data has ${formatInt(have)}: all ${formatInt(have)} are used`;
+  }
+  return out;
+}
 
 /** The reason `stage` cannot start now, or null when it can. `config` is the float run's (for train / evaluate). */
 export function stageBlocker(s: StudioState, stage: Stage, config: TrainJobConfig): string | null {

@@ -58,7 +58,7 @@ export function snapshotOf(s: StudioState): ProjectSnapshot {
       ? { config: r.config, losses: r.losses, epochs: r.epochs, summary: r.summary, totalSteps: r.totalSteps, trainImages: r.trainImages, testImages: r.testImages }
       : null,
     checkpoints: { ...s.checkpoints },
-    deploy: s.deploy.result ? { settings: s.deploy.settings, artifacts: s.deploy.artifacts, result: s.deploy.result } : null,
+    deploy: s.deploy.result ? { settings: s.deploy.settings, artifacts: s.deploy.artifacts, result: s.deploy.result, samples: s.deploy.samples } : null,
     scope: s.scope,
     runs: s.runs,
     // A live run is not kept: only runs that ended go on the shelf.

@@ -25,7 +25,7 @@ export interface ScopedResults {
   checkpoints: Checkpoints;
   quant: Pick<QuantState, 'float' | 'calib' | 'qat' | 'liveLosses' | 'liveEpochs'>;
   overrides: NodeOverride[];
-  deploy: Pick<DeployState, 'artifacts' | 'result'>;
+  deploy: Pick<DeployState, 'artifacts' | 'result'> & { samples?: DeployState['samples'] };
   /** The run history (absent in projects saved before it was kept). */
   runs?: RunsState;
 }
@@ -41,7 +41,7 @@ export function resultsOf(s: StudioState, scope: Scope): ScopedResults {
     scope, run: s.run, checkpoints: s.checkpoints,
     quant: { float: q.float, calib: q.calib, qat: q.qat, liveLosses: q.liveLosses, liveEpochs: q.liveEpochs },
     overrides: q.settings.overrides,
-    deploy: { artifacts: s.deploy.artifacts, result: s.deploy.result },
+    deploy: { artifacts: s.deploy.artifacts, result: s.deploy.result, samples: s.deploy.samples },
     runs: s.runs,
   };
 }
@@ -58,7 +58,7 @@ export function showResults(s: StudioState, r: ScopedResults): Partial<StudioSta
     run: r.run,
     checkpoints: r.checkpoints,
     quant: { ...s.quant, ...r.quant, job: IDLE_JOB, settings: { ...s.quant.settings, overrides: r.overrides } },
-    deploy: { ...s.deploy, ...r.deploy, job: r.deploy.result ? { ...IDLE_DEPLOY_JOB, outcome: 'done', images: r.deploy.result.images, totalImages: r.deploy.result.images } : IDLE_DEPLOY_JOB },
+    deploy: { ...s.deploy, ...r.deploy, samples: r.deploy.samples ?? null, job: r.deploy.result ? { ...IDLE_DEPLOY_JOB, outcome: 'done', images: r.deploy.result.images, totalImages: r.deploy.result.images } : IDLE_DEPLOY_JOB },
     graphView: { ...s.graphView, selected: null, overlays: o },
     runs: r.runs ?? INITIAL_RUNS,
   };

@@ -14,6 +14,7 @@ import { DeploySettings } from './DeploySettings.tsx';
 import { DeploySummary } from './DeploySummary.tsx';
 import { LayerTable } from './LayerTable.tsx';
 import { PerfTable } from './PerfTable.tsx';
+import { PredictionsView } from './PredictionsView.tsx';
 import './deploy.css';
 
 function statusText(j: DeployJob, blocker: string | null): string {
@@ -70,6 +71,7 @@ export function DeployPanel() {
           )}
           <DeploySummary />
           <DeployDownloads />
+          <PredictionsView />
         </div>
         <div>
           {hasResult ? <LayerTable /> : hasArtifacts && live && <p className="empty-state">The per-layer table appears when the check is done ({formatFixed(pct, 0)}%).</p>}

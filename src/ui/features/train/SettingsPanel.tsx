@@ -3,8 +3,9 @@ import { useId, type ChangeEvent } from 'react';
 import { LIMITS, OPTIMIZERS, SCHEDULES, type BackendPreference, type OptimizerChoice, type ScheduleChoice } from '../../../train/protocol.ts';
 import { isLive } from '../../store/run-reducer.ts';
 import { formatInt } from '../../format.ts';
+import { trainConfigNotes } from '../stage-blockers.ts';
 import { DEFAULT_SETTINGS, type TrainSettings } from '../../store/training-slice.ts';
-import { useController, useStudio } from '../../studio-context.tsx';
+import { useController, useStudio, useStudioStore } from '../../studio-context.tsx';
 
 type NumericKey = 'trainImages' | 'testImages' | 'epochs' | 'batchSize' | 'lr' | 'seed';
 
@@ -30,6 +31,8 @@ export function SettingsPanel() {
   useStudio((s) => s.data.prep);
   // Recomputed on every render of this panel (cheap); the store holds raw numbers, NaN for blank.
   const errors = controller.errors();
+  // Recomputed on each render (the subscriptions above re-render on settings and data changes).
+  const notes = trainConfigNotes(useStudioStore().getState(), controller.config());
   const id = useId();
 
   const onNumber = (key: NumericKey) => (e: ChangeEvent<HTMLInputElement>) => {
@@ -54,6 +57,9 @@ export function SettingsPanel() {
                 aria-invalid={err ? true : undefined} aria-describedby={err ? `${id}-${key}-err` : undefined}
                 onChange={onNumber(key)} />
               {err && <span className="field-error" id={`${id}-${key}-err`} role="alert">{err}</span>}
+              {!err && (key === 'trainImages' || key === 'testImages') && notes[key] && (
+                <span className="hint" data-testid={`setting-${key}-note`}>{notes[key]}</span>
+              )}
             </div>
           );
         })}
