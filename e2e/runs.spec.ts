@@ -10,16 +10,16 @@ async function quantDone(page: Page, button: string, what: string): Promise<void
   await page.getByTestId(button).click();
   const status = page.getByTestId('quant-status');
   await expect(status).toHaveAttribute('data-status', 'idle');
-  await expect.poll(async () => { await failOnError(page, 'quant-error', what); return status.getAttribute('data-outcome'); }).toBe('done');
+  await expect.poll(async () => { await failOnError(page, 'quant-error', what); return status.getAttribute('data-outcome'); }, { timeout: 300_000 }).toBe('done');
 }
 
 test('every calibration, QAT and deployment check is a run: listed, renamed, deleted, compared, kept', async ({ page }, testInfo) => {
-  test.setTimeout(480_000); // training, two calibrations, QAT and a deployment check on SwiftShader
+  test.setTimeout(900_000); // training, two calibrations, QAT and a deployment check on SwiftShader
   const errors = await openStudio(page);
   await expect(page.getByTestId('runs-empty')).toBeVisible();
   for (const [k, v] of Object.entries({ trainImages: 256, testImages: 64, batchSize: 32, epochs: 1 })) await page.getByTestId(`setting-${k}`).fill(String(v));
   await page.getByTestId('train-button').click();
-  await expect.poll(async () => { await failOnError(page, 'run-error', 'training'); return page.getByTestId('run-status').getAttribute('data-outcome'); }).toBe('done');
+  await expect.poll(async () => { await failOnError(page, 'run-error', 'training'); return page.getByTestId('run-status').getAttribute('data-outcome'); }, { timeout: 300_000 }).toBe('done');
 
   await page.getByTestId('quant-calib-batches').fill('2');
   await page.getByTestId('quant-calib-batch-size').fill('32');
@@ -55,7 +55,7 @@ test('every calibration, QAT and deployment check is a run: listed, renamed, del
   await page.getByTestId('deploy-images').fill('32');
   await page.getByTestId('deploy-batch-size').fill('32');
   await page.getByTestId('deploy-run-button').click();
-  await expect.poll(async () => { await failOnError(page, 'deploy-error', 'deployment check'); return page.getByTestId('deploy-status').getAttribute('data-outcome'); }).toBe('done');
+  await expect.poll(async () => { await failOnError(page, 'deploy-error', 'deployment check'); return page.getByTestId('deploy-status').getAttribute('data-outcome'); }, { timeout: 300_000 }).toBe('done');
   // Per image: the simulator's confusion matrix over the 32 images, its diagonal its accuracy; the float model's too.
   await expect(page.getByTestId('confusion-matrix')).toHaveAttribute('data-total', '32');
   const correct = Number(await page.getByTestId('confusion-matrix').getAttribute('data-correct'));
