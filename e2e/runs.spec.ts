@@ -80,6 +80,16 @@ test('every calibration, QAT and deployment check is a run: listed, renamed, del
   await expect(page.getByTestId('run-compare')).toHaveCount(0); // B was the deleted run
   await expect(page.getByTestId('compare-hint')).toBeVisible();
 
+  // Every panel at 1280x800 and 1920x1080, kept as artifacts.
+  for (const [w, h] of [[1280, 800], [1920, 1080]]) {
+    await page.setViewportSize({ width: w, height: h });
+    for (const id of ['panel-model', 'panel-data', 'step-train', 'panel-quantize', 'panel-graph', 'panel-deploy', 'panel-runs']) {
+      const path = testInfo.outputPath(`${id}-${w}x${h}.png`);
+      await (id === 'step-train' ? page.locator('#step-train') : page.getByTestId(id)).screenshot({ path });
+      await testInfo.attach(`${id}-${w}x${h}`, { path, contentType: 'image/png' });
+    }
+  }
+
   // The history is saved with the project.
   await waitSaved(page, savedBefore);
   await page.reload();

@@ -71,13 +71,13 @@ export function DeployPanel() {
           )}
           <DeploySummary />
           <DeployDownloads />
-          <PredictionsView />
         </div>
         <div>
           {hasResult ? <LayerTable /> : hasArtifacts && live && <p className="empty-state">The per-layer table appears when the check is done ({formatFixed(pct, 0)}%).</p>}
           <PerfTable />
         </div>
       </div>
+      <PredictionsView />
     </section>
   );
 }

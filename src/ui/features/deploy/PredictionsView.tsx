@@ -70,7 +70,7 @@ export function PredictionsView() {
           <option value="float" disabled={!p.confusionFloat}>the float model</option>
         </select>
       </div>
-      <Confusion m={m} names={p.classNames} />
+      <div className="scroll-x"><Confusion m={m} names={p.classNames} /></div>
       <Disagreements p={p} />
     </div>
   );

@@ -107,7 +107,7 @@ export function GraphPanel() {
       <GraphLegend colorBy={view.colorBy} domain={domain} counts={view.colorBy === 'dtype' ? counts : bandCounts} />
       <div className="graph-grid">
         <GraphCanvas graph={graph} color={color} selected={view.selected} matches={matches} onSelect={st.selectNode} onEscape={() => st.selectNode(null)} rendererRef={renderer} />
-        <NodeDetails node={selected} weightParam={weightParam} />
+        <NodeDetails node={selected} weightParam={weightParam} graph={model} />
       </div>
     </section>
   );
