@@ -20,6 +20,7 @@ import { AnalysisControllerProvider } from './ui/features/analysis/analysis-cont
 import { spawnSimWorker } from './sim/client.ts';
 import { idbDelete, idbGet, idbPut } from './ui/persist/idb.ts';
 import { ErrorBoundary } from './ui/ErrorBoundary.tsx';
+import { createScopeController } from './ui/scope/scope-controller.ts';
 import { spawnTrainingWorker, TrainingClient } from './train/client.ts';
 import type { BackendPreference } from './train/protocol.ts';
 import './ui/styles.css';
@@ -38,6 +39,8 @@ const quant = createQuantController(store, client, () => data.sync());
 const deploy = createDeployController(store, client, spawnSimWorker, () => data.sync());
 const analysis = createAnalysisController(store, client, () => data.sync());
 const project = createProjectController(store, client, data, { get: idbGet, put: idbPut });
+// Results follow the model and data on screen (switching opens that pair's own results, or starts clean).
+createScopeController(store, client);
 // For debugging in the console and for e2e diagnostics (read-only use).
 (window as unknown as { __studio?: unknown }).__studio = { store };
 

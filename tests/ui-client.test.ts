@@ -13,6 +13,9 @@ import type { ImageDataset, TrainTestData } from '../src/data/dataset.ts';
 import { MODEL_NAMES } from '../src/models/zoo.ts';
 import { createStudioStore } from '../src/ui/store/studio-store.ts';
 import { createTrainingController } from '../src/ui/features/train/training-controller.ts';
+import { createScopeController } from '../src/ui/scope/scope-controller.ts';
+import { trainConfigNotes } from '../src/ui/features/stage-blockers.ts';
+import { summarize } from '../src/data/summary.ts';
 
 const CONFIG: TrainJobConfig = {
   model: 'mlp', epochs: 1, batchSize: 16, lr: 5e-3, optimizer: 'adam', schedule: 'onecycle', seed: 0, trainImages: 64, testImages: 32,
@@ -177,6 +180,8 @@ describe('training controller (store + client)', () => {
     const workers: FakeWorker[] = [];
     const client = new TrainingClient(() => { const w = new FakeWorker(); workers.push(w); return w; });
     const c = createTrainingController(store, client);
+    createScopeController(store, client);
+    store.getState().dataLoaded(summarize(toyData(), 'builtin', 'toy'), null);
     const w = workers[0];
     w.emit({ type: 'ready', backend: 'cpu', adapter: 'CPU reference (TypeScript)', reason: 'navigator.gpu is undefined' });
     expect(store.getState().backend).toMatchObject({ status: 'ready', kind: 'cpu', reason: 'navigator.gpu is undefined' });
@@ -187,9 +192,15 @@ describe('training controller (store + client)', () => {
     expect(w.types()).toEqual(['init']);
 
     store.getState().setSetting('batchSize', 32);
+    store.getState().setSetting('trainImages', 201);
+    expect(trainConfigNotes(store.getState(), c.config())).toEqual({ trainImages: '201 requested; the loaded data has 200: all 200 are used' });
+    expect(c.errors()).toEqual({});
+    store.getState().setSetting('trainImages', 64);
+    store.getState().setSetting('testImages', 32);
     store.getState().setModel('mlp');
+    expect(c.config().scope).toEqual({ model: 'zoo:mlp', data: 'builtin:toy|rgb;pixel/255' });
     expect(c.start()).toBe(true);
-    expect(w.sent[1]).toEqual({ type: 'start', config: { ...c.config(), model: 'mlp', batchSize: 32 } });
+    expect(w.sent[1]).toEqual({ type: 'start', config: { ...c.config(), model: 'mlp', batchSize: 32, mode: 'train' } });
     expect(store.getState().run.status).toBe('starting');
     expect(c.start()).toBe(false); // live run
     c.setBackend('cpu'); // ignored while live

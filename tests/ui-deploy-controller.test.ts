@@ -19,6 +19,8 @@ import type { CalibJobConfig } from '../src/train/quant-protocol.ts';
 import { createTrainingHost } from '../src/train/training.worker.ts';
 import { createDeployController, deployBlocker } from '../src/ui/features/deploy/deploy-controller.ts';
 import { createStudioStore } from '../src/ui/store/studio-store.ts';
+import { createScopeController } from '../src/ui/scope/scope-controller.ts';
+import { currentScope, toResultScope } from '../src/ui/scope/identity.ts';
 
 const toy = (count: number, name: string): ImageDataset => {
   const images = new Uint8Array(count * 784), labels = new Uint8Array(count);
@@ -61,6 +63,7 @@ async function setup() {
   const until = (type: WorkerMessage['type']) => new Promise<WorkerMessage>((resolve) => {
     const off = client.subscribe((m) => { if (m.type === type) { off(); resolve(m); } });
   });
+  createScopeController(store, client);
   store.getState().dataLoaded(summarize(toyData(), 'builtin', 'toy'), null);
   const ctl = createDeployController(store, client, spawnInProcessSim, () => {});
   return { store, client, ctl, msgs, until, st: () => store.getState() };
@@ -72,11 +75,13 @@ describe('deploy controller with the training and simulator hosts', () => {
     expect(deployBlocker(h.st())).toMatch(/Calibrate or run QAT first/);
     expect(h.ctl.start()).toBe(false);
 
+    // Jobs name the model and data on screen, as the page's controllers send them.
+    const scope = toResultScope(currentScope(h.st())!);
     let done = h.until('done');
-    h.client.start(FLOAT);
+    h.client.start({ ...FLOAT, scope });
     await done;
     done = h.until('quant-done');
-    h.client.calibrate(CALIB);
+    h.client.calibrate({ ...CALIB, scope });
     await done;
     expect(h.st().checkpoints.calib).toBeDefined();
     expect(deployBlocker(h.st())).toBeNull();
@@ -110,6 +115,15 @@ describe('deploy controller with the training and simulator hosts', () => {
     expect(r.layers.length).toBe(a.sites);
     for (let i = 1; i < r.layers.length; i++) expect(r.layers[i - 1].sqnr_db).toBeLessThanOrEqual(r.layers[i].sqnr_db);
     expect(Object.keys(h.st().graphView.overlays.sqnr ?? {}).sort()).toEqual(r.layers.map((l) => l.name).sort());
+    // Per image: the simulator's confusion matrix holds every image, its diagonal is the simulator's accuracy that
+    // deployCheck measured on its own; the float model (same model and data) ran on the same images.
+    const p = h.st().deploy.samples!;
+    const total = (m: number[][]) => m.flat().reduce((a, b) => a + b, 0);
+    expect(total(p.confusionInt)).toBe(40);
+    expect((100 * p.confusionInt.reduce((a, row, i) => a + row[i], 0)) / 40).toBeCloseTo(r.int.acc1, 6);
+    expect(total(p.confusionFloat!)).toBe(40);
+    expect(p.disagree.length).toBe(Math.min(p.disagreeCount, 48));
+    expect(p.pixels.length).toBe(p.disagree.length * 784);
 
     // Cancel at the first simulator batch: the simulator is terminated, the worker answers deploy-cancelled.
     h.st().setDeploySetting('images', 48);
@@ -129,7 +143,7 @@ describe('deploy controller with the training and simulator hosts', () => {
 
     // A new calibration: the old artifacts go.
     done = h.until('quant-done');
-    h.client.calibrate(CALIB);
+    h.client.calibrate({ ...CALIB, scope });
     await done;
     expect(h.st().deploy.artifacts).toBeNull();
     h.ctl.dispose();

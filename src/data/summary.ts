@@ -18,12 +18,34 @@ export interface DataSummary {
   testClassCounts: number[];
   /** Per-channel mean / std on the [0, 1] scale (of up to 2 000 train images). */
   stats: { mean: number[]; std: number[] };
-  /** The first images of the train split (NCHW uint8) and their labels. */
+  /**
+   * Preview images of the train split (NCHW uint8) and their labels: the first few of each class, interleaved
+   * class by class (so the first tiles show every class, and the page can filter by class).
+   */
   preview: { images: Uint8Array; labels: number[]; count: number };
 }
 
-export function summarize(d: TrainTestData, kind: DataKind, split: string, name = d.train.name.replace(/\/train$/, ''), previewCount = 24): DataSummary {
-  const n = Math.min(previewCount, d.train.count);
+/** Preview images kept per class (and at most this many in all). */
+export const PREVIEW_PER_CLASS = 8;
+export const PREVIEW_MAX = 256;
+
+/** Indices of the preview: up to `perClass` of each class in file order, interleaved round-robin across classes. */
+export function previewIndices(labels: ArrayLike<number>, numClasses: number, perClass = PREVIEW_PER_CLASS, max = PREVIEW_MAX): number[] {
+  const byClass: number[][] = Array.from({ length: numClasses }, () => []);
+  for (let i = 0; i < labels.length; i++) {
+    const c = byClass[labels[i]];
+    if (c && c.length < perClass) c.push(i);
+  }
+  const out: number[] = [];
+  for (let r = 0; r < perClass && out.length < max; r++) for (const c of byClass) if (r < c.length && out.length < max) out.push(c[r]);
+  return out;
+}
+
+export function summarize(d: TrainTestData, kind: DataKind, split: string, name = d.train.name.replace(/\/train$/, '')): DataSummary {
+  const idx = previewIndices(d.train.labels, d.train.numClasses);
+  const size = imageSize(d.train);
+  const images = new Uint8Array(idx.length * size);
+  idx.forEach((i, k) => images.set(d.train.images.subarray(i * size, (i + 1) * size), k * size));
   return {
     name, kind, source: d.source, split,
     shape: [d.train.channels, d.train.height, d.train.width],
@@ -33,6 +55,6 @@ export function summarize(d: TrainTestData, kind: DataKind, split: string, name 
     trainClassCounts: classCounts(d.train),
     testClassCounts: classCounts(d.test),
     stats: channelStats(d.train),
-    preview: { images: d.train.images.slice(0, n * imageSize(d.train)), labels: Array.from(d.train.labels.subarray(0, n)), count: n },
+    preview: { images, labels: idx.map((i) => d.train.labels[i]), count: idx.length },
   };
 }

@@ -9,7 +9,7 @@
  */
 import { WorkerSlot, type WorkerLike as SlotWorkerLike } from '../workers/worker-slot.ts';
 import {
-  isWorkerMessage, type BackendPreference, type TrainJobConfig, type TrainRequest, type WorkerMessage,
+  errorText, isWorkerMessage, type BackendPreference, type ResultScope, type TrainJobConfig, type TrainRequest, type WorkerMessage,
 } from './protocol.ts';
 import type { TorchImportFiles } from '../io/torch/import-checkpoint.ts';
 import type { ModelChoice } from './model-protocol.ts';
@@ -160,10 +160,10 @@ export class TrainingClient {
     this.ensureWorker().postMessage({ type: 'set-model', model });
   }
 
-  /** Checkpoints of a saved project, so the worker continues where the project was. */
-  restore(float: Uint8Array | null, calib: Uint8Array | null, qat: Uint8Array | null): void {
+  /** Checkpoints of a saved project (or of the model and data just switched to), so the worker continues where they were. */
+  restore(float: Uint8Array | null, calib: Uint8Array | null, qat: Uint8Array | null, scope?: ResultScope): void {
     this.assertNot('disposed');
-    this.ensureWorker().postMessage({ type: 'restore', float, calib, qat });
+    this.ensureWorker().postMessage({ type: 'restore', float, calib, qat, ...(scope ? { scope } : {}) });
   }
 
   private begin(kind: JobKind, req: TrainRequest): void {

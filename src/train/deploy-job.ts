@@ -19,7 +19,10 @@ import { prepare } from '../quant/prepare.ts';
 import { QuantizedModel } from '../quant/quantized-model.ts';
 import { encodeModelFile } from '../sim/model-file.ts';
 import { errorText } from './protocol.ts';
-import type { JobContext, JobData, QuantState } from './quant-jobs.ts';
+import type { FloatState, JobContext, JobData, QuantState } from './quant-jobs.ts';
+import { argmaxRows, predictionSamples, type PredictionSamples } from './prediction-samples.ts';
+import { evaluate } from './evaluate.ts';
+import type { ImageDataset } from '../data/dataset.ts';
 import type { DeployArtifacts, DeployJobConfig, DeployPerf, QuantRequest, QuantStage } from './quant-protocol.ts';
 
 export type DeploySimAnswer = Extract<QuantRequest, { type: 'deploy-sim-result' | 'deploy-sim-error' }>;
@@ -44,7 +47,11 @@ export function perfPerMarch(im: Parameters<typeof estimatePerf>[0]): DeployPerf
   });
 }
 
-export async function runDeployCheck(ctx: JobContext, q: QuantState, data: JobData, cfg: DeployJobConfig, simulate: SimulateFn): Promise<DeployCheckResult> {
+/** The check's result, and what it saw image by image (predictions of the simulator and of the float model). */
+export interface DeployOutcome { result: DeployCheckResult; samples: PredictionSamples }
+
+export async function runDeployCheck(ctx: JobContext, q: QuantState, data: JobData, cfg: DeployJobConfig, simulate: SimulateFn,
+  float: FloatState | null = null): Promise<DeployOutcome> {
   const split = cfg.split === 'train' ? data.train : data.test;
   const want = q.graph.inputShape.join('x'), have = [split.channels, split.height, split.width].join('x');
   if (want !== have || q.graph.numClasses !== split.numClasses) {
@@ -75,14 +82,40 @@ export async function runDeployCheck(ctx: JobContext, q: QuantState, data: JobDa
       intLayers: im.layers.length, accumulators: accumulatorsForReport(checkAccumulators(im)), sites, totalImages: ds.count,
     };
     ctx.post({ type: 'deploy-started', ...artifacts });
-    return await deployCheck(qm, im, ds, simulate, {
+    // The simulator's predictions, batch by batch in the order of ds (deployCheck walks it in order).
+    const intPred: number[] = [];
+    const k = q.graph.numClasses;
+    const recording: SimulateFn = async (x, n, dump) => {
+      const r = await simulate(x, n, dump);
+      intPred.push(...argmaxRows(r.output, n, k));
+      return r;
+    };
+    const result = await deployCheck(qm, im, ds, recording, {
       batchSize: cfg.batchSize, normalize: data.normalize, signal: ctx.signal,
       onProgress: (p) => ctx.post({ type: 'deploy-progress', images: p.images, totalImages: p.totalImages }),
     });
+    return { result, samples: predictionSamples(ds, intPred, float ? await floatPredictions(ctx, float, ds, data, cfg.batchSize) : null) };
   } finally {
     qm.store.dispose();
     qm.dispose();
   }
+}
+
+/** The float model's predictions on the same images (its graph must take them: a float of this scope does). */
+async function floatPredictions(ctx: JobContext, float: FloatState, ds: ImageDataset, data: JobData, batchSize: number): Promise<number[] | null> {
+  const want = float.graph.inputShape.join('x'), have = [ds.channels, ds.height, ds.width].join('x');
+  if (want !== have || float.graph.numClasses !== ds.numClasses) return null;
+  const store = new ParamStore(ctx.be, float.graph, float.host);
+  const out: number[] = [];
+  try {
+    await evaluate(ctx.be, float.graph, store, ds, {
+      batchSize, normalize: data.normalize, signal: ctx.signal,
+      onLogits: (logits, _labels, n) => out.push(...argmaxRows(logits, n, float.graph.numClasses)),
+    });
+  } finally {
+    store.dispose();
+  }
+  return out;
 }
 
 /**

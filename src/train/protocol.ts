@@ -34,6 +34,17 @@ export const SCHEDULES = ['onecycle', 'cosine', 'step', 'constant'] as const;
 export type ScheduleChoice = (typeof SCHEDULES)[number];
 export type BackendPreference = 'auto' | 'cpu';
 
+/**
+ * Which model and data a result belongs to: the model's identity (a zoo name, or an imported file's content hash
+ * with its input preprocessing) and the data's (the built-in set, or a dropped set's content hash, with the
+ * preprocessing the worker applies). Every checkpoint the worker keeps carries one; a job whose config names
+ * another is refused, so nothing runs on something other than what the page shows.
+ */
+export interface ResultScope { model: string; data: string }
+
+export const sameScope = (a: ResultScope | null | undefined, b: ResultScope | null | undefined): boolean =>
+  !!a && !!b && a.model === b.model && a.data === b.data;
+
 export interface TrainJobConfig {
   /** A zoo model name (src/models/zoo.ts MODEL_NAMES), or the imported model's `onnx:<file>` (model-protocol.ts). */
   model: string;
@@ -48,6 +59,10 @@ export interface TrainJobConfig {
   trainImages: number;
   /** Images drawn from the loaded test split (a seed-0 random subset, like --test-subset). */
   testImages: number;
+  /** 'evaluate': no training; evaluate the kept float model of this scope (else the imported model's own weights). */
+  mode?: 'train' | 'evaluate';
+  /** The model and data the page shows (the result is stamped with it; the worker refuses other data). */
+  scope?: ResultScope;
 }
 
 export type TrainRequest =

@@ -19,14 +19,14 @@ import { encodeQuantCheckpoint } from '../quant/quant-checkpoint.ts';
 import { evaluate } from './evaluate.ts';
 import { ActHistogramCollector } from './act-histograms.ts';
 import { Cancelled, train } from './trainer.ts';
-import type { WorkerMessage } from './protocol.ts';
+import type { ResultScope, WorkerMessage } from './protocol.ts';
 import { runPtq } from './ptq-job.ts';
 import type { CalibJobConfig, QatJobConfig, QuantSettings, QuantStage } from './quant-protocol.ts';
 
-/** The trained float model the worker keeps between runs (unfused graph + weights). */
-export interface FloatState { model: string; graph: Graph; host: HostParams }
-/** A calibrated or QAT-trained model (fused graph, weights, activation qsites). */
-export interface QuantState { model: string; stage: QuantStage; graph: Graph; params: HostParams; qsites: HostParams; qconfig: QConfig }
+/** The trained float model the worker keeps between runs (unfused graph + weights), and the model and data it belongs to. */
+export interface FloatState { model: string; graph: Graph; host: HostParams; scope?: ResultScope }
+/** A calibrated or QAT-trained model (fused graph, weights, activation qsites); its scope is its float model's. */
+export interface QuantState { model: string; stage: QuantStage; graph: Graph; params: HostParams; qsites: HostParams; qconfig: QConfig; scope?: ResultScope }
 export interface JobData { train: ImageDataset; test: ImageDataset; normalize: Normalization }
 export interface JobContext { be: Backend; post(m: WorkerMessage): void; signal: AbortSignal }
 
@@ -52,11 +52,14 @@ export function checkShape(float: FloatState, data: JobData): void {
   }
 }
 
-export async function finish(ctx: JobContext, qm: QuantizedModel, model: string, stage: QuantStage, meta: Record<string, unknown>): Promise<QuantState> {
+export async function finish(ctx: JobContext, qm: QuantizedModel, float: FloatState, stage: QuantStage, meta: Record<string, unknown>): Promise<QuantState> {
+  const scope = float.scope;
   const state: QuantState = {
-    model, stage, graph: qm.plan.graph, params: await qm.store.toHost(), qsites: await qm.toHost(), qconfig: qm.plan.qconfig,
+    model: float.model, stage, graph: qm.plan.graph, params: await qm.store.toHost(), qsites: await qm.toHost(), qconfig: qm.plan.qconfig,
+    ...(scope ? { scope } : {}),
   };
-  ctx.post({ type: 'checkpoint', stage, bytes: encodeQuantCheckpoint({ ...state, meta }) });
+  const { scope: _s, ...rest } = state;
+  ctx.post({ type: 'checkpoint', stage, bytes: encodeQuantCheckpoint({ ...rest, meta: { ...meta, ...(scope ? { scope } : {}) } }), ...(scope ? { scope } : {}) });
   return state;
 }
 
@@ -107,7 +110,7 @@ export async function runCalibration(ctx: JobContext, float: FloatState, data: J
       const s = scales.activations[node], a = sites.get(node);
       return s !== undefined && a ? [s * a.quantMin, s * a.quantMax] : null;
     });
-    const state = await finish(ctx, qm, float.model, 'calib', { calibImages: images, ...(ptq ? { ptq } : {}) });
+    const state = await finish(ctx, qm, float, 'calib', { calibImages: images, ...(ptq ? { ptq } : {}) });
     ctx.post({ type: 'quant-done', stage: 'calib', acc1: ev.acc1, acc5: ev.acc5, seconds: (performance.now() - start) / 1000, scales, histograms, ptq });
     return state;
   } finally {
@@ -150,7 +153,7 @@ export async function runQat(ctx: JobContext, float: FloatState, calib: QuantSta
     });
     qm.setState('VALIDATION');
     const scales = await qm.scales();
-    const state = await finish(ctx, qm, float.model, 'qat', { epochs: cfg.epochs });
+    const state = await finish(ctx, qm, float, 'qat', { epochs: cfg.epochs });
     ctx.post({ type: 'quant-done', stage: 'qat', acc1: last.acc1, acc5: last.acc5, seconds: (performance.now() - start) / 1000, scales, histograms: [] });
     return state;
   } finally {

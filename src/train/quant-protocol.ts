@@ -8,7 +8,8 @@
  *   calibrate {config}      fuse the kept float weights, prepare(qconfig), run the observers on `batches`
  *                           batches of the loaded train data, evaluate; histograms of every activation site.
  *   qat {config}            fine-tune with fake quant from the calibration (or the float weights), evaluate per epoch.
- *   restore {float, calib, qat}  checkpoints (encoded bytes) from the project, so a reload continues where it was.
+ *   restore {float, calib, qat, scope?}  checkpoints (encoded bytes) of the model and data the page now shows (null:
+ *                           none, the worker starts clean); scope stamps checkpoints saved before they carried one.
  *   import-torch {files, testImages}  a PyTorch QAT result (the folder train_qat.py writes) becomes the kept QAT
  *                           model, if it is of the kept float model's fused graph; evaluated like a QAT run.
  *   deploy-check {config}   the deployment check of the QAT (else calibrated) model: convert it to the integer model,
@@ -24,7 +25,7 @@
  *   deploy-started {…artifacts}   the model file, the ONNX bytes (or why not), the performance per march
  *   deploy-sim-request {batch, x, n, dump}   one batch for the simulator (the page answers, see above)
  *   deploy-progress {images, totalImages}    after each compared batch
- *   deploy-done {result} / deploy-cancelled / deploy-error {message}   (deploy-check jobs)
+ *   deploy-done {result, samples} / deploy-cancelled / deploy-error {message}   (deploy-check jobs)
  */
 import type { AccumulatorReport } from '../quant/accumulator-bound.ts';
 import type { TrainTestData } from '../data/dataset.ts';
@@ -36,6 +37,8 @@ import type { AutoCalibReport } from '../quant/ptq/auto-calib.ts';
 import type { DeployCheckResult } from '../quant/deploy-check.ts';
 import type { TorchImportFiles } from '../io/torch/import-checkpoint.ts';
 import type { PerfEstimate } from '../perf/estimate.ts';
+import type { ResultScope } from './protocol.ts';
+import type { PredictionSamples } from './prediction-samples.ts';
 
 export type QuantStage = 'calib' | 'qat';
 export type CheckpointStage = 'float' | QuantStage;
@@ -47,7 +50,8 @@ export interface DataPrep {
   normalize: Normalize;
 }
 
-export type DataChoice = { kind: 'builtin' } | { kind: 'custom'; data: TrainTestData };
+/** `key`: the data's identity as the page computes it (ResultScope.data), kept by the worker to refuse jobs on other data. */
+export type DataChoice = { kind: 'builtin'; key?: string } | { kind: 'custom'; data: TrainTestData; key?: string };
 
 export interface QuantSettings {
   march: March;
@@ -78,6 +82,8 @@ export interface PtqResult {
 
 export interface CalibJobConfig {
   quant: QuantSettings;
+  /** The model and data the page shows: the kept float checkpoint must belong to it. */
+  scope?: ResultScope;
   batches: number;
   batchSize: number;
   testImages: number;
@@ -86,6 +92,7 @@ export interface CalibJobConfig {
 
 export interface QatJobConfig {
   quant: QuantSettings;
+  scope?: ResultScope;
   epochs: number;
   batchSize: number;
   lr: number;
@@ -113,6 +120,7 @@ export type DeploySource = 'auto' | QuantStage;
 
 export interface DeployJobConfig {
   source: DeploySource;
+  scope?: ResultScope;
   /** The split of the loaded data the check runs on. */
   split: 'test' | 'train';
   /** Images of that split (a seed-0 random subset when fewer than the split has). */
@@ -156,14 +164,14 @@ export type QuantRequest =
   | { type: 'calibrate'; config: CalibJobConfig }
   | { type: 'qat'; config: QatJobConfig }
   | { type: 'import-torch'; files: TorchImportFiles; testImages: number }
-  | { type: 'restore'; float: Uint8Array | null; calib: Uint8Array | null; qat: Uint8Array | null }
+  | { type: 'restore'; float: Uint8Array | null; calib: Uint8Array | null; qat: Uint8Array | null; scope?: ResultScope }
   | { type: 'deploy-check'; config: DeployJobConfig }
   | { type: 'deploy-sim-result'; batch: number; output: Float32Array; dumps: Record<string, DeployDumpTensor> }
   | { type: 'deploy-sim-error'; batch: number; message: string };
 
 export type QuantMessage =
   | { type: 'data-ready'; name: string; trainImages: number; testImages: number; shape: number[]; numClasses: number }
-  | { type: 'checkpoint'; stage: CheckpointStage; bytes: Uint8Array }
+  | { type: 'checkpoint'; stage: CheckpointStage; bytes: Uint8Array; scope?: ResultScope }
   | { type: 'quant-started'; stage: QuantStage; total: number; acts: number; weights: number }
   | { type: 'quant-progress'; stage: QuantStage; done: number; total: number; loss: number; etaSeconds: number }
   | { type: 'quant-epoch'; stage: QuantStage; epoch: number; acc1: number; acc5: number; loss: number }
@@ -173,7 +181,7 @@ export type QuantMessage =
   | ({ type: 'deploy-started' } & DeployArtifacts)
   | { type: 'deploy-sim-request'; batch: number; x: Float32Array; n: number; dump: string[] }
   | { type: 'deploy-progress'; images: number; totalImages: number }
-  | { type: 'deploy-done'; result: DeployCheckResult }
+  | { type: 'deploy-done'; result: DeployCheckResult; samples?: PredictionSamples }
   | { type: 'deploy-cancelled' }
   | { type: 'deploy-error'; message: string };
 

@@ -14,7 +14,7 @@ import { runCalibration, runQat, type JobContext } from './quant-jobs.ts';
 import { runImportTorch } from './import-torch-job.ts';
 import { createSimBridge, pickDeploySource, runDeployCheck, type DeploySimAnswer } from './deploy-job.ts';
 import type { QuantStage } from './quant-protocol.ts';
-import { WorkerState } from './worker-state.ts';
+import { assertScope, WorkerState } from './worker-state.ts';
 import { runAnalysisJob, runInt16Job } from './analysis-job.ts';
 import { loadFashionMnist } from '../data/fashion-mnist.ts';
 import { batchCount } from '../data/loader.ts';
@@ -22,7 +22,7 @@ import { ParamStore } from '../nn/params.ts';
 import { evaluateOnly, floatModelFor } from './model-job.ts';
 import { Cancelled, train } from './trainer.ts';
 import {
-  errorText, isTrainRequest, type BackendPreference, type TrainJobConfig, type TrainRequest, type WorkerMessage,
+  errorText, isTrainRequest, sameScope, type BackendPreference, type TrainJobConfig, type TrainRequest, type WorkerMessage,
 } from './protocol.ts';
 import { reportUnhandledRejections } from '../workers/worker-scope.ts';
 
@@ -88,17 +88,25 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
       const be = await currentBackend();
       const d = await state.data();
       if (j.abort.signal.aborted) throw new Cancelled();
+      assertScope(cfg.mode === 'evaluate' ? 'evaluation' : 'training', cfg.scope, null, state.dataKey);
       const trainDs = pick(d.train, cfg.trainImages);
       const testDs = pick(d.test, cfg.testImages);
-      const { graph, host } = floatModelFor(cfg, state.imported, [d.train.channels, d.train.height, d.train.width], d.train.numClasses);
+      const scope = cfg.scope ? { scope: cfg.scope } : {};
+      // Evaluate: the kept float model when it is this scope's, else the model as it is (an imported model's weights).
+      const kept = cfg.mode === 'evaluate' && state.float && cfg.scope && sameScope(state.float.scope, cfg.scope) ? state.float : null;
+      if (cfg.mode === 'evaluate' && !kept && !state.imported) {
+        throw new Error(`${cfg.model} has no trained weights for this data yet: train it first`);
+      }
+      const { graph, host } = kept ? { graph: kept.graph, host: kept.host } : floatModelFor(cfg, state.imported, [d.train.channels, d.train.height, d.train.width], d.train.numClasses);
       store = new ParamStore(be, graph, host);
-      post({ type: 'started', totalSteps: batchCount(trainDs.count, cfg.batchSize) * cfg.epochs, trainImages: trainDs.count, testImages: testDs.count });
-      if (cfg.epochs === 0) {
-        // No training: evaluate the model as it is (an imported model's own weights).
+      const evaluating = cfg.mode === 'evaluate' || cfg.epochs === 0;
+      post({ type: 'started', totalSteps: evaluating ? 0 : batchCount(trainDs.count, cfg.batchSize) * cfg.epochs, trainImages: evaluating ? 0 : trainDs.count, testImages: testDs.count });
+      if (evaluating) {
+        // No training: evaluate the model as it is.
         const t0 = performance.now();
         const ev = await evaluateOnly(be, graph, store, testDs, d.normalize, j.abort.signal);
         post({ type: 'epoch', epoch: 0, acc1: ev.acc1, acc5: ev.acc5, loss: NaN });
-        post({ type: 'checkpoint', stage: 'float', bytes: state.setFloat({ model: cfg.model, graph, host: await store.toHost() }) });
+        if (!kept) post({ type: 'checkpoint', stage: 'float', bytes: state.setFloat({ model: cfg.model, graph, host: await store.toHost(), ...scope }), ...scope });
         post({ type: 'done', seconds: (performance.now() - t0) / 1000, imagesPerSecond: 0, steps: 0 });
         return;
       }
@@ -122,7 +130,7 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
           post({ type: 'resumed', step: j.step });
         },
       });
-      post({ type: 'checkpoint', stage: 'float', bytes: state.setFloat({ model: cfg.model, graph, host: await store.toHost() }) });
+      post({ type: 'checkpoint', stage: 'float', bytes: state.setFloat({ model: cfg.model, graph, host: await store.toHost(), ...scope }), ...scope });
       post({ type: 'done', seconds: result.seconds, imagesPerSecond: result.imagesPerSecond, steps: result.steps });
     } catch (e) {
       if (j.abort.signal.aborted) post({ type: 'cancelled', step: j.step });
@@ -163,8 +171,10 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
     try {
       const ctx: JobContext = { be: await currentBackend(), post, signal: j.abort.signal };
       const q = pickDeploySource(cfg, state);
-      const result = await runDeployCheck(ctx, q, await state.data(), cfg, bridge.simulate);
-      final = { type: 'deploy-done', result };
+      assertScope('deployment check', cfg.scope, q, state.dataKey);
+      const float = state.float && (!cfg.scope || sameScope(state.float.scope, cfg.scope)) ? state.float : null;
+      const { result, samples } = await runDeployCheck(ctx, q, await state.data(), cfg, bridge.simulate, float);
+      final = { type: 'deploy-done', result, samples };
     } catch (e) {
       final = j.abort.signal.aborted ? { type: 'deploy-cancelled' } : { type: 'deploy-error', message: errorText(e) };
     } finally {
@@ -221,7 +231,7 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
         return;
       case 'restore':
         try {
-          state.restore(req.float, req.calib, req.qat);
+          state.restore(req.float, req.calib, req.qat, req.scope);
         } catch (e) {
           post({ type: 'error', message: `could not restore the project's checkpoints: ${errorText(e)}` });
         }
@@ -230,7 +240,9 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
         const j = newJob();
         if (!j) return void post({ type: 'quant-error', stage: 'calib', message: 'another job is running' });
         void runQuant('calib', j, async (ctx) => {
-          state.calib = await runCalibration(ctx, needFloat(), await state.data(), req.config);
+          const float = needFloat();
+          assertScope('calibration', req.config.scope, float, state.dataKey);
+          state.calib = await runCalibration(ctx, float, await state.data(), req.config);
           state.qat = null;
         });
         return;
@@ -239,7 +251,9 @@ export function createTrainingHost(deps: TrainingHostDeps): (req: TrainRequest) 
         const j = newJob();
         if (!j) return void post({ type: 'quant-error', stage: 'qat', message: 'another job is running' });
         void runQuant('qat', j, async (ctx) => {
-          state.qat = await runQat(ctx, needFloat(), state.calib, await state.data(), req.config);
+          const float = needFloat();
+          assertScope('QAT', req.config.scope, float, state.dataKey);
+          state.qat = await runQat(ctx, float, state.calib, await state.data(), req.config);
         });
         return;
       }

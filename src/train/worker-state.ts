@@ -13,9 +13,30 @@ import type { Graph } from '../graph/ir.ts';
 import type { ImportedModel } from './model-job.ts';
 import { isImportedName, type ModelChoice } from './model-protocol.ts';
 import type { DataChoice, DataPrep } from './quant-protocol.ts';
+import { sameScope, type ResultScope } from './protocol.ts';
+
+const describe = (s: ResultScope | undefined): string => (s ? `model ${s.model} on data ${s.data}` : 'an unknown model and data');
+
+/**
+ * The second line of defence behind the page's disabled buttons: a job that names a model and data (its scope)
+ * runs only on a kept checkpoint of exactly that scope, and only on data loaded under the same key.
+ */
+export function assertScope(what: string, want: ResultScope | undefined, kept: { scope?: ResultScope } | null, dataKey: string | null): void {
+  if (!want) return; // a caller that does not say (the CLI, older pages) keeps the old behaviour
+  if (dataKey !== null && dataKey !== want.data) {
+    throw new Error(`refused: the ${what} was asked for data ${want.data}, but the worker holds data ${dataKey} (send the data first)`);
+  }
+  if (kept && !sameScope(kept.scope, want)) {
+    throw new Error(`refused: the kept checkpoint belongs to ${describe(kept.scope)}, not to ${describe(want)} that the ${what} was asked for`);
+  }
+}
 
 export class WorkerState {
   private choice: DataChoice = { kind: 'builtin' };
+  /** The page's identity of the chosen data (null when the page did not say). */
+  get dataKey(): string | null {
+    return this.choice.key ?? null;
+  }
   private prep: DataPrep = { yuv: false, normalize: 'pixel/255' };
   private prepared: Promise<JobData> | null = null;
   private builtin: Promise<TrainTestData> | null = null;
@@ -60,24 +81,29 @@ export class WorkerState {
     return encodeCheckpoint({
       model: f.model, stage: 'float', params: f.host, shapes,
       // An imported model's graph travels with its weights (it cannot be rebuilt from a name).
-      meta: { inputShape: f.graph.inputShape, numClasses: f.graph.numClasses, ...(isImportedName(f.model) ? { graph: f.graph } : {}) },
+      meta: { inputShape: f.graph.inputShape, numClasses: f.graph.numClasses, ...(isImportedName(f.model) ? { graph: f.graph } : {}),
+        ...(f.scope ? { scope: f.scope } : {}) },
     });
   }
 
-  restore(float: Uint8Array | null, calib: Uint8Array | null, qat: Uint8Array | null): void {
+  /** `stamp`: the scope of checkpoints saved before they carried one (the page knows what they belong to). */
+  restore(float: Uint8Array | null, calib: Uint8Array | null, qat: Uint8Array | null, stamp?: ResultScope): void {
     this.float = null;
     this.calib = null;
     this.qat = null;
     if (float) {
       const c = decodeCheckpoint(float, 'float checkpoint');
-      const m = c.meta as { inputShape?: number[]; numClasses?: number; graph?: Graph };
+      const m = c.meta as { inputShape?: number[]; numClasses?: number; graph?: Graph; scope?: ResultScope };
       const graph = m.graph ?? buildModel(c.model, { inputShape: m.inputShape, numClasses: m.numClasses });
-      this.float = { model: c.model, graph, host: c.params };
+      const scope = m.scope ?? stamp;
+      this.float = { model: c.model, graph, host: c.params, ...(scope ? { scope } : {}) };
     }
     for (const [bytes, stage] of [[calib, 'calib'], [qat, 'qat']] as const) {
       if (!bytes) continue;
       const q = decodeQuantCheckpoint(bytes, `${stage} checkpoint`);
-      this[stage] = { model: q.model, stage, graph: q.graph, params: q.params, qsites: q.qsites, qconfig: q.qconfig };
+      const scope = (q.meta as { scope?: ResultScope }).scope ?? stamp;
+      if (this.float && !(sameScope(this.float.scope, scope) || (!this.float.scope && !scope))) throw new Error(`the ${stage} checkpoint belongs to ${describe(scope)}, its float checkpoint to ${describe(this.float.scope)}`);
+      this[stage] = { model: q.model, stage, graph: q.graph, params: q.params, qsites: q.qsites, qconfig: q.qconfig, ...(scope ? { scope } : {}) };
     }
   }
 }

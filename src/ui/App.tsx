@@ -1,7 +1,7 @@
 /**
  * The studio page: a workflow to follow top to bottom — 1 Model and 2 Data, 3 Train (float),
- * 4 Quantize (calibration, QAT), 5 Graph, 6 Deploy, 7 Analyze — under a header with the project bar and the backend badge.
- * Every panel has its own error boundary: one panel's exception cannot blank the studio.
+ * 4 Quantize (calibration, QAT), 5 Graph, 6 Deploy, 7 Analyze, 8 Runs — under a header with the project bar and the
+ * backend badge. Every panel has its own error boundary: one panel's exception cannot blank the studio.
  */
 import type { ReactNode } from 'react';
 import { BackendBadge, BackendNotice } from './features/backend/BackendBadge.tsx';
@@ -19,6 +19,8 @@ import { LossChart } from './charts/LossChart.tsx';
 import { useStudio } from './studio-context.tsx';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { SafeStart } from './features/project/SafeStart.tsx';
+import { ScopeBar } from './scope/ScopeBar.tsx';
+import { RunsPanel } from './features/runs/RunsPanel.tsx';
 
 function ChartPanel() {
   const losses = useStudio((s) => s.run.losses);
@@ -56,8 +58,9 @@ export function App() {
       <BackendNotice />
       <SafeStart />
       <nav className="steps-nav" aria-label="Workflow">
-        <a href="#step-setup">1 Model · 2 Data</a><a href="#step-train">3 Train</a><a href="#step-quant">4 Quantize</a><a href="#step-graph">5 Graph</a><a href="#step-deploy">6 Deploy</a><a href="#step-analyze">7 Analyze</a>
+        <a href="#step-setup">1 Model · 2 Data</a><a href="#step-train">3 Train</a><a href="#step-quant">4 Quantize</a><a href="#step-graph">5 Graph</a><a href="#step-deploy">6 Deploy</a><a href="#step-analyze">7 Analyze</a><a href="#step-runs">8 Runs</a>
       </nav>
+      <ScopeBar />
       <main className="flow">
         <Step n="1·2" title="Model and data" id="step-setup">
           <div className="layout">
@@ -79,6 +82,7 @@ export function App() {
         <Step n="5" title="Graph" id="step-graph"><ErrorBoundary name="The Graph panel"><GraphPanel /></ErrorBoundary></Step>
         <Step n="6" title="Deploy" id="step-deploy"><ErrorBoundary name="The Deploy panel"><DeployPanel /></ErrorBoundary></Step>
         <Step n="7" title="Analyze" id="step-analyze"><ErrorBoundary name="The Analyze panel"><AnalysisPanel /></ErrorBoundary></Step>
+        <Step n="8" title="Runs and comparison" id="step-runs"><ErrorBoundary name="The Runs panel"><RunsPanel /></ErrorBoundary></Step>
       </main>
     </div>
   );

@@ -6,7 +6,7 @@
  */
 import type { Layout, LayoutInput } from './layout.ts';
 
-export function layeredLayout(input: LayoutInput, width: (label: string) => number, nodeH: number, gapX = 18, gapY = 22): Layout {
+export function layeredLayout(input: LayoutInput, width: (node: LayoutInput['nodes'][number]) => number, nodeH: number, gapX = 18, gapY = 22): Layout {
   const index = new Map(input.nodes.map((n, i) => [n.id, i]));
   const n = input.nodes.length;
   const preds: number[][] = Array.from({ length: n }, () => []);
@@ -42,7 +42,7 @@ export function layeredLayout(input: LayoutInput, width: (label: string) => numb
       l.forEach((v, i) => (pos[v] = i));
     }
   }
-  const ws = input.nodes.map((x) => width(x.label));
+  const ws = input.nodes.map((x) => width(x));
   const xs = new Float64Array(n), ys = new Float64Array(n);
   let maxW = 0;
   layers.forEach((l, r) => {

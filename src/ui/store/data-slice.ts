@@ -53,6 +53,11 @@ export function normalizationOf(d: DataState): 'pixel/255' | { mean: number[]; s
   return 'pixel/255';
 }
 
+/** Acc@5 says nothing when there are 5 classes or fewer (it is then 100 %): the page shows it only above that. */
+export function showsAcc5(d: DataState): boolean {
+  return (d.summary?.classNames.length ?? 10) > 5;
+}
+
 /** Input shape [C, H, W] the model is built for (YUV makes 3 channels). */
 export function inputShapeOf(d: DataState): number[] {
   const s = d.summary?.shape ?? [1, 28, 28];

@@ -7,6 +7,7 @@
  */
 import type { DeployCheckResult, LayerStats } from '../../quant/deploy-check.ts';
 import type { DeployArtifacts, DeploySource } from '../../train/quant-protocol.ts';
+import type { PredictionSamples } from '../../train/prediction-samples.ts';
 import { DEPLOY_LIMITS } from '../../train/quant-protocol.ts';
 import type { WorkerMessage } from '../../train/protocol.ts';
 import type { Metric, Overlay } from './graph-slice.ts';
@@ -38,6 +39,8 @@ export interface DeployState {
   job: DeployJob;
   artifacts: DeployArtifacts | null;
   result: DeployCheckResult | null;
+  /** What the check saw image by image (confusion matrices, float / simulator disagreements); null before one. */
+  samples: PredictionSamples | null;
   /** The per-layer metric the table highlights and the graph is coloured by on a row click. */
   metric: Metric;
 }
@@ -46,10 +49,10 @@ export const IDLE_DEPLOY_JOB: DeployJob = Object.freeze({
   status: 'idle', outcome: null, images: 0, totalImages: 0, simImages: 0, simImagesPerSecond: NaN, error: null,
 }) as DeployJob;
 
-export const INITIAL_DEPLOY: DeployState = { settings: { ...DEFAULT_DEPLOY_SETTINGS }, job: IDLE_DEPLOY_JOB, artifacts: null, result: null, metric: 'sqnr' };
+export const INITIAL_DEPLOY: DeployState = { settings: { ...DEFAULT_DEPLOY_SETTINGS }, job: IDLE_DEPLOY_JOB, artifacts: null, result: null, samples: null, metric: 'sqnr' };
 
 /** What a saved project keeps of the deployment: the last check's settings, files and result. */
-export type SavedDeploy = Pick<DeployState, 'settings' | 'artifacts'> & { result: DeployCheckResult };
+export type SavedDeploy = Pick<DeployState, 'settings' | 'artifacts'> & { result: DeployCheckResult; samples?: PredictionSamples | null };
 
 export interface DeploySlice {
   deploy: DeployState;
@@ -115,7 +118,7 @@ export const createDeploySlice: SliceCreator<DeploySlice> = (set) => {
       upd(() => ({ metric }));
     },
     beginDeploy() {
-      upd(() => ({ job: { ...IDLE_DEPLOY_JOB, status: 'running' }, artifacts: null, result: null }));
+      upd(() => ({ job: { ...IDLE_DEPLOY_JOB, status: 'running' }, artifacts: null, result: null, samples: null }));
     },
     requestDeployCancel() {
       upd((d) => (d.job.status === 'running' ? { job: { ...d.job, status: 'cancelling' } } : {}));
@@ -132,7 +135,7 @@ export const createDeploySlice: SliceCreator<DeploySlice> = (set) => {
             return live(d) ? { job: { ...d.job, images: m.images, totalImages: m.totalImages } } : {};
           case 'deploy-done':
             if (!live(d)) return {};
-            return { result: m.result, job: { ...d.job, status: 'idle', outcome: 'done', images: m.result.images, totalImages: m.result.images } };
+            return { result: m.result, samples: m.samples ?? null, job: { ...d.job, status: 'idle', outcome: 'done', images: m.result.images, totalImages: m.result.images } };
           case 'deploy-cancelled':
             return live(d) ? { job: { ...d.job, status: 'idle', outcome: 'cancelled' } } : {};
           case 'deploy-error':
@@ -144,7 +147,7 @@ export const createDeploySlice: SliceCreator<DeploySlice> = (set) => {
     },
     restoreDeploy(saved) {
       upd(() => ({
-        settings: { ...DEFAULT_DEPLOY_SETTINGS, ...saved.settings }, artifacts: saved.artifacts, result: saved.result,
+        settings: { ...DEFAULT_DEPLOY_SETTINGS, ...saved.settings }, artifacts: saved.artifacts, result: saved.result, samples: saved.samples ?? null,
         job: { ...IDLE_DEPLOY_JOB, outcome: 'done', images: saved.result.images, totalImages: saved.result.images },
       }));
     },
@@ -155,7 +158,7 @@ export const createDeploySlice: SliceCreator<DeploySlice> = (set) => {
       upd((d) => ({ job: { ...d.job, status: 'idle', outcome: 'error', error: message } }));
     },
     clearDeploy() {
-      upd((d) => (live(d) ? {} : { job: IDLE_DEPLOY_JOB, artifacts: null, result: null }));
+      upd((d) => (live(d) ? {} : { job: IDLE_DEPLOY_JOB, artifacts: null, result: null, samples: null }));
     },
   };
 };

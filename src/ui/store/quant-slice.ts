@@ -47,12 +47,15 @@ export interface QuantJob {
 }
 
 export interface StageResult { acc1: number; acc5: number; seconds: number; scales: QuantScales }
+/** The kept float model's accuracy: of the run (or evaluation) that made or last evaluated it. */
+export interface FloatResult { acc1: number; acc5: number; testImages: number; trainImages: number; epochs: number; how: 'trained' | 'evaluated' }
 export interface CalibResult extends StageResult { histograms: ActHistogram[]; ptq?: PtqResult }
 export interface QatResult extends StageResult { losses: LossPoint[]; epochs: EpochPoint[] }
 
 export interface QuantState {
   settings: QuantSettingsState;
   job: QuantJob;
+  float: FloatResult | null;
   calib: CalibResult | null;
   qat: QatResult | null;
   /** Live QAT curves of the running job. */
@@ -70,9 +73,10 @@ export interface QuantSlice {
   beginQuantJob(stage: QuantStage): void;
   requestQuantCancel(): void;
   applyQuantMessage(m: WorkerMessage): void;
-  /** A new float model: earlier quantization results no longer apply. */
+  /** A new float model: earlier quantization results (and the old float accuracy) no longer apply. */
   clearQuantResults(): void;
-  restoreQuant(q: Pick<QuantState, 'settings' | 'calib' | 'qat'>): void;
+  setFloatResult(r: FloatResult | null): void;
+  restoreQuant(q: Pick<QuantState, 'settings' | 'calib' | 'qat'> & { float?: FloatResult | null }): void;
 }
 
 const empty = (o: NodeOverride) => !o.activation && !o.weight && o.int32Output === undefined;
@@ -80,7 +84,7 @@ const empty = (o: NodeOverride) => !o.activation && !o.weight && o.int32Output =
 export const createQuantSlice: SliceCreator<QuantSlice> = (set) => {
   const upd = (f: (q: QuantState) => Partial<QuantState>) => set((s) => ({ quant: { ...s.quant, ...f(s.quant) } }));
   return {
-    quant: { settings: { ...DEFAULT_QUANT_SETTINGS }, job: IDLE_JOB, calib: null, qat: null, liveLosses: [], liveEpochs: [] },
+    quant: { settings: { ...DEFAULT_QUANT_SETTINGS }, job: IDLE_JOB, float: null, calib: null, qat: null, liveLosses: [], liveEpochs: [] },
     setQuantSetting(k, v) {
       upd((q) => ({ settings: { ...q.settings, [k]: v } }));
     },
@@ -128,10 +132,13 @@ export const createQuantSlice: SliceCreator<QuantSlice> = (set) => {
       });
     },
     clearQuantResults() {
-      upd(() => ({ calib: null, qat: null, liveLosses: [], liveEpochs: [], job: IDLE_JOB }));
+      upd(() => ({ float: null, calib: null, qat: null, liveLosses: [], liveEpochs: [], job: IDLE_JOB }));
+    },
+    setFloatResult(float) {
+      upd(() => ({ float }));
     },
     restoreQuant(r) {
-      upd(() => ({ settings: { ...DEFAULT_QUANT_SETTINGS, ...r.settings }, calib: r.calib, qat: r.qat, liveLosses: r.qat?.losses ?? [], liveEpochs: r.qat?.epochs ?? [] }));
+      upd(() => ({ settings: { ...DEFAULT_QUANT_SETTINGS, ...r.settings }, float: r.float ?? null, calib: r.calib, qat: r.qat, liveLosses: r.qat?.losses ?? [], liveEpochs: r.qat?.epochs ?? [] }));
     },
   };
 };

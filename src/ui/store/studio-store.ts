@@ -9,8 +9,10 @@ import { createGraphSlice, type GraphSlice } from './graph-slice.ts';
 import { createProjectSlice, type ProjectSlice } from './project-slice.ts';
 import { createDeploySlice, type DeploySlice } from './deploy-slice.ts';
 import { createAnalysisSlice, type AnalysisSlice } from './analysis-slice.ts';
+import { createScopeSlice, type ScopeSlice } from './scope-slice.ts';
+import { createRunsSlice, type RunsSlice } from './runs-slice.ts';
 
-export type StudioState = ModelSlice & TrainingSlice & BackendSlice & DataSlice & QuantSlice & GraphSlice & ProjectSlice & DeploySlice & AnalysisSlice;
+export type StudioState = ModelSlice & TrainingSlice & BackendSlice & DataSlice & QuantSlice & GraphSlice & ProjectSlice & DeploySlice & AnalysisSlice & ScopeSlice & RunsSlice;
 export type StudioStore = StoreApi<StudioState>;
 
 export function createStudioStore(): StudioStore {
@@ -24,5 +26,7 @@ export function createStudioStore(): StudioStore {
     ...createProjectSlice(set, get),
     ...createDeploySlice(set, get),
     ...createAnalysisSlice(set, get),
+    ...createScopeSlice(set, get),
+    ...createRunsSlice(set, get),
   }));
 }

@@ -24,6 +24,7 @@ export function DataPanel() {
   const [over, setOver] = useState(false);
   const decoding = data.status !== 'ready';
   const s = data.summary;
+  const lockedWhy = busy ? 'Locked while a job runs (cancel it to change the data).' : decoding ? 'Wait for the data being decoded.' : undefined;
 
   const onDrop = async (e: DragEvent) => {
     e.preventDefault();
@@ -45,19 +46,21 @@ export function DataPanel() {
         onDragOver={(e) => { e.preventDefault(); setOver(true); }} onDragLeave={() => setOver(false)} onDrop={(e) => void onDrop(e)}>
         <p>Drop a folder of class folders (PNG/JPEG), a .zip of one, MNIST/Fashion-MNIST IDX files (.gz or raw) or CIFAR-10 .bin batches here, or</p>
         <div className="buttons">
-          <label className="button-like">Choose files…
+          <label className="button-like" title={lockedWhy}>Choose files…
             <input type="file" multiple className="sr-only" data-testid="data-file-input" disabled={busy || decoding}
               accept=".gz,.zip,.bin,.png,.jpg,.jpeg,.idx3-ubyte,.idx1-ubyte,application/zip,image/*,*" onChange={onPick(false)} />
           </label>
-          <label className="button-like">Choose a folder…
+          <label className="button-like" title={lockedWhy}>Choose a folder…
             <input type="file" className="sr-only" data-testid="data-folder-input" disabled={busy || decoding}
               {...{ webkitdirectory: '', directory: '' }} onChange={onPick(true)} />
           </label>
-          <button type="button" data-testid="data-builtin" disabled={busy || decoding || s?.kind === 'builtin'} onClick={() => ctl.loadBuiltin()}>
+          <button type="button" data-testid="data-builtin" disabled={busy || decoding || s?.kind === 'builtin'} onClick={() => ctl.loadBuiltin()}
+            title={lockedWhy ?? (s?.kind === 'builtin' ? 'The built-in Fashion-MNIST is the loaded data.' : undefined)}>
             Use built-in Fashion-MNIST
           </button>
         </div>
       </div>
+      {lockedWhy && busy && <p className="why" data-testid="data-why">{lockedWhy}</p>}
       <p className="run-status" data-testid="data-status" data-status={data.status} data-kind={s?.kind ?? ''} role="status" aria-live="polite">
         {data.status === 'loading' ? 'Loading the built-in Fashion-MNIST…'
           : data.status === 'decoding' ? `Decoding${data.progress ? ` (${data.progress.stage}: ${data.progress.done} / ${data.progress.total})` : '…'}`

@@ -1,38 +1,37 @@
-/** The first images of the loaded data with their labels, and the class counts of both splits. */
-import { useEffect, useRef } from 'react';
+/**
+ * Preview images of the loaded data with their labels (every class first; a filter shows one class), and the class
+ * counts of both splits.
+ */
+import { useId, useState } from 'react';
+import { ImageTile } from '../../charts/ImageTile.tsx';
 import type { DataSummary } from '../../../data/summary.ts';
 import { formatInt } from '../../format.ts';
 
+/** Tiles shown with no class filter. */
+const ALL_TILES = 24;
+
 function Tile({ s, i }: { s: DataSummary; i: number }) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  const [c, h, w] = s.shape;
-  useEffect(() => {
-    const ctx = ref.current?.getContext('2d');
-    // A preview that does not hold this tile's pixels (a damaged saved project) draws nothing.
-    if (!ctx || !(w > 0 && h > 0) || s.preview.images.length < (i + 1) * c * h * w) return;
-    const img = ctx.createImageData(w, h);
-    const o = i * c * h * w;
-    for (let k = 0; k < h * w; k++) {
-      for (let ch = 0; ch < 3; ch++) img.data[4 * k + ch] = s.preview.images[o + (c === 3 ? ch : 0) * h * w + k];
-      img.data[4 * k + 3] = 255;
-    }
-    ctx.putImageData(img, 0, 0);
-  }, [s, i, c, h, w]);
   const label = s.classNames[s.preview.labels[i]] ?? String(s.preview.labels[i]);
-  return (
-    <figure className="tile" data-testid="preview-tile">
-      <canvas ref={ref} width={Math.max(1, w)} height={Math.max(1, h)} role="img" aria-label={label} />
-      <figcaption title={label}>{label}</figcaption>
-    </figure>
-  );
+  return <ImageTile pixels={s.preview.images} index={i} shape={s.shape} label={label} testId="preview-tile" data={{ label: s.preview.labels[i] }} />;
 }
 
 export function DataPreview({ s }: { s: DataSummary }) {
   const maxCount = Math.max(1, ...s.trainClassCounts);
+  const [cls, setCls] = useState(-1);
+  const id = useId();
+  const k = cls < s.classNames.length ? cls : -1;
+  const shown = Array.from({ length: s.preview.count }, (_, i) => i).filter((i) => k < 0 || s.preview.labels[i] === k).slice(0, k < 0 ? ALL_TILES : undefined);
   return (
     <div className="data-preview">
-      <div className="tiles" data-testid="data-preview" data-count={s.preview.count}>
-        {Array.from({ length: s.preview.count }, (_, i) => <Tile key={`${s.name}-${i}`} s={s} i={i} />)}
+      <div className="field inline">
+        <label htmlFor={`${id}-cls`}>Preview</label>
+        <select id={`${id}-cls`} data-testid="preview-class" value={k} onChange={(e) => setCls(Number(e.target.value))}>
+          <option value={-1}>every class</option>
+          {s.classNames.map((n, c) => <option key={n} value={c}>{n}</option>)}
+        </select>
+      </div>
+      <div className="tiles" data-testid="data-preview" data-count={shown.length} data-class={k}>
+        {shown.map((i) => <Tile key={`${s.name}-${i}`} s={s} i={i} />)}
       </div>
       <table className="results class-counts" data-testid="class-counts" data-classes={s.classNames.length}>
         <thead><tr><th scope="col">Class</th><th scope="col">Train</th><th scope="col">Test</th><th scope="col"><span className="sr-only">Share</span></th></tr></thead>

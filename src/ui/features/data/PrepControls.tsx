@@ -18,6 +18,7 @@ export function PrepControls({ disabled }: { disabled: boolean }) {
       <div className="field">
         <label htmlFor={`${id}-norm`}>Normalization</label>
         <select id={`${id}-norm`} data-testid="prep-normalize" value={prep.normalize} disabled={prep.yuv}
+          title={prep.yuv ? 'YUV444 input has a fixed normalization ((x − 128) / 128).' : undefined}
           onChange={(e) => setPrep({ normalize: e.target.value as NormalizeChoice })}>
           <option value="pixel/255">pixel / 255 (zoo default)</option>
           <option value="dataset">mean / std of this data</option>
@@ -38,7 +39,7 @@ export function PrepControls({ disabled }: { disabled: boolean }) {
       )}
       <div className="field check">
         <label>
-          <input type="checkbox" data-testid="prep-yuv" checked={prep.yuv} disabled={!rgb}
+          <input type="checkbox" data-testid="prep-yuv" checked={prep.yuv} disabled={!rgb} title={!rgb ? 'YUV444 needs RGB (3-channel) data.' : undefined}
             onChange={(e) => setPrep({ yuv: e.target.checked })} />
           RGB → centered YUV444 (full swing; QuantStub scale 1/128){!rgb && <span className="hint"> needs RGB data</span>}
         </label>

@@ -9,6 +9,7 @@ import { WorkerBridge, type BridgeProtocol } from '../../../workers/bridge.ts';
 import type { WorkerLike } from '../../../workers/worker-slot.ts';
 import { normalizationOf, type DataState } from '../../store/data-slice.ts';
 import type { StudioStore } from '../../store/studio-store.ts';
+import { dataIdentity } from '../../scope/identity.ts';
 
 /** The decode worker's surface (a DOM Worker has it; tests pass fakes). */
 export type DecodeWorkerLike = WorkerLike<DecodeRequest>;
@@ -87,9 +88,11 @@ export function createDataController(store: StudioStore, client: TrainingClient,
     },
     sync() {
       const d = st().data;
-      const prepKey = JSON.stringify([d.prep.yuv, normalizationOf(d)]);
+      const key = dataIdentity(d)?.key;
+      const prepKey = JSON.stringify([d.prep.yuv, normalizationOf(d), key]);
       if (sent && sent.dataset === d.dataset && sent.prep === prepKey) return;
-      client.setData(d.dataset ? { kind: 'custom', data: d.dataset } : { kind: 'builtin' }, { yuv: d.prep.yuv, normalize: normalizationOf(d) });
+      const k = key ? { key } : {};
+      client.setData(d.dataset ? { kind: 'custom', data: d.dataset, ...k } : { kind: 'builtin', ...k }, { yuv: d.prep.yuv, normalize: normalizationOf(d) });
       sent = { dataset: d.dataset, prep: prepKey };
     },
     dispose() {

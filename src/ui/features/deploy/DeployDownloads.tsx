@@ -21,7 +21,7 @@ export function DeployDownloads() {
           aria-label={`Download the model file ${names.modelFile} (${a.modelFile.length} bytes)`}>
           Model file (.qsbin, {Math.ceil(a.modelFile.length / 1024)} KiB)
         </button>
-        <button type="button" data-testid="download-onnx" disabled={!a.onnx} onClick={() => a.onnx && downloadBytes(a.onnx, names.onnx, 'application/octet-stream')}
+        <button type="button" data-testid="download-onnx" disabled={!a.onnx} title={a.onnx ? undefined : `The ONNX QDQ export failed: ${a.onnxError ?? 'unknown reason'}`} onClick={() => a.onnx && downloadBytes(a.onnx, names.onnx, 'application/octet-stream')}
           aria-label={a.onnx ? `Download the ONNX QDQ file ${names.onnx} (${a.onnx.length} bytes)` : 'ONNX QDQ export not available'}>
           ONNX QDQ (.qdq.onnx{a.onnx ? `, ${Math.ceil(a.onnx.length / 1024)} KiB` : ''})
         </button>

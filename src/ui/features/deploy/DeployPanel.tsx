@@ -15,6 +15,7 @@ import { DeploySettings } from './DeploySettings.tsx';
 import { DeploySummary } from './DeploySummary.tsx';
 import { LayerTable } from './LayerTable.tsx';
 import { PerfTable } from './PerfTable.tsx';
+import { PredictionsView } from './PredictionsView.tsx';
 import './deploy.css';
 
 function statusText(j: DeployJob, blocker: string | null): string {
@@ -47,8 +48,8 @@ export function DeployPanel() {
           <DeploySettings disabled={live} />
           <div className="run-bar">
             <div className="buttons">
-              <button type="button" className="primary" data-testid="deploy-run-button" disabled={live || !!blocker} onClick={() => ctl.start()}>Run deployment check</button>
-              <button type="button" className="danger" data-testid="deploy-cancel-button" disabled={job.status !== 'running'} onClick={() => ctl.cancel()}>Cancel</button>
+              <button type="button" className="primary" data-testid="deploy-run-button" disabled={live || !!blocker} title={blocker ?? undefined} onClick={() => ctl.start()}>Run deployment check</button>
+              <button type="button" className="danger" data-testid="deploy-cancel-button" disabled={job.status !== 'running'} title={job.status !== 'running' ? 'Cancels a deployment check in progress.' : undefined} onClick={() => ctl.cancel()}>Cancel</button>
             </div>
           </div>
           <p className="run-status" data-testid="deploy-status" data-status={job.status} data-outcome={job.outcome ?? ''} role="status" aria-live="polite">
@@ -78,6 +79,7 @@ export function DeployPanel() {
           <PerfTable />
         </div>
       </div>
+      <PredictionsView />
     </section>
   );
 }

@@ -1,11 +1,13 @@
 /** The check's headline: top-1 agreement of the simulator with the fake-quant model, and the accuracy of each. */
 import { formatFixed } from '../../format.ts';
 import { useStudio } from '../../studio-context.tsx';
+import { showsAcc5 } from '../../store/data-slice.ts';
 
 export function DeploySummary() {
   const r = useStudio((s) => s.deploy.result);
   const a = useStudio((s) => s.deploy.artifacts);
   const simSpeed = useStudio((s) => s.deploy.job.simImagesPerSecond);
+  const acc5 = useStudio((s) => showsAcc5(s.data));
   if (!r || !a) return null;
   const fq = a.source === 'qat' ? 'QAT model (fake quant)' : 'Calibrated model (fake quant)';
   return (
@@ -16,10 +18,10 @@ export function DeploySummary() {
       </p>
       <table className="results" data-testid="deploy-accuracy">
         <caption className="sr-only">Accuracy of the fake-quant model and of the simulator on the same images</caption>
-        <thead><tr><th scope="col">Model</th><th scope="col">Acc@1</th><th scope="col">Acc@5</th></tr></thead>
+        <thead><tr><th scope="col">Model</th><th scope="col">Acc@1</th>{acc5 && <th scope="col">Acc@5</th>}</tr></thead>
         <tbody>
-          <tr data-testid="deploy-acc-fq" data-acc1={r.qat.acc1}><td>{fq}</td><td>{formatFixed(r.qat.acc1, 2)}%</td><td>{formatFixed(r.qat.acc5, 2)}%</td></tr>
-          <tr data-testid="deploy-acc-int" data-acc1={r.int.acc1}><td>Fixed-point simulator ({a.march})</td><td>{formatFixed(r.int.acc1, 2)}%</td><td>{formatFixed(r.int.acc5, 2)}%</td></tr>
+          <tr data-testid="deploy-acc-fq" data-acc1={r.qat.acc1}><td>{fq}</td><td>{formatFixed(r.qat.acc1, 2)}%</td>{acc5 && <td>{formatFixed(r.qat.acc5, 2)}%</td>}</tr>
+          <tr data-testid="deploy-acc-int" data-acc1={r.int.acc1}><td>Fixed-point simulator ({a.march})</td><td>{formatFixed(r.int.acc1, 2)}%</td>{acc5 && <td>{formatFixed(r.int.acc5, 2)}%</td>}</tr>
         </tbody>
       </table>
       <p className="hint">

@@ -23,6 +23,7 @@ export function LayerTable() {
   const setMetric = useStudio((s) => s.setDeployMetric);
   const selectNode = useStudio((s) => s.selectNode);
   const setColorBy = useStudio((s) => s.setColorBy);
+  const setSearch = useStudio((s) => s.setGraphSearch);
   const setFused = useStudio((s) => s.setGraphFused);
   const id = useId();
   if (!layers) return null;
@@ -30,6 +31,8 @@ export function LayerTable() {
   const jump = (l: LayerStats) => {
     setFused(true); // the layers are nodes of the fused graph
     setColorBy(metric);
+    // A search filter would dim the node the row jumps to: clear it.
+    setSearch('');
     selectNode(l.name);
     document.getElementById('step-graph')?.scrollIntoView({ block: 'start' });
   };

@@ -11,7 +11,10 @@ import { errorText, type WorkerMessage } from '../../../train/protocol.ts';
 import type { DeployJobConfig } from '../../../train/quant-protocol.ts';
 import { SimClient, type SimWorkerLike } from '../../../sim/client.ts';
 import { MODEL_FILE_EXTENSION } from '../../../sim/model-file.ts';
-import { deploySettingErrors, overlaysOf } from '../../store/deploy-slice.ts';
+import { overlaysOf } from '../../store/deploy-slice.ts';
+import { currentScope, toResultScope } from '../../scope/identity.ts';
+import { stageBlocker } from '../stage-blockers.ts';
+import { deployRunOf } from '../runs/record-run.ts';
 import { METRICS } from '../../store/graph-slice.ts';
 import type { StudioState, StudioStore } from '../../store/studio-store.ts';
 
@@ -24,20 +27,13 @@ export interface DeployController {
 
 export function deployConfigOf(s: StudioState): DeployJobConfig {
   const d = s.deploy.settings;
-  return { source: d.source, split: d.split, images: d.images, batchSize: d.batchSize };
+  const scope = currentScope(s);
+  return { source: d.source, split: d.split, images: d.images, batchSize: d.batchSize, ...(scope ? { scope: toResultScope(scope) } : {}) };
 }
 
 /** Why the check cannot run now (null when it can). */
 export function deployBlocker(s: StudioState): string | null {
-  const c = s.checkpoints;
-  const src = s.deploy.settings.source;
-  if (src === 'qat' ? !c.qat : src === 'calib' ? !c.calib : !c.qat && !c.calib) {
-    return src === 'qat' ? 'Run QAT first (step 4).' : src === 'calib' ? 'Calibrate first (step 4).' : 'Calibrate or run QAT first (step 4).';
-  }
-  if (s.data.status !== 'ready') return 'Waiting for the data.';
-  if (s.run.status !== 'idle' || s.quant.job.status !== 'idle') return 'Another job is running.';
-  if (Object.keys(deploySettingErrors(s.deploy.settings)).length) return 'Fix the settings.';
-  return null;
+  return stageBlocker(s, 'deploy', { ...s.settings, model: '' });
 }
 
 export function createDeployController(store: StudioStore, client: TrainingClient, spawnSim: () => SimWorkerLike, beforeJob: () => void): DeployController {
@@ -84,6 +80,8 @@ export function createDeployController(store: StudioStore, client: TrainingClien
       case 'deploy-done': {
         st().applyDeployMessage(m);
         abort = null;
+        const rec = deployRunOf(st());
+        if (rec) st().addRun(rec);
         const o = overlaysOf(m.result.layers);
         for (const metric of METRICS) st().setOverlay(metric, o[metric]);
         return;
@@ -101,10 +99,13 @@ export function createDeployController(store: StudioStore, client: TrainingClien
   });
 
   // New calibration / QAT checkpoints (or a float model that dropped them): the old results no longer apply.
-  let ck = { calib: st().checkpoints.calib, qat: st().checkpoints.qat };
+  // A scope switch swaps checkpoints and results together: those results stay.
+  let ck = { calib: st().checkpoints.calib, qat: st().checkpoints.qat, scope: st().scope };
   const unwatch = store.subscribe((s) => {
-    if (s.checkpoints.calib === ck.calib && s.checkpoints.qat === ck.qat) return;
-    ck = { calib: s.checkpoints.calib, qat: s.checkpoints.qat };
+    if (s.checkpoints.calib === ck.calib && s.checkpoints.qat === ck.qat && s.scope === ck.scope) return;
+    const switched = s.scope !== ck.scope;
+    ck = { calib: s.checkpoints.calib, qat: s.checkpoints.qat, scope: s.scope };
+    if (switched) return;
     if (s.deploy.artifacts || s.deploy.result) {
       s.clearDeploy();
       s.clearOverlays();

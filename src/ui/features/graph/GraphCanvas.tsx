@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState, type Ref } from 'react';
 import type { ViewGraph } from '../../graph-view/graph-model.ts';
 import { requestLayout } from '../../graph-view/layout-client.ts';
-import type { Layout } from '../../graph-view/layout.ts';
+import { twoLineWidth, type Layout } from '../../graph-view/layout.ts';
 import { renderGraph, type GraphRenderer } from '../../graph-view/render.ts';
 
 export interface GraphCanvasProps {
@@ -11,19 +11,20 @@ export interface GraphCanvasProps {
   selected: string | null;
   matches: ReadonlySet<string>;
   onSelect: (id: string) => void;
+  onEscape?: () => void;
   rendererRef: Ref<GraphRenderer | null>;
   height?: number;
 }
 
-export function GraphCanvas({ graph, color, selected, matches, onSelect, rendererRef, height = 520 }: GraphCanvasProps) {
+export function GraphCanvas({ graph, color, selected, matches, onSelect, onEscape, rendererRef, height = 520 }: GraphCanvasProps) {
   const box = useRef<HTMLDivElement>(null);
   const svg = useRef<SVGSVGElement>(null);
   const [layout, setLayout] = useState<{ graph: ViewGraph; layout: Layout; ms: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [width, setWidth] = useState(800);
   const r = useRef<GraphRenderer | null>(null);
-  const latest = useRef({ color, onSelect });
-  latest.current = { color, onSelect };
+  const latest = useRef({ color, onSelect, onEscape });
+  latest.current = { color, onSelect, onEscape };
 
   useEffect(() => {
     const el = box.current;
@@ -39,7 +40,7 @@ export function GraphCanvas({ graph, color, selected, matches, onSelect, rendere
   useEffect(() => {
     let live = true;
     const t0 = performance.now();
-    requestLayout({ nodes: graph.nodes.map((n) => ({ id: n.id, label: `${n.id}: ${n.label}` })), edges: graph.edges })
+    requestLayout({ nodes: graph.nodes.map((n) => ({ id: n.id, label: `${n.id}: ${n.label}`, width: twoLineWidth(n.label, n.id) })), edges: graph.edges })
       .then((l) => live && setLayout({ graph, layout: l, ms: performance.now() - t0 }), (e) => live && setError((e as Error).message));
     return () => { live = false; };
   }, [graph]);
@@ -50,6 +51,9 @@ export function GraphCanvas({ graph, color, selected, matches, onSelect, rendere
     const rr = renderGraph(svg.current, layout.layout, {
       width, height,
       label: (id) => { const n = byId.get(id)!; return `${id}: ${n.label}`; },
+      lines: (id) => ({ op: byId.get(id)!.label, name: id }),
+      edgeLabel: (from) => { const sh = byId.get(from)?.shape; return sh?.length ? sh.join('×') : ''; },
+      onEscape: () => latest.current.onEscape?.(),
       attrs: (id) => { const n = byId.get(id)!; return { 'data-dtype': n.dtype, 'data-op': n.op, ...(n.fusedFrom ? { 'data-fused': String(n.fusedFrom.length), 'data-fused-from': n.fusedFrom.join(' ') } : {}) }; },
       color: (id) => latest.current.color(id),
       onSelect: (id) => latest.current.onSelect(id),

@@ -4,7 +4,7 @@
  * node for its details. A synthetic 2 000-node graph is there to try the viewer at scale.
  */
 import { useCallback, useId, useMemo, useRef, useState } from 'react';
-import { interpolateRdYlGn, scaleSequential } from 'd3';
+import { BAND_COLORS, bandOf } from '../../graph-view/metric-bands.ts';
 import { buildViewGraph, syntheticGraph, type Dtype } from '../../graph-view/graph-model.ts';
 import type { GraphRenderer } from '../../graph-view/render.ts';
 import { ANALYSIS_METRICS, METRICS, type ColorBy } from '../../store/graph-slice.ts';
@@ -39,14 +39,18 @@ export function GraphPanel() {
     const v = overlay ? Object.values(overlay).filter(Number.isFinite) : [];
     return v.length ? [Math.min(...v), Math.max(...v)] : null;
   }, [overlay]);
+  // Fixed bands (metric-bands.ts), not the model's min-to-max: a healthy model's worst layer is not red.
   const color = useCallback((nid: string) => {
     if (view.colorBy === 'dtype') return DT_VAR[byId.get(nid)?.dtype ?? 'float'];
     const v = overlay?.[nid];
-    if (v === undefined || !domain) return 'var(--dt-none)';
-    // Higher is better for cosine and SQNR; for max LSB lower is better.
-    const s = scaleSequential(interpolateRdYlGn).domain(view.colorBy === 'maxLsb' ? [domain[1], domain[0]] : domain);
-    return s(v);
-  }, [view.colorBy, overlay, domain, byId]);
+    if (v === undefined || !Number.isFinite(v)) return 'var(--dt-none)';
+    return BAND_COLORS[bandOf(view.colorBy, v)];
+  }, [view.colorBy, overlay, byId]);
+  const bandCounts = useMemo(() => {
+    const c: Record<string, number> = {};
+    if (view.colorBy !== 'dtype' && overlay) for (const v of Object.values(overlay)) if (Number.isFinite(v)) { const b = bandOf(view.colorBy, v); c[b] = (c[b] ?? 0) + 1; }
+    return c;
+  }, [view.colorBy, overlay]);
   const matches = useMemo(() => {
     const q = view.search.trim().toLowerCase();
     return new Set(q ? graph.nodes.filter((n) => n.id.toLowerCase().includes(q) || n.op.includes(q)).map((n) => n.id) : []);
@@ -100,10 +104,10 @@ export function GraphPanel() {
         {graph.nodes.length} nodes, {graph.edges.length} edges{source === 'model' && view.fused ? `; ${fusedCount} fused nodes` : ''}
         {source === 'model' && !g.planFused && ' (no quantization plan: check the Quantize settings)'}
       </p>
-      <GraphLegend colorBy={view.colorBy} domain={domain} counts={counts} />
+      <GraphLegend colorBy={view.colorBy} domain={domain} counts={view.colorBy === 'dtype' ? counts : bandCounts} />
       <div className="graph-grid">
-        <GraphCanvas graph={graph} color={color} selected={view.selected} matches={matches} onSelect={st.selectNode} rendererRef={renderer} />
-        <NodeDetails node={selected} weightParam={weightParam} />
+        <GraphCanvas graph={graph} color={color} selected={view.selected} matches={matches} onSelect={st.selectNode} onEscape={() => st.selectNode(null)} rendererRef={renderer} />
+        <NodeDetails node={selected} weightParam={weightParam} graph={model} />
       </div>
     </section>
   );

@@ -40,6 +40,7 @@ export function ModelPanel() {
   const locked = busy || importing;
   const info = imported ? describeGraph(imported.file, imported.graph) : describeModel(modelName, shape.split('x').map(Number), classes);
   const fieldErrors = parseImportFields(fields).errors;
+  const lockedWhy = busy ? 'Locked while a job runs (cancel it to change the model).' : importing ? `Wait for ${imp.file} to be imported.` : undefined;
 
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
@@ -61,7 +62,7 @@ export function ModelPanel() {
       <h2 id={`${id}-h`}>Model</h2>
       <div className="field">
         <label htmlFor={`${id}-model`}>Zoo model</label>
-        <select id={`${id}-model`} data-testid="model-select" value={imported ? IMPORTED : modelName} disabled={locked}
+        <select id={`${id}-model`} data-testid="model-select" value={imported ? IMPORTED : modelName} disabled={locked} title={lockedWhy}
           onChange={(e) => e.target.value !== IMPORTED && setModel(e.target.value)}>
           {imported && <option value={IMPORTED}>{imported.file} (imported)</option>}
           {MODEL_NAMES.map((n) => <option key={n} value={n}>{n}</option>)}
@@ -71,7 +72,7 @@ export function ModelPanel() {
         onDragOver={(e) => { e.preventDefault(); setOver(true); }} onDragLeave={() => setOver(false)} onDrop={onDrop}>
         <p>Or bring your own: drop an .onnx file (exported from PyTorch, opset 11–17) here, or</p>
         <div className="buttons">
-          <label className="button-like">Choose an .onnx file…
+          <label className="button-like" title={lockedWhy}>Choose an .onnx file…
             <input type="file" className="sr-only" data-testid="model-onnx-input" accept=".onnx,application/octet-stream" disabled={locked} onChange={onPick} />
           </label>
         </div>
@@ -86,6 +87,7 @@ export function ModelPanel() {
           ))}
         </div>
       </div>
+      {lockedWhy && <p className="why" data-testid="model-why">{lockedWhy}</p>}
       <p className="run-status" data-testid="model-status" data-status={imp.status} data-kind={imported ? 'onnx' : 'zoo'} role="status" aria-live="polite">
         {importing ? `Importing ${imp.file}…` : imported ? `Imported: ${imported.file}` : `Zoo model: ${modelName}`}
       </p>

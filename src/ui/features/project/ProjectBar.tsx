@@ -33,8 +33,9 @@ export function ProjectBar() {
       <span className="hint" data-testid="project-status" data-status={project.status} data-saved-at={project.savedAt ?? ''} role="status">
         {project.status === 'restoring' ? 'Restoring the project…' : project.savedAt ? `Saved in this browser ${new Date(project.savedAt).toLocaleTimeString()}` : 'Not saved yet'}
       </span>
-      <button type="button" data-testid="project-export" onClick={exportFile} disabled={project.status !== 'ready'}>Export project</button>
-      <label className="button-like">Import project…
+      <button type="button" data-testid="project-export" onClick={exportFile} disabled={project.status !== 'ready'}
+        title={project.status !== 'ready' ? 'Wait for the saved project to be restored.' : undefined}>Export project</button>
+      <label className="button-like" title={busy ? 'Locked while a job runs.' : undefined}>Import project…
         <input ref={input} type="file" className="sr-only" accept={PROJECT_FILE_EXT} data-testid="project-import" disabled={busy}
           onChange={(e) => { const f = e.target.files?.[0]; e.target.value = ''; if (f) void importFile(f); }} />
       </label>

@@ -9,7 +9,7 @@ import { decodeProjectFile, encodeProjectFile } from '../../persist/project-file
 import { overlaysOf } from '../../store/deploy-slice.ts';
 import type { AnalysisMetric, Metric } from '../../store/graph-slice.ts';
 import { analysisOverlays } from '../analysis/analysis-overlays.ts';
-import { snapshotOf, stateFromSnapshot, validateSnapshot, type ProjectSnapshot } from '../../persist/snapshot.ts';
+import { restoreScopeOf, snapshotOf, stateFromSnapshot, validateSnapshot, type ProjectSnapshot } from '../../persist/snapshot.ts';
 import type { StudioState, StudioStore } from '../../store/studio-store.ts';
 import type { UnrestoredPart } from '../../store/project-slice.ts';
 import { checkSavedData } from '../../persist/saved-data.ts';
@@ -37,7 +37,7 @@ export interface ProjectController {
 
 const KEY = 'project';
 const watched = (s: StudioState) => [s.modelName, s.imported, s.settings, s.data.prep, s.data.dataset, s.data.summary, s.quant.settings,
-  s.quant.calib, s.quant.qat, s.run.outcome, s.checkpoints, s.deploy.result, s.analysis.result, s.analysis.int16, s.project.revision];
+  s.quant.float, s.quant.calib, s.quant.qat, s.run.outcome, s.checkpoints, s.deploy.result, s.analysis.result, s.analysis.int16, s.project.revision, s.scope, s.shelf, s.runs];
 
 export function createProjectController(store: StudioStore, client: TrainingClient, data: DataController, storage: ProjectStorage, debounceMs = 250): ProjectController {
   const st = () => store.getState();
@@ -63,10 +63,12 @@ export function createProjectController(store: StudioStore, client: TrainingClie
   });
 
   const apply = (snap: ProjectSnapshot) => {
+    // The data is marked as loading first, so the page does not switch scope on a half-restored project.
+    st().dataDecoding();
     store.setState(stateFromSnapshot(snap));
     st().restoreQuant(snap.quant);
     st().setPrep(snap.prep);
-    client.restore(snap.checkpoints.float ?? null, snap.checkpoints.calib ?? null, snap.checkpoints.qat ?? null);
+    client.restore(snap.checkpoints.float ?? null, snap.checkpoints.calib ?? null, snap.checkpoints.qat ?? null, restoreScopeOf(snap));
     if (snap.deploy) {
       st().restoreDeploy(snap.deploy);
       for (const [metric, values] of Object.entries(overlaysOf(snap.deploy.result.layers))) st().setOverlay(metric as Metric, values);

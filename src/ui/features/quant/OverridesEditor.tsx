@@ -38,6 +38,9 @@ export function OverridesEditor({ targets, disabled }: { targets: OverrideTarget
   return (
     <div className="overrides" data-testid="overrides">
       <h3>Per-node overrides</h3>
+      {(disabled || targets.length === 0) && (
+        <p className="why" data-testid="overrides-why">{disabled ? 'Locked while a job runs.' : 'No activation site to override: the model has no quantized region yet.'}</p>
+      )}
       <fieldset className="override-form" disabled={disabled || targets.length === 0}>
         <legend className="sr-only">Add an override</legend>
         <div className="field">
@@ -59,11 +62,12 @@ export function OverridesEditor({ targets, disabled }: { targets: OverrideTarget
         </div>
         <div className="field">
           <label htmlFor={`${id}-i32`}>int32 output</label>
-          <select id={`${id}-i32`} data-testid="override-int32" value={int32} disabled={!target?.int32Capable} onChange={(e) => setInt32(e.target.value as typeof int32)}>
+          <select id={`${id}-i32`} data-testid="override-int32" value={int32} disabled={!target?.int32Capable}
+            title={target?.int32Capable ? undefined : 'Only a node that ends the quantized region (e.g. the last linear layer) can output int32.'} onChange={(e) => setInt32(e.target.value as typeof int32)}>
             <option value="">as the qconfig</option><option value="on">on</option><option value="off">off</option>
           </select>
         </div>
-        <button type="button" data-testid="override-add" onClick={add} disabled={scaleBad}>Set override</button>
+        <button type="button" data-testid="override-add" onClick={add} disabled={scaleBad} title={scaleBad ? 'The fixed scale must be a positive number.' : undefined}>Set override</button>
       </fieldset>
       {overrides.length === 0
         ? <p className="empty-state">No overrides: every node follows the qconfig.</p>

@@ -6,39 +6,36 @@ import { formatDuration } from '../../format.ts';
 import { LossChart } from '../../charts/LossChart.tsx';
 import { useQuant } from '../../controllers-context.tsx';
 import type { QuantJob } from '../../store/quant-slice.ts';
-import { isLive } from '../../store/run-reducer.ts';
+import { stageBlocker } from '../stage-blockers.ts';
 import { useStudio } from '../../studio-context.tsx';
 import { useModelGraphs } from '../graph/use-model-graph.ts';
 import { AccuracyTable } from './AccuracyTable.tsx';
 import { PtqResults } from './PtqResults.tsx';
 import { HistogramList } from './HistogramList.tsx';
 import { OverridesEditor, type OverrideTarget } from './OverridesEditor.tsx';
-import { numberErrors, QuantSettings } from './QuantSettings.tsx';
+import { QuantSettings } from './QuantSettings.tsx';
 
-function statusText(j: QuantJob, hasFloat: boolean): string {
+function statusText(j: QuantJob, calibWhy: string | null, model: string): string {
   const what = j.stage === 'qat' ? 'QAT' : 'Calibration';
   if (j.status === 'running') return `${what}: ${j.done} / ${j.total || '…'} ${j.stage === 'qat' ? 'steps' : 'batches'}${Number.isFinite(j.etaSeconds) && j.done > 0 ? `, ETA ${formatDuration(j.etaSeconds)}` : ''}`;
   if (j.status === 'cancelling') return 'Cancelling…';
   if (j.outcome === 'done') return `${what} finished`;
   if (j.outcome === 'cancelled') return `${what} cancelled`;
   if (j.outcome === 'error') return `${what} failed`;
-  return hasFloat ? 'Ready to calibrate' : 'Train the float model first (step 3)';
+  return calibWhy ?? `Ready to calibrate ${model}`;
 }
 
 export function QuantizePanel() {
   const job = useStudio((s) => s.quant.job);
-  const hasFloat = useStudio((s) => !!s.checkpoints.float);
   const hasCalib = useStudio((s) => !!s.quant.calib);
-  const training = useStudio((s) => isLive(s.run.status));
-  const dataReady = useStudio((s) => s.data.status === 'ready');
-  const settings = useStudio((s) => s.quant.settings);
+  const model = useStudio((s) => s.scope?.modelLabel ?? '');
   const qatLosses = useStudio((s) => s.quant.liveLosses);
   const qatEpochs = useStudio((s) => s.quant.liveEpochs);
   const ctl = useQuant();
   const g = useModelGraphs();
   const live = job.status !== 'idle';
-  const invalid = Object.keys(numberErrors(settings)).length > 0 || !!g.error;
-  const canRun = hasFloat && !live && !training && dataReady && !invalid;
+  const calibWhy = useStudio((s) => stageBlocker(s, 'calibrate', { ...s.settings, model: '' })) ?? (g.error ? `The model cannot be prepared: ${g.error}` : null);
+  const qatWhy = useStudio((s) => stageBlocker(s, 'qat', { ...s.settings, model: '' })) ?? (g.error ? `The model cannot be prepared: ${g.error}` : null);
   const targets: OverrideTarget[] = (g.planFused?.acts ?? []).map((a) => {
     const n = g.fused.nodes.find((x) => x.id === a.node)!;
     return { id: a.node, op: n.op, int32Capable: false };
@@ -51,26 +48,29 @@ export function QuantizePanel() {
       <div className="quant-grid">
         <div>
           <QuantSettings disabled={live} />
+          {live && <p className="why" data-testid="quant-settings-why">The settings are locked while {job.stage === 'qat' ? 'QAT' : 'calibration'} runs.</p>}
           {g.error && <div className="error" role="alert">{g.error}</div>}
           <OverridesEditor targets={targets} disabled={live} />
         </div>
         <div>
           <div className="run-bar">
             <div className="buttons">
-              <button type="button" className="primary" data-testid="calibrate-button" disabled={!canRun} onClick={() => ctl.calibrate()}>Calibrate</button>
-              <button type="button" data-testid="qat-button" disabled={!canRun} onClick={() => ctl.qat()}
-                title={hasCalib ? 'QAT from the calibration' : 'QAT from the float weights (ranges from the first batch)'}>Run QAT</button>
-              <label className="button-like" title="The folder train_qat.py wrote (PyTorch QAT of the Deploy panel's PyTorch package): choose weights.safetensors, qparams.json and studio-graph.json">
+              <button type="button" className="primary" data-testid="calibrate-button" disabled={live || !!calibWhy} onClick={() => ctl.calibrate()}
+                title={calibWhy ?? `Calibrate ${model}`}>Calibrate</button>
+              <button type="button" data-testid="qat-button" disabled={live || !!qatWhy} onClick={() => ctl.qat()}
+                title={qatWhy ?? (hasCalib ? 'QAT from the calibration' : 'QAT from the float weights (ranges from the first batch)')}>Run QAT</button>
+              <label className="button-like" title={qatWhy ?? 'The folder train_qat.py wrote (PyTorch QAT of the Deploy panel\'s PyTorch package): choose weights.safetensors, qparams.json and studio-graph.json'}>
                 Import PyTorch QAT
-                <input type="file" multiple className="sr-only" data-testid="import-torch-input" disabled={!canRun} accept=".safetensors,.json"
+                <input type="file" multiple className="sr-only" data-testid="import-torch-input" disabled={live || !!calibWhy} accept=".safetensors,.json"
                   onChange={(e) => { const fs = Array.from(e.currentTarget.files ?? []); e.currentTarget.value = ''; void ctl.importTorch(fs); }} />
               </label>
-              <button type="button" className="danger" data-testid="quant-cancel-button" disabled={job.status !== 'running'} onClick={() => ctl.cancel()}>Cancel</button>
+              <button type="button" className="danger" data-testid="quant-cancel-button" disabled={job.status !== 'running'} title={job.status !== 'running' ? 'Cancels a calibration or QAT in progress.' : undefined} onClick={() => ctl.cancel()}>Cancel</button>
             </div>
             <p className="run-status" data-testid="quant-status" data-status={job.status} data-stage={job.stage ?? ''} data-outcome={job.outcome ?? ''} role="status" aria-live="polite">
-              {statusText(job, hasFloat)}
+              {statusText(job, calibWhy, model)}
             </p>
           </div>
+          {!live && qatWhy && qatWhy !== calibWhy && <p className="why" data-testid="qat-why">Run QAT: {qatWhy}</p>}
           <div className="progress" role="progressbar" data-testid="quant-progress" aria-label="Quantization progress" aria-valuemin={0} aria-valuemax={100}
             aria-valuenow={Math.round(pct)} data-done={job.done} data-total={job.total}>
             <div className="progress-fill" style={{ width: `${pct}%` }} />

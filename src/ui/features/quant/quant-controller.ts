@@ -7,6 +7,11 @@ import { AUTO_CALIB_DEFAULT } from '../../../quant/ptq/auto-calib.ts';
 import { errorText } from '../../../train/protocol.ts';
 import type { CalibJobConfig, QatJobConfig, QuantSettings } from '../../../train/quant-protocol.ts';
 import type { StudioState, StudioStore } from '../../store/studio-store.ts';
+import { sameScope } from '../../../train/protocol.ts';
+import { currentScope, toResultScope } from '../../scope/identity.ts';
+import { stageBlocker } from '../stage-blockers.ts';
+import { quantRunOf } from '../runs/record-run.ts';
+import type { QuantSettingsState } from '../../store/quant-slice.ts';
 
 export const TORCH_IMPORT_FILES = ['weights.safetensors', 'qparams.json', 'studio-graph.json'] as const;
 
@@ -27,12 +32,18 @@ export function quantSettingsOf(s: StudioState): QuantSettings {
   };
 }
 
+/** The model and data on screen, as a job's config names them. */
+function scopeOf(s: StudioState) {
+  const c = currentScope(s);
+  return c ? { scope: toResultScope(c) } : {};
+}
+
 export function calibConfigOf(s: StudioState): CalibJobConfig {
   const q = s.quant.settings;
   const ptq = q.autoCalib || q.adaroundSteps > 0
     ? { autoCalib: q.autoCalib ? { candidates: [...AUTO_CALIB_DEFAULT] } : null, adaround: q.adaroundSteps > 0 ? { numSteps: q.adaroundSteps } : null }
     : undefined;
-  return { quant: quantSettingsOf(s), batches: q.calibBatches, batchSize: q.calibBatchSize, testImages: s.settings.testImages, ...(ptq ? { ptq } : {}) };
+  return { quant: quantSettingsOf(s), batches: q.calibBatches, batchSize: q.calibBatchSize, testImages: s.settings.testImages, ...(ptq ? { ptq } : {}), ...scopeOf(s) };
 }
 
 export function qatConfigOf(s: StudioState): QatJobConfig {
@@ -40,24 +51,39 @@ export function qatConfigOf(s: StudioState): QatJobConfig {
   const template = q.template.replace('default_calibration', 'default_qat');
   return {
     quant: { ...quantSettingsOf(s), template }, epochs: q.qatEpochs, batchSize: s.settings.batchSize, lr: q.qatLr,
-    optimizer: 'sgd', seed: s.settings.seed, trainImages: q.qatTrainImages, testImages: s.settings.testImages,
+    optimizer: 'sgd', seed: s.settings.seed, trainImages: q.qatTrainImages, testImages: s.settings.testImages, ...scopeOf(s),
   };
 }
 
 export function createQuantController(store: StudioStore, client: TrainingClient, beforeJob: () => void): QuantController {
   const st = () => store.getState();
+  let started: QuantSettingsState | null = null;
   const unsubscribe = client.subscribe((m) => {
     if (m.type === 'checkpoint') {
+      const here = st().scope;
+      if (m.scope && here && !sameScope(m.scope, here)) {
+        // Cannot happen while the page waits for jobs before switching; if it does, the checkpoint is not this page's.
+        st().projectError(`ignored a ${m.stage} checkpoint of ${m.scope.model} on ${m.scope.data}: the page shows ${here.modelLabel} on ${here.dataLabel}`);
+        return;
+      }
       if (m.stage === 'float') st().clearQuantResults();
       st().setCheckpoint(m.stage, m.bytes);
     } else if (m.type.startsWith('quant-')) {
       st().applyQuantMessage(m);
-      if (m.type === 'quant-done') st().touchProject();
+      if (m.type === 'quant-done') {
+        // Every finished calibration / QAT is kept as a run, with the settings it started with.
+        const rec = started ? quantRunOf(st(), m.stage, started) : null;
+        if (rec) st().addRun(rec);
+        st().touchProject();
+      }
+      if (m.type === 'quant-done' || m.type === 'quant-cancelled' || m.type === 'quant-error') started = null;
     }
   });
   const begin = (stage: 'calib' | 'qat', send: () => void): boolean => {
     if (client.job !== null || st().quant.job.status !== 'idle') return false;
+    if (stageBlocker(st(), stage === 'calib' ? 'calibrate' : 'qat', { ...st().settings, model: '' }) !== null) return false;
     st().beginQuantJob(stage);
+    started = { ...st().quant.settings };
     try {
       beforeJob();
       send();

@@ -1,17 +1,27 @@
-/** Train / pause / resume / cancel, the run's status line and the progress bar with ETA. */
+/**
+ * Train / Evaluate / pause / resume / cancel, the run's status line and the progress bar with ETA. Evaluate runs the
+ * current model (its kept float checkpoint, or an imported model's own weights) on the current test images. A
+ * disabled Train or Evaluate says why.
+ */
 import { formatDuration, formatFixed, formatInt, formatSmall } from '../../format.ts';
+import type { FloatResult } from '../../store/quant-slice.ts';
 import { isLive, percentDone, type RunState } from '../../store/run-reducer.ts';
 import { useController, useStudio } from '../../studio-context.tsx';
+import { stageBlocker } from '../stage-blockers.ts';
 
-function statusText(run: RunState, backendReady: boolean): string {
+const floatText = (f: FloatResult | null) => (f ? `the float model ${f.how === 'evaluated' ? 'evaluated' : 'trained'} before stays (Acc@1 ${formatFixed(f.acc1, 2)} %)` : 'there is no float model yet');
+
+function statusText(run: RunState, backendReady: boolean, float: FloatResult | null): string {
+  const evaluating = run.config?.mode === 'evaluate';
   switch (run.status) {
     case 'idle':
+      if (run.outcome === 'done' && evaluating) return `Evaluated on ${formatInt(run.testImages)} test images: Acc@1 ${formatFixed(run.epochs.at(-1)?.acc1 ?? NaN, 2)} %`;
       if (run.outcome === 'done') return `Finished: ${formatInt(run.summary?.steps ?? 0)} steps in ${formatDuration(run.summary?.seconds ?? NaN)}`;
-      if (run.outcome === 'cancelled') return 'Cancelled';
+      if (run.outcome === 'cancelled') return `${evaluating ? 'Evaluation' : 'Run'} cancelled: ${floatText(float)}`;
       if (run.outcome === 'error') return 'Failed';
       return backendReady ? 'Ready' : 'Starting the compute backend…';
     case 'starting': return 'Loading data and building the model…';
-    case 'running': return 'Training';
+    case 'running': return evaluating ? 'Evaluating' : 'Training';
     case 'pausing': return 'Pausing after this step…';
     case 'paused': return `Paused at step ${run.pausedAtStep ?? run.progress?.step ?? 0}`;
     case 'resuming': return 'Resuming…';
@@ -22,12 +32,10 @@ function statusText(run: RunState, backendReady: boolean): string {
 export function RunPanel() {
   const run = useStudio((s) => s.run);
   const backendReady = useStudio((s) => s.backend.status === 'ready');
-  // Subscribing to the inputs of validation re-renders this panel when they change.
-  useStudio((s) => s.settings);
-  useStudio((s) => s.modelName);
-  useStudio((s) => s.imported);
+  const float = useStudio((s) => s.quant.float);
   const c = useController();
-  const hasErrors = Object.keys(c.errors()).length > 0;
+  const trainWhy = useStudio((s) => stageBlocker(s, 'train', c.config()));
+  const evalWhy = useStudio((s) => stageBlocker(s, 'evaluate', c.config()));
   const live = isLive(run.status);
   const pct = percentDone(run);
   const p = run.progress;
@@ -38,17 +46,24 @@ export function RunPanel() {
     <section className="panel run-panel" aria-label="Run">
       <div className="run-bar">
         <div className="buttons">
-          <button type="button" className="primary" data-testid="train-button" disabled={live || hasErrors} onClick={() => c.start()}>
-            {run.outcome ? 'Train again' : 'Train'}
+          <button type="button" className="primary" data-testid="train-button" disabled={live || !!trainWhy} onClick={() => c.start()}
+            title={trainWhy ?? undefined} aria-describedby={trainWhy && !live ? 'train-why' : undefined}>
+            {run.outcome && run.config?.mode !== 'evaluate' ? 'Train again' : 'Train'}
           </button>
-          <button type="button" data-testid="pause-button" disabled={run.status !== 'running'} onClick={() => c.pause()}>Pause</button>
-          <button type="button" data-testid="resume-button" disabled={run.status !== 'paused'} onClick={() => c.resume()}>Resume</button>
-          <button type="button" className="danger" data-testid="cancel-button" disabled={!live || run.status === 'cancelling'} onClick={() => c.cancel()}>Cancel</button>
+          <button type="button" data-testid="evaluate-button" disabled={live || !!evalWhy} onClick={() => c.evaluate()}
+            title={evalWhy ?? 'Evaluate the current model on the test images (no training)'} aria-describedby={evalWhy && !live ? 'evaluate-why' : undefined}>
+            Evaluate
+          </button>
+          <button type="button" data-testid="pause-button" disabled={run.status !== 'running'} title={run.status !== 'running' ? 'Pauses a run in progress.' : undefined} onClick={() => c.pause()}>Pause</button>
+          <button type="button" data-testid="resume-button" disabled={run.status !== 'paused'} title={run.status !== 'paused' ? 'Resumes a paused run.' : undefined} onClick={() => c.resume()}>Resume</button>
+          <button type="button" className="danger" data-testid="cancel-button" disabled={!live || run.status === 'cancelling'} title={!live ? 'Cancels a run in progress.' : undefined} onClick={() => c.cancel()}>Cancel</button>
         </div>
         <p className="run-status" data-testid="run-status" data-status={run.status} data-outcome={run.outcome ?? ''} role="status" aria-live="polite">
-          {statusText(run, backendReady)}
+          {statusText(run, backendReady, float)}
         </p>
       </div>
+      {!live && trainWhy && <p className="why" id="train-why" data-testid="train-why">Train: {trainWhy}</p>}
+      {!live && evalWhy && evalWhy !== trainWhy && <p className="why" id="evaluate-why" data-testid="evaluate-why">Evaluate: {evalWhy}</p>}
       <div className="progress" role="progressbar" data-testid="progress-bar" aria-label="Training progress"
         aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct * 10) / 10} aria-valuetext={valueText}
         data-step={p?.step ?? 0} data-total-steps={total}>

@@ -2,14 +2,16 @@
 import { useId, type ChangeEvent } from 'react';
 import { LIMITS, OPTIMIZERS, SCHEDULES, type BackendPreference, type OptimizerChoice, type ScheduleChoice } from '../../../train/protocol.ts';
 import { isLive } from '../../store/run-reducer.ts';
+import { formatInt } from '../../format.ts';
+import { trainConfigNotes } from '../stage-blockers.ts';
 import { DEFAULT_SETTINGS, type TrainSettings } from '../../store/training-slice.ts';
-import { useController, useStudio } from '../../studio-context.tsx';
+import { useController, useStudio, useStudioStore } from '../../studio-context.tsx';
 
 type NumericKey = 'trainImages' | 'testImages' | 'epochs' | 'batchSize' | 'lr' | 'seed';
 
 const NUMERIC: { key: NumericKey; label: string; step: number | 'any'; hint?: string }[] = [
-  { key: 'trainImages', label: 'Train images', step: 1, hint: 'of 60 000' },
-  { key: 'testImages', label: 'Test images', step: 1, hint: 'of 10 000' },
+  { key: 'trainImages', label: 'Train images', step: 1 },
+  { key: 'testImages', label: 'Test images', step: 1 },
   { key: 'epochs', label: 'Epochs', step: 1 },
   { key: 'batchSize', label: 'Batch size', step: 1 },
   { key: 'lr', label: 'Learning rate', step: 'any' },
@@ -23,8 +25,14 @@ export function SettingsPanel() {
   const busy = useStudio((s) => isLive(s.run.status));
   const preference = useStudio((s) => s.backendPreference);
   const controller = useController();
+  const counts = useStudio((s) => s.data.summary);
+  // Subscribing to what validation reads re-renders the form when the model or the data changes.
+  useStudio((s) => s.imported);
+  useStudio((s) => s.data.prep);
   // Recomputed on every render of this panel (cheap); the store holds raw numbers, NaN for blank.
   const errors = controller.errors();
+  // Recomputed on each render (the subscriptions above re-render on settings and data changes).
+  const notes = trainConfigNotes(useStudioStore().getState(), controller.config());
   const id = useId();
 
   const onNumber = (key: NumericKey) => (e: ChangeEvent<HTMLInputElement>) => {
@@ -37,8 +45,9 @@ export function SettingsPanel() {
       <h2 id={`${id}-h`}>Training</h2>
       <fieldset className="grid-fields" disabled={busy}>
         <legend className="sr-only">Training settings</legend>
-        {NUMERIC.map(({ key, label, step, hint }) => {
+        {NUMERIC.map(({ key, label, step }) => {
           const err = errors[key];
+          const hint = key === 'trainImages' && counts ? `of ${formatInt(counts.trainCount)}` : key === 'testImages' && counts ? `of ${formatInt(counts.testCount)}` : undefined;
           const [lo, hi] = LIMITS[key];
           return (
             <div className="field" key={key}>
@@ -48,6 +57,9 @@ export function SettingsPanel() {
                 aria-invalid={err ? true : undefined} aria-describedby={err ? `${id}-${key}-err` : undefined}
                 onChange={onNumber(key)} />
               {err && <span className="field-error" id={`${id}-${key}-err`} role="alert">{err}</span>}
+              {!err && (key === 'trainImages' || key === 'testImages') && notes[key] && (
+                <span className="hint" data-testid={`setting-${key}-note`}>{notes[key]}</span>
+              )}
             </div>
           );
         })}
@@ -74,7 +86,9 @@ export function SettingsPanel() {
           </select>
         </div>
       </fieldset>
-      <button type="button" className="link-button" onClick={resetSettings} disabled={busy || isDefault}>Reset to defaults</button>
+      {busy && <p className="why" data-testid="settings-why">The settings are locked while a run is in progress.</p>}
+      <button type="button" className="link-button" onClick={resetSettings} disabled={busy || isDefault}
+        title={busy ? 'Locked while a run is in progress.' : isDefault ? 'The settings are the defaults.' : undefined}>Reset to defaults</button>
     </section>
   );
 }

@@ -1,0 +1,101 @@
+/**
+ * Run history (issue 11): two calibrations with different observers, one QAT pass and a deployment check are each
+ * kept as a run; a run is renamed and one deleted; two calibrations are compared side by side (accuracies, the
+ * setting that differs, per-layer scales, histograms of one site overlaid); the history survives a reload.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { failOnError, openStudio, shoot, waitSaved } from './helpers/studio.ts';
+
+async function quantDone(page: Page, button: string, what: string): Promise<void> {
+  await page.getByTestId(button).click();
+  const status = page.getByTestId('quant-status');
+  await expect(status).toHaveAttribute('data-status', 'idle');
+  await expect.poll(async () => { await failOnError(page, 'quant-error', what); return status.getAttribute('data-outcome'); }, { timeout: 300_000 }).toBe('done');
+}
+
+test('every calibration, QAT and deployment check is a run: listed, renamed, deleted, compared, kept', async ({ page }, testInfo) => {
+  test.setTimeout(900_000); // training, two calibrations, QAT and a deployment check on SwiftShader
+  const errors = await openStudio(page);
+  await expect(page.getByTestId('runs-empty')).toBeVisible();
+  for (const [k, v] of Object.entries({ trainImages: 256, testImages: 64, batchSize: 32, epochs: 1 })) await page.getByTestId(`setting-${k}`).fill(String(v));
+  await page.getByTestId('train-button').click();
+  await expect.poll(async () => { await failOnError(page, 'run-error', 'training'); return page.getByTestId('run-status').getAttribute('data-outcome'); }, { timeout: 300_000 }).toBe('done');
+
+  await page.getByTestId('quant-calib-batches').fill('2');
+  await page.getByTestId('quant-calib-batch-size').fill('32');
+  await page.getByTestId('quant-observer').selectOption('minmax');
+  await quantDone(page, 'calibrate-button', 'calibration 1');
+  await page.getByTestId('quant-observer').selectOption('percentile');
+  await quantDone(page, 'calibrate-button', 'calibration 2');
+  const rows = page.getByTestId('run-row');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0).getByTestId('run-name')).toHaveValue('Calibration 1 (minmax, bayes)');
+  await expect(rows.nth(1).getByTestId('run-name')).toHaveValue('Calibration 2 (percentile, bayes)');
+
+  // The two calibrations side by side (picked by default: the newest against the one before).
+  const cmp = page.getByTestId('run-compare');
+  await expect(cmp).toBeVisible();
+  const acc = page.getByTestId('compare-acc1');
+  expect(Number(await acc.getAttribute('data-a'))).toBe(Number(await rows.nth(0).getAttribute('data-acc1')));
+  expect(Number(await acc.getAttribute('data-b'))).toBe(Number(await rows.nth(1).getAttribute('data-acc1')));
+  await expect(page.getByTestId('compare-settings')).toContainText('observer minmax → percentile');
+  await expect(page.getByTestId('compare-layers')).toHaveAttribute('data-metric', 'scale');
+  expect(Number(await page.getByTestId('compare-layers').getAttribute('data-rows'))).toBeGreaterThan(3);
+  const overlay = page.getByTestId('hist-overlay');
+  await expect(overlay.locator('path.outline')).toHaveCount(2);
+  await expect(overlay.locator('line.clip')).toHaveCount(4);
+  // The percentile observer clips tighter than min/max on at least the first site.
+  const clipA = (await overlay.getAttribute('data-clip-a'))!.split(',').map(Number), clipB = (await overlay.getAttribute('data-clip-b'))!.split(',').map(Number);
+  expect(clipB[1] - clipB[0]).toBeLessThanOrEqual(clipA[1] - clipA[0]);
+  await shoot(page, testInfo, 'panel-runs', 'runs-compare-calibrations');
+
+  // QAT and a deployment check are runs too.
+  await page.getByTestId('quant-qat-images').fill('64');
+  await quantDone(page, 'qat-button', 'QAT');
+  await page.getByTestId('deploy-images').fill('32');
+  await page.getByTestId('deploy-batch-size').fill('32');
+  await page.getByTestId('deploy-run-button').click();
+  await expect.poll(async () => { await failOnError(page, 'deploy-error', 'deployment check'); return page.getByTestId('deploy-status').getAttribute('data-outcome'); }, { timeout: 300_000 }).toBe('done');
+  // Per image: the simulator's confusion matrix over the 32 images, its diagonal its accuracy; the float model's too.
+  await expect(page.getByTestId('confusion-matrix')).toHaveAttribute('data-total', '32');
+  const correct = Number(await page.getByTestId('confusion-matrix').getAttribute('data-correct'));
+  expect((100 * correct) / 32).toBeCloseTo(Number(await page.getByTestId('deploy-acc-int').getAttribute('data-acc1')), 6);
+  await page.getByTestId('confusion-source').selectOption('float');
+  await expect(page.getByTestId('confusion-matrix')).toHaveAttribute('data-total', '32');
+  const disagree = Number(await page.getByTestId('disagree-summary').getAttribute('data-count'));
+  await expect(page.getByTestId('disagree-tile')).toHaveCount(Math.min(disagree, 48));
+  await shoot(page, testInfo, 'predictions', 'deploy-confusion-disagreements');
+  await expect(rows).toHaveCount(4);
+  await expect(rows.nth(2)).toHaveAttribute('data-kind', 'qat');
+  await expect(rows.nth(3)).toHaveAttribute('data-kind', 'deploy');
+
+  // Rename the first, delete the second.
+  const savedBefore = Number(await page.getByTestId('project-status').getAttribute('data-saved-at') || 0);
+  const name = rows.nth(0).getByTestId('run-name');
+  await name.fill('minmax baseline');
+  await name.press('Enter');
+  await expect(cmp).toContainText('A: minmax baseline');
+  await rows.nth(1).getByTestId('run-delete').click();
+  await expect(rows).toHaveCount(3);
+  await expect(page.getByTestId('run-compare')).toHaveCount(0); // B was the deleted run
+  await expect(page.getByTestId('compare-hint')).toBeVisible();
+
+  // Every panel at 1280x800 and 1920x1080, kept as artifacts.
+  for (const [w, h] of [[1280, 800], [1920, 1080]]) {
+    await page.setViewportSize({ width: w, height: h });
+    for (const id of ['panel-model', 'panel-data', 'step-train', 'panel-quantize', 'panel-graph', 'panel-deploy', 'panel-runs']) {
+      const path = testInfo.outputPath(`${id}-${w}x${h}.png`);
+      await (id === 'step-train' ? page.locator('#step-train') : page.getByTestId(id)).screenshot({ path });
+      await testInfo.attach(`${id}-${w}x${h}`, { path, contentType: 'image/png' });
+    }
+  }
+
+  // The history is saved with the project.
+  await waitSaved(page, savedBefore);
+  await page.reload();
+  await expect(page.getByTestId('project-status')).toHaveAttribute('data-status', 'ready');
+  await expect(page.getByTestId('data-status')).toHaveAttribute('data-status', 'ready');
+  await expect(rows).toHaveCount(3);
+  await expect(rows.nth(0).getByTestId('run-name')).toHaveValue('minmax baseline');
+  expect(errors).toEqual([]);
+});
