@@ -27,7 +27,7 @@ describe('ONNX: crafted hostile models', () => {
       if (page.type === 'failed') expect(page.message).toMatch(c.message);
       const dir = mkdtempSync(join(tmpdir(), 'qs-fuzz-onnx-'));
       writeFileSync(join(dir, 'hostile.onnx'), c.bytes);
-      const cli = await loadModelSource({ onnx: join(dir, 'hostile.onnx'), preprocessing: null, model: 'cnn-small', seed: 0 } as unknown as CommonOptions)
+      const cli = await loadModelSource({ onnx: join(dir, 'hostile.onnx'), preprocessing: null, model: 'cnn-small', seed: 0 } as unknown as CommonOptions, { inputShape: [1, 28, 28], numClasses: 10, source: 'fashion-mnist' })
         .then(() => null, (e: unknown) => e);
       expect(cli).toBeInstanceOf(OnnxImportError);
       expect((cli as Error).message).toMatch(/^hostile\.onnx: /);

@@ -3,6 +3,7 @@
  * fake-quant models (calib-/qat-checkpoint, VALIDATION state) and the fixed-point simulator (the deployment
  * checkpoint converted, run in process on the CPU kernels). Everything is released by `dispose`.
  */
+import type { DataShape } from './model-source.ts';
 import type { Backend } from '../engine/backend.ts';
 import type { Normalization } from '../data/loader.ts';
 import { ParamStore } from '../nn/params.ts';
@@ -25,7 +26,7 @@ export class AnalyzeSources {
   private readonly quantized = new Map<'calib' | 'qat', LoadedQuantized>();
   private readonly disposers: (() => void)[] = [];
 
-  constructor(readonly be: Backend, readonly o: QuantOptions) {}
+  constructor(readonly be: Backend, readonly o: QuantOptions, readonly data: DataShape) {}
 
   /** The calib or qat checkpoint as a fake-quant model (loaded once). */
   async quantizedModel(stage: 'calib' | 'qat'): Promise<LoadedQuantized> {
@@ -48,7 +49,7 @@ export class AnalyzeSources {
 
   async runner(name: StageName): Promise<StageRunner> {
     if (name === 'float') {
-      const f = await loadFusedFloat(this.o);
+      const f = await loadFusedFloat(this.o, this.data);
       const store = new ParamStore(this.be, f.graph, f.host);
       this.disposers.push(() => store.dispose());
       return engineStage('float', this.be, f.graph, store, undefined);

@@ -44,7 +44,7 @@ int_infer/compile/pipeline take the calib/qat options; compile --march M estimat
          DIR/model.qsbin, DIR/perf.json (and DIR/model.qdq.onnx with the ONNX exporter); pipeline also: [--force]
 analyze takes the calib/qat options and [--compare A,B (float|calib|qat|sim)] [--metric l1|mse|cosine|kl|sqnr]
          [--bad-cases N] [--layers-on batch|bad-cases] [--layer-images N] [--no-sensitivity] [--no-mixed-precision];
-calib also: [--int16-top K] (the top K sites of DIR/report.json's analyze.sensitivity ranking in int16)`;
+calib also: [--int16-top K] (the top K sites of DIR/report.json's analyze.sensitivity ranking in int16)
 export-torch --model-path DIR [--out FOLDER] [--data SPEC --data-images N [--test-subset N]]: the PyTorch package
 import-torch --checkpoint FOLDER --model-path DIR: a QAT result of train_qat.py back as DIR/qat-checkpoint`;
 

@@ -31,7 +31,7 @@ export async function runImportTorch(ctx: JobContext, float: FloatState, data: J
     const ev = await evaluate(ctx.be, ck.graph, qm.store, test, { hooks: qm.hooks, normalize: data.normalize, signal: ctx.signal });
     ctx.post({ type: 'quant-progress', stage: 'qat', done: 1, total: 1, loss: NaN, etaSeconds: 0 });
     const scales = await qm.scales();
-    const state = await finish(ctx, qm, float.model, 'qat', { source: 'pytorch', normalization: data.normalize });
+    const state = await finish(ctx, qm, float, 'qat', { source: 'pytorch', normalization: data.normalize });
     ctx.post({ type: 'quant-done', stage: 'qat', acc1: ev.acc1, acc5: ev.acc5, seconds: (performance.now() - start) / 1000, scales, histograms: [] });
     return state;
   } finally {

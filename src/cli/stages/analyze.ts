@@ -9,6 +9,7 @@
  *  - mixed precision (unless --no-mixed-precision): accuracy and estimated latency of int16 for the top k sites.
  * Merges {"analyze": {...}} into DIR/report.json; `calib --int16-top K` reads its ranking.
  */
+import { dataShapeOf } from '../model-source.ts';
 import { createNodeBackend } from '../../engine/create-node-backend.ts';
 import { DISTANCE_METRICS, formatDistance, isDistanceMetric, type DistanceMetric } from '../../quant/analysis/distance.ts';
 import { runAnalysis } from '../../quant/analysis/run-analysis.ts';
@@ -75,7 +76,7 @@ export async function runAnalyze(argv: string[]): Promise<void> {
   const data = await loadStageData(o.data, o.subset, o.testSubset, o.resize);
   const be = await createNodeBackend(o.backend, o.gpu);
   console.log(`Backend: ${be.kind} on ${be.adapter}`);
-  const src = new AnalyzeSources(be, o);
+  const src = new AnalyzeSources(be, o, dataShapeOf(data));
   const t0 = performance.now();
   const secs = (t: number) => (performance.now() - t) / 1000;
   try {
@@ -84,7 +85,7 @@ export async function runAnalyze(argv: string[]): Promise<void> {
     // The fake-quant model the sensitivity pass perturbs: the compared calib/qat stage, else the deployed one.
     const qStage = b === 'calib' || b === 'qat' ? b : a === 'calib' || a === 'qat' ? a : deploy;
     const { ck, qm } = await src.quantizedModel(qStage);
-    const normalization = src.normalization(ck, await stageNormalization(o));
+    const normalization = src.normalization(ck, await stageNormalization(o, dataShapeOf(data)));
     const ds = data.test;
     console.log(`Analysing ${ck.model} (${qStage}-checkpoint, ${qm.plan.acts.length} activation and ${qm.plan.weights.length} weight sites) ` +
       `on ${ds.count} images of ${o.data}: ${a} vs ${b}, metric ${metric}`);

@@ -3,7 +3,7 @@
  * its value is, not by where it falls between the model's best and worst layer, so a healthy model's worst layer
  * is not alarm red. Each band's colour carries dark text (contrast above 7:1). Pure.
  */
-import type { Metric } from '../store/graph-slice.ts';
+import type { AnalysisMetric, Metric } from '../store/graph-slice.ts';
 
 export type BandName = 'healthy' | 'fair' | 'poor' | 'bad';
 export interface Band { name: BandName; color: string; range: string }
@@ -22,16 +22,19 @@ export const BAND_COLORS: Record<BandName, string> = { healthy: '#8fd19e', fair:
 export const BAND_TEXT = '#1c2330';
 const NAMES: BandName[] = ['healthy', 'fair', 'poor', 'bad'];
 
-export function bandOf(metric: Metric, v: number): BandName {
-  const t = METRIC_THRESHOLDS[metric];
+/** The analysis overlays measure the same quantities as the deployment check's, so they share its bands. */
+const BASE: Record<Metric | AnalysisMetric, Metric> = { cosine: 'cosine', sqnr: 'sqnr', maxLsb: 'maxLsb', analysisCosine: 'cosine', analysisSqnr: 'sqnr' };
+
+export function bandOf(metric: Metric | AnalysisMetric, v: number): BandName {
+  const t = METRIC_THRESHOLDS[BASE[metric]];
   const ok = (lim: number) => (t.higherIsBetter ? v >= lim : v <= lim);
   const i = t.limits.findIndex(ok);
   return NAMES[i < 0 ? 3 : i];
 }
 
 /** The bands of a metric with their ranges in words, best first. */
-export function bandsOf(metric: Metric): Band[] {
-  const { limits: [a, b, c], higherIsBetter, unit } = METRIC_THRESHOLDS[metric];
+export function bandsOf(metric: Metric | AnalysisMetric): Band[] {
+  const { limits: [a, b, c], higherIsBetter, unit } = METRIC_THRESHOLDS[BASE[metric]];
   const r = higherIsBetter
     ? [`≥ ${a}${unit}`, `${b} – ${a}${unit}`, `${c} – ${b}${unit}`, `< ${c}${unit}`]
     : [`≤ ${a}${unit}`, `${a} – ${b}${unit}`, `${b} – ${c}${unit}`, `> ${c}${unit}`];
