@@ -4,8 +4,8 @@
  * bytes, DDR bytes; latency per layer = max(compute time, memory time); summed to latency and FPS.
  * This is an estimate from public peak figures and stated assumptions, not a measurement.
  */
-import type { IntLayer, IntModel } from '../quant/convert.ts';
-import type { March } from '../quant/march.ts';
+import type { IntLayer, IntModel } from '../sim/model.ts';
+import type { March } from '../qmath/march.ts';
 
 export interface MarchSpec {
   march: March;

@@ -8,7 +8,7 @@
  */
 import type { Graph, GraphNode, OpType } from '../graph/ir.ts';
 import { consumersOf } from '../graph/passes/util.ts';
-import { dtypeRange } from './qparams.ts';
+import { dtypeRange } from '../qmath/qparams.ts';
 import { specsFor, type QConfig, type TensorQuantSpec } from './qconfig.ts';
 
 export interface ActSite {

@@ -7,9 +7,9 @@
  *   *_int16                   the same with qint16 activations
  * Symmetric everywhere (zero point 0); activations per tensor, weights per output channel.
  */
-import type { March } from './march.ts';
-import type { QDtype } from './qparams.ts';
-import type { RoundingMode } from './rounding.ts';
+import type { March } from '../qmath/march.ts';
+import type { QDtype } from '../qmath/qparams.ts';
+import type { RoundingMode } from '../qmath/rounding.ts';
 import { isObserverName, type ObserverName } from './observers/index.ts';
 
 export interface TensorQuantSpec {

@@ -19,7 +19,7 @@
  * runs bit-identically. A file that is truncated, has a wrong magic / version / length, a CRC mismatch, or a header
  * that does not describe a valid model is refused with a ModelFileError naming the file and the problem.
  */
-import { INT_MODEL_FORMAT, INT_MODEL_VERSION, type IntLayer, type IntModel } from '../quant/convert.ts';
+import { INT_MODEL_FORMAT, INT_MODEL_VERSION, type IntLayer, type IntModel } from './model.ts';
 
 export const MODEL_FILE_MAGIC = 'QSIM';
 export const MODEL_FILE_VERSION = 1;

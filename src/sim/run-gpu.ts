@@ -21,7 +21,7 @@
 import requantSrc from '../../shaders/int_requant.wgsl';
 import runSrc from '../../shaders/int_sim_run.wgsl';
 import { grid1d, i32, u32, type GpuContext, type GpuTensor } from '../engine/webgpu/gpu-context.ts';
-import type { IntLayer, IntModel, RequantParams } from '../quant/convert.ts';
+import type { IntLayer, IntModel, RequantParams } from './model.ts';
 import { readInt, uploadBits, uploadInt, type GpuIntTensor } from './gpu/bits.ts';
 import { add as gpuAdd, avgPool2d, conv2d, linear, maxPool2d, prepareDense, releaseDense, type GpuDenseLayer } from './gpu/kernels.ts';
 import type { OutputSpec, RequantSpec } from './int/requant.ts';

@@ -11,8 +11,8 @@
  *
  * Per-layer integer dumps on request (`dump`).
  */
-import type { IntLayer, IntModel, RequantParams, ValueInfo } from '../quant/convert.ts';
-import { bpuRoundF32 } from '../quant/rounding.ts';
+import type { IntLayer, IntModel, RequantParams, ValueInfo } from './model.ts';
+import { bpuRoundF32 } from '../qmath/rounding.ts';
 import { addInt } from './int/add.ts';
 import { maxPool2dInt, avgPool2dSums } from './int/pool.ts';
 import { allocInt, assertIntArray, mulShiftRound, requantizeHorizon, type IntArray } from './int/requant.ts';

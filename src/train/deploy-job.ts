@@ -12,7 +12,7 @@ import { ParamStore } from '../nn/params.ts';
 import { estimatePerf } from '../perf/estimate.ts';
 import { convertCheckpoint } from '../quant/convert.ts';
 import { deployCheck, type DeployCheckResult, type SimulateFn } from '../quant/deploy-check.ts';
-import { MARCHES } from '../quant/march.ts';
+import { MARCHES } from '../qmath/march.ts';
 import { prepare } from '../quant/prepare.ts';
 import { QuantizedModel } from '../quant/quantized-model.ts';
 import { encodeModelFile } from '../sim/model-file.ts';

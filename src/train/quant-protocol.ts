@@ -25,7 +25,7 @@
  *   deploy-done {result} / deploy-cancelled / deploy-error {message}   (deploy-check jobs)
  */
 import type { TrainTestData } from '../data/dataset.ts';
-import type { March } from '../quant/march.ts';
+import type { March } from '../qmath/march.ts';
 import type { NodeOverride } from '../quant/qconfig.ts';
 import type { DeployCheckResult } from '../quant/deploy-check.ts';
 import type { PerfEstimate } from '../perf/estimate.ts';

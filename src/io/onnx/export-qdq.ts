@@ -23,10 +23,10 @@
 import type { Graph, GraphNode } from '../../graph/ir.ts';
 import type { HostParams } from '../../nn/params.ts';
 import { minMax, updateQParams } from '../../engine/reference/quant.ts';
-import { quantizeValue } from '../../quant/fake-quantize-ref.ts';
-import { marchUsesPowerOfTwoScale, type March } from '../../quant/march.ts';
-import { EPS_F32 } from '../../quant/qparams.ts';
-import type { RoundingMode } from '../../quant/rounding.ts';
+import { quantizeValue } from '../../qmath/fake-quantize.ts';
+import { marchUsesPowerOfTwoScale, type March } from '../../qmath/march.ts';
+import { EPS_F32 } from '../../qmath/qparams.ts';
+import type { RoundingMode } from '../../qmath/rounding.ts';
 import type { QuantizedModel } from '../../quant/quantized-model.ts';
 import { AttrType, DataType, encodeModelProto, type AttributeProto, type ModelProto, type NodeProto, type TensorProto } from './proto.ts';
 

@@ -1,6 +1,6 @@
 /** Quantize settings: march, qconfig template, observer, calibration batches and QAT sizes. */
 import { useId } from 'react';
-import { MARCHES } from '../../../quant/march.ts';
+import { MARCHES } from '../../../qmath/march.ts';
 import { OBSERVER_NAMES } from '../../../quant/observers/index.ts';
 import { QCONFIG_TEMPLATES } from '../../../quant/qconfig.ts';
 import type { QuantSettingsState } from '../../store/quant-slice.ts';
