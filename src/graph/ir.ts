@@ -4,13 +4,10 @@
  * produces one value, named by the node's id. QuantStub/DeQuantStub nodes bound the quantized region.
  */
 import type { Conv2dParams, Pool2dParams } from '../engine/backend.ts';
+import type { OpType } from '../ops/registry.ts';
 
-export type OpType =
-  | 'input' | 'quant_stub' | 'dequant_stub'
-  | 'conv2d' | 'batchnorm2d' | 'linear'
-  | 'relu' | 'relu6' | 'add' | 'concat'
-  | 'avgpool2d' | 'maxpool2d' | 'global_avgpool'
-  | 'flatten' | 'reshape' | 'identity';
+/** The op types are the operator registry's keys (src/ops/registry.ts): one op, one place. */
+export type { OpType } from '../ops/registry.ts';
 
 export interface NodeAttrs {
   conv?: Conv2dParams;
@@ -28,7 +25,8 @@ export interface NodeAttrs {
   fusedFrom?: string[];
 }
 
-export type FusedAct = 'relu' | 'relu6';
+/** An op whose OpDef has fusion.act (relu, relu6), fused into a conv / linear as its epilogue. */
+export type FusedAct = OpType;
 
 export interface GraphNode {
   id: string;
