@@ -149,7 +149,4 @@ export interface OpDef {
   qdq: (n: GraphNode, c: QdqCtx) => string;
 }
 
-/** Closes a switch over a union: a missing case is a type error here. */
-export function assertNever(x: never, what = 'value'): never {
-  throw new Error(`unhandled ${what}: ${JSON.stringify(x)}`);
-}
+export { assertNever } from '../sim/assert-never.ts';
