@@ -4,7 +4,7 @@
  * produces one value, named by the node's id. QuantStub/DeQuantStub nodes bound the quantized region.
  */
 import type { Conv2dParams, Pool2dParams } from '../engine/backend.ts';
-import type { OpType } from '../ops/registry.ts';
+import { opDef, type OpType } from '../ops/registry.ts';
 
 /** The op types are the operator registry's keys (src/ops/registry.ts): one op, one place. */
 export type { OpType } from '../ops/registry.ts';
@@ -73,18 +73,15 @@ export function parameterCount(g: Graph): number {
   return g.params.filter((p) => p.kind === 'param').reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
 }
 
-/** Multiply-accumulates of one forward pass of one sample (conv and linear only). */
+/** Multiply-accumulates of one forward pass of one sample (each op's `macs`, src/ops). */
 export function macsPerSample(g: Graph): number {
   let macs = 0;
   for (const n of g.nodes) {
-    if (n.op === 'conv2d') {
-      const w = g.params.find((p) => p.name === n.params.weight)!;
-      const [, cg, kh, kw] = w.shape;
-      macs += n.shape[0] * n.shape[1] * n.shape[2] * cg * kh * kw;
-    } else if (n.op === 'linear') {
-      const w = g.params.find((p) => p.name === n.params.weight)!;
-      macs += w.shape[0] * w.shape[1];
-    }
+    macs += opDef(n.op).macs(n, (role) => {
+      const p = g.params.find((x) => x.name === n.params[role]);
+      if (!p) throw new Error(`graph ${g.name}: node ${n.id} has no ${role} parameter`);
+      return p.shape;
+    });
   }
   return macs;
 }

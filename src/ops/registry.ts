@@ -8,7 +8,8 @@
  *   prepare          quant                      src/quant/prepare.ts
  *   convert          int                        src/quant/convert.ts (layers: src/sim/layers.ts)
  *   QDQ export       qdq                        src/io/onnx/export-qdq.ts
- *   viewer           view                       src/ui/graph-view/graph-model.ts
+ *   viewer           view                       src/ui/graph-view/graph-model.ts, NodeDetails.tsx
+ *   model summary    macs                       src/graph/ir.ts (macsPerSample)
  * Registry order matters only for fusion: patterns are tried in this order (conv2d before linear, relu before relu6).
  */
 import { dequantStubOp } from './boundary/dequant-stub.ts';

@@ -147,6 +147,8 @@ export interface OpDef {
   int: IntImpl;
   /** Writes the node as ONNX (float ops; the export adds the Q/DQ pairs of its sites); returns its output. */
   qdq: (n: GraphNode, c: QdqCtx) => string;
+  /** Multiply-accumulates of one sample's forward (the model summary; the integer perf estimate: src/sim/layers.ts). */
+  macs: (n: GraphNode, paramShape: (role: string) => number[]) => number;
 }
 
 export { assertNever } from '../sim/assert-never.ts';

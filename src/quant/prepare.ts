@@ -96,5 +96,5 @@ export function prepare(g: Graph, qc: QConfig): QuantPlan {
 
 function feedsOnlyDequant(g: Graph, n: GraphNode): boolean {
   const cs = consumersOf(g, n.id);
-  return cs.length > 0 && cs.every((c) => c.op === 'dequant_stub');
+  return cs.length > 0 && cs.every((c) => opDef(c.op).quant.region === 'leave');
 }

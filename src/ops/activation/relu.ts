@@ -15,6 +15,7 @@ function clampOp(type: 'relu' | 'relu6', label: string, bounds: ClampAttrs, onnx
     inferShape: (_n, [x]) => [...x],
     forward: (tape, _n, xs) => tape.apply(clampFn, [xs[0]], bounds),
     fusion: { act: { clamp: (scale) => activationClamp(type, scale, 0) } },
+    macs: () => 0,
     quant: { output: 'site' },
     int: {
       lower: (n, c) => {

@@ -8,6 +8,7 @@ export const dequantStubOp: OpDef = {
   inferShape: (_n, [x]) => [...x],
   forward: (_t, _n, xs) => xs[0],
   fusion: {},
+  macs: () => 0,
   quant: { output: 'none', region: 'leave' },
   int: {
     lower: (n, c) => {

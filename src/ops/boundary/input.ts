@@ -8,6 +8,7 @@ export const inputOp: OpDef = {
   inferShape: (n) => [...n.shape],
   forward: (_t, _n, _xs, c) => c.input,
   fusion: {},
+  macs: () => 0,
   quant: { output: 'none', region: 'leave' },
   int: { lower: () => ({ layer: null, value: null }) }, // the float value fed to the quantize layer
   qdq: (_n, c) => c.graphInput(),

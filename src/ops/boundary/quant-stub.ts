@@ -11,6 +11,7 @@ export const quantStubOp: OpDef = {
   inferShape: (_n, [x]) => [...x],
   forward: (_t, _n, xs) => xs[0],
   fusion: {},
+  macs: () => 0,
   quant: { output: 'site', region: 'enter' },
   int: {
     lower: (n, c) => {

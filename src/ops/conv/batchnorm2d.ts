@@ -17,6 +17,7 @@ export const batchnorm2dOp: OpDef = {
     runningMean: c.buffer('running_mean'), runningVar: c.buffer('running_var'),
   }),
   fusion: { bn: true },
+  macs: () => 0,
   quant: { output: 'none' },
   int: { none: 'an unfused batchnorm2d cannot be converted (fuse the graph first)' },
   qdq: (n, c) => c.emit('BatchNormalization', [c.inputs[0], ...['weight', 'bias', 'running_mean', 'running_var'].map((r) => c.constF(n.params[r], [c.param(r).length], c.param(r)))],

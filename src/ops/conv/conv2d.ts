@@ -33,6 +33,10 @@ export const conv2dOp: OpDef = {
     return c.epilogue(tape.apply(conv2dFn, ins, n.attrs.conv!));
   },
   fusion: { anchor: { foldBn: true, add: true, act: true } },
+  macs: (n, paramShape) => {
+    const [, cg, kh, kw] = paramShape('weight');
+    return n.shape[0] * n.shape[1] * n.shape[2] * cg * kh * kw;
+  },
   quant: { output: 'site', weight: { role: 'weight', axis: 0 }, int32Output: true },
   int: { lower: lowerDense },
   qdq: (n, c) => {

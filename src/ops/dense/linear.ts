@@ -19,6 +19,7 @@ export const linearOp: OpDef = {
     return c.epilogue(tape.apply(linearFn, ins, null));
   },
   fusion: { anchor: { foldBn: true, add: false, act: true } },
+  macs: (_n, paramShape) => paramShape('weight')[0] * paramShape('weight')[1],
   quant: { output: 'site', weight: { role: 'weight', axis: 0 }, int32Output: true },
   int: { lower: lowerDense },
   qdq: (_n, c) => c.epilogue(c.emit('Gemm', [c.inputs[0], ...c.weightInputs()], 'gemm', [attrInt('transB', 1)])),

@@ -16,6 +16,7 @@ export const addOp: OpDef = {
   inferShape: (_n, [a]) => [...a],
   forward: (tape, _n, xs) => tape.apply(addFn, xs, null),
   fusion: { add: true },
+  macs: () => 0,
   quant: { output: 'site' },
   int: {
     lower: (n, c) => {

@@ -54,6 +54,7 @@ export const avgpool2dOp: OpDef = {
   inferShape: poolShape,
   forward: (tape, n, xs) => tape.apply(avgPoolFn, xs, n.attrs.pool!),
   fusion: {},
+  macs: () => 0,
   quant: { output: 'site' },
   int: { lower: lowerAvg },
   qdq: (n, c) => c.emit('AveragePool', [c.inputs[0]], 'pool', [...poolAttrs(n), attrInt('count_include_pad', 1)]),
@@ -66,6 +67,7 @@ export const maxpool2dOp: OpDef = {
   inferShape: poolShape,
   forward: (tape, n, xs) => tape.apply(maxPoolFn, xs, n.attrs.pool!),
   fusion: {},
+  macs: () => 0,
   quant: { output: 'inherit' },
   int: {
     lower: (n, c) => {
@@ -86,6 +88,7 @@ export const globalAvgpoolOp: OpDef = {
   inferShape: (_n, [x]) => [x[0]],
   forward: (tape, _n, xs) => tape.apply(globalAvgPoolFn, xs, null),
   fusion: {},
+  macs: () => 0,
   quant: { output: 'site' },
   int: { lower: lowerAvg },
   // [N, C, 1, 1] in ONNX, [N, C] in the IR

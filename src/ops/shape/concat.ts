@@ -14,6 +14,7 @@ export const concatOp: OpDef = {
   inferShape: (_n, xs) => [xs.reduce((s, x) => s + x[0], 0), ...xs[0].slice(1)],
   forward: (tape, _n, xs) => tape.apply(concatFn, xs, null),
   fusion: {},
+  macs: () => 0,
   quant: { output: 'site' },
   int: {
     lower: (n, c) => {
