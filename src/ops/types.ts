@@ -8,7 +8,7 @@ import type { Tape, Var } from '../engine/autograd.ts';
 import type { BTensor } from '../engine/backend.ts';
 import type { GraphNode } from '../graph/ir.ts';
 import type { ImportContext, NodeIO } from '../io/onnx/import/context.ts';
-import type { AttributeProto } from '../io/onnx/proto.ts';
+import type { AttributeProto } from '../io/onnx/proto-types.ts';
 import type { March } from '../qmath/march.ts';
 import type { RoundingMode } from '../qmath/rounding.ts';
 import type { QDType } from '../sim/int/requant.ts';

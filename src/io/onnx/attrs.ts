@@ -1,5 +1,5 @@
 /** ONNX attribute constructors for the writers (QDQ export, src/ops qdq parts). */
-import { AttrType, type AttributeProto } from './proto.ts';
+import { AttrType, type AttributeProto } from './proto-types.ts';
 
 export const attrInt = (name: string, i: number): AttributeProto => ({ name, type: AttrType.INT, i });
 export const attrInts = (name: string, ints: number[]): AttributeProto => ({ name, type: AttrType.INTS, ints });

@@ -8,7 +8,7 @@ import { outSize } from '../../engine/backend.ts';
 import { avgPoolFn, globalAvgPoolFn, maxPoolFn } from '../../engine/fns/pool.ts';
 import { attrInt, attrInts } from '../../io/onnx/attrs.ts';
 import type { GraphNode } from '../../graph/ir.ts';
-import type { AttributeProto } from '../../io/onnx/proto.ts';
+import type { AttributeProto } from '../../io/onnx/proto-types.ts';
 import type { LowerCtx, Lowered, OpDef } from '../types.ts';
 import { importGlobalAvgPool, importPool } from './onnx.ts';
 

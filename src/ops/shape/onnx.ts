@@ -1,5 +1,5 @@
 /** Value-moving ops: Constant, Identity, Dropout (removed), Flatten, Reshape with a constant shape, Concat on channels. */
-import { DataType, int64 } from '../../io/onnx/proto.ts';
+import { DataType, int64 } from '../../io/onnx/proto-types.ts';
 import { prod } from '../../io/onnx/import/values.ts';
 import type { ImportContext, NodeIO } from '../../io/onnx/import/context.ts';
 

@@ -4,7 +4,7 @@
  */
 import { reshapeFn } from '../../engine/fns/pool.ts';
 import type { GraphNode } from '../../graph/ir.ts';
-import { DataType } from '../../io/onnx/proto.ts';
+import { DataType } from '../../io/onnx/proto-types.ts';
 import type { LowerCtx, Lowered, OpDef, QdqCtx } from '../types.ts';
 import { importDropout, importFlatten, importIdentity, importReshape } from './onnx.ts';
 
