@@ -3,8 +3,8 @@
 //    c = (i / inner) % channels; chan holds [m, s, am, as] per channel (the fused Conv+Add).
 //  - rescale_into: y[n*stride + offset + j] = requant(x[n*per + j], chan[1], chan[2]) for i = n*per + j
 //    (a concat input rescaled into its slice).
-struct AddRq { total: u32, inner: u32, channels: u32, lo: i32, hi: i32 }
-struct Into { total: u32, per: u32, stride: u32, offset: u32, lo: i32, hi: i32 }
+// The uniform structs AddRq and Into are declared in src/sim/run-gpu.ts (uniforms(): one declaration gives the
+// WGSL struct and the TypeScript packer) and prepended to this source.
 @group(0) @binding(0) var<uniform> pa: AddRq;
 @group(0) @binding(0) var<uniform> pi: Into;
 @group(0) @binding(1) var<storage, read> acc: array<i32>;

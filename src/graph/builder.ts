@@ -1,5 +1,6 @@
 /** A small builder that writes zoo models as graphs, computing shapes as it goes. */
 import { convParams, outSize, poolParams, type Conv2dParams } from '../engine/backend.ts';
+import { opDef } from '../ops/registry.ts';
 import type { Graph, GraphNode, NodeAttrs, OpType, ParamSpec } from './ir.ts';
 
 export interface ConvOpts { stride?: number; padding?: number; dilation?: number; groups?: number; bias?: boolean }
@@ -44,8 +45,14 @@ export class GraphBuilder {
     return name;
   }
 
+  /** A parameterless node; its shape from the op's inferShape (src/ops) unless given. */
   op(local: string, op: OpType, inputs: string[], shape?: number[], attrs: NodeAttrs = {}): string {
-    return this.add(this.qualified(local), op, inputs, attrs, {}, shape ?? [...this.shapeOf(inputs[0])]);
+    const id = this.qualified(local);
+    const node: GraphNode = { id, op, inputs, attrs, params: {}, namespace: '', shape: shape ?? [] };
+    const inferred = shape ?? opDef(op).inferShape(node, inputs.map((x) => this.shapeOf(x)), () => {
+      throw new Error(`${id}: ${op} needs parameters (use its own builder method)`);
+    });
+    return this.add(id, op, inputs, attrs, {}, inferred);
   }
 
   conv(local: string, x: string, outC: number, k: number, o: ConvOpts = {}): string {
@@ -89,25 +96,15 @@ export class GraphBuilder {
     if (sa.join() !== sb.join()) throw new Error(`${local}: add of [${sa}] and [${sb}]`);
     return this.op(local, 'add', [a, b]);
   }
-  flatten(local: string, x: string): string {
-    return this.op(local, 'flatten', [x], [this.shapeOf(x).reduce((a, b) => a * b, 1)]);
-  }
-  globalAvgPool(local: string, x: string): string { return this.op(local, 'global_avgpool', [x], [this.shapeOf(x)[0]]); }
+  flatten(local: string, x: string): string { return this.op(local, 'flatten', [x]); }
+  globalAvgPool(local: string, x: string): string { return this.op(local, 'global_avgpool', [x]); }
   maxPool(local: string, x: string, k: number, stride = k, padding = 0): string {
-    const [c, h, w] = this.shapeOf(x);
-    const p = poolParams(k, stride, padding);
-    return this.op(local, 'maxpool2d', [x], [c, outSize(h, k, stride, padding), outSize(w, k, stride, padding)], { pool: p });
+    return this.op(local, 'maxpool2d', [x], undefined, { pool: poolParams(k, stride, padding) });
   }
   avgPool(local: string, x: string, k: number, stride = k, padding = 0): string {
-    const [c, h, w] = this.shapeOf(x);
-    const p = poolParams(k, stride, padding);
-    return this.op(local, 'avgpool2d', [x], [c, outSize(h, k, stride, padding), outSize(w, k, stride, padding)], { pool: p });
+    return this.op(local, 'avgpool2d', [x], undefined, { pool: poolParams(k, stride, padding) });
   }
-  concat(local: string, xs: string[]): string {
-    const shapes = xs.map((x) => this.shapeOf(x));
-    const c = shapes.reduce((s, sh) => s + sh[0], 0);
-    return this.op(local, 'concat', xs, [c, ...shapes[0].slice(1)]);
-  }
+  concat(local: string, xs: string[]): string { return this.op(local, 'concat', xs); }
   quantStub(x: string): string { return this.op('quant', 'quant_stub', [x]); }
   dequantStub(x: string): string { return this.op('dequant', 'dequant_stub', [x]); }
 

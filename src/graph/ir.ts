@@ -4,13 +4,10 @@
  * produces one value, named by the node's id. QuantStub/DeQuantStub nodes bound the quantized region.
  */
 import type { Conv2dParams, Pool2dParams } from '../engine/backend.ts';
+import { opDef, type OpType } from '../ops/registry.ts';
 
-export type OpType =
-  | 'input' | 'quant_stub' | 'dequant_stub'
-  | 'conv2d' | 'batchnorm2d' | 'linear'
-  | 'relu' | 'relu6' | 'add' | 'concat'
-  | 'avgpool2d' | 'maxpool2d' | 'global_avgpool'
-  | 'flatten' | 'reshape' | 'identity';
+/** The op types are the operator registry's keys (src/ops/registry.ts): one op, one place. */
+export type { OpType } from '../ops/registry.ts';
 
 export interface NodeAttrs {
   conv?: Conv2dParams;
@@ -28,7 +25,8 @@ export interface NodeAttrs {
   fusedFrom?: string[];
 }
 
-export type FusedAct = 'relu' | 'relu6';
+/** An op whose OpDef has fusion.act (relu, relu6), fused into a conv / linear as its epilogue. */
+export type FusedAct = OpType;
 
 export interface GraphNode {
   id: string;
@@ -75,18 +73,15 @@ export function parameterCount(g: Graph): number {
   return g.params.filter((p) => p.kind === 'param').reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
 }
 
-/** Multiply-accumulates of one forward pass of one sample (conv and linear only). */
+/** Multiply-accumulates of one forward pass of one sample (each op's `macs`, src/ops). */
 export function macsPerSample(g: Graph): number {
   let macs = 0;
   for (const n of g.nodes) {
-    if (n.op === 'conv2d') {
-      const w = g.params.find((p) => p.name === n.params.weight)!;
-      const [, cg, kh, kw] = w.shape;
-      macs += n.shape[0] * n.shape[1] * n.shape[2] * cg * kh * kw;
-    } else if (n.op === 'linear') {
-      const w = g.params.find((p) => p.name === n.params.weight)!;
-      macs += w.shape[0] * w.shape[1];
-    }
+    macs += opDef(n.op).macs(n, (role) => {
+      const p = g.params.find((x) => x.name === n.params[role]);
+      if (!p) throw new Error(`graph ${g.name}: node ${n.id} has no ${role} parameter`);
+      return p.shape;
+    });
   }
   return macs;
 }

@@ -4,8 +4,9 @@
  * bytes, DDR bytes; latency per layer = max(compute time, memory time); summed to latency and FPS.
  * This is an estimate from public peak figures and stated assumptions, not a measurement.
  */
-import type { IntLayer, IntModel } from '../quant/convert.ts';
-import type { March } from '../quant/march.ts';
+import { intLayerDef } from '../sim/layers.ts';
+import type { IntLayer, IntModel } from '../sim/model.ts';
+import type { March } from '../qmath/march.ts';
 
 export interface MarchSpec {
   march: March;
@@ -102,22 +103,13 @@ export function estimatePerf(m: IntModel, march: March = m.march, o: { batch?: n
   };
   const layers: LayerPerf[] = [];
   for (const l of m.layers) {
-    let macs8 = 0, macs16 = 0, params = 0;
-    if (l.op === 'conv2d' || l.op === 'linear') {
-      const out = m.values[l.id].shape;
-      const perOut = prod(l.weightShape.slice(1));
-      const macs = prod(out) * perOut;
-      const inDtype = m.values[l.inputs[0]].dtype;
-      if (inDtype === 'int16') macs16 = macs;
-      else macs8 = macs;
-      const O = l.weightShape[0];
-      params = l.weight.length + 4 * O + (l.requant ? 5 * O : 0) + (l.addRescale ? 5 * O : 0);
-    } else if (l.op === 'add') {
-      params = 0;
-    } else if (l.op === 'rescale' || l.op === 'avgpool2d') {
-      params = 5;
-    }
-    const movesNothing = l.op === 'reshape'; // a view: no traffic, no time
+    const kind = intLayerDef(l);
+    let macs8 = 0, macs16 = 0;
+    const macs = kind.cost.macs(l, m);
+    if (macs > 0 && m.values[l.inputs[0]]?.dtype === 'int16') macs16 = macs;
+    else macs8 = macs;
+    const params = kind.cost.paramBytes(l);
+    const movesNothing = kind.cost.view === true; // a view: no traffic, no time
     const inBytes = movesNothing ? 0 : B * l.inputs.reduce((s, id) => s + valueBytes(id), 0);
     const outBytes = movesNothing ? 0 : l.op === 'dequantize' ? B * prod(m.values[l.inputs[0]].shape) * 4 : B * valueBytes(l.id);
     const ddr = params + inBytes + outBytes;

@@ -22,106 +22,20 @@
  */
 import type { Graph, GraphNode } from '../graph/ir.ts';
 import type { HostParams } from '../nn/params.ts';
-import { minMax, updateQParams } from '../engine/reference/quant.ts';
-import { quantizeValue } from './fake-quantize-ref.ts';
-import { marchUsesPowerOfTwoScale, type March } from './march.ts';
+import { opDef } from '../ops/registry.ts';
+import type { LowerCtx } from '../ops/types.ts';
+import type { QDtype as FqDtype } from '../qmath/qparams.ts';
+import { INT_MODEL_FORMAT, INT_MODEL_VERSION, type IntLayer, type IntModel, type OutClamp, type ValueInfo } from '../sim/model.ts';
+import { DTYPE_RANGE, type QDType } from '../sim/int/requant.ts';
+import { requantParams } from './int-weights.ts';
 import { prepare, type QuantPlan } from './prepare.ts';
-import { EPS_F32, type QDtype as FqDtype } from './qparams.ts';
 import type { QConfig } from './qconfig.ts';
-import type { RoundingMode } from './rounding.ts';
 import type { QuantizedModel } from './quantized-model.ts';
 import type { QuantCheckpoint } from './quant-checkpoint.ts';
-import { computeAddParams, type AddParams } from '../sim/int/add.ts';
 import { refuseAccumulatorOverflow } from './accumulator-refuse.ts';
-import {
-  activationClamp, computeHorizonMultiplierShift, DTYPE_RANGE, quantizeBias, requantSpecFromScales, type QDType,
-} from '../sim/int/requant.ts';
 
-export const INT_MODEL_FORMAT = 'quant-studio-int-model';
-export const INT_MODEL_VERSION = 1;
-
-/** Per-channel multiplier / shift pairs of 'horizon' requantization (length 1 = per tensor). */
-export interface RequantParams {
-  multiplier: Int32Array;
-  shift: Int32Array;
-}
-
-/** The integer domain of a value: dtype, scale per tensor (int8/int16) or per channel (int32 outputs). */
-export interface ValueInfo {
-  dtype: QDType;
-  /** One scale per tensor, or one per channel (axis 1) for int32 high-precision outputs. */
-  scales: number[];
-  /** Per-sample shape (batch excluded). */
-  shape: number[];
-}
-
-export interface ConvGeometry {
-  stride: [number, number];
-  padding: [number, number];
-  dilation: [number, number];
-  groups: number;
-}
-
-export interface OutClamp {
-  lo: number;
-  hi: number;
-}
-
-interface LayerBase {
-  id: string;
-  inputs: string[];
-}
-
-export type IntLayer =
-  | (LayerBase & { op: 'quantize'; scale: number; dtype: QDType; rounding: RoundingMode })
-  | (LayerBase & {
-    op: 'conv2d' | 'linear';
-    /** OIHW (conv) or [O, K] (linear) int8 weights. */
-    weight: Int8Array;
-    weightShape: number[];
-    bias: Int32Array;
-    geometry?: ConvGeometry;
-    /** null for an int32 output (the accumulator is the output). */
-    requant: RequantParams | null;
-    /** Fused Conv+Add: rescales the add input (inputs[1]) into the accumulator domain, per output channel. */
-    addRescale?: RequantParams;
-    clamp: OutClamp;
-  })
-  | (LayerBase & { op: 'add'; params: AddParams; clamp: OutClamp })
-  | (LayerBase & { op: 'rescale'; kind: 'relu' | 'relu6' | 'concat'; requant: RequantParams[]; clamp: OutClamp })
-  | (LayerBase & { op: 'maxpool2d'; kernel: [number, number]; stride: [number, number]; padding: [number, number] })
-  | (LayerBase & {
-    op: 'avgpool2d';
-    kernel: [number, number] | null; // null = global
-    stride: [number, number];
-    padding: [number, number];
-    requant: RequantParams;
-    clamp: OutClamp;
-  })
-  | (LayerBase & { op: 'reshape' })
-  | (LayerBase & { op: 'dequantize' });
-
-export type IntLayerOp = IntLayer['op'];
-
-export interface IntModel {
-  format: typeof INT_MODEL_FORMAT;
-  version: number;
-  name: string;
-  march: March;
-  /** Requantization mode of the datapath (only 'horizon' is produced by convert). */
-  mode: 'horizon';
-  /** Width of the conv/linear requant multipliers. */
-  multiplierBits: number;
-  /** Per-sample input shape [C, H, W]. */
-  inputShape: number[];
-  numClasses: number;
-  /** The graph's input value (float, fed to the quantize layer). */
-  input: string;
-  layers: IntLayer[];
-  /** Integer domain of every value produced by a layer (not the float input or the dequantized output). */
-  values: Record<string, ValueInfo>;
-  output: string;
-}
+/** Convert-time weight arithmetic, in its own module (shared with the op lowerings); re-exported for callers. */
+export { quantizeWeights, weightScales } from './int-weights.ts';
 
 export interface ConvertOptions {
   /** Width of conv/linear requant multipliers (default 32). */
@@ -132,6 +46,11 @@ export interface ConvertOptions {
    */
   accumulators?: 'report' | 'refuse';
 }
+
+/** The integer model is the simulator's type (src/sim/model.ts); re-exported here for the converter's callers. */
+export {
+  INT_MODEL_FORMAT, INT_MODEL_VERSION, type ConvGeometry, type IntLayer, type IntLayerOp, type IntModel, type OutClamp, type RequantParams, type ValueInfo,
+} from '../sim/model.ts';
 
 export class ConvertError extends Error {}
 
@@ -144,48 +63,6 @@ const simDtype = (d: FqDtype): QDType => {
     default: throw new ConvertError(`activation dtype ${d} is not supported by the simulator (int8/int16 only)`);
   }
 };
-
-/**
- * Per-output-channel symmetric weight scales exactly as QuantizedModel.weight computes them at every forward:
- * min/max per channel, then updateQParams (first observation, eps floor, power of two on bernoulli).
- */
-export function weightScales(w: Float32Array, channels: number, quantMin: number, quantMax: number, march: March): Float32Array {
-  const layout = { outer: 1, channels, inner: w.length / channels };
-  const [mn, mx] = minMax(w, layout);
-  const qp = new Float32Array(3 * channels);
-  updateQParams(new Float32Array(2 * channels), mn, mx, qp, {
-    averagingConstant: 1, first: true, quantMin, quantMax, eps: EPS_F32, powerOfTwo: marchUsesPowerOfTwoScale(march),
-  });
-  return Float32Array.from({ length: channels }, (_, c) => qp[3 * c]);
-}
-
-/** The weights on their int8 grid, with the fake quant's rule (so q * scale is the fake-quantized weight). */
-export function quantizeWeights(w: Float32Array, scales: Float32Array, quantMin: number, quantMax: number, rounding: RoundingMode): Int8Array {
-  const C = scales.length;
-  const inner = w.length / C;
-  const out = new Int8Array(w.length);
-  for (let c = 0; c < C; c++) {
-    const inv = Math.fround(1 / scales[c]);
-    for (let i = c * inner; i < (c + 1) * inner; i++) {
-      const q = quantizeValue(w[i], inv, 0, rounding);
-      out[i] = q < quantMin ? quantMin : q > quantMax ? quantMax : q;
-    }
-  }
-  return out;
-}
-
-function requantParams(realScales: ArrayLike<number>, march: March, bits: number): RequantParams {
-  const n = realScales.length;
-  const multiplier = new Int32Array(n), shift = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const ms = computeHorizonMultiplierShift(realScales[i], march, bits);
-    multiplier[i] = ms.multiplier;
-    shift[i] = ms.shift;
-  }
-  return { multiplier, shift };
-}
-
-const pairOf = (a: number, b: number): [number, number] => [a, b];
 
 /**
  * Converts a fused, prepared graph. `actScales` holds the scale of every activation site (node id -> scale);
@@ -225,10 +102,12 @@ export function convert(plan: QuantPlan, params: HostParams, actScales: Record<s
     return { scale: Math.fround(s), dtype: simDtype(a.spec.dtype) };
   };
   const dtypeClamp = (dtype: QDType): OutClamp => ({ lo: DTYPE_RANGE[dtype][0], hi: DTYPE_RANGE[dtype][1] });
-  const actClamp = (act: 'relu' | 'relu6' | undefined, scale: number, dtype: QDType): OutClamp => {
+  const actClamp = (act: string | undefined, scale: number, dtype: QDType): OutClamp => {
     const c = dtypeClamp(dtype);
     if (!act) return c;
-    const a = activationClamp(act, scale, 0);
+    const role = opDef(act).fusion.act;
+    if (!role) throw new ConvertError(`${act} is not an activation that can be fused`);
+    const a = role.clamp(scale);
     return { lo: Math.max(c.lo, a.clampMin ?? c.lo), hi: Math.min(c.hi, a.clampMax ?? c.hi) };
   };
   const param = (name: string): Float32Array => {
@@ -236,117 +115,27 @@ export function convert(plan: QuantPlan, params: HostParams, actScales: Record<s
     if (!p) throw new ConvertError(`missing parameter ${name}`);
     return p;
   };
+  const ctx: LowerCtx = {
+    march, bits, rounding: qc.rounding, site, info, scalarScale, param,
+    paramShape: (name) => {
+      const p = g.params.find((x) => x.name === name);
+      if (!p) throw new ConvertError(`graph ${g.name}: no parameter ${name}`);
+      return p.shape;
+    },
+    weightSite: (n) => weights.get(n.id),
+    int32Output: (n) => int32.has(n.id),
+    dtypeClamp, actClamp, requantParams,
+    fail: (reason) => { throw new ConvertError(reason); },
+  };
 
+  // Each node lowers through its OpDef (src/ops): the simulator layer it becomes and its value's integer domain.
   for (const n of g.nodes) {
-    switch (n.op) {
-      case 'input':
-        break;
-      case 'quant_stub': {
-        const s = site(n);
-        layers.push({ id: n.id, op: 'quantize', inputs: [...n.inputs], scale: s.scale, dtype: s.dtype, rounding: qc.rounding });
-        values[n.id] = { dtype: s.dtype, scales: [s.scale], shape: [...n.shape] };
-        break;
-      }
-      case 'conv2d':
-      case 'linear': {
-        const ws = weights.get(n.id);
-        if (!ws) throw new ConvertError(`${n.id}: no weight site`);
-        // The integer model holds weights as int8 (int4 fits): wider weights (an int16 weight site) cannot be deployed.
-        if (ws.quantMin < -128 || ws.quantMax > 127) throw new ConvertError(`${n.id}: ${ws.spec.dtype} weights are not supported by the simulator (int8 or narrower only)`);
-        const wf = param(n.params.weight);
-        const wShape = g.params.find((p) => p.name === n.params.weight)!.shape;
-        const wScales = weightScales(wf, ws.channels, ws.quantMin, ws.quantMax, march);
-        const wq = quantizeWeights(wf, wScales, ws.quantMin, ws.quantMax, qc.rounding);
-        const xScale = scalarScale(n.inputs[0]);
-        const bias = quantizeBias(n.params.bias ? param(n.params.bias) : new Float32Array(ws.channels), xScale, wScales);
-        let geometry: ConvGeometry | undefined;
-        if (n.op === 'conv2d') {
-          const c = n.attrs.conv!;
-          geometry = { stride: pairOf(c.strideH, c.strideW), padding: pairOf(c.padH, c.padW), dilation: pairOf(c.dilationH, c.dilationW), groups: c.groups };
-        }
-        let addRescale: RequantParams | undefined;
-        if (n.attrs.addInput) {
-          if (n.op !== 'conv2d') throw new ConvertError(`${n.id}: addInput on a linear is not supported`);
-          const aScale = scalarScale(n.inputs[1]);
-          addRescale = requantParams(Array.from(wScales, (w) => aScale / (xScale * w)), march, bits);
-        }
-        if (int32.has(n.id)) {
-          if (n.attrs.act || n.attrs.addInput) throw new ConvertError(`${n.id}: an int32 output cannot have a fused activation or add`);
-          const scales = Array.from(wScales, (w) => Math.fround(Math.fround(xScale) * w));
-          layers.push({ id: n.id, op: n.op, inputs: [...n.inputs], weight: wq, weightShape: [...wShape], bias, geometry, requant: null, clamp: dtypeClamp('int32') });
-          values[n.id] = { dtype: 'int32', scales, shape: [...n.shape] };
-          break;
-        }
-        const s = site(n);
-        const spec = requantSpecFromScales('horizon', xScale, wScales, s.scale, { march, bits });
-        if (spec.mode !== 'horizon') throw new Error('unreachable');
-        layers.push({
-          id: n.id, op: n.op, inputs: [...n.inputs], weight: wq, weightShape: [...wShape], bias, geometry,
-          requant: { multiplier: spec.multiplier, shift: spec.shift }, addRescale, clamp: actClamp(n.attrs.act, s.scale, s.dtype),
-        });
-        values[n.id] = { dtype: s.dtype, scales: [s.scale], shape: [...n.shape] };
-        break;
-      }
-      case 'add': {
-        if (n.inputs.length !== 2) throw new ConvertError(`${n.id}: add of ${n.inputs.length} inputs`);
-        const s = site(n);
-        const params = computeAddParams('horizon', scalarScale(n.inputs[0]), scalarScale(n.inputs[1]), s.scale, { march });
-        layers.push({ id: n.id, op: 'add', inputs: [...n.inputs], params, clamp: dtypeClamp(s.dtype) });
-        values[n.id] = { dtype: s.dtype, scales: [s.scale], shape: [...n.shape] };
-        break;
-      }
-      case 'relu':
-      case 'relu6':
-      case 'concat': {
-        const s = site(n);
-        const requant = n.inputs.map((i) => requantParams([scalarScale(i) / s.scale], march, bits));
-        const clamp = n.op === 'concat' ? dtypeClamp(s.dtype) : actClamp(n.op, s.scale, s.dtype);
-        layers.push({ id: n.id, op: 'rescale', kind: n.op, inputs: [...n.inputs], requant, clamp });
-        values[n.id] = { dtype: s.dtype, scales: [s.scale], shape: [...n.shape] };
-        break;
-      }
-      case 'avgpool2d':
-      case 'global_avgpool': {
-        const s = site(n);
-        const xs = info(n.inputs[0]);
-        const p = n.attrs.pool;
-        const kernel: [number, number] | null = n.op === 'global_avgpool' ? null : [p!.kernelH, p!.kernelW];
-        const count = kernel ? kernel[0] * kernel[1] : xs.shape[1] * xs.shape[2];
-        layers.push({
-          id: n.id, op: 'avgpool2d', inputs: [...n.inputs], kernel,
-          stride: p ? pairOf(p.strideH, p.strideW) : [1, 1], padding: p ? pairOf(p.padH, p.padW) : [0, 0],
-          // The 1/count of the mean needs a real multiplier even on bernoulli (where x_s / out_s is a power of two):
-          // pooling always takes the multiplier + shift path (an assumption, docs/fixed-point.md §6).
-          requant: requantParams([scalarScale(n.inputs[0]) / (s.scale * count)], 'bayes', bits), clamp: dtypeClamp(s.dtype),
-        });
-        values[n.id] = { dtype: s.dtype, scales: [s.scale], shape: [...n.shape] };
-        break;
-      }
-      case 'maxpool2d': {
-        const p = n.attrs.pool!;
-        layers.push({ id: n.id, op: 'maxpool2d', inputs: [...n.inputs], kernel: pairOf(p.kernelH, p.kernelW), stride: pairOf(p.strideH, p.strideW), padding: pairOf(p.padH, p.padW) });
-        values[n.id] = { ...info(n.inputs[0]), shape: [...n.shape] };
-        break;
-      }
-      case 'flatten':
-      case 'reshape':
-      case 'identity': {
-        const v = info(n.inputs[0]);
-        if (v.scales.length !== 1 && n.op !== 'identity') throw new ConvertError(`${n.id}: reshape of a per-channel int32 value`);
-        layers.push({ id: n.id, op: 'reshape', inputs: [...n.inputs] });
-        values[n.id] = { ...v, shape: [...n.shape] };
-        break;
-      }
-      case 'dequant_stub':
-        info(n.inputs[0]);
-        layers.push({ id: n.id, op: 'dequantize', inputs: [...n.inputs] });
-        dequant = n;
-        break;
-      case 'batchnorm2d':
-        throw new ConvertError(`${n.id}: an unfused batchnorm2d cannot be converted (fuse the graph first)`);
-      default:
-        throw new ConvertError(`${n.id}: op ${n.op} is not supported by the converter`);
-    }
+    const def = opDef(n.op);
+    if ('none' in def.int) throw new ConvertError(`${n.id}: ${def.int.none}`);
+    const { layer, value } = def.int.lower(n, ctx);
+    if (layer) layers.push(layer);
+    if (value) values[n.id] = value;
+    if (layer?.op === 'dequantize') dequant = n;
   }
   if (!dequant || g.output !== (dequant as GraphNode).id) throw new ConvertError(`graph ${g.name}: the output must be a DeQuantStub`);
   const model: IntModel = {

@@ -17,7 +17,7 @@ import { Tape } from '../engine/autograd.ts';
 import type { ImageDataset } from '../data/dataset.ts';
 import { iterateBatches, type Normalization } from '../data/loader.ts';
 import { runGraph } from '../nn/executor.ts';
-import { countTopK, argmaxRows } from '../train/metrics.ts';
+import { countTopK, argmaxRows } from '../nn/metrics.ts';
 import type { IntModel } from './convert.ts';
 import type { QuantizedModel } from './quantized-model.ts';
 

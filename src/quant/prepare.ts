@@ -1,14 +1,16 @@
 /**
  * prepare(): where fake quantization goes in a (fused) graph, as horizon_plugin_pytorch's prepare_qat
- * decides it. Activation sites: the QuantStub output and the output of every op that produces a new
- * quantized value inside the QuantStub…DeQuantStub region (conv, linear, add, relu, pooling that
- * averages, concat). Ops that only move values (flatten, reshape, identity, max pooling) keep their
- * input's scale. Weight sites: every conv/linear weight, per output channel (axis 0). A conv/linear
- * whose only consumer is a DeQuantStub may keep an int32 output (no activation fake quant).
+ * decides it, from each op's `quant` part in the operator registry (src/ops): activation sites on the
+ * QuantStub output and the output of every op that produces a new quantized value inside the
+ * QuantStub…DeQuantStub region (quant.output 'site': conv, linear, add, relu, pooling that averages,
+ * concat). Ops that only move values ('inherit': flatten, reshape, identity, max pooling) keep their
+ * input's scale. Weight sites: the declared weight (conv/linear), per output channel (axis 0). An op that
+ * may keep an int32 output (quant.int32Output) does so when its only consumer is a DeQuantStub.
  */
-import type { Graph, GraphNode, OpType } from '../graph/ir.ts';
+import type { Graph, GraphNode } from '../graph/ir.ts';
 import { consumersOf } from '../graph/passes/util.ts';
-import { dtypeRange } from './qparams.ts';
+import { hasIntImpl, opDef } from '../ops/registry.ts';
+import { dtypeRange } from '../qmath/qparams.ts';
 import { specsFor, type QConfig, type TensorQuantSpec } from './qconfig.ts';
 
 export interface ActSite {
@@ -39,16 +41,15 @@ export interface QuantPlan {
   float: string[];
 }
 
-const NEW_VALUE_OPS: ReadonlySet<OpType> = new Set<OpType>([
-  'quant_stub', 'conv2d', 'linear', 'add', 'relu', 'relu6', 'avgpool2d', 'global_avgpool', 'concat',
-]);
+export class PrepareError extends Error {}
 
 /** Ids of nodes inside the quantized region: reachable from a QuantStub without crossing a DeQuantStub. */
 export function quantizedRegion(g: Graph): Set<string> {
   const inside = new Set<string>();
   for (const n of g.nodes) {
-    if (n.op === 'quant_stub') inside.add(n.id);
-    else if (n.op !== 'input' && n.op !== 'dequant_stub' && n.inputs.length > 0 && n.inputs.every((i) => inside.has(i))) inside.add(n.id);
+    const region = opDef(n.op).quant.region;
+    if (region === 'enter') inside.add(n.id);
+    else if (region !== 'leave' && n.inputs.length > 0 && n.inputs.every((i) => inside.has(i))) inside.add(n.id);
   }
   return inside;
 }
@@ -65,23 +66,29 @@ export function prepare(g: Graph, qc: QConfig): QuantPlan {
     return p.shape;
   };
   for (const n of g.nodes) {
-    if (n.op === 'input' || n.op === 'dequant_stub') continue;
+    const def = opDef(n.op);
+    if (def.quant.region === 'leave') continue;
     if (!inside.has(n.id)) {
       float.push(n.id);
       continue;
     }
-    const s = specsFor(qc, n.id);
-    if (n.op === 'conv2d' || n.op === 'linear') {
-      const wr = dtypeRange(s.weight.dtype);
-      weights.push({ node: n.id, param: n.params.weight, channels: paramShape(n.params.weight)[0], spec: s.weight, ...wr });
+    // An op with an integer implementation on some marches only is refused here, by name, not at convert time.
+    if ('lower' in def.int && def.int.marches && !hasIntImpl(n.op, qc.march)) {
+      throw new PrepareError(`${def.view.label} has no integer implementation for march ${qc.march} (node ${n.id}; it has one for ${def.int.marches.join(', ')})`);
     }
-    if (!NEW_VALUE_OPS.has(n.op)) continue;
-    if ((n.op === 'conv2d' || n.op === 'linear') && feedsOnlyDequant(g, n) && (s.int32Output ?? qc.highPrecisionOutput)) {
+    const s = specsFor(qc, n.id);
+    if (def.quant.weight) {
+      const wr = dtypeRange(s.weight.dtype);
+      const param = n.params[def.quant.weight.role];
+      weights.push({ node: n.id, param, channels: paramShape(param)[def.quant.weight.axis], spec: s.weight, ...wr });
+    }
+    if (def.quant.output !== 'site') continue;
+    if (def.quant.int32Output && feedsOnlyDequant(g, n) && (s.int32Output ?? qc.highPrecisionOutput)) {
       int32Outputs.push(n.id);
       continue;
     }
     let spec = s.activation;
-    if (n.op === 'quant_stub' && qc.quantStubScale !== null) spec = { ...spec, observer: 'fixed_scale', fixedScale: qc.quantStubScale, averagingConstant: 0 };
+    if (def.quant.region === 'enter' && qc.quantStubScale !== null) spec = { ...spec, observer: 'fixed_scale', fixedScale: qc.quantStubScale, averagingConstant: 0 };
     acts.push({ node: n.id, spec, ...dtypeRange(spec.dtype) });
   }
   return { graph: g, qconfig: qc, acts, weights, int32Outputs, float };
@@ -89,5 +96,5 @@ export function prepare(g: Graph, qc: QConfig): QuantPlan {
 
 function feedsOnlyDequant(g: Graph, n: GraphNode): boolean {
   const cs = consumersOf(g, n.id);
-  return cs.length > 0 && cs.every((c) => c.op === 'dequant_stub');
+  return cs.length > 0 && cs.every((c) => opDef(c.op).quant.region === 'leave');
 }

@@ -25,7 +25,7 @@ import { channelScaleFn } from '../engine/fns/channel-scale.ts';
 import { conv2dFn } from '../engine/fns/conv.ts';
 import { fakeQuantFn } from '../engine/fns/fake-quant.ts';
 import { batchNormFn } from '../engine/fns/norm.ts';
-import { nearbyint } from './rounding.ts';
+import { nearbyint } from '../qmath/rounding.ts';
 
 const f32 = Math.fround;
 /** quant_utils SMALL_SCALE_THRESHOLD (6.1e-5f, the fp16 minimum normal). */

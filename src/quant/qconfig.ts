@@ -8,9 +8,9 @@
  * Symmetric everywhere (zero point 0); activations per tensor, weights per output channel, int8 or (weightBits 4)
  * int4 in [-8, 7] (still held in int8 storage by convert, the simulator and the QDQ export).
  */
-import type { March } from './march.ts';
-import type { QDtype } from './qparams.ts';
-import type { RoundingMode } from './rounding.ts';
+import type { March } from '../qmath/march.ts';
+import type { QDtype } from '../qmath/qparams.ts';
+import type { RoundingMode } from '../qmath/rounding.ts';
 import { isObserverName, type ObserverName } from './observers/index.ts';
 
 export interface TensorQuantSpec {

@@ -14,9 +14,9 @@ import { fakeQuantFn } from '../engine/fns/fake-quant.ts';
 import type { GraphNode } from '../graph/ir.ts';
 import type { Hooks } from '../nn/executor.ts';
 import type { HostParams, ParamStore } from '../nn/params.ts';
-import { marchUsesPowerOfTwoScale } from './march.ts';
+import { marchUsesPowerOfTwoScale } from '../qmath/march.ts';
 import { createObserver, HistogramObserver, type Observer } from './observers/index.ts';
-import { EPS_F32 } from './qparams.ts';
+import { EPS_F32 } from '../qmath/qparams.ts';
 import type { ActSite, QuantPlan, WeightSite } from './prepare.ts';
 import type { TensorQuantSpec } from './qconfig.ts';
 

@@ -19,7 +19,8 @@
  * runs bit-identically. A file that is truncated, has a wrong magic / version / length, a CRC mismatch, or a header
  * that does not describe a valid model is refused with a ModelFileError naming the file and the problem.
  */
-import { INT_MODEL_FORMAT, INT_MODEL_VERSION, type IntLayer, type IntModel } from '../quant/convert.ts';
+import { intLayerDef, isIntLayerOp } from './layers.ts';
+import { INT_MODEL_FORMAT, INT_MODEL_VERSION, type IntModel } from './model.ts';
 
 export const MODEL_FILE_MAGIC = 'QSIM';
 export const MODEL_FILE_VERSION = 1;
@@ -104,8 +105,6 @@ export function encodeModelFile(model: IntModel): Uint8Array {
   return out;
 }
 
-const LAYER_OPS: ReadonlySet<string> = new Set<IntLayer['op']>(['quantize', 'conv2d', 'linear', 'add', 'rescale', 'maxpool2d', 'avgpool2d', 'reshape', 'dequantize']);
-
 /** Decodes and validates a model file; `file` names it in errors. */
 export function decodeModelFile(bytes: Uint8Array, file = 'model file'): IntModel {
   const fail = (reason: string): never => {
@@ -176,18 +175,10 @@ function validateIntModel(m: IntModel, fail: (reason: string) => never): void {
   if (!Array.isArray(m.layers) || !m.values || !Array.isArray(m.inputShape)) fail('header is missing layers, values or inputShape');
   const known = new Set([m.input]);
   for (const l of m.layers) {
-    if (!LAYER_OPS.has(l.op)) fail(`layer ${l.id}: unknown op "${l.op}"`);
+    if (!isIntLayerOp(l.op)) fail(`layer ${l.id}: unknown op "${l.op}"`);
     for (const i of l.inputs) if (!known.has(i)) fail(`layer ${l.id}: input ${i} is not computed before it`);
     if (l.op !== 'dequantize' && !m.values[l.id]) fail(`layer ${l.id}: no value info`);
-    if (l.op === 'conv2d' || l.op === 'linear') {
-      if (!(l.weight instanceof Int8Array) || !(l.bias instanceof Int32Array)) fail(`layer ${l.id}: weight / bias are not int8 / int32 tensors`);
-      const n = l.weightShape.reduce((a, b) => a * b, 1);
-      if (l.weight.length !== n) fail(`layer ${l.id}: weight has ${l.weight.length} values, shape [${l.weightShape}] needs ${n}`);
-      if (l.bias.length !== l.weightShape[0]) fail(`layer ${l.id}: bias length ${l.bias.length} != ${l.weightShape[0]} output channels`);
-      if (l.requant && (!(l.requant.multiplier instanceof Int32Array) || l.requant.multiplier.length !== l.weightShape[0])) {
-        fail(`layer ${l.id}: requant multipliers missing or of the wrong length`);
-      }
-    }
+    intLayerDef(l).validate(l, fail);
     known.add(l.id);
   }
   if (!known.has(m.output)) fail(`output ${m.output} is not produced by any layer`);

@@ -20,15 +20,19 @@
  */
 import requantSrc from '../../shaders/int_requant.wgsl';
 import runSrc from '../../shaders/int_sim_run.wgsl';
-import { grid1d, i32, u32, type GpuContext, type GpuTensor } from '../engine/webgpu/gpu-context.ts';
-import type { IntLayer, IntModel, RequantParams } from '../quant/convert.ts';
+import { grid1d, type GpuContext, type GpuTensor } from '../engine/webgpu/gpu-context.ts';
+import { uniforms } from '../engine/webgpu/uniforms.ts';
+import type { IntLayer, IntModel, RequantParams } from './model.ts';
+import { assertNever } from './assert-never.ts';
 import { readInt, uploadBits, uploadInt, type GpuIntTensor } from './gpu/bits.ts';
 import { add as gpuAdd, avgPool2d, conv2d, linear, maxPool2d, prepareDense, releaseDense, type GpuDenseLayer } from './gpu/kernels.ts';
 import type { OutputSpec, RequantSpec } from './int/requant.ts';
 import { dequantizeOutput, quantizeInput, SimError, type IntTensor, type SimRunOptions, type SimRunResult } from './run.ts';
 
-/** add_requant and rescale_into: see shaders/int_sim_run.wgsl. */
-const RUN_SHADER = { key: 'sim-run-gpu', code: `${requantSrc}\n${runSrc}` };
+/** The uniforms of add_requant and rescale_into (shaders/int_sim_run.wgsl), declared once for WGSL and TypeScript. */
+const ADD_RQ = uniforms('AddRq', { total: 'u32', inner: 'u32', channels: 'u32', lo: 'i32', hi: 'i32' });
+const INTO = uniforms('Into', { total: 'u32', per: 'u32', stride: 'u32', offset: 'u32', lo: 'i32', hi: 'i32' });
+const RUN_SHADER = { key: 'sim-run-gpu', code: `${requantSrc}\n${ADD_RQ.wgsl}\n${INTO.wgsl}\n${runSrc}` };
 
 /** A model's layers uploaded to one context. */
 interface GpuModel {
@@ -103,7 +107,7 @@ function execGpu(ctx: GpuContext, model: IntModel, gm: GpuModel, layer: IntLayer
       const out = ctx.empty([y.t.size]);
       ctx.run({
         key: RUN_SHADER.key, code: RUN_SHADER.code, entry: 'add_requant', inputs: [y.t, a.t, gm.words.get(layer.id)![0]], outputs: [out],
-        params: [u32(y.t.size), u32(OH * OW), u32(O), i32(layer.clamp.lo), i32(layer.clamp.hi)], workgroups: grid1d(y.t.size),
+        params: ADD_RQ.pack({ total: y.t.size, inner: OH * OW, channels: O, lo: layer.clamp.lo, hi: layer.clamp.hi }), workgroups: grid1d(y.t.size),
       });
       ctx.release(y.t);
       return { t: out, dtype: info.dtype, shape: y.shape };
@@ -124,7 +128,7 @@ function execGpu(ctx: GpuContext, model: IntModel, gm: GpuModel, layer: IntLayer
         if (t.t.size > 0) {
           ctx.run({
             key: RUN_SHADER.key, code: RUN_SHADER.code, entry: 'rescale_into', inputs: [t.t, gm.words.get(layer.id)![i]], outputs: [out],
-            params: [u32(t.t.size), u32(per[i]), u32(total), u32(offset), i32(layer.clamp.lo), i32(layer.clamp.hi)], workgroups: grid1d(t.t.size),
+            params: INTO.pack({ total: t.t.size, per: per[i], stride: total, offset, lo: layer.clamp.lo, hi: layer.clamp.hi }), workgroups: grid1d(t.t.size),
           });
         }
         offset += per[i];
@@ -143,6 +147,8 @@ function execGpu(ctx: GpuContext, model: IntModel, gm: GpuModel, layer: IntLayer
     case 'quantize':
     case 'dequantize':
       throw new SimError(`execGpu: ${layer.op} is a boundary layer`);
+    default:
+      return assertNever(layer, 'integer layer');
   }
 }
 

@@ -11,8 +11,9 @@
  *
  * Per-layer integer dumps on request (`dump`).
  */
-import type { IntLayer, IntModel, RequantParams, ValueInfo } from '../quant/convert.ts';
-import { bpuRoundF32 } from '../quant/rounding.ts';
+import type { IntLayer, IntModel, RequantParams, ValueInfo } from './model.ts';
+import { assertNever } from './assert-never.ts';
+import { bpuRoundF32 } from '../qmath/rounding.ts';
 import { addInt } from './int/add.ts';
 import { maxPool2dInt, avgPool2dSums } from './int/pool.ts';
 import { allocInt, assertIntArray, mulShiftRound, requantizeHorizon, type IntArray } from './int/requant.ts';
@@ -179,6 +180,8 @@ export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[])
     }
     case 'reshape':
       return { data: x.data, shape: [N, ...info.shape] };
+    default:
+      return assertNever(layer, 'integer layer');
   }
 }
 

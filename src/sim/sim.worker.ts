@@ -4,7 +4,7 @@
  * in-process host of client.ts in Node and in tests); the last lines bind it to the worker global when this module
  * runs as a dedicated worker.
  */
-import type { IntModel } from '../quant/convert.ts';
+import type { IntModel } from './model.ts';
 import { acquireDevice } from '../engine/webgpu/device.ts';
 import { GpuContext } from '../engine/webgpu/gpu-context.ts';
 import { decodeModelFile } from './model-file.ts';

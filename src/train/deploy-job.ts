@@ -14,7 +14,7 @@ import { estimatePerf } from '../perf/estimate.ts';
 import { convertCheckpoint } from '../quant/convert.ts';
 import { accumulatorsForReport, checkAccumulators } from '../quant/accumulator-bound.ts';
 import { deployCheck, type DeployCheckResult, type SimulateFn } from '../quant/deploy-check.ts';
-import { MARCHES } from '../quant/march.ts';
+import { MARCHES } from '../qmath/march.ts';
 import { prepare } from '../quant/prepare.ts';
 import { QuantizedModel } from '../quant/quantized-model.ts';
 import { encodeModelFile } from '../sim/model-file.ts';

@@ -6,7 +6,7 @@ import { iterateBatches, type Normalization } from '../data/loader.ts';
 import type { Graph } from '../graph/ir.ts';
 import { runGraph, type Hooks } from '../nn/executor.ts';
 import type { ParamStore } from '../nn/params.ts';
-import { countTopK } from './metrics.ts';
+import { countTopK } from '../nn/metrics.ts';
 
 export interface EvalResult { acc1: number; acc5: number; images: number }
 

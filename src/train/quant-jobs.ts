@@ -11,7 +11,7 @@ import { fuse } from '../graph/passes/fuse.ts';
 import type { Graph } from '../graph/ir.ts';
 import { runGraph, type Hooks } from '../nn/executor.ts';
 import { ParamStore, type HostParams } from '../nn/params.ts';
-import { isMarch } from '../quant/march.ts';
+import { isMarch } from '../qmath/march.ts';
 import { prepare } from '../quant/prepare.ts';
 import { qconfigTemplate, type QConfig } from '../quant/qconfig.ts';
 import { QuantizedModel } from '../quant/quantized-model.ts';

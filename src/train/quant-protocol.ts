@@ -29,7 +29,7 @@
  */
 import type { AccumulatorReport } from '../quant/accumulator-bound.ts';
 import type { TrainTestData } from '../data/dataset.ts';
-import type { March } from '../quant/march.ts';
+import type { March } from '../qmath/march.ts';
 import type { NodeOverride, WeightBits } from '../quant/qconfig.ts';
 import type { AdaRoundConfig } from '../quant/ptq/adaround-config.ts';
 import type { AdaRoundReport } from '../quant/ptq/adaround.ts';

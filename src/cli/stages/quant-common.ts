@@ -7,13 +7,13 @@ import { fuse } from '../../graph/passes/fuse.ts';
 import type { Graph } from '../../graph/ir.ts';
 import type { Normalization } from '../../data/loader.ts';
 import { ParamStore, type HostParams } from '../../nn/params.ts';
-import { isMarch, MARCHES, type March } from '../../quant/march.ts';
+import { isMarch, MARCHES, type March } from '../../qmath/march.ts';
 import { OBSERVER_NAMES } from '../../quant/observers/index.ts';
 import { prepare } from '../../quant/prepare.ts';
 import { QCONFIG_TEMPLATES, qconfigTemplate, WEIGHT_BITS, type QConfig, type WeightBits } from '../../quant/qconfig.ts';
 import { QuantizedModel } from '../../quant/quantized-model.ts';
 import { decodeQuantCheckpoint, type QuantCheckpoint } from '../../quant/quant-checkpoint.ts';
-import { ROUNDING_MODES, type RoundingMode } from '../../quant/rounding.ts';
+import { ROUNDING_MODES, type RoundingMode } from '../../qmath/rounding.ts';
 import { parseCommon, UsageError, type CommonOptions } from '../options.ts';
 import { checkCheckpointData, loadModelSource, type DataShape } from '../model-source.ts';
 

@@ -3,8 +3,8 @@ import {
   fakeQuantizeBackward,
   fakeQuantizePerChannel,
   fakeQuantizePerTensor,
-} from '../../quant/fake-quantize-ref.ts';
-import type { RoundingMode } from '../../quant/rounding.ts';
+} from '../../qmath/fake-quantize.ts';
+import type { RoundingMode } from '../../qmath/rounding.ts';
 import type { CaseFile, CaseResult, KindRunner } from '../types.ts';
 import { type Tolerance, compare, f32Tensor, numbers, param, result, tensorData } from './common.ts';
 

@@ -13,7 +13,7 @@ import { MinMaxObserver } from '../../quant/observers/minmax.ts';
 import { MovingAverageMinMaxObserver } from '../../quant/observers/moving-average-minmax.ts';
 import { PerChannelMinMaxObserver } from '../../quant/observers/per-channel-minmax.ts';
 import type { Observer, ObserverConfig } from '../../quant/observers/base.ts';
-import type { QDtype, QScheme } from '../../quant/qparams.ts';
+import type { QDtype, QScheme } from '../../qmath/qparams.ts';
 import type { CaseFile, CaseResult, KindRunner } from '../types.ts';
 import { compare, isCaseTensor, numbers, result } from './common.ts';
 

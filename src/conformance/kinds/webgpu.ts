@@ -19,7 +19,7 @@ import { MinMaxObserver } from '../../quant/observers/minmax.ts';
 import { MovingAverageMinMaxObserver } from '../../quant/observers/moving-average-minmax.ts';
 import { PerChannelMinMaxObserver } from '../../quant/observers/per-channel-minmax.ts';
 import type { Observer, ObserverConfig } from '../../quant/observers/base.ts';
-import type { RoundingMode } from '../../quant/rounding.ts';
+import type { RoundingMode } from '../../qmath/rounding.ts';
 import type { GpuContext, GpuTensor } from '../../engine/webgpu/gpu-context.ts';
 import {
   type ChannelLayout, axisLayout, fakeQuantize, fakeQuantizeBackward, perTensorLayout, uploadQParams,

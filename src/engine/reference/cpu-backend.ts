@@ -21,7 +21,7 @@ import {
   maxPool2dForward,
 } from './pool.ts';
 import * as quant from './quant.ts';
-import { torchHistc } from '../../quant/observers/histogram.ts';
+import { torchHistc } from '../../qmath/histc.ts';
 import type { FloatArray } from './types.ts';
 
 class CpuTensor implements BTensor {

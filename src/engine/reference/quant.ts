@@ -3,8 +3,8 @@
  * WGSL kernels read), built on the bit-exact fake-quant reference of src/quant.
  */
 import type { ChannelLayout, QParamsUpdate, QuantRange } from '../backend.ts';
-import { quantizeValue } from '../../quant/fake-quantize-ref.ts';
-import { BERNOULLI_MAX_SHIFT, BERNOULLI_MIN_SHIFT, floorNegLog2 } from '../../quant/march.ts';
+import { quantizeValue } from '../../qmath/fake-quantize.ts';
+import { BERNOULLI_MAX_SHIFT, BERNOULLI_MIN_SHIFT, floorNegLog2 } from '../../qmath/march.ts';
 
 const f32 = Math.fround;
 

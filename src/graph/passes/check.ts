@@ -7,6 +7,7 @@
  * Run it on the fused graph (on an unfused graph every Conv+BN shows up as a pending fusion).
  */
 import type { Graph, GraphNode, OpType } from '../ir.ts';
+import { hasIntImpl, OP_TYPES, opDef } from '../../ops/registry.ts';
 import { consumersOf, useCounts } from './util.ts';
 
 export { validateGraph } from './util.ts';
@@ -31,16 +32,15 @@ export interface FusionReport {
 }
 
 /**
- * Ops with a quantized (integer) implementation: src/sim/int kernels (conv2d, linear, add, relu, relu6,
- * pooling) and pure data movement. Anything else inside the quantized region stays float.
+ * Ops with a quantized (integer) implementation, from the operator registry (an OpDef whose `int` part lowers it;
+ * region boundaries excluded). Anything else inside the quantized region stays float.
  */
-export const QUANTIZED_OPS: ReadonlySet<OpType> = new Set<OpType>([
-  'conv2d', 'linear', 'add', 'relu', 'relu6', 'maxpool2d', 'avgpool2d', 'global_avgpool',
-  'flatten', 'reshape', 'identity',
-]);
+export const QUANTIZED_OPS: ReadonlySet<OpType> = new Set<OpType>(OP_TYPES.filter((t) => !opDef(t).quant.region && hasIntImpl(t)));
 
-const ACT_NAME: Record<string, string> = { relu: 'ReLU', relu6: 'ReLU6' };
-const isAnchor = (n: GraphNode): boolean => n.op === 'conv2d' || n.op === 'linear';
+const actName = (op: string): string => opDef(op).view.label;
+const isAnchor = (n: GraphNode): boolean => !!opDef(n.op).fusion.anchor;
+const isAct = (n: GraphNode): boolean => !!opDef(n.op).fusion.act;
+const anchorTakesAdd = (n: GraphNode): boolean => !!opDef(n.op).fusion.anchor?.add;
 
 export function fusionReport(g: Graph): FusionReport {
   const byId = new Map(g.nodes.map((n) => [n.id, n]));
@@ -59,37 +59,37 @@ export function fusionReport(g: Graph): FusionReport {
 
   for (const n of g.nodes) {
     const p = byId.get(n.inputs[0]);
-    if (n.op === 'batchnorm2d' && p) {
+    if (opDef(n.op).fusion.bn && p) {
       if (!isAnchor(p)) {
-        unfused.push({ nodes: [n.id], pattern: 'batchnorm2d', reason: `${n.id} follows a ${p.op} (${p.id}), not a conv or linear: it stays a standalone batch norm` });
+        unfused.push({ nodes: [n.id], pattern: n.op, reason: `${n.id} follows a ${p.op} (${p.id}), not a conv or linear: it stays a standalone batch norm` });
         continue;
       }
-      const pattern = `${p.op}+batchnorm2d`;
+      const pattern = `${p.op}+${n.op}`;
       let reason = usesReason(p, n);
       if (!reason && (p.attrs.act || p.attrs.addInput)) reason = `${p.id} already ends in a fused ${p.attrs.act ?? 'add'}; BN after it can't fold into the weights`;
       unfused.push({ nodes: [p.id, n.id], pattern, reason: reason ?? 'matches but was not fused (run fuse())' });
-    } else if ((n.op === 'relu' || n.op === 'relu6') && p) {
+    } else if (isAct(n) && p) {
       if (isAnchor(p)) {
         let reason = usesReason(p, n);
         if (!reason && p.attrs.act) reason = `${p.id} already has a fused ${p.attrs.act}`;
         unfused.push({ nodes: [p.id, n.id], pattern: `${p.op}+${n.op}`, reason: reason ?? 'matches but was not fused (run fuse())' });
-      } else if (p.op === 'batchnorm2d' || p.op === 'add') {
+      } else if (opDef(p.op).fusion.bn || opDef(p.op).fusion.add) {
         unfused.push({ nodes: [p.id, n.id], pattern: `${p.op}+${n.op}`, reason: `${n.id} follows ${p.id}, a ${p.op} that was not fused into a conv` });
       }
-    } else if (n.op === 'add') {
+    } else if (opDef(n.op).fusion.add) {
       const why: string[] = [];
       let fusable = false;
       for (const id of n.inputs) {
         const q = byId.get(id);
         if (!q) continue;
-        if (q.op === 'conv2d') {
+        if (anchorTakesAdd(q)) {
           const r = usesReason(q, n);
           if (r) why.push(r);
-          else if (q.attrs.act) why.push(`${q.id} already ends in its ${q.attrs.act} (Conv+${ACT_NAME[q.attrs.act]}+Add): the add must come before the activation to fuse`);
+          else if (q.attrs.act) why.push(`${q.id} already ends in its ${q.attrs.act} (Conv+${actName(q.attrs.act)}+Add): the add must come before the activation to fuse`);
           else if (q.attrs.addInput) why.push(`${q.id} already has a fused add`);
           else fusable = true;
-        } else if ((q.op === 'relu' || q.op === 'relu6') && byId.get(q.inputs[0])?.op === 'conv2d') {
-          why.push(`${q.id} is a ${q.op} after a conv (Conv+${ACT_NAME[q.op]}+Add): the add must come before the activation to fuse`);
+        } else if (isAct(q) && byId.get(q.inputs[0]) && anchorTakesAdd(byId.get(q.inputs[0])!)) {
+          why.push(`${q.id} is a ${q.op} after a conv (Conv+${actName(q.op)}+Add): the add must come before the activation to fuse`);
         } else {
           why.push(`${q.id} is a ${q.op}, not a conv`);
         }
@@ -101,18 +101,26 @@ export function fusionReport(g: Graph): FusionReport {
   return { unfused, float: floatOps(g) };
 }
 
-/** Ops that stay float: outside the QuantStub…DeQuantStub region, or without a quantized implementation. */
+/**
+ * Ops that stay float: outside the QuantStub…DeQuantStub region, without a quantized implementation, or reading
+ * the float output of such an op. An op whose output is an activation site (quant.output 'site') quantizes its
+ * output again, so what follows it is integer again.
+ */
 export function floatOps(g: Graph): FloatOp[] {
-  const quantized = new Map<string, boolean>();
+  const quantized = new Map<string, boolean>(); // inside the region
+  const integer = new Map<string, boolean>(); // an integer value in the simulator
   const out: FloatOp[] = [];
   for (const n of g.nodes) {
     const ins = n.inputs.map((i) => quantized.get(i) ?? false);
+    const def = opDef(n.op);
+    const region = def.quant.region;
     let q: boolean;
-    if (n.op === 'quant_stub') q = true;
-    else if (n.op === 'input' || n.op === 'dequant_stub') q = false;
+    if (region === 'enter') q = true;
+    else if (region === 'leave') q = false;
     else q = ins.length > 0 && ins.every(Boolean);
     quantized.set(n.id, q);
-    if (n.op === 'input' || n.op === 'quant_stub' || n.op === 'dequant_stub') continue;
+    integer.set(n.id, q);
+    if (region) continue;
     if (!q) {
       const reason = ins.some(Boolean)
         ? 'mixes quantized and float inputs (a QuantStub or DeQuantStub is missing)'
@@ -120,6 +128,13 @@ export function floatOps(g: Graph): FloatOp[] {
       out.push({ node: n.id, op: n.op, reason });
     } else if (!QUANTIZED_OPS.has(n.op)) {
       out.push({ node: n.id, op: n.op, reason: `${n.op} has no quantized implementation` });
+      integer.set(n.id, false);
+    } else {
+      const floatIns = n.inputs.filter((i) => integer.get(i) === false);
+      if (floatIns.length) {
+        out.push({ node: n.id, op: n.op, reason: `reads ${floatIns.join(', ')}, which stays float` });
+        integer.set(n.id, def.quant.output === 'site');
+      }
     }
   }
   return out;

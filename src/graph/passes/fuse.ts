@@ -21,6 +21,7 @@
  */
 import type { FusedAct, Graph, GraphNode, OpType, ParamSpec } from '../ir.ts';
 import type { HostParams } from '../../nn/params.ts';
+import { FUSABLE_ACTS, OP_TYPES, opDef } from '../../ops/registry.ts';
 import { useCounts, validateGraph } from './util.ts';
 
 export { consumersOf, useCounts, validateGraph } from './util.ts';
@@ -67,7 +68,6 @@ export interface FusionPass {
   patterns: FusionPattern[];
 }
 
-const isAct = (op: OpType): op is FusedAct => op === 'relu' || op === 'relu6';
 
 /** Whether any node other than `except` refers to parameter `name`. */
 function paramShared(g: Graph, name: string, except: GraphNode): boolean {
@@ -144,40 +144,52 @@ const noEpilogue = (n: GraphNode) => !n.attrs.act && !n.attrs.addInput;
  * activation or add yet (so for an add of two such convs, the first input wins).
  */
 export function addConvOperand(g: Graph, add: GraphNode, uses = useCounts(g)): GraphNode | null {
-  if (add.op !== 'add' || add.inputs.length !== 2) return null;
+  if (!opDef(add.op).fusion.add || add.inputs.length !== 2) return null;
   for (const id of add.inputs) {
     const p = g.nodes.find((n) => n.id === id);
-    if (p && p.op === 'conv2d' && noEpilogue(p) && uses.get(id) === 1) return p;
+    if (p && opDef(p.op).fusion.anchor?.add && noEpilogue(p) && uses.get(id) === 1) return p;
   }
   return null;
 }
 
-const bnPattern = (anchor: 'conv2d' | 'linear'): FusionPattern => ({
-  ops: [anchor, 'batchnorm2d'],
+const bnPattern = (anchor: OpType, bn: OpType): FusionPattern => ({
+  ops: [anchor, bn],
   accept: ([a], ctx) => noEpilogue(a) && ownsParams(ctx, a),
   fuse: foldBn,
 });
 
-const addPattern = (act?: FusedAct): FusionPattern => ({
-  ops: act ? ['conv2d', 'add', act] : ['conv2d', 'add'],
-  accept: ([conv, add], ctx) => addConvOperand(ctx.graph, add) === conv,
+const addPattern = (anchor: OpType, add: OpType, act?: FusedAct): FusionPattern => ({
+  ops: act ? [anchor, add, act] : [anchor, add],
+  accept: ([conv, addNode], ctx) => addConvOperand(ctx.graph, addNode) === conv,
   fuse: fuseAdd,
 });
 
-const actPattern = (anchor: 'conv2d' | 'linear', act: FusedAct): FusionPattern => ({
+const actPattern = (anchor: OpType, act: FusedAct): FusionPattern => ({
   ops: [anchor, act],
   accept: ([a]) => !a.attrs.act,
   fuse: fuseAct,
 });
 
-export const FUSION_PASSES: FusionPass[] = [
-  { name: 'fold_bn', patterns: [bnPattern('conv2d'), bnPattern('linear')] },
-  { name: 'fuse_add', patterns: [addPattern('relu'), addPattern('relu6'), addPattern()] },
-  {
-    name: 'fuse_act',
-    patterns: [actPattern('conv2d', 'relu'), actPattern('conv2d', 'relu6'), actPattern('linear', 'relu'), actPattern('linear', 'relu6')],
-  },
-];
+/**
+ * The pattern table, built from the registry's fusion roles (src/ops): each anchor with each op it takes, the
+ * activations in registry order, the longer add patterns (with an activation) first.
+ */
+function buildPasses(): FusionPass[] {
+  const with_ = (pred: (t: OpType) => boolean) => OP_TYPES.filter(pred);
+  const anchors = (k: 'foldBn' | 'add' | 'act') => with_((t) => !!opDef(t).fusion.anchor?.[k]);
+  const bns = with_((t) => !!opDef(t).fusion.bn);
+  const adds = with_((t) => !!opDef(t).fusion.add);
+  return [
+    { name: 'fold_bn', patterns: anchors('foldBn').flatMap((a) => bns.map((b) => bnPattern(a, b))) },
+    {
+      name: 'fuse_add',
+      patterns: anchors('add').flatMap((a) => adds.flatMap((ad) => [...FUSABLE_ACTS.map((act) => addPattern(a, ad, act)), addPattern(a, ad)])),
+    },
+    { name: 'fuse_act', patterns: anchors('act').flatMap((a) => FUSABLE_ACTS.map((act) => actPattern(a, act))) },
+  ];
+}
+
+export const FUSION_PASSES: FusionPass[] = buildPasses();
 
 /** The pattern table as op tuple -> pattern, e.g. 'conv2d,add,relu'. */
 export const FUSION_TABLE: ReadonlyMap<string, FusionPattern> = new Map(

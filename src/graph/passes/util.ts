@@ -1,5 +1,6 @@
 /** Small graph queries shared by the passes. */
 import type { Graph, GraphNode } from '../ir.ts';
+import { opDef } from '../../ops/registry.ts';
 
 /** Input edges that read each value, plus one for the graph output. */
 export function useCounts(g: Graph): Map<string, number> {
@@ -16,7 +17,8 @@ export function consumersOf(g: Graph, id: string): GraphNode[] {
 
 /**
  * Throws unless the graph is well formed: unique ids, every input computed by an earlier node, the
- * output a node, every parameter reference declared, and a fused node's extra input only with addInput.
+ * output a node, every op registered (src/ops/registry.ts), every parameter reference declared, and a fused
+ * node's extra input only with addInput.
  */
 export function validateGraph(g: Graph): void {
   const seen = new Set<string>();
@@ -29,7 +31,7 @@ export function validateGraph(g: Graph): void {
     for (const [role, name] of Object.entries(n.params)) {
       if (!params.has(name)) throw new Error(`graph ${g.name}: node ${n.id} ${role} refers to undeclared parameter ${name}`);
     }
-    if ((n.op === 'conv2d' || n.op === 'linear') && n.inputs.length !== (n.attrs.addInput ? 2 : 1)) {
+    if (opDef(n.op).fusion.anchor && n.inputs.length !== (n.attrs.addInput ? 2 : 1)) {
       throw new Error(`graph ${g.name}: node ${n.id} has ${n.inputs.length} inputs (addInput: ${!!n.attrs.addInput})`);
     }
     seen.add(n.id);

@@ -25,14 +25,17 @@
 import type { Graph, GraphNode } from '../../graph/ir.ts';
 import type { HostParams } from '../../nn/params.ts';
 import { minMax, updateQParams } from '../../engine/reference/quant.ts';
-import { quantizeValue } from '../../quant/fake-quantize-ref.ts';
-import { marchUsesPowerOfTwoScale, type March } from '../../quant/march.ts';
-import { EPS_F32 } from '../../quant/qparams.ts';
-import type { RoundingMode } from '../../quant/rounding.ts';
+import { quantizeValue } from '../../qmath/fake-quantize.ts';
+import { marchUsesPowerOfTwoScale, type March } from '../../qmath/march.ts';
+import { EPS_F32 } from '../../qmath/qparams.ts';
+import type { RoundingMode } from '../../qmath/rounding.ts';
 import type { QuantizedModel } from '../../quant/quantized-model.ts';
 import { quantizeBias } from '../../sim/int/requant.ts';
 import { convertedIntegers, type LayerIntegers } from './qdq-integers.ts';
-import { AttrType, DataType, encodeModelProto, type AttributeProto, type ModelProto, type NodeProto, type TensorProto } from './proto.ts';
+import { opDef } from '../../ops/registry.ts';
+import type { QdqCtx } from '../../ops/types.ts';
+import { attrInt } from './attrs.ts';
+import { DataType, encodeModelProto, type AttributeProto, type ModelProto, type NodeProto, type TensorProto } from './proto.ts';
 
 /** Everything the export needs, read back from a QuantizedModel (also what a simulator check needs). */
 export interface QuantSnapshot {
@@ -126,9 +129,6 @@ function intTensor(name: string, dims: number[], data: ArrayLike<number>, dataTy
   return { name, dims, dataType, rawData: bytes };
 }
 
-const attrInt = (name: string, i: number): AttributeProto => ({ name, type: AttrType.INT, i });
-const attrInts = (name: string, ints: number[]): AttributeProto => ({ name, type: AttrType.INTS, ints });
-const attrFloat = (name: string, f: number): AttributeProto => ({ name, type: AttrType.FLOAT, f });
 
 function actDtype(quantMin: number, quantMax: number): number {
   if (quantMin >= -128 && quantMax <= 127) return DataType.INT8;
@@ -216,70 +216,36 @@ export function buildQdqOnnx(s: QuantSnapshot, name = s.graph.name): Uint8Array 
   };
 
   const epilogue = (n: GraphNode, y: string): string => {
-    if (n.attrs.addInput) y = node('Add', [y, value.get(n.inputs[1])!], fresh(`${n.id}.add`), [], n.id);
-    if (n.attrs.act === 'relu') y = node('Relu', [y], fresh(`${n.id}.relu`), [], n.id);
-    else if (n.attrs.act === 'relu6') y = clip6(n.id, y);
+    const c = ctxOf(n, y);
+    if (n.attrs.addInput) y = opDef('add').qdq(n, { ...c, inputs: [y, value.get(n.inputs[1])!] });
+    if (n.attrs.act) y = opDef(n.attrs.act).qdq(n, { ...c, inputs: [y] });
     return y;
   };
-  const clip6 = (id: string, y: string) =>
-    node('Clip', [y, constF(`${id}.clip_min`, [], Float32Array.of(0)), constF(`${id}.clip_max`, [], Float32Array.of(6))], fresh(`${id}.relu6`), [], id);
+  /** What an op's qdq part may use while writing node n (src/ops/types.ts QdqCtx). */
+  const ctxOf = (n: GraphNode, x: string | undefined): QdqCtx => {
+    const xScale = n.inputs.length ? scaleOf.get(n.inputs[0]) ?? null : null;
+    const c: QdqCtx = {
+      inputs: x === undefined ? [] : [x, ...n.inputs.slice(1).map((i) => value.get(i)!)],
+      emit: (op, inputs, suffix, attrs = []) => node(op, inputs, fresh(`${n.id}.${suffix}`), attrs, n.id),
+      constF, constI,
+      param: (role) => param(n, role),
+      paramShape: (role) => paramShape(n, role),
+      weightInputs: () => weightInputs(n, xScale),
+      epilogue: (y) => epilogue(n, y),
+      graphInput: () => { used.add('input'); return 'input'; },
+    };
+    return c;
+  };
 
+  // Each node writes itself through its OpDef (src/ops); the export adds the Q/DQ pair of its activation site.
   for (const n of g.nodes) {
     const x = n.inputs.length ? value.get(n.inputs[0]) : undefined;
     if (n.inputs.length && x === undefined) throw new QdqExportError(`node ${n.id}: input ${n.inputs[0]} not computed`);
     const xScale = n.inputs.length ? scaleOf.get(n.inputs[0]) ?? null : null;
-    let y: string;
-    // Scale carried by the output: its own site, or (data movement) its input's.
-    let outScale: number | null = s.activations[n.id]?.scale ?? null;
-    switch (n.op) {
-      case 'input': y = 'input'; used.add('input'); break;
-      case 'quant_stub': case 'dequant_stub': case 'identity': y = x!; if (outScale === null && n.op !== 'dequant_stub') outScale = xScale; break;
-      case 'conv2d': {
-        const c = n.attrs.conv!;
-        const [, , kh, kw] = paramShape(n, 'weight');
-        y = node('Conv', [x!, ...weightInputs(n, xScale)], fresh(`${n.id}.conv`), [
-          attrInt('group', c.groups), attrInts('kernel_shape', [kh, kw]), attrInts('strides', [c.strideH, c.strideW]),
-          attrInts('dilations', [c.dilationH, c.dilationW]), attrInts('pads', [c.padH, c.padW, c.padH, c.padW]),
-        ], n.id);
-        y = epilogue(n, y);
-        break;
-      }
-      case 'linear':
-        y = epilogue(n, node('Gemm', [x!, ...weightInputs(n, xScale)], fresh(`${n.id}.gemm`), [attrInt('transB', 1)], n.id));
-        break;
-      case 'batchnorm2d':
-        y = node('BatchNormalization', [x!, ...['weight', 'bias', 'running_mean', 'running_var'].map((r) => constF(n.params[r], [param(n, r).length], param(n, r)))],
-          fresh(`${n.id}.bn`), [attrFloat('epsilon', n.attrs.eps ?? 1e-5)], n.id);
-        break;
-      case 'relu': y = node('Relu', [x!], fresh(`${n.id}.relu`), [], n.id); break;
-      case 'relu6': y = clip6(n.id, x!); break;
-      case 'add': y = node('Add', [x!, value.get(n.inputs[1])!], fresh(`${n.id}.add`), [], n.id); break;
-      case 'concat': y = node('Concat', n.inputs.map((i) => value.get(i)!), fresh(`${n.id}.concat`), [attrInt('axis', 1)], n.id); break;
-      case 'avgpool2d':
-      case 'maxpool2d': {
-        const p = n.attrs.pool!;
-        const attrs = [attrInts('kernel_shape', [p.kernelH, p.kernelW]), attrInts('strides', [p.strideH, p.strideW]),
-          attrInts('pads', [p.padH, p.padW, p.padH, p.padW])];
-        if (n.op === 'avgpool2d') attrs.push(attrInt('count_include_pad', 1));
-        y = node(n.op === 'avgpool2d' ? 'AveragePool' : 'MaxPool', [x!], fresh(`${n.id}.pool`), attrs, n.id);
-        if (n.op === 'maxpool2d' && outScale === null) outScale = xScale;
-        break;
-      }
-      case 'global_avgpool': {
-        const p = node('GlobalAveragePool', [x!], fresh(`${n.id}.gap`), [], n.id);
-        y = node('Flatten', [p], fresh(`${n.id}.flatten`), [attrInt('axis', 1)], n.id);
-        break;
-      }
-      case 'flatten':
-      case 'reshape': {
-        const shape = constI(`${n.id}.shape`, [n.shape.length + 1], [0, ...n.shape], DataType.INT64);
-        y = node('Reshape', [x!, shape], fresh(`${n.id}.reshape`), [], n.id);
-        if (outScale === null) outScale = xScale;
-        break;
-      }
-      default:
-        throw new QdqExportError(`node ${n.id}: op ${n.op} has no QDQ export`);
-    }
+    const def = opDef(n.op);
+    let y = def.qdq(n, ctxOf(n, x));
+    // Scale carried by the output: its own site, or (an op that moves values) its input's.
+    const outScale: number | null = s.activations[n.id]?.scale ?? (def.quant.output === 'inherit' || def.quant.region === 'enter' ? xScale : null);
     if (s.activations[n.id]) y = qdq(n.id, y);
     value.set(n.id, y);
     scaleOf.set(n.id, outScale);

@@ -4,9 +4,9 @@
  * Every observer: `observe(x, shape)` (any number of times, batches in order), `calculateQParams()`
  * and `minVal` / `maxVal` getters (length 1 per tensor, #channels per channel; +inf / -inf before any batch).
  */
-import type { March } from '../march.ts';
-import { applyMarchToScales } from '../march.ts';
-import { type QParams, type QParamsConfig, type ResolvedQConfig, calculateQParams, resolveQConfig } from '../qparams.ts';
+import type { March } from '../../qmath/march.ts';
+import { applyMarchToScales } from '../../qmath/march.ts';
+import { type QParams, type QParamsConfig, type ResolvedQConfig, calculateQParams, resolveQConfig } from '../../qmath/qparams.ts';
 
 export interface ObserverConfig extends QParamsConfig {
   /** Horizon march; `bernoulli` turns every scale into a power of two. */
@@ -47,17 +47,8 @@ export interface Observer {
   readonly maxVal: Float32Array;
 }
 
-/** min/max of a float32 array (NaN ignored). Returns [+inf, -inf] when empty. */
-export function aminmax(x: ArrayLike<number>): [number, number] {
-  let mn = Infinity;
-  let mx = -Infinity;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    if (v < mn) mn = v;
-    if (v > mx) mx = v;
-  }
-  return [mn, mx];
-}
+import { aminmax } from '../../qmath/histc.ts';
+export { aminmax };
 
 /** Base for the per-tensor observers: keeps the running min/max and the resolved config. */
 export abstract class PerTensorObserverBase implements Observer {

@@ -4,7 +4,7 @@
  * [max(min, m - k*s), min(max, m + k*s)] with k = `stdScale` (default 3), i.e. mean ± 3 sigma of x (signed),
  * never wider than the observed range. With a symmetric qscheme the scale is then max(|lo|, |hi|) / 127.5.
  */
-import type { QParams } from '../qparams.ts';
+import type { QParams } from '../../qmath/qparams.ts';
 import { type ObserverConfig, PerTensorObserverBase } from './base.ts';
 
 export class ClipStdObserver extends PerTensorObserverBase {

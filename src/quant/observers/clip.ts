@@ -1,5 +1,5 @@
 /** Horizon `ClipObserver`: qparams from a fixed range [clipMin, clipMax] (clipMin defaults to -clipMax). */
-import type { QParams } from '../qparams.ts';
+import type { QParams } from '../../qmath/qparams.ts';
 import { type ObserverConfig, PerTensorObserverBase } from './base.ts';
 
 export class ClipObserver extends PerTensorObserverBase {

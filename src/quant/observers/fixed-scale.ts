@@ -1,5 +1,5 @@
 /** Horizon `FixedScaleObserver`: always returns the configured scale (zero point default 0); min/max are tracked for display. */
-import type { QParams } from '../qparams.ts';
+import type { QParams } from '../../qmath/qparams.ts';
 import { type ObserverConfig, PerTensorObserverBase } from './base.ts';
 
 export class FixedScaleObserver extends PerTensorObserverBase {

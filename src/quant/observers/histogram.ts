@@ -21,38 +21,14 @@
  * float32 tensor with its own cascade order), so the break decision of the search can in rare near-ties differ;
  * the conformance tolerance for this observer is 1e-3 relative on the scale.
  */
-import type { QParams } from '../qparams.ts';
-import { nearbyint } from '../rounding.ts';
-import { type ObserverConfig, PerTensorObserverBase, aminmax } from './base.ts';
+import type { QParams } from '../../qmath/qparams.ts';
+import { nearbyint } from '../../qmath/rounding.ts';
+import { type ObserverConfig, PerTensorObserverBase } from './base.ts';
+import { aminmax, torchHistc } from '../../qmath/histc.ts';
+
+export { torchHistc };
 
 const f32 = Math.fround;
-
-/** torch.histc(x, bins, min=lo, max=hi) on a float32 tensor (1.13 CPU kernel). */
-export function torchHistc(x: ArrayLike<number>, bins: number, lo: number, hi: number): Float32Array {
-  const hist = new Float32Array(bins);
-  let left = lo;
-  let right = hi;
-  if (left === right && x.length > 0) {
-    const [mn, mx] = aminmax(x);
-    left = mn;
-    right = mx;
-  }
-  if (left === right) {
-    left -= 1;
-    right += 1;
-  }
-  const L = f32(left);
-  const R = f32(right);
-  const width = f32(R - L);
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    if (v < L || R < v || v !== v) continue;
-    let pos = Math.trunc(f32(f32(f32(v - L) * bins) / width));
-    if (pos === bins) pos -= 1;
-    hist[pos] += 1;
-  }
-  return hist;
-}
 
 /** torch.div(a, b, rounding_mode='floor') for float32 (Python-style floor division, `div_floor_floating`). */
 function divFloorF32(a: number, b: number): number {

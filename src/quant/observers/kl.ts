@@ -9,7 +9,7 @@
  * divergence wins and the threshold is its upper edge t = i * binWidth; the range is [max(min, -t), min(max, t)].
  * numQuantBins = floor((qmax - qmin + 1) / 2) = 128 for int8 (levels of |x|).
  */
-import type { QParams } from '../qparams.ts';
+import type { QParams } from '../../qmath/qparams.ts';
 import { type ObserverConfig, PerTensorObserverBase } from './base.ts';
 import { AbsHistogram } from './util.ts';
 

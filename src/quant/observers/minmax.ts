@@ -1,5 +1,5 @@
 /** PyTorch `MinMaxObserver`: running min/max over every batch, then `calculate_qparams`. */
-import type { QParams } from '../qparams.ts';
+import type { QParams } from '../../qmath/qparams.ts';
 import { type ObserverConfig, PerTensorObserverBase } from './base.ts';
 
 export class MinMaxObserver extends PerTensorObserverBase {

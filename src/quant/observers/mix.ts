@@ -3,8 +3,8 @@
  * mse, kl) and returns the qparams of the one whose per-tensor fake quantization has the smallest L2 error on a
  * bounded deterministic reservoir sample of the observed values (65536 by default). First method wins ties.
  */
-import { fakeQuantL2Error } from '../fake-quantize-ref.ts';
-import type { QParams } from '../qparams.ts';
+import { fakeQuantL2Error } from '../../qmath/fake-quantize.ts';
+import type { QParams } from '../../qmath/qparams.ts';
 import { type Observer, type ObserverConfig, PerTensorObserverBase } from './base.ts';
 import { Reservoir } from './util.ts';
 

@@ -3,7 +3,7 @@
  * first batch min/max = min(x)/max(x); later batches, in float32,
  * `min_val = f32(min_val + f32(f32(c) * f32(min(x) - min_val)))`, same for max.
  */
-import type { QParams } from '../qparams.ts';
+import type { QParams } from '../../qmath/qparams.ts';
 import { type ObserverConfig, PerTensorObserverBase, aminmax } from './base.ts';
 
 const f32 = Math.fround;

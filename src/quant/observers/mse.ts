@@ -8,8 +8,8 @@
  * candidate is sum((fakequant(x) - x)^2) over the sample, with the candidate's qparams (march applied, half-even
  * rounding). Ties keep the larger factor.
  */
-import { fakeQuantL2Error } from '../fake-quantize-ref.ts';
-import { isSymmetric, type QParams } from '../qparams.ts';
+import { fakeQuantL2Error } from '../../qmath/fake-quantize.ts';
+import { isSymmetric, type QParams } from '../../qmath/qparams.ts';
 import { type ObserverConfig, PerTensorObserverBase } from './base.ts';
 import { Reservoir } from './util.ts';
 

@@ -1,7 +1,7 @@
 /** PyTorch `PerChannelMinMaxObserver`: running min/max per channel along `chAxis` (default 0). */
-import { applyMarchToScales, type March } from '../march.ts';
-import { type QParams, type ResolvedQConfig, calculateQParams, resolveQConfig } from '../qparams.ts';
-import { channelLayout } from '../fake-quantize-ref.ts';
+import { applyMarchToScales, type March } from '../../qmath/march.ts';
+import { type QParams, type ResolvedQConfig, calculateQParams, resolveQConfig } from '../../qmath/qparams.ts';
+import { channelLayout } from '../../qmath/fake-quantize.ts';
 import type { Observer, ObserverConfig } from './base.ts';
 
 export class PerChannelMinMaxObserver implements Observer {

@@ -4,7 +4,7 @@
  * target count; the histogram range grows with max |x|, see AbsHistogram). The quantization range is
  * [max(min, -t), min(max, t)].
  */
-import type { QParams } from '../qparams.ts';
+import type { QParams } from '../../qmath/qparams.ts';
 import { type ObserverConfig, PerTensorObserverBase } from './base.ts';
 import { AbsHistogram } from './util.ts';
 

@@ -4,7 +4,8 @@
  * int16 where an activation site quantizes the output, int32 for high-precision outputs, float outside
  * the QuantStub…DeQuantStub region; value-moving ops (flatten, max pool…) keep their input's dtype.
  */
-import type { Graph } from '../../graph/ir.ts';
+import type { Graph, GraphNode } from '../../graph/ir.ts';
+import { opDef } from '../../ops/registry.ts';
 import type { QuantPlan } from '../../quant/prepare.ts';
 
 export type Dtype = 'float' | 'int8' | 'int16' | 'int32';
@@ -15,6 +16,8 @@ export interface ViewNode {
   op: string;
   /** The op with its fused parts, e.g. "conv2d+bn+relu". */
   label: string;
+  /** The op's name and attributes as its OpDef shows them (src/ops), e.g. "Conv2d s2 p1 g32 +relu". */
+  detail: string;
   shape: number[];
   namespace: string;
   fusedFrom: string[] | null;
@@ -31,7 +34,7 @@ export function dtypesOf(g: Graph, plan: QuantPlan | null): Map<string, Dtype> {
   const float = new Set(plan?.float ?? []);
   for (const n of g.nodes) {
     let d: Dtype = 'float';
-    if (!plan || n.op === 'input' || n.op === 'dequant_stub' || float.has(n.id)) d = 'float';
+    if (!plan || opDef(n.op).quant.region === 'leave' || float.has(n.id)) d = 'float';
     else if (int32.has(n.id)) d = 'int32';
     else if (acts.has(n.id)) d = acts.get(n.id)!;
     else if (n.inputs.length) d = out.get(n.inputs[0]) ?? 'float';
@@ -47,10 +50,16 @@ function labelOf(g: Graph, id: string): string {
   return `${n.op} [${parts.join('+')}]`;
 }
 
+function detailOf(n: GraphNode): string {
+  const v = opDef(n.op).view;
+  const a = v.attrs(n);
+  return a ? `${v.label} ${a}` : v.label;
+}
+
 export function buildViewGraph(g: Graph, plan: QuantPlan | null): ViewGraph {
   const dt = dtypesOf(g, plan);
   const nodes: ViewNode[] = g.nodes.map((n) => ({
-    id: n.id, op: n.op, label: labelOf(g, n.id), shape: n.shape, namespace: n.namespace,
+    id: n.id, op: n.op, label: labelOf(g, n.id), detail: detailOf(n), shape: n.shape, namespace: n.namespace,
     fusedFrom: n.attrs.fusedFrom ?? null, dtype: dt.get(n.id) ?? 'float', inputs: [...n.inputs],
   }));
   const edges = g.nodes.flatMap((n) => n.inputs.map((i) => ({ from: i, to: n.id })));
@@ -63,7 +72,7 @@ export function syntheticGraph(n: number): ViewGraph {
   const edges: ViewEdge[] = [];
   for (let i = 0; i < n; i++) {
     const inputs = i === 0 ? [] : i % 4 === 0 && i >= 4 ? [`n${i - 1}`, `n${i - 4}`] : [`n${i - 1}`];
-    nodes.push({ id: `n${i}`, op: i % 4 === 0 ? 'add' : 'conv2d', label: i % 4 === 0 ? 'add' : 'conv2d', shape: [8, 8, 8], namespace: '', fusedFrom: null, dtype: 'int8', inputs });
+    nodes.push({ id: `n${i}`, op: i % 4 === 0 ? 'add' : 'conv2d', label: i % 4 === 0 ? 'add' : 'conv2d', detail: '', shape: [8, 8, 8], namespace: '', fusedFrom: null, dtype: 'int8', inputs });
     for (const f of inputs) edges.push({ from: f, to: `n${i}` });
   }
   return { nodes, edges };

@@ -3,7 +3,7 @@
  * QAT sizes), the job in flight (calib or qat, with progress), and the results of each stage
  * (accuracy, scales, histograms, QAT curves). Worker messages fold in through applyQuantMessage.
  */
-import type { March } from '../../quant/march.ts';
+import type { March } from '../../qmath/march.ts';
 import type { NodeOverride, WeightBits } from '../../quant/qconfig.ts';
 import type { ActHistogram, PtqResult, QuantScales, QuantStage } from '../../train/quant-protocol.ts';
 import type { WorkerMessage } from '../../train/protocol.ts';

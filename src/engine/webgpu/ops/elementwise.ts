@@ -1,6 +1,12 @@
 import binaryCode from '../../../../shaders/elementwise.wgsl';
 import unaryCode from '../../../../shaders/unary.wgsl';
-import { f32, grid1d, u32, type GpuContext, type GpuTensor } from '../gpu-context.ts';
+import { grid1d, type GpuContext, type GpuTensor } from '../gpu-context.ts';
+import { uniforms } from '../uniforms.ts';
+
+/** The uniforms of unary.wgsl and elementwise.wgsl, declared once. */
+const PARAMS = uniforms('Params', { n: 'u32', lo: 'f32', hi: 'f32', s: 'f32' });
+const UNARY = `${PARAMS.wgsl}\n${unaryCode}`;
+const BINARY = `${PARAMS.wgsl}\n${binaryCode}`;
 
 const F32_MAX = 3.4028234663852886e38;
 /** WGSL has no infinity literal and uniforms must be finite-safe: map ±Infinity to ±F32_MAX. */
@@ -13,8 +19,8 @@ function sameShape(a: GpuTensor, b: GpuTensor, op: string): void {
 function unary(ctx: GpuContext, entry: string, x: GpuTensor, lo: number, hi: number, s: number): GpuTensor {
   const out = ctx.empty(x.shape);
   ctx.run({
-    key: 'unary', code: unaryCode, entry, inputs: [x], outputs: [out],
-    params: [u32(x.size), f32(finite(lo)), f32(finite(hi)), f32(s)], workgroups: grid1d(x.size),
+    key: 'unary', code: UNARY, entry, inputs: [x], outputs: [out],
+    params: PARAMS.pack({ n: x.size, lo: finite(lo), hi: finite(hi), s }), workgroups: grid1d(x.size),
   });
   return out;
 }
@@ -23,8 +29,8 @@ function binary(ctx: GpuContext, entry: string, a: GpuTensor, b: GpuTensor, lo =
   sameShape(a, b, entry);
   const out = ctx.empty(a.shape);
   ctx.run({
-    key: 'elementwise', code: binaryCode, entry, inputs: [a, b], outputs: [out],
-    params: [u32(a.size), f32(finite(lo)), f32(finite(hi)), f32(0)], workgroups: grid1d(a.size),
+    key: 'elementwise', code: BINARY, entry, inputs: [a, b], outputs: [out],
+    params: PARAMS.pack({ n: a.size, lo: finite(lo), hi: finite(hi), s: 0 }), workgroups: grid1d(a.size),
   });
   return out;
 }

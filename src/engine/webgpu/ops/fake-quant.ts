@@ -8,8 +8,8 @@
  * them without a new shader or pipeline; quant_min/quant_max and the rounding mode are uniforms.
  */
 import code from '../../../../shaders/fake_quant.wgsl';
-import type { RoundingMode } from '../../../quant/rounding.ts';
-import { channelLayout } from '../../../quant/fake-quantize-ref.ts';
+import type { RoundingMode } from '../../../qmath/rounding.ts';
+import { channelLayout } from '../../../qmath/fake-quantize.ts';
 import { f32, grid1d, u32, type GpuContext, type GpuTensor, type ParamValue } from '../gpu-context.ts';
 
 /** A row-major tensor seen as [outer, channels, inner]; per tensor: {outer: 1, channels: 1, inner: n}. */

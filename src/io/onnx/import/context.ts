@@ -5,7 +5,7 @@
  */
 import type { GraphNode, NodeAttrs, OpType, ParamSpec } from '../../../graph/ir.ts';
 import type { HostParams } from '../../../nn/params.ts';
-import { AttrType, DATA_TYPE_NAMES, int64, type AttributeProto, type NodeProto } from '../proto.ts';
+import { AttrType, DATA_TYPE_NAMES, int64, type AttributeProto, type NodeProto } from '../proto-types.ts';
 import { OnnxImportError } from './errors.ts';
 import { decodeTensor } from './tensor.ts';
 import type { ConstVal, LazyVal, TensorVal, Val } from './values.ts';

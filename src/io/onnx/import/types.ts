@@ -2,6 +2,7 @@
 import type { Normalization } from '../../../data/loader.ts';
 import type { Graph } from '../../../graph/ir.ts';
 import type { HostParams } from '../../../nn/params.ts';
+import { onnxImporters } from '../../../ops/registry.ts';
 
 export const MIN_OPSET = 11;
 export const MAX_OPSET = 17;
@@ -9,10 +10,8 @@ export const MAX_OPSET = 17;
 export const MIN_IR_VERSION = 3;
 export const MAX_IR_VERSION = 11;
 
-export const SUPPORTED_OPS = [
-  'Conv', 'BatchNormalization', 'Relu', 'Clip', 'Add', 'Gemm', 'MatMul', 'GlobalAveragePool', 'AveragePool',
-  'MaxPool', 'Flatten', 'Reshape', 'Concat', 'Identity', 'Constant', 'Dropout', 'Pad',
-] as const;
+/** The ONNX operators the importer reads: from the operator registry (src/ops/registry.ts). */
+export const SUPPORTED_OPS: readonly string[] = [...onnxImporters().keys()];
 
 /** Input preprocessing as the user states it: x = (pixel * scale - mean) / std (mean/std per channel or one). */
 export interface InputPreprocessing {

@@ -1,5 +1,5 @@
 /** The values the importer tracks per ONNX name: computed tensors (an IR node) and constants. */
-import type { TensorProto } from '../proto.ts';
+import type { TensorProto } from '../proto-types.ts';
 
 export interface TensorVal {
   kind: 'tensor';

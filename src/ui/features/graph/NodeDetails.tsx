@@ -31,6 +31,7 @@ export function NodeDetails({ node, weightParam, graph }: { node: ViewNode | nul
       <h3><code>{node.id}</code> <button type="button" className="link-button" onClick={() => close(null)}>Close</button></h3>
       <dl className="facts">
         <div><dt>Op</dt><dd data-testid="detail-op">{node.op}</dd></div>
+        <div><dt>Attributes</dt><dd data-testid="detail-attrs">{node.detail || '–'}</dd></div>
         <div><dt>Output shape</dt><dd>{node.shape.join(' × ')}</dd></div>
         <div><dt>dtype</dt><dd data-testid="detail-dtype">{node.dtype}</dd></div>
         <div><dt>Activation scale{stage ? ` (${stage === 'qat' ? 'QAT' : 'calibration'})` : ''}</dt><dd data-testid="detail-scale" data-stage={stage ?? ''}>{act !== undefined ? act.toPrecision(4) : '–'}</dd></div>

@@ -1,6 +1,6 @@
 /** Quantize settings: march, qconfig template, observer, weight width, PTQ algorithms, calibration batches and QAT sizes. */
 import { useId } from 'react';
-import { MARCHES } from '../../../quant/march.ts';
+import { MARCHES } from '../../../qmath/march.ts';
 import { OBSERVER_NAMES } from '../../../quant/observers/index.ts';
 import { QCONFIG_TEMPLATES, WEIGHT_BITS } from '../../../quant/qconfig.ts';
 import { AUTO_CALIB_DEFAULT } from '../../../quant/ptq/auto-calib.ts';

@@ -1,5 +1,5 @@
 /** The qconfig the Quantize settings describe (for the graph's dtypes and override choices on the page). */
-import { isMarch } from '../../../quant/march.ts';
+import { isMarch } from '../../../qmath/march.ts';
 import { qconfigTemplate, type QConfig } from '../../../quant/qconfig.ts';
 import type { QuantSettingsState } from '../../store/quant-slice.ts';
 

@@ -1,23 +1,12 @@
 /** One ONNX node into the IR: the checks every node shares, then the importer of its op. */
 import type { NodeProto } from '../../proto.ts';
-import type { ImportContext, NodeIO } from '../context.ts';
+import type { ImportContext } from '../context.ts';
 import { SUPPORTED_OPS } from '../types.ts';
 import type { Val } from '../values.ts';
-import { importClip, importRelu } from './activation.ts';
-import { importBatchNorm, importConv, importPad } from './conv.ts';
-import { importAdd, importGemm, importMatMul } from './dense.ts';
-import { importGlobalAvgPool, importPool } from './pool.ts';
-import { importConcat, importConstant, importDropout, importFlatten, importIdentity, importReshape } from './shape.ts';
+import { onnxImporters } from '../../../../ops/registry.ts';
 
-type OpImporter = (im: ImportContext, io: NodeIO) => void;
-
-const OPS: Record<(typeof SUPPORTED_OPS)[number], OpImporter> = {
-  Constant: importConstant, Identity: importIdentity, Dropout: importDropout, Pad: importPad,
-  Conv: importConv, BatchNormalization: importBatchNorm, Relu: importRelu, Clip: importClip,
-  Add: importAdd, Gemm: importGemm, MatMul: importMatMul,
-  GlobalAveragePool: importGlobalAvgPool, AveragePool: importPool, MaxPool: importPool,
-  Flatten: importFlatten, Reshape: importReshape, Concat: importConcat,
-};
+/** ONNX op type -> importer, from the operator registry (each op's `onnx` part). */
+const OPS = onnxImporters();
 
 export function importNode(im: ImportContext, n: NodeProto, index: number): void {
   const op = n.opType ?? '';
@@ -38,7 +27,7 @@ export function importNode(im: ImportContext, n: NodeProto, index: number): void
     }
     set(im.val(name));
   };
-  const importer = Object.hasOwn(OPS, op) ? OPS[op as keyof typeof OPS] : undefined;
+  const importer = OPS.get(op);
   if (!importer) im.fail(`operator ${op || '(empty)'} is not supported (supported: ${SUPPORTED_OPS.join(', ')})`);
   importer(im, { n, op, inputs, out, base, set, alias });
 }

@@ -1,6 +1,6 @@
 /** GlobalAveragePool, AveragePool (a folded zero Pad, count_include_pad) and MaxPool. */
-import { outSize, type Pool2dParams } from '../../../../engine/backend.ts';
-import type { ImportContext, NodeIO } from '../context.ts';
+import { outSize, type Pool2dParams } from '../../engine/backend.ts';
+import type { ImportContext, NodeIO } from '../../io/onnx/import/context.ts';
 
 /** GlobalAveragePool → global_avgpool: [C] in the IR, [C, 1, 1] in ONNX (the value is marked squeezed). */
 export function importGlobalAvgPool(im: ImportContext, { inputs, base, set }: NodeIO): void {

@@ -1,6 +1,6 @@
 /** Conv (group, dilations, strides, pads, auto_pad, a folded zero Pad), BatchNormalization (inference), Pad. */
-import { outSize, type Conv2dParams } from '../../../../engine/backend.ts';
-import type { ImportContext, NodeIO } from '../context.ts';
+import { outSize, type Conv2dParams } from '../../engine/backend.ts';
+import type { ImportContext, NodeIO } from '../../io/onnx/import/context.ts';
 
 /** Conv → conv2d (weights and bias copied; a zero Pad before it joins its padding). */
 export function importConv(im: ImportContext, { n, inputs, base, set }: NodeIO): void {

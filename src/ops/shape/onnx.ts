@@ -1,7 +1,7 @@
 /** Value-moving ops: Constant, Identity, Dropout (removed), Flatten, Reshape with a constant shape, Concat on channels. */
-import { DataType, int64 } from '../../proto.ts';
-import { prod } from '../values.ts';
-import type { ImportContext, NodeIO } from '../context.ts';
+import { DataType, int64 } from '../../io/onnx/proto-types.ts';
+import { prod } from '../../io/onnx/import/values.ts';
+import type { ImportContext, NodeIO } from '../../io/onnx/import/context.ts';
 
 /** Constant → a constant value (a tensor attribute decoded when first read). */
 export function importConstant(im: ImportContext, { n, out, set }: NodeIO): void {

@@ -1,7 +1,7 @@
 /** Gemm, MatMul (+ a following Add of a constant folded into the bias), and Add. */
-import type { ConstVal, TensorVal } from '../values.ts';
-import { prod } from '../values.ts';
-import type { ImportContext, NodeIO } from '../context.ts';
+import type { ConstVal, TensorVal } from '../../io/onnx/import/values.ts';
+import { prod } from '../../io/onnx/import/values.ts';
+import type { ImportContext, NodeIO } from '../../io/onnx/import/context.ts';
 
 /** Gemm → linear (alpha, beta, transB folded into the weight and bias). */
 export function importGemm(im: ImportContext, { n, inputs, base, set }: NodeIO): void {

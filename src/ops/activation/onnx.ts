@@ -1,6 +1,6 @@
 /** Relu, and Clip as ReLU (0, inf) or ReLU6 (0, 6) with bounds as inputs (opset 11+) or attributes. */
-import type { OpType } from '../../../../graph/ir.ts';
-import type { ImportContext, NodeIO } from '../context.ts';
+import type { OpType } from '../../graph/ir.ts';
+import type { ImportContext, NodeIO } from '../../io/onnx/import/context.ts';
 
 /** Relu → relu (a squeezed [C] value stays squeezed). */
 export function importRelu(im: ImportContext, { inputs, base, set }: NodeIO): void {

@@ -1,0 +1,56 @@
+/**
+ * The integer lowering shared by conv2d and linear (docs/fixed-point.md §6): int8 per-output-channel weights with
+ * the fake quant's scales and rule, an int32 bias at x_scale * w_scale[o], 'horizon' requantization with the fused
+ * activation's clamp; a fused add input rescaled into the accumulator's domain; or an int32 accumulator output.
+ */
+import type { GraphNode } from '../../graph/ir.ts';
+import { quantizeWeights, weightScales } from '../../quant/int-weights.ts';
+import { quantizeBias, requantSpecFromScales } from '../../sim/int/requant.ts';
+import type { ConvGeometry, RequantParams } from '../../sim/model.ts';
+import type { LowerCtx, Lowered } from '../types.ts';
+
+const pairOf = (a: number, b: number): [number, number] => [a, b];
+
+export function lowerDense(n: GraphNode, c: LowerCtx): Lowered {
+  if (n.op !== 'conv2d' && n.op !== 'linear') c.fail(`${n.id}: ${n.op} is not a conv or linear`);
+  const ws = c.weightSite(n);
+  if (!ws) c.fail(`${n.id}: no weight site`);
+  // The integer model holds weights as int8 (int4 fits): wider weights (an int16 weight site) cannot be deployed.
+  if (ws.quantMin < -128 || ws.quantMax > 127) c.fail(`${n.id}: weights of range [${ws.quantMin}, ${ws.quantMax}] (int16) are not supported by the simulator (int8 or narrower only)`);
+  const wf = c.param(n.params.weight);
+  const wShape = c.paramShape(n.params.weight);
+  const wScales = weightScales(wf, ws.channels, ws.quantMin, ws.quantMax, c.march);
+  const wq = quantizeWeights(wf, wScales, ws.quantMin, ws.quantMax, c.rounding);
+  const xScale = c.scalarScale(n.inputs[0]);
+  const bias = quantizeBias(n.params.bias ? c.param(n.params.bias) : new Float32Array(ws.channels), xScale, wScales);
+  let geometry: ConvGeometry | undefined;
+  if (n.op === 'conv2d') {
+    const g = n.attrs.conv!;
+    geometry = { stride: pairOf(g.strideH, g.strideW), padding: pairOf(g.padH, g.padW), dilation: pairOf(g.dilationH, g.dilationW), groups: g.groups };
+  }
+  let addRescale: RequantParams | undefined;
+  if (n.attrs.addInput) {
+    if (n.op !== 'conv2d') c.fail(`${n.id}: addInput on a linear is not supported`);
+    const aScale = c.scalarScale(n.inputs[1]);
+    addRescale = c.requantParams(Array.from(wScales, (w) => aScale / (xScale * w)), c.march, c.bits);
+  }
+  const op = n.op as 'conv2d' | 'linear';
+  if (c.int32Output(n)) {
+    if (n.attrs.act || n.attrs.addInput) c.fail(`${n.id}: an int32 output cannot have a fused activation or add`);
+    const scales = Array.from(wScales, (w) => Math.fround(Math.fround(xScale) * w));
+    return {
+      layer: { id: n.id, op, inputs: [...n.inputs], weight: wq, weightShape: [...wShape], bias, geometry, requant: null, clamp: c.dtypeClamp('int32') },
+      value: { dtype: 'int32', scales, shape: [...n.shape] },
+    };
+  }
+  const s = c.site(n);
+  const spec = requantSpecFromScales('horizon', xScale, wScales, s.scale, { march: c.march, bits: c.bits });
+  if (spec.mode !== 'horizon') throw new Error('unreachable');
+  return {
+    layer: {
+      id: n.id, op, inputs: [...n.inputs], weight: wq, weightShape: [...wShape], bias, geometry,
+      requant: { multiplier: spec.multiplier, shift: spec.shift }, addRescale, clamp: c.actClamp(n.attrs.act, s.scale, s.dtype),
+    },
+    value: { dtype: s.dtype, scales: [s.scale], shape: [...n.shape] },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * avgpool2d / maxpool2d / global_avgpool (ONNX AveragePool, MaxPool, GlobalAveragePool).
+ * Kernels: Backend.avgPool2d / maxPool2d / globalAvgPool and their backwards. int: average pooling is the
+ * `avgpool2d` layer (integer window sums requantized with x_scale / (out_scale * count)); max pooling moves values
+ * and keeps its input's scale (`maxpool2d` layer).
+ */
+import { outSize } from '../../engine/backend.ts';
+import { avgPoolFn, globalAvgPoolFn, maxPoolFn } from '../../engine/fns/pool.ts';
+import { attrInt, attrInts } from '../../io/onnx/attrs.ts';
+import type { GraphNode } from '../../graph/ir.ts';
+import type { AttributeProto } from '../../io/onnx/proto-types.ts';
+import type { LowerCtx, Lowered, OpDef } from '../types.ts';
+import { importGlobalAvgPool, importPool } from './onnx.ts';
+
+const pairOf = (a: number, b: number): [number, number] => [a, b];
+
+const poolView = (n: GraphNode): string => {
+  const p = n.attrs.pool;
+  return p ? `${p.kernelH}x${p.kernelW} s${p.strideH} p${p.padH}` : '';
+};
+
+const poolShape = (n: GraphNode, [x]: number[][]): number[] => {
+  const p = n.attrs.pool!;
+  return [x[0], outSize(x[1], p.kernelH, p.strideH, p.padH), outSize(x[2], p.kernelW, p.strideW, p.padW)];
+};
+
+const poolAttrs = (n: GraphNode): AttributeProto[] => {
+  const p = n.attrs.pool!;
+  return [attrInts('kernel_shape', [p.kernelH, p.kernelW]), attrInts('strides', [p.strideH, p.strideW]), attrInts('pads', [p.padH, p.padW, p.padH, p.padW])];
+};
+
+function lowerAvg(n: GraphNode, c: LowerCtx): Lowered {
+  const s = c.site(n);
+  const xs = c.info(n.inputs[0]);
+  const p = n.attrs.pool;
+  const kernel: [number, number] | null = n.op === 'global_avgpool' ? null : [p!.kernelH, p!.kernelW];
+  const count = kernel ? kernel[0] * kernel[1] : xs.shape[1] * xs.shape[2];
+  return {
+    layer: {
+      id: n.id, op: 'avgpool2d', inputs: [...n.inputs], kernel,
+      stride: p ? pairOf(p.strideH, p.strideW) : [1, 1], padding: p ? pairOf(p.padH, p.padW) : [0, 0],
+      // The 1/count of the mean needs a real multiplier even on bernoulli (where x_s / out_s is a power of two):
+      // pooling always takes the multiplier + shift path (an assumption, docs/fixed-point.md §6).
+      requant: c.requantParams([c.scalarScale(n.inputs[0]) / (s.scale * count)], 'bayes', c.bits), clamp: c.dtypeClamp(s.dtype),
+    },
+    value: { dtype: s.dtype, scales: [s.scale], shape: [...n.shape] },
+  };
+}
+
+export const avgpool2dOp: OpDef = {
+  type: 'avgpool2d',
+  view: { label: 'AvgPool', attrs: poolView },
+  onnx: { AveragePool: importPool },
+  inferShape: poolShape,
+  forward: (tape, n, xs) => tape.apply(avgPoolFn, xs, n.attrs.pool!),
+  fusion: {},
+  macs: () => 0,
+  quant: { output: 'site' },
+  int: { lower: lowerAvg },
+  qdq: (n, c) => c.emit('AveragePool', [c.inputs[0]], 'pool', [...poolAttrs(n), attrInt('count_include_pad', 1)]),
+};
+
+export const maxpool2dOp: OpDef = {
+  type: 'maxpool2d',
+  view: { label: 'MaxPool', attrs: poolView },
+  onnx: { MaxPool: importPool },
+  inferShape: poolShape,
+  forward: (tape, n, xs) => tape.apply(maxPoolFn, xs, n.attrs.pool!),
+  fusion: {},
+  macs: () => 0,
+  quant: { output: 'inherit' },
+  int: {
+    lower: (n, c) => {
+      const p = n.attrs.pool!;
+      return {
+        layer: { id: n.id, op: 'maxpool2d', inputs: [...n.inputs], kernel: pairOf(p.kernelH, p.kernelW), stride: pairOf(p.strideH, p.strideW), padding: pairOf(p.padH, p.padW) },
+        value: { ...c.info(n.inputs[0]), shape: [...n.shape] },
+      };
+    },
+  },
+  qdq: (n, c) => c.emit('MaxPool', [c.inputs[0]], 'pool', poolAttrs(n)),
+};
+
+export const globalAvgpoolOp: OpDef = {
+  type: 'global_avgpool',
+  view: { label: 'GlobalAvgPool', attrs: () => '' },
+  onnx: { GlobalAveragePool: importGlobalAvgPool },
+  inferShape: (_n, [x]) => [x[0]],
+  forward: (tape, _n, xs) => tape.apply(globalAvgPoolFn, xs, null),
+  fusion: {},
+  macs: () => 0,
+  quant: { output: 'site' },
+  int: { lower: lowerAvg },
+  // [N, C, 1, 1] in ONNX, [N, C] in the IR
+  qdq: (_n, c) => c.emit('Flatten', [c.emit('GlobalAveragePool', [c.inputs[0]], 'gap')], 'flatten', [attrInt('axis', 1)]),
+};

@@ -1,0 +1,67 @@
+/**
+ * The simulator's layer kinds (IntLayer['op'], src/sim/model.ts): what each op of the operator registry (src/ops)
+ * lowers to. One entry per kind, so a new kind is a type error until it has every part:
+ *   validate  structural checks of a decoded layer (src/sim/model-file.ts)
+ *   cost      parameter bytes and MACs for the performance estimate (src/perf/estimate.ts); `view`: moves no data
+ * The kernels themselves are src/sim/run.ts `execLayer` (reference + fast paths, CPU) and src/sim/run-gpu.ts
+ * `execGpu` (WGSL), both closed over IntLayerOp with assertNever.
+ */
+import type { IntLayer, IntLayerOp, IntModel } from './model.ts';
+
+type LayerOf<K extends IntLayerOp> = Extract<IntLayer, { op: K }>;
+
+export interface IntLayerDef<K extends IntLayerOp> {
+  validate: (l: LayerOf<K>, fail: (reason: string) => never) => void;
+  cost: {
+    /** Multiply-accumulates per sample. */
+    macs: (l: LayerOf<K>, m: IntModel) => number;
+    /** Weights, bias and requantization parameters. */
+    paramBytes: (l: LayerOf<K>) => number;
+    /** A view of its input: no traffic, no time. */
+    view?: true;
+  };
+}
+
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const none = () => 0;
+const ok = () => {};
+
+function validateDense(l: LayerOf<'conv2d' | 'linear'>, fail: (reason: string) => never): void {
+  if (!(l.weight instanceof Int8Array) || !(l.bias instanceof Int32Array)) fail(`layer ${l.id}: weight / bias are not int8 / int32 tensors`);
+  const n = prod(l.weightShape);
+  if (l.weight.length !== n) fail(`layer ${l.id}: weight has ${l.weight.length} values, shape [${l.weightShape}] needs ${n}`);
+  if (l.bias.length !== l.weightShape[0]) fail(`layer ${l.id}: bias length ${l.bias.length} != ${l.weightShape[0]} output channels`);
+  if (l.requant && (!(l.requant.multiplier instanceof Int32Array) || l.requant.multiplier.length !== l.weightShape[0])) {
+    fail(`layer ${l.id}: requant multipliers missing or of the wrong length`);
+  }
+}
+
+const denseCost: IntLayerDef<'conv2d' | 'linear'>['cost'] = {
+  macs: (l, m) => prod(m.values[l.id].shape) * prod(l.weightShape.slice(1)),
+  paramBytes: (l) => {
+    const O = l.weightShape[0];
+    return l.weight.length + 4 * O + (l.requant ? 5 * O : 0) + ('addRescale' in l && l.addRescale ? 5 * O : 0);
+  },
+};
+
+export const INT_LAYERS = {
+  quantize: { validate: ok, cost: { macs: none, paramBytes: none } },
+  conv2d: { validate: validateDense, cost: denseCost },
+  linear: { validate: validateDense, cost: denseCost },
+  add: { validate: ok, cost: { macs: none, paramBytes: none } },
+  // one multiplier (4 bytes) and shift (1 byte)
+  rescale: { validate: ok, cost: { macs: none, paramBytes: () => 5 } },
+  maxpool2d: { validate: ok, cost: { macs: none, paramBytes: none } },
+  avgpool2d: { validate: ok, cost: { macs: none, paramBytes: () => 5 } },
+  reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true } },
+  dequantize: { validate: ok, cost: { macs: none, paramBytes: none } },
+} satisfies { [K in IntLayerOp]: IntLayerDef<K> };
+
+export function isIntLayerOp(s: string): s is IntLayerOp {
+  return Object.hasOwn(INT_LAYERS, s);
+}
+
+/** The entry of a layer's kind, typed for that layer. */
+export function intLayerDef<L extends IntLayer>(l: L): IntLayerDef<L['op']> {
+  return INT_LAYERS[l.op] as unknown as IntLayerDef<L['op']>;
+}
