@@ -159,6 +159,12 @@ export interface Backend {
   softmaxCrossEntropy(logits: BTensor, labels: BTensor): [BTensor, BTensor];
   /** dlogits = (probs - onehot(labels)) * gradScale; gradScale is dLoss / N for the mean loss. */
   softmaxCrossEntropyBackward(probs: BTensor, labels: BTensor, gradScale: number): BTensor;
+  /** Distillation: [mean((a - b)^2) [1], a - b] for two tensors of one shape. */
+  mseLoss(a: BTensor, b: BTensor): [BTensor, BTensor];
+  /** Distillation on logits [N, K]: [mean_n KL(softmax(teacher) || softmax(student)) [1], softmax(s) - softmax(t)]. */
+  softKlLoss(student: BTensor, teacher: BTensor): [BTensor, BTensor];
+  /** x * s[0] * c, s a tensor [1] (the distillation losses' backward: saved gradient times incoming gradient). */
+  scaleByScalar(x: BTensor, s: BTensor, c: number): BTensor;
 
   // ---- quantization ----
   /**

@@ -15,6 +15,7 @@ import { channelSum, conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } 
 import { add, clamp, clampBackward, scale } from './elementwise.ts';
 import { linearBackwardInput, linearBackwardWeight, linearForward, sumRows } from './linear.ts';
 import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './loss.ts';
+import * as distill from './distill-loss.ts';
 import { adamStepInPlace, sgdStepInPlace } from './optim.ts';
 import {
   avgPool2dBackward, avgPool2dForward, globalAvgPoolBackward, globalAvgPoolForward, maxPool2dBackward,
@@ -251,6 +252,21 @@ export class CpuBackend implements Backend {
   softmaxCrossEntropyBackward(probs: BTensor, labels: BTensor, gradScale: number): BTensor {
     const [N, K] = probs.shape;
     return this.wrap(softmaxCrossEntropyBackward(this.d(probs), this.d(labels), N, K, gradScale), probs.shape);
+  }
+  mseLoss(a: BTensor, b: BTensor): [BTensor, BTensor] {
+    if (a.shape.join(',') !== b.shape.join(',')) throw new Error(`mseLoss: shapes [${a.shape}] and [${b.shape}] differ`);
+    const [loss, diff] = distill.mseLoss(this.d(a), this.d(b));
+    return [this.wrap(loss, [1]), this.wrap(diff, a.shape)];
+  }
+  softKlLoss(s: BTensor, t: BTensor): [BTensor, BTensor] {
+    if (s.shape.length !== 2 || s.shape.join(',') !== t.shape.join(',')) {
+      throw new Error(`softKlLoss: expected two logits [N, K] of one shape, got [${s.shape}] and [${t.shape}]`);
+    }
+    const [loss, delta] = distill.softKlLoss(this.d(s), this.d(t), s.shape[0], s.shape[1]);
+    return [this.wrap(loss, [1]), this.wrap(delta, s.shape)];
+  }
+  scaleByScalar(x: BTensor, s: BTensor, c: number): BTensor {
+    return this.wrap(distill.scaleByScalar(this.d(x), this.d(s), c), x.shape);
   }
 
   // ---- optimizers ----

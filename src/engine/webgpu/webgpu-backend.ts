@@ -13,6 +13,7 @@ import * as bn from './ops/batchnorm.ts';
 import * as pool from './ops/pool.ts';
 import * as cat from './ops/concat.ts';
 import * as loss from './ops/loss.ts';
+import * as distill from './ops/distill-loss.ts';
 import * as optim from './ops/optim.ts';
 import * as fq from './ops/fake-quant.ts';
 import * as observe from './ops/observe.ts';
@@ -105,6 +106,9 @@ export class WebGpuBackend implements Backend {
   softmaxCrossEntropyBackward(probs: BTensor, labels: BTensor, gradScale: number): BTensor {
     return loss.softmaxCrossEntropyBackward(this.ctx, g(probs), g(labels), gradScale);
   }
+  mseLoss(a: BTensor, b: BTensor): [BTensor, BTensor] { return distill.mseLoss(this.ctx, g(a), g(b)); }
+  softKlLoss(s: BTensor, t: BTensor): [BTensor, BTensor] { return distill.softKlLoss(this.ctx, g(s), g(t)); }
+  scaleByScalar(x: BTensor, s: BTensor, c: number): BTensor { return distill.scaleByScalar(this.ctx, g(x), g(s), c); }
 
   fakeQuantize(x: BTensor, qparams: BTensor, layout: ChannelLayout, range: QuantRange): BTensor {
     return fq.fakeQuantize(this.ctx, g(x), g(qparams), layout, range).out;
