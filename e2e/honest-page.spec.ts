@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { classImages, zipOf } from './helpers/files.ts';
+import { expectDisabledExplained } from './helpers/disabled.ts';
 import { failOnError, openStudio, shoot } from './helpers/studio.ts';
 
 test('the built-in split, disabled controls with reasons, no Acc@5 on 3 classes', async ({ page }, testInfo) => {
@@ -51,6 +52,7 @@ test('the built-in split, disabled controls with reasons, no Acc@5 on 3 classes'
   await page.getByTestId('setting-batchSize').fill('0');
   await expect(page.getByTestId('train-button')).toBeDisabled();
   await expect(page.getByTestId('train-why')).toHaveText('Train: Fix the settings: Batch size: must be between 1 and 1024.');
+  await expectDisabledExplained(page, 'with an invalid setting');
   await page.getByTestId('setting-batchSize').fill('8');
   await page.getByTestId('setting-testImages').fill('100');
   await expect(page.getByTestId('train-why')).toHaveCount(0);

@@ -9,6 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
+import { expectDisabledExplained } from './helpers/disabled.ts';
 import { failOnError, openStudio, shoot } from './helpers/studio.ts';
 
 const FIXTURES = new URL('../tests/fixtures/onnx/', import.meta.url);
@@ -64,6 +65,7 @@ test('switching the model: results stay with their model, stages run only on wha
   await expect(notice).toHaveAttribute('data-changed', 'model');
   await expect(notice).toContainText('Now fashion_cnn.onnx on fashion-mnist (built-in): no results for this model yet');
   await expect(notice).toContainText('The results of cnn-small on fashion-mnist (built-in) are kept');
+  await expectDisabledExplained(page, 'after importing a model');
   await expect(page.getByTestId('scope-model')).toHaveText('fashion_cnn.onnx');
   // Nothing of cnn-small is shown: no float accuracy, no epochs, no curve, no histograms.
   await expect(page.getByTestId('acc-float')).toHaveAttribute('data-acc1', '');
@@ -110,6 +112,7 @@ test('switching the model: results stay with their model, stages run only on wha
   for (const b of ['train-button', 'evaluate-button', 'calibrate-button', 'qat-button', 'deploy-run-button']) await expect(page.getByTestId(b)).toBeDisabled();
   await expect(page.getByTestId('train-why')).toHaveText(`Train: ${why}`);
   await expect(page.getByTestId('calibrate-button')).toHaveAttribute('title', why);
+  await expectDisabledExplained(page, 'with a model the data does not fit');
   await shoot(page, testInfo, 'panel-quantize', 'switch-mobilenetv2-blocked');
 
   // 6. A cancelled run: back to cnn-small (reopened), train again on more images and cancel at once.

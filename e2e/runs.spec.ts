@@ -4,11 +4,13 @@
  * setting that differs, per-layer scales, histograms of one site overlaid); the history survives a reload.
  */
 import { expect, test, type Page } from '@playwright/test';
+import { expectDisabledExplained } from './helpers/disabled.ts';
 import { failOnError, openStudio, shoot, waitSaved } from './helpers/studio.ts';
 
 async function quantDone(page: Page, button: string, what: string): Promise<void> {
   await page.getByTestId(button).click();
   const status = page.getByTestId('quant-status');
+  if (await status.getAttribute('data-status') === 'running') await expectDisabledExplained(page, `while ${what} runs`);
   await expect(status).toHaveAttribute('data-status', 'idle');
   await expect.poll(async () => { await failOnError(page, 'quant-error', what); return status.getAttribute('data-outcome'); }, { timeout: 300_000 }).toBe('done');
 }
@@ -17,8 +19,10 @@ test('every calibration, QAT and deployment check is a run: listed, renamed, del
   test.setTimeout(900_000); // training, two calibrations, QAT and a deployment check on SwiftShader
   const errors = await openStudio(page);
   await expect(page.getByTestId('runs-empty')).toBeVisible();
+  await expectDisabledExplained(page, 'on a fresh page');
   for (const [k, v] of Object.entries({ trainImages: 256, testImages: 64, batchSize: 32, epochs: 1 })) await page.getByTestId(`setting-${k}`).fill(String(v));
   await page.getByTestId('train-button').click();
+  if (await page.getByTestId('run-status').getAttribute('data-status') === 'running') await expectDisabledExplained(page, 'while training');
   await expect.poll(async () => { await failOnError(page, 'run-error', 'training'); return page.getByTestId('run-status').getAttribute('data-outcome'); }, { timeout: 300_000 }).toBe('done');
 
   await page.getByTestId('quant-calib-batches').fill('2');
@@ -56,6 +60,27 @@ test('every calibration, QAT and deployment check is a run: listed, renamed, del
   await page.getByTestId('deploy-batch-size').fill('32');
   await page.getByTestId('deploy-run-button').click();
   await expect.poll(async () => { await failOnError(page, 'deploy-error', 'deployment check'); return page.getByTestId('deploy-status').getAttribute('data-outcome'); }, { timeout: 300_000 }).toBe('done');
+  await expectDisabledExplained(page, 'after a deployment check');
+  // The estimate is a range with its assumptions, not the roofline's microseconds (docs/perf-model.md §5).
+  const nash = page.locator('[data-testid="deploy-perf-row"][data-march="nash-m"]');
+  expect(Number(await nash.getAttribute('data-latency-ms'))).toBeLessThan(0.01); // the roofline alone
+  const [lo, hi] = [Number(await nash.getAttribute('data-latency-low')), Number(await nash.getAttribute('data-latency-high'))];
+  expect(lo).toBeGreaterThanOrEqual(0.05); // at least the assumed per-inference cost
+  expect(hi).toBeGreaterThan(lo);
+  expect(Number(await nash.getAttribute('data-fps-high'))).toBeCloseTo(1000 / lo, 3);
+  expect(Number(await nash.getAttribute('data-fps-high'))).toBeLessThan(20_000);
+  await expect(nash).not.toContainText('724');
+  await expect(page.getByTestId('deploy-perf-assumptions')).toContainText('each is an assumption (docs/perf-model.md §5)');
+  const parts = page.getByTestId('deploy-perf-part');
+  await expect(parts).toHaveCount(5);
+  await expect(page.getByTestId('deploy-perf-parts')).toContainText('DDR latency');
+  await expect(page.getByTestId('deploy-perf-parts')).toContainText('Input / output transfer');
+  // The parts add up to the model's own march's range.
+  const own = page.locator('[data-testid="deploy-perf-row"].own');
+  const sums = await parts.evaluateAll((ps) => [0, 1].map((i) => ps.reduce((s, p) => s + Number(p.getAttribute(i ? 'data-high' : 'data-low')), 0)));
+  expect(sums[0]).toBeCloseTo(Number(await own.getAttribute('data-latency-low')), 9);
+  expect(sums[1]).toBeCloseTo(Number(await own.getAttribute('data-latency-high')), 9);
+  await shoot(page, testInfo, 'panel-deploy', 'deploy-perf-range');
   // Per image: the simulator's confusion matrix over the 32 images, its diagonal its accuracy; the float model's too.
   await expect(page.getByTestId('confusion-matrix')).toHaveAttribute('data-total', '32');
   const correct = Number(await page.getByTestId('confusion-matrix').getAttribute('data-correct'));

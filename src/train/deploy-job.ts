@@ -11,6 +11,7 @@ import { exportQdqOnnx } from '../io/onnx/export-qdq.ts';
 import { torchPackageZip } from '../io/torch/export-package.ts';
 import { ParamStore } from '../nn/params.ts';
 import { estimatePerf } from '../perf/estimate.ts';
+import { frameRange } from '../perf/frame-range.ts';
 import { convertCheckpoint } from '../quant/convert.ts';
 import { accumulatorsForReport, checkAccumulators } from '../quant/accumulator-bound.ts';
 import { deployCheck, type DeployCheckResult, type SimulateFn } from '../quant/deploy-check.ts';
@@ -38,12 +39,13 @@ export function pickDeploySource(cfg: DeployJobConfig, kept: { calib: QuantState
     : `no ${cfg.source === 'qat' ? 'QAT' : 'calibrated'} model: ${cfg.source === 'qat' ? 'run QAT' : 'calibrate'} first`);
 }
 
-/** The estimate of every march, the model's own first. */
+/** The estimate of every march, the model's own first, with its range (the per-frame costs the roofline leaves out). */
 export function perfPerMarch(im: Parameters<typeof estimatePerf>[0]): DeployPerf[] {
   const order = [im.march, ...MARCHES.filter((m) => m !== im.march)];
   return order.map((m) => {
-    const { layers: _layers, ...rest } = estimatePerf(im, m, { batch: 1 });
-    return rest;
+    const est = estimatePerf(im, m, { batch: 1 });
+    const { layers: _layers, ...rest } = est;
+    return { ...rest, range: frameRange(est) };
   });
 }
 

@@ -36,6 +36,7 @@ import type { AdaRoundReport } from '../quant/ptq/adaround.ts';
 import type { AutoCalibReport } from '../quant/ptq/auto-calib.ts';
 import type { DeployCheckResult } from '../quant/deploy-check.ts';
 import type { TorchImportFiles } from '../io/torch/import-checkpoint.ts';
+import type { FrameRange } from '../perf/frame-range.ts';
 import type { PerfEstimate } from '../perf/estimate.ts';
 import type { ResultScope } from './protocol.ts';
 import type { PredictionSamples } from './prediction-samples.ts';
@@ -128,8 +129,11 @@ export interface DeployJobConfig {
   batchSize: number;
 }
 
-/** The performance estimate of one march, without the per-layer rows. */
-export type DeployPerf = Omit<PerfEstimate, 'layers'>;
+/**
+ * The performance estimate of one march, without the per-layer rows; `range` adds the per-frame costs
+ * (src/perf/frame-range.ts). It is absent in checks saved before it existed.
+ */
+export type DeployPerf = Omit<PerfEstimate, 'layers'> & { range?: FrameRange };
 
 /** What deploy-started carries: the deployable files and the estimate (computed before the comparison starts). */
 export interface DeployArtifacts {

@@ -15,6 +15,7 @@ import { createNodeBackend } from '../../engine/create-node-backend.ts';
 import { convertCheckpoint } from '../../quant/convert.ts';
 import type { QuantCheckpoint } from '../../quant/quant-checkpoint.ts';
 import { estimatePerf, type PerfEstimate } from '../../perf/estimate.ts';
+import { FRAME_ASSUMPTIONS, frameRange } from '../../perf/frame-range.ts';
 import { decodeModelFile, encodeModelFile } from '../../sim/model-file.ts';
 import { mergeReport } from '../report.ts';
 import { printAccumulatorCheck } from './accumulators.ts';
@@ -78,17 +79,20 @@ export async function runCompile(argv: string[]): Promise<void> {
   decodeModelFile(bytes, modelFile); // what was written loads back
   console.log(`Wrote ${modelFile} (integer model of ${ck.model} from ${file}, format QSIM v1, ${bytes.length} bytes)`);
   const perf = estimatePerf(im, march, { batch: 1 });
+  const range = frameRange(perf);
   const perfFile = join(o.modelPath, PERF_FILE_NAME);
-  await writeFile(perfFile, JSON.stringify(perf, null, 2) + '\n');
+  await writeFile(perfFile, JSON.stringify({ ...perf, range, range_assumptions: FRAME_ASSUMPTIONS }, null, 2) + '\n');
   console.log(`Performance estimate on ${march} (${perf.chip}: ${perf.peak_tops} TOPS, ${perf.ddr_gbps} GB/s; roofline, batch 1):\n${perfTable(perf)}`);
   console.log(`Estimated latency ${perf.totals.latency_ms.toFixed(4)} ms, ${perf.totals.fps.toFixed(0)} FPS; ` +
     `${perf.totals.macs_int8xint8} int8xint8 + ${perf.totals.macs_int16xint8} int16xint8 MACs, ${perf.totals.param_bytes} parameter bytes, ${perf.totals.ddr_bytes} DDR bytes per run`);
+  console.log(`With the per-frame costs the roofline leaves out (assumed; docs/perf-model.md §5): ${range.latencyMs[0].toFixed(3)}–${range.latencyMs[1].toFixed(3)} ms, ` +
+    `${range.fps[0].toFixed(0)}–${range.fps[1].toFixed(0)} FPS`);
   console.log(`Wrote ${perfFile}`);
   const onnxFile = join(o.modelPath, ONNX_FILE_NAME);
   const onnx = await exportOnnxIfAvailable(o, ck, onnxFile);
   await mergeReport(o.modelPath, 'compile', {
     march, model_file: modelFile, model_file_bytes: bytes.length, perf_file: perfFile, onnx_file: onnx ? onnxFile : null,
-    latency_ms: perf.totals.latency_ms, fps: perf.totals.fps, macs_int8xint8: perf.totals.macs_int8xint8,
+    latency_ms: perf.totals.latency_ms, fps: perf.totals.fps, latency_ms_range: range.latencyMs, fps_range: range.fps, macs_int8xint8: perf.totals.macs_int8xint8,
     macs_int16xint8: perf.totals.macs_int16xint8, param_bytes: perf.totals.param_bytes, ddr_bytes: perf.totals.ddr_bytes,
     accumulators,
   });

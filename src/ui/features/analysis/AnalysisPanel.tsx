@@ -38,8 +38,10 @@ export function AnalysisPanel() {
       <AnalysisSettings disabled={live} />
       <div className="run-bar">
         <div className="buttons">
-          <button type="button" className="primary" data-testid="analysis-run-button" disabled={live || !!blocker} onClick={() => ctl.start()}>Analyse</button>
-          <button type="button" className="danger" data-testid="analysis-cancel-button" disabled={job.status !== 'running'} onClick={() => ctl.cancel()}>Cancel</button>
+          <button type="button" className="primary" data-testid="analysis-run-button" disabled={live || !!blocker}
+            title={live ? 'An analysis is running.' : blocker ?? undefined} onClick={() => ctl.start()}>Analyse</button>
+          <button type="button" className="danger" data-testid="analysis-cancel-button" disabled={job.status !== 'running'}
+            title={job.status !== 'running' ? 'Cancels an analysis in progress.' : undefined} onClick={() => ctl.cancel()}>Cancel</button>
         </div>
       </div>
       <p className="run-status" data-testid="analysis-status" data-status={job.status} data-outcome={job.outcome ?? ''} data-kind={job.kind ?? ''} role="status" aria-live="polite">

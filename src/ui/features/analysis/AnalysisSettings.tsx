@@ -22,7 +22,7 @@ export function AnalysisSettings({ disabled }: { disabled: boolean }) {
   const id = useId();
   const errors = analysisSettingErrors(a);
   return (
-    <fieldset className="grid-fields analysis-settings" disabled={disabled}>
+    <fieldset className="grid-fields analysis-settings" disabled={disabled} title={disabled ? 'Locked while a job runs (cancel it to change the settings).' : undefined}>
       <legend className="sr-only">Analysis settings</legend>
       <div className="field">
         <label htmlFor={`${id}-cmp`}>Compare</label>
@@ -49,7 +49,7 @@ export function AnalysisSettings({ disabled }: { disabled: boolean }) {
         Sensitivity per site
       </label>
       <label className="check">
-        <input type="checkbox" data-testid="analysis-mixed" checked={a.mixedPrecision} disabled={!a.sensitivity} onChange={(e) => set('mixedPrecision', e.target.checked)} />
+        <input type="checkbox" data-testid="analysis-mixed" checked={a.mixedPrecision} disabled={!a.sensitivity} title={a.sensitivity ? undefined : 'The mixed-precision curve is built on the sensitivity ranking: turn on Sensitivity per site.'} onChange={(e) => set('mixedPrecision', e.target.checked)} />
         Mixed-precision curve
       </label>
     </fieldset>

@@ -41,7 +41,8 @@ export function SensitivityView({ report, busy }: { report: AnalyzeReport; busy:
           <input id={`${id}-k`} type="number" data-testid="analysis-top-k" min={1} max={report.sensitivity.length} step={1} value={Number.isNaN(topK) ? '' : topK}
             onChange={(e) => set('topK', e.target.value.trim() === '' ? NaN : Number(e.target.value))} />
         </div>
-        <button type="button" className="primary" data-testid="analysis-int16-button" disabled={busy || !(topK >= 1)} onClick={() => ctl.int16Top()}>
+        <button type="button" className="primary" data-testid="analysis-int16-button" disabled={busy || !(topK >= 1)}
+          title={busy ? 'Locked while a job runs.' : !(topK >= 1) ? `K must be a whole number from 1 to ${report.sensitivity.length}.` : undefined} onClick={() => ctl.int16Top()}>
           int16 for the top {Number.isFinite(topK) ? topK : 'K'} sites: re-evaluate
         </button>
       </div>

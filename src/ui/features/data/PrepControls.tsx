@@ -13,7 +13,7 @@ export function PrepControls({ disabled }: { disabled: boolean }) {
   const id = useId();
   const rgb = summary?.shape[0] === 3;
   return (
-    <fieldset className="grid-fields prep" disabled={disabled}>
+    <fieldset className="grid-fields prep" disabled={disabled} title={disabled ? 'Locked while a job runs or data is being decoded.' : undefined}>
       <legend className="sr-only">Preprocessing</legend>
       <div className="field">
         <label htmlFor={`${id}-norm`}>Normalization</label>

@@ -26,7 +26,8 @@ export function DeployDownloads() {
           ONNX QDQ (.qdq.onnx{a.onnx ? `, ${Math.ceil(a.onnx.length / 1024)} KiB` : ''})
         </button>
         <button type="button" data-testid="download-torch" disabled={!a.torchZip} onClick={() => a.torchZip && downloadBytes(a.torchZip, names.torch, 'application/zip')}
-          title="The fused model, its weights and every scale for PyTorch (torch.ao QAT, train_qat.py for torchrun / DDP); see the README, Scaling out"
+          title={a.torchZip ? 'The fused model, its weights and every scale for PyTorch (torch.ao QAT, train_qat.py for torchrun / DDP); see the README, Scaling out'
+            : `The PyTorch export failed: ${a.torchError ?? 'unknown reason'}`}
           aria-label={a.torchZip ? `Download the PyTorch export ${names.torch} (${a.torchZip.length} bytes)` : 'PyTorch export not available'}>
           PyTorch QAT package (.zip{a.torchZip ? `, ${Math.ceil(a.torchZip.length / 1024)} KiB` : ''})
         </button>

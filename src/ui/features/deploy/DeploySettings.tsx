@@ -17,7 +17,7 @@ export function DeploySettings({ disabled }: { disabled: boolean }) {
   const errors = deploySettingErrors(d);
   const splitCount = summary ? (d.split === 'test' ? summary.testCount : summary.trainCount) : null;
   return (
-    <fieldset className="grid-fields deploy-settings" disabled={disabled}>
+    <fieldset className="grid-fields deploy-settings" disabled={disabled} title={disabled ? 'Locked while a job runs (cancel it to change the settings).' : undefined}>
       <legend className="sr-only">Deployment check settings</legend>
       <div className="field">
         <label htmlFor={`${id}-src`}>Model</label>

@@ -67,7 +67,7 @@ export function PredictionsView() {
         <label htmlFor="confusion-of">Confusion matrix of</label>
         <select id="confusion-of" data-testid="confusion-source" value={of} onChange={(e) => setOf(e.target.value as 'int' | 'float')}>
           <option value="int">the fixed-point simulator</option>
-          <option value="float" disabled={!p.confusionFloat}>the float model</option>
+          <option value="float" disabled={!p.confusionFloat} title={p.confusionFloat ? undefined : 'This check ran without the float model (none on this data), so it has no float predictions.'}>the float model</option>
         </select>
       </div>
       <div className="scroll-x"><Confusion m={m} names={p.classNames} /></div>

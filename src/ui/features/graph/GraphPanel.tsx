@@ -79,7 +79,8 @@ export function GraphPanel() {
           </select>
         </div>
         <label className="check">
-          <input type="checkbox" data-testid="graph-fused" checked={view.fused} disabled={source !== 'model'} onChange={(e) => st.setGraphFused(e.target.checked)} />
+          <input type="checkbox" data-testid="graph-fused" checked={view.fused} disabled={source !== 'model'}
+            title={source !== 'model' ? 'Fusion applies to the model; this view shows another graph.' : undefined} onChange={(e) => st.setGraphFused(e.target.checked)} />
           After fusion
         </label>
         <div className="field">

@@ -81,7 +81,7 @@ export function ModelPanel() {
             <div className="field" key={f.key}>
               <label htmlFor={`${id}-${f.key}`}>{f.label}</label>
               <input id={`${id}-${f.key}`} data-testid={`model-${f.key}`} value={fields[f.key]} placeholder={f.placeholder} disabled={locked}
-                aria-invalid={fieldErrors[f.key] ? true : undefined} title={fieldErrors[f.key]}
+                aria-invalid={fieldErrors[f.key] ? true : undefined} title={fieldErrors[f.key] ?? lockedWhy}
                 onChange={(e) => setFields({ ...fields, [f.key]: e.target.value })} />
             </div>
           ))}

@@ -41,7 +41,8 @@ export function OverridesEditor({ targets, disabled }: { targets: OverrideTarget
       {(disabled || targets.length === 0) && (
         <p className="why" data-testid="overrides-why">{disabled ? 'Locked while a job runs.' : 'No activation site to override: the model has no quantized region yet.'}</p>
       )}
-      <fieldset className="override-form" disabled={disabled || targets.length === 0}>
+      <fieldset className="override-form" disabled={disabled || targets.length === 0}
+        title={disabled ? 'Locked while a job runs.' : targets.length === 0 ? 'No activation site to override: the model has no quantized region yet.' : undefined}>
         <legend className="sr-only">Add an override</legend>
         <div className="field">
           <label htmlFor={`${id}-node`}>Node</label>
@@ -76,7 +77,7 @@ export function OverridesEditor({ targets, disabled }: { targets: OverrideTarget
             {overrides.map((o) => (
               <li key={o.match} data-testid="override-row" data-node={o.match}>
                 <code>{o.match}</code>: {describe(o)}
-                <button type="button" className="link-button" disabled={disabled} aria-label={`Remove the override of ${o.match}`}
+                <button type="button" className="link-button" disabled={disabled} title={disabled ? 'Locked while a job runs.' : undefined} aria-label={`Remove the override of ${o.match}`}
                   onClick={() => setOverride({ match: o.match })}>Remove</button>
               </li>
             ))}

@@ -16,7 +16,7 @@ export function QuantSettings({ disabled }: { disabled: boolean }) {
   const id = useId();
   const errors = numberErrors(q);
   return (
-    <fieldset className="grid-fields quant-settings" disabled={disabled}>
+    <fieldset className="grid-fields quant-settings" disabled={disabled} title={disabled ? 'Locked while a job runs (cancel it to change the settings).' : undefined}>
       <legend className="sr-only">Quantization settings</legend>
       <div className="field">
         <label htmlFor={`${id}-march`}>March</label>

@@ -56,7 +56,7 @@ export function RunPanel() {
           </button>
           <button type="button" data-testid="pause-button" disabled={run.status !== 'running'} title={run.status !== 'running' ? 'Pauses a run in progress.' : undefined} onClick={() => c.pause()}>Pause</button>
           <button type="button" data-testid="resume-button" disabled={run.status !== 'paused'} title={run.status !== 'paused' ? 'Resumes a paused run.' : undefined} onClick={() => c.resume()}>Resume</button>
-          <button type="button" className="danger" data-testid="cancel-button" disabled={!live || run.status === 'cancelling'} title={!live ? 'Cancels a run in progress.' : undefined} onClick={() => c.cancel()}>Cancel</button>
+          <button type="button" className="danger" data-testid="cancel-button" disabled={!live || run.status === 'cancelling'} title={!live ? 'Cancels a run in progress.' : run.status === 'cancelling' ? 'Cancelling: the run stops after the current step.' : undefined} onClick={() => c.cancel()}>Cancel</button>
         </div>
         <p className="run-status" data-testid="run-status" data-status={run.status} data-outcome={run.outcome ?? ''} role="status" aria-live="polite">
           {statusText(run, backendReady, float)}

@@ -43,7 +43,7 @@ export function SettingsPanel() {
   return (
     <section className="panel" aria-labelledby={`${id}-h`}>
       <h2 id={`${id}-h`}>Training</h2>
-      <fieldset className="grid-fields" disabled={busy}>
+      <fieldset className="grid-fields" disabled={busy} title={busy ? 'The settings are locked while a run is in progress.' : undefined}>
         <legend className="sr-only">Training settings</legend>
         {NUMERIC.map(({ key, label, step }) => {
           const err = errors[key];
