@@ -4,6 +4,7 @@
  * shared/design/WEBGPU-WITHOUT-A-GPU.md). One worker: SwiftShader keeps both cores busy.
  */
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_PATH, CHROMIUM_WEBGPU_ARGS } from './scripts/chromium-webgpu.ts';
 
 // E2E_PORT: another free port when several checkouts run their suites on one machine.
 const PORT = Number(process.env.E2E_PORT ?? 4173);
@@ -26,10 +27,9 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
     launchOptions: {
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM_PATH,
       headless: true,
-      args: ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu'],
+      args: CHROMIUM_WEBGPU_ARGS,
     },
   },
   webServer: {

@@ -24,7 +24,13 @@ const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const opt = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 if (flag('help')) {
-  console.log('usage: npm run bench -- [--quick] [--only=train,conv,matmul,qat,sim] [--filter=TEXT] [--out=FILE]');
+  console.log('usage: npm run bench -- [--quick] [--only=train,conv,matmul,qat,sim] [--filter=TEXT] [--out=FILE]\n' +
+    '       npm run bench -- --browser [--quick] [--filter=TEXT] [--out=FILE]   (the training rows in Chromium)');
+  process.exit(0);
+}
+if (flag('browser')) {
+  // The training rows in a Chromium page on its own adapter (bench/browser.ts); nothing of the Node engine starts.
+  await (await import('./browser.ts')).runBrowserBench(args);
   process.exit(0);
 }
 const quick = flag('quick');

@@ -10,7 +10,8 @@ import { buildModel } from '../../src/models/zoo.ts';
 import { initHostParams, ParamStore } from '../../src/nn/params.ts';
 import { trainStep } from '../../src/train/trainer.ts';
 import { comparePair, row, type BenchOptions, type Row, type RowDetail, type Side } from '../harness.ts';
-import { TfjsModel, tfjsTrainStep, tf, type TfjsPeer } from '../tfjs-peer.ts';
+import { TfjsModel, tfjsTrainStep, tf } from '../tfjs-model.ts';
+import type { TfjsPeer } from '../tfjs-peer.ts';
 import { createRng } from '../../src/data/rng.ts';
 import type { Graph } from '../../src/graph/ir.ts';
 
@@ -86,7 +87,7 @@ export function peerTrainer(model: string, batch: Batch): OursTrainer {
   };
 }
 
-export async function trainCase(be: Backend, peer: TfjsPeer, model: string, batchSize: number, o: BenchOptions,
+export async function trainCase(be: Backend, peer: Pick<TfjsPeer, 'name'>, model: string, batchSize: number, o: BenchOptions,
   log: (s: string) => void): Promise<{ row: Row; detail: RowDetail }> {
   const graph = buildModel(model);
   const batch = randomBatch(batchSize, graph.inputShape, graph.numClasses);
