@@ -93,6 +93,19 @@ test('every calibration, QAT and deployment check is a run: listed, renamed, del
   await expect(rows).toHaveCount(4);
   await expect(rows.nth(2)).toHaveAttribute('data-kind', 'qat');
   await expect(rows.nth(3)).toHaveAttribute('data-kind', 'deploy');
+  // A calibration against the QAT run: both histograms of a site overlaid, each with its own clip range (QAT's scales).
+  await rows.nth(0).getByTestId('run-compare-a').check();
+  await rows.nth(2).getByTestId('run-compare-b').check();
+  await expect(cmp).toHaveAttribute('data-b', (await rows.nth(2).getAttribute('data-id'))!);
+  await expect(overlay.locator('path.outline')).toHaveCount(2);
+  await expect(page.getByTestId('compare-layers')).toHaveAttribute('data-metric', 'scale');
+  await shoot(page, testInfo, 'panel-runs', 'runs-compare-calib-qat');
+  // Against the deployment check: per layer by the scales of the model it converted.
+  await rows.nth(3).getByTestId('run-compare-b').check();
+  await expect(page.getByTestId('compare-layers')).toHaveAttribute('data-metric', 'scale');
+  expect(Number(await page.getByTestId('compare-layers').getAttribute('data-rows'))).toBeGreaterThan(3);
+  await expect(page.getByTestId('compare-no-histograms')).toBeVisible();
+  await rows.nth(1).getByTestId('run-compare-b').check(); // back to the two calibrations
 
   // Rename the first, delete the second.
   const savedBefore = Number(await page.getByTestId('project-status').getAttribute('data-saved-at') || 0);
@@ -108,7 +121,7 @@ test('every calibration, QAT and deployment check is a run: listed, renamed, del
   // Every panel at 1280x800 and 1920x1080, kept as artifacts.
   for (const [w, h] of [[1280, 800], [1920, 1080]]) {
     await page.setViewportSize({ width: w, height: h });
-    for (const id of ['panel-model', 'panel-data', 'step-train', 'panel-quantize', 'panel-graph', 'panel-deploy', 'panel-runs']) {
+    for (const id of ['panel-model', 'panel-data', 'step-train', 'panel-quantize', 'panel-graph', 'panel-deploy', 'panel-analysis', 'panel-runs']) {
       const path = testInfo.outputPath(`${id}-${w}x${h}.png`);
       await (id === 'step-train' ? page.locator('#step-train') : page.getByTestId(id)).screenshot({ path });
       await testInfo.attach(`${id}-${w}x${h}`, { path, contentType: 'image/png' });

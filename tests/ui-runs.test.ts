@@ -72,6 +72,26 @@ describe('run history', () => {
     expect(layerRows(a, b, 'sqnr')).toEqual([{ name: 'conv1', a: 30, b: 42 }, { name: 'fc', a: Infinity, b: null }]);
     expect(settingDiffs(a, b)).toEqual([{ key: 'march', a: 'bayes', b: 'nash-e' }]);
     expect(commonHistogramSites(a, b)).toEqual([]);
+    // With the scales of the models they converted, checks compare per layer by scale too, and with a calibration.
+    const scales = (v: number) => ({ activations: { conv1: v }, weights: {} });
+    expect(layerMetricsOf({ ...a, scales: scales(0.1) }, { ...b, scales: scales(0.2) })).toEqual(['sqnr', 'cosine', 'maxLsb', 'scale']);
+    const calib: RunRecord = { ...base, kind: 'calib', id: 'c', name: 'c', scales: scales(0.1) };
+    expect(layerMetricsOf(calib, { ...b, scales: scales(0.2) })).toEqual(['scale']);
+    expect(layerRows(calib, { ...b, scales: scales(0.2) }, 'scale')).toEqual([{ name: 'conv1', a: 0.1, b: 0.2 }]);
+  });
+
+  it('a QAT run keeps the QAT model\'s histograms, to overlay with a calibration\'s', () => {
+    const store = createStudioStore();
+    store.getState().dataLoaded(summarize(data(), 'builtin', 'toy'), null);
+    const c = calibRun(store, 'minmax', 80, 1);
+    const settings = { ...store.getState().quant.settings };
+    store.getState().beginQuantJob('qat');
+    store.getState().applyQuantMessage({ type: 'quant-done', stage: 'qat', acc1: 83, acc5: 99, seconds: 3,
+      scales: { activations: { conv1: 0.5 / 127, fc: 0.1 }, weights: {} }, histograms: [hist('conv1', 0.5)] });
+    const q = store.getState().addRun(quantRunOf(store.getState(), 'qat', settings, 2000)!);
+    const [rc, rq] = [c, q].map((r) => store.getState().runs.list.find((x) => x.id === r.id)!);
+    expect(rq.histograms?.map((h) => h.clip)).toEqual([[-0.5, 0.5]]);
+    expect(commonHistogramSites(rc, rq)).toEqual(['conv1']);
   });
 
   it('runs belong to their model and data: they switch with it and survive a project file', () => {

@@ -84,9 +84,18 @@ describe('training worker: data, calibration, QAT', () => {
     expect(decodeQuantCheckpoint(calCk.bytes, 'c').graph.nodes.some((n) => n.attrs.fusedFrom)).toBe(true);
 
     done = h.next('quant-done');
-    h.handle({ type: 'qat', config: { quant: { ...QUANT, template: 'default_qat' }, epochs: 1, batchSize: 32, lr: 1e-3, optimizer: 'sgd', seed: 0, trainImages: 64, testImages: 16 } });
+    h.handle({ type: 'qat', config: { quant: { ...QUANT, template: 'default_qat' }, epochs: 1, batchSize: 32, lr: 1e-3, optimizer: 'sgd', seed: 0, trainImages: 64, testImages: 16, histogramImages: 32 } });
     await done;
     expect(h.all('quant-epoch')).toHaveLength(1);
+    // The QAT model's histograms: every site, drawn from 32 images, clipped at the QAT scales (not calibration's).
+    const qat = h.all('quant-done')[1];
+    expect(qat.stage).toBe('qat');
+    expect(qat.histograms.map((x) => x.node).sort()).toEqual(Object.keys(qat.scales.activations).sort());
+    for (const x of qat.histograms) {
+      const s = qat.scales.activations[x.node];
+      expect(x.clip[1]).toBeCloseTo(127 * s, 6);
+      expect(x.counts.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    }
     expect(h.all('quant-progress').filter((p) => p.stage === 'qat').length).toBe(2);
     expect(h.all('checkpoint').some((c) => c.stage === 'qat')).toBe(true);
 

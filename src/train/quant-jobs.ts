@@ -4,12 +4,10 @@
  * results kept as host copies (weights and qsites) so the next job starts from them.
  */
 import type { Backend } from '../engine/backend.ts';
-import { Tape, type Var } from '../engine/autograd.ts';
 import { randomSubset, type ImageDataset } from '../data/dataset.ts';
-import { batchCount, iterateBatches, type Normalization } from '../data/loader.ts';
+import { batchCount, type Normalization } from '../data/loader.ts';
 import { fuse } from '../graph/passes/fuse.ts';
 import type { Graph } from '../graph/ir.ts';
-import { runGraph, type Hooks } from '../nn/executor.ts';
 import { ParamStore, type HostParams } from '../nn/params.ts';
 import { isMarch } from '../qmath/march.ts';
 import { prepare } from '../quant/prepare.ts';
@@ -18,6 +16,7 @@ import { QuantizedModel } from '../quant/quantized-model.ts';
 import { encodeQuantCheckpoint } from '../quant/quant-checkpoint.ts';
 import { evaluate } from './evaluate.ts';
 import { ActHistogramCollector } from './act-histograms.ts';
+import { finishHistograms, histogramPass } from './histogram-pass.ts';
 import { Cancelled, train } from './trainer.ts';
 import type { ResultScope, WorkerMessage } from './protocol.ts';
 import { runPtq } from './ptq-job.ts';
@@ -74,42 +73,18 @@ export async function runCalibration(ctx: JobContext, float: FloatState, data: J
     const total = batchCount(images, cfg.batchSize);
     ctx.post({ type: 'quant-started', stage: 'calib', total, acts: qm.plan.acts.length, weights: qm.plan.weights.length });
     const hist = new ActHistogramCollector();
-    const base = qm.hooks;
     qm.setState('CALIBRATION');
-    let batch = 0;
-    for (const b of iterateBatches(calibDs, cfg.batchSize, 0, 0, { shuffle: false, normalize: data.normalize })) {
-      if (ctx.signal.aborted) throw new Cancelled();
-      const seen: { node: string; value: Var }[] = [];
-      const hooks: Hooks = {
-        hook: (node, value, tape) => {
-          if (qm.acts.has(node.id)) seen.push({ node: node.id, value });
-          return base.hook!(node, value, tape);
-        },
-        weightHook: base.weightHook,
-      };
-      const tape = new Tape(ctx.be, false, false);
-      try {
-        runGraph(tape, qm.plan.graph, qm.store, tape.input(b.x, b.shape), hooks);
-        await qm.observePending();
-        for (const s of seen) hist.add(s.node, await ctx.be.read(s.value.value));
-      } finally {
-        tape.dispose();
-      }
-      batch++;
+    await histogramPass(ctx, qm, calibDs, cfg.batchSize, data.normalize, hist, (batch) => {
       const secs = (performance.now() - start) / 1000;
       ctx.post({ type: 'quant-progress', stage: 'calib', done: batch, total, loss: NaN, etaSeconds: (secs / batch) * (total - batch) });
-    }
+    });
     qm.finishCalibration();
     qm.setState('VALIDATION');
     const test = randomSubset(data.test, Math.min(cfg.testImages, data.test.count), 0);
     const ptq = cfg.ptq ? await runPtq(ctx, qm, calibDs, test, data, cfg.ptq, cfg.batchSize) : undefined;
     const ev = await evaluate(ctx.be, qm.plan.graph, qm.store, test, { hooks: qm.hooks, normalize: data.normalize, signal: ctx.signal });
     const scales = await qm.scales();
-    const sites = new Map(qm.plan.acts.map((a) => [a.node, a]));
-    const histograms = hist.finish((node) => {
-      const s = scales.activations[node], a = sites.get(node);
-      return s !== undefined && a ? [s * a.quantMin, s * a.quantMax] : null;
-    });
+    const histograms = finishHistograms(qm, hist, scales.activations);
     const state = await finish(ctx, qm, float, 'calib', { calibImages: images, ...(ptq ? { ptq } : {}) });
     ctx.post({ type: 'quant-done', stage: 'calib', acc1: ev.acc1, acc5: ev.acc5, seconds: (performance.now() - start) / 1000, scales, histograms, ptq });
     return state;
@@ -153,8 +128,13 @@ export async function runQat(ctx: JobContext, float: FloatState, calib: QuantSta
     });
     qm.setState('VALIDATION');
     const scales = await qm.scales();
+    // The trained model's activations at its QAT scales, on the images calibration sees (same count, same seed).
+    const hist = new ActHistogramCollector();
+    const histDs = randomSubset(data.train, Math.min(cfg.histogramImages ?? 256, data.train.count), 1);
+    await histogramPass(ctx, qm, histDs, cfg.batchSize, data.normalize, hist);
+    const histograms = finishHistograms(qm, hist, scales.activations);
     const state = await finish(ctx, qm, float, 'qat', { epochs: cfg.epochs });
-    ctx.post({ type: 'quant-done', stage: 'qat', acc1: last.acc1, acc5: last.acc5, seconds: (performance.now() - start) / 1000, scales, histograms: [] });
+    ctx.post({ type: 'quant-done', stage: 'qat', acc1: last.acc1, acc5: last.acc5, seconds: (performance.now() - start) / 1000, scales, histograms });
     return state;
   } finally {
     qm.store.dispose();

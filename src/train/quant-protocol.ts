@@ -101,6 +101,8 @@ export interface QatJobConfig {
   seed: number;
   trainImages: number;
   testImages: number;
+  /** Training images whose activations the QAT model's histograms show (calibration's count: the same images); 256 if absent. */
+  histogramImages?: number;
 }
 
 /** Histogram of one activation site's values seen in calibration, and the clip range its scale gives. */

@@ -50,7 +50,8 @@ export interface StageResult { acc1: number; acc5: number; seconds: number; scal
 /** The kept float model's accuracy: of the run (or evaluation) that made or last evaluated it. */
 export interface FloatResult { acc1: number; acc5: number; testImages: number; trainImages: number; epochs: number; how: 'trained' | 'evaluated' }
 export interface CalibResult extends StageResult { histograms: ActHistogram[]; ptq?: PtqResult }
-export interface QatResult extends StageResult { losses: LossPoint[]; epochs: EpochPoint[] }
+/** `histograms`: the QAT model's activations at its QAT scales (absent in projects saved before they were kept). */
+export interface QatResult extends StageResult { losses: LossPoint[]; epochs: EpochPoint[]; histograms?: ActHistogram[] }
 
 export interface QuantState {
   settings: QuantSettingsState;
@@ -120,7 +121,7 @@ export const createQuantSlice: SliceCreator<QuantSlice> = (set) => {
             const base = { acc1: m.acc1, acc5: m.acc5, seconds: m.seconds, scales: m.scales };
             return m.stage === 'calib'
               ? { job, calib: { ...base, histograms: m.histograms, ...(m.ptq ? { ptq: m.ptq } : {}) }, qat: null }
-              : { job, qat: { ...base, losses: q.liveLosses, epochs: q.liveEpochs } };
+              : { job, qat: { ...base, losses: q.liveLosses, epochs: q.liveEpochs, ...(m.histograms.length ? { histograms: m.histograms } : {}) } };
           }
           case 'quant-cancelled':
             return { job: { ...q.job, status: 'idle', outcome: 'cancelled' } };

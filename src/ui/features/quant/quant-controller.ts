@@ -51,7 +51,8 @@ export function qatConfigOf(s: StudioState): QatJobConfig {
   const template = q.template.replace('default_calibration', 'default_qat');
   return {
     quant: { ...quantSettingsOf(s), template }, epochs: q.qatEpochs, batchSize: s.settings.batchSize, lr: q.qatLr,
-    optimizer: 'sgd', seed: s.settings.seed, trainImages: q.qatTrainImages, testImages: s.settings.testImages, ...scopeOf(s),
+    optimizer: 'sgd', seed: s.settings.seed, trainImages: q.qatTrainImages, testImages: s.settings.testImages,
+    histogramImages: q.calibBatches * q.calibBatchSize, ...scopeOf(s),
   };
 }
 

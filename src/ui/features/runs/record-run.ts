@@ -21,7 +21,7 @@ export function quantRunOf(s: StudioState, stage: 'calib' | 'qat', settings: Qua
     return r ? { kind: 'calib', at, quant, acc1: r.acc1, acc5: r.acc5, seconds: r.seconds, scales: r.scales, histograms: r.histograms } : null;
   }
   const r = s.quant.qat;
-  return r ? { kind: 'qat', at, quant, acc1: r.acc1, acc5: r.acc5, seconds: r.seconds, scales: r.scales, qatCurve: { losses: r.losses, epochs: r.epochs } } : null;
+  return r ? { kind: 'qat', at, quant, acc1: r.acc1, acc5: r.acc5, seconds: r.seconds, scales: r.scales, qatCurve: { losses: r.losses, epochs: r.epochs }, ...(r.histograms ? { histograms: r.histograms } : {}) } : null;
 }
 
 /** The deployment check just finished; its quantization settings are those of the latest run of the stage it converted. */
@@ -32,5 +32,7 @@ export function deployRunOf(s: StudioState, at = Date.now()): NewRun | null {
   return {
     kind: 'deploy', at, quant: from ? from.quant : quantOf(s.quant.settings), deploySettings: { ...s.deploy.settings }, source: a.source,
     acc1: r.int.acc1, acc5: r.int.acc5, seconds: r.seconds, deploy: r,
+    // The scales of the model the check converted, so a check compares per layer with a calibration or QAT run too.
+    ...(s.quant[a.source] ? { scales: s.quant[a.source]!.scales } : {}),
   };
 }

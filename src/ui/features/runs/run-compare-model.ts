@@ -23,9 +23,9 @@ export function settingDiffs(a: RunRecord, b: RunRecord): SettingDiff[] {
 
 export type LayerMetric = 'sqnr' | 'cosine' | 'maxLsb' | 'scale';
 
-/** The per-layer metric both runs can show: the deployment check's when both have one, else activation scales. */
+/** The per-layer metrics both runs can show: the deployment check's when both have one, the activation scales when both have them. */
 export function layerMetricsOf(a: RunRecord, b: RunRecord): LayerMetric[] {
-  return a.deploy && b.deploy ? ['sqnr', 'cosine', 'maxLsb'] : a.scales && b.scales ? ['scale'] : [];
+  return [...(a.deploy && b.deploy ? ['sqnr', 'cosine', 'maxLsb'] as const : []), ...(a.scales && b.scales ? ['scale'] as const : [])];
 }
 
 export function layerRows(a: RunRecord, b: RunRecord, m: LayerMetric): LayerRow[] {
