@@ -20,6 +20,16 @@ import type { BrowserBenchRequest, BrowserBenchResult } from './browser/page.ts'
 const MODELS = ['cnn-small', 'mobilenetv2-mini'];
 const BATCH = 64;
 
+/** The page's script: bench/browser/page.ts and everything it imports, for the browser, in one ES module. */
+export async function bundlePage(): Promise<{ js: Uint8Array; inputs: string[] }> {
+  const out = await build({
+    entryPoints: [fileURLToPath(new URL('./browser/page.ts', import.meta.url))], bundle: true, format: 'esm', platform: 'browser',
+    target: 'es2022', write: false, logLevel: 'error', loader: { '.wgsl': 'text', '.py': 'text' }, mainFields: ['browser', 'module', 'main'],
+    define: { 'process.env.NODE_ENV': '"production"' }, metafile: true,
+  });
+  return { js: out.outputFiles[0].contents, inputs: Object.keys(out.metafile.inputs) };
+}
+
 export async function runBrowserBench(args: string[]): Promise<void> {
   const flag = (name: string) => args.includes(`--${name}`);
   const opt = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -28,12 +38,7 @@ export async function runBrowserBench(args: string[]): Promise<void> {
   const outPath = opt('out') ?? fileURLToPath(new URL('./results-browser.json', import.meta.url));
   const t0 = performance.now();
 
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL('./browser/page.ts', import.meta.url))], bundle: true, format: 'esm', platform: 'browser',
-    target: 'es2022', write: false, logLevel: 'error', loader: { '.wgsl': 'text', '.py': 'text' }, mainFields: ['browser', 'module', 'main'],
-    define: { 'process.env.NODE_ENV': '"production"' },
-  });
-  const js = bundle.outputFiles[0].contents;
+  const { js } = await bundlePage();
   const html = '<!doctype html><meta charset="utf-8"><title>Quant Studio bench</title><script type="module" src="/bench.js"></script>';
   const server = createServer((req, res) => {
     if (req.url === '/bench.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
