@@ -74,11 +74,18 @@ export async function runPipeline(argv: string[]): Promise<void> {
   const table = rows.map(([name, status, secs]) => {
     const r = report[sec[name]] ?? {};
     const extra = name === 'int_infer' ? `agreement ${num(r.agreement_top1)} %`
-      : name === 'compile' ? `${String(r.march ?? '-')}: ${num(r.latency_ms, 4)} ms, ${num(r.fps, 0)} FPS` : '';
+      : name === 'compile' ? compileSummary(r, num) : '';
     return [name, status, secs, num(r.acc1), num(r.acc5), extra];
   });
   const head = ['stage', 'status', 'seconds', 'Acc@1', 'Acc@5', ''];
   const w = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i < 2 || i === 5 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
   console.log(`\nPipeline summary (${o.modelPath}):\n${[line(head), ...table.map(line)].join('\n')}`);
+}
+
+/** The estimate as a range with the per-frame costs (docs/perf-model.md §5), the roofline alone beside it. */
+function compileSummary(r: Record<string, unknown>, num: (v: unknown, d?: number) => string): string {
+  const lat = r.latency_ms_range as number[] | undefined, fps = r.fps_range as number[] | undefined;
+  const range = lat && fps ? `${num(lat[0], 3)}–${num(lat[1], 3)} ms, ${num(fps[0], 0)}–${num(fps[1], 0)} FPS (assumed per-frame costs); ` : '';
+  return `${String(r.march ?? '-')}: ${range}roofline ${num(r.latency_ms, 4)} ms`;
 }
