@@ -225,9 +225,10 @@ export function renderGraph(el: SVGSVGElement, layout: Layout, o: RenderOptions)
   const opening = () => {
     let k = fitK();
     let ty = (o.height - layout.height * k) / 2;
-    // A very tall graph (a long chain) opens readable: its width fitted, from the top; Fit shows all of it.
-    if (k < 0.25) {
-      k = Math.min(1, (0.95 * o.width) / Math.max(1, layout.width));
+    // A graph too tall to read fitted (a long chain, a model's 20 blocks) opens readable from the top, its width
+    // fitted where that allows; Fit shows all of it.
+    if (k < LOD_LABELS) {
+      k = Math.max(0.6, Math.min(1, (0.95 * o.width) / Math.max(1, layout.width)));
       ty = 10;
     }
     svg.call(zb.transform, zoomIdentity.translate((o.width - layout.width * k) / 2, ty).scale(k));

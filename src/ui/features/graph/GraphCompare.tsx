@@ -28,6 +28,14 @@ export function GraphCompare(p: Props) {
   return p.mode === 'fusion' ? <FusionCompare {...p} /> : <RunsCompare {...p} />;
 }
 
+function FitBoth({ a, b }: { a: { current: GraphRenderer | null }; b: { current: GraphRenderer | null } }) {
+  return (
+    <div className="buttons">
+      <button type="button" data-testid="graph-compare-fit" onClick={() => { a.current?.fit(); b.current?.fit(); }}>Fit both</button>
+    </div>
+  );
+}
+
 function useSide(graph: ViewGraph, selected: string | null, matches: readonly string[]) {
   const view = useStudio((s) => s.graphView);
   const selectNode = useStudio((s) => s.selectNode);
@@ -54,6 +62,7 @@ function FusionCompare({ unfused, fused, graphs, matches }: Props) {
   const before = left ? unfused.nodes.find((n) => n.id === left) ?? null : null;
   return (
     <div className="graph-compare" data-testid="graph-compare-view" data-mode="fusion">
+      <FitBoth a={ra} b={rb} />
       <div className="graph-compare-sides">
         <GraphCanvas title={`Before fusion (${unfused.nodes.length} nodes)`} testId="graph-svg-a" graph={unfused} tree={a.groups.tree} expanded={a.groups.expanded}
           onToggle={a.groups.toggle} toggled={a.groups.toggled} color={a.color} selected={left} matches={a.hits} onSelect={a.selectNode} onEscape={a.deselect} rendererRef={ra} height={480} />
@@ -122,6 +131,7 @@ function RunsCompare({ fused, graphs, matches }: Props) {
           </div>
         )}
       </div>
+      <FitBoth a={rA} b={rB} />
       {!(ra && rb) && <p className="hint" data-testid="graph-compare-hint">{list.length < 2 ? 'Two runs are needed: calibrate (or run QAT) twice; every run is kept in step Runs.' : 'Pick a run as A and another as B.'}</p>}
       {ra && rb && (
         <ul className="legend graph-legend" data-testid="graph-compare-legend">
