@@ -104,9 +104,13 @@ test('built-in data → float → calibrate → QAT → graph → deploy, and a 
   await expect(page.getByTestId('deploy-perf-row').first()).toHaveAttribute('data-march', 'bayes');
   // A layer row (keyboard: focus and Enter) selects its node in the graph, coloured by the metric.
   const layer = (await rows.nth(1).getAttribute('data-layer'))!;
+  // A search filter that would dim the row's node is cleared when the row selects it.
+  await page.getByTestId('graph-search').fill('no-such-layer');
+  await expect(page.getByTestId('graph-search')).toHaveAttribute('data-matches', '0');
   await rows.nth(1).getByTestId('deploy-layer-jump').focus();
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('node-details')).toHaveAttribute('data-node', layer);
+  await expect(page.getByTestId('graph-search')).toHaveValue('');
   await expect(svg.locator(`g.node.selected[data-id="${layer}"]`)).toHaveCount(1);
   await expect(page.getByTestId('graph-color-by')).toHaveValue('sqnr');
   await expect(page.getByTestId('graph-legend')).toHaveAttribute('data-mode', 'sqnr');
