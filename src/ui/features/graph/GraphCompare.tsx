@@ -98,7 +98,9 @@ function RunsCompare({ fused, graphs, matches }: Props) {
     const c = m && d ? changeOf(m, d) : null;
     return c ? CHANGE_COLORS[c] : NO_VALUE;
   }, [deltas, m]);
-  const leftColor = useBoxColor(tree, leftNode, true);
+  const leftBands = useBoxColor(tree, leftNode, true);
+  // A scale is neither good nor bad: A keeps the panel's colours (dtype or the chosen metric).
+  const leftColor = m === 'scale' ? side.color : leftBands;
   const rightColor = useBoxColor(tree, rightNode, true);
   const subline = useCallback((nid: string) => { const d = deltas.get(nid); return m && d ? deltaText(m, d) || null : null; }, [deltas, m]);
   const counts = useMemo(() => {
@@ -138,7 +140,7 @@ function RunsCompare({ fused, graphs, matches }: Props) {
           {(m === 'scale' ? ['same', 'changed'] as const : ['better', 'same', 'worse'] as const).map((c) => (
             <li key={c} data-testid={`compare-change-${c}`} data-count={counts[c] ?? 0}><span className="swatch node-swatch" style={{ background: CHANGE_COLORS[c] }} />{CHANGE_NAME[c]} ({counts[c] ?? 0})</li>
           ))}
-          <li className="hint">A: coloured by its {m === 'scale' ? 'value' : 'band'}; B: by the change from A (thresholds in docs/graph-viewer.md)</li>
+          <li className="hint">A: {m === 'scale' ? 'the panel\'s colours' : `coloured by its ${METRIC_NAME[m!]} band`}; B: by the change from A (thresholds in docs/graph-viewer.md)</li>
         </ul>
       )}
       <div className="graph-compare-sides">
