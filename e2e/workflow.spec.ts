@@ -25,7 +25,7 @@ test('built-in data → float → calibrate → QAT → graph → deploy, and a 
   await expect(page.getByTestId('data-status')).toHaveAttribute('data-kind', 'builtin');
   await expect(page.getByTestId('data-counts')).toHaveText('60,000 / 10,000');
   await expect(page.getByTestId('data-preview')).toHaveAttribute('data-count', '24');
-  await expect(page.getByTestId('quant-status')).toContainText('Train the float model first');
+  await expect(page.getByTestId('quant-status')).toContainText('Train cnn-small on this data first');
   await expect(page.getByTestId('calibrate-button')).toBeDisabled();
 
   // Float training, tiny.
