@@ -21,6 +21,7 @@ async function download(page: Page, testInfo: TestInfo, testId: string): Promise
 }
 
 test('built-in data → float → calibrate → QAT → graph → deploy, and a reload keeps the project', async ({ page }, testInfo) => {
+  test.setTimeout(900_000); // training, calibration, QAT and a deployment check on SwiftShader, on a shared machine
   const errors = await openStudio(page);
   await expect(page.getByTestId('data-status')).toHaveAttribute('data-kind', 'builtin');
   await expect(page.getByTestId('data-counts')).toHaveText('60,000 / 10,000');
@@ -31,7 +32,7 @@ test('built-in data → float → calibrate → QAT → graph → deploy, and a 
   // Float training, tiny.
   for (const [k, v] of Object.entries({ trainImages: 256, testImages: 128, batchSize: 32, epochs: 1 })) await page.getByTestId(`setting-${k}`).fill(String(v));
   await page.getByTestId('train-button').click();
-  await expect.poll(async () => { await failOnError(page, 'run-error', 'training'); return page.getByTestId('run-status').getAttribute('data-outcome'); }).toBe('done');
+  await expect.poll(async () => { await failOnError(page, 'run-error', 'training'); return page.getByTestId('run-status').getAttribute('data-outcome'); }, { timeout: 300_000 }).toBe('done');
   await expect(page.getByTestId('acc-float')).not.toHaveAttribute('data-acc1', '');
 
   // Calibration: 2 batches of 32 on the loaded data.
