@@ -32,8 +32,8 @@ function moduleLines(n: GraphNode, m: string, q: TorchQParamsJson): string[] {
       return [`self.${m} = nn.${cls}(${tuple(p.kernelH, p.kernelW)}, stride=${tuple(p.strideH, p.strideW)}, padding=${tuple(p.padH, p.padW)}${extra})`];
     }
     case 'global_avgpool': return [`self.${m} = nn.AdaptiveAvgPool2d(1)`];
-    // plain tensor arithmetic; the activation fake quant follows (below)
-    case 'mul': case 'sub': case 'affine': return [];
+    // plain tensor arithmetic (call below); the module only holds the activation fake quant
+    case 'mul': case 'sub': case 'affine': return [`self.${m} = nn.Identity()`];
     case 'flatten': case 'reshape': case 'identity': case 'input': return [];
   }
 }
