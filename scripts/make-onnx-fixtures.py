@@ -29,6 +29,8 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     by a constant (--ops-mul writes only this and ceil_pools.onnx)
   ceil_pools.onnx   3x16x16, opset 13: MaxPool ceil_mode, AveragePool count_include_pad=0, ceil_mode average
                     pools with and without padding, Concat, ReduceMean + Flatten head
+  --torchvision-ops-mul DIR  only torchvision's MnasNet 0.5 and GoogLeNet at 3x32x32 into DIR (not committed;
+                    check them with scripts/onnx-vs-ort.ts)
 
 Every model has a dynamic batch dimension ("N"). Deterministic (seeded); training takes a few
 minutes on 2 cores. Usage: /usr/bin/python3 scripts/make-onnx-fixtures.py [--skip-fashion | --fashion-resnet]
@@ -474,6 +476,32 @@ class CeilPools(nn.Module):
         return self.fc(torch.flatten(x.mean((2, 3), keepdim=True), 1))
 
 
+def torchvision_ops_mul(out_dir):
+    """torchvision's MnasNet 0.5 (ReduceMean head) and GoogLeNet (ceil-mode max pools, no aux heads) at 3x32x32,
+    10 classes, random weights with non-trivial BN statistics, opset 13 (BN folded), into out_dir (large: not
+    committed; scripts/onnx-vs-ort.ts checks them)."""
+    import torchvision
+    os.makedirs(out_dir, exist_ok=True)
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    models = {
+        'mnasnet0_5': torchvision.models.mnasnet0_5(num_classes=10),
+        'googlenet': torchvision.models.googlenet(num_classes=10, aux_logits=False, init_weights=True),
+    }
+    for name, model in models.items():
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight)
+        randomize_bn(model, gen)
+        model.eval()
+        path = os.path.join(out_dir, f'{name}.onnx')
+        torch.onnx.export(model, torch.randn(1, 3, 32, 32), path, opset_version=13, input_names=['input'], output_names=['logits'],
+                          dynamic_axes={'input': {0: 'N'}, 'logits': {0: 'N'}}, do_constant_folding=True)
+        m = onnx.load(path)
+        onnx.checker.check_model(m)
+        print(f'{path}: {os.path.getsize(path)} bytes, ops {sorted({n.op_type for n in m.graph.node})}')
+
+
 def ops_mul():
     gen = torch.Generator().manual_seed(10)
     torch.manual_seed(10)
@@ -490,6 +518,9 @@ def main():
         return
     if '--ops-mul' in sys.argv:
         ops_mul()
+        return
+    if '--torchvision-ops-mul' in sys.argv:
+        torchvision_ops_mul(sys.argv[sys.argv.index('--torchvision-ops-mul') + 1])
         return
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
