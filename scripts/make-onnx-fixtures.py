@@ -421,7 +421,8 @@ def fashion_resnet(train_images=8000, epochs=1):
 
 class SeBlock(nn.Module):
     """Squeeze-excitation with a hard-sigmoid gate made of ops the studio had before (Add folded into the conv
-    bias, Clip, Div), Sub / Div by constants at the input, Mul and Sub of two activations, Mul by a constant,
+    bias, Clip, Div), a written-out hard-swish (Add of a scalar no bias takes), Sub / Div by constants at the
+    input, Mul and Sub of two activations, Mul by a constant,
     ReduceMean over H, W with keepdims 1 (the SE squeeze) and 0 (the head, MnasNet's form)."""
 
     def __init__(self):
@@ -442,6 +443,7 @@ class SeBlock(nn.Module):
         s = F.relu6(self.se2(s) + 3) / 6
         x = x * s
         y = self.c2(x)
+        y = y * F.relu6(y + 3) / 6    # hard-swish written out: y is read twice, so + 3 joins no bias
         z = F.relu(self.c3(x))
         x = y * z - y
         x = x * 0.5

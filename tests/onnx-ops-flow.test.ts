@@ -118,6 +118,29 @@ const argmax = (a: Float32Array, i: number, k: number) => {
   return b;
 };
 
+describe('issue 10 ops: the imported graphs', () => {
+  it('se_block: (x - 0.5) / 0.25 folds into one affine, x + 3 of a value read twice is an affine, the SE gate is a mul', () => {
+    const g = importOnnx(fixture('se_block'), 'se_block.onnx').graph;
+    const affine = g.nodes.filter((n) => n.op === 'affine').map((n) => n.attrs.affine);
+    expect(affine).toEqual([{ factor: 4, offset: -2 }, { factor: 1 / 6, offset: 0 }, { factor: 1, offset: 3 }, { factor: 1 / 6, offset: 0 }, { factor: 0.5, offset: 0 }]);
+    const byId = new Map(g.nodes.map((n) => [n.id, n]));
+    const gates = g.nodes.filter((n) => n.op === 'mul' && byId.get(n.inputs[1])!.shape.join() === `${n.shape[0]},1,1`);
+    expect(gates.length).toBe(1);
+    expect(g.nodes.filter((n) => n.op === 'mul').length).toBe(3);
+    expect(g.nodes.filter((n) => n.op === 'sub').length).toBe(1);
+    expect(g.nodes.filter((n) => n.op === 'global_avgpool').map((n) => n.shape)).toEqual([[16], [16]]);
+  });
+
+  it('ceil_pools: ceil_mode and count_include_pad = false where PyTorch set them; the sizes PyTorch computes', () => {
+    const g = importOnnx(fixture('ceil_pools'), 'ceil_pools.onnx').graph;
+    const pools = g.nodes.filter((n) => n.attrs.pool).map((n) => [n.op, !!n.attrs.pool!.ceilMode, n.attrs.pool!.countIncludePad !== false, n.shape]);
+    expect(pools).toEqual([
+      ['maxpool2d', true, true, [8, 8, 8]], ['maxpool2d', true, true, [8, 8, 8]], ['avgpool2d', false, false, [16, 4, 4]],
+      ['avgpool2d', true, true, [12, 3, 3]], ['avgpool2d', true, true, [12, 2, 2]],
+    ]);
+  });
+});
+
 describe('issue 10 ops through calibrate → QAT → convert → simulator → QDQ export', () => {
   for (const [name, template, ops] of [
     ['se_block', 'default_calibration', ['mul', 'affine', 'add']], // Sub of two activations: the add layer, b negated

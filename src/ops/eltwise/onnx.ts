@@ -6,9 +6,21 @@
 import type { ImportContext, NodeIO } from '../../io/onnx/import/context.ts';
 import type { ConstVal, TensorVal, Val } from '../../io/onnx/import/values.ts';
 
-/** A node y = x * factor + offset on x (squeezed values stay squeezed). */
+/**
+ * A node y = x * factor + offset on x (squeezed values stay squeezed). Consecutive constants fold into one node
+ * when x is an affine read only here ((x - 0.5) / 0.25 is one node: one requantization in the integer model).
+ */
 export function affineOf(im: ImportContext, base: string, x: TensorVal, factor: number, offset: number): TensorVal {
   if (!Number.isFinite(factor) || !Number.isFinite(offset)) im.fail(`the constant gives x * ${factor} + ${offset}, which is not finite`);
+  const prev = im.nodes.find((q) => q.id === x.id);
+  if (prev?.op === 'affine' && prev.attrs.affine && im.reads(x.id) === 1) {
+    const a = prev.attrs.affine;
+    const folded = { factor: a.factor * factor, offset: a.offset * factor + offset };
+    if (Number.isFinite(folded.factor) && Number.isFinite(folded.offset)) {
+      prev.attrs.affine = folded;
+      return x;
+    }
+  }
   const id = im.uniqueId(base);
   im.addNode(id, 'affine', [x.id], x.squeezed ? [x.shape[0]] : [...x.shape], { affine: { factor, offset } });
   return { ...x, id };
