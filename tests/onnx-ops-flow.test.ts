@@ -23,6 +23,7 @@ import { calibrate } from '../src/quant/calibrate.ts';
 import { convertQuantizedModel, type IntModel } from '../src/quant/convert.ts';
 import { prepare } from '../src/quant/prepare.ts';
 import { qconfigTemplate } from '../src/quant/qconfig.ts';
+import type { March } from '../src/qmath/march.ts';
 import { QuantizedModel } from '../src/quant/quantized-model.ts';
 import { decodeModelFile, encodeModelFile } from '../src/sim/model-file.ts';
 import { execLayer, runIntModel, type IntTensor } from '../src/sim/run.ts';
@@ -51,11 +52,11 @@ function images(n: number, seed: number, [C, H, W]: number[], classes: number): 
   return { name: 'blobs', count: n, channels: C, height: H, width: W, numClasses: classes, classNames: [], images: px, labels: Uint8Array.from({ length: n }, (_, i) => i % classes) };
 }
 
-async function quantized(name: string, template: string) {
+async function quantized(name: string, template: string, march: March) {
   const r = importOnnx(fixture(name), `${name}.onnx`);
   const f = fuse(r.graph, r.host);
   const be = createCpuBackend();
-  const qm = new QuantizedModel(be, prepare(f.graph, qconfigTemplate(template, { march: 'bayes', observer: 'minmax' })), new ParamStore(be, f.graph, f.host));
+  const qm = new QuantizedModel(be, prepare(f.graph, qconfigTemplate(template, { march, observer: 'minmax' })), new ParamStore(be, f.graph, f.host));
   const shape = r.inputShape;
   const K = r.graph.numClasses;
   await calibrate(qm, images(24, 1, shape, K), { batchSize: 12, normalize: r.normalization });
@@ -142,13 +143,15 @@ describe('issue 10 ops: the imported graphs', () => {
 });
 
 describe('issue 10 ops through calibrate → QAT → convert → simulator → QDQ export', () => {
-  for (const [name, template, ops] of [
-    ['se_block', 'default_calibration', ['mul', 'affine', 'add']], // Sub of two activations: the add layer, b negated
-    ['se_block', 'default_calibration_int16', ['mul', 'affine']], // int16 x int16 products
-    ['ceil_pools', 'default_calibration', ['avgpool2d', 'maxpool2d']],
+  for (const [name, tpl, march, ops] of [
+    ['se_block', 'default_calibration', 'bayes', ['mul', 'affine', 'add']], // Sub of two activations: the add layer, b negated
+    ['se_block', 'default_calibration_int16', 'bayes', ['mul', 'affine']], // int16 x int16 products
+    ['se_block', 'default_calibration', 'bernoulli', ['mul', 'affine']], // power-of-two scales: Mul and Sub are shifts
+    ['ceil_pools', 'default_calibration', 'bayes', ['avgpool2d', 'maxpool2d']],
   ] as const) {
+    const template = `${tpl}${march === 'bernoulli' ? ', bernoulli' : ''}`;
     it(`${name} (${template}): every layer within 2 LSB, GPU = CPU simulator, QDQ export = fake quant`, async () => {
-      const { r, qm, im } = await quantized(name, template);
+      const { r, qm, im } = await quantized(name, tpl, march);
       for (const op of ops) expect(im.layers.some((l) => l.op === op), `${name} has a ${op} layer`).toBe(true);
       const n = 16;
       const ds = images(n, 9, r.inputShape, r.graph.numClasses);
