@@ -10,6 +10,8 @@ import type { Backend, Shape } from '../src/engine/backend.ts';
 import { affineFn, mulFn, subFn, type AffineAttrs } from '../src/engine/fns/eltwise.ts';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
 import { affineInt, mulInt } from '../src/sim/int/mul.ts';
+import { INT_MODEL_FORMAT, INT_MODEL_VERSION, type IntModel } from '../src/sim/model.ts';
+import { execLayer, type IntTensor } from '../src/sim/run.ts';
 import { expectClose, rand, rng } from './helpers/compare.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 
@@ -121,4 +123,34 @@ describe('integer mul and affine', () => {
     const y = affineInt(x, 3, 2, -10, { dtype: 'int8' });
     expect(Array.from(y)).toEqual(Array.from(x, (v) => Math.max(-128, Math.min(127, Math.floor((v * 3) / 4 + 0.5) - 10))));
   });
+});
+
+describe('the simulator\'s mul / affine layers (fast path) = the reference kernels', () => {
+  const model = (dtype: 'int8' | 'int16'): IntModel => ({
+    format: INT_MODEL_FORMAT, version: INT_MODEL_VERSION, name: 't', march: 'bayes', mode: 'horizon', multiplierBits: 32, inputShape: [3, 4, 5],
+    numClasses: 1, input: 'input', output: 'y', layers: [],
+    values: { y: { dtype, scales: [1], shape: [3, 4, 5] } },
+  });
+  for (const dtype of ['int8', 'int16'] as const) {
+    it(`${dtype}: random inputs, per element and per channel, with clamps and offsets`, () => {
+      const r = rng(dtype === 'int8' ? 5 : 6);
+      const hi = dtype === 'int8' ? 127 : 32767;
+      const ints = (n: number) => {
+        const v = Array.from({ length: n }, () => Math.floor((2 * r() - 1) * hi));
+        return dtype === 'int8' ? Int8Array.from(v) : Int16Array.from(v);
+      };
+      const a = ints(2 * 60), b = ints(2 * 60), g = ints(2 * 3);
+      for (const [m, s] of [[1518500250, 37], [1073741824, 30], [12345, 3], [2147483647, 62]]) {
+        const rq = { multiplier: Int32Array.of(m), shift: Int32Array.of(s) };
+        const im = model(dtype);
+        const clamp = { lo: -hi + 5, hi: hi - 7 };
+        const out = { dtype, clampMin: clamp.lo, clampMax: clamp.hi };
+        const mul = (bb: IntTensor) => execLayer(im, { id: 'y', op: 'mul', inputs: ['a', 'b'], requant: rq, clamp }, [{ data: a, shape: [2, 3, 4, 5] }, bb]);
+        expect(Array.from(mul({ data: b, shape: [2, 3, 4, 5] }).data)).toEqual(Array.from(mulInt(a, b, m, s, out)));
+        expect(Array.from(mul({ data: g, shape: [2, 3, 1, 1] }).data)).toEqual(Array.from(mulInt(a, g, m, s, out)));
+        const aff = execLayer(im, { id: 'y', op: 'affine', inputs: ['a'], requant: rq, offset: -17, clamp }, [{ data: a, shape: [2, 3, 4, 5] }]);
+        expect(Array.from(aff.data)).toEqual(Array.from(affineInt(a, m, s, -17, out)));
+      }
+    });
+  }
 });

@@ -8,6 +8,25 @@
  */
 import { allocInt, assertIntArray, outputBounds, requantizeValueHorizon, type IntArray, type OutputSpec } from './requant.ts';
 
+/** The int32 products a · b[i / inner] (b per element or per channel): the accumulator the requantization reads. */
+export function mulAcc(a: IntArray, b: IntArray): Int32Array {
+  assertIntArray('mul a', a);
+  assertIntArray('mul b', b);
+  if (!b.length || a.length % b.length) throw new RangeError(`mul: b has ${b.length} values, a ${a.length} (b must match a or hold one value per channel)`);
+  if (a instanceof Int32Array || b instanceof Int32Array) throw new RangeError('mul: int32 inputs are not supported (the product must fit int32)');
+  const inner = a.length / b.length;
+  const acc = new Int32Array(a.length);
+  if (inner === 1) for (let i = 0; i < a.length; i++) acc[i] = a[i] * b[i];
+  else {
+    for (let c = 0; c < b.length; c++) {
+      const g = b[c], o = c * inner;
+      for (let i = o; i < o + inner; i++) acc[i] = a[i] * g;
+    }
+  }
+  return acc;
+}
+
+/** Reference kernel (one value at a time); the simulator takes mulAcc + the SIMD requantization, the same integers. */
 export function mulInt(a: IntArray, b: IntArray, multiplier: number, shift: number, out: OutputSpec): IntArray {
   assertIntArray('mul a', a);
   assertIntArray('mul b', b);
