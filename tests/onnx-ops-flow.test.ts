@@ -14,6 +14,7 @@ import { Optimizer } from '../src/engine/optim/optimizer.ts';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
 import type { ImageDataset } from '../src/data/dataset.ts';
 import { normalizeImages } from '../src/data/loader.ts';
+import { fusionReport } from '../src/graph/passes/check.ts';
 import { fuse } from '../src/graph/passes/fuse.ts';
 import { importOnnx } from '../src/io/onnx/import.ts';
 import { exportQdqOnnx } from '../src/io/onnx/export-qdq.ts';
@@ -130,6 +131,11 @@ describe('issue 10 ops: the imported graphs', () => {
     expect(g.nodes.filter((n) => n.op === 'mul').length).toBe(3);
     expect(g.nodes.filter((n) => n.op === 'sub').length).toBe(1);
     expect(g.nodes.filter((n) => n.op === 'global_avgpool').map((n) => n.shape)).toEqual([[16], [16]]);
+    // every new op is quantized (none is reported as float-only) and gets its own activation site
+    const f = fuse(g, importOnnx(fixture('se_block'), 'se_block.onnx').host).graph;
+    expect(fusionReport(f).float).toEqual([]);
+    const sites = new Set(prepare(f, qconfigTemplate('default_calibration')).acts.map((a) => a.node));
+    for (const n of f.nodes) if (n.op === 'mul' || n.op === 'sub' || n.op === 'affine') expect(sites.has(n.id), n.id).toBe(true);
   });
 
   it('ceil_pools: ceil_mode and count_include_pad = false where PyTorch set them; the sizes PyTorch computes', () => {
