@@ -24,6 +24,14 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     Fashion-MNIST training images for 1 epoch, with fashion_resnet.json (its PyTorch float test accuracy):
                     the imported ResNet-style model of the PTQ targets (AdaRound W4A8).
 
+  se_block.onnx     squeeze-excitation block, 3x16x16, opset 13 (BN folded): Sub / Div by constants, ReduceMean
+                    (keepdims 1 and 0), a hard-sigmoid gate, Mul per channel, Mul and Sub of two activations, Mul
+                    by a constant (--ops-mul writes only this and ceil_pools.onnx)
+  ceil_pools.onnx   3x16x16, opset 13: MaxPool ceil_mode, AveragePool count_include_pad=0, ceil_mode average
+                    pools with and without padding, Concat, ReduceMean + Flatten head
+  --torchvision-ops-mul DIR  only torchvision's MnasNet 0.5 and GoogLeNet at 3x32x32 into DIR (not committed;
+                    check them with scripts/onnx-vs-ort.ts)
+
 Every model has a dynamic batch dimension ("N"). Deterministic (seeded); training takes a few
 minutes on 2 cores. Usage: /usr/bin/python3 scripts/make-onnx-fixtures.py [--skip-fashion | --fashion-resnet]
 """
@@ -408,11 +416,113 @@ def fashion_resnet(train_images=8000, epochs=1):
     print(json.dumps(info, indent=2))
 
 
+
+# ---- issue 10: Mul / Sub / Div, ReduceMean, ceil_mode and count_include_pad pools (--ops-mul: only these) ----
+
+class SeBlock(nn.Module):
+    """Squeeze-excitation with a hard-sigmoid gate made of ops the studio had before (Add folded into the conv
+    bias, Clip, Div), a written-out hard-swish (Add of a scalar no bias takes), Sub / Div by constants at the
+    input, Mul and Sub of two activations, Mul by a constant,
+    ReduceMean over H, W with keepdims 1 (the SE squeeze) and 0 (the head, MnasNet's form)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 16, 3, padding=1)
+        self.bn = nn.BatchNorm2d(16)
+        self.se1 = nn.Conv2d(16, 4, 1)
+        self.se2 = nn.Conv2d(4, 16, 1)
+        self.c2 = nn.Conv2d(16, 16, 3, padding=1, bias=False)
+        self.c3 = nn.Conv2d(16, 16, 1)
+        self.fc = nn.Linear(16, 5)
+
+    def forward(self, x):
+        x = (x - 0.5) / 0.25
+        x = F.relu(self.bn(self.stem(x)))
+        s = x.mean((2, 3), keepdim=True)
+        s = F.relu(self.se1(s))
+        s = F.relu6(self.se2(s) + 3) / 6
+        x = x * s
+        y = self.c2(x)
+        y = y * F.relu6(y + 3) / 6    # hard-swish written out: y is read twice, so + 3 joins no bias
+        z = F.relu(self.c3(x))
+        x = y * z - y
+        x = x * 0.5
+        return self.fc(x.mean((2, 3)))
+
+
+class CeilPools(nn.Module):
+    """GoogLeNet's ceil-mode max pools (3x3 s2, and 3x3 s1 p1 in an inception-style branch), an average pool with
+    count_include_pad=False, ceil-mode average pools with (exported as Pad + AveragePool) and without padding, where
+    the last windows overhang the input; ReduceMean keepdims=1 + Flatten head."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.p1 = nn.MaxPool2d(3, 2, ceil_mode=True)
+        self.c2 = nn.Conv2d(8, 8, 3, padding=1)
+        self.p2 = nn.MaxPool2d(3, 1, 1, ceil_mode=True)
+        self.p3 = nn.AvgPool2d(3, 2, 1, count_include_pad=False)
+        self.c3 = nn.Conv2d(16, 12, 1)
+        self.p4 = nn.AvgPool2d(3, 2, 1, ceil_mode=True)
+        self.p5 = nn.AvgPool2d(2, 2, ceil_mode=True)
+        self.fc = nn.Linear(12, 6)
+
+    def forward(self, x):
+        x = self.p1(F.relu(self.bn1(self.c1(x))))   # 16 -> 8 (floor mode: 7)
+        y = F.relu(self.c2(x))
+        x = torch.cat([y, self.p2(y)], 1)
+        x = self.p3(x)                               # 8 -> 4
+        x = F.relu(self.c3(x))
+        x = self.p5(self.p4(x))                      # 4 -> 3 -> 2 (floor mode: 2 -> 1)
+        return self.fc(torch.flatten(x.mean((2, 3), keepdim=True), 1))
+
+
+def torchvision_ops_mul(out_dir):
+    """torchvision's MnasNet 0.5 (ReduceMean head) and GoogLeNet (ceil-mode max pools, no aux heads) at 3x32x32,
+    10 classes, random weights with non-trivial BN statistics, opset 13 (BN folded), into out_dir (large: not
+    committed; scripts/onnx-vs-ort.ts checks them)."""
+    import torchvision
+    os.makedirs(out_dir, exist_ok=True)
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    models = {
+        'mnasnet0_5': torchvision.models.mnasnet0_5(num_classes=10),
+        'googlenet': torchvision.models.googlenet(num_classes=10, aux_logits=False, init_weights=True),
+    }
+    for name, model in models.items():
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight)
+        randomize_bn(model, gen)
+        model.eval()
+        path = os.path.join(out_dir, f'{name}.onnx')
+        torch.onnx.export(model, torch.randn(1, 3, 32, 32), path, opset_version=13, input_names=['input'], output_names=['logits'],
+                          dynamic_axes={'input': {0: 'N'}, 'logits': {0: 'N'}}, do_constant_folding=True)
+        m = onnx.load(path)
+        onnx.checker.check_model(m)
+        print(f'{path}: {os.path.getsize(path)} bytes, ops {sorted({n.op_type for n in m.graph.node})}')
+
+
+def ops_mul():
+    gen = torch.Generator().manual_seed(10)
+    torch.manual_seed(10)
+    for model, name in ((SeBlock(), 'se_block.onnx'), (CeilPools(), 'ceil_pools.onnx')):
+        randomize_bn(model, gen)
+        export(model, (3, 16, 16), name, 13, preserve_bn=False)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     if '--fashion-resnet' in sys.argv:
         fashion_resnet()
+        return
+    if '--ops-mul' in sys.argv:
+        ops_mul()
+        return
+    if '--torchvision-ops-mul' in sys.argv:
+        torchvision_ops_mul(sys.argv[sys.argv.index('--torchvision-ops-mul') + 1])
         return
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
@@ -424,6 +534,7 @@ def main():
     export(mb, (3, 32, 32), 'mobilenetv2.onnx', 17, preserve_bn=True)
     export(Mlp(), (1, 28, 28), 'mlp.onnx', 14, preserve_bn=False)
     handmade()
+    ops_mul()
     if '--skip-fashion' not in sys.argv:
         fashion()
 

@@ -23,6 +23,8 @@ export interface NodeAttrs {
   addInput?: true;
   /** Fused node: ids of the original nodes it replaces, the anchor (conv / linear) first, for the viewer. */
   fusedFrom?: string[];
+  /** affine: y = x * factor + offset (scalar constants: Mul / Div by a constant, Sub / Add of one). */
+  affine?: { factor: number; offset: number };
 }
 
 /** An op whose OpDef has fusion.act (relu, relu6), fused into a conv / linear as its epilogue. */

@@ -20,6 +20,9 @@ import { batchnorm2dOp } from './conv/batchnorm2d.ts';
 import { conv2dOp } from './conv/conv2d.ts';
 import { linearOp } from './dense/linear.ts';
 import { addOp } from './eltwise/add.ts';
+import { affineOp } from './eltwise/affine.ts';
+import { mulOp } from './eltwise/mul.ts';
+import { subOp } from './eltwise/sub.ts';
 import { avgpool2dOp, globalAvgpoolOp, maxpool2dOp } from './pool/pool2d.ts';
 import { concatOp } from './shape/concat.ts';
 import { importConstant } from './shape/onnx.ts';
@@ -36,6 +39,9 @@ export const OPS = {
   relu: reluOp,
   relu6: relu6Op,
   add: addOp,
+  mul: mulOp,
+  sub: subOp,
+  affine: affineOp,
   concat: concatOp,
   avgpool2d: avgpool2dOp,
   maxpool2d: maxpool2dOp,

@@ -36,6 +36,18 @@ function validateDense(l: LayerOf<'conv2d' | 'linear'>, fail: (reason: string) =
   }
 }
 
+function validateAvgPool(l: LayerOf<'avgpool2d'>, fail: (reason: string) => never): void {
+  const n = l.requant.multiplier.length;
+  const area = l.kernel ? l.kernel[0] * l.kernel[1] : 1;
+  if (!(n === 1 || (n === area && l.kernel)) || l.requant.shift.length !== n) fail(`layer ${l.id}: ${n} requant multipliers for a ${l.kernel ? l.kernel.join('x') : 'global'} pool`);
+}
+
+function validateScalarRequant(l: LayerOf<'mul' | 'affine'>, fail: (reason: string) => never): void {
+  const r = l.requant;
+  if (!(r.multiplier instanceof Int32Array) || r.multiplier.length !== 1 || r.shift.length !== 1 || r.multiplier[0] < 0) fail(`layer ${l.id}: needs one non-negative requant multiplier`);
+  if (l.op === 'affine' && !Number.isSafeInteger(l.offset)) fail(`layer ${l.id}: offset ${l.offset} is not an integer`);
+}
+
 const denseCost: IntLayerDef<'conv2d' | 'linear'>['cost'] = {
   macs: (l, m) => prod(m.values[l.id].shape) * prod(l.weightShape.slice(1)),
   paramBytes: (l) => {
@@ -52,7 +64,9 @@ export const INT_LAYERS = {
   // one multiplier (4 bytes) and shift (1 byte)
   rescale: { validate: ok, cost: { macs: none, paramBytes: () => 5 } },
   maxpool2d: { validate: ok, cost: { macs: none, paramBytes: none } },
-  avgpool2d: { validate: ok, cost: { macs: none, paramBytes: () => 5 } },
+  avgpool2d: { validate: validateAvgPool, cost: { macs: none, paramBytes: (l) => 5 * l.requant.multiplier.length } },
+  mul: { validate: validateScalarRequant, cost: { macs: (l, m) => prod(m.values[l.id].shape), paramBytes: () => 5 } },
+  affine: { validate: validateScalarRequant, cost: { macs: none, paramBytes: () => 9 } },
   reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true } },
   dequantize: { validate: ok, cost: { macs: none, paramBytes: none } },
 } satisfies { [K in IntLayerOp]: IntLayerDef<K> };

@@ -60,15 +60,27 @@ export type IntLayer =
   })
   | (LayerBase & { op: 'add'; params: AddParams; clamp: OutClamp })
   | (LayerBase & { op: 'rescale'; kind: 'relu' | 'relu6' | 'concat'; requant: RequantParams[]; clamp: OutClamp })
-  | (LayerBase & { op: 'maxpool2d'; kernel: [number, number]; stride: [number, number]; padding: [number, number] })
+  | (LayerBase & { op: 'maxpool2d'; kernel: [number, number]; stride: [number, number]; padding: [number, number]; ceilMode?: boolean })
   | (LayerBase & {
     op: 'avgpool2d';
     kernel: [number, number] | null; // null = global
     stride: [number, number];
     padding: [number, number];
+    /** The output size rounds up (src/qmath/pool-window.ts); absent = false. */
+    ceilMode?: boolean;
+    /** Padded positions count in the divisor; absent = true. */
+    countIncludePad?: boolean;
+    /**
+     * One multiplier of x_scale / (out_scale * count): per tensor (length 1, count = kh * kw); or, when the divisor
+     * varies (ceilMode, countIncludePad false), one per count 1..kh*kw, indexed by the window's count − 1.
+     */
     requant: RequantParams;
     clamp: OutClamp;
   })
+  /** a · b (int32 product) requantized per tensor; inputs[1] matches inputs[0] or holds one value per channel. */
+  | (LayerBase & { op: 'mul'; requant: RequantParams; clamp: OutClamp })
+  /** round(x · m / 2^s) + offset: x · a + b with scalar constants (Mul / Div by a constant, Sub of one). */
+  | (LayerBase & { op: 'affine'; requant: RequantParams; offset: number; clamp: OutClamp })
   | (LayerBase & { op: 'reshape' })
   | (LayerBase & { op: 'dequantize' });
 

@@ -12,7 +12,7 @@ import { bnBackward, bnForward, bnStats, emaInPlace } from './batchnorm.ts';
 import { channelScale } from './channel-scale.ts';
 import { concatChannels, sliceChannels } from './concat.ts';
 import { channelSum, conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv2d.ts';
-import { add, clamp, clampBackward, scale } from './elementwise.ts';
+import { add, affine, clamp, clampBackward, scale } from './elementwise.ts';
 import { linearBackwardInput, linearBackwardWeight, linearForward, sumRows } from './linear.ts';
 import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './loss.ts';
 import * as distill from './distill-loss.ts';
@@ -120,6 +120,10 @@ export class CpuBackend implements Backend {
 
   scale(a: BTensor, s: number): BTensor {
     return this.wrap(scale(this.d(a), s), a.shape);
+  }
+
+  affine(x: BTensor, a: number, b: number): BTensor {
+    return this.wrap(affine(this.d(x), a, b), x.shape);
   }
 
   clamp(x: BTensor, lo: number, hi: number): BTensor {

@@ -53,6 +53,7 @@ export class WebGpuBackend implements Backend {
 
   add(a: BTensor, b: BTensor): BTensor { return ew.add(this.ctx, g(a), g(b)); }
   scale(a: BTensor, s: number): BTensor { return ew.scale(this.ctx, g(a), s); }
+  affine(x: BTensor, a: number, b: number): BTensor { return ew.affine(this.ctx, g(x), a, b); }
   clamp(x: BTensor, lo: number, hi: number): BTensor { return ew.clamp(this.ctx, g(x), lo, hi); }
   clampBackward(dy: BTensor, x: BTensor, lo: number, hi: number): BTensor {
     return ew.clampBackward(this.ctx, g(dy), g(x), lo, hi);

@@ -28,9 +28,12 @@ function moduleLines(n: GraphNode, m: string, q: TorchQParamsJson): string[] {
     case 'avgpool2d': case 'maxpool2d': {
       const p = info.pool!;
       const cls = n.op === 'avgpool2d' ? 'AvgPool2d' : 'MaxPool2d';
-      return [`self.${m} = nn.${cls}(${tuple(p.kernelH, p.kernelW)}, stride=${tuple(p.strideH, p.strideW)}, padding=${tuple(p.padH, p.padW)})`];
+      const extra = `${p.ceilMode ? ', ceil_mode=True' : ''}${n.op === 'avgpool2d' && p.countIncludePad === false ? ', count_include_pad=False' : ''}`;
+      return [`self.${m} = nn.${cls}(${tuple(p.kernelH, p.kernelW)}, stride=${tuple(p.strideH, p.strideW)}, padding=${tuple(p.padH, p.padW)}${extra})`];
     }
     case 'global_avgpool': return [`self.${m} = nn.AdaptiveAvgPool2d(1)`];
+    // plain tensor arithmetic (call below); the module only holds the activation fake quant
+    case 'mul': case 'sub': case 'affine': return [`self.${m} = nn.Identity()`];
     case 'flatten': case 'reshape': case 'identity': case 'input': return [];
   }
 }
@@ -45,6 +48,9 @@ function call(n: GraphNode, m: string, xs: string[]): string {
     case 'flatten': return `${xs[0]}.flatten(1)`;
     case 'reshape': return `${xs[0]}.reshape(${xs[0]}.shape[0], ${n.shape.join(', ')})`;
     case 'identity': return xs[0];
+    case 'mul': return `${xs[0]} * ${xs[1]}`;
+    case 'sub': return `${xs[0]} - ${xs[1]}`;
+    case 'affine': return `${xs[0]} * ${n.attrs.affine!.factor} + ${n.attrs.affine!.offset}`;
     default: return `self.${m}(${xs[0]})`;
   }
 }

@@ -93,6 +93,13 @@ export class ImportContext {
     return Number(c.data[0]);
   }
 
+  /** How many node inputs (and graph outputs) read the IR value `id`, over all its ONNX names (Identity aliases). */
+  reads(id: string): number {
+    let n = 0;
+    for (const [k, v] of this.vals) if (v.kind === 'tensor' && v.id === id) n += this.uses.get(k) ?? 0;
+    return n;
+  }
+
   /** The IR value of `v` with its ONNX rank restored (a [C] GlobalAveragePool output becomes [C, 1, 1]). */
   materialize(v: TensorVal, base: string): string {
     if (!v.squeezed) return v.id;
