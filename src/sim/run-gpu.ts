@@ -12,6 +12,7 @@
  *  - add: the horizon add kernel; maxpool / avgpool: the pooling kernels (average: sums + requantization);
  *  - rescale (relu / relu6 / concat with their own scale): `rescale_into` below requantizes each input into its
  *    channel range of the output;
+ *  - lut (sigmoid, tanh, hardswish, ..., PReLU): the table lookup of src/sim/gpu/lut.ts, table uploaded once;
  *  - reshape: the same GPU buffer under a new shape (reference counted);
  *  - dequantize (DeQuantStub): read back, then dequantizeOutput on the CPU.
  *
@@ -25,6 +26,7 @@ import { uniforms } from '../engine/webgpu/uniforms.ts';
 import type { IntLayer, IntModel, RequantParams } from './model.ts';
 import { assertNever } from './assert-never.ts';
 import { readInt, uploadBits, uploadInt, type GpuIntTensor } from './gpu/bits.ts';
+import { lutGpu, uploadLut } from './gpu/lut.ts';
 import { add as gpuAdd, avgPool2d, conv2d, linear, maxPool2d, prepareDense, releaseDense, type GpuDenseLayer } from './gpu/kernels.ts';
 import type { OutputSpec, RequantSpec } from './int/requant.ts';
 import { dequantizeOutput, quantizeInput, SimError, type IntTensor, type SimRunOptions, type SimRunResult } from './run.ts';
@@ -72,6 +74,8 @@ function prepareModel(model: IntModel, ctx: GpuContext): GpuModel {
         }
         gm.words.set(l.id, [uploadBits(ctx, w, [w.length])]);
       }
+    } else if (l.op === 'lut') {
+      gm.words.set(l.id, [uploadLut(ctx, l)]);
     } else if (l.op === 'rescale') {
       gm.words.set(l.id, l.requant.map((r) => {
         const w = Int32Array.of(0, r.multiplier[0], r.shift[0], 0);
@@ -142,6 +146,8 @@ function execGpu(ctx: GpuContext, model: IntModel, gm: GpuModel, layer: IntLayer
       const y = avgPool2d(ctx, x, 0, { kernel, stride: layer.kernel ? layer.stride : kernel, padding: layer.padding }, horizon(layer.requant), clampOut(layer));
       return { ...y, shape: [N, ...info.shape] };
     }
+    case 'lut':
+      return lutGpu(ctx, x, gm.words.get(layer.id)![0], layer, info.dtype);
     case 'reshape':
       return { ...x, shape: [N, ...info.shape] };
     case 'quantize':

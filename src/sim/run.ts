@@ -15,6 +15,7 @@ import type { IntLayer, IntModel, RequantParams, ValueInfo } from './model.ts';
 import { assertNever } from './assert-never.ts';
 import { bpuRoundF32 } from '../qmath/rounding.ts';
 import { addInt } from './int/add.ts';
+import { lutApply } from './int/lut.ts';
 import { maxPool2dInt, avgPool2dSums } from './int/pool.ts';
 import { allocInt, assertIntArray, mulShiftRound, requantizeHorizon, type IntArray } from './int/requant.ts';
 import { conv2dAccFast, conv2dRequantFast, linearAccFast } from './fast-conv.ts';
@@ -178,6 +179,8 @@ export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[])
       // global pooling yields [N, C] (the graph's shape), windows [N, C, OH, OW]
       return { data, shape: [N, ...info.shape] };
     }
+    case 'lut':
+      return { data: lutApply(x.data, x.shape, layer, info.dtype, layer.clamp.lo, layer.clamp.hi), shape: [...x.shape] };
     case 'reshape':
       return { data: x.data, shape: [N, ...info.shape] };
     default:

@@ -84,7 +84,14 @@ function importModel(m: ModelProto, file: string, opts: OnnxImportOptions): Onnx
   const outName = outs[0].name;
 
   // Uses of each value (graph output included), for the single-use checks.
-  for (const n of g.node ?? []) for (const i of n.input ?? []) if (i) im.uses.set(i, (im.uses.get(i) ?? 0) + 1);
+  for (const n of g.node ?? []) {
+    for (const i of n.input ?? []) {
+      if (!i) continue;
+      im.uses.set(i, (im.uses.get(i) ?? 0) + 1);
+      const cs = im.consumers.get(i);
+      if (cs) { if (!cs.includes(n)) cs.push(n); } else im.consumers.set(i, [n]);
+    }
+  }
   im.uses.set(outName, (im.uses.get(outName) ?? 0) + 1);
 
   // input -> QuantStub
