@@ -12,7 +12,7 @@ import { AttrType, DataType, encodeModelProto, type AttributeProto, type NodePro
 import { mulberry32 } from './random.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/onnx/', import.meta.url));
-export const FLOAT_FIXTURES = ['residual', 'mobilenetv2', 'mlp', 'handmade', 'fashion_cnn'] as const;
+export const FLOAT_FIXTURES = ['residual', 'mobilenetv2', 'mlp', 'handmade', 'fashion_cnn', 'activations', 'activations17'] as const;
 
 export function fixture(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(FIXTURES, `${name}.onnx`)));
@@ -23,9 +23,14 @@ export function randomInput(n: number, seed: number, lo = -1, hi = 1): Float32Ar
   return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
 }
 
-/** onnxruntime-node (CPU EP) on one input; returns the first output, flat. */
-export async function runOrt(bytes: Uint8Array, x: Float32Array, shape: number[]): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 });
+/**
+ * onnxruntime-node (CPU EP) on one input; returns the first output, flat. `optimize: false` runs the graph as written
+ * (no QDQ node fusion into onnxruntime's own integer kernels).
+ */
+export async function runOrt(bytes: Uint8Array, x: Float32Array, shape: number[], o: { optimize?: boolean } = {}): Promise<Float32Array> {
+  const s = await ort.InferenceSession.create(bytes, {
+    executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, ...(o.optimize === false ? { graphOptimizationLevel: 'disabled' as const } : {}),
+  });
   try {
     const out = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x, shape) });
     return Float32Array.from(out[s.outputNames[0]].data as Float32Array);
