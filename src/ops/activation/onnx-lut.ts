@@ -50,7 +50,7 @@ export const importHardSwish = (im: ImportContext, io: NodeIO): void => void una
 
 /** HardSigmoid(alpha = 0.2, beta = 0.5 by default); x · HardSigmoid(1/6, 1/2)(x) is HardSwish. */
 export function importHardSigmoid(im: ImportContext, io: NodeIO): void {
-  const alpha = finiteAttr(im, io, 'alpha', 0.2);
+  const alpha = finiteAttr(im, io, 'alpha', Math.fround(0.2)); // ONNX attributes are float32
   const beta = finiteAttr(im, io, 'beta', 0.5);
   const swish = Math.abs(alpha - 1 / 6) < 1e-6 && beta === 0.5;
   gated(im, io, 'hardsigmoid', swish ? 'hardswish' : null, { alpha, beta });
@@ -58,7 +58,7 @@ export function importHardSigmoid(im: ImportContext, io: NodeIO): void {
 
 /** LeakyRelu(alpha = 0.01). */
 export function importLeakyRelu(im: ImportContext, io: NodeIO): void {
-  unary(im, io, 'leakyrelu', { alpha: finiteAttr(im, io, 'alpha', 0.01), beta: 0 });
+  unary(im, io, 'leakyrelu', { alpha: finiteAttr(im, io, 'alpha', Math.fround(0.01)), beta: 0 });
 }
 
 /** PRelu(x, slope): the slope a constant of one value or one per channel ([C, 1, 1] as PyTorch exports it). */
