@@ -40,11 +40,12 @@ fn act(x: f32) -> f32 {
 
 fn act_grad(x: f32) -> f32 {
   switch p.kind {
-    case 0u: { let s = sigmoid(x); return s * (1.0 - s); }
-    case 1u: { let t = tanh_safe(x); return 1.0 - t * t; }
+    // s (1 - s) and 1 - t² written without the cancellation near saturation
+    case 0u: { let e = exp(-abs(x)); let d = 1.0 + e; return e / (d * d); }
+    case 1u: { let e = exp(-2.0 * abs(x)); let d = 1.0 + e; return 4.0 * e / (d * d); }
     case 2u: { let v = p.alpha * x + p.beta; return select(0.0, p.alpha, v > 0.0 && v < 1.0); }
     case 3u: { return select(select(x / 3.0 + 0.5, 1.0, x > 3.0), 0.0, x < -3.0); }
-    case 4u: { let s = sigmoid(x); return s * (1.0 + x * (1.0 - s)); }
+    case 4u: { return sigmoid(x) * (1.0 + x * sigmoid(-x)); }
     case 5u: { return select(p.alpha, 1.0, x > 0.0); }
     default: { return select(0.0, 1.0, x > p.alpha && x < p.beta); }
   }
