@@ -46,7 +46,7 @@ export interface OutClamp {
  *   y = knots[start + k] + round_half_up((knots[start + k + 1] − knots[start + k]) · r / 2^e)      (r = 0: no read)
  *   out = clamp(round_half_up(y / 2^fracBits), lo, hi)
  * int8 / uint8 inputs: one segment of 256 entries, e = 0, fracBits 0 (the knots are the outputs: a 256-entry table);
- * int16 inputs: 8 segments of 8192 inputs, each with its own e, knots with 8 fractional bits (linear interpolation).
+ * int16 inputs: 64 segments of 1024 inputs, each with its own e, knots with 8 fractional bits (linear interpolation).
  */
 export interface LutTable {
   /** The activation the table holds (errors, viewer). */

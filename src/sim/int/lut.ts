@@ -5,10 +5,10 @@
  *
  *  - int8 / uint8 input: one 256-entry table of outputs (int8 or int16), indexed by q + 128 (q for uint8). The entry
  *    of q is the fake-quant model's own output for the input value q·s_in: exact.
- *  - int16 input: 8 segments of 8192 inputs; in segment j the table holds a knot every 2^e_j inputs (e_j chosen per
+ *  - int16 input: 64 segments of 1024 inputs; in segment j the table holds a knot every 2^e_j inputs (e_j chosen per
  *    segment at convert time) with 8 fractional bits, and the lookup interpolates linearly between the two knots
  *    around the input (integer multiply, round-half-up shifts). e_j is the widest step whose interpolation stays within
- *    1/4 output LSB of the exact function on every input of the segment (checked exhaustively here), so the result is
+ *    1/8 output LSB of the exact function on every input of the segment (checked exhaustively here), so the result is
  *    within 1 LSB of the fake-quant model's.
  */
 import type { LutTable } from '../model.ts';
@@ -28,10 +28,10 @@ export interface LutSpec {
   exact: (c: number, q: number) => number;
 }
 
-export const LUT_INT16_SEG_BITS = 13;
+export const LUT_INT16_SEG_BITS = 10;
 export const LUT_INT16_FRAC_BITS = 8;
 /** Largest interpolation error accepted for a segment, in output LSBs (before the final rounding). */
-export const LUT_MAX_ERROR = 0.25;
+export const LUT_MAX_ERROR = 0.125;
 /** Knots are kept within this many LSBs outside the output range (the clamp after the lookup does the rest). */
 const KNOT_MARGIN = 1024;
 
@@ -52,23 +52,32 @@ export function buildLut(s: LutSpec): LutTable {
   if (s.inDtype !== 'int16') throw new RangeError(`${s.fn}: a lookup table needs an int8, uint8 or int16 input, not ${s.inDtype}`);
   const SB = LUT_INT16_SEG_BITS, F = LUT_INT16_FRAC_BITS, W = 2 ** SB, S = 65536 / W, one = 2 ** F;
   const kLo = (s.lo - KNOT_MARGIN) * one, kHi = (s.hi + KNOT_MARGIN) * one;
-  const knotOf = (v: number) => {
-    const k = Math.round(v * one);
-    return k < kLo ? kLo : k > kHi ? kHi : k;
-  };
   const clampOut = (v: number) => (v < s.lo ? s.lo : v > s.hi ? s.hi : v);
+  // The knot at input u: f there with F fractional bits, nudged by 2^-F LSB when that makes it read back as the fake
+  // quant's own integer (a tie f/s_out = k + 1/2 rounds half up here, half to even in the fake quant).
+  const knotOf = (u: number) => {
+    let k = Math.round(real[u] * one);
+    k = k < kLo ? kLo : k > kHi ? kHi : k;
+    const want = clampOut(exact[u]);
+    for (const n of [k, k - 1, k + 1]) if (clampOut(roundShiftHalfUp(n, F)) === want) return n;
+    return k;
+  };
   const segs = new Int32Array(2 * S * s.channels);
   const all: number[] = [];
   const real = new Float64Array(65537); // u = 0 .. 65536 (the last one is the end knot of the last segment)
+  const exact = new Float64Array(65537);
   for (let c = 0; c < s.channels; c++) {
-    for (let u = 0; u <= 65536; u++) real[u] = s.real(c, u - 32768);
+    for (let u = 0; u <= 65536; u++) {
+      real[u] = s.real(c, u - 32768);
+      exact[u] = s.exact(c, u - 32768);
+    }
     for (let j = 0; j < S; j++) {
       const base = j * W;
       let chosen: number[] | null = null, chosenE = 0;
       for (let e = SB; e >= 0 && !chosen; e--) {
         const step = 2 ** e;
         const count = e === 0 ? W : W / step + 1;
-        const kn = Array.from({ length: count }, (_, k) => knotOf(real[base + k * step]));
+        const kn = Array.from({ length: count }, (_, k) => knotOf(base + k * step));
         let ok = true;
         for (let o = 0; o < W && ok; o++) {
           const k = Math.floor(o / step), r = o - k * step;
