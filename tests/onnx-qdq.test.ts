@@ -55,7 +55,9 @@ async function agreement(template: string, ds = testDs): Promise<{ agree: number
   });
   const bytes = await exportQdqOnnx(qm);
   const x = normalizeImages(ds, r.normalization);
-  const logits = await runOrt(bytes, x, [ds.count, ...r.inputShape]);
+  // The graph as written: onnxruntime's QDQ fusions (its own integer Gemm / Conv kernels) agreed on only 98.75 % here,
+  // 99.75 % without them (measured; tests/onnx-activations.test.ts shows the fused per-channel Gemm moving logits).
+  const logits = await runOrt(bytes, x, [ds.count, ...r.inputShape], { optimize: false });
   let agree = 0, correct = 0;
   for (let i = 0; i < ds.count; i++) {
     const o = argmax(logits, i, K);

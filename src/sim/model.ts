@@ -40,7 +40,7 @@ export interface OutClamp {
 
 /**
  * A lookup table of a unary activation (sigmoid, tanh, ..., PReLU), built at convert time from the input and output
- * scales (src/sim/int/lut.ts, docs/fixed-point.md §8). u = q + inOffset is split into segments of 2^segBits inputs;
+ * scales (src/sim/int/lut.ts, docs/fixed-point.md §3 "lookup tables"). u = q + inOffset is split into segments of 2^segBits inputs;
  * segment j of channel c starts at knots[segs[2(c·S + j)]] with a step of 2^e inputs, e = segs[2(c·S + j) + 1]:
  *   k = (u mod 2^segBits) >> e,  r = (u mod 2^segBits) mod 2^e,
  *   y = knots[start + k] + round_half_up((knots[start + k + 1] − knots[start + k]) · r / 2^e)      (r = 0: no read)

@@ -3,7 +3,7 @@
  * (Backend.unaryAct / unaryActBackward, src/engine/unary-act.ts). Quantized as a new activation site; no Conv+act
  * fusion (Horizon's BPU fuses ReLU / ReLU6 into a conv's requantization, the others are table lookups after the
  * conv's int8 / int16 output; a clip with other bounds than ReLU6 stays standalone too). Integer implementation: a
- * `lut` layer built at convert time (lut-lower.ts, docs/fixed-point.md §8).
+ * `lut` layer built at convert time (lut-lower.ts, docs/fixed-point.md §3 "lookup tables").
  */
 import { unaryActFn } from '../../engine/fns/activation.ts';
 import { unaryActValue, type UnaryAct, type UnaryActKind } from '../../engine/unary-act.ts';

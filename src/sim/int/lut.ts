@@ -1,7 +1,7 @@
 /**
  * Lookup-table activations of the fixed-point simulator (the `lut` layer, src/sim/model.ts LutTable), as Horizon's
  * toolchain implements sigmoid, tanh, hardswish, ... : a table built at convert time from the input and output scales,
- * and an integer-only lookup at run time (docs/fixed-point.md §8).
+ * and an integer-only lookup at run time (docs/fixed-point.md §3 "lookup tables").
  *
  *  - int8 / uint8 input: one 256-entry table of outputs (int8 or int16), indexed by q + 128 (q for uint8). The entry
  *    of q is the fake-quant model's own output for the input value q·s_in: exact.
