@@ -176,7 +176,7 @@ describe.each([
     // kernel and the logits move by up to ~40 % of their range here (the float fixtures show it too) — not the QDQ
     // semantics the export writes. Quantization itself divides by the scale where the fake quant multiplies by
     // f32(1 / scale): single-LSB flips at near-ties.
-    const ort = await runOrt(bytes, x, [n, 3, 16, 16], { optimize: false });
+    const ort = await runOrt(bytes, x, [n, 3, 16, 16], 'disabled');
     let ortAgree = 0, ortErr = 0, close = 0;
     for (let i = 0; i < n; i++) if (argmax(ort, i, K) === argmax(fqOut, i, K)) ortAgree++;
     for (let i = 0; i < fqOut.length; i++) {
