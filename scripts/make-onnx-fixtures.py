@@ -19,6 +19,11 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     activations, per-channel symmetric qint8 min-max weights; 512 calibration images).
                     This torch build has no fbgemm, so the quantized kernels run on qnnpack.
 
+  activations.onnx    (also alone with --activations) a MobileNetV3 / EfficientNet-style CNN on 3x16x16 using every
+                    table activation, BN folded at export, opset 13: conv + Hardswish (HardSigmoid + Mul), depthwise
+                    conv + SiLU (Sigmoid + Mul), LeakyReLU, PReLU (per channel), Hardtanh(-1, 1) (Clip with any
+                    bounds), ReLU6, Tanh (residual Add), Sigmoid, Hardsigmoid; and
+  activations17.onnx  the same model at opset 17 (HardSwish as one ONNX op)
   fashion_resnet.onnx  (only with --fashion-resnet) a small ResNet (stem + three basic blocks with identity
                     and 1x1-projection shortcuts, BN folded at export) (widths 8/16/32) trained here on 8 000
                     Fashion-MNIST training images for 1 epoch, with fashion_resnet.json (its PyTorch float test accuracy):
@@ -33,7 +38,7 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     check them with scripts/onnx-vs-ort.ts)
 
 Every model has a dynamic batch dimension ("N"). Deterministic (seeded); training takes a few
-minutes on 2 cores. Usage: /usr/bin/python3 scripts/make-onnx-fixtures.py [--skip-fashion | --fashion-resnet]
+minutes on 2 cores. Usage: /usr/bin/python3 scripts/make-onnx-fixtures.py [--skip-fashion | --fashion-resnet | --activations]
 """
 import gzip
 import json
@@ -103,6 +108,46 @@ class Residual(nn.Module):
         x = self.avg(x)
         x = F.adaptive_avg_pool2d(x, 1).flatten(1)
         return self.fc(x)
+
+
+class Activations(nn.Module):
+    """Every table activation of the studio in a small MobileNetV3 / EfficientNet-style CNN (3x16x16, 10 classes)."""
+
+    def __init__(self):
+        super().__init__()
+        cbn = lambda i, o, k=1, s=1, g=1: nn.Sequential(nn.Conv2d(i, o, k, s, (k - 1) // 2, groups=g, bias=False), nn.BatchNorm2d(o))
+        self.stem, self.stem_act = cbn(3, 16, 3), nn.Hardswish()
+        self.dw, self.dw_act = cbn(16, 16, 3, 1, 16), nn.SiLU()
+        self.pw, self.pw_act = cbn(16, 24), nn.LeakyReLU(0.1)
+        self.down, self.down_act = cbn(24, 24, 3, 2), nn.PReLU(24)
+        self.clip, self.clip_act = cbn(24, 24), nn.Hardtanh(-1.0, 1.0)
+        self.r6 = nn.Sequential(cbn(24, 24, 3, 1, 24), nn.ReLU6())
+        self.tanh, self.tanh_act = cbn(24, 24), nn.Tanh()
+        self.sig, self.sig_act = cbn(24, 32), nn.Sigmoid()
+        self.hs, self.hs_act = cbn(32, 32), nn.Hardsigmoid()
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = self.stem_act(self.stem(x))
+        x = self.dw_act(self.dw(x))
+        x = self.pw_act(self.pw(x))
+        x = self.down_act(self.down(x))
+        y = self.clip_act(self.clip(x))
+        y = self.tanh_act(self.tanh(self.r6(y)))
+        x = x + y
+        x = self.hs_act(self.hs(self.sig_act(self.sig(x))))
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
+def activations():
+    gen = torch.Generator().manual_seed(3)
+    torch.manual_seed(3)
+    m = Activations()
+    randomize_bn(m, gen)
+    with torch.no_grad():
+        m.down_act.weight.copy_(torch.rand(24, generator=gen) * 0.5 - 0.1)  # per-channel slopes, some negative
+    export(m, (3, 16, 16), 'activations.onnx', 13, preserve_bn=False)
+    export(m, (3, 16, 16), 'activations17.onnx', 17, preserve_bn=False)
 
 
 def make_divisible(v, d=8):
@@ -524,6 +569,9 @@ def main():
     if '--torchvision-ops-mul' in sys.argv:
         torchvision_ops_mul(sys.argv[sys.argv.index('--torchvision-ops-mul') + 1])
         return
+    if '--activations' in sys.argv:
+        activations()
+        return
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     r = Residual()
@@ -535,6 +583,7 @@ def main():
     export(Mlp(), (1, 28, 28), 'mlp.onnx', 14, preserve_bn=False)
     handmade()
     ops_mul()
+    activations()
     if '--skip-fashion' not in sys.argv:
         fashion()
 

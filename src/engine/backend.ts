@@ -9,6 +9,7 @@
  * `release` it (autograd does this through scopes, see src/engine/scope.ts).
  */
 import { poolOutSize } from '../qmath/pool-window.ts';
+import type { UnaryAct } from './unary-act.ts';
 
 export type Shape = readonly number[];
 
@@ -107,6 +108,10 @@ export interface Backend {
   clamp(x: BTensor, lo: number, hi: number): BTensor;
   /** dy where lo < x < hi, else 0 (the gradient of clamp; at the boundaries 0, like PyTorch's relu). */
   clampBackward(dy: BTensor, x: BTensor, lo: number, hi: number): BTensor;
+  /** y = f(x) for a unary activation (sigmoid, tanh, hardsigmoid, hardswish, silu, leakyrelu: src/engine/unary-act.ts). */
+  unaryAct(x: BTensor, a: UnaryAct): BTensor;
+  /** dx = dy · f'(x) (recomputed from x). */
+  unaryActBackward(dy: BTensor, x: BTensor, a: UnaryAct): BTensor;
   /**
    * Per-channel scaling of x seen as [outer, C, inner] (`layout`): y = x * s[c], or x / s[c] with `divide`
    * (s has C elements; the result has x's shape). It is its own x-gradient (dx = channelScale(dy, s, layout,

@@ -17,6 +17,8 @@ export interface NodeAttrs {
   momentum?: number;
   /** reshape: per-sample target shape (batch dimension excluded) */
   shape?: number[];
+  /** hardsigmoid (alpha, beta), leakyrelu (alpha), clip (alpha = min, beta = max; open bounds are ±f32 max). */
+  actParams?: { alpha: number; beta: number };
   /** Fused conv2d / linear (src/graph/passes/fuse.ts): activation applied to the output (after addInput). */
   act?: FusedAct;
   /** Fused conv2d: the node has a second input, added to its output before the activation (Conv+Add+ReLU). */

@@ -16,6 +16,8 @@ import { dequantStubOp } from './boundary/dequant-stub.ts';
 import { inputOp } from './boundary/input.ts';
 import { quantStubOp } from './boundary/quant-stub.ts';
 import { relu6Op, reluOp } from './activation/relu.ts';
+import { clipOp, hardsigmoidOp, hardswishOp, leakyreluOp, sigmoidOp, siluOp, tanhOp } from './activation/lut-ops.ts';
+import { preluOp } from './activation/prelu.ts';
 import { batchnorm2dOp } from './conv/batchnorm2d.ts';
 import { conv2dOp } from './conv/conv2d.ts';
 import { linearOp } from './dense/linear.ts';
@@ -49,6 +51,15 @@ export const OPS = {
   flatten: flattenOp,
   reshape: reshapeOp,
   identity: identityOp,
+  // table activations (src/ops/activation/lut-ops.ts, prelu.ts)
+  sigmoid: sigmoidOp,
+  tanh: tanhOp,
+  hardsigmoid: hardsigmoidOp,
+  hardswish: hardswishOp,
+  silu: siluOp,
+  leakyrelu: leakyreluOp,
+  prelu: preluOp,
+  clip: clipOp,
 } satisfies Record<string, OpDef>;
 
 /** The IR's op types: the registry's keys. */

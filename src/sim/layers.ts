@@ -48,6 +48,17 @@ function validateScalarRequant(l: LayerOf<'mul' | 'affine'>, fail: (reason: stri
   if (l.op === 'affine' && !Number.isSafeInteger(l.offset)) fail(`layer ${l.id}: offset ${l.offset} is not an integer`);
 }
 
+function validateLut(l: LayerOf<'lut'>, fail: (reason: string) => never): void {
+  if (!(l.knots instanceof Int32Array) || !(l.segs instanceof Int32Array)) fail(`layer ${l.id}: table / segments are not int32 tensors`);
+  const segments = 2 ** (l.inOffset === 32768 ? 16 - l.segBits : 8 - l.segBits);
+  if (!Number.isInteger(segments) || l.segs.length !== 2 * l.channels * segments) fail(`layer ${l.id}: ${l.segs.length / 2} table segments, expected ${l.channels} x ${segments}`);
+  for (let i = 0; i < l.segs.length; i += 2) {
+    const [start, e] = [l.segs[i], l.segs[i + 1]];
+    const count = e === 0 ? 2 ** l.segBits : (2 ** l.segBits >> e) + 1;
+    if (e < 0 || e > l.segBits || start < 0 || start + count > l.knots.length) fail(`layer ${l.id}: table segment ${i / 2} [${start}, e ${e}] is outside the table (${l.knots.length} entries)`);
+  }
+}
+
 const denseCost: IntLayerDef<'conv2d' | 'linear'>['cost'] = {
   macs: (l, m) => prod(m.values[l.id].shape) * prod(l.weightShape.slice(1)),
   paramBytes: (l) => {
@@ -67,6 +78,8 @@ export const INT_LAYERS = {
   avgpool2d: { validate: validateAvgPool, cost: { macs: none, paramBytes: (l) => 5 * l.requant.multiplier.length } },
   mul: { validate: validateScalarRequant, cost: { macs: (l, m) => prod(m.values[l.id].shape), paramBytes: () => 5 } },
   affine: { validate: validateScalarRequant, cost: { macs: none, paramBytes: () => 9 } },
+  // one table read (two and a multiply-add for an interpolated int16 input) per element; the table is the parameter
+  lut: { validate: validateLut, cost: { macs: none, paramBytes: (l) => 4 * (l.knots.length + l.segs.length) } },
   reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true } },
   dequantize: { validate: ok, cost: { macs: none, paramBytes: none } },
 } satisfies { [K in IntLayerOp]: IntLayerDef<K> };

@@ -38,6 +38,30 @@ export interface OutClamp {
   hi: number;
 }
 
+/**
+ * A lookup table of a unary activation (sigmoid, tanh, ..., PReLU), built at convert time from the input and output
+ * scales (src/sim/int/lut.ts, docs/fixed-point.md §3 "lookup tables"). u = q + inOffset is split into segments of 2^segBits inputs;
+ * segment j of channel c starts at knots[segs[2(c·S + j)]] with a step of 2^e inputs, e = segs[2(c·S + j) + 1]:
+ *   k = (u mod 2^segBits) >> e,  r = (u mod 2^segBits) mod 2^e,
+ *   y = knots[start + k] + round_half_up((knots[start + k + 1] − knots[start + k]) · r / 2^e)      (r = 0: no read)
+ *   out = clamp(round_half_up(y / 2^fracBits), lo, hi)
+ * int8 / uint8 inputs: one segment of 256 entries, e = 0, fracBits 0 (the knots are the outputs: a 256-entry table);
+ * int16 inputs: 64 segments of 1024 inputs, each with its own e, knots with 8 fractional bits (linear interpolation).
+ */
+export interface LutTable {
+  /** The activation the table holds (errors, viewer). */
+  fn: string;
+  /** 1: one table; C: one table per channel (axis 1), e.g. PReLU's per-channel slope. */
+  channels: number;
+  /** 128 (int8), 0 (uint8), 32768 (int16). */
+  inOffset: number;
+  segBits: number;
+  /** [start, e] per channel and segment. */
+  segs: Int32Array;
+  knots: Int32Array;
+  fracBits: number;
+}
+
 interface LayerBase {
   id: string;
   inputs: string[];
@@ -81,6 +105,7 @@ export type IntLayer =
   | (LayerBase & { op: 'mul'; requant: RequantParams; clamp: OutClamp })
   /** round(x · m / 2^s) + offset: x · a + b with scalar constants (Mul / Div by a constant, Sub of one). */
   | (LayerBase & { op: 'affine'; requant: RequantParams; offset: number; clamp: OutClamp })
+  | (LayerBase & LutTable & { op: 'lut'; clamp: OutClamp })
   | (LayerBase & { op: 'reshape' })
   | (LayerBase & { op: 'dequantize' });
 

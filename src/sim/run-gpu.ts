@@ -14,6 +14,7 @@
  *    channel range of the output;
  *  - mul / affine: `mul_requant` (the int32 product a·b, b per element or per channel, requantized) and
  *    `affine_requant` (requantization with the offset as the output zero point), words [0, m, s, offset];
+ *  - lut (sigmoid, tanh, hardswish, ..., PReLU): the table lookup of src/sim/gpu/lut.ts, table uploaded once;
  *  - reshape: the same GPU buffer under a new shape (reference counted);
  *  - dequantize (DeQuantStub): read back, then dequantizeOutput on the CPU.
  *
@@ -27,6 +28,7 @@ import { uniforms } from '../engine/webgpu/uniforms.ts';
 import type { IntLayer, IntModel, RequantParams } from './model.ts';
 import { assertNever } from './assert-never.ts';
 import { readInt, uploadBits, uploadInt, type GpuIntTensor } from './gpu/bits.ts';
+import { lutGpu, uploadLut } from './gpu/lut.ts';
 import { add as gpuAdd, avgPool2d, conv2d, linear, maxPool2d, prepareDense, releaseDense, type GpuDenseLayer } from './gpu/kernels.ts';
 import type { OutputSpec, RequantSpec } from './int/requant.ts';
 import { dequantizeOutput, quantizeInput, SimError, type IntTensor, type SimRunOptions, type SimRunResult } from './run.ts';
@@ -79,6 +81,8 @@ function prepareModel(model: IntModel, ctx: GpuContext): GpuModel {
     } else if (l.op === 'mul' || l.op === 'affine') {
       const w = Int32Array.of(0, l.requant.multiplier[0], l.requant.shift[0], l.op === 'affine' ? l.offset : 0);
       gm.words.set(l.id, [uploadBits(ctx, w, [4])]);
+    } else if (l.op === 'lut') {
+      gm.words.set(l.id, [uploadLut(ctx, l)]);
     } else if (l.op === 'rescale') {
       gm.words.set(l.id, l.requant.map((r) => {
         const w = Int32Array.of(0, r.multiplier[0], r.shift[0], 0);
@@ -173,6 +177,8 @@ function execGpu(ctx: GpuContext, model: IntModel, gm: GpuModel, layer: IntLayer
       }
       return { t: out, dtype: info.dtype, shape: [...x.shape] };
     }
+    case 'lut':
+      return lutGpu(ctx, x, gm.words.get(layer.id)![0], layer, info.dtype);
     case 'reshape':
       return { ...x, shape: [N, ...info.shape] };
     case 'quantize':

@@ -17,6 +17,7 @@ import { bpuRoundF32 } from '../qmath/rounding.ts';
 import { addInt } from './int/add.ts';
 import { mulAcc } from './int/mul.ts';
 import { maxPool2dInt, avgPool2dSums, avgPoolCounts, requantizeByCount } from './int/pool.ts';
+import { lutApply } from './int/lut.ts';
 import { allocInt, assertIntArray, mulShiftRound, requantizeHorizon, type IntArray } from './int/requant.ts';
 import { conv2dAccFast, conv2dRequantFast, linearAccFast } from './fast-conv.ts';
 import { wasmGemm } from './wasm-gemm.ts';
@@ -191,6 +192,8 @@ export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[])
       const acc = x.data instanceof Int32Array ? x.data : Int32Array.from(x.data);
       return { data: requantTo(acc, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, 1, 1, layer.offset), shape: [...x.shape] };
     }
+    case 'lut':
+      return { data: lutApply(x.data, x.shape, layer, info.dtype, layer.clamp.lo, layer.clamp.hi), shape: [...x.shape] };
     case 'reshape':
       return { data: x.data, shape: [N, ...info.shape] };
     default:

@@ -13,6 +13,8 @@ import { channelScale } from './channel-scale.ts';
 import { concatChannels, sliceChannels } from './concat.ts';
 import { channelSum, conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv2d.ts';
 import { add, affine, clamp, clampBackward, scale } from './elementwise.ts';
+import { unaryAct, unaryActBackward } from './activation.ts';
+import type { UnaryAct } from '../unary-act.ts';
 import { linearBackwardInput, linearBackwardWeight, linearForward, sumRows } from './linear.ts';
 import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './loss.ts';
 import * as distill from './distill-loss.ts';
@@ -132,6 +134,15 @@ export class CpuBackend implements Backend {
 
   clampBackward(dy: BTensor, x: BTensor, lo: number, hi: number): BTensor {
     return this.wrap(clampBackward(this.d(dy), this.d(x), lo, hi), dy.shape);
+  }
+
+  unaryAct(x: BTensor, a: UnaryAct): BTensor {
+    return this.wrap(unaryAct(this.d(x), a), x.shape);
+  }
+
+  unaryActBackward(dy: BTensor, x: BTensor, a: UnaryAct): BTensor {
+    if (dy.size !== x.size) throw new Error(`unaryActBackward: dy [${dy.shape}] and x [${x.shape}] differ`);
+    return this.wrap(unaryActBackward(this.d(dy), this.d(x), a), dy.shape);
   }
 
   channelScale(x: BTensor, s: BTensor, layout: ChannelLayout, divide = false): BTensor {

@@ -19,6 +19,8 @@ import * as fq from './ops/fake-quant.ts';
 import * as observe from './ops/observe.ts';
 import * as qp from './ops/qparams.ts';
 import * as cs from './ops/channel-scale.ts';
+import * as act from './ops/activation.ts';
+import type { UnaryAct } from '../unary-act.ts';
 
 const g = (t: BTensor): GpuTensor => {
   if (!(t instanceof GpuTensor)) throw new Error('tensor does not belong to the WebGPU backend');
@@ -58,6 +60,8 @@ export class WebGpuBackend implements Backend {
   clampBackward(dy: BTensor, x: BTensor, lo: number, hi: number): BTensor {
     return ew.clampBackward(this.ctx, g(dy), g(x), lo, hi);
   }
+  unaryAct(x: BTensor, a: UnaryAct): BTensor { return act.unaryAct(this.ctx, g(x), a); }
+  unaryActBackward(dy: BTensor, x: BTensor, a: UnaryAct): BTensor { return act.unaryActBackward(this.ctx, g(dy), g(x), a); }
   channelScale(x: BTensor, s: BTensor, layout: ChannelLayout, divide = false): BTensor {
     return cs.channelScale(this.ctx, g(x), g(s), layout, divide);
   }

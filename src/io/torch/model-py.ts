@@ -35,8 +35,23 @@ function moduleLines(n: GraphNode, m: string, q: TorchQParamsJson): string[] {
     // plain tensor arithmetic (call below); the module only holds the activation fake quant
     case 'mul': case 'sub': case 'affine': return [`self.${m} = nn.Identity()`];
     case 'flatten': case 'reshape': case 'identity': case 'input': return [];
+    case 'sigmoid': return [`self.${m} = nn.Sigmoid()`];
+    case 'tanh': return [`self.${m} = nn.Tanh()`];
+    case 'hardswish': return [`self.${m} = nn.Hardswish()`];
+    case 'silu': return [`self.${m} = nn.SiLU()`];
+    case 'leakyrelu': return [`self.${m} = nn.LeakyReLU(${pyFloat(n.attrs.actParams!.alpha)})`];
+    case 'clip': return [`self.${m} = nn.Hardtanh(${pyFloat(n.attrs.actParams!.alpha)}, ${pyFloat(n.attrs.actParams!.beta)})`];
+    case 'hardsigmoid': {
+      const a = n.attrs.actParams!;
+      if (Math.abs(a.alpha - 1 / 6) > 1e-6 || a.beta !== 0.5) throw new TorchExportError(`node ${n.id}: HardSigmoid(alpha ${a.alpha}, beta ${a.beta}) has no PyTorch module (nn.Hardsigmoid is alpha 1/6, beta 1/2)`);
+      return [`self.${m} = nn.Hardsigmoid()`];
+    }
+    case 'prelu': throw new TorchExportError(`node ${n.id}: the PyTorch export does not write PReLU yet`);
   }
 }
+
+/** A Python float literal (open clip bounds are stored as ±f32 max: written as infinities). */
+const pyFloat = (v: number) => (Math.abs(v) >= 3e38 ? (v < 0 ? "-float('inf')" : "float('inf')") : String(v));
 
 /** The right-hand side computing node `n` from its inputs' variables (before any activation fake quant). */
 function call(n: GraphNode, m: string, xs: string[]): string {

@@ -20,6 +20,10 @@ export class ImportContext {
   pads = new Map<string, { src: string; pads: number[] }>();
   /** How many node inputs (and graph outputs) read each ONNX value. */
   uses = new Map<string, number>();
+  /** The nodes that read each ONNX value (an importer may take a following node with it: Sigmoid + Mul = SiLU). */
+  consumers = new Map<string, NodeProto[]>();
+  /** Nodes an earlier importer imported together with its own, and the value their output is. */
+  absorbed = new Map<NodeProto, Val>();
   // The node being imported, for error messages.
   cur: { name: string; op: string } | null = null;
 

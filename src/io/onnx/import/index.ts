@@ -3,7 +3,8 @@
  * calibration, QAT, the simulator and the viewer work on it unchanged.
  *
  * Supported: Conv (group, dilations, strides, pads, auto_pad), BatchNormalization (inference),
- * Relu, Clip as ReLU (0, inf) or ReLU6 (0, 6) with min/max as attributes, Constant or initializer
+ * Relu, Clip (ReLU (0, inf), ReLU6 (0, 6), any other bounds) with min/max as inputs or attributes, Sigmoid,
+ * Tanh, HardSigmoid, HardSwish, LeakyRelu, PRelu (x · Sigmoid(x) / x · HardSigmoid(x) as SiLU / HardSwish), Constant or initializer
  * inputs, Add (of two equal-shaped tensors, or of a constant bias folded into the preceding
  * MatMul/Gemm/Conv), Gemm, MatMul (+Add), GlobalAveragePool, AveragePool, MaxPool, Flatten (axis 1),
  * Reshape with a constant shape that keeps the batch dimension, Concat on channels, Identity,
@@ -84,7 +85,14 @@ function importModel(m: ModelProto, file: string, opts: OnnxImportOptions): Onnx
   const outName = outs[0].name;
 
   // Uses of each value (graph output included), for the single-use checks.
-  for (const n of g.node ?? []) for (const i of n.input ?? []) if (i) im.uses.set(i, (im.uses.get(i) ?? 0) + 1);
+  for (const n of g.node ?? []) {
+    for (const i of n.input ?? []) {
+      if (!i) continue;
+      im.uses.set(i, (im.uses.get(i) ?? 0) + 1);
+      const cs = im.consumers.get(i);
+      if (cs) { if (!cs.includes(n)) cs.push(n); } else im.consumers.set(i, [n]);
+    }
+  }
   im.uses.set(outName, (im.uses.get(outName) ?? 0) + 1);
 
   // input -> QuantStub

@@ -27,6 +27,12 @@ export function importNode(im: ImportContext, n: NodeProto, index: number): void
     }
     set(im.val(name));
   };
+  // Already imported with an earlier node (the Mul of x * sigmoid(x), src/ops/activation/onnx-lut.ts).
+  const taken = im.absorbed.get(n);
+  if (taken) {
+    set(taken);
+    return;
+  }
   const importer = OPS.get(op);
   if (!importer) im.fail(`operator ${op || '(empty)'} is not supported (supported: ${SUPPORTED_OPS.join(', ')})`);
   importer(im, { n, op, inputs, out, base, set, alias });
