@@ -8,6 +8,10 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     MaxPool (pads), AveragePool, Concat, GlobalAveragePool, Flatten, Gemm
   mobilenetv2.onnx  MobileNetV2 at width 0.5 for 3x32x32, opset 17, BN kept
   mlp.onnx          MLP on 1x28x28 (Reshape to a constant [-1, 784], Gemm, Relu), opset 14
+  shuffle_split_{11,13,17}.onnx  the shape operators, 3x16x16, at opsets 11, 13 and 17: torchvision's ShuffleNetV2
+                    blocks (channel shuffle Reshape/Transpose/Reshape over the batch, chunk as Slice fed by
+                    Shape/Gather/Unsqueeze/Concat/Div subgraphs), torch.split into [4, 12, 8] (a 3-output Split),
+                    Concat of three inputs at different scales
   handmade.onnx     built with onnx.helper, opset 13: float_data initializers, Constant nodes,
                     Clip with Constant inputs, MatMul+Add, Identity, Dropout, Reshape, Concat,
                     auto_pad SAME_UPPER, AveragePool with pads and count_include_pad=1
@@ -159,6 +163,36 @@ class Mlp(nn.Module):
     def forward(self, x):
         x = x.reshape(-1, 784)
         return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+class ShuffleSplit(nn.Module):
+    """The shape operators of ShuffleNetV2 and torch.chunk / split: torchvision's own ShuffleNetV2 blocks (channel
+    shuffle as Reshape/Transpose/Reshape over the batch, chunk as Slice with Shape/Gather arithmetic), a
+    torch.split into three unequal parts (a multi-output Split) and a Concat of three inputs at different scales."""
+
+    def __init__(self):
+        super().__init__()
+        from torchvision.models.shufflenetv2 import InvertedResidual as ShuffleBlock
+        self.stem = nn.Sequential(nn.Conv2d(3, 12, 3, 1, 1, bias=False), nn.BatchNorm2d(12), nn.ReLU())
+        self.down = ShuffleBlock(12, 24, 2)
+        self.block = ShuffleBlock(24, 24, 1)
+        self.a = nn.Conv2d(4, 8, 1)
+        self.b = nn.Conv2d(12, 8, 3, padding=1)
+        self.fc = nn.Linear(8 + 8 + 8, 7)
+
+    def forward(self, x):
+        x = self.block(self.down(self.stem(x)))
+        p, q, r = torch.split(x, [4, 12, 8], dim=1)
+        y = torch.cat([F.relu(self.a(p)), self.b(q), F.max_pool2d(r, 3, 1, 1)], 1)
+        return self.fc(F.adaptive_avg_pool2d(y, 1).flatten(1))
+
+
+def shuffle_split():
+    torch.manual_seed(1)
+    ss = ShuffleSplit()
+    randomize_bn(ss, torch.Generator().manual_seed(1))
+    for opset in (11, 13, 17):
+        export(ss, (3, 16, 16), f'shuffle_split_{opset}.onnx', opset, preserve_bn=False)
 
 
 def handmade():
@@ -423,6 +457,7 @@ def main():
     randomize_bn(mb, gen)
     export(mb, (3, 32, 32), 'mobilenetv2.onnx', 17, preserve_bn=True)
     export(Mlp(), (1, 28, 28), 'mlp.onnx', 14, preserve_bn=False)
+    shuffle_split()
     handmade()
     if '--skip-fashion' not in sys.argv:
         fashion()

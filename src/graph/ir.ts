@@ -17,6 +17,10 @@ export interface NodeAttrs {
   momentum?: number;
   /** reshape: per-sample target shape (batch dimension excluded) */
   shape?: number[];
+  /** slice: the channel range [start, end) (ONNX Slice / Split on axis 1). */
+  slice?: { start: number; end: number };
+  /** channel_shuffle: the number of groups (ShuffleNet's view [g, C/g], transpose, view [C]). */
+  groups?: number;
   /** Fused conv2d / linear (src/graph/passes/fuse.ts): activation applied to the output (after addInput). */
   act?: FusedAct;
   /** Fused conv2d: the node has a second input, added to its output before the activation (Conv+Add+ReLU). */

@@ -54,6 +54,15 @@ export const INT_LAYERS = {
   maxpool2d: { validate: ok, cost: { macs: none, paramBytes: none } },
   avgpool2d: { validate: ok, cost: { macs: none, paramBytes: () => 5 } },
   reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true } },
+  gather_channels: {
+    validate: (l, fail) => {
+      if (!Array.isArray(l.index) || !l.index.length || !l.index.every((i) => Number.isInteger(i) && i >= 0)) {
+        fail(`layer ${l.id}: gather_channels needs a non-empty list of channel indices`);
+      }
+    },
+    // one channel index (4 bytes) per output channel
+    cost: { macs: none, paramBytes: (l) => 4 * l.index.length },
+  },
   dequantize: { validate: ok, cost: { macs: none, paramBytes: none } },
 } satisfies { [K in IntLayerOp]: IntLayerDef<K> };
 

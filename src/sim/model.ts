@@ -70,6 +70,8 @@ export type IntLayer =
     clamp: OutClamp;
   })
   | (LayerBase & { op: 'reshape' })
+  /** y[:, j] = x[:, index[j]]: channel slice and shuffle, integers moved unchanged (the input's scale). */
+  | (LayerBase & { op: 'gather_channels'; index: number[] })
   | (LayerBase & { op: 'dequantize' });
 
 export type IntLayerOp = IntLayer['op'];

@@ -31,7 +31,7 @@ function moduleLines(n: GraphNode, m: string, q: TorchQParamsJson): string[] {
       return [`self.${m} = nn.${cls}(${tuple(p.kernelH, p.kernelW)}, stride=${tuple(p.strideH, p.strideW)}, padding=${tuple(p.padH, p.padW)})`];
     }
     case 'global_avgpool': return [`self.${m} = nn.AdaptiveAvgPool2d(1)`];
-    case 'flatten': case 'reshape': case 'identity': case 'input': return [];
+    case 'flatten': case 'reshape': case 'identity': case 'input': case 'slice': case 'channel_shuffle': return [];
   }
 }
 
@@ -45,6 +45,12 @@ function call(n: GraphNode, m: string, xs: string[]): string {
     case 'flatten': return `${xs[0]}.flatten(1)`;
     case 'reshape': return `${xs[0]}.reshape(${xs[0]}.shape[0], ${n.shape.join(', ')})`;
     case 'identity': return xs[0];
+    case 'slice': return `${xs[0]}[:, ${n.attrs.slice!.start}:${n.attrs.slice!.end}]`;
+    case 'channel_shuffle': {
+      const [C, ...rest] = n.shape;
+      const g = n.attrs.groups!;
+      return `${xs[0]}.reshape(${xs[0]}.shape[0], ${[g, C / g, ...rest].join(', ')}).transpose(1, 2).reshape(${xs[0]}.shape[0], ${n.shape.join(', ')})`;
+    }
     default: return `self.${m}(${xs[0]})`;
   }
 }
