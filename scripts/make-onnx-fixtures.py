@@ -12,6 +12,7 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     blocks (channel shuffle Reshape/Transpose/Reshape over the batch, chunk as Slice fed by
                     Shape/Gather/Unsqueeze/Concat/Div subgraphs), torch.split into [4, 12, 8] (a 3-output Split),
                     Concat of three inputs at different scales
+  shuffle_split_static.onnx  the same at opset 13 with a fixed batch of 1 (no dynamic axes)
   handmade.onnx     built with onnx.helper, opset 13: float_data initializers, Constant nodes,
                     Clip with Constant inputs, MatMul+Add, Identity, Dropout, Reshape, Concat,
                     auto_pad SAME_UPPER, AveragePool with pads and count_include_pad=1
@@ -28,8 +29,14 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     Fashion-MNIST training images for 1 epoch, with fashion_resnet.json (its PyTorch float test accuracy):
                     the imported ResNet-style model of the PTQ targets (AdaRound W4A8).
 
+  --zoo DIR [NAME ...]  torchvision's classification models (ZOO below: ResNet-18, MobileNetV2, MobileNetV3-Small /
+                    Large, EfficientNet-B0, ShuffleNetV2 x0.5, MnasNet 0.5, GoogLeNet without aux heads, RegNetX-400MF,
+                    SqueezeNet 1.1, DenseNet-121) with random seeded weights and randomized BN statistics, 10 classes,
+                    at 3x32x32, opset 13, into DIR (not committed: tests/helpers/zoo.ts generates them into a cache
+                    folder at test time; scripts/zoo-report.ts reports which import).
+
 Every model has a dynamic batch dimension ("N"). Deterministic (seeded); training takes a few
-minutes on 2 cores. Usage: /usr/bin/python3 scripts/make-onnx-fixtures.py [--skip-fashion | --fashion-resnet]
+minutes on 2 cores. Usage: /usr/bin/python3 scripts/make-onnx-fixtures.py [--skip-fashion | --fashion-resnet | --zoo DIR [NAME ...]]
 """
 import gzip
 import json
@@ -193,6 +200,12 @@ def shuffle_split():
     randomize_bn(ss, torch.Generator().manual_seed(1))
     for opset in (11, 13, 17):
         export(ss, (3, 16, 16), f'shuffle_split_{opset}.onnx', opset, preserve_bn=False)
+    # the same with a fixed batch of 1 (no dynamic axes): the exporter folds the batch into the Reshape targets
+    path = os.path.join(OUT, 'shuffle_split_static.onnx')
+    torch.onnx.export(ss.eval(), torch.randn(1, 3, 16, 16), path, opset_version=13, input_names=['input'],
+                      output_names=['logits'], do_constant_folding=True)
+    onnx.checker.check_model(onnx.load(path))
+    print(f'shuffle_split_static.onnx: opset 13, batch 1, {os.path.getsize(path)} bytes')
 
 
 def handmade():
@@ -442,9 +455,52 @@ def fashion_resnet(train_images=8000, epochs=1):
     print(json.dumps(info, indent=2))
 
 
+# ---------------------------------------------------------------------------------------------
+# torchvision's classification zoo at 3x32x32 (generated at test time into a cache folder, not committed)
+
+ZOO = {
+    'resnet18': lambda tv: tv.resnet18(num_classes=10),
+    'mobilenet_v2': lambda tv: tv.mobilenet_v2(num_classes=10),
+    'mobilenet_v3_small': lambda tv: tv.mobilenet_v3_small(num_classes=10),
+    'mobilenet_v3_large': lambda tv: tv.mobilenet_v3_large(num_classes=10),
+    'efficientnet_b0': lambda tv: tv.efficientnet_b0(num_classes=10),
+    'shufflenet_v2_x0_5': lambda tv: tv.shufflenet_v2_x0_5(num_classes=10),
+    'mnasnet0_5': lambda tv: tv.mnasnet0_5(num_classes=10),
+    'googlenet': lambda tv: tv.googlenet(num_classes=10, aux_logits=False, init_weights=True, transform_input=False),
+    'regnet_x_400mf': lambda tv: tv.regnet_x_400mf(num_classes=10),
+    'squeezenet1_1': lambda tv: tv.squeezenet1_1(num_classes=10),
+    'densenet121': lambda tv: tv.densenet121(num_classes=10),
+}
+
+
+def zoo(out, names):
+    """Exports torchvision models (random weights, seeded, BN statistics randomized so that folding them is
+    tested) at 3x32x32, opset 13, dynamic batch, default EVAL export, to OUT/<name>.onnx."""
+    import torchvision.models as tv
+    os.makedirs(out, exist_ok=True)
+    for name in names:
+        if name not in ZOO:
+            sys.exit(f'unknown zoo model {name} (known: {", ".join(ZOO)})')
+        torch.manual_seed(0)
+        model = ZOO[name](tv)
+        randomize_bn(model, torch.Generator().manual_seed(0))
+        model.eval()
+        path = os.path.join(out, f'{name}.onnx')
+        tmp = path + '.tmp'
+        torch.onnx.export(model, torch.randn(1, 3, 32, 32), tmp, opset_version=13, input_names=['input'],
+                          output_names=['logits'], dynamic_axes={'input': {0: 'N'}, 'logits': {0: 'N'}}, do_constant_folding=True)
+        os.replace(tmp, path)  # complete files only: a test run that is killed leaves no half-written model
+        print(f'{name}.onnx: {os.path.getsize(path)} bytes', flush=True)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    if '--zoo' in sys.argv:
+        i = sys.argv.index('--zoo')
+        rest = [a for a in sys.argv[i + 2:] if not a.startswith('--')]
+        zoo(sys.argv[i + 1], rest or list(ZOO))
+        return
     if '--fashion-resnet' in sys.argv:
         fashion_resnet()
         return

@@ -83,6 +83,15 @@ describe('import: ShuffleNetV2 blocks, chunk, split and concat vs onnxruntime-no
     });
   }
 
+  it('a fixed batch of 1 (the exporter folded the batch into the Reshape targets): the same graph, within 1e-4', async () => {
+    const bytes = fixture('shuffle_split_static');
+    const r = importOnnx(bytes, 'shuffle_split_static.onnx');
+    expect(ops(r)).toEqual(ops(importOnnx(fixture('shuffle_split_13'), 'shuffle_split_13.onnx')));
+    const x = randomInput(prod(r.inputShape), 4);
+    const want = await runOrt(bytes, x, [1, ...r.inputShape]);
+    expect(relError(await runOurs(createCpuBackend(), r.graph, r.host, x, [1, ...r.inputShape]), want)).toBeLessThan(1e-4);
+  });
+
   it('opset 13 on WebGPU: within 1e-4 of onnxruntime before and after fusion', async () => {
     const bytes = fixture('shuffle_split_13');
     const r = importOnnx(bytes, 'shuffle_split_13.onnx');

@@ -95,7 +95,8 @@ export function reshapeTarget(im: ImportContext, inShape: number[], target: numb
   if (!target.length) im.fail('Reshape to a scalar is not supported');
   if (target.some((t, i) => !batch?.[i] && (!Number.isSafeInteger(t) || t < -1))) im.fail(`invalid Reshape shape [${target}]`);
   // an element taken from a Shape's batch size (folded at import) keeps the batch
-  const dims = target.map((t, i) => (batch?.[i] ? -2 : t === 0 && !allowzero ? (i < full.length ? full[i] : im.fail(`shape [${target}]: 0 at ${i} copies no input dimension`)) : t));
+  // (so is a leading 1 in a model exported with a fixed batch of 1, whose exporter folded the batch into the target)
+  const dims = target.map((t, i) => (batch?.[i] || (i === 0 && t === 1 && im.staticBatchOne) ? -2 : t === 0 && !allowzero ? (i < full.length ? full[i] : im.fail(`shape [${target}]: 0 at ${i} copies no input dimension`)) : t));
   const keepsBatch = dims[0] === -2 || (dims[0] === -1 && !dims.slice(1).includes(-1));
   if (!keepsBatch) im.fail(`Reshape to [${target}] does not keep the batch dimension first (export with x.flatten(1) or a dynamic batch)`);
   const rest = dims.slice(1);

@@ -20,6 +20,8 @@ export class ImportContext {
   pads = new Map<string, { src: string; pads: number[] }>();
   /** How many node inputs (and graph outputs) read each ONNX value. */
   uses = new Map<string, number>();
+  /** The file's input has a fixed batch of 1: a leading 1 in a Reshape target is that batch. */
+  staticBatchOne = false;
   // The node being imported, for error messages.
   cur: { name: string; op: string } | null = null;
 

@@ -79,6 +79,7 @@ function importModel(m: ModelProto, file: string, opts: OnnxImportOptions): Onnx
   }
   const input = readInput(g, (name) => im.vals.has(name), file, opts.inputShape);
   const inputShape = input.inputShape;
+  im.staticBatchOne = input.batch === 1;
   const outs = g.output ?? [];
   if (outs.length !== 1 || !outs[0].name) throw new OnnxImportError(file, `the model has ${outs.length} outputs; exactly one (the logits) is supported`);
   const outName = outs[0].name;
