@@ -29,10 +29,10 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     Fashion-MNIST training images for 1 epoch, with fashion_resnet.json (its PyTorch float test accuracy):
                     the imported ResNet-style model of the PTQ targets (AdaRound W4A8).
 
-  --zoo DIR [NAME ...]  torchvision's classification models (ZOO below: ResNet-18, MobileNetV2, MobileNetV3-Small /
+  --zoo DIR [--size S] [NAME ...]  torchvision's classification models (ZOO below: ResNet-18, MobileNetV2, MobileNetV3-Small /
                     Large, EfficientNet-B0, ShuffleNetV2 x0.5, MnasNet 0.5, GoogLeNet without aux heads, RegNetX-400MF,
                     SqueezeNet 1.1, DenseNet-121) with random seeded weights and randomized BN statistics, 10 classes,
-                    at 3x32x32, opset 13, into DIR (not committed: tests/helpers/zoo.ts generates them into a cache
+                    at 3x32x32 (or 3xSxS: NAME_S.onnx), opset 13, into DIR (not committed: tests/helpers/zoo.ts generates them into a cache
                     folder at test time; scripts/zoo-report.ts reports which import).
 
 Every model has a dynamic batch dimension ("N"). Deterministic (seeded); training takes a few
@@ -473,9 +473,10 @@ ZOO = {
 }
 
 
-def zoo(out, names):
+def zoo(out, names, size=32):
     """Exports torchvision models (random weights, seeded, BN statistics randomized so that folding them is
-    tested) at 3x32x32, opset 13, dynamic batch, default EVAL export, to OUT/<name>.onnx."""
+    tested) at 3xSIZExSIZE, opset 13, dynamic batch, default EVAL export, to OUT/<name>.onnx (32) or
+    OUT/<name>_<size>.onnx."""
     import torchvision.models as tv
     os.makedirs(out, exist_ok=True)
     for name in names:
@@ -485,12 +486,12 @@ def zoo(out, names):
         model = ZOO[name](tv)
         randomize_bn(model, torch.Generator().manual_seed(0))
         model.eval()
-        path = os.path.join(out, f'{name}.onnx')
+        path = os.path.join(out, f'{name}.onnx' if size == 32 else f'{name}_{size}.onnx')
         tmp = path + '.tmp'
-        torch.onnx.export(model, torch.randn(1, 3, 32, 32), tmp, opset_version=13, input_names=['input'],
+        torch.onnx.export(model, torch.randn(1, 3, size, size), tmp, opset_version=13, input_names=['input'],
                           output_names=['logits'], dynamic_axes={'input': {0: 'N'}, 'logits': {0: 'N'}}, do_constant_folding=True)
         os.replace(tmp, path)  # complete files only: a test run that is killed leaves no half-written model
-        print(f'{name}.onnx: {os.path.getsize(path)} bytes', flush=True)
+        print(f'{os.path.basename(path)}: {os.path.getsize(path)} bytes', flush=True)
 
 
 def main():
@@ -498,8 +499,9 @@ def main():
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     if '--zoo' in sys.argv:
         i = sys.argv.index('--zoo')
-        rest = [a for a in sys.argv[i + 2:] if not a.startswith('--')]
-        zoo(sys.argv[i + 1], rest or list(ZOO))
+        size = int(sys.argv[sys.argv.index('--size') + 1]) if '--size' in sys.argv else 32
+        rest = [a for a in sys.argv[i + 2:] if not a.startswith('--') and a != str(size)]
+        zoo(sys.argv[i + 1], rest or list(ZOO), size)
         return
     if '--fashion-resnet' in sys.argv:
         fashion_resnet()

@@ -35,12 +35,15 @@ export function zooDir(): string {
   return process.env.QS_ZOO_DIR ?? join(tmpdir(), `quant-studio-zoo-${key}`);
 }
 
+/** A model's file in the cache folder: NAME.onnx at 3x32x32, NAME_S.onnx at 3xSxS. */
+export const zooFile = (dir: string, name: string, size = 32) => join(dir, size === 32 ? `${name}.onnx` : `${name}_${size}.onnx`);
+
 /** Exports the models that are not in the cache yet (Debian's python3-torch / python3-torchvision); returns the folder. */
-export function ensureZoo(names: readonly string[] = ZOO_MODELS): string {
+export function ensureZoo(names: readonly string[] = ZOO_MODELS, size = 32): string {
   const dir = zooDir();
-  const missing = names.filter((n) => !existsSync(join(dir, `${n}.onnx`)));
+  const missing = names.filter((n) => !existsSync(zooFile(dir, n, size)));
   if (missing.length) {
-    const r = spawnSync('/usr/bin/python3', [SCRIPT, '--zoo', dir, ...missing], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = spawnSync('/usr/bin/python3', [SCRIPT, '--zoo', dir, '--size', String(size), ...missing], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     if (r.status !== 0) throw new Error(`make-onnx-fixtures.py --zoo failed (status ${r.status}): ${r.stderr.slice(-2000)}`);
   }
   return dir;

@@ -6,11 +6,10 @@
  * for a known attribute limit listed here; scripts/zoo-report.ts prints the table (docs/zoo.md).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/engine/backend.ts';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
-import { checkZooModel, ensureZoo, unsupportedOps, ZOO_MODELS } from '../scripts/zoo-models.ts';
+import { checkZooModel, ensureZoo, unsupportedOps, zooFile, ZOO_MODELS } from '../scripts/zoo-models.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 
 afterAll(destroyTestBackend);
@@ -33,7 +32,7 @@ beforeAll(() => {
 describe('torchvision zoo at 3x32x32 vs onnxruntime-node', () => {
   for (const name of ZOO_MODELS) {
     it(name, async () => {
-      const bytes = new Uint8Array(readFileSync(join(dir, `${name}.onnx`)));
+      const bytes = new Uint8Array(readFileSync(zooFile(dir, name)));
       const backends: Backend[] = [createCpuBackend()];
       if (ON_WEBGPU.has(name)) backends.push(await getTestBackend());
       const r = await checkZooModel(name, bytes, backends);
@@ -57,7 +56,7 @@ describe('torchvision zoo at 3x32x32 vs onnxruntime-node', () => {
   it('the models whose ops are all registered import (ResNet-18, MobileNetV2, RegNetX, SqueezeNet, DenseNet at least)', async () => {
     const imported: string[] = [];
     for (const name of ZOO_MODELS) {
-      const bytes = new Uint8Array(readFileSync(join(dir, `${name}.onnx`)));
+      const bytes = new Uint8Array(readFileSync(zooFile(dir, name)));
       if (unsupportedOps(bytes).length || KNOWN_LIMITS[name]) continue;
       const refusal = refusals.has(name) ? refusals.get(name) : (await checkZooModel(name, bytes, [])).refusal;
       expect(refusal, name).toBeNull();

@@ -31,6 +31,9 @@ import { Tape } from '../src/engine/autograd.ts';
 import { runGraph } from '../src/nn/executor.ts';
 import { releaseGpuModel, runIntModelGpu } from '../src/sim/run-gpu.ts';
 import { trainStep } from '../src/train/trainer.ts';
+import type { NodeProto } from '../src/io/onnx/proto.ts';
+import { buildViewGraph } from '../src/ui/graph-view/graph-model.ts';
+import { attributesOf } from '../src/ui/features/graph/node-facts.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 import { fixture, floatInit, int, int64Init, ints, randomInput, relError, runOrt, runOurs, tinyModel, type TinyModel } from './helpers/onnx.ts';
 import { mulberry32 } from './helpers/random.ts';
@@ -207,6 +210,19 @@ describe('quantized: calibration, QAT, convert, simulator (CPU and GPU), QDQ exp
     releaseGpuModel(im, ctx);
   });
 
+  it('the viewer labels them and shows their attributes; they carry their input\'s int8 dtype', () => {
+    const g = qm.plan.graph;
+    const v = buildViewGraph(g, qm.plan);
+    const shuffle = v.nodes.find((n) => n.op === 'channel_shuffle')!;
+    expect(shuffle.detail).toBe('ChannelShuffle g2');
+    expect(shuffle.dtype).toBe('int8');
+    const split = g.nodes.filter((n) => n.op === 'slice').map((n) => v.nodes.find((x) => x.id === n.id)!.detail);
+    expect(split).toEqual(expect.arrayContaining(['Slice channels 0:4', 'Slice channels 4:16', 'Slice channels 16:24']));
+    const sl = g.nodes.find((n) => n.op === 'slice' && n.attrs.slice!.start === 4)!;
+    expect(attributesOf(sl, g)).toContainEqual({ key: 'channels', value: '4 to 15' });
+    expect(attributesOf(g.nodes.find((n) => n.op === 'channel_shuffle')!, g)).toContainEqual({ key: 'shuffle groups', value: '2' });
+  });
+
   it('the QDQ export runs in onnxruntime and agrees with the simulator', async () => {
     const bytes = await exportQdqOnnx(qm);
     const n = test.count;
@@ -225,7 +241,7 @@ describe('quantized: calibration, QAT, convert, simulator (CPU and GPU), QDQ exp
 });
 
 describe('refusals name the node and the reason', () => {
-  const conv = (out: string, c = 4) => ({ opType: 'Conv', name: 'conv', input: ['input', 'w'], output: [out], attribute: [ints('pads', [1, 1, 1, 1])] }) as const;
+  const conv = (out: string): NodeProto => ({ opType: 'Conv', name: 'conv', input: ['input', 'w'], output: [out], attribute: [ints('pads', [1, 1, 1, 1])] });
   const tail = (from: string, c: number): TinyModel['nodes'] => [
     { opType: 'GlobalAveragePool', name: 'gap', input: [from], output: ['p'] },
     { opType: 'Flatten', name: 'flat', input: ['p'], output: ['f'] },
