@@ -67,6 +67,7 @@ const foldGather: Folder = (im, { n }, [data, idx]) => {
   const outer = prod(data.dims.slice(0, axis)), inner = prod(data.dims.slice(axis + 1));
   const ix = values(idx).map((i) => (i < 0 ? i + d : i));
   if (ix.some((i) => !(Number.isInteger(i) && i >= 0 && i < d))) im.fail(`Gather index outside [${-d}, ${d - 1}]`);
+  if (outer * ix.length * inner > MAX_FOLD_ELEMENTS) im.fail(`Gather of constants with ${outer * ix.length * inner} elements is too large to fold`);
   const src = values(data), sb = batchOf(data);
   const out: number[] = [], ob: boolean[] = [];
   for (let o = 0; o < outer; o++) {
