@@ -16,6 +16,7 @@ import { iterateBatches } from '../src/data/loader.ts';
 import { Optimizer } from '../src/engine/optim/optimizer.ts';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
 import { fuse } from '../src/graph/passes/fuse.ts';
+import { fusionReport } from '../src/graph/passes/check.ts';
 import { importOnnx, OnnxImportError, type OnnxImportResult } from '../src/io/onnx/import.ts';
 import { exportQdqOnnx } from '../src/io/onnx/export-qdq.ts';
 import { ParamStore } from '../src/nn/params.ts';
@@ -82,6 +83,10 @@ describe('import: ShuffleNetV2 blocks, chunk, split and concat vs onnxruntime-no
         const f = fuse(r.graph, r.host);
         expect(relError(await runOurs(be, f.graph, f.host, x, shape), want)).toBeLessThan(1e-4);
         expect(be.liveTensors()).toBe(0);
+        // every op fuses or stays integer: nothing float between the stubs
+        const report = fusionReport(f.graph);
+        expect(report.unfused).toEqual([]);
+        expect(report.float).toEqual([]);
       }
     });
   }
