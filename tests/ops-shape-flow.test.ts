@@ -31,6 +31,7 @@ import { execLayer, runIntModel, type IntTensor } from '../src/sim/run.ts';
 import { Tape } from '../src/engine/autograd.ts';
 import { runGraph } from '../src/nn/executor.ts';
 import { releaseGpuModel, runIntModelGpu } from '../src/sim/run-gpu.ts';
+import { intLayerDef } from '../src/sim/layers.ts';
 import { trainStep } from '../src/train/trainer.ts';
 import type { NodeProto } from '../src/io/onnx/proto.ts';
 import { buildViewGraph } from '../src/ui/graph-view/graph-model.ts';
@@ -213,6 +214,16 @@ describe('quantized: calibration, QAT, convert, simulator (CPU and GPU), QDQ exp
     }
     expect(Array.from(gpu.output)).toEqual(Array.from(cpu.output));
     releaseGpuModel(im, ctx);
+  });
+
+  it('a gather_channels layer with a bad index is refused by the model file check and the simulator', () => {
+    const l = im.layers.find((x) => x.op === 'gather_channels')!;
+    const fail = (reason: string): never => { throw new Error(reason); };
+    expect(() => intLayerDef(l).validate({ ...l, index: [0, -1] } as typeof l, fail)).toThrow(/non-empty list of channel indices/);
+    expect(() => intLayerDef(l).validate({ ...l, index: [] } as typeof l, fail)).toThrow(/non-empty list/);
+    const C = im.values[l.inputs[0]].shape[0];
+    const x: IntTensor = { data: new Int8Array(2 * C * 64), shape: [2, C, 8, 8] };
+    expect(() => execLayer(im, { ...l, index: [C] } as typeof l, [x])).toThrow(/channel index outside the input's/);
   });
 
   it('the viewer labels them and shows their attributes; they carry their input\'s int8 dtype', () => {
