@@ -32,7 +32,7 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
   --zoo DIR [--size S] [NAME ...]  torchvision's classification models (ZOO below: ResNet-18, MobileNetV2, MobileNetV3-Small /
                     Large, EfficientNet-B0, ShuffleNetV2 x0.5, MnasNet 0.5, GoogLeNet without aux heads, RegNetX-400MF,
                     SqueezeNet 1.1, DenseNet-121) with random seeded weights and randomized BN statistics, 10 classes,
-                    at 3x32x32 (or 3xSxS: NAME_S.onnx), opset 13, into DIR (not committed: tests/helpers/zoo.ts generates them into a cache
+                    at 3x32x32 (or 3xSxS: NAME_S.onnx), opset 13, into DIR (not committed: scripts/zoo-models.ts generates them into a cache
                     folder at test time; scripts/zoo-report.ts reports which import).
 
 Every model has a dynamic batch dimension ("N"). Deterministic (seeded); training takes a few
