@@ -29,9 +29,20 @@ export type ZooModel = (typeof ZOO_MODELS)[number];
 
 const SCRIPT = fileURLToPath(new URL('./make-onnx-fixtures.py', import.meta.url));
 
-/** The cache folder of this version of the export script. */
+/**
+ * The cache folder of this version of the zoo export: keyed by the script's zoo section (from its heading to the
+ * next one) and randomize_bn, so edits to the other fixtures keep the cache.
+ */
 export function zooDir(): string {
-  const key = createHash('sha256').update(readFileSync(SCRIPT)).digest('hex').slice(0, 12);
+  const text = readFileSync(SCRIPT, 'utf8');
+  const section = (from: string, ...to: string[]) => {
+    const i = text.indexOf(from);
+    if (i < 0) return text;
+    const ends = to.map((t) => text.indexOf(t, i + from.length)).filter((j) => j >= 0);
+    return text.slice(i, ends.length ? Math.min(...ends) : undefined);
+  };
+  const zoo = section("# torchvision's classification zoo", '\n# ----', '\ndef main') + section('def randomize_bn', '\n\n\n');
+  const key = createHash('sha256').update(zoo).digest('hex').slice(0, 12);
   return process.env.QS_ZOO_DIR ?? join(tmpdir(), `quant-studio-zoo-${key}`);
 }
 
