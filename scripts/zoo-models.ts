@@ -10,15 +10,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
-import { Tape } from '../src/engine/autograd.ts';
 import type { Backend } from '../src/engine/backend.ts';
-import type { Graph } from '../src/graph/ir.ts';
 import { fuse } from '../src/graph/passes/fuse.ts';
 import { importOnnx, SUPPORTED_OPS } from '../src/io/onnx/import.ts';
 import { decodeModelProto } from '../src/io/onnx/proto.ts';
-import { runGraph } from '../src/nn/executor.ts';
-import { ParamStore, type HostParams } from '../src/nn/params.ts';
+// the same onnxruntime and engine runs as the import tests
+import { randomInput, relError, runOrt, runOurs } from '../tests/helpers/onnx.ts';
 
 /** The models of make-onnx-fixtures.py's ZOO, smallest compute first. */
 export const ZOO_MODELS = [
@@ -70,47 +67,6 @@ export function onnxOps(bytes: Uint8Array): string[] {
 export function unsupportedOps(bytes: Uint8Array): string[] {
   const known = new Set(SUPPORTED_OPS);
   return onnxOps(bytes).filter((o) => !known.has(o));
-}
-
-export function randomInput(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 4294967296) * 2 - 1;
-  });
-}
-
-/** max |a - b| / max |b|. */
-export function relError(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Infinity;
-  let d = 0, m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / Math.max(m, 1e-30);
-}
-
-export async function runOrt(bytes: Uint8Array, x: Float32Array, shape: number[]): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 });
-  try {
-    const out = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x, shape) });
-    return Float32Array.from(out[s.outputNames[0]].data as Float32Array);
-  } finally {
-    await s.release();
-  }
-}
-
-async function runOurs(be: Backend, g: Graph, host: HostParams, x: Float32Array, shape: number[]): Promise<Float32Array> {
-  const store = new ParamStore(be, g, host);
-  const tape = new Tape(be, false, false);
-  try {
-    const { output } = runGraph(tape, g, store, tape.input(x, shape));
-    return await be.read(output.value);
-  } finally {
-    tape.dispose();
-    store.dispose();
-  }
 }
 
 export interface ZooResult {
