@@ -8,6 +8,11 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     MaxPool (pads), AveragePool, Concat, GlobalAveragePool, Flatten, Gemm
   mobilenetv2.onnx  MobileNetV2 at width 0.5 for 3x32x32, opset 17, BN kept
   mlp.onnx          MLP on 1x28x28 (Reshape to a constant [-1, 784], Gemm, Relu), opset 14
+  shuffle_split_{11,13,17}.onnx  the shape operators, 3x16x16, at opsets 11, 13 and 17: torchvision's ShuffleNetV2
+                    blocks (channel shuffle Reshape/Transpose/Reshape over the batch, chunk as Slice fed by
+                    Shape/Gather/Unsqueeze/Concat/Div subgraphs), torch.split into [4, 12, 8] (a 3-output Split),
+                    Concat of three inputs at different scales
+  shuffle_split_static.onnx  the same at opset 13 with a fixed batch of 1 (no dynamic axes)
   handmade.onnx     built with onnx.helper, opset 13: float_data initializers, Constant nodes,
                     Clip with Constant inputs, MatMul+Add, Identity, Dropout, Reshape, Concat,
                     auto_pad SAME_UPPER, AveragePool with pads and count_include_pad=1
@@ -37,8 +42,14 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
   --torchvision-ops-mul DIR  only torchvision's MnasNet 0.5 and GoogLeNet at 3x32x32 into DIR (not committed;
                     check them with scripts/onnx-vs-ort.ts)
 
+  --zoo DIR [--size S] [NAME ...]  torchvision's classification models (ZOO below: ResNet-18, MobileNetV2, MobileNetV3-Small /
+                    Large, EfficientNet-B0, ShuffleNetV2 x0.5, MnasNet 0.5, GoogLeNet without aux heads, RegNetX-400MF,
+                    SqueezeNet 1.1, DenseNet-121) with random seeded weights and randomized BN statistics, 10 classes,
+                    at 3x32x32 (or 3xSxS: NAME_S.onnx), opset 13, into DIR (not committed: scripts/zoo-models.ts generates them into a cache
+                    folder at test time; scripts/zoo-report.ts reports which import).
+
 Every model has a dynamic batch dimension ("N"). Deterministic (seeded); training takes a few
-minutes on 2 cores. Usage: /usr/bin/python3 scripts/make-onnx-fixtures.py [--skip-fashion | --fashion-resnet | --activations]
+minutes on 2 cores. Usage: /usr/bin/python3 scripts/make-onnx-fixtures.py [--skip-fashion | --fashion-resnet | --activations | --ops-mul | --zoo DIR [NAME ...]]
 """
 import gzip
 import json
@@ -212,6 +223,42 @@ class Mlp(nn.Module):
     def forward(self, x):
         x = x.reshape(-1, 784)
         return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+class ShuffleSplit(nn.Module):
+    """The shape operators of ShuffleNetV2 and torch.chunk / split: torchvision's own ShuffleNetV2 blocks (channel
+    shuffle as Reshape/Transpose/Reshape over the batch, chunk as Slice with Shape/Gather arithmetic), a
+    torch.split into three unequal parts (a multi-output Split) and a Concat of three inputs at different scales."""
+
+    def __init__(self):
+        super().__init__()
+        from torchvision.models.shufflenetv2 import InvertedResidual as ShuffleBlock
+        self.stem = nn.Sequential(nn.Conv2d(3, 12, 3, 1, 1, bias=False), nn.BatchNorm2d(12), nn.ReLU())
+        self.down = ShuffleBlock(12, 24, 2)
+        self.block = ShuffleBlock(24, 24, 1)
+        self.a = nn.Conv2d(4, 8, 1)
+        self.b = nn.Conv2d(12, 8, 3, padding=1)
+        self.fc = nn.Linear(8 + 8 + 8, 7)
+
+    def forward(self, x):
+        x = self.block(self.down(self.stem(x)))
+        p, q, r = torch.split(x, [4, 12, 8], dim=1)
+        y = torch.cat([F.relu(self.a(p)), self.b(q), F.max_pool2d(r, 3, 1, 1)], 1)
+        return self.fc(F.adaptive_avg_pool2d(y, 1).flatten(1))
+
+
+def shuffle_split():
+    torch.manual_seed(1)
+    ss = ShuffleSplit()
+    randomize_bn(ss, torch.Generator().manual_seed(1))
+    for opset in (11, 13, 17):
+        export(ss, (3, 16, 16), f'shuffle_split_{opset}.onnx', opset, preserve_bn=False)
+    # the same with a fixed batch of 1 (no dynamic axes): the exporter folds the batch into the Reshape targets
+    path = os.path.join(OUT, 'shuffle_split_static.onnx')
+    torch.onnx.export(ss.eval(), torch.randn(1, 3, 16, 16), path, opset_version=13, input_names=['input'],
+                      output_names=['logits'], do_constant_folding=True)
+    onnx.checker.check_model(onnx.load(path))
+    print(f'shuffle_split_static.onnx: opset 13, batch 1, {os.path.getsize(path)} bytes')
 
 
 def handmade():
@@ -555,11 +602,54 @@ def ops_mul():
     for model, name in ((SeBlock(), 'se_block.onnx'), (CeilPools(), 'ceil_pools.onnx')):
         randomize_bn(model, gen)
         export(model, (3, 16, 16), name, 13, preserve_bn=False)
+# ---------------------------------------------------------------------------------------------
+# torchvision's classification zoo at 3x32x32 (generated at test time into a cache folder, not committed)
+
+ZOO = {
+    'resnet18': lambda tv: tv.resnet18(num_classes=10),
+    'mobilenet_v2': lambda tv: tv.mobilenet_v2(num_classes=10),
+    'mobilenet_v3_small': lambda tv: tv.mobilenet_v3_small(num_classes=10),
+    'mobilenet_v3_large': lambda tv: tv.mobilenet_v3_large(num_classes=10),
+    'efficientnet_b0': lambda tv: tv.efficientnet_b0(num_classes=10),
+    'shufflenet_v2_x0_5': lambda tv: tv.shufflenet_v2_x0_5(num_classes=10),
+    'mnasnet0_5': lambda tv: tv.mnasnet0_5(num_classes=10),
+    'googlenet': lambda tv: tv.googlenet(num_classes=10, aux_logits=False, init_weights=True, transform_input=False),
+    'regnet_x_400mf': lambda tv: tv.regnet_x_400mf(num_classes=10),
+    'squeezenet1_1': lambda tv: tv.squeezenet1_1(num_classes=10),
+    'densenet121': lambda tv: tv.densenet121(num_classes=10),
+}
+
+
+def zoo(out, names, size=32):
+    """Exports torchvision models (random weights, seeded, BN statistics randomized so that folding them is
+    tested) at 3xSIZExSIZE, opset 13, dynamic batch, default EVAL export, to OUT/<name>.onnx (32) or
+    OUT/<name>_<size>.onnx."""
+    import torchvision.models as tv
+    os.makedirs(out, exist_ok=True)
+    for name in names:
+        if name not in ZOO:
+            sys.exit(f'unknown zoo model {name} (known: {", ".join(ZOO)})')
+        torch.manual_seed(0)
+        model = ZOO[name](tv)
+        randomize_bn(model, torch.Generator().manual_seed(0))
+        model.eval()
+        path = os.path.join(out, f'{name}.onnx' if size == 32 else f'{name}_{size}.onnx')
+        tmp = path + '.tmp'
+        torch.onnx.export(model, torch.randn(1, 3, size, size), tmp, opset_version=13, input_names=['input'],
+                          output_names=['logits'], dynamic_axes={'input': {0: 'N'}, 'logits': {0: 'N'}}, do_constant_folding=True)
+        os.replace(tmp, path)  # complete files only: a test run that is killed leaves no half-written model
+        print(f'{os.path.basename(path)}: {os.path.getsize(path)} bytes', flush=True)
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    if '--zoo' in sys.argv:
+        i = sys.argv.index('--zoo')
+        size = int(sys.argv[sys.argv.index('--size') + 1]) if '--size' in sys.argv else 32
+        rest = [a for a in sys.argv[i + 2:] if not a.startswith('--') and a != str(size)]
+        zoo(sys.argv[i + 1], rest or list(ZOO), size)
+        return
     if '--fashion-resnet' in sys.argv:
         fashion_resnet()
         return
@@ -581,6 +671,7 @@ def main():
     randomize_bn(mb, gen)
     export(mb, (3, 32, 32), 'mobilenetv2.onnx', 17, preserve_bn=True)
     export(Mlp(), (1, 28, 28), 'mlp.onnx', 14, preserve_bn=False)
+    shuffle_split()
     handmade()
     ops_mul()
     activations()

@@ -97,6 +97,8 @@ export interface Backend {
   concatChannels(xs: readonly BTensor[]): BTensor;
   /** x[:, start:start+count] of an [N, C, H, W] tensor (the backward of concatChannels). */
   sliceChannels(x: BTensor, start: number, count: number): BTensor;
+  /** y[:, j] = x[:, index[j]] of an [N, C, ...] tensor, 0 where index[j] < 0 (channel shuffle, slice backward). */
+  gatherChannels(x: BTensor, index: readonly number[]): BTensor;
 
   // ---- elementwise ----
   add(a: BTensor, b: BTensor): BTensor;

@@ -19,6 +19,10 @@ export interface NodeAttrs {
   shape?: number[];
   /** hardsigmoid (alpha, beta), leakyrelu (alpha), clip (alpha = min, beta = max; open bounds are ±f32 max). */
   actParams?: { alpha: number; beta: number };
+  /** slice: the channel range [start, end) (ONNX Slice / Split on axis 1). */
+  slice?: { start: number; end: number };
+  /** channel_shuffle: the number of groups (ShuffleNet's view [g, C/g], transpose, view [C]). */
+  groups?: number;
   /** Fused conv2d / linear (src/graph/passes/fuse.ts): activation applied to the output (after addInput). */
   act?: FusedAct;
   /** Fused conv2d: the node has a second input, added to its output before the activation (Conv+Add+ReLU). */

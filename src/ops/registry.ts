@@ -10,6 +10,7 @@
  *   QDQ export       qdq                        src/io/onnx/export-qdq.ts
  *   viewer           view                       src/ui/graph-view/graph-model.ts, NodeDetails.tsx
  *   model summary    macs                       src/graph/ir.ts (macsPerSample)
+ * Shape subgraphs (Shape, Gather, Unsqueeze, ... of constants) fold at import (src/io/onnx/import/fold.ts).
  * Registry order matters only for fusion: patterns are tried in this order (conv2d before linear, relu before relu6).
  */
 import { dequantStubOp } from './boundary/dequant-stub.ts';
@@ -26,9 +27,12 @@ import { affineOp } from './eltwise/affine.ts';
 import { mulOp } from './eltwise/mul.ts';
 import { subOp } from './eltwise/sub.ts';
 import { avgpool2dOp, globalAvgpoolOp, maxpool2dOp } from './pool/pool2d.ts';
+import { channelShuffleOp } from './shape/channel-shuffle.ts';
 import { concatOp } from './shape/concat.ts';
 import { importConstant } from './shape/onnx.ts';
 import { flattenOp, identityOp, reshapeOp } from './shape/reshape.ts';
+import { sliceOp } from './shape/slice.ts';
+import { SHAPE_SUBGRAPH_IMPORTERS } from '../io/onnx/import/fold.ts';
 import type { OnnxImporter, OpDef } from './types.ts';
 
 export const OPS = {
@@ -60,6 +64,8 @@ export const OPS = {
   leakyrelu: leakyreluOp,
   prelu: preluOp,
   clip: clipOp,
+  slice: sliceOp,
+  channel_shuffle: channelShuffleOp,
 } satisfies Record<string, OpDef>;
 
 /** The IR's op types: the registry's keys. */
@@ -68,7 +74,7 @@ export type OpType = keyof typeof OPS;
 export const OP_TYPES = Object.keys(OPS) as OpType[];
 
 /** ONNX ops the importer reads that make no IR node of their own (constants become values). */
-const IMPORT_ONLY: Record<string, OnnxImporter> = { Constant: importConstant };
+const IMPORT_ONLY: Record<string, OnnxImporter> = { Constant: importConstant, ...SHAPE_SUBGRAPH_IMPORTERS };
 
 export function isOpType(s: string): s is OpType {
   return Object.hasOwn(OPS, s);

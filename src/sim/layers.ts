@@ -81,6 +81,15 @@ export const INT_LAYERS = {
   // one table read (two and a multiply-add for an interpolated int16 input) per element; the table is the parameter
   lut: { validate: validateLut, cost: { macs: none, paramBytes: (l) => 4 * (l.knots.length + l.segs.length) } },
   reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true } },
+  gather_channels: {
+    validate: (l, fail) => {
+      if (!Array.isArray(l.index) || !l.index.length || !l.index.every((i) => Number.isInteger(i) && i >= 0)) {
+        fail(`layer ${l.id}: gather_channels needs a non-empty list of channel indices`);
+      }
+    },
+    // one channel index (4 bytes) per output channel
+    cost: { macs: none, paramBytes: (l) => 4 * l.index.length },
+  },
   dequantize: { validate: ok, cost: { macs: none, paramBytes: none } },
 } satisfies { [K in IntLayerOp]: IntLayerDef<K> };
 

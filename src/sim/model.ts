@@ -107,6 +107,8 @@ export type IntLayer =
   | (LayerBase & { op: 'affine'; requant: RequantParams; offset: number; clamp: OutClamp })
   | (LayerBase & LutTable & { op: 'lut'; clamp: OutClamp })
   | (LayerBase & { op: 'reshape' })
+  /** y[:, j] = x[:, index[j]]: channel slice and shuffle, integers moved unchanged (the input's scale). */
+  | (LayerBase & { op: 'gather_channels'; index: number[] })
   | (LayerBase & { op: 'dequantize' });
 
 export type IntLayerOp = IntLayer['op'];

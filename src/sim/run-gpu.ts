@@ -16,6 +16,7 @@
  *    `affine_requant` (requantization with the offset as the output zero point), words [0, m, s, offset];
  *  - lut (sigmoid, tanh, hardswish, ..., PReLU): the table lookup of src/sim/gpu/lut.ts, table uploaded once;
  *  - reshape: the same GPU buffer under a new shape (reference counted);
+ *  - gather_channels (channel slice / shuffle): shaders/int_gather.wgsl copies the i32 words by channel index;
  *  - dequantize (DeQuantStub): read back, then dequantizeOutput on the CPU.
  *
  * Weights, biases and requantization words are uploaded once per (model, context) and cached; `releaseGpuModel`
@@ -23,6 +24,7 @@
  */
 import requantSrc from '../../shaders/int_requant.wgsl';
 import runSrc from '../../shaders/int_sim_run.wgsl';
+import gatherSrc from '../../shaders/int_gather.wgsl';
 import { grid1d, type GpuContext, type GpuTensor } from '../engine/webgpu/gpu-context.ts';
 import { uniforms } from '../engine/webgpu/uniforms.ts';
 import type { IntLayer, IntModel, RequantParams } from './model.ts';
@@ -39,6 +41,9 @@ const INTO = uniforms('Into', { total: 'u32', per: 'u32', stride: 'u32', offset:
 const MUL_RQ = uniforms('MulRq', { total: 'u32', inner: 'u32', lo: 'i32', hi: 'i32' });
 const AFF_RQ = uniforms('AffRq', { total: 'u32', lo: 'i32', hi: 'i32' });
 const RUN_SHADER = { key: 'sim-run-gpu', code: `${requantSrc}\n${ADD_RQ.wgsl}\n${INTO.wgsl}\n${MUL_RQ.wgsl}\n${AFF_RQ.wgsl}\n${runSrc}` };
+/** The uniforms of shaders/int_gather.wgsl (channel slice / shuffle). */
+const GATHER = uniforms('Gather', { total: 'u32', inner: 'u32', in_c: 'u32', out_c: 'u32' });
+const GATHER_SHADER = { key: 'sim-gather', code: `${GATHER.wgsl}\n${gatherSrc}` };
 
 /** A model's layers uploaded to one context. */
 interface GpuModel {
@@ -83,6 +88,8 @@ function prepareModel(model: IntModel, ctx: GpuContext): GpuModel {
       gm.words.set(l.id, [uploadBits(ctx, w, [4])]);
     } else if (l.op === 'lut') {
       gm.words.set(l.id, [uploadLut(ctx, l)]);
+    } else if (l.op === 'gather_channels') {
+      gm.words.set(l.id, [uploadBits(ctx, Int32Array.from(l.index), [l.index.length])]);
     } else if (l.op === 'rescale') {
       gm.words.set(l.id, l.requant.map((r) => {
         const w = Int32Array.of(0, r.multiplier[0], r.shift[0], 0);
@@ -181,6 +188,20 @@ function execGpu(ctx: GpuContext, model: IntModel, gm: GpuModel, layer: IntLayer
       return lutGpu(ctx, x, gm.words.get(layer.id)![0], layer, info.dtype);
     case 'reshape':
       return { ...x, shape: [N, ...info.shape] };
+    case 'gather_channels': {
+      const [, C, ...rest] = x.shape;
+      const inner = rest.reduce((a, b) => a * b, 1);
+      if (layer.index.some((i) => i >= C)) throw new SimError(`${layer.id}: channel index outside the input's ${C} channels`);
+      const J = layer.index.length;
+      const out = ctx.empty([N * J * inner]);
+      if (out.size > 0) {
+        ctx.run({
+          key: GATHER_SHADER.key, code: GATHER_SHADER.code, entry: 'gather_channels', inputs: [x.t, gm.words.get(layer.id)![0]], outputs: [out],
+          params: GATHER.pack({ total: out.size, inner, in_c: C, out_c: J }), workgroups: grid1d(out.size),
+        });
+      }
+      return { t: out, dtype: x.dtype, shape: [N, J, ...rest] };
+    }
     case 'quantize':
     case 'dequantize':
       throw new SimError(`execGpu: ${layer.op} is a boundary layer`);

@@ -196,9 +196,27 @@ export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[])
       return { data: lutApply(x.data, x.shape, layer, info.dtype, layer.clamp.lo, layer.clamp.hi), shape: [...x.shape] };
     case 'reshape':
       return { data: x.data, shape: [N, ...info.shape] };
+    case 'gather_channels':
+      return gatherChannelsInt(x, layer.index, layer.id);
     default:
       return assertNever(layer, 'integer layer');
   }
+}
+
+/** y[:, j] = x[:, index[j]] of an [N, C, ...] integer tensor (channel slice / shuffle): integers copied. */
+function gatherChannelsInt(x: IntTensor, index: readonly number[], id: string): IntTensor {
+  const [N, C] = x.shape;
+  const inner = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  if (index.some((i) => i >= C)) throw new SimError(`${id}: channel index outside the input's ${C} channels`);
+  const J = index.length;
+  const out = new (x.data.constructor as new (n: number) => IntArray)(N * J * inner);
+  for (let n = 0; n < N; n++) {
+    for (let j = 0; j < J; j++) {
+      const src = (n * C + index[j]) * inner;
+      out.set(x.data.subarray(src, src + inner), (n * J + j) * inner);
+    }
+  }
+  return { data: out, shape: [N, J, ...x.shape.slice(2)] };
 }
 
 /**

@@ -10,7 +10,7 @@ import {
 } from '../backend.ts';
 import { bnBackward, bnForward, bnStats, emaInPlace } from './batchnorm.ts';
 import { channelScale } from './channel-scale.ts';
-import { concatChannels, sliceChannels } from './concat.ts';
+import { concatChannels, gatherChannels, sliceChannels } from './concat.ts';
 import { channelSum, conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv2d.ts';
 import { add, affine, clamp, clampBackward, scale } from './elementwise.ts';
 import { unaryAct, unaryActBackward } from './activation.ts';
@@ -112,6 +112,12 @@ export class CpuBackend implements Backend {
     const shape = [...x.shape];
     shape[1] = count;
     return this.wrap(sliceChannels(this.d(x), x.shape, start, count), shape);
+  }
+
+  gatherChannels(x: BTensor, index: readonly number[]): BTensor {
+    const shape = [...x.shape];
+    shape[1] = index.length;
+    return this.wrap(gatherChannels(this.d(x), x.shape, index), shape);
   }
 
   // ---- elementwise ----

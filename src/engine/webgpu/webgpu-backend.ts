@@ -12,6 +12,7 @@ import * as dense from './ops/linear.ts';
 import * as bn from './ops/batchnorm.ts';
 import * as pool from './ops/pool.ts';
 import * as cat from './ops/concat.ts';
+import * as gather from './ops/gather-channels.ts';
 import * as loss from './ops/loss.ts';
 import * as distill from './ops/distill-loss.ts';
 import * as optim from './ops/optim.ts';
@@ -52,6 +53,7 @@ export class WebGpuBackend implements Backend {
   reshape(x: BTensor, shape: Shape): BTensor { return ew.reshape(this.ctx, g(x), shape); }
   concatChannels(xs: readonly BTensor[]): BTensor { return cat.concatChannels(this.ctx, xs.map(g)); }
   sliceChannels(x: BTensor, start: number, count: number): BTensor { return cat.sliceChannels(this.ctx, g(x), start, count); }
+  gatherChannels(x: BTensor, index: readonly number[]): BTensor { return gather.gatherChannels(this.ctx, g(x), index); }
 
   add(a: BTensor, b: BTensor): BTensor { return ew.add(this.ctx, g(a), g(b)); }
   scale(a: BTensor, s: number): BTensor { return ew.scale(this.ctx, g(a), s); }

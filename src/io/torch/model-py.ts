@@ -34,7 +34,7 @@ function moduleLines(n: GraphNode, m: string, q: TorchQParamsJson): string[] {
     case 'global_avgpool': return [`self.${m} = nn.AdaptiveAvgPool2d(1)`];
     // plain tensor arithmetic (call below); the module only holds the activation fake quant
     case 'mul': case 'sub': case 'affine': return [`self.${m} = nn.Identity()`];
-    case 'flatten': case 'reshape': case 'identity': case 'input': return [];
+    case 'flatten': case 'reshape': case 'identity': case 'input': case 'slice': case 'channel_shuffle': return [];
     case 'sigmoid': return [`self.${m} = nn.Sigmoid()`];
     case 'tanh': return [`self.${m} = nn.Tanh()`];
     case 'hardswish': return [`self.${m} = nn.Hardswish()`];
@@ -66,6 +66,12 @@ function call(n: GraphNode, m: string, xs: string[]): string {
     case 'mul': return `${xs[0]} * ${xs[1]}`;
     case 'sub': return `${xs[0]} - ${xs[1]}`;
     case 'affine': return `${xs[0]} * ${n.attrs.affine!.factor} + ${n.attrs.affine!.offset}`;
+    case 'slice': return `${xs[0]}[:, ${n.attrs.slice!.start}:${n.attrs.slice!.end}]`;
+    case 'channel_shuffle': {
+      const [C, ...rest] = n.shape;
+      const g = n.attrs.groups!;
+      return `${xs[0]}.reshape(${xs[0]}.shape[0], ${[g, C / g, ...rest].join(', ')}).transpose(1, 2).reshape(${xs[0]}.shape[0], ${n.shape.join(', ')})`;
+    }
     default: return `self.${m}(${xs[0]})`;
   }
 }

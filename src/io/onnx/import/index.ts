@@ -8,7 +8,9 @@
  * inputs, Add (of two equal-shaped tensors, or of a constant bias folded into the preceding
  * MatMul/Gemm/Conv), Gemm, MatMul (+Add), GlobalAveragePool, AveragePool, MaxPool, Flatten (axis 1),
  * Reshape with a constant shape that keeps the batch dimension, Concat on channels, Identity,
- * Constant, Dropout (removed), and zero Pad folded into the following Conv / AveragePool.
+ * Constant, Dropout (removed), zero Pad folded into the following Conv / AveragePool, Slice and Split on
+ * channels, the channel shuffle (Reshape -> Transpose -> Reshape), and the shape computations exporters emit
+ * for them (Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, arithmetic on constants: folded, fold.ts).
  * Weights: float32 initializers (raw_data or float_data). External data is refused.
  *
  * The imported graph: input -> QuantStub ('quant') -> the model -> DeQuantStub ('dequant'), per-sample
@@ -80,6 +82,7 @@ function importModel(m: ModelProto, file: string, opts: OnnxImportOptions): Onnx
   }
   const input = readInput(g, (name) => im.vals.has(name), file, opts.inputShape);
   const inputShape = input.inputShape;
+  im.staticBatchOne = input.batch === 1;
   const outs = g.output ?? [];
   if (outs.length !== 1 || !outs[0].name) throw new OnnxImportError(file, `the model has ${outs.length} outputs; exactly one (the logits) is supported`);
   const outName = outs[0].name;

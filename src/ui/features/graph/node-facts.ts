@@ -25,6 +25,8 @@ export function attributesOf(n: GraphNode, g: Graph): Fact[] {
   if (n.attrs.addInput) out.push({ key: 'adds', value: n.inputs[1] ?? 'a second input' });
   if (n.attrs.eps !== undefined) out.push({ key: 'eps', value: String(n.attrs.eps) });
   if (n.attrs.shape) out.push({ key: 'target shape', value: n.attrs.shape.join('×') });
+  if (n.attrs.slice) out.push({ key: 'channels', value: `${n.attrs.slice.start} to ${n.attrs.slice.end - 1}` });
+  if (n.attrs.groups) out.push({ key: 'shuffle groups', value: String(n.attrs.groups) });
   return out;
 }
 
