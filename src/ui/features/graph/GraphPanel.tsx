@@ -27,6 +27,9 @@ export function searchMatches(nodes: readonly { id: string; op: string }[], q: s
   return t ? nodes.filter((n) => n.id.toLowerCase().includes(t) || n.op.includes(t)).map((n) => n.id) : [];
 }
 
+/** Why Expand all / Collapse all are off: grouping is off, or the graph's node names have no module paths. */
+const noGroupsWhy = (grouped: boolean) => (grouped ? 'This graph has no module groups (its node names have no module paths).' : 'Turn on Group by module first.');
+
 export function GraphPanel() {
   const view = useStudio((s) => s.graphView);
   const st = {
@@ -124,8 +127,8 @@ export function GraphPanel() {
             <button type="button" data-testid="graph-zoom-in" aria-label="Zoom in" onClick={() => renderer.current?.zoomBy(1.4)}>+</button>
             <button type="button" data-testid="graph-zoom-out" aria-label="Zoom out" onClick={() => renderer.current?.zoomBy(1 / 1.4)}>−</button>
             <button type="button" data-testid="graph-fit" onClick={() => renderer.current?.fit()}>Fit</button>
-            <button type="button" data-testid="graph-expand-all" disabled={!groups.tree.groups.size} onClick={groups.expandAll}>Expand all</button>
-            <button type="button" data-testid="graph-collapse-all" disabled={!groups.tree.groups.size} onClick={groups.collapseAll}>Collapse all</button>
+            <button type="button" data-testid="graph-expand-all" disabled={!groups.tree.groups.size} title={groups.tree.groups.size ? undefined : noGroupsWhy(view.grouped)} onClick={groups.expandAll}>Expand all</button>
+            <button type="button" data-testid="graph-collapse-all" disabled={!groups.tree.groups.size} title={groups.tree.groups.size ? undefined : noGroupsWhy(view.grouped)} onClick={groups.collapseAll}>Collapse all</button>
           </div>
         )}
       </div>
