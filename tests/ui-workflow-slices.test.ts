@@ -10,6 +10,7 @@ import { createStudioStore } from '../src/ui/store/studio-store.ts';
 import { decodeProjectFile, encodeProjectFile } from '../src/ui/persist/project-file.ts';
 import { snapshotOf, stateFromSnapshot, validateSnapshot } from '../src/ui/persist/snapshot.ts';
 import { calibConfigOf, qatConfigOf } from '../src/ui/features/quant/quant-controller.ts';
+import { numberErrors } from '../src/ui/features/quant/quant-settings-rules.ts';
 import { createProjectController } from '../src/ui/features/project/project-controller.ts';
 import type { TrainingClient } from '../src/train/client.ts';
 import type { DataController } from '../src/ui/features/data/data-controller.ts';
@@ -165,5 +166,31 @@ describe('project snapshot and file', () => {
     const c = calibConfigOf(store.getState());
     expect(c).toMatchObject({ batches: DEFAULT_QUANT_SETTINGS.calibBatches, quant: { quantStubScale: 1 / 128, observer: null } });
     expect(qatConfigOf(store.getState()).quant.template).toBe('default_qat_int16');
+    expect(c.ptq).toBeUndefined();
+  });
+
+  it('passes the PTQ choices of the page (candidates, AdaRound parameters) to the calibration job; no candidate is refused', () => {
+    const store = createStudioStore();
+    const set = store.getState().setQuantSetting;
+    set('weightBits', 4);
+    set('autoCalib', true);
+    set('autoCalibObservers', ['kl', 'minmax']);
+    set('adaroundSteps', 50);
+    set('adaroundBatches', 2);
+    set('adaroundWarmUp', 0.1);
+    set('adaroundExclude', ' fc, conv1 ,');
+    const c = calibConfigOf(store.getState());
+    expect(c.quant.weightBits).toBe(4);
+    expect(c.ptq).toEqual({
+      autoCalib: { candidates: ['kl', 'minmax'] },
+      adaround: { numSteps: 50, numBatches: 2, warmUp: 0.1, weight: DEFAULT_QUANT_SETTINGS.adaroundWeight, excludePrefix: ['fc', 'conv1'] },
+    });
+    expect(numberErrors(store.getState().quant.settings)).toEqual({});
+    set('autoCalibObservers', []);
+    set('adaroundWarmUp', 1);
+    expect(numberErrors(store.getState().quant.settings)).toEqual({ autoCalibObservers: 'pick at least one observer', adaroundWarmUp: 'must be between 0 and 0.99' });
+    set('autoCalib', false);
+    set('adaroundSteps', 0);
+    expect(calibConfigOf(store.getState()).ptq).toBeUndefined();
   });
 });

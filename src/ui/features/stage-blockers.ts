@@ -10,7 +10,7 @@ import { deploySettingErrors } from '../store/deploy-slice.ts';
 import { modelIdOf } from '../store/model-slice.ts';
 import type { StudioState } from '../store/studio-store.ts';
 import { jobLive, scopeInSync } from '../scope/scope-controller.ts';
-import { numberErrors, NUMS } from './quant/quant-settings-rules.ts';
+import { numberErrors, SETTING_LABELS } from './quant/quant-settings-rules.ts';
 
 export type Stage = 'train' | 'evaluate' | 'calibrate' | 'qat' | 'deploy';
 export type ConfigErrors = Partial<Record<keyof TrainJobConfig, string>>;
@@ -86,8 +86,7 @@ export function stageBlocker(s: StudioState, stage: Stage, config: TrainJobConfi
           : `Train ${model} on this data first (step 3).`;
       }
       const e = numberErrors(s.quant.settings);
-      const labels = Object.fromEntries(NUMS.map((n) => [n.k, n.label]));
-      return Object.keys(e).length ? `Fix the quantization settings: ${listErrors(e, labels)}.` : null;
+      return Object.keys(e).length ? `Fix the quantization settings: ${listErrors(e, SETTING_LABELS)}.` : null;
     }
     case 'deploy': {
       const c = s.checkpoints, src = s.deploy.settings.source;

@@ -5,6 +5,8 @@
  */
 import type { March } from '../../qmath/march.ts';
 import type { NodeOverride, WeightBits } from '../../quant/qconfig.ts';
+import { ADAROUND_DEFAULTS } from '../../quant/ptq/adaround-config.ts';
+import { AUTO_CALIB_DEFAULT } from '../../quant/ptq/auto-calib.ts';
 import type { ActHistogram, PtqResult, QuantScales, QuantStage } from '../../train/quant-protocol.ts';
 import type { WorkerMessage } from '../../train/protocol.ts';
 import type { EpochPoint, LossPoint } from './run-reducer.ts';
@@ -23,16 +25,25 @@ export interface QuantSettingsState {
   qatTrainImages: number;
   /** Per-channel weight width. */
   weightBits: WeightBits;
-  /** Automatic calibration after the observers: off, or over the default candidate observers. */
+  /** Automatic calibration after the observers (over autoCalibObservers), or off. */
   autoCalib: boolean;
+  /** The candidate observers automatic calibration tries at each site. */
+  autoCalibObservers: string[];
   /** AdaRound after calibration, with this many steps per layer (0 = off). */
   adaroundSteps: number;
+  /** AdaRound's num_batches (of the calibration batch size), warm_up and weight (the guide's names). */
+  adaroundBatches: number;
+  adaroundWarmUp: number;
+  adaroundWeight: number;
+  /** AdaRound's exclude_prefix: node-id prefixes, comma-separated, whose layers keep round-to-nearest. */
+  adaroundExclude: string;
 }
 
 export const DEFAULT_QUANT_SETTINGS: Readonly<QuantSettingsState> = Object.freeze({
   march: 'bayes', template: 'default_calibration', observer: '', overrides: [],
   calibBatches: 4, calibBatchSize: 64, qatEpochs: 1, qatLr: 1e-3, qatTrainImages: 1000,
-  weightBits: 8, autoCalib: false, adaroundSteps: 0,
+  weightBits: 8, autoCalib: false, autoCalibObservers: [...AUTO_CALIB_DEFAULT], adaroundSteps: 0,
+  adaroundBatches: ADAROUND_DEFAULTS.numBatches, adaroundWarmUp: ADAROUND_DEFAULTS.warmUp, adaroundWeight: ADAROUND_DEFAULTS.weight, adaroundExclude: '',
 });
 
 export interface QuantJob {

@@ -3,7 +3,7 @@ import { useId } from 'react';
 import { MARCHES } from '../../../qmath/march.ts';
 import { OBSERVER_NAMES } from '../../../quant/observers/index.ts';
 import { QCONFIG_TEMPLATES, WEIGHT_BITS } from '../../../quant/qconfig.ts';
-import { AUTO_CALIB_DEFAULT } from '../../../quant/ptq/auto-calib.ts';
+import { AUTO_CALIB_OBSERVERS } from '../../../quant/ptq/auto-calib.ts';
 import type { QuantSettingsState } from '../../store/quant-slice.ts';
 import { NUMS, numberErrors } from './quant-settings-rules.ts';
 import { useStudio } from '../../studio-context.tsx';
@@ -46,8 +46,20 @@ export function QuantSettings({ disabled }: { disabled: boolean }) {
       <div className="field">
         <label htmlFor={`${id}-auto`}>
           <input id={`${id}-auto`} type="checkbox" data-testid="quant-auto-calib" checked={q.autoCalib} onChange={(e) => set('autoCalib', e.target.checked)} />
-          {' '}Automatic calibration ({AUTO_CALIB_DEFAULT.join(', ')} per site)
+          {' '}Automatic calibration: per site, the candidate with the smallest output L2
         </label>
+        {q.autoCalib && (
+          <div className="checks" role="group" aria-label="Automatic calibration candidates" data-testid="quant-auto-calib-observers">
+            {AUTO_CALIB_OBSERVERS.map((o) => (
+              <label key={o}>
+                <input type="checkbox" value={o} checked={q.autoCalibObservers.includes(o)}
+                  onChange={(e) => set('autoCalibObservers', AUTO_CALIB_OBSERVERS.filter((x) => (x === o ? e.target.checked : q.autoCalibObservers.includes(x))))} />
+                {' '}{o}
+              </label>
+            ))}
+          </div>
+        )}
+        {errors.autoCalibObservers && <span className="field-error" role="alert">{errors.autoCalibObservers}</span>}
       </div>
       {NUMS.map((n) => (
         <div className="field" key={n.k}>
@@ -58,6 +70,11 @@ export function QuantSettings({ disabled }: { disabled: boolean }) {
           {errors[n.k] && <span className="field-error" role="alert">{errors[n.k]}</span>}
         </div>
       ))}
+      <div className="field">
+        <label htmlFor={`${id}-exclude`}>AdaRound exclude_prefix (node ids, comma-separated)</label>
+        <input id={`${id}-exclude`} type="text" data-testid="quant-adaround-exclude" value={q.adaroundExclude} placeholder="none"
+          onChange={(e) => set('adaroundExclude', e.target.value)} />
+      </div>
     </fieldset>
   );
 }

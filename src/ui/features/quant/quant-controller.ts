@@ -3,7 +3,6 @@
  * the worker's quant-* and checkpoint messages back into the store. No React here.
  */
 import type { TrainingClient } from '../../../train/client.ts';
-import { AUTO_CALIB_DEFAULT } from '../../../quant/ptq/auto-calib.ts';
 import { errorText } from '../../../train/protocol.ts';
 import type { CalibJobConfig, QatJobConfig, QuantSettings } from '../../../train/quant-protocol.ts';
 import type { StudioState, StudioStore } from '../../store/studio-store.ts';
@@ -40,9 +39,13 @@ function scopeOf(s: StudioState) {
 
 export function calibConfigOf(s: StudioState): CalibJobConfig {
   const q = s.quant.settings;
-  const ptq = q.autoCalib || q.adaroundSteps > 0
-    ? { autoCalib: q.autoCalib ? { candidates: [...AUTO_CALIB_DEFAULT] } : null, adaround: q.adaroundSteps > 0 ? { numSteps: q.adaroundSteps } : null }
-    : undefined;
+  const adaround = q.adaroundSteps > 0
+    ? {
+      numSteps: q.adaroundSteps, numBatches: q.adaroundBatches, warmUp: q.adaroundWarmUp, weight: q.adaroundWeight,
+      excludePrefix: q.adaroundExclude.split(',').map((p) => p.trim()).filter(Boolean),
+    }
+    : null;
+  const ptq = q.autoCalib || adaround ? { autoCalib: q.autoCalib ? { candidates: [...q.autoCalibObservers] } : null, adaround } : undefined;
   return { quant: quantSettingsOf(s), batches: q.calibBatches, batchSize: q.calibBatchSize, testImages: s.settings.testImages, ...(ptq ? { ptq } : {}), ...scopeOf(s) };
 }
 

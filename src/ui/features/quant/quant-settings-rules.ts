@@ -1,18 +1,28 @@
 /** The Quantize panel's numeric settings: labels, limits, and the problems of the values typed. */
 import type { QuantSettingsState } from '../../store/quant-slice.ts';
 
-export type Num = 'calibBatches' | 'calibBatchSize' | 'adaroundSteps' | 'qatEpochs' | 'qatLr' | 'qatTrainImages';
+export type Num = 'calibBatches' | 'calibBatchSize' | 'adaroundSteps' | 'adaroundBatches' | 'adaroundWarmUp' | 'adaroundWeight' | 'qatEpochs' | 'qatLr' | 'qatTrainImages';
 export const NUMS: { k: Num; label: string; min: number; max: number; step: number | 'any'; testId: string }[] = [
   { k: 'calibBatches', label: 'Calibration batches', min: 1, max: 1000, step: 1, testId: 'quant-calib-batches' },
   { k: 'calibBatchSize', label: 'Calibration batch size', min: 1, max: 1024, step: 1, testId: 'quant-calib-batch-size' },
   { k: 'adaroundSteps', label: 'AdaRound steps per layer (0 = off)', min: 0, max: 20000, step: 1, testId: 'quant-adaround-steps' },
+  { k: 'adaroundBatches', label: 'AdaRound batches (num_batches)', min: 1, max: 1000, step: 1, testId: 'quant-adaround-batches' },
+  { k: 'adaroundWarmUp', label: 'AdaRound warm_up', min: 0, max: 0.99, step: 'any', testId: 'quant-adaround-warm-up' },
+  { k: 'adaroundWeight', label: 'AdaRound regularizer weight', min: 0, max: 10, step: 'any', testId: 'quant-adaround-weight' },
   { k: 'qatEpochs', label: 'QAT epochs', min: 1, max: 100, step: 1, testId: 'quant-qat-epochs' },
   { k: 'qatLr', label: 'QAT learning rate (SGD)', min: 1e-7, max: 1, step: 'any', testId: 'quant-qat-lr' },
   { k: 'qatTrainImages', label: 'QAT train images', min: 1, max: 60000, step: 1, testId: 'quant-qat-images' },
 ];
 
-export function numberErrors(q: QuantSettingsState): Partial<Record<Num, string>> {
-  const out: Partial<Record<Num, string>> = {};
+/** Every checked setting's label, for the messages that list the problems. */
+export const SETTING_LABELS: Record<Num | 'autoCalibObservers', string> = {
+  ...(Object.fromEntries(NUMS.map((n) => [n.k, n.label])) as Record<Num, string>),
+  autoCalibObservers: 'Automatic calibration candidates',
+};
+
+export function numberErrors(q: QuantSettingsState): Partial<Record<Num | 'autoCalibObservers', string>> {
+  const out: Partial<Record<Num | 'autoCalibObservers', string>> = {};
+  if (q.autoCalib && !q.autoCalibObservers.length) out.autoCalibObservers = 'pick at least one observer';
   for (const n of NUMS) {
     const v = q[n.k];
     if (!Number.isFinite(v)) out[n.k] = 'must be a number';
