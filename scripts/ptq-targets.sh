@@ -10,7 +10,7 @@
 #   planted     the planted-fault test (prints float / int8 / int16-on-the-top-site accuracy)
 # then `node scripts/ptq-targets-summary.mjs` prints every figure from the report.json files.
 # Usage: bash scripts/ptq-targets.sh PART [PART...]   (environment: BACKEND=webgpu|cpu, TEST=test images,
-#        CALIB=calibration images, STEPS / BATCHES / LR = AdaRound's num_steps, num_batches, lr)
+#        CALIB=calibration images, AUTO_IMAGES=images automatic calibration compares outputs on, STEPS / BATCHES / LR = AdaRound's num_steps, num_batches, lr)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${BACKEND:-webgpu}
@@ -20,6 +20,7 @@ steps=${STEPS:-100}
 batches=${BATCHES:-2}
 lr=${LR:-0.05}
 observers=${OBSERVERS:-minmax,percentile,mse,kl}
+autoimages=${AUTO_IMAGES:-128}
 data=idx:/usr/share/datasets/fashion-mnist
 root=runs/ptq-targets
 mkdir -p "$root"
@@ -47,7 +48,7 @@ obs() { # $1: cnn|fcnn
     cli calib $(model "$1") "${common[@]}" --test-subset "$test" --model-path "$root/$1-$o" --observer "$o"
   done
   fresh "$1" "$1-auto"
-  cli calib $(model "$1") "${common[@]}" --test-subset "$test" --model-path "$root/$1-auto" --auto-calib --auto-calib-observers "$observers"
+  cli calib $(model "$1") "${common[@]}" --test-subset "$test" --model-path "$root/$1-auto" --auto-calib --auto-calib-observers "$observers" --auto-calib-images "$autoimages"
 }
 
 for part in "$@"; do

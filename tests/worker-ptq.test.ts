@@ -3,13 +3,15 @@
  * calibration and AdaRound run after the observers, report progress, keep their per-site / per-layer results with
  * the calibration (quant-done) and in its checkpoint, and can be cancelled.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ImageDataset, TrainTestData } from '../src/data/dataset.ts';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
 import { decodeQuantCheckpoint } from '../src/quant/quant-checkpoint.ts';
 import type { TrainJobConfig, WorkerMessage } from '../src/train/protocol.ts';
 import type { CalibJobConfig } from '../src/train/quant-protocol.ts';
 import { createTrainingHost } from '../src/train/training.worker.ts';
+import type { Backend } from '../src/engine/backend.ts';
+import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 
 const toy = (count: number, name: string): ImageDataset => {
   const images = new Uint8Array(count * 784), labels = new Uint8Array(count);
@@ -27,7 +29,7 @@ const CALIB: CalibJobConfig = {
   ptq: { autoCalib: { candidates: ['minmax', 'mse'] }, adaround: { numSteps: 6, numBatches: 1 } },
 };
 
-function host() {
+function host(backend: () => Promise<Backend> = async () => createCpuBackend()) {
   const msgs: WorkerMessage[] = [];
   const waits: { type: string; resolve: () => void; when?: (m: WorkerMessage) => boolean }[] = [];
   const handle = createTrainingHost({
@@ -35,7 +37,7 @@ function host() {
       msgs.push(m);
       for (const w of [...waits]) if (m.type === w.type && (!w.when || w.when(m))) { waits.splice(waits.indexOf(w), 1); w.resolve(); }
     },
-    createBackend: async () => ({ backend: createCpuBackend(), reason: 'test' }),
+    createBackend: async () => ({ backend: await backend() }),
     loadData: async () => toyData(),
   });
   const next = (type: WorkerMessage['type'], when?: (m: WorkerMessage) => boolean) => new Promise<void>((resolve) => waits.push({ type, resolve, when }));
@@ -77,5 +79,28 @@ describe('training worker: PTQ in the calibration job', () => {
     h.handle({ type: 'cancel' });
     await c;
     expect(h.all('quant-done')).toHaveLength(0);
+  }, 120_000);
+});
+
+describe('training worker: AdaRound on the WebGPU engine', () => {
+  afterAll(() => destroyTestBackend());
+
+  it('reports progress per layer step and stops on cancel', async () => {
+    const h = host(getTestBackend);
+    h.handle({ type: 'init', prefer: 'auto' });
+    const done = h.next('done');
+    h.handle({ type: 'start', config: FLOAT });
+    await done;
+    const c = h.next('quant-cancelled');
+    // Progress of AdaRound (3 layers x 100 000 steps) that has really advanced, then the cancel.
+    const moving = h.next('quant-progress', (m) => m.type === 'quant-progress' && m.total === 300000 && m.done >= 20);
+    h.handle({ type: 'calibrate', config: { ...CALIB, ptq: { autoCalib: null, adaround: { numSteps: 100000, numBatches: 1 } } } });
+    await moving;
+    h.handle({ type: 'cancel' });
+    await c;
+    expect(h.all('quant-done')).toHaveLength(0);
+    expect(h.all('ready')[0].backend).toBe('webgpu');
+    const p = h.all('quant-progress').filter((m) => m.total === 300000);
+    expect(p.every((m, i) => i === 0 || m.done >= p[i - 1].done)).toBe(true);
   }, 120_000);
 });
