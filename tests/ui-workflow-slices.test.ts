@@ -11,6 +11,7 @@ import { decodeProjectFile, encodeProjectFile } from '../src/ui/persist/project-
 import { snapshotOf, stateFromSnapshot, validateSnapshot } from '../src/ui/persist/snapshot.ts';
 import { calibConfigOf, qatConfigOf } from '../src/ui/features/quant/quant-controller.ts';
 import { numberErrors } from '../src/ui/features/quant/quant-settings-rules.ts';
+import { ADAROUND_DEFAULTS } from '../src/quant/ptq/adaround-config.ts';
 import { createProjectController } from '../src/ui/features/project/project-controller.ts';
 import type { TrainingClient } from '../src/train/client.ts';
 import type { DataController } from '../src/ui/features/data/data-controller.ts';
@@ -121,8 +122,19 @@ describe('project snapshot and file', () => {
     const ds = { name: 'd/train', images: new Uint8Array([1, 2, 3, 4]), labels: new Uint8Array([0]), count: 1, channels: 1, height: 2, width: 2, numClasses: 2, classNames: ['a', 'b'] };
     st.dataLoaded(summary([1, 2, 2], 'd'), { train: ds, test: { ...ds, name: 'd/test' }, source: 'd' });
     st.setCheckpoint('float', new Uint8Array([9, 8, 7]));
+    st.setQuantSetting('autoCalib', true);
+    st.setQuantSetting('autoCalibObservers', ['mse', 'kl']);
+    st.setQuantSetting('adaroundSteps', 40);
+    st.setQuantSetting('adaroundExclude', 'fc');
     st.beginQuantJob('calib');
-    st.applyQuantMessage({ type: 'quant-done', stage: 'calib', acc1: 70, acc5: 90, seconds: 1, scales: { activations: { a: 0.5 }, weights: { w: [1, 2] } }, histograms: [{ node: 'a', lo: -1, hi: 1, counts: [1, 2], min: 0, max: 1, clip: [-1, 1] }] });
+    const ptq = {
+      autoCalib: { candidates: ['mse', 'kl'], images: 8, seconds: 1, choices: [{ site: 'a', observer: 'kl', scale: 0.5, candidates: [{ observer: 'mse', scale: 0.4, l2: 2 }, { observer: 'kl', scale: 0.5, l2: 1 }] }] },
+      adaround: {
+        config: { ...ADAROUND_DEFAULTS, numSteps: 40, excludePrefix: ['fc'] }, images: 8, seconds: 2, nearestAcc1: 65,
+        layers: [{ node: 'fc', weights: 10, rounding: 'excluded' as const, changed: 0, nearest_error: null, adaround_error: null, seconds: 0 }],
+      },
+    };
+    st.applyQuantMessage({ type: 'quant-done', stage: 'calib', acc1: 70, acc5: 90, seconds: 1, scales: { activations: { a: 0.5 }, weights: { w: [1, 2] } }, histograms: [{ node: 'a', lo: -1, hi: 1, counts: [1, 2], min: 0, max: 1, clip: [-1, 1] }], ptq });
     const snap = snapshotOf(store.getState());
     const back = decodeProjectFile(encodeProjectFile(snap), 'p.qsproj');
     expect(back.modelName).toBe('mlp');
@@ -130,9 +142,14 @@ describe('project snapshot and file', () => {
     expect(back.data?.dataset.train.images).toEqual(new Uint8Array([1, 2, 3, 4]));
     expect(back.checkpoints.float).toEqual(new Uint8Array([9, 8, 7]));
     expect(back.quant.calib?.histograms[0].counts).toEqual([1, 2]);
+    // The PTQ results and the settings that made them are kept with the project.
+    expect(back.quant.calib?.ptq).toEqual(ptq);
     const fresh = createStudioStore();
     fresh.setState(stateFromSnapshot(back));
+    fresh.getState().restoreQuant(back.quant);
     expect(fresh.getState().modelName).toBe('mlp');
+    expect(fresh.getState().quant.settings).toMatchObject({ autoCalib: true, autoCalibObservers: ['mse', 'kl'], adaroundSteps: 40, adaroundExclude: 'fc' });
+    expect(fresh.getState().quant.calib?.ptq?.adaround?.config.excludePrefix).toEqual(['fc']);
     expect(() => decodeProjectFile(new Uint8Array([1, 2, 3]), 'junk.qsproj')).toThrow(/junk.qsproj: not a Quant Studio project file/);
     expect(() => validateSnapshot({ version: 1, modelName: 'vgg' }, 'saved')).toThrow(/unknown model/);
   });
