@@ -192,6 +192,7 @@ describe('project snapshot and file', () => {
     set('weightBits', 4);
     set('autoCalib', true);
     set('autoCalibObservers', ['kl', 'minmax']);
+    set('autoCalibParams', 'percentile:99.9, clip_std:4,');
     set('adaroundSteps', 50);
     set('adaroundBatches', 2);
     set('adaroundWarmUp', 0.1);
@@ -199,10 +200,13 @@ describe('project snapshot and file', () => {
     const c = calibConfigOf(store.getState());
     expect(c.quant.weightBits).toBe(4);
     expect(c.ptq).toEqual({
-      autoCalib: { candidates: ['kl', 'minmax'] },
+      autoCalib: { candidates: ['kl', 'minmax', 'percentile:99.9', 'clip_std:4'] },
       adaround: { numSteps: 50, numBatches: 2, warmUp: 0.1, weight: DEFAULT_QUANT_SETTINGS.adaroundWeight, excludePrefix: ['fc', 'conv1'] },
     });
     expect(numberErrors(store.getState().quant.settings)).toEqual({});
+    set('autoCalibParams', 'percentile:101');
+    expect(numberErrors(store.getState().quant.settings)).toEqual({ autoCalibObservers: '"percentile:101": the parameter of percentile must be a percentage in (0, 100]' });
+    set('autoCalibParams', ' ');
     set('autoCalibObservers', []);
     set('adaroundWarmUp', 1);
     expect(numberErrors(store.getState().quant.settings)).toEqual({ autoCalibObservers: 'pick at least one observer', adaroundWarmUp: 'must be between 0 and 0.99' });

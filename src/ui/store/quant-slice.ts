@@ -29,6 +29,8 @@ export interface QuantSettingsState {
   autoCalib: boolean;
   /** The candidate observers automatic calibration tries at each site. */
   autoCalibObservers: string[];
+  /** More candidates with a parameter, as typed: comma-separated observer:parameter (percentile:99.9, clip_std:4). */
+  autoCalibParams: string;
   /** AdaRound after calibration, with this many steps per layer (0 = off). */
   adaroundSteps: number;
   /** AdaRound's num_batches (of the calibration batch size), warm_up and weight (the guide's names). */
@@ -42,7 +44,7 @@ export interface QuantSettingsState {
 export const DEFAULT_QUANT_SETTINGS: Readonly<QuantSettingsState> = Object.freeze({
   march: 'bayes', template: 'default_calibration', observer: '', overrides: [],
   calibBatches: 4, calibBatchSize: 64, qatEpochs: 1, qatLr: 1e-3, qatTrainImages: 1000,
-  weightBits: 8, autoCalib: false, autoCalibObservers: [...AUTO_CALIB_DEFAULT], adaroundSteps: 0,
+  weightBits: 8, autoCalib: false, autoCalibObservers: [...AUTO_CALIB_DEFAULT], autoCalibParams: '', adaroundSteps: 0,
   adaroundBatches: ADAROUND_DEFAULTS.numBatches, adaroundWarmUp: ADAROUND_DEFAULTS.warmUp, adaroundWeight: ADAROUND_DEFAULTS.weight, adaroundExclude: '',
 });
 

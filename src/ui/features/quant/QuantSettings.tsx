@@ -59,6 +59,11 @@ export function QuantSettings({ disabled }: { disabled: boolean }) {
             ))}
           </div>
         )}
+        {q.autoCalib && (
+          <input type="text" aria-label="More candidates with a parameter" data-testid="quant-auto-calib-params" value={q.autoCalibParams}
+            placeholder="with a parameter: percentile:99.9, clip_std:4" aria-invalid={errors.autoCalibObservers ? true : undefined}
+            onChange={(e) => set('autoCalibParams', e.target.value)} />
+        )}
         {errors.autoCalibObservers && <span className="field-error" role="alert">{errors.autoCalibObservers}</span>}
       </div>
       {NUMS.map((n) => (

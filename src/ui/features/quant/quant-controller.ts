@@ -11,6 +11,7 @@ import { currentScope, toResultScope } from '../../scope/identity.ts';
 import { stageBlocker } from '../stage-blockers.ts';
 import { quantRunOf } from '../runs/record-run.ts';
 import type { QuantSettingsState } from '../../store/quant-slice.ts';
+import { autoCalibCandidates } from './quant-settings-rules.ts';
 
 export const TORCH_IMPORT_FILES = ['weights.safetensors', 'qparams.json', 'studio-graph.json'] as const;
 
@@ -45,7 +46,7 @@ export function calibConfigOf(s: StudioState): CalibJobConfig {
       excludePrefix: q.adaroundExclude.split(',').map((p) => p.trim()).filter(Boolean),
     }
     : null;
-  const ptq = q.autoCalib || adaround ? { autoCalib: q.autoCalib ? { candidates: [...q.autoCalibObservers] } : null, adaround } : undefined;
+  const ptq = q.autoCalib || adaround ? { autoCalib: q.autoCalib ? { candidates: autoCalibCandidates(q) } : null, adaround } : undefined;
   return { quant: quantSettingsOf(s), batches: q.calibBatches, batchSize: q.calibBatchSize, testImages: s.settings.testImages, ...(ptq ? { ptq } : {}), ...scopeOf(s) };
 }
 

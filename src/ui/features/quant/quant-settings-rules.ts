@@ -1,5 +1,6 @@
 /** The Quantize panel's numeric settings: labels, limits, and the problems of the values typed. */
 import type { QuantSettingsState } from '../../store/quant-slice.ts';
+import { parseCandidate } from '../../../quant/ptq/auto-calib-candidates.ts';
 
 export type Num = 'calibBatches' | 'calibBatchSize' | 'adaroundSteps' | 'adaroundBatches' | 'adaroundWarmUp' | 'adaroundWeight' | 'qatEpochs' | 'qatLr' | 'qatTrainImages';
 export const NUMS: { k: Num; label: string; min: number; max: number; step: number | 'any'; testId: string }[] = [
@@ -22,7 +23,11 @@ export const SETTING_LABELS: Record<Num | 'autoCalibObservers', string> = {
 
 export function numberErrors(q: QuantSettingsState): Partial<Record<Num | 'autoCalibObservers', string>> {
   const out: Partial<Record<Num | 'autoCalibObservers', string>> = {};
-  if (q.autoCalib && !q.autoCalibObservers.length) out.autoCalibObservers = 'pick at least one observer';
+  if (q.autoCalib) {
+    const bad = paramCandidates(q).map((c) => { try { parseCandidate(c); return null; } catch (e) { return (e as Error).message.replace(/^automatic calibration: /, ''); } }).find(Boolean);
+    if (bad) out.autoCalibObservers = bad;
+    else if (!autoCalibCandidates(q).length) out.autoCalibObservers = 'pick at least one observer';
+  }
   for (const n of NUMS) {
     const v = q[n.k];
     if (!Number.isFinite(v)) out[n.k] = 'must be a number';
@@ -32,3 +37,9 @@ export function numberErrors(q: QuantSettingsState): Partial<Record<Num | 'autoC
   return out;
 }
 
+const paramCandidates = (q: QuantSettingsState) => q.autoCalibParams.split(',').map((c) => c.trim()).filter(Boolean);
+
+/** The candidates automatic calibration tries: the observers ticked, then those typed with a parameter. */
+export function autoCalibCandidates(q: QuantSettingsState): string[] {
+  return [...new Set([...q.autoCalibObservers, ...paramCandidates(q)])];
+}
