@@ -2,7 +2,7 @@
 # Issue 13's measured targets, one part at a time (each a few minutes to tens of minutes on a 2-core software
 # adapter), every part writing runs/ptq-targets/<part>.log and its own model folder:
 #   cnn-float   cnn-small float in the studio, 10 000 images, 1 epoch (Adam, one-cycle) -> runs/ptq-targets/cnn
-#   cnn-torch   the same model trained by PyTorch instead (scripts/torch-cnn-small.py, 60 000 images, 1 epoch;
+#   cnn-torch   the same model trained by PyTorch instead (scripts/torch-cnn-small.py, 20 000 images, 1 epoch;
 #               minutes instead of an hour on a loaded 2-core software adapter)  -> runs/ptq-targets/cnn
 #   cnn-w4      cnn-small W4A8 (int4 per-channel weights, int8 activations): round-to-nearest, then AdaRound
 #   cnn-obs     cnn-small int8: each single observer, then automatic calibration over the same candidates
@@ -61,7 +61,7 @@ for part in "$@"; do
   case "$part" in
     cnn-float) cli float --model cnn-small --data "$data" --batch-size 128 --seed 0 --backend "$backend" --subset 10000 --test-subset "$test" --epochs 1 \
                  --lr 5e-3 --optimizer adam --schedule onecycle --model-path "$root/cnn" >"$log" 2>&1 || status=$? ;;
-    cnn-torch) /usr/bin/python3 scripts/torch-cnn-small.py "$root/cnn" 1 60000 >"$log" 2>&1 || status=$? ;;
+    cnn-torch) /usr/bin/python3 scripts/torch-cnn-small.py "$root/cnn" 1 20000 >"$log" 2>&1 || status=$? ;;
     cnn-w4) w4 cnn >"$log" 2>&1 || status=$? ;;
     resnet-w4) w4 resnet >"$log" 2>&1 || status=$? ;;
     cnn-obs) obs cnn >"$log" 2>&1 || status=$? ;;

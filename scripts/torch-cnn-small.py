@@ -94,6 +94,8 @@ def main():
             loss.backward()
             opt.step()
             sched.step()
+            if (i // 128) % 25 == 24:
+                print(f'  {i + len(idx)}/{n} images, loss {loss.item():.4f} ({time.time() - t0:.0f} s)', flush=True)
         print(f'epoch {e + 1}: loss {loss.item():.4f} ({time.time() - t0:.0f} s)', flush=True)
     model.eval()
     with torch.no_grad():
