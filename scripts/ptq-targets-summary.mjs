@@ -13,6 +13,11 @@ const observers = (process.env.OBSERVERS ?? 'minmax,percentile,mse,kl').split(',
 
 const f = report('cnn')?.float;
 if (f) console.log(`cnn-small float: ${pct(f.acc1)} on ${f.test_images} test images (${f.train_images} train images, ${f.epochs} epoch(s), ${f.seconds.toFixed(0)} s)`);
+const tf = join(root, 'cnn', 'torch-float.json');
+if (!f && existsSync(tf)) {
+  const t = JSON.parse(readFileSync(tf, 'utf8'));
+  console.log(`cnn-small float (trained by PyTorch ${t.torch}): ${pct(t.acc1)} on ${t.test_images} test images (${t.train_images} train images, ${t.epochs} epoch(s), ${t.seconds.toFixed(0)} s)`);
+}
 
 for (const m of ['cnn', 'resnet']) {
   const c = report(`${m}-w4`)?.calib;

@@ -66,6 +66,9 @@ export interface QuantSettings {
   weightBits?: WeightBits;
 }
 
+/** Which PTQ algorithm a calibration's progress counts (absent: the observers' batches). */
+export type PtqPhase = 'auto-calib' | 'adaround';
+
 /** The PTQ algorithms a calibration may run after the observers (src/quant/ptq), with their settings. */
 export interface PtqJobSettings {
   /** Automatic calibration over these candidate observers; null: off. */
@@ -173,7 +176,7 @@ export type QuantMessage =
   | { type: 'data-ready'; name: string; trainImages: number; testImages: number; shape: number[]; numClasses: number }
   | { type: 'checkpoint'; stage: CheckpointStage; bytes: Uint8Array; scope?: ResultScope }
   | { type: 'quant-started'; stage: QuantStage; total: number; acts: number; weights: number }
-  | { type: 'quant-progress'; stage: QuantStage; done: number; total: number; loss: number; etaSeconds: number }
+  | { type: 'quant-progress'; stage: QuantStage; done: number; total: number; loss: number; etaSeconds: number; phase?: PtqPhase }
   | { type: 'quant-epoch'; stage: QuantStage; epoch: number; acc1: number; acc5: number; loss: number }
   | { type: 'quant-done'; stage: QuantStage; acc1: number; acc5: number; seconds: number; scales: QuantScales; histograms: ActHistogram[]; ptq?: PtqResult }
   | { type: 'quant-cancelled'; stage: QuantStage }

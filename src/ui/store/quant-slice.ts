@@ -7,7 +7,7 @@ import type { March } from '../../qmath/march.ts';
 import type { NodeOverride, WeightBits } from '../../quant/qconfig.ts';
 import { ADAROUND_DEFAULTS } from '../../quant/ptq/adaround-config.ts';
 import { AUTO_CALIB_DEFAULT } from '../../quant/ptq/auto-calib.ts';
-import type { ActHistogram, PtqResult, QuantScales, QuantStage } from '../../train/quant-protocol.ts';
+import type { ActHistogram, PtqPhase, PtqResult, QuantScales, QuantStage } from '../../train/quant-protocol.ts';
 import type { WorkerMessage } from '../../train/protocol.ts';
 import type { EpochPoint, LossPoint } from './run-reducer.ts';
 import type { SliceCreator } from './types.ts';
@@ -57,6 +57,8 @@ export interface QuantJob {
   etaSeconds: number;
   error: string | null;
   sites: { acts: number; weights: number } | null;
+  /** The PTQ algorithm the progress counts (null: observers or QAT steps). */
+  phase: PtqPhase | null;
 }
 
 export interface StageResult { acc1: number; acc5: number; seconds: number; scales: QuantScales }
@@ -76,7 +78,7 @@ export interface QuantState {
   liveEpochs: EpochPoint[];
 }
 
-export const IDLE_JOB: QuantJob = { stage: null, status: 'idle', outcome: null, done: 0, total: 0, etaSeconds: NaN, error: null, sites: null };
+export const IDLE_JOB: QuantJob = { stage: null, status: 'idle', outcome: null, done: 0, total: 0, etaSeconds: NaN, error: null, sites: null, phase: null };
 
 export interface QuantSlice {
   quant: QuantState;
@@ -121,7 +123,7 @@ export const createQuantSlice: SliceCreator<QuantSlice> = (set) => {
             return live ? { job: { ...q.job, total: m.total, sites: { acts: m.acts, weights: m.weights } } } : {};
           case 'quant-progress': {
             if (!live) return {};
-            const job = { ...q.job, done: m.done, total: m.total, etaSeconds: m.etaSeconds };
+            const job = { ...q.job, done: m.done, total: m.total, etaSeconds: m.etaSeconds, phase: m.phase ?? null };
             return Number.isFinite(m.loss) ? { job, liveLosses: [...q.liveLosses, { step: m.done, loss: m.loss }] } : { job };
           }
           case 'quant-epoch': {

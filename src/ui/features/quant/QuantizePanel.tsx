@@ -16,8 +16,9 @@ import { OverridesEditor, type OverrideTarget } from './OverridesEditor.tsx';
 import { QuantSettings } from './QuantSettings.tsx';
 
 function statusText(j: QuantJob, calibWhy: string | null, model: string): string {
-  const what = j.stage === 'qat' ? 'QAT' : 'Calibration';
-  if (j.status === 'running') return `${what}: ${j.done} / ${j.total || '…'} ${j.stage === 'qat' ? 'steps' : 'batches'}${Number.isFinite(j.etaSeconds) && j.done > 0 ? `, ETA ${formatDuration(j.etaSeconds)}` : ''}`;
+  const what = j.stage === 'qat' ? 'QAT' : j.phase === 'adaround' ? 'Calibration, AdaRound' : j.phase === 'auto-calib' ? 'Calibration, automatic calibration' : 'Calibration';
+  const unit = j.stage === 'qat' || j.phase === 'adaround' ? 'steps' : j.phase === 'auto-calib' ? 'trials' : 'batches';
+  if (j.status === 'running') return `${what}: ${j.done} / ${j.total || '…'} ${unit}${Number.isFinite(j.etaSeconds) && j.done > 0 ? `, ETA ${formatDuration(j.etaSeconds)}` : ''}`;
   if (j.status === 'cancelling') return 'Cancelling…';
   if (j.outcome === 'done') return `${what} finished`;
   if (j.outcome === 'cancelled') return `${what} cancelled`;
