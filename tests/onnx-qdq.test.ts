@@ -60,7 +60,7 @@ async function agreement(template: string, ds = testDs): Promise<{ agree: number
   for (let i = 0; i < ds.count; i++) {
     const o = argmax(logits, i, K);
     if (o === fq[i]) agree++;
-    if (o === ds.labels[i]) correct++;
+    if (o === ds.labels![i]) correct++;
   }
   return { agree: agree / ds.count, fqAcc: ev.acc1, ortAcc: (100 * correct) / ds.count, bytes, qm };
 }

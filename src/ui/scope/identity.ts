@@ -34,7 +34,7 @@ export function dataFingerprint(d: TrainTestData): string {
   if (!h) {
     const f = new Fingerprint();
     for (const s of [d.train, d.test]) {
-      f.text(JSON.stringify([s.count, s.channels, s.height, s.width, s.classNames])).bytes(s.labels).bytes(s.images, 1 << 20);
+      f.text(JSON.stringify([s.count, s.channels, s.height, s.width, s.classNames])).bytes(s.labels ?? new Uint8Array(0)).bytes(s.images, 1 << 20);
     }
     h = f.hex();
     dataPrints.set(d, h);
