@@ -40,7 +40,7 @@ describe('dataset helpers', () => {
     expect(firstN(ds, 1000).count).toBe(103);
     const r = randomSubset(ds, 7);
     const p = permutation(103, 0);
-    expect([...r.labels]).toEqual([...p.subarray(0, 7)].map((i) => ds.labels![i]));
+    expect([...r.labels!]).toEqual([...p.subarray(0, 7)].map((i) => ds.labels![i]));
     expect(classCounts(ds)).toEqual([35, 34, 34]);
   });
 });
