@@ -69,6 +69,11 @@ export function requireLabels(ds: ImageDataset, what: string): LabelledDataset {
   return ds;
 }
 
+/** Whether a model with `numClasses` outputs can be scored on `ds`: any model on a set without labels. */
+export function fitsClasses(numClasses: number, ds: ImageDataset): boolean {
+  return ds.labels === null || numClasses === ds.numClasses;
+}
+
 /** Pixels per image (channels * height * width). */
 export function imageSize(ds: ImageDataset): number {
   return ds.channels * ds.height * ds.width;

@@ -6,6 +6,8 @@
 import type { March } from '../../qmath/march.ts';
 import type { NodeOverride, WeightBits } from '../../quant/qconfig.ts';
 import type { ActHistogram, PtqResult, QuantScales, QuantStage } from '../../train/quant-protocol.ts';
+import type { DistillLoss } from '../../train/distill.ts';
+import type { OutputSimilarity } from '../../quant/output-similarity.ts';
 import type { WorkerMessage } from '../../train/protocol.ts';
 import type { EpochPoint, LossPoint } from './run-reducer.ts';
 import type { SliceCreator } from './types.ts';
@@ -27,12 +29,17 @@ export interface QuantSettingsState {
   autoCalib: boolean;
   /** AdaRound after calibration, with this many steps per layer (0 = off). */
   adaroundSteps: number;
+  /** QAT by distillation from the float model (always on for data without labels; absent in older projects: off). */
+  qatDistill?: boolean;
+  distillLoss?: DistillLoss;
+  /** Weight of the feature term at the quantized sites (0 = output only). */
+  featureWeight: number;
 }
 
 export const DEFAULT_QUANT_SETTINGS: Readonly<QuantSettingsState> = Object.freeze({
   march: 'bayes', template: 'default_calibration', observer: '', overrides: [],
   calibBatches: 4, calibBatchSize: 64, qatEpochs: 1, qatLr: 1e-3, qatTrainImages: 1000,
-  weightBits: 8, autoCalib: false, adaroundSteps: 0,
+  weightBits: 8, autoCalib: false, adaroundSteps: 0, qatDistill: false, distillLoss: 'mse', featureWeight: 0,
 });
 
 export interface QuantJob {
@@ -46,11 +53,14 @@ export interface QuantJob {
   sites: { acts: number; weights: number } | null;
 }
 
-export interface StageResult { acc1: number; acc5: number; seconds: number; scales: QuantScales }
+/** similarity: the output similarity to the float model on the test images (absent in older projects). */
+export interface StageResult { acc1: number; acc5: number; seconds: number; scales: QuantScales; similarity?: OutputSimilarity[] }
+/** A QAT epoch: its point of the curves, and its output SQNR to the float model (first output; NaN: not measured). */
+export type QatEpochPoint = EpochPoint & { sqnr?: number; cosine?: number };
 /** The kept float model's accuracy: of the run (or evaluation) that made or last evaluated it. */
 export interface FloatResult { acc1: number; acc5: number; testImages: number; trainImages: number; epochs: number; how: 'trained' | 'evaluated' }
 export interface CalibResult extends StageResult { histograms: ActHistogram[]; ptq?: PtqResult }
-export interface QatResult extends StageResult { losses: LossPoint[]; epochs: EpochPoint[] }
+export interface QatResult extends StageResult { losses: LossPoint[]; epochs: QatEpochPoint[] }
 
 export interface QuantState {
   settings: QuantSettingsState;
@@ -60,7 +70,7 @@ export interface QuantState {
   qat: QatResult | null;
   /** Live QAT curves of the running job. */
   liveLosses: LossPoint[];
-  liveEpochs: EpochPoint[];
+  liveEpochs: QatEpochPoint[];
 }
 
 export const IDLE_JOB: QuantJob = { stage: null, status: 'idle', outcome: null, done: 0, total: 0, etaSeconds: NaN, error: null, sites: null };
@@ -113,11 +123,12 @@ export const createQuantSlice: SliceCreator<QuantSlice> = (set) => {
           }
           case 'quant-epoch': {
             const per = q.job.total > 0 && q.settings.qatEpochs > 0 ? q.job.total / q.settings.qatEpochs : 0;
-            return { liveEpochs: [...q.liveEpochs, { epoch: m.epoch, step: Math.round(m.epoch * per), acc1: m.acc1, acc5: m.acc5, loss: m.loss }] };
+            const sim = m.similarity?.[0];
+            return { liveEpochs: [...q.liveEpochs, { epoch: m.epoch, step: Math.round(m.epoch * per), acc1: m.acc1, acc5: m.acc5, loss: m.loss, ...(sim ? { sqnr: sim.sqnr_db, cosine: sim.cosine } : {}) }] };
           }
           case 'quant-done': {
             const job: QuantJob = { ...q.job, status: 'idle', outcome: 'done', done: q.job.total };
-            const base = { acc1: m.acc1, acc5: m.acc5, seconds: m.seconds, scales: m.scales };
+            const base = { acc1: m.acc1, acc5: m.acc5, seconds: m.seconds, scales: m.scales, ...(m.similarity ? { similarity: m.similarity } : {}) };
             return m.stage === 'calib'
               ? { job, calib: { ...base, histograms: m.histograms, ...(m.ptq ? { ptq: m.ptq } : {}) }, qat: null }
               : { job, qat: { ...base, losses: q.liveLosses, epochs: q.liveEpochs } };

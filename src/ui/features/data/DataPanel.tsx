@@ -13,7 +13,7 @@ import { filesFromDrop, filesFromInput } from './drop-files.ts';
 import { PrepControls } from './PrepControls.tsx';
 
 const KIND: Record<string, string> = {
-  builtin: 'built-in', idx: 'IDX files', cifar: 'CIFAR-10 binary', zip: 'zip of class folders', 'image-folder': 'folder of class folders',
+  builtin: 'built-in', idx: 'IDX files', cifar: 'CIFAR-10 binary', zip: 'zip of images', 'image-folder': 'folder of images',
 };
 
 export function DataPanel() {
@@ -44,7 +44,7 @@ export function DataPanel() {
       <h2 id="data-h">Data</h2>
       <div className={`dropzone${over ? ' over' : ''}`} data-testid="data-dropzone" role="group" aria-label="Drop data here"
         onDragOver={(e) => { e.preventDefault(); setOver(true); }} onDragLeave={() => setOver(false)} onDrop={(e) => void onDrop(e)}>
-        <p>Drop a folder of class folders (PNG/JPEG), a .zip of one, MNIST/Fashion-MNIST IDX files (.gz or raw) or CIFAR-10 .bin batches here, or</p>
+        <p>Drop a folder of class folders (PNG/JPEG) or of unlabelled images, a .zip of one, MNIST/Fashion-MNIST IDX files (.gz or raw) or CIFAR-10 .bin batches here, or</p>
         <div className="buttons">
           <label className="button-like" title={lockedWhy}>Choose files…
             <input type="file" multiple className="sr-only" data-testid="data-file-input" disabled={busy || decoding}
@@ -86,7 +86,8 @@ export function DataPanel() {
             <div><dt>Kind</dt><dd data-testid="data-kind">{KIND[s.kind]}</dd></div>
             <div><dt>Image</dt><dd data-testid="data-shape">{s.shape.join(' × ')}</dd></div>
             <div><dt>Train / test</dt><dd data-testid="data-counts">{formatInt(s.trainCount)} / {formatInt(s.testCount)}</dd></div>
-            <div><dt>Classes</dt><dd>{s.classNames.length}</dd></div>
+            <div><dt>Classes</dt><dd data-testid="data-classes" data-labelled={s.labelled === false ? 'no' : 'yes'}>
+              {s.labelled === false ? 'no labels (calibration, distillation QAT, output similarity)' : s.classNames.length}</dd></div>
             <div><dt>Mean / std</dt><dd title="per channel, [0, 1] scale">{s.stats.mean.map((m) => formatFixed(m, 3)).join(',')} / {s.stats.std.map((m) => formatFixed(m, 3)).join(',')}</dd></div>
           </dl>
           <p className="hint" data-testid="data-split">Split: {s.split}</p>
