@@ -71,8 +71,8 @@ export function stageBlocker(s: StudioState, stage: Stage, config: TrainJobConfi
     case 'evaluate': {
       if (s.backend.status !== 'ready') return 'Starting the compute backend…';
       const e = trainConfigErrors(s, config);
-      if (stage === 'train' && s.data.summary?.labelled === false) {
-        return `Training needs labels, and ${s.data.summary.name} has none: evaluate an imported model's own weights instead, then calibrate and distill.`;
+      if (stage === 'train' && config.epochs > 0 && s.data.summary?.labelled === false) {
+        return `Training needs labels, and ${s.data.summary.name} has none: evaluate an imported model's own weights (Evaluate, or 0 epochs) instead, then calibrate and distill.`;
       }
       if (stage === 'evaluate') {
         if (!hasFloat && !s.imported) return `${model} has no trained weights on this data yet: train it first.`;
