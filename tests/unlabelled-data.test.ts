@@ -99,3 +99,25 @@ describe('output similarity', () => {
     expect(same.result().sqnr_db).toBe(Infinity);
   });
 });
+
+describe('the page\'s "use without labels" switch', () => {
+  it('makes another data identity (results never cross), and the worker gets the images without labels', async () => {
+    const { dataIdentity } = await import('../src/ui/scope/identity.ts');
+    const { dataLabelled, DEFAULT_PREP } = await import('../src/ui/store/data-slice.ts');
+    const { WorkerState } = await import('../src/train/worker-state.ts');
+    const ds = labelled(10);
+    const dataset = { train: ds, test: subset(ds, [0, 1]), source: 'toy' };
+    const summary = summarize(dataset, 'image-folder', 's');
+    const d = { status: 'ready' as const, summary, dataset, progress: null, error: null, prep: { ...DEFAULT_PREP } };
+    const off = dataIdentity(d)!, on = dataIdentity({ ...d, prep: { ...d.prep, withoutLabels: true } })!;
+    expect(on.key).not.toBe(off.key);
+    expect(on.label).toBe(`${summary.name}, without labels`);
+    expect([dataLabelled(d), dataLabelled({ ...d, prep: { ...d.prep, withoutLabels: true } })]).toEqual([true, false]);
+    const w = new WorkerState(async () => dataset);
+    w.setData({ kind: 'custom', data: dataset }, { yuv: false, normalize: 'pixel/255', withoutLabels: true });
+    const jd = await w.data();
+    expect([jd.train.labels, jd.test.labels, jd.train.count]).toEqual([null, null, 10]);
+    w.setData({ kind: 'custom', data: dataset }, { yuv: false, normalize: 'pixel/255' });
+    expect((await w.data()).train.labels).toBe(ds.labels);
+  });
+});

@@ -51,6 +51,8 @@ export interface DataPrep {
   /** Convert RGB to full-swing YUV444 (U, V + 128) before the normalization. */
   yuv: boolean;
   normalize: Normalize;
+  /** Use the images without their labels (withoutLabels of dataset.ts). */
+  withoutLabels?: boolean;
 }
 
 /** `key`: the data's identity as the page computes it (ResultScope.data), kept by the worker to refuse jobs on other data. */

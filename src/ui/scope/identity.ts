@@ -52,9 +52,10 @@ export function dataIdentity(d: DataState): { key: string; label: string } | nul
   if (d.status !== 'ready' || !d.summary) return null;
   const base = d.dataset ? `${d.summary.kind}:${d.summary.name}#${dataFingerprint(d.dataset)}` : `builtin:${d.summary.name}`;
   const norm = normalizationOf(d);
-  const prep = `${d.prep.yuv ? 'yuv444' : 'rgb'};${norm === 'pixel/255' ? norm : `mean=${norm.mean.map((v) => +v.toFixed(6))},std=${norm.std.map((v) => +v.toFixed(6))}`}`;
+  // Without labels is another data set: results made with labels never show for it, nor the reverse.
+  const prep = `${d.prep.withoutLabels ? 'nolabels;' : ''}${d.prep.yuv ? 'yuv444' : 'rgb'};${norm === 'pixel/255' ? norm : `mean=${norm.mean.map((v) => +v.toFixed(6))},std=${norm.std.map((v) => +v.toFixed(6))}`}`;
   const how = norm === 'pixel/255' ? '' : ', normalized';
-  return { key: `${base}|${prep}`, label: `${d.summary.name}${d.prep.yuv ? ', YUV444' : ''}${how}` };
+  return { key: `${base}|${prep}`, label: `${d.summary.name}${d.prep.withoutLabels ? ', without labels' : ''}${d.prep.yuv ? ', YUV444' : ''}${how}` };
 }
 
 /** The scope of what the page shows now (null while the data is loading). */

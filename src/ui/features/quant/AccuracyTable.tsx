@@ -5,7 +5,7 @@
  * it), not a cancelled run's.
  */
 import { formatFixed, formatInt } from '../../format.ts';
-import { showsAcc5 } from '../../store/data-slice.ts';
+import { dataLabelled, showsAcc5 } from '../../store/data-slice.ts';
 import { useStudio } from '../../studio-context.tsx';
 import type { OutputSimilarity } from '../../../quant/output-similarity.ts';
 
@@ -19,7 +19,7 @@ export function AccuracyTable() {
   const calib = useStudio((s) => s.quant.calib);
   const qat = useStudio((s) => s.quant.qat);
   const acc5 = useStudio((s) => showsAcc5(s.data));
-  const labelled = useStudio((s) => s.data.summary?.labelled !== false);
+  const labelled = useStudio((s) => dataLabelled(s.data));
   const floatName = float ? `Float (${float.how === 'evaluated' ? 'evaluated' : `trained ${float.epochs} epoch${float.epochs === 1 ? '' : 's'}`}, ${formatInt(float.testImages)} test images)` : 'Float';
   const rows = [
     { key: 'float', name: floatName, r: float, sim: null },

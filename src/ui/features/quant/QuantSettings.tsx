@@ -8,6 +8,7 @@ import type { QuantSettingsState } from '../../store/quant-slice.ts';
 import { NUMS, numberErrors, qatDistills } from './quant-settings-rules.ts';
 import { useStudio } from '../../studio-context.tsx';
 import type { DistillLoss } from '../../../train/distill.ts';
+import { dataLabelled } from '../../store/data-slice.ts';
 
 export { numberErrors } from './quant-settings-rules.ts';
 
@@ -16,7 +17,7 @@ export function QuantSettings({ disabled }: { disabled: boolean }) {
   const set = useStudio((s) => s.setQuantSetting);
   const id = useId();
   const errors = numberErrors(q);
-  const unlabelled = useStudio((s) => s.data.summary?.labelled === false);
+  const unlabelled = useStudio((s) => !!s.data.summary && !dataLabelled(s.data));
   const distills = useStudio(qatDistills);
   return (
     <fieldset className="grid-fields quant-settings" disabled={disabled}>

@@ -1,10 +1,11 @@
 /** The Quantize panel's numeric settings: labels, limits, and the problems of the values typed. */
 import type { QuantSettingsState } from '../../store/quant-slice.ts';
 import type { StudioState } from '../../store/studio-store.ts';
+import { dataLabelled } from '../../store/data-slice.ts';
 
 /** Whether QAT distills: chosen, or forced by data without labels (cross-entropy has nothing to learn from). */
 export function qatDistills(s: Pick<StudioState, 'quant' | 'data'>): boolean {
-  return !!s.quant.settings.qatDistill || s.data.summary?.labelled === false;
+  return !!s.quant.settings.qatDistill || (!!s.data.summary && !dataLabelled(s.data));
 }
 
 export type Num = 'calibBatches' | 'calibBatchSize' | 'adaroundSteps' | 'qatEpochs' | 'qatLr' | 'qatTrainImages' | 'featureWeight';
