@@ -6,46 +6,26 @@
  * are printed. Then the deployment check (int_infer) runs on the same unlabelled images.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCalib } from '../src/cli/stages/calib.ts';
 import { runQat } from '../src/cli/stages/qat.ts';
 import { runIntInfer } from '../src/cli/stages/int-infer.ts';
 import { runFloat } from '../src/cli/stages/float.ts';
 import { loadStageData } from '../src/cli/data.ts';
-import { createRng } from '../src/data/rng.ts';
+import { writeUnlabelledImages } from '../scripts/unlabelled-images.ts';
 
 const ONNX = 'tests/fixtures/onnx/residual.onnx'; // input 3x16x16
 let root: string;
 let images: string;
 
-/** Smooth colour images (a random plane wave per channel plus noise), so the model's outputs differ per image. */
-function image(i: number): Uint8Array {
-  const rng = createRng(1000 + i);
-  const p = new PNG({ width: 16, height: 16 });
-  const wave = [0, 1, 2].map(() => ({ fx: rng.int(5) / 4, fy: rng.int(5) / 4, ph: rng.int(628) / 100, a: 60 + rng.int(60), b: 60 + rng.int(70) }));
-  for (let y = 0; y < 16; y++) {
-    for (let x = 0; x < 16; x++) {
-      const k = 4 * (y * 16 + x);
-      for (let c = 0; c < 3; c++) {
-        const w = wave[c];
-        p.data[k + c] = Math.max(0, Math.min(255, Math.round(w.b + w.a * Math.sin(w.fx * x + w.fy * y + w.ph) + rng.int(21) - 10)));
-      }
-      p.data[k + 3] = 255;
-    }
-  }
-  return new Uint8Array(PNG.sync.write(p));
-}
-
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'qs-distill-'));
   images = join(root, 'images');
-  await mkdir(images);
+  await writeUnlabelledImages(images, 60);
   await mkdir(join(root, 'run'));
-  for (let i = 0; i < 60; i++) await writeFile(join(images, `img${String(i).padStart(3, '0')}.png`), image(i));
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
