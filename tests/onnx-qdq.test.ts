@@ -1,9 +1,12 @@
 /**
  * ONNX QDQ export: the PyTorch-trained Fashion-MNIST CNN, imported, fused, calibrated
  * (default_calibration), exported with QuantizeLinear/DequantizeLinear pairs, run in
- * onnxruntime-node: its top-1 agrees with the fake-quant model (VALIDATION state, evaluate() with
- * the hooks) on at least 99 % of 400 test images; the file has a Q/DQ pair per activation site,
- * int8 per-channel weights with axis 0 and int32 biases.
+ * onnxruntime-node. Executed as written (graph optimizations off: Q/DQ in float, the format's meaning) its top-1
+ * agrees with the fake-quant model (VALIDATION state, evaluate() with the hooks) and with the fixed-point simulator
+ * on at least 99.5 % of 400 test images. With onnxruntime's optimizations on, it fuses the Q/DQ pairs into its own
+ * integer kernels (QLinearConv, QLinearMatMul), whose requantization rounds differently from the simulator's
+ * multiplier + shift; their agreement is printed and must stay at 98 % or more (measured: 99.0 % vs the simulator).
+ * The file has a Q/DQ pair per activation site, int8 per-channel weights with axis 0 and int32 biases.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
@@ -20,6 +23,8 @@ import { prepare } from '../src/quant/prepare.ts';
 import { qconfigTemplate } from '../src/quant/qconfig.ts';
 import { QuantizedModel } from '../src/quant/quantized-model.ts';
 import { evaluate } from '../src/train/evaluate.ts';
+import { convertQuantizedModel } from '../src/quant/convert.ts';
+import { runIntModel } from '../src/sim/run.ts';
 import { fixture, runOrt } from './helpers/onnx.ts';
 
 const argmax = (a: Float32Array, i: number, k: number) => {
@@ -45,7 +50,15 @@ async function quantized(template: string) {
   return { qm, r };
 }
 
-async function agreement(template: string, ds = testDs): Promise<{ agree: number; fqAcc: number; ortAcc: number; bytes: Uint8Array; qm: QuantizedModel }> {
+interface Agreement {
+  /** onnxruntime (optimizations off) vs the fake-quant model, and vs the simulator. */
+  agree: number; agreeSim: number;
+  /** onnxruntime with its fused integer kernels vs the simulator. */
+  agreeFused: number;
+  fqAcc: number; ortAcc: number; bytes: Uint8Array; qm: QuantizedModel;
+}
+
+async function agreement(template: string, ds = testDs): Promise<Agreement> {
   const { qm, r } = await quantized(template);
   const K = qm.plan.graph.numClasses;
   const fq: number[] = [];
@@ -55,14 +68,19 @@ async function agreement(template: string, ds = testDs): Promise<{ agree: number
   });
   const bytes = await exportQdqOnnx(qm);
   const x = normalizeImages(ds, r.normalization);
-  const logits = await runOrt(bytes, x, [ds.count, ...r.inputShape]);
-  let agree = 0, correct = 0;
+  const logits = await runOrt(bytes, x, [ds.count, ...r.inputShape], 'disabled');
+  const fused = await runOrt(bytes, x, [ds.count, ...r.inputShape], 'all');
+  const sim = runIntModel(await convertQuantizedModel(qm), x, ds.count).output!;
+  let agree = 0, agreeSim = 0, agreeFused = 0, correct = 0;
   for (let i = 0; i < ds.count; i++) {
-    const o = argmax(logits, i, K);
+    const o = argmax(logits, i, K), s = argmax(sim, i, K);
     if (o === fq[i]) agree++;
+    if (o === s) agreeSim++;
+    if (argmax(fused, i, K) === s) agreeFused++;
     if (o === ds.labels![i]) correct++;
   }
-  return { agree: agree / ds.count, fqAcc: ev.acc1, ortAcc: (100 * correct) / ds.count, bytes, qm };
+  const n = ds.count;
+  return { agree: agree / n, agreeSim: agreeSim / n, agreeFused: agreeFused / n, fqAcc: ev.acc1, ortAcc: (100 * correct) / n, bytes, qm };
 }
 
 const release = (qm: QuantizedModel) => {
@@ -71,10 +89,13 @@ const release = (qm: QuantizedModel) => {
 };
 
 describe('ONNX QDQ export', () => {
-  it('int8 (default_calibration): onnxruntime top-1 agrees with the fake-quant model on >= 99 % of 400 test images', async () => {
-    const { agree, fqAcc, ortAcc, bytes, qm } = await agreement('default_calibration');
-    console.log(`QDQ int8: agreement ${(100 * agree).toFixed(2)} %, fake-quant acc ${fqAcc.toFixed(2)}, onnxruntime acc ${ortAcc.toFixed(2)}, ${bytes.length} bytes`);
-    expect(agree).toBeGreaterThanOrEqual(0.99);
+  it('int8 (default_calibration): onnxruntime top-1 agrees with the fake-quant model and the simulator on >= 99.5 % of 400 test images', async () => {
+    const { agree, agreeSim, agreeFused, fqAcc, ortAcc, bytes, qm } = await agreement('default_calibration');
+    const pc = (v: number) => `${(100 * v).toFixed(2)} %`;
+    console.log(`QDQ int8: onnxruntime vs fake quant ${pc(agree)}, vs simulator ${pc(agreeSim)}; fused integer kernels vs simulator ${pc(agreeFused)}; fake-quant acc ${fqAcc.toFixed(2)}, onnxruntime acc ${ortAcc.toFixed(2)}, ${bytes.length} bytes`);
+    expect(agree).toBeGreaterThanOrEqual(0.995);
+    expect(agreeSim).toBeGreaterThanOrEqual(0.995);
+    expect(agreeFused).toBeGreaterThanOrEqual(0.98);
     expect(fqAcc).toBeGreaterThan(80);
 
     // Structure: one Q/DQ pair per activation site, per-channel int8 weights (axis 0), int32 biases.
@@ -105,9 +126,10 @@ describe('ONNX QDQ export', () => {
   });
 
   it('int16 activations (default_calibration_int16) export at opset 21 and agree on >= 99 % of 200 images', async () => {
-    const { agree, bytes, qm } = await agreement('default_calibration_int16', randomSubset(testDs, 200, 5));
+    const { agree, agreeSim, bytes, qm } = await agreement('default_calibration_int16', randomSubset(testDs, 200, 5));
     expect(int64(decodeModelProto(bytes).opsetImport![0].version)).toBe(21);
     expect(agree).toBeGreaterThanOrEqual(0.99);
+    expect(agreeSim).toBeGreaterThanOrEqual(0.99);
     release(qm);
   });
 

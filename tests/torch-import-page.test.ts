@@ -16,6 +16,8 @@ import type { TrainJobConfig, TrainRequest, WorkerMessage } from '../src/train/p
 import type { CalibJobConfig } from '../src/train/quant-protocol.ts';
 import { createTrainingHost } from '../src/train/training.worker.ts';
 import { createQuantController } from '../src/ui/features/quant/quant-controller.ts';
+import { createTrainingController } from '../src/ui/features/train/training-controller.ts';
+import { createScopeController } from '../src/ui/scope/scope-controller.ts';
 import { createStudioStore } from '../src/ui/store/studio-store.ts';
 
 const toy = (count: number, name: string): ImageDataset => {
@@ -59,6 +61,9 @@ describe('page: import a PyTorch QAT result', () => {
     });
     st().dataLoaded(summarize(toyData(), 'builtin', 'toy'), null);
     const ctl = createQuantController(store, client, () => {});
+    // The page's controllers: checkpoints land in the store, tied to the model and data on screen.
+    createTrainingController(store, client);
+    createScopeController(store, client);
 
     let done = until('done');
     client.start(FLOAT);

@@ -193,7 +193,10 @@ describe('training controller (store + client)', () => {
 
     store.getState().setSetting('batchSize', 32);
     store.getState().setSetting('trainImages', 201);
-    expect(trainConfigNotes(store.getState(), c.config())).toEqual({ trainImages: '201 requested; the loaded data has 200: all 200 are used' });
+    expect(trainConfigNotes(store.getState(), c.config())).toEqual({
+      trainImages: '201 requested; the loaded data has 200: all 200 are used',
+      testImages: '500 requested; the loaded data has 50: all 50 are used',
+    });
     expect(c.errors()).toEqual({});
     store.getState().setSetting('trainImages', 64);
     store.getState().setSetting('testImages', 32);

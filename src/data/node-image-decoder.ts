@@ -7,9 +7,8 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { DecodedImage, ImageDecoder } from './image-folder.ts';
+import { LIMITS } from './limits.ts';
 
-/** Larger images are refused before decoding (a data set image this big is a mistake, and would exhaust memory). */
-export const MAX_IMAGE_MEGAPIXELS = 50;
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -21,10 +20,11 @@ export function isJpeg(b: Uint8Array): boolean {
   return b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 }
 
+/** The decoder's own guard (the shared header checks of image-folder.ts normally refuse first): limits.ts's bounds. */
 function checkSize(width: number, height: number): void {
   if (width === 0 || height === 0) throw new Error(`the header says ${width}x${height} pixels`);
-  if (width * height > MAX_IMAGE_MEGAPIXELS * 1e6) {
-    throw new Error(`${width}x${height} pixels is more than the ${MAX_IMAGE_MEGAPIXELS} megapixels accepted`);
+  if (width > LIMITS.imageSide || height > LIMITS.imageSide || width * height > LIMITS.imagePixels) {
+    throw new Error(`${width}x${height} pixels is over the limit of ${LIMITS.imageSide}x${LIMITS.imageSide} pixels for one image`);
   }
 }
 
@@ -59,7 +59,7 @@ function decodeJpeg(bytes: Uint8Array): DecodedImage {
   const size = jpegSize(bytes);
   if (size) checkSize(size[0], size[1]);
   // jpeg-js also enforces maxResolutionInMP before it allocates the image (the backstop if the walk found no header).
-  const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_IMAGE_MEGAPIXELS, maxMemoryUsageInMB: 1024 });
+  const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: Math.ceil(LIMITS.imagePixels / 1e6), maxMemoryUsageInMB: 1024 });
   checkSize(img.width, img.height);
   return { width: img.width, height: img.height, rgba: img.data };
 }

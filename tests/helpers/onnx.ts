@@ -24,8 +24,13 @@ export function randomInput(n: number, seed: number, lo = -1, hi = 1): Float32Ar
 }
 
 /** onnxruntime-node (CPU EP) on one input; returns the first output, flat. */
-export async function runOrt(bytes: Uint8Array, x: Float32Array, shape: number[]): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 });
+/**
+ * Runs a model in onnxruntime-node on one input. `optimization` 'disabled' executes the graph as written (a QDQ
+ * model's DequantizeLinear / QuantizeLinear in float: the format's reference meaning); the default 'all' lets
+ * onnxruntime fuse Q/DQ pairs into its own integer kernels (QLinearConv, ...), which requantize with their own rounding.
+ */
+export async function runOrt(bytes: Uint8Array, x: Float32Array, shape: number[], optimization: 'disabled' | 'all' = 'all'): Promise<Float32Array> {
+  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: optimization });
   try {
     const out = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x, shape) });
     return Float32Array.from(out[s.outputNames[0]].data as Float32Array);

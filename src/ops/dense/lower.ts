@@ -16,7 +16,7 @@ export function lowerDense(n: GraphNode, c: LowerCtx): Lowered {
   const ws = c.weightSite(n);
   if (!ws) c.fail(`${n.id}: no weight site`);
   // The integer model holds weights as int8 (int4 fits): wider weights (an int16 weight site) cannot be deployed.
-  if (ws.quantMin < -128 || ws.quantMax > 127) c.fail(`${n.id}: weights of range [${ws.quantMin}, ${ws.quantMax}] (int16) are not supported by the simulator (int8 or narrower only)`);
+  if (ws.quantMin < -128 || ws.quantMax > 127) c.fail(`${n.id}: ${ws.quantMax > 32767 ? 'qint32' : 'qint16'} weights are not supported by the simulator (int8 or narrower only)`);
   const wf = c.param(n.params.weight);
   const wShape = c.paramShape(n.params.weight);
   const wScales = weightScales(wf, ws.channels, ws.quantMin, ws.quantMax, c.march);
