@@ -48,6 +48,10 @@ describe('a folder or zip of images without class folders', () => {
     validateDataset(tr);
     const s = summarize(out.data, out.kind, out.split);
     expect([s.labelled, s.classNames, s.trainClassCounts, s.preview.count, s.preview.labels.every((l) => l === -1)]).toEqual([false, [], [], 8, true]);
+    // A saved project brings it back (no class names is right for it, not damage).
+    const { checkSavedData } = await import('../src/ui/persist/saved-data.ts');
+    expect(() => checkSavedData({ summary: s, dataset: out.data })).not.toThrow();
+    expect(() => checkSavedData({ summary: { ...s, labelled: true }, dataset: out.data })).toThrow('it has no class names');
   });
 
   it('decodes a zip of images at its top level the same way', async () => {
