@@ -3,14 +3,14 @@
  * the measure of a model without labels (and a second one beside accuracy for a classifier).
  *   cosine   mean over images of the cosine of the two output vectors of that image
  *   sqnr_db  10·log10(Σ float² / Σ (quant − float)²) over all images and elements (Infinity when equal)
- * The float model is the teacher of distillation QAT (src/train/distill.ts): the same graph run without the
+ * Every output of the graph (graphOutputs), in order. The float model is the teacher of distillation QAT (src/train/distill.ts): the same graph run without the
  * quantization hooks on the float weights.
  */
 import type { Backend } from '../engine/backend.ts';
 import { Tape } from '../engine/autograd.ts';
 import type { ImageDataset } from '../data/dataset.ts';
 import { iterateBatches, type Normalization } from '../data/loader.ts';
-import type { Graph } from '../graph/ir.ts';
+import { graphOutputs, type Graph } from '../graph/ir.ts';
 import { runGraph, type Hooks } from '../nn/executor.ts';
 import type { ParamStore } from '../nn/params.ts';
 
@@ -75,20 +75,22 @@ export class SimilarityAcc {
 /** The quantized model's outputs against the float model's on `ds` (no labels needed). */
 export async function outputSimilarity(be: Backend, quant: ModelRun, float: ModelRun, ds: ImageDataset,
   o: SimilarityOptions = {}): Promise<OutputSimilarity[]> {
-  const acc = new SimilarityAcc(quant.graph.output);
+  const accs = graphOutputs(quant.graph).map((id) => new SimilarityAcc(id));
   for (const b of iterateBatches(ds, o.batchSize ?? 128, 0, 0, { shuffle: false, normalize: o.normalize })) {
     if (o.signal?.aborted) throw new DOMException('evaluation cancelled', 'AbortError');
     const tape = new Tape(be, false, false);
     try {
-      const f = runGraph(tape, float.graph, float.store, tape.input(b.x, b.shape), { ...float.hooks }).output;
-      const q = runGraph(tape, quant.graph, quant.store, tape.input(b.x, b.shape), { ...quant.hooks }).output;
-      acc.shape = q.shape.slice(1);
-      acc.add(await be.read(f.value), await be.read(q.value), b.n);
+      const f = runGraph(tape, float.graph, float.store, tape.input(b.x, b.shape), { ...float.hooks }).outputs;
+      const q = runGraph(tape, quant.graph, quant.store, tape.input(b.x, b.shape), { ...quant.hooks }).outputs;
+      for (const [k, acc] of accs.entries()) {
+        acc.shape = q[k].shape.slice(1);
+        acc.add(await be.read(f[k].value), await be.read(q[k].value), b.n);
+      }
     } finally {
       tape.dispose();
     }
   }
-  return [acc.result()];
+  return accs.map((a) => a.result());
 }
 
 /** The report.json form (sqnr_db null when identical, as the deployment check's layers). */

@@ -14,7 +14,7 @@ import { mseLossFn, scaleFn, softKlLossFn } from '../engine/fns/distill-loss.ts'
 import { softmaxCrossEntropyFn } from '../engine/fns/loss.ts';
 import type { Optimizer } from '../engine/optim/optimizer.ts';
 import type { Batch } from '../data/loader.ts';
-import type { Graph } from '../graph/ir.ts';
+import { graphOutputs, type Graph } from '../graph/ir.ts';
 import { runGraph } from '../nn/executor.ts';
 import type { ModelRun } from '../quant/output-similarity.ts';
 import type { StepFn } from './trainer.ts';
@@ -32,9 +32,12 @@ export interface DistillConfig {
 
 /** Throws, in the user's terms, when the settings cannot work with this model (its graph). */
 export function checkDistill(cfg: DistillConfig, graph: Graph): void {
-  const out = graph.nodes.find((n) => n.id === graph.output);
+  for (const id of graphOutputs(graph)) checkOutput(cfg, graph, id);
+}
+
+function checkOutput(cfg: DistillConfig, graph: Graph, outputName: string): void {
+  const out = graph.nodes.find((n) => n.id === outputName);
   const outputShape = out ? [0, ...out.shape] : [];
-  const outputName = graph.output;
   if (!(DISTILL_LOSSES as readonly string[]).includes(cfg.loss)) throw new Error(`distillation loss must be ${DISTILL_LOSSES.join(' or ')}, got "${cfg.loss}"`);
   if (!Number.isFinite(cfg.featureWeight) || cfg.featureWeight < 0) throw new Error(`feature weight must be a number >= 0, got ${cfg.featureWeight}`);
   if (cfg.loss === 'kl' && outputShape.length !== 2) {
@@ -45,7 +48,8 @@ export function checkDistill(cfg: DistillConfig, graph: Graph): void {
 /** The quantized activation sites whose float and fake-quant values the feature term compares. */
 export function featureSites(student: ModelRun, sites: Iterable<string>): Set<string> {
   const ids = new Set(student.graph.nodes.map((n) => n.id));
-  return new Set([...sites].filter((s) => ids.has(s) && s !== student.graph.output));
+  const outs = new Set(graphOutputs(student.graph));
+  return new Set([...sites].filter((s) => ids.has(s) && !outs.has(s)));
 }
 
 /** One distillation step on a batch: the student's parameters take the optimizer's step. */
@@ -59,7 +63,11 @@ export async function distillStep(be: Backend, student: ModelRun, teacher: Model
   try {
     const t = runGraph(tTape, teacher.graph, teacher.store, tTape.input(batch.x, batch.shape), { ...teacher.hooks, keep });
     const s = runGraph(sTape, student.graph, student.store, sTape.input(batch.x, batch.shape), { ...student.hooks, keep });
-    let loss: Var = sTape.apply(cfg.loss === 'kl' ? softKlLossFn : mseLossFn, [s.output, t.output], null);
+    // The output term of every output (a model with several outputs sums them; KL needs each to be logits).
+    let loss: Var = sTape.apply(cfg.loss === 'kl' ? softKlLossFn : mseLossFn, [s.outputs[0], t.outputs[0]], null);
+    for (let k = 1; k < s.outputs.length; k++) {
+      loss = sTape.apply(addFn, [loss, sTape.apply(cfg.loss === 'kl' ? softKlLossFn : mseLossFn, [s.outputs[k], t.outputs[k]], null)], null);
+    }
     if (feature) {
       let sum: Var | null = null;
       for (const id of sites) {
