@@ -32,9 +32,13 @@ async function calibrate(page: Page): Promise<string[]> {
   return page.getByTestId('hist-select').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
 }
 
+/** Every node of the graph on screen (no groups, fitted: all drawn). */
 async function graphNodeIds(page: Page): Promise<string[]> {
   const svg = page.getByTestId('graph-svg');
+  await page.getByTestId('graph-groups').uncheck();
   await expect(svg).toHaveAttribute('data-layout', 'ready');
+  await page.getByTestId('graph-fit').click();
+  await expect(svg).toHaveAttribute('data-drawn', (await svg.getAttribute('data-graph-nodes'))!);
   return svg.locator('g.node').evaluateAll((els) => els.map((e) => e.getAttribute('data-id') ?? ''));
 }
 

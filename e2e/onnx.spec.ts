@@ -22,10 +22,13 @@ async function drop(page: Page, testId: string, files: { name: string; bytes: Bu
   await page.getByTestId(testId).dispatchEvent('drop', { dataTransfer: dt });
 }
 
-/** The drawn graph's nodes: id, op, the ids of the fused parts (data-fused-from). */
+/** The drawn graph's nodes: id, op, the ids of the fused parts (data-fused-from); every node (no groups, fitted). */
 async function viewerNodes(page: Page) {
   const svg = page.getByTestId('graph-svg');
+  await page.getByTestId('graph-groups').uncheck();
   await expect(svg).toHaveAttribute('data-layout', 'ready');
+  await page.getByTestId('graph-fit').click();
+  await expect(svg).toHaveAttribute('data-drawn', (await svg.getAttribute('data-graph-nodes'))!);
   return svg.locator('g.node').evaluateAll((els) => els.map((e) => ({
     id: e.getAttribute('data-id') ?? '', op: e.getAttribute('data-op') ?? '',
     fused: Number(e.getAttribute('data-fused') ?? 0), parts: (e.getAttribute('data-fused-from') ?? '').split(' ').filter(Boolean),

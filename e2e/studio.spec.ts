@@ -109,7 +109,7 @@ test('cancel stops training and the UI returns to idle', async ({ page }) => {
   const status = page.getByTestId('run-status');
   await expect(status).toHaveAttribute('data-status', 'idle');
   await expect(status).toHaveAttribute('data-outcome', 'cancelled');
-  await expect(status).toHaveText('Cancelled');
+  await expect(status).toHaveText('Run cancelled: there is no float model yet');
   const stopped = await step(page);
   expect(stopped).toBeLessThan(LONG.trainImages / LONG.batchSize);
   await expect(page.getByTestId('train-button')).toBeEnabled();

@@ -8,6 +8,11 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     MaxPool (pads), AveragePool, Concat, GlobalAveragePool, Flatten, Gemm
   mobilenetv2.onnx  MobileNetV2 at width 0.5 for 3x32x32, opset 17, BN kept
   mlp.onnx          MLP on 1x28x28 (Reshape to a constant [-1, 784], Gemm, Relu), opset 14
+  shuffle_split_{11,13,17}.onnx  the shape operators, 3x16x16, at opsets 11, 13 and 17: torchvision's ShuffleNetV2
+                    blocks (channel shuffle Reshape/Transpose/Reshape over the batch, chunk as Slice fed by
+                    Shape/Gather/Unsqueeze/Concat/Div subgraphs), torch.split into [4, 12, 8] (a 3-output Split),
+                    Concat of three inputs at different scales
+  shuffle_split_static.onnx  the same at opset 13 with a fixed batch of 1 (no dynamic axes)
   handmade.onnx     built with onnx.helper, opset 13: float_data initializers, Constant nodes,
                     Clip with Constant inputs, MatMul+Add, Identity, Dropout, Reshape, Concat,
                     auto_pad SAME_UPPER, AveragePool with pads and count_include_pad=1
@@ -19,13 +24,32 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     activations, per-channel symmetric qint8 min-max weights; 512 calibration images).
                     This torch build has no fbgemm, so the quantized kernels run on qnnpack.
 
+  activations.onnx    (also alone with --activations) a MobileNetV3 / EfficientNet-style CNN on 3x16x16 using every
+                    table activation, BN folded at export, opset 13: conv + Hardswish (HardSigmoid + Mul), depthwise
+                    conv + SiLU (Sigmoid + Mul), LeakyReLU, PReLU (per channel), Hardtanh(-1, 1) (Clip with any
+                    bounds), ReLU6, Tanh (residual Add), Sigmoid, Hardsigmoid; and
+  activations17.onnx  the same model at opset 17 (HardSwish as one ONNX op)
   fashion_resnet.onnx  (only with --fashion-resnet) a small ResNet (stem + three basic blocks with identity
                     and 1x1-projection shortcuts, BN folded at export) (widths 8/16/32) trained here on 8 000
                     Fashion-MNIST training images for 1 epoch, with fashion_resnet.json (its PyTorch float test accuracy):
                     the imported ResNet-style model of the PTQ targets (AdaRound W4A8).
 
+  se_block.onnx     squeeze-excitation block, 3x16x16, opset 13 (BN folded): Sub / Div by constants, ReduceMean
+                    (keepdims 1 and 0), a hard-sigmoid gate, Mul per channel, Mul and Sub of two activations, Mul
+                    by a constant (--ops-mul writes only this and ceil_pools.onnx)
+  ceil_pools.onnx   3x16x16, opset 13: MaxPool ceil_mode, AveragePool count_include_pad=0, ceil_mode average
+                    pools with and without padding, Concat, ReduceMean + Flatten head
+  --torchvision-ops-mul DIR  only torchvision's MnasNet 0.5 and GoogLeNet at 3x32x32 into DIR (not committed;
+                    check them with scripts/onnx-vs-ort.ts)
+
+  --zoo DIR [--size S] [NAME ...]  torchvision's classification models (ZOO below: ResNet-18, MobileNetV2, MobileNetV3-Small /
+                    Large, EfficientNet-B0, ShuffleNetV2 x0.5, MnasNet 0.5, GoogLeNet without aux heads, RegNetX-400MF,
+                    SqueezeNet 1.1, DenseNet-121) with random seeded weights and randomized BN statistics, 10 classes,
+                    at 3x32x32 (or 3xSxS: NAME_S.onnx), opset 13, into DIR (not committed: scripts/zoo-models.ts generates them into a cache
+                    folder at test time; scripts/zoo-report.ts reports which import).
+
 Every model has a dynamic batch dimension ("N"). Deterministic (seeded); training takes a few
-minutes on 2 cores. Usage: /usr/bin/python3 scripts/make-onnx-fixtures.py [--skip-fashion | --fashion-resnet]
+minutes on 2 cores. Usage: /usr/bin/python3 scripts/make-onnx-fixtures.py [--skip-fashion | --fashion-resnet | --activations | --ops-mul | --zoo DIR [NAME ...]]
 """
 import gzip
 import json
@@ -97,6 +121,46 @@ class Residual(nn.Module):
         return self.fc(x)
 
 
+class Activations(nn.Module):
+    """Every table activation of the studio in a small MobileNetV3 / EfficientNet-style CNN (3x16x16, 10 classes)."""
+
+    def __init__(self):
+        super().__init__()
+        cbn = lambda i, o, k=1, s=1, g=1: nn.Sequential(nn.Conv2d(i, o, k, s, (k - 1) // 2, groups=g, bias=False), nn.BatchNorm2d(o))
+        self.stem, self.stem_act = cbn(3, 16, 3), nn.Hardswish()
+        self.dw, self.dw_act = cbn(16, 16, 3, 1, 16), nn.SiLU()
+        self.pw, self.pw_act = cbn(16, 24), nn.LeakyReLU(0.1)
+        self.down, self.down_act = cbn(24, 24, 3, 2), nn.PReLU(24)
+        self.clip, self.clip_act = cbn(24, 24), nn.Hardtanh(-1.0, 1.0)
+        self.r6 = nn.Sequential(cbn(24, 24, 3, 1, 24), nn.ReLU6())
+        self.tanh, self.tanh_act = cbn(24, 24), nn.Tanh()
+        self.sig, self.sig_act = cbn(24, 32), nn.Sigmoid()
+        self.hs, self.hs_act = cbn(32, 32), nn.Hardsigmoid()
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = self.stem_act(self.stem(x))
+        x = self.dw_act(self.dw(x))
+        x = self.pw_act(self.pw(x))
+        x = self.down_act(self.down(x))
+        y = self.clip_act(self.clip(x))
+        y = self.tanh_act(self.tanh(self.r6(y)))
+        x = x + y
+        x = self.hs_act(self.hs(self.sig_act(self.sig(x))))
+        return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
+def activations():
+    gen = torch.Generator().manual_seed(3)
+    torch.manual_seed(3)
+    m = Activations()
+    randomize_bn(m, gen)
+    with torch.no_grad():
+        m.down_act.weight.copy_(torch.rand(24, generator=gen) * 0.5 - 0.1)  # per-channel slopes, some negative
+    export(m, (3, 16, 16), 'activations.onnx', 13, preserve_bn=False)
+    export(m, (3, 16, 16), 'activations17.onnx', 17, preserve_bn=False)
+
+
 def make_divisible(v, d=8):
     n = max(d, int(v + d / 2) // d * d)
     return n + d if n < 0.9 * v else n
@@ -159,6 +223,42 @@ class Mlp(nn.Module):
     def forward(self, x):
         x = x.reshape(-1, 784)
         return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+class ShuffleSplit(nn.Module):
+    """The shape operators of ShuffleNetV2 and torch.chunk / split: torchvision's own ShuffleNetV2 blocks (channel
+    shuffle as Reshape/Transpose/Reshape over the batch, chunk as Slice with Shape/Gather arithmetic), a
+    torch.split into three unequal parts (a multi-output Split) and a Concat of three inputs at different scales."""
+
+    def __init__(self):
+        super().__init__()
+        from torchvision.models.shufflenetv2 import InvertedResidual as ShuffleBlock
+        self.stem = nn.Sequential(nn.Conv2d(3, 12, 3, 1, 1, bias=False), nn.BatchNorm2d(12), nn.ReLU())
+        self.down = ShuffleBlock(12, 24, 2)
+        self.block = ShuffleBlock(24, 24, 1)
+        self.a = nn.Conv2d(4, 8, 1)
+        self.b = nn.Conv2d(12, 8, 3, padding=1)
+        self.fc = nn.Linear(8 + 8 + 8, 7)
+
+    def forward(self, x):
+        x = self.block(self.down(self.stem(x)))
+        p, q, r = torch.split(x, [4, 12, 8], dim=1)
+        y = torch.cat([F.relu(self.a(p)), self.b(q), F.max_pool2d(r, 3, 1, 1)], 1)
+        return self.fc(F.adaptive_avg_pool2d(y, 1).flatten(1))
+
+
+def shuffle_split():
+    torch.manual_seed(1)
+    ss = ShuffleSplit()
+    randomize_bn(ss, torch.Generator().manual_seed(1))
+    for opset in (11, 13, 17):
+        export(ss, (3, 16, 16), f'shuffle_split_{opset}.onnx', opset, preserve_bn=False)
+    # the same with a fixed batch of 1 (no dynamic axes): the exporter folds the batch into the Reshape targets
+    path = os.path.join(OUT, 'shuffle_split_static.onnx')
+    torch.onnx.export(ss.eval(), torch.randn(1, 3, 16, 16), path, opset_version=13, input_names=['input'],
+                      output_names=['logits'], do_constant_folding=True)
+    onnx.checker.check_model(onnx.load(path))
+    print(f'shuffle_split_static.onnx: opset 13, batch 1, {os.path.getsize(path)} bytes')
 
 
 def handmade():
@@ -408,11 +508,159 @@ def fashion_resnet(train_images=8000, epochs=1):
     print(json.dumps(info, indent=2))
 
 
+
+# ---- issue 10: Mul / Sub / Div, ReduceMean, ceil_mode and count_include_pad pools (--ops-mul: only these) ----
+
+class SeBlock(nn.Module):
+    """Squeeze-excitation with a hard-sigmoid gate made of ops the studio had before (Add folded into the conv
+    bias, Clip, Div), a written-out hard-swish (Add of a scalar no bias takes), Sub / Div by constants at the
+    input, Mul and Sub of two activations, Mul by a constant,
+    ReduceMean over H, W with keepdims 1 (the SE squeeze) and 0 (the head, MnasNet's form)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 16, 3, padding=1)
+        self.bn = nn.BatchNorm2d(16)
+        self.se1 = nn.Conv2d(16, 4, 1)
+        self.se2 = nn.Conv2d(4, 16, 1)
+        self.c2 = nn.Conv2d(16, 16, 3, padding=1, bias=False)
+        self.c3 = nn.Conv2d(16, 16, 1)
+        self.fc = nn.Linear(16, 5)
+
+    def forward(self, x):
+        x = (x - 0.5) / 0.25
+        x = F.relu(self.bn(self.stem(x)))
+        s = x.mean((2, 3), keepdim=True)
+        s = F.relu(self.se1(s))
+        s = F.relu6(self.se2(s) + 3) / 6
+        x = x * s
+        y = self.c2(x)
+        y = y * F.relu6(y + 3) / 6    # hard-swish written out: y is read twice, so + 3 joins no bias
+        z = F.relu(self.c3(x))
+        x = y * z - y
+        x = x * 0.5
+        return self.fc(x.mean((2, 3)))
+
+
+class CeilPools(nn.Module):
+    """GoogLeNet's ceil-mode max pools (3x3 s2, and 3x3 s1 p1 in an inception-style branch), an average pool with
+    count_include_pad=False, ceil-mode average pools with (exported as Pad + AveragePool) and without padding, where
+    the last windows overhang the input; ReduceMean keepdims=1 + Flatten head."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.p1 = nn.MaxPool2d(3, 2, ceil_mode=True)
+        self.c2 = nn.Conv2d(8, 8, 3, padding=1)
+        self.p2 = nn.MaxPool2d(3, 1, 1, ceil_mode=True)
+        self.p3 = nn.AvgPool2d(3, 2, 1, count_include_pad=False)
+        self.c3 = nn.Conv2d(16, 12, 1)
+        self.p4 = nn.AvgPool2d(3, 2, 1, ceil_mode=True)
+        self.p5 = nn.AvgPool2d(2, 2, ceil_mode=True)
+        self.fc = nn.Linear(12, 6)
+
+    def forward(self, x):
+        x = self.p1(F.relu(self.bn1(self.c1(x))))   # 16 -> 8 (floor mode: 7)
+        y = F.relu(self.c2(x))
+        x = torch.cat([y, self.p2(y)], 1)
+        x = self.p3(x)                               # 8 -> 4
+        x = F.relu(self.c3(x))
+        x = self.p5(self.p4(x))                      # 4 -> 3 -> 2 (floor mode: 2 -> 1)
+        return self.fc(torch.flatten(x.mean((2, 3), keepdim=True), 1))
+
+
+def torchvision_ops_mul(out_dir):
+    """torchvision's MnasNet 0.5 (ReduceMean head) and GoogLeNet (ceil-mode max pools, no aux heads) at 3x32x32,
+    10 classes, random weights with non-trivial BN statistics, opset 13 (BN folded), into out_dir (large: not
+    committed; scripts/onnx-vs-ort.ts checks them)."""
+    import torchvision
+    os.makedirs(out_dir, exist_ok=True)
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    models = {
+        'mnasnet0_5': torchvision.models.mnasnet0_5(num_classes=10),
+        'googlenet': torchvision.models.googlenet(num_classes=10, aux_logits=False, init_weights=True),
+    }
+    for name, model in models.items():
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight)
+        randomize_bn(model, gen)
+        model.eval()
+        path = os.path.join(out_dir, f'{name}.onnx')
+        torch.onnx.export(model, torch.randn(1, 3, 32, 32), path, opset_version=13, input_names=['input'], output_names=['logits'],
+                          dynamic_axes={'input': {0: 'N'}, 'logits': {0: 'N'}}, do_constant_folding=True)
+        m = onnx.load(path)
+        onnx.checker.check_model(m)
+        print(f'{path}: {os.path.getsize(path)} bytes, ops {sorted({n.op_type for n in m.graph.node})}')
+
+
+def ops_mul():
+    gen = torch.Generator().manual_seed(10)
+    torch.manual_seed(10)
+    for model, name in ((SeBlock(), 'se_block.onnx'), (CeilPools(), 'ceil_pools.onnx')):
+        randomize_bn(model, gen)
+        export(model, (3, 16, 16), name, 13, preserve_bn=False)
+# ---------------------------------------------------------------------------------------------
+# torchvision's classification zoo at 3x32x32 (generated at test time into a cache folder, not committed)
+
+ZOO = {
+    'resnet18': lambda tv: tv.resnet18(num_classes=10),
+    'mobilenet_v2': lambda tv: tv.mobilenet_v2(num_classes=10),
+    'mobilenet_v3_small': lambda tv: tv.mobilenet_v3_small(num_classes=10),
+    'mobilenet_v3_large': lambda tv: tv.mobilenet_v3_large(num_classes=10),
+    'efficientnet_b0': lambda tv: tv.efficientnet_b0(num_classes=10),
+    'shufflenet_v2_x0_5': lambda tv: tv.shufflenet_v2_x0_5(num_classes=10),
+    'mnasnet0_5': lambda tv: tv.mnasnet0_5(num_classes=10),
+    'googlenet': lambda tv: tv.googlenet(num_classes=10, aux_logits=False, init_weights=True, transform_input=False),
+    'regnet_x_400mf': lambda tv: tv.regnet_x_400mf(num_classes=10),
+    'squeezenet1_1': lambda tv: tv.squeezenet1_1(num_classes=10),
+    'densenet121': lambda tv: tv.densenet121(num_classes=10),
+}
+
+
+def zoo(out, names, size=32):
+    """Exports torchvision models (random weights, seeded, BN statistics randomized so that folding them is
+    tested) at 3xSIZExSIZE, opset 13, dynamic batch, default EVAL export, to OUT/<name>.onnx (32) or
+    OUT/<name>_<size>.onnx."""
+    import torchvision.models as tv
+    os.makedirs(out, exist_ok=True)
+    for name in names:
+        if name not in ZOO:
+            sys.exit(f'unknown zoo model {name} (known: {", ".join(ZOO)})')
+        torch.manual_seed(0)
+        model = ZOO[name](tv)
+        randomize_bn(model, torch.Generator().manual_seed(0))
+        model.eval()
+        path = os.path.join(out, f'{name}.onnx' if size == 32 else f'{name}_{size}.onnx')
+        tmp = path + '.tmp'
+        torch.onnx.export(model, torch.randn(1, 3, size, size), tmp, opset_version=13, input_names=['input'],
+                          output_names=['logits'], dynamic_axes={'input': {0: 'N'}, 'logits': {0: 'N'}}, do_constant_folding=True)
+        os.replace(tmp, path)  # complete files only: a test run that is killed leaves no half-written model
+        print(f'{os.path.basename(path)}: {os.path.getsize(path)} bytes', flush=True)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    if '--zoo' in sys.argv:
+        i = sys.argv.index('--zoo')
+        size = int(sys.argv[sys.argv.index('--size') + 1]) if '--size' in sys.argv else 32
+        rest = [a for a in sys.argv[i + 2:] if not a.startswith('--') and a != str(size)]
+        zoo(sys.argv[i + 1], rest or list(ZOO), size)
+        return
     if '--fashion-resnet' in sys.argv:
         fashion_resnet()
+        return
+    if '--ops-mul' in sys.argv:
+        ops_mul()
+        return
+    if '--torchvision-ops-mul' in sys.argv:
+        torchvision_ops_mul(sys.argv[sys.argv.index('--torchvision-ops-mul') + 1])
+        return
+    if '--activations' in sys.argv:
+        activations()
         return
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
@@ -423,7 +671,10 @@ def main():
     randomize_bn(mb, gen)
     export(mb, (3, 32, 32), 'mobilenetv2.onnx', 17, preserve_bn=True)
     export(Mlp(), (1, 28, 28), 'mlp.onnx', 14, preserve_bn=False)
+    shuffle_split()
     handmade()
+    ops_mul()
+    activations()
     if '--skip-fashion' not in sys.argv:
         fashion()
 

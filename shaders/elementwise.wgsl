@@ -1,6 +1,6 @@
 // Elementwise kernels over flat float32 tensors. One invocation per element; the flat index spans
 // a 2-D grid of workgroups so tensors larger than 65535 * 256 elements still fit one dispatch.
-// struct Params { n: u32, lo: f32, hi: f32, s: f32 } is declared in src/engine/webgpu/ops/elementwise.ts
+// struct Params { n: u32, lo: f32, hi: f32, s: f32, b: f32 } is declared in src/engine/webgpu/ops/elementwise.ts
 // (uniforms(): the WGSL struct and the TypeScript packer from one declaration) and prepended to this source.
 
 @group(0) @binding(0) var<uniform> p: Params;

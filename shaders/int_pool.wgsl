@@ -3,17 +3,10 @@
 //  - max_pool: max over the window, padded positions ignored (the host rejects windows entirely in padding).
 //  - avg_pool: sum = Σ (x - x_zp) over the window (int32, wrapping; padding contributes 0), then the per-tensor
 //    requantization in chan[1] (multiplier bits) and chan[2] (shift); mode 0 returns the sums.
-struct Params {
-  total: u32,
-  h: i32, w: i32,
-  oh: i32, ow: i32,
-  kh: i32, kw: i32,
-  sh: i32, sw: i32,
-  ph: i32, pw: i32,
-  xzp: i32,
-  mode: u32,
-  ozp: i32, lo: i32, hi: i32,
-}
+// The uniform struct Params (geometry, xzp, the requant mode / ozp / lo / hi, and cnt) is declared in
+// src/sim/gpu/kernels.ts (uniforms(): one declaration for the WGSL struct and the TypeScript packer), prepended.
+//  - cnt (avg_pool): 0 = one divisor (chan[1], chan[2]); 1 / 2 = a divisor per window (ceil_mode,
+//    count_include_pad = false), counted with (1) or without (2) the padding: chan[3 (count - 1) + 1 / 2].
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<i32>;
@@ -23,6 +16,14 @@ struct Params {
 
 fn flat(gid: vec3u, groups: vec3u) -> u32 {
   return gid.x + gid.y * groups.x * 256u;
+}
+
+// Positions of output o's window counted in the average along one axis (src/qmath/pool-window.ts).
+fn axis_count(o: i32, size: i32, k: i32, s: i32, pad: i32) -> i32 {
+  let start = o * s - pad;
+  let end = min(start + k, size + pad);
+  if (p.cnt == 1u) { return end - start; }
+  return min(end, size) - max(start, 0);
 }
 
 @compute @workgroup_size(256)
@@ -64,5 +65,7 @@ fn avg_pool(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   for (var iy = y0; iy < y1; iy++) {
     for (var ix = x0; ix < x1; ix++) { s += x[base + iy * p.w + ix] - p.xzp; }
   }
-  y3[idx] = requant_mode(s, p.mode, chan[1], chan[2], p.ozp, p.lo, p.hi);
+  var c = 0;
+  if (p.cnt != 0u) { c = axis_count(oy, p.h, p.kh, p.sh, p.ph) * axis_count(ox, p.w, p.kw, p.sw, p.pw) - 1; }
+  y3[idx] = requant_mode(s, p.mode, chan[3 * c + 1], chan[3 * c + 2], p.ozp, p.lo, p.hi);
 }

@@ -1,15 +1,11 @@
-// Pooling over NCHW planes (pl = n * C + c), PyTorch semantics with ceil_mode = false.
+// Pooling over NCHW planes (pl = n * C + c), PyTorch semantics (ceil_mode and count_include_pad as
+// src/qmath/pool-window.ts: the host sizes the output, `divisor` below counts each window).
 // Every entry is one invocation per output (forward) or per input element (backward, gather form:
 // each element sums the gradients of the windows that use it, so no two invocations write the same
 // address). Flat index over a 2-D grid of 256-lane workgroups, bounds-checked against p.total.
-struct Params {
-  total: u32, // invocations needed
-  h: i32, w: i32,   // input plane
-  oh: i32, ow: i32, // output plane
-  kh: i32, kw: i32,
-  sh: i32, sw: i32,
-  ph: i32, pw: i32,
-}
+// The uniform struct Params (total: invocations, h/w: input plane, oh/ow: output plane, kh/kw, sh/sw, ph/pw,
+// inc: 1 = padded positions count in the average's divisor) is declared in src/engine/webgpu/ops/pool.ts
+// (uniforms(): one declaration gives the WGSL struct and the TypeScript packer) and prepended to this source.
 
 @group(0) @binding(0) var<uniform> p: Params;
 // Binding interfaces differ per entry point; each entry only touches its own variables.
@@ -33,7 +29,19 @@ fn covering(i: i32, k: i32, s: i32, pad: i32, outSize: i32) -> vec2i {
   return vec2i(first, last);
 }
 
-// ---- average pooling, count_include_pad = true ----
+// Positions of output o's window counted in the average along one axis (src/qmath/pool-window.ts poolWindowCount).
+fn axis_count(o: i32, size: i32, k: i32, s: i32, pad: i32) -> i32 {
+  let start = o * s - pad;
+  let end = min(start + k, size + pad);
+  if (p.inc != 0) { return end - start; }
+  return min(end, size) - max(start, 0);
+}
+
+fn divisor(oh: i32, ow: i32) -> f32 {
+  return f32(axis_count(oh, p.h, p.kh, p.sh, p.ph) * axis_count(ow, p.w, p.kw, p.sw, p.pw));
+}
+
+// ---- average pooling ----
 @compute @workgroup_size(256)
 fn avg_pool(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let o = flat(gid, groups);
@@ -53,7 +61,7 @@ fn avg_pool(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     let row = base + u32(ih * p.w);
     for (var iw = w0; iw < w1; iw++) { s += src[row + u32(iw)]; }
   }
-  dst[o] = s / f32(p.kh * p.kw);
+  dst[o] = s / divisor(oh, ow);
 }
 
 @compute @workgroup_size(256)
@@ -71,9 +79,9 @@ fn avg_pool_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
   var s = 0.0;
   for (var oh = rows.x; oh <= rows.y; oh++) {
     let row = base + u32(oh * p.ow);
-    for (var ow = cols.x; ow <= cols.y; ow++) { s += src[row + u32(ow)]; }
+    for (var ow = cols.x; ow <= cols.y; ow++) { s += src[row + u32(ow)] / divisor(oh, ow); }
   }
-  dst[i] = s / f32(p.kh * p.kw);
+  dst[i] = s;
 }
 
 // ---- max pooling: padding is -inf; the first maximal element (row-major) wins ----

@@ -1,6 +1,6 @@
 /**
  * WebGPU pooling kernels against the float32 CPU reference: windows with padding, stride != kernel,
- * non-square windows, 1x1 and 7x7 planes, batch 1 and 3, odd channel counts.
+ * non-square windows, 1x1 and 7x7 planes, batch 1 and 3, odd channel counts, ceil_mode and count_include_pad = false.
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import * as ref from '../src/engine/reference/pool.ts';
@@ -38,6 +38,11 @@ const cases: [string, Shape, Pool2dParams][] = [
   ['8x11 k3x2 s1x2 p1x1', [3, 6, 8, 11], win(3, 2, 1, 2, 1, 1)],
   ['13x13 k5 s3 p2', [2, 3, 13, 13], win(5, 5, 3, 3, 2, 2)],
   ['7x7 k2 s3 (gaps)', [1, 33, 7, 7], win(2, 2, 3, 3, 0, 0)],
+  // ceil_mode (the last windows overhang the input) and count_include_pad = false (a divisor per window)
+  ['16x16 k3 s2 ceil', [2, 3, 16, 16], { ...win(3, 3, 2, 2, 0, 0), ceilMode: true }],
+  ['4x5 k3 s2 p1 ceil', [1, 5, 4, 5], { ...win(3, 3, 2, 2, 1, 1), ceilMode: true }],
+  ['8x8 k3 s2 p1 excl-pad', [2, 4, 8, 8], { ...win(3, 3, 2, 2, 1, 1), countIncludePad: false }],
+  ['5x7 k3x2 s2 p1x1 ceil excl-pad', [1, 3, 5, 7], { ...win(3, 2, 2, 2, 1, 1), ceilMode: true, countIncludePad: false }],
 ];
 
 describe('pooling kernels', () => {

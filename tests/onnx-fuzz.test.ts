@@ -79,6 +79,8 @@ describe('ONNX importer fuzzing', () => {
     ['residual', fixture('residual'), 120],
     ['handmade', fixture('handmade'), 120],
     ['mlp', fixture('mlp'), 60],
+    // shape subgraphs folded at import, Split, the channel-shuffle pattern
+    ['shuffle_split_13', fixture('shuffle_split_13'), 200],
     ['tiny', tinyModel(tinyValid()), 120],
   ];
   for (const [name, bytes, count] of sources) {

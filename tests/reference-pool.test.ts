@@ -15,6 +15,9 @@ const configs: { name: string; x: Shape; p: Pool2dParams }[] = [
   { name: '3x3 stride 1 pad 1', x: [2, 1, 4, 4], p: poolParams(3, 1, 1) },
   { name: 'non-square 2x3, stride (1,2), pad (1,1)', x: [1, 2, 5, 6],
     p: { kernelH: 2, kernelW: 3, strideH: 1, strideW: 2, padH: 1, padW: 1 } },
+  { name: '3x3 stride 2 pad 1 ceil_mode, 4x5', x: [1, 2, 4, 5], p: { ...poolParams(3, 2, 1), ceilMode: true } },
+  { name: '3x3 stride 2 pad 1 count_include_pad = false, 6x6', x: [2, 1, 6, 6], p: { ...poolParams(3, 2, 1), countIncludePad: false } },
+  { name: '2x2 stride 2 ceil_mode count_include_pad = false, 5x3', x: [1, 2, 5, 3], p: { ...poolParams(2, 2, 1), ceilMode: true, countIncludePad: false } },
 ];
 
 describe('reference pooling', () => {
@@ -23,6 +26,31 @@ describe('reference pooling', () => {
     // Windows: {1}, {2,3}, {4,7}, {5,6,8,9}, all divided by 4.
     expect(Array.from(y)).toEqual([1 / 4, 5 / 4, 11 / 4, 28 / 4]);
     expect(Array.from(avgPool2dForward(x33, [1, 1, 3, 3], poolParams(2, 1)))).toEqual([3, 4, 6, 7]);
+  });
+
+  it('ceil_mode and count_include_pad = false, by hand (PyTorch\'s divisors)', () => {
+    // 3x3 input, 2x2 windows, stride 2, ceil_mode: 2x2 outputs, windows {1,2,4,5}, {3,6}, {7,8}, {9}.
+    const ceil = { ...poolParams(2, 2, 0), ceilMode: true };
+    expect(pool2dOutShape([1, 1, 3, 3], ceil)).toEqual([1, 1, 2, 2]);
+    expect(Array.from(avgPool2dForward(x33, [1, 1, 3, 3], ceil))).toEqual([12 / 4, 9 / 2, 15 / 2, 9]);
+    expect(Array.from(maxPool2dForward(x33, [1, 1, 3, 3], ceil))).toEqual([5, 6, 8, 9]);
+    // pad 1, count_include_pad = false: windows {1}, {2,3}, {4,7}, {5,6,8,9} divided by their real elements.
+    const excl = { ...poolParams(2, 2, 1), countIncludePad: false };
+    expect(Array.from(avgPool2dForward(x33, [1, 1, 3, 3], excl))).toEqual([1, 5 / 2, 11 / 2, 28 / 4]);
+    // pad 1, ceil_mode, count_include_pad: the padding counts, the overhang past it does not (3x3 k3 s2 p1 -> 2x2;
+    // the last window [1, 4) on each axis is clipped to the padded end 4: 3 positions).
+    const both = { ...poolParams(3, 2, 1), ceilMode: true };
+    expect(pool2dOutShape([1, 1, 3, 3], both)).toEqual([1, 1, 2, 2]);
+    // 4x4 input: ceil((4 + 2 - 3) / 2) + 1 = 3 outputs, the last window starts at 3 (inside the input), spans [3, 6)
+    // clipped to 5 (= 4 + pad 1): 2 positions per axis; floor mode would give 2 outputs.
+    expect(pool2dOutShape([1, 1, 4, 4], both)).toEqual([1, 1, 3, 3]);
+    const ones = new Float64Array(16).fill(1);
+    const y = avgPool2dForward(ones, [1, 1, 4, 4], both);
+    // corner window: 2x2 real ones of 3x3 counted; last window: 1x1 real of 2x2 counted
+    expect(y[0]).toBeCloseTo(4 / 9, 12);
+    expect(y[8]).toBeCloseTo(1 / 4, 12);
+    // a window that would start in the right padding is dropped: 5 in, k2 s2 p1, ceil -> 3 (not 4)
+    expect(pool2dOutShape([1, 1, 5, 5], { ...poolParams(2, 2, 1), ceilMode: true })).toEqual([1, 1, 3, 3]);
   });
 
   it('max pool: padding is -inf, ties route to the first maximum', () => {

@@ -3,7 +3,8 @@
  * fake-quant evaluation mode, computes the studio's fake-quant outputs (CPU reference backend) within 1e-5
  * relative (max |torch - studio| / max |studio| per image; expectSameOutputs says how many) on the same inputs: cnn-small on Fashion-MNIST (half_even on bayes;
  * bpu_round on bernoulli, power-of-two scales) and imported ONNX models (residual: BN, concat, average pooling;
- * handmade: ReLU6, Linear+ReLU, concat). Also: safetensors round trip and its errors.
+ * handmade: ReLU6, Linear+ReLU, concat; se_block: Mul, Sub, constants; ceil_pools: ceil_mode, count_include_pad;
+ * shuffle_split_13: channel shuffle, slices, a 3-input concat). Also: safetensors round trip and its errors.
  */
 import { describe, expect, it } from 'vitest';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
@@ -100,6 +101,10 @@ describe('PyTorch export: model.py in fake-quant evaluation = the studio fake-qu
   for (const [name, template, march, rounding] of [
     ['residual', 'default_calibration', 'bayes', 'half_even'],
     ['handmade', 'default_qat', 'bernoulli', 'bpu_round'],
+    // issue 10: Mul (per element, per channel), Sub, affine constants, ReduceMean; ceil_mode / count_include_pad pools
+    ['se_block', 'default_calibration', 'bayes', 'half_even'],
+    ['ceil_pools', 'default_calibration', 'bayes', 'half_even'],
+    ['shuffle_split_13', 'default_calibration', 'bayes', 'half_even'],
   ] as const) {
     it(`imported ONNX ${name}: ${template}, ${march}, ${rounding}`, async () => {
       const r = importOnnx(fixture(name), `${name}.onnx`);

@@ -48,7 +48,7 @@ describe('node labels and traversal', () => {
     const node = (id: string, x: number, y: number) => ({ id, x, y, w: 40, h: 20 });
     const layout: Layout = {
       nodes: [node('a', 100, 10), node('b', 60, 60), node('c', 140, 60), node('d', 100, 110)], width: 200, height: 130,
-      edges: [{ from: 'a', to: 'b', points: [] }, { from: 'a', to: 'c', points: [] }, { from: 'b', to: 'd', points: [] }, { from: 'c', to: 'd', points: [] }],
+      edges: [{ from: 'a', to: 'b', points: [] }, { from: 'a', to: 'c', points: [] }, { from: 'b', to: 'd', points: [] }, { from: 'c', to: 'd', points: [] }], groups: [],
     };
     expect(neighbourOf(layout, 'a', 'ArrowDown')).toBe('b'); // equally far: the first edge
     expect(neighbourOf(layout, 'b', 'ArrowRight')).toBe('c');

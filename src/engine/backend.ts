@@ -8,6 +8,9 @@
  * Every op returns a NEW tensor unless its name says "InPlace". Callers own what they get and must
  * `release` it (autograd does this through scopes, see src/engine/scope.ts).
  */
+import { poolOutSize } from '../qmath/pool-window.ts';
+import type { UnaryAct } from './unary-act.ts';
+
 export type Shape = readonly number[];
 
 /** A backend-owned tensor handle. Only the backend that made it can read its storage. */
@@ -28,6 +31,10 @@ export interface Pool2dParams {
   kernelH: number; kernelW: number;
   strideH: number; strideW: number;
   padH: number; padW: number;
+  /** ceil_mode: the output size rounds up (src/qmath/pool-window.ts); absent = false. */
+  ceilMode?: boolean;
+  /** Average pooling: padded positions count in the divisor (PyTorch's default); absent = true. */
+  countIncludePad?: boolean;
 }
 
 export interface SgdParams {
@@ -90,15 +97,23 @@ export interface Backend {
   concatChannels(xs: readonly BTensor[]): BTensor;
   /** x[:, start:start+count] of an [N, C, H, W] tensor (the backward of concatChannels). */
   sliceChannels(x: BTensor, start: number, count: number): BTensor;
+  /** y[:, j] = x[:, index[j]] of an [N, C, ...] tensor, 0 where index[j] < 0 (channel shuffle, slice backward). */
+  gatherChannels(x: BTensor, index: readonly number[]): BTensor;
 
   // ---- elementwise ----
   add(a: BTensor, b: BTensor): BTensor;
   /** a * s (scalar). */
   scale(a: BTensor, s: number): BTensor;
+  /** x * a + b with scalars a and b (Mul / Div by a constant, Sub of a constant; its x-gradient is scale(dy, a)). */
+  affine(x: BTensor, a: number, b: number): BTensor;
   /** min(max(x, lo), hi): relu is (0, Infinity), relu6 is (0, 6). */
   clamp(x: BTensor, lo: number, hi: number): BTensor;
   /** dy where lo < x < hi, else 0 (the gradient of clamp; at the boundaries 0, like PyTorch's relu). */
   clampBackward(dy: BTensor, x: BTensor, lo: number, hi: number): BTensor;
+  /** y = f(x) for a unary activation (sigmoid, tanh, hardsigmoid, hardswish, silu, leakyrelu: src/engine/unary-act.ts). */
+  unaryAct(x: BTensor, a: UnaryAct): BTensor;
+  /** dx = dy · f'(x) (recomputed from x). */
+  unaryActBackward(dy: BTensor, x: BTensor, a: UnaryAct): BTensor;
   /**
    * Per-channel scaling of x seen as [outer, C, inner] (`layout`): y = x * s[c], or x / s[c] with `divide`
    * (s has C elements; the result has x's shape). It is its own x-gradient (dx = channelScale(dy, s, layout,
@@ -209,7 +224,7 @@ export function conv2dOutShape(xShape: Shape, wShape: Shape, p: Conv2dParams): S
 
 export function pool2dOutShape(xShape: Shape, p: Pool2dParams): Shape {
   const [n, c, h, w] = xShape;
-  return [n, c, outSize(h, p.kernelH, p.strideH, p.padH), outSize(w, p.kernelW, p.strideW, p.padW)];
+  return [n, c, poolOutSize(h, p.kernelH, p.strideH, p.padH, p.ceilMode), poolOutSize(w, p.kernelW, p.strideW, p.padW, p.ceilMode)];
 }
 
 export function convParams(o: Partial<Conv2dParams> & { stride?: number; padding?: number; dilation?: number }): Conv2dParams {

@@ -17,12 +17,20 @@ export interface NodeAttrs {
   momentum?: number;
   /** reshape: per-sample target shape (batch dimension excluded) */
   shape?: number[];
+  /** hardsigmoid (alpha, beta), leakyrelu (alpha), clip (alpha = min, beta = max; open bounds are ±f32 max). */
+  actParams?: { alpha: number; beta: number };
+  /** slice: the channel range [start, end) (ONNX Slice / Split on axis 1). */
+  slice?: { start: number; end: number };
+  /** channel_shuffle: the number of groups (ShuffleNet's view [g, C/g], transpose, view [C]). */
+  groups?: number;
   /** Fused conv2d / linear (src/graph/passes/fuse.ts): activation applied to the output (after addInput). */
   act?: FusedAct;
   /** Fused conv2d: the node has a second input, added to its output before the activation (Conv+Add+ReLU). */
   addInput?: true;
   /** Fused node: ids of the original nodes it replaces, the anchor (conv / linear) first, for the viewer. */
   fusedFrom?: string[];
+  /** affine: y = x * factor + offset (scalar constants: Mul / Div by a constant, Sub / Add of one). */
+  affine?: { factor: number; offset: number };
 }
 
 /** An op whose OpDef has fusion.act (relu, relu6), fused into a conv / linear as its epilogue. */

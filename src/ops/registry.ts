@@ -10,20 +10,29 @@
  *   QDQ export       qdq                        src/io/onnx/export-qdq.ts
  *   viewer           view                       src/ui/graph-view/graph-model.ts, NodeDetails.tsx
  *   model summary    macs                       src/graph/ir.ts (macsPerSample)
+ * Shape subgraphs (Shape, Gather, Unsqueeze, ... of constants) fold at import (src/io/onnx/import/fold.ts).
  * Registry order matters only for fusion: patterns are tried in this order (conv2d before linear, relu before relu6).
  */
 import { dequantStubOp } from './boundary/dequant-stub.ts';
 import { inputOp } from './boundary/input.ts';
 import { quantStubOp } from './boundary/quant-stub.ts';
 import { relu6Op, reluOp } from './activation/relu.ts';
+import { clipOp, hardsigmoidOp, hardswishOp, leakyreluOp, sigmoidOp, siluOp, tanhOp } from './activation/lut-ops.ts';
+import { preluOp } from './activation/prelu.ts';
 import { batchnorm2dOp } from './conv/batchnorm2d.ts';
 import { conv2dOp } from './conv/conv2d.ts';
 import { linearOp } from './dense/linear.ts';
 import { addOp } from './eltwise/add.ts';
+import { affineOp } from './eltwise/affine.ts';
+import { mulOp } from './eltwise/mul.ts';
+import { subOp } from './eltwise/sub.ts';
 import { avgpool2dOp, globalAvgpoolOp, maxpool2dOp } from './pool/pool2d.ts';
+import { channelShuffleOp } from './shape/channel-shuffle.ts';
 import { concatOp } from './shape/concat.ts';
 import { importConstant } from './shape/onnx.ts';
 import { flattenOp, identityOp, reshapeOp } from './shape/reshape.ts';
+import { sliceOp } from './shape/slice.ts';
+import { SHAPE_SUBGRAPH_IMPORTERS } from '../io/onnx/import/fold.ts';
 import type { OnnxImporter, OpDef } from './types.ts';
 
 export const OPS = {
@@ -36,6 +45,9 @@ export const OPS = {
   relu: reluOp,
   relu6: relu6Op,
   add: addOp,
+  mul: mulOp,
+  sub: subOp,
+  affine: affineOp,
   concat: concatOp,
   avgpool2d: avgpool2dOp,
   maxpool2d: maxpool2dOp,
@@ -43,6 +55,17 @@ export const OPS = {
   flatten: flattenOp,
   reshape: reshapeOp,
   identity: identityOp,
+  // table activations (src/ops/activation/lut-ops.ts, prelu.ts)
+  sigmoid: sigmoidOp,
+  tanh: tanhOp,
+  hardsigmoid: hardsigmoidOp,
+  hardswish: hardswishOp,
+  silu: siluOp,
+  leakyrelu: leakyreluOp,
+  prelu: preluOp,
+  clip: clipOp,
+  slice: sliceOp,
+  channel_shuffle: channelShuffleOp,
 } satisfies Record<string, OpDef>;
 
 /** The IR's op types: the registry's keys. */
@@ -51,7 +74,7 @@ export type OpType = keyof typeof OPS;
 export const OP_TYPES = Object.keys(OPS) as OpType[];
 
 /** ONNX ops the importer reads that make no IR node of their own (constants become values). */
-const IMPORT_ONLY: Record<string, OnnxImporter> = { Constant: importConstant };
+const IMPORT_ONLY: Record<string, OnnxImporter> = { Constant: importConstant, ...SHAPE_SUBGRAPH_IMPORTERS };
 
 export function isOpType(s: string): s is OpType {
   return Object.hasOwn(OPS, s);

@@ -67,6 +67,8 @@ function valueRanges(model: IntModel): Map<string, Range> {
       case 'add':
       case 'rescale':
       case 'avgpool2d':
+      case 'mul':
+      case 'affine':
         ranges.set(l.id, [l.clamp.lo, l.clamp.hi]);
         break;
       case 'maxpool2d':

@@ -36,6 +36,29 @@ function validateDense(l: LayerOf<'conv2d' | 'linear'>, fail: (reason: string) =
   }
 }
 
+function validateAvgPool(l: LayerOf<'avgpool2d'>, fail: (reason: string) => never): void {
+  const n = l.requant.multiplier.length;
+  const area = l.kernel ? l.kernel[0] * l.kernel[1] : 1;
+  if (!(n === 1 || (n === area && l.kernel)) || l.requant.shift.length !== n) fail(`layer ${l.id}: ${n} requant multipliers for a ${l.kernel ? l.kernel.join('x') : 'global'} pool`);
+}
+
+function validateScalarRequant(l: LayerOf<'mul' | 'affine'>, fail: (reason: string) => never): void {
+  const r = l.requant;
+  if (!(r.multiplier instanceof Int32Array) || r.multiplier.length !== 1 || r.shift.length !== 1 || r.multiplier[0] < 0) fail(`layer ${l.id}: needs one non-negative requant multiplier`);
+  if (l.op === 'affine' && !Number.isSafeInteger(l.offset)) fail(`layer ${l.id}: offset ${l.offset} is not an integer`);
+}
+
+function validateLut(l: LayerOf<'lut'>, fail: (reason: string) => never): void {
+  if (!(l.knots instanceof Int32Array) || !(l.segs instanceof Int32Array)) fail(`layer ${l.id}: table / segments are not int32 tensors`);
+  const segments = 2 ** (l.inOffset === 32768 ? 16 - l.segBits : 8 - l.segBits);
+  if (!Number.isInteger(segments) || l.segs.length !== 2 * l.channels * segments) fail(`layer ${l.id}: ${l.segs.length / 2} table segments, expected ${l.channels} x ${segments}`);
+  for (let i = 0; i < l.segs.length; i += 2) {
+    const [start, e] = [l.segs[i], l.segs[i + 1]];
+    const count = e === 0 ? 2 ** l.segBits : (2 ** l.segBits >> e) + 1;
+    if (e < 0 || e > l.segBits || start < 0 || start + count > l.knots.length) fail(`layer ${l.id}: table segment ${i / 2} [${start}, e ${e}] is outside the table (${l.knots.length} entries)`);
+  }
+}
+
 const denseCost: IntLayerDef<'conv2d' | 'linear'>['cost'] = {
   macs: (l, m) => prod(m.values[l.id].shape) * prod(l.weightShape.slice(1)),
   paramBytes: (l) => {
@@ -52,8 +75,21 @@ export const INT_LAYERS = {
   // one multiplier (4 bytes) and shift (1 byte)
   rescale: { validate: ok, cost: { macs: none, paramBytes: () => 5 } },
   maxpool2d: { validate: ok, cost: { macs: none, paramBytes: none } },
-  avgpool2d: { validate: ok, cost: { macs: none, paramBytes: () => 5 } },
+  avgpool2d: { validate: validateAvgPool, cost: { macs: none, paramBytes: (l) => 5 * l.requant.multiplier.length } },
+  mul: { validate: validateScalarRequant, cost: { macs: (l, m) => prod(m.values[l.id].shape), paramBytes: () => 5 } },
+  affine: { validate: validateScalarRequant, cost: { macs: none, paramBytes: () => 9 } },
+  // one table read (two and a multiply-add for an interpolated int16 input) per element; the table is the parameter
+  lut: { validate: validateLut, cost: { macs: none, paramBytes: (l) => 4 * (l.knots.length + l.segs.length) } },
   reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true } },
+  gather_channels: {
+    validate: (l, fail) => {
+      if (!Array.isArray(l.index) || !l.index.length || !l.index.every((i) => Number.isInteger(i) && i >= 0)) {
+        fail(`layer ${l.id}: gather_channels needs a non-empty list of channel indices`);
+      }
+    },
+    // one channel index (4 bytes) per output channel
+    cost: { macs: none, paramBytes: (l) => 4 * l.index.length },
+  },
   dequantize: { validate: ok, cost: { macs: none, paramBytes: none } },
 } satisfies { [K in IntLayerOp]: IntLayerDef<K> };
 

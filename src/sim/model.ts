@@ -38,6 +38,30 @@ export interface OutClamp {
   hi: number;
 }
 
+/**
+ * A lookup table of a unary activation (sigmoid, tanh, ..., PReLU), built at convert time from the input and output
+ * scales (src/sim/int/lut.ts, docs/fixed-point.md §3 "lookup tables"). u = q + inOffset is split into segments of 2^segBits inputs;
+ * segment j of channel c starts at knots[segs[2(c·S + j)]] with a step of 2^e inputs, e = segs[2(c·S + j) + 1]:
+ *   k = (u mod 2^segBits) >> e,  r = (u mod 2^segBits) mod 2^e,
+ *   y = knots[start + k] + round_half_up((knots[start + k + 1] − knots[start + k]) · r / 2^e)      (r = 0: no read)
+ *   out = clamp(round_half_up(y / 2^fracBits), lo, hi)
+ * int8 / uint8 inputs: one segment of 256 entries, e = 0, fracBits 0 (the knots are the outputs: a 256-entry table);
+ * int16 inputs: 64 segments of 1024 inputs, each with its own e, knots with 8 fractional bits (linear interpolation).
+ */
+export interface LutTable {
+  /** The activation the table holds (errors, viewer). */
+  fn: string;
+  /** 1: one table; C: one table per channel (axis 1), e.g. PReLU's per-channel slope. */
+  channels: number;
+  /** 128 (int8), 0 (uint8), 32768 (int16). */
+  inOffset: number;
+  segBits: number;
+  /** [start, e] per channel and segment. */
+  segs: Int32Array;
+  knots: Int32Array;
+  fracBits: number;
+}
+
 interface LayerBase {
   id: string;
   inputs: string[];
@@ -60,16 +84,31 @@ export type IntLayer =
   })
   | (LayerBase & { op: 'add'; params: AddParams; clamp: OutClamp })
   | (LayerBase & { op: 'rescale'; kind: 'relu' | 'relu6' | 'concat'; requant: RequantParams[]; clamp: OutClamp })
-  | (LayerBase & { op: 'maxpool2d'; kernel: [number, number]; stride: [number, number]; padding: [number, number] })
+  | (LayerBase & { op: 'maxpool2d'; kernel: [number, number]; stride: [number, number]; padding: [number, number]; ceilMode?: boolean })
   | (LayerBase & {
     op: 'avgpool2d';
     kernel: [number, number] | null; // null = global
     stride: [number, number];
     padding: [number, number];
+    /** The output size rounds up (src/qmath/pool-window.ts); absent = false. */
+    ceilMode?: boolean;
+    /** Padded positions count in the divisor; absent = true. */
+    countIncludePad?: boolean;
+    /**
+     * One multiplier of x_scale / (out_scale * count): per tensor (length 1, count = kh * kw); or, when the divisor
+     * varies (ceilMode, countIncludePad false), one per count 1..kh*kw, indexed by the window's count − 1.
+     */
     requant: RequantParams;
     clamp: OutClamp;
   })
+  /** a · b (int32 product) requantized per tensor; inputs[1] matches inputs[0] or holds one value per channel. */
+  | (LayerBase & { op: 'mul'; requant: RequantParams; clamp: OutClamp })
+  /** round(x · m / 2^s) + offset: x · a + b with scalar constants (Mul / Div by a constant, Sub of one). */
+  | (LayerBase & { op: 'affine'; requant: RequantParams; offset: number; clamp: OutClamp })
+  | (LayerBase & LutTable & { op: 'lut'; clamp: OutClamp })
   | (LayerBase & { op: 'reshape' })
+  /** y[:, j] = x[:, index[j]]: channel slice and shuffle, integers moved unchanged (the input's scale). */
+  | (LayerBase & { op: 'gather_channels'; index: number[] })
   | (LayerBase & { op: 'dequantize' });
 
 export type IntLayerOp = IntLayer['op'];

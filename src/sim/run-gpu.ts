@@ -12,7 +12,11 @@
  *  - add: the horizon add kernel; maxpool / avgpool: the pooling kernels (average: sums + requantization);
  *  - rescale (relu / relu6 / concat with their own scale): `rescale_into` below requantizes each input into its
  *    channel range of the output;
+ *  - mul / affine: `mul_requant` (the int32 product a·b, b per element or per channel, requantized) and
+ *    `affine_requant` (requantization with the offset as the output zero point), words [0, m, s, offset];
+ *  - lut (sigmoid, tanh, hardswish, ..., PReLU): the table lookup of src/sim/gpu/lut.ts, table uploaded once;
  *  - reshape: the same GPU buffer under a new shape (reference counted);
+ *  - gather_channels (channel slice / shuffle): shaders/int_gather.wgsl copies the i32 words by channel index;
  *  - dequantize (DeQuantStub): read back, then dequantizeOutput on the CPU.
  *
  * Weights, biases and requantization words are uploaded once per (model, context) and cached; `releaseGpuModel`
@@ -20,11 +24,13 @@
  */
 import requantSrc from '../../shaders/int_requant.wgsl';
 import runSrc from '../../shaders/int_sim_run.wgsl';
+import gatherSrc from '../../shaders/int_gather.wgsl';
 import { grid1d, type GpuContext, type GpuTensor } from '../engine/webgpu/gpu-context.ts';
 import { uniforms } from '../engine/webgpu/uniforms.ts';
 import type { IntLayer, IntModel, RequantParams } from './model.ts';
 import { assertNever } from './assert-never.ts';
 import { readInt, uploadBits, uploadInt, type GpuIntTensor } from './gpu/bits.ts';
+import { lutGpu, uploadLut } from './gpu/lut.ts';
 import { add as gpuAdd, avgPool2d, conv2d, linear, maxPool2d, prepareDense, releaseDense, type GpuDenseLayer } from './gpu/kernels.ts';
 import type { OutputSpec, RequantSpec } from './int/requant.ts';
 import { dequantizeOutput, quantizeInput, SimError, type IntTensor, type SimRunOptions, type SimRunResult } from './run.ts';
@@ -32,7 +38,12 @@ import { dequantizeOutput, quantizeInput, SimError, type IntTensor, type SimRunO
 /** The uniforms of add_requant and rescale_into (shaders/int_sim_run.wgsl), declared once for WGSL and TypeScript. */
 const ADD_RQ = uniforms('AddRq', { total: 'u32', inner: 'u32', channels: 'u32', lo: 'i32', hi: 'i32' });
 const INTO = uniforms('Into', { total: 'u32', per: 'u32', stride: 'u32', offset: 'u32', lo: 'i32', hi: 'i32' });
-const RUN_SHADER = { key: 'sim-run-gpu', code: `${requantSrc}\n${ADD_RQ.wgsl}\n${INTO.wgsl}\n${runSrc}` };
+const MUL_RQ = uniforms('MulRq', { total: 'u32', inner: 'u32', lo: 'i32', hi: 'i32' });
+const AFF_RQ = uniforms('AffRq', { total: 'u32', lo: 'i32', hi: 'i32' });
+const RUN_SHADER = { key: 'sim-run-gpu', code: `${requantSrc}\n${ADD_RQ.wgsl}\n${INTO.wgsl}\n${MUL_RQ.wgsl}\n${AFF_RQ.wgsl}\n${runSrc}` };
+/** The uniforms of shaders/int_gather.wgsl (channel slice / shuffle). */
+const GATHER = uniforms('Gather', { total: 'u32', inner: 'u32', in_c: 'u32', out_c: 'u32' });
+const GATHER_SHADER = { key: 'sim-gather', code: `${GATHER.wgsl}\n${gatherSrc}` };
 
 /** A model's layers uploaded to one context. */
 interface GpuModel {
@@ -72,6 +83,13 @@ function prepareModel(model: IntModel, ctx: GpuContext): GpuModel {
         }
         gm.words.set(l.id, [uploadBits(ctx, w, [w.length])]);
       }
+    } else if (l.op === 'mul' || l.op === 'affine') {
+      const w = Int32Array.of(0, l.requant.multiplier[0], l.requant.shift[0], l.op === 'affine' ? l.offset : 0);
+      gm.words.set(l.id, [uploadBits(ctx, w, [4])]);
+    } else if (l.op === 'lut') {
+      gm.words.set(l.id, [uploadLut(ctx, l)]);
+    } else if (l.op === 'gather_channels') {
+      gm.words.set(l.id, [uploadBits(ctx, Int32Array.from(l.index), [l.index.length])]);
     } else if (l.op === 'rescale') {
       gm.words.set(l.id, l.requant.map((r) => {
         const w = Int32Array.of(0, r.multiplier[0], r.shift[0], 0);
@@ -136,14 +154,54 @@ function execGpu(ctx: GpuContext, model: IntModel, gm: GpuModel, layer: IntLayer
       return { t: out, dtype: info.dtype, shape: ins.length === 1 ? [...x.shape] : [N, ...info.shape] };
     }
     case 'maxpool2d':
-      return maxPool2d(ctx, x, { kernel: layer.kernel, stride: layer.stride, padding: layer.padding });
+      return maxPool2d(ctx, x, { kernel: layer.kernel, stride: layer.stride, padding: layer.padding, ceilMode: layer.ceilMode });
     case 'avgpool2d': {
       const kernel = layer.kernel ?? [x.shape[2], x.shape[3]];
-      const y = avgPool2d(ctx, x, 0, { kernel, stride: layer.kernel ? layer.stride : kernel, padding: layer.padding }, horizon(layer.requant), clampOut(layer));
+      const geom = { kernel, stride: layer.kernel ? layer.stride : kernel, padding: layer.padding, ceilMode: layer.ceilMode };
+      const byCount = layer.requant.multiplier.length > 1 ? { includePad: layer.countIncludePad ?? true } : undefined;
+      const y = avgPool2d(ctx, x, 0, geom, horizon(layer.requant), clampOut(layer), byCount);
       return { ...y, shape: [N, ...info.shape] };
     }
+    case 'mul': {
+      const b = ins[1];
+      if (!b.t.size || x.t.size % b.t.size) throw new SimError(`${layer.id}: b has ${b.t.size} values, a ${x.t.size}`);
+      const out = ctx.empty([x.t.size]);
+      if (x.t.size > 0) {
+        ctx.run({
+          key: RUN_SHADER.key, code: RUN_SHADER.code, entry: 'mul_requant', inputs: [x.t, b.t, gm.words.get(layer.id)![0]], outputs: [out],
+          params: MUL_RQ.pack({ total: x.t.size, inner: x.t.size / b.t.size, lo: layer.clamp.lo, hi: layer.clamp.hi }), workgroups: grid1d(x.t.size),
+        });
+      }
+      return { t: out, dtype: info.dtype, shape: [...x.shape] };
+    }
+    case 'affine': {
+      const out = ctx.empty([x.t.size]);
+      if (x.t.size > 0) {
+        ctx.run({
+          key: RUN_SHADER.key, code: RUN_SHADER.code, entry: 'affine_requant', inputs: [x.t, gm.words.get(layer.id)![0]], outputs: [out],
+          params: AFF_RQ.pack({ total: x.t.size, lo: layer.clamp.lo, hi: layer.clamp.hi }), workgroups: grid1d(x.t.size),
+        });
+      }
+      return { t: out, dtype: info.dtype, shape: [...x.shape] };
+    }
+    case 'lut':
+      return lutGpu(ctx, x, gm.words.get(layer.id)![0], layer, info.dtype);
     case 'reshape':
       return { ...x, shape: [N, ...info.shape] };
+    case 'gather_channels': {
+      const [, C, ...rest] = x.shape;
+      const inner = rest.reduce((a, b) => a * b, 1);
+      if (layer.index.some((i) => i >= C)) throw new SimError(`${layer.id}: channel index outside the input's ${C} channels`);
+      const J = layer.index.length;
+      const out = ctx.empty([N * J * inner]);
+      if (out.size > 0) {
+        ctx.run({
+          key: GATHER_SHADER.key, code: GATHER_SHADER.code, entry: 'gather_channels', inputs: [x.t, gm.words.get(layer.id)![0]], outputs: [out],
+          params: GATHER.pack({ total: out.size, inner, in_c: C, out_c: J }), workgroups: grid1d(out.size),
+        });
+      }
+      return { t: out, dtype: x.dtype, shape: [N, J, ...rest] };
+    }
     case 'quantize':
     case 'dequantize':
       throw new SimError(`execGpu: ${layer.op} is a boundary layer`);

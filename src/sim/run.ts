@@ -15,7 +15,9 @@ import type { IntLayer, IntModel, RequantParams, ValueInfo } from './model.ts';
 import { assertNever } from './assert-never.ts';
 import { bpuRoundF32 } from '../qmath/rounding.ts';
 import { addInt } from './int/add.ts';
-import { maxPool2dInt, avgPool2dSums } from './int/pool.ts';
+import { mulAcc } from './int/mul.ts';
+import { maxPool2dInt, avgPool2dSums, avgPoolCounts, requantizeByCount } from './int/pool.ts';
+import { lutApply } from './int/lut.ts';
 import { allocInt, assertIntArray, mulShiftRound, requantizeHorizon, type IntArray } from './int/requant.ts';
 import { conv2dAccFast, conv2dRequantFast, linearAccFast } from './fast-conv.ts';
 import { wasmGemm } from './wasm-gemm.ts';
@@ -78,10 +80,10 @@ export function dequantizeOutput(t: IntTensor, info: ValueInfo): Float32Array {
   return out;
 }
 
-function requantTo(acc: Int32Array, rq: RequantParams, dtype: ValueInfo['dtype'], lo: number, hi: number, channels: number, inner: number): IntArray {
+function requantTo(acc: Int32Array, rq: RequantParams, dtype: ValueInfo['dtype'], lo: number, hi: number, channels: number, inner: number, zp = 0): IntArray {
   const simd = dtype === 'int8' || dtype === 'int16' ? wasmGemm() : null;
-  if (simd) return simd.requant(acc, rq.multiplier, rq.shift, dtype as 'int8' | 'int16', 0, lo, hi, channels, inner);
-  return requantizeHorizon(acc, rq.multiplier, rq.shift, { dtype, clampMin: lo, clampMax: hi }, { channels, inner });
+  if (simd) return simd.requant(acc, rq.multiplier, rq.shift, dtype as 'int8' | 'int16', zp, lo, hi, channels, inner);
+  return requantizeHorizon(acc, rq.multiplier, rq.shift, { dtype, zeroPoint: zp, clampMin: lo, clampMax: hi }, { channels, inner });
 }
 
 /**
@@ -167,22 +169,54 @@ export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[])
       return { data: out, shape: [N, ...info.shape] };
     }
     case 'maxpool2d': {
-      const r = maxPool2dInt(x.data, x.shape as [number, number, number, number], { kernel: layer.kernel, stride: layer.stride, padding: layer.padding });
+      const r = maxPool2dInt(x.data, x.shape as [number, number, number, number], { kernel: layer.kernel, stride: layer.stride, padding: layer.padding, ceilMode: layer.ceilMode });
       return { data: r.data, shape: r.shape };
     }
     case 'avgpool2d': {
       const shape4 = x.shape as [number, number, number, number];
       const kernel = layer.kernel ?? [shape4[2], shape4[3]];
-      const r = avgPool2dSums(x.data, shape4, 0, { kernel, stride: layer.kernel ? layer.stride : kernel, padding: layer.padding });
-      const data = requantTo(r.sum, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, 1, 1);
+      const geom = { kernel, stride: layer.kernel ? layer.stride : kernel, padding: layer.padding, ceilMode: layer.ceilMode };
+      const r = avgPool2dSums(x.data, shape4, 0, geom);
+      const { multiplier, shift } = layer.requant;
+      // a divisor per window (ceil_mode, count_include_pad = false): the multiplier of the window's count
+      const data = multiplier.length === 1 ? requantTo(r.sum, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, 1, 1)
+        : requantizeByCount(r.sum, avgPoolCounts(shape4, geom, layer.countIncludePad ?? true), multiplier, shift, { dtype: info.dtype, clampMin: layer.clamp.lo, clampMax: layer.clamp.hi });
       // global pooling yields [N, C] (the graph's shape), windows [N, C, OH, OW]
       return { data, shape: [N, ...info.shape] };
     }
+    case 'mul':
+      // int32 products, then the SIMD requantization (src/sim/int/mul.ts mulInt is the reference)
+      return { data: requantTo(mulAcc(x.data, inputs[1].data), layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, 1, 1), shape: [...x.shape] };
+    case 'affine': {
+      // the offset is the output zero point of the requantization (src/sim/int/mul.ts affineInt is the reference)
+      const acc = x.data instanceof Int32Array ? x.data : Int32Array.from(x.data);
+      return { data: requantTo(acc, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, 1, 1, layer.offset), shape: [...x.shape] };
+    }
+    case 'lut':
+      return { data: lutApply(x.data, x.shape, layer, info.dtype, layer.clamp.lo, layer.clamp.hi), shape: [...x.shape] };
     case 'reshape':
       return { data: x.data, shape: [N, ...info.shape] };
+    case 'gather_channels':
+      return gatherChannelsInt(x, layer.index, layer.id);
     default:
       return assertNever(layer, 'integer layer');
   }
+}
+
+/** y[:, j] = x[:, index[j]] of an [N, C, ...] integer tensor (channel slice / shuffle): integers copied. */
+function gatherChannelsInt(x: IntTensor, index: readonly number[], id: string): IntTensor {
+  const [N, C] = x.shape;
+  const inner = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  if (index.some((i) => i >= C)) throw new SimError(`${id}: channel index outside the input's ${C} channels`);
+  const J = index.length;
+  const out = new (x.data.constructor as new (n: number) => IntArray)(N * J * inner);
+  for (let n = 0; n < N; n++) {
+    for (let j = 0; j < J; j++) {
+      const src = (n * C + index[j]) * inner;
+      out.set(x.data.subarray(src, src + inner), (n * J + j) * inner);
+    }
+  }
+  return { data: out, shape: [N, J, ...x.shape.slice(2)] };
 }
 
 /**

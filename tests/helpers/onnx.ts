@@ -12,7 +12,7 @@ import { AttrType, DataType, encodeModelProto, type AttributeProto, type NodePro
 import { mulberry32 } from './random.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/onnx/', import.meta.url));
-export const FLOAT_FIXTURES = ['residual', 'mobilenetv2', 'mlp', 'handmade', 'fashion_cnn'] as const;
+export const FLOAT_FIXTURES = ['residual', 'mobilenetv2', 'mlp', 'handmade', 'fashion_cnn', 'se_block', 'ceil_pools', 'activations', 'activations17'] as const;
 
 export function fixture(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(FIXTURES, `${name}.onnx`)));
@@ -23,7 +23,6 @@ export function randomInput(n: number, seed: number, lo = -1, hi = 1): Float32Ar
   return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
 }
 
-/** onnxruntime-node (CPU EP) on one input; returns the first output, flat. */
 /**
  * Runs a model in onnxruntime-node on one input. `optimization` 'disabled' executes the graph as written (a QDQ
  * model's DequantizeLinear / QuantizeLinear in float: the format's reference meaning); the default 'all' lets

@@ -1,4 +1,5 @@
 import type { Fn } from '../autograd.ts';
+import type { UnaryAct } from '../unary-act.ts';
 
 export interface ClampAttrs { lo: number; hi: number }
 
@@ -20,4 +21,11 @@ export const addFn: Fn<null> = {
     needsGrad[0] ? be.scale(gy, 1) : null,
     needsGrad[1] ? be.scale(gy, 1) : null,
   ],
+};
+
+/** sigmoid, tanh, hardsigmoid, hardswish, silu, leakyrelu, clip (src/engine/unary-act.ts): y = f(x), dx = dy · f'(x). */
+export const unaryActFn: Fn<UnaryAct> = {
+  name: 'unary_act',
+  forward: (be, [x], a) => be.unaryAct(x, a),
+  backward: (be, gy, { inputs: [x], attrs: a }) => [be.unaryActBackward(gy, x, a)],
 };

@@ -52,3 +52,23 @@ export function sliceChannels(x: FloatArray, xShape: Shape, start: number, count
   }
   return y;
 }
+
+/**
+ * y[:, j] = x[:, index[j]] of an [N, C, ...] tensor, zeros where index[j] < 0. Returns [N, index.length, ...].
+ * The channel shuffle (index a permutation) and the backward of a channel slice (the inverse index, -1 outside).
+ */
+export function gatherChannels(x: FloatArray, xShape: Shape, index: readonly number[]): FloatArray {
+  const N = xShape[0], C = xShape[1], HW = inner(xShape);
+  checkSize('gatherChannels x', x, N * C * HW);
+  for (const i of index) if (!(Number.isInteger(i) && i < C)) throw new Error(`gatherChannels: index ${i} is outside ${C} channels`);
+  const J = index.length;
+  const y = allocLike(x, N * J * HW);
+  for (let n = 0; n < N; n++) {
+    for (let j = 0; j < J; j++) {
+      if (index[j] < 0) continue;
+      const src = (n * C + index[j]) * HW;
+      y.set(x.subarray(src, src + HW), (n * J + j) * HW);
+    }
+  }
+  return y;
+}

@@ -10,9 +10,11 @@ import {
 } from '../backend.ts';
 import { bnBackward, bnForward, bnStats, emaInPlace } from './batchnorm.ts';
 import { channelScale } from './channel-scale.ts';
-import { concatChannels, sliceChannels } from './concat.ts';
+import { concatChannels, gatherChannels, sliceChannels } from './concat.ts';
 import { channelSum, conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv2d.ts';
-import { add, clamp, clampBackward, scale } from './elementwise.ts';
+import { add, affine, clamp, clampBackward, scale } from './elementwise.ts';
+import { unaryAct, unaryActBackward } from './activation.ts';
+import type { UnaryAct } from '../unary-act.ts';
 import { linearBackwardInput, linearBackwardWeight, linearForward, sumRows } from './linear.ts';
 import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from './loss.ts';
 import * as distill from './distill-loss.ts';
@@ -112,6 +114,12 @@ export class CpuBackend implements Backend {
     return this.wrap(sliceChannels(this.d(x), x.shape, start, count), shape);
   }
 
+  gatherChannels(x: BTensor, index: readonly number[]): BTensor {
+    const shape = [...x.shape];
+    shape[1] = index.length;
+    return this.wrap(gatherChannels(this.d(x), x.shape, index), shape);
+  }
+
   // ---- elementwise ----
   add(a: BTensor, b: BTensor): BTensor {
     if (a.size !== b.size) throw new Error(`add: [${a.shape.join(', ')}] + [${b.shape.join(', ')}]`);
@@ -122,12 +130,25 @@ export class CpuBackend implements Backend {
     return this.wrap(scale(this.d(a), s), a.shape);
   }
 
+  affine(x: BTensor, a: number, b: number): BTensor {
+    return this.wrap(affine(this.d(x), a, b), x.shape);
+  }
+
   clamp(x: BTensor, lo: number, hi: number): BTensor {
     return this.wrap(clamp(this.d(x), lo, hi), x.shape);
   }
 
   clampBackward(dy: BTensor, x: BTensor, lo: number, hi: number): BTensor {
     return this.wrap(clampBackward(this.d(dy), this.d(x), lo, hi), dy.shape);
+  }
+
+  unaryAct(x: BTensor, a: UnaryAct): BTensor {
+    return this.wrap(unaryAct(this.d(x), a), x.shape);
+  }
+
+  unaryActBackward(dy: BTensor, x: BTensor, a: UnaryAct): BTensor {
+    if (dy.size !== x.size) throw new Error(`unaryActBackward: dy [${dy.shape}] and x [${x.shape}] differ`);
+    return this.wrap(unaryActBackward(this.d(dy), this.d(x), a), dy.shape);
   }
 
   channelScale(x: BTensor, s: BTensor, layout: ChannelLayout, divide = false): BTensor {

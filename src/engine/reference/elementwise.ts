@@ -15,6 +15,14 @@ export function scale(a: FloatArray, s: number): FloatArray {
   return y;
 }
 
+/** x * a + b (scalars), in float32 like the WGSL kernel: f32(f32(x * a) + b). */
+export function affine(x: FloatArray, a: number, b: number): FloatArray {
+  const y = allocLike(x, x.length);
+  const fa = Math.fround(a), fb = Math.fround(b);
+  for (let i = 0; i < x.length; i++) y[i] = Math.fround(x[i] * fa) + fb;
+  return y;
+}
+
 /** min(max(x, lo), hi); relu is (0, Infinity), relu6 (0, 6). */
 export function clamp(x: FloatArray, lo: number, hi: number): FloatArray {
   const y = allocLike(x, x.length);

@@ -12,6 +12,7 @@ import * as dense from './ops/linear.ts';
 import * as bn from './ops/batchnorm.ts';
 import * as pool from './ops/pool.ts';
 import * as cat from './ops/concat.ts';
+import * as gather from './ops/gather-channels.ts';
 import * as loss from './ops/loss.ts';
 import * as distill from './ops/distill-loss.ts';
 import * as optim from './ops/optim.ts';
@@ -19,6 +20,8 @@ import * as fq from './ops/fake-quant.ts';
 import * as observe from './ops/observe.ts';
 import * as qp from './ops/qparams.ts';
 import * as cs from './ops/channel-scale.ts';
+import * as act from './ops/activation.ts';
+import type { UnaryAct } from '../unary-act.ts';
 
 const g = (t: BTensor): GpuTensor => {
   if (!(t instanceof GpuTensor)) throw new Error('tensor does not belong to the WebGPU backend');
@@ -50,13 +53,17 @@ export class WebGpuBackend implements Backend {
   reshape(x: BTensor, shape: Shape): BTensor { return ew.reshape(this.ctx, g(x), shape); }
   concatChannels(xs: readonly BTensor[]): BTensor { return cat.concatChannels(this.ctx, xs.map(g)); }
   sliceChannels(x: BTensor, start: number, count: number): BTensor { return cat.sliceChannels(this.ctx, g(x), start, count); }
+  gatherChannels(x: BTensor, index: readonly number[]): BTensor { return gather.gatherChannels(this.ctx, g(x), index); }
 
   add(a: BTensor, b: BTensor): BTensor { return ew.add(this.ctx, g(a), g(b)); }
   scale(a: BTensor, s: number): BTensor { return ew.scale(this.ctx, g(a), s); }
+  affine(x: BTensor, a: number, b: number): BTensor { return ew.affine(this.ctx, g(x), a, b); }
   clamp(x: BTensor, lo: number, hi: number): BTensor { return ew.clamp(this.ctx, g(x), lo, hi); }
   clampBackward(dy: BTensor, x: BTensor, lo: number, hi: number): BTensor {
     return ew.clampBackward(this.ctx, g(dy), g(x), lo, hi);
   }
+  unaryAct(x: BTensor, a: UnaryAct): BTensor { return act.unaryAct(this.ctx, g(x), a); }
+  unaryActBackward(dy: BTensor, x: BTensor, a: UnaryAct): BTensor { return act.unaryActBackward(this.ctx, g(dy), g(x), a); }
   channelScale(x: BTensor, s: BTensor, layout: ChannelLayout, divide = false): BTensor {
     return cs.channelScale(this.ctx, g(x), g(s), layout, divide);
   }

@@ -28,12 +28,30 @@ function moduleLines(n: GraphNode, m: string, q: TorchQParamsJson): string[] {
     case 'avgpool2d': case 'maxpool2d': {
       const p = info.pool!;
       const cls = n.op === 'avgpool2d' ? 'AvgPool2d' : 'MaxPool2d';
-      return [`self.${m} = nn.${cls}(${tuple(p.kernelH, p.kernelW)}, stride=${tuple(p.strideH, p.strideW)}, padding=${tuple(p.padH, p.padW)})`];
+      const extra = `${p.ceilMode ? ', ceil_mode=True' : ''}${n.op === 'avgpool2d' && p.countIncludePad === false ? ', count_include_pad=False' : ''}`;
+      return [`self.${m} = nn.${cls}(${tuple(p.kernelH, p.kernelW)}, stride=${tuple(p.strideH, p.strideW)}, padding=${tuple(p.padH, p.padW)}${extra})`];
     }
     case 'global_avgpool': return [`self.${m} = nn.AdaptiveAvgPool2d(1)`];
-    case 'flatten': case 'reshape': case 'identity': case 'input': return [];
+    // plain tensor arithmetic (call below); the module only holds the activation fake quant
+    case 'mul': case 'sub': case 'affine': return [`self.${m} = nn.Identity()`];
+    case 'flatten': case 'reshape': case 'identity': case 'input': case 'slice': case 'channel_shuffle': return [];
+    case 'sigmoid': return [`self.${m} = nn.Sigmoid()`];
+    case 'tanh': return [`self.${m} = nn.Tanh()`];
+    case 'hardswish': return [`self.${m} = nn.Hardswish()`];
+    case 'silu': return [`self.${m} = nn.SiLU()`];
+    case 'leakyrelu': return [`self.${m} = nn.LeakyReLU(${pyFloat(n.attrs.actParams!.alpha)})`];
+    case 'clip': return [`self.${m} = nn.Hardtanh(${pyFloat(n.attrs.actParams!.alpha)}, ${pyFloat(n.attrs.actParams!.beta)})`];
+    case 'hardsigmoid': {
+      const a = n.attrs.actParams!;
+      if (Math.abs(a.alpha - 1 / 6) > 1e-6 || a.beta !== 0.5) throw new TorchExportError(`node ${n.id}: HardSigmoid(alpha ${a.alpha}, beta ${a.beta}) has no PyTorch module (nn.Hardsigmoid is alpha 1/6, beta 1/2)`);
+      return [`self.${m} = nn.Hardsigmoid()`];
+    }
+    case 'prelu': throw new TorchExportError(`node ${n.id}: the PyTorch export does not write PReLU yet`);
   }
 }
+
+/** A Python float literal (open clip bounds are stored as ±f32 max: written as infinities). */
+const pyFloat = (v: number) => (Math.abs(v) >= 3e38 ? (v < 0 ? "-float('inf')" : "float('inf')") : String(v));
 
 /** The right-hand side computing node `n` from its inputs' variables (before any activation fake quant). */
 function call(n: GraphNode, m: string, xs: string[]): string {
@@ -45,6 +63,15 @@ function call(n: GraphNode, m: string, xs: string[]): string {
     case 'flatten': return `${xs[0]}.flatten(1)`;
     case 'reshape': return `${xs[0]}.reshape(${xs[0]}.shape[0], ${n.shape.join(', ')})`;
     case 'identity': return xs[0];
+    case 'mul': return `${xs[0]} * ${xs[1]}`;
+    case 'sub': return `${xs[0]} - ${xs[1]}`;
+    case 'affine': return `${xs[0]} * ${n.attrs.affine!.factor} + ${n.attrs.affine!.offset}`;
+    case 'slice': return `${xs[0]}[:, ${n.attrs.slice!.start}:${n.attrs.slice!.end}]`;
+    case 'channel_shuffle': {
+      const [C, ...rest] = n.shape;
+      const g = n.attrs.groups!;
+      return `${xs[0]}.reshape(${xs[0]}.shape[0], ${[g, C / g, ...rest].join(', ')}).transpose(1, 2).reshape(${xs[0]}.shape[0], ${n.shape.join(', ')})`;
+    }
     default: return `self.${m}(${xs[0]})`;
   }
 }

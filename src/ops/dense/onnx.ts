@@ -1,7 +1,9 @@
 /** Gemm, MatMul (+ a following Add of a constant folded into the bias), and Add. */
 import type { ConstVal, TensorVal } from '../../io/onnx/import/values.ts';
 import { prod } from '../../io/onnx/import/values.ts';
+import type { GraphNode } from '../../graph/ir.ts';
 import type { ImportContext, NodeIO } from '../../io/onnx/import/context.ts';
+import { affineOf } from '../eltwise/onnx.ts';
 
 /** Gemm → linear (alpha, beta, transB folded into the weight and bias). */
 export function importGemm(im: ImportContext, { n, inputs, base, set }: NodeIO): void {
@@ -63,7 +65,13 @@ export function importAdd(im: ImportContext, { inputs, base, set }: NodeIO): voi
   const t = (a.kind === 'tensor' ? a : b) as TensorVal;
   const c = (a.kind === 'const' ? a : b) as ConstVal;
   im.tensor(a.kind === 'tensor' ? inputs[0] : inputs[1]);
-  foldBias(im, t, im.floats(c, 'the added constant'), c.dims);
+  const cf = im.floats(c, 'the added constant');
+  // A scalar that no conv / linear bias can take (e.g. x + 3 of a hard-swish whose x is read twice): an affine node.
+  if (cf.length === 1 && !biasTarget(im, t)) {
+    set(affineOf(im, base, t, 1, cf[0]));
+    return;
+  }
+  foldBias(im, t, cf, c.dims);
   set(t);
 }
 
@@ -76,15 +84,18 @@ export function linear(im: ImportContext, base: string, x: TensorVal, w: Float32
   return { kind: 'tensor', id, shape: [outF] };
 }
 
-/** x + c where x is a conv / linear output read only here and c a per-output-channel constant: c joins the bias. */
-export function foldBias(im: ImportContext, x: TensorVal, c: Float32Array, dims: number[]): void {
+/** The conv / linear producing x when x is read only by the Add at hand (its bias can take a constant). */
+function biasTarget(im: ImportContext, x: TensorVal): GraphNode | null {
   const node = im.nodes.find((q) => q.id === x.id);
   // Every ONNX name of this IR value (Identity / Dropout aliases) together is read once: by this Add.
-  let reads = 0;
-  for (const [k, v] of im.vals) if (v.kind === 'tensor' && v.id === x.id) reads += im.uses.get(k) ?? 0;
-  if (!node || (node.op !== 'linear' && node.op !== 'conv2d') || reads !== 1 || x.squeezed) {
-    im.fail('Add of a constant is only supported as the bias of the MatMul, Gemm or Conv right before it (no broadcasting adds)');
-  }
+  if (!node || (node.op !== 'linear' && node.op !== 'conv2d') || im.reads(x.id) !== 1 || x.squeezed) return null;
+  return node;
+}
+
+/** x + c where x is a conv / linear output read only here and c a per-output-channel constant: c joins the bias. */
+export function foldBias(im: ImportContext, x: TensorVal, c: Float32Array, dims: number[]): void {
+  const node = biasTarget(im, x);
+  if (!node) im.fail('Add of a per-channel constant is only supported as the bias of the MatMul, Gemm or Conv right before it (no broadcasting adds)');
   const outC = node.shape[0];
   const lead = dims.length ? dims : [];
   // Accept [O], [1, O] for linear; [O, 1, 1], [1, O, 1, 1] for conv; or a single value.

@@ -45,14 +45,26 @@ export function importFlatten(im: ImportContext, { n, inputs, base, set }: NodeI
   set({ kind: 'tensor', id, shape: [f] });
 }
 
-/** Reshape to a constant shape that keeps the batch → flatten or reshape. */
-export function importReshape(im: ImportContext, { n, inputs, base, set }: NodeIO): void {
+/**
+ * Reshape to a constant shape that keeps the batch → flatten or reshape. A reshape of a reshape reshapes the
+ * original value (so ShuffleNet's view / transpose / view leaves one channel_shuffle), and a reshape to the
+ * value's own shape is none.
+ */
+export function importReshape(im: ImportContext, { n, inputs, base, set, alias }: NodeIO): void {
   const x = im.tensor(inputs[0]);
-  const target = im.ints(im.constant(inputs[1], 'shape'), 'shape');
+  const c = im.constant(inputs[1], 'shape');
+  if (c.data instanceof Float32Array) im.fail('Reshape shape must be an integer tensor');
+  const target = c.data;
   const allowzero = im.attrInt(n, 'allowzero', 0);
-  const shape = reshapeTarget(im, x.shape, target, allowzero !== 0);
+  const shape = reshapeTarget(im, x.shape, target, allowzero !== 0, c.batch);
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+  if (same(shape, x.shape)) return alias(inputs[0]);
+  const prev = x.squeezed ? undefined : im.node(x.id);
+  const srcId = prev && (prev.op === 'reshape' || prev.op === 'flatten') ? prev.inputs[0] : x.id;
+  const src = im.node(srcId);
+  if (srcId !== x.id && src && same(shape, src.shape)) return set({ kind: 'tensor', id: srcId, shape });
   const id = im.uniqueId(base);
-  im.addNode(id, shape.length === 1 ? 'flatten' : 'reshape', [x.id], shape, shape.length === 1 ? {} : { shape: [...shape] });
+  im.addNode(id, shape.length === 1 ? 'flatten' : 'reshape', [srcId], shape, shape.length === 1 ? {} : { shape: [...shape] });
   set({ kind: 'tensor', id, shape });
 }
 
@@ -77,12 +89,14 @@ export function importConcat(im: ImportContext, { n, inputs, base, set }: NodeIO
 }
 
 /** The per-sample shape of a Reshape to `target` (0 copies, -1 infers), checked to keep the batch first. */
-export function reshapeTarget(im: ImportContext, inShape: number[], target: number[], allowzero: boolean): number[] {
+export function reshapeTarget(im: ImportContext, inShape: number[], target: number[], allowzero: boolean, batch?: boolean[]): number[] {
   const full = [-2, ...inShape]; // -2 stands for the batch
   const per = prod(inShape);
   if (!target.length) im.fail('Reshape to a scalar is not supported');
-  if (target.some((t) => !Number.isSafeInteger(t) || t < -1)) im.fail(`invalid Reshape shape [${target}]`);
-  const dims = target.map((t, i) => (t === 0 && !allowzero ? (i < full.length ? full[i] : im.fail(`shape [${target}]: 0 at ${i} copies no input dimension`)) : t));
+  if (target.some((t, i) => !batch?.[i] && (!Number.isSafeInteger(t) || t < -1))) im.fail(`invalid Reshape shape [${target}]`);
+  // an element taken from a Shape's batch size (folded at import) keeps the batch
+  // (so is a leading 1 in a model exported with a fixed batch of 1, whose exporter folded the batch into the target)
+  const dims = target.map((t, i) => (batch?.[i] || (i === 0 && t === 1 && im.staticBatchOne) ? -2 : t === 0 && !allowzero ? (i < full.length ? full[i] : im.fail(`shape [${target}]: 0 at ${i} copies no input dimension`)) : t));
   const keepsBatch = dims[0] === -2 || (dims[0] === -1 && !dims.slice(1).includes(-1));
   if (!keepsBatch) im.fail(`Reshape to [${target}] does not keep the batch dimension first (export with x.flatten(1) or a dynamic batch)`);
   const rest = dims.slice(1);

@@ -25,6 +25,8 @@ import eltwiseSrc from '../../../shaders/int_eltwise.wgsl';
 import poolSrc from '../../../shaders/int_pool.wgsl';
 import requantSrc from '../../../shaders/int_requant.wgsl';
 import { grid1d, i32, u32, type GpuContext, type GpuTensor, type ParamValue } from '../../engine/webgpu/gpu-context.ts';
+import { uniforms } from '../../engine/webgpu/uniforms.ts';
+import { poolOutSize } from '../../qmath/pool-window.ts';
 import type { AddParams } from '../int/add.ts';
 import { conv2dOutShape, pair, type Conv2dGeometry, type QConv2dInput } from '../int/conv2d.ts';
 import type { QLinearInput } from '../int/linear.ts';
@@ -37,7 +39,11 @@ import { dtypeOf, readInt, uploadBits, uploadInt, type GpuIntTensor } from './bi
 
 const DENSE = { key: 'sim-int-dense', code: `${requantSrc}\n${denseSrc}` };
 const ELTWISE = { key: 'sim-int-eltwise', code: `${requantSrc}\n${eltwiseSrc}` };
-const POOL = { key: 'sim-int-pool', code: `${requantSrc}\n${poolSrc}` };
+const POOL_P = uniforms('Params', {
+  total: 'u32', h: 'i32', w: 'i32', oh: 'i32', ow: 'i32', kh: 'i32', kw: 'i32', sh: 'i32', sw: 'i32', ph: 'i32', pw: 'i32',
+  xzp: 'i32', mode: 'u32', ozp: 'i32', lo: 'i32', hi: 'i32', cnt: 'u32',
+});
+const POOL = { key: 'sim-int-pool', code: `${requantSrc}\n${POOL_P.wgsl}\n${poolSrc}` };
 
 /** Shader sources with the requant helpers prepended (tests use the debug entries of `eltwise`). */
 export const SIM_INT_SHADERS = { dense: DENSE, eltwise: ELTWISE, pool: POOL } as const;
@@ -293,14 +299,20 @@ function poolGeometry(shape: readonly number[], g: Pool2dGeometry): { kh: number
   const [kh, kw] = pair(g.kernel, 1);
   const [sh, sw] = pair(g.stride ?? g.kernel, 1);
   const [ph, pw] = pair(g.padding, 0);
-  const oh = Math.floor((shape[2] + 2 * ph - kh) / sh) + 1;
-  const ow = Math.floor((shape[3] + 2 * pw - kw) / sw) + 1;
+  const oh = poolOutSize(shape[2], kh, sh, ph, g.ceilMode);
+  const ow = poolOutSize(shape[3], kw, sw, pw, g.ceilMode);
   if (oh <= 0 || ow <= 0) throw new RangeError('pool: empty output');
   return { kh, kw, sh, sw, ph, pw, oh, ow };
 }
 
-function poolParams(shape: readonly number[], g: ReturnType<typeof poolGeometry>, total: number, xzp: number): ParamValue[] {
-  return [u32(total), i32(shape[2]), i32(shape[3]), i32(g.oh), i32(g.ow), i32(g.kh), i32(g.kw), i32(g.sh), i32(g.sw), i32(g.ph), i32(g.pw), i32(xzp | 0)];
+function poolParams(
+  shape: readonly number[], g: ReturnType<typeof poolGeometry>, total: number, xzp: number,
+  w: { mode: GpuRequantMode; ozp: number; lo: number; hi: number }, cnt: 0 | 1 | 2,
+): ParamValue[] {
+  return POOL_P.pack({
+    total, h: shape[2], w: shape[3], oh: g.oh, ow: g.ow, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, ph: g.ph, pw: g.pw, xzp: xzp | 0,
+    mode: w.mode, ozp: w.ozp, lo: w.lo, hi: w.hi, cnt,
+  });
 }
 
 /** Whether some window lies entirely in the padding along one axis (the CPU kernel throws then). */
@@ -320,20 +332,30 @@ export function maxPool2d(ctx: GpuContext, x: GpuIntTensor, geom: Pool2dGeometry
   }
   const total = N * C * g.oh * g.ow;
   const y = ctx.empty([total]);
-  if (total > 0) dispatch(ctx, POOL, 'max_pool', [x.t], [y], [...poolParams(x.shape, g, total, 0), u32(0), i32(0), i32(0), i32(0)], total);
+  if (total > 0) dispatch(ctx, POOL, 'max_pool', [x.t], [y], poolParams(x.shape, g, total, 0, { mode: 0, ozp: 0, lo: 0, hi: 0 }, 0), total);
   return { t: y, dtype: x.dtype, shape: [N, C, g.oh, g.ow] };
 }
 
-/** Average pooling (count_include_pad), sums then the per-tensor requantization (int32 output: the sums). */
-export function avgPool2d(ctx: GpuContext, x: GpuIntTensor, xZeroPoint: number, geom: Pool2dGeometry, spec: RequantSpec | null, out: OutputSpec): GpuIntTensor {
+/**
+ * Average pooling, sums then the requantization (int32 output: the sums): per tensor, or with `byCount` (a divisor
+ * per window: ceil_mode, count_include_pad = false) the spec's multiplier of the window's count (one per count
+ * 1..kh*kw, src/sim/int/pool.ts requantizeByCount).
+ */
+export function avgPool2d(
+  ctx: GpuContext, x: GpuIntTensor, xZeroPoint: number, geom: Pool2dGeometry, spec: RequantSpec | null, out: OutputSpec,
+  byCount?: { includePad: boolean },
+): GpuIntTensor {
   checkZeroPoint(xZeroPoint, 'avgpool x');
   const g = poolGeometry(x.shape, geom);
-  const window = outputWindow(spec, out, { channels: 1, inner: 1 });
+  const counts = byCount ? g.kh * g.kw : 1;
+  if (byCount && (!spec || spec.mode !== 'horizon' || spec.multiplier.length !== counts)) throw new RangeError(`avgpool: a divisor per window needs ${counts} horizon multipliers`);
+  const window = outputWindow(spec, out, { channels: counts, inner: 1 });
   const [N, C] = x.shape;
-  const chan = uploadBits(ctx, channelWords(1, null, spec, window.mode), [3]);
+  const chan = uploadBits(ctx, channelWords(counts, null, spec, window.mode), [3 * counts]);
   const total = N * C * g.oh * g.ow;
   const y = ctx.empty([total]);
-  if (total > 0) dispatch(ctx, POOL, 'avg_pool', [x.t, chan], [y], [...poolParams(x.shape, g, total, xZeroPoint), ...outParams(window)], total);
+  const cnt = !byCount ? 0 : byCount.includePad ? 1 : 2;
+  if (total > 0) dispatch(ctx, POOL, 'avg_pool', [x.t, chan], [y], poolParams(x.shape, g, total, xZeroPoint, window, cnt), total);
   ctx.release(chan);
   return { t: y, dtype: out.dtype, shape: [N, C, g.oh, g.ow] };
 }

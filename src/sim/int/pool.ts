@@ -7,11 +7,15 @@
  *    horizon: multiplier/shift + round half up; pytorch: float32 multiplier + half-even. The division by the window
  *    size is folded into the requant multiplier (convert time, `avgPoolRequantSpec`). Integer-only datapath.
  */
+import { poolOutSize, poolWindowCount } from '../../qmath/pool-window.ts';
 import { pair, type Pair } from './conv2d.ts';
 import {
+  allocInt,
   assertIntArray,
+  outputBounds,
   horizonRequantSpec,
   requantize,
+  requantizeValueHorizon,
   type IntArray,
   type March,
   type OutputSpec,
@@ -23,6 +27,8 @@ export interface Pool2dGeometry {
   kernel: Pair;
   stride?: Pair;
   padding?: Pair;
+  /** The output size rounds up (src/qmath/pool-window.ts). */
+  ceilMode?: boolean;
 }
 
 type Shape4 = readonly [number, number, number, number];
@@ -31,10 +37,25 @@ function poolOut(shape: Shape4, g: Pool2dGeometry): { kh: number; kw: number; sh
   const [kh, kw] = pair(g.kernel, 1);
   const [sh, sw] = pair(g.stride ?? g.kernel, 1);
   const [ph, pw] = pair(g.padding, 0);
-  const oh = Math.floor((shape[2] + 2 * ph - kh) / sh) + 1;
-  const ow = Math.floor((shape[3] + 2 * pw - kw) / sw) + 1;
+  const oh = poolOutSize(shape[2], kh, sh, ph, g.ceilMode);
+  const ow = poolOutSize(shape[3], kw, sw, pw, g.ceilMode);
   if (oh <= 0 || ow <= 0) throw new RangeError('pool: empty output');
   return { kh, kw, sh, sw, ph, pw, oh, ow };
+}
+
+/**
+ * The divisor of every output position (oy * OW + ox) of an average pool whose divisor varies (ceil_mode,
+ * count_include_pad = false): the requantization then picks the multiplier of x_scale / (out_scale * count) by
+ * count (convert time, one per possible count 1..kh*kw).
+ */
+export function avgPoolCounts(shape: Shape4, geom: Pool2dGeometry, includePad: boolean): Int32Array {
+  const { kh, kw, sh, sw, ph, pw, oh, ow } = poolOut(shape, geom);
+  const counts = new Int32Array(oh * ow);
+  for (let oy = 0; oy < oh; oy++) {
+    const ch = poolWindowCount(oy, shape[2], kh, sh, ph, includePad);
+    for (let ox = 0; ox < ow; ox++) counts[oy * ow + ox] = ch * poolWindowCount(ox, shape[3], kw, sw, pw, includePad);
+  }
+  return counts;
 }
 
 export function maxPool2dInt<T extends IntArray>(x: T, shape: Shape4, geom: Pool2dGeometry): { data: T; shape: [number, number, number, number] } {
@@ -137,3 +158,19 @@ export function globalAvgPoolInt(
   return avgPool2dInt(x, shape, xZeroPoint, { kernel: [shape[2], shape[3]] }, requant, out);
 }
 
+
+/**
+ * Horizon requantization of average-pool window sums whose divisor varies: out = clamp(round(sum * m[c] / 2^s[c]))
+ * with c = counts[position] − 1 (the multiplier of x_scale / (out_scale * count)), positions repeating per plane.
+ */
+export function requantizeByCount(sum: Int32Array, counts: Int32Array, multiplier: Int32Array, shift: Int32Array, out: OutputSpec): IntArray {
+  const [lo, hi] = outputBounds(out);
+  const res = allocInt(out.dtype, sum.length);
+  const P = counts.length;
+  for (let i = 0; i < sum.length; i++) {
+    const c = counts[i % P] - 1;
+    if (!(c >= 0 && c < multiplier.length)) throw new RangeError(`avgpool: window count ${c + 1} has no multiplier (${multiplier.length})`);
+    res[i] = requantizeValueHorizon(sum[i], multiplier[c], shift[c], 0, lo, hi);
+  }
+  return res;
+}

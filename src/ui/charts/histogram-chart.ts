@@ -22,5 +22,9 @@ export function renderHistogram(el: SVGSVGElement, h: ActHistogram, width: numbe
   }
   g.selectAll('line.clip').data(h.clip).join('line').attr('class', 'clip')
     .attr('x1', (v) => x(v)).attr('x2', (v) => x(v)).attr('y1', M.top).attr('y2', height - M.bottom);
+  // The clip range's ends labelled at the top, each just inside the range (never cut off at the plot's edge).
+  g.selectAll('text.clip-label').data(h.clip).join('text').attr('class', 'clip-label')
+    .attr('x', (v, i) => x(v) + (i === 0 ? 3 : -3)).attr('y', M.top + 8).attr('text-anchor', (_, i) => (i === 0 ? 'start' : 'end'))
+    .text((v) => v.toPrecision(3));
   svg.append('g').attr('class', 'axis').attr('transform', `translate(0,${height - M.bottom})`).call(axisBottom(x).ticks(5).tickSizeOuter(0));
 }

@@ -6,7 +6,7 @@
  */
 import type { Layout, LayoutInput } from './layout.ts';
 
-export function layeredLayout(input: LayoutInput, width: (node: LayoutInput['nodes'][number]) => number, nodeH: number, gapX = 18, gapY = 22): Layout {
+export function layeredLayout(input: LayoutInput, width: (node: LayoutInput['nodes'][number]) => number, nodeH: number, gapX = 18, gapY = 22): Omit<Layout, 'groups'> {
   const index = new Map(input.nodes.map((n, i) => [n.id, i]));
   const n = input.nodes.length;
   const preds: number[][] = Array.from({ length: n }, () => []);

@@ -13,8 +13,14 @@ export type AnalysisMetric = (typeof ANALYSIS_METRICS)[number];
 export type ColorBy = 'dtype' | Metric | AnalysisMetric;
 export type Overlay = Record<string, number>;
 
+/** One graph, or two side by side: before / after fusion, or the fused graph under two runs (runs.compare). */
+export type GraphCompare = 'none' | 'fusion' | 'runs';
+
 export interface GraphViewState {
   fused: boolean;
+  /** Namespaces (module paths) drawn as collapsible groups; off: every node on its own. */
+  grouped: boolean;
+  compare: GraphCompare;
   colorBy: ColorBy;
   search: string;
   selected: string | null;
@@ -24,6 +30,8 @@ export interface GraphViewState {
 export interface GraphSlice {
   graphView: GraphViewState;
   setGraphFused(fused: boolean): void;
+  setGraphGrouped(grouped: boolean): void;
+  setGraphCompare(compare: GraphCompare): void;
   setColorBy(c: ColorBy): void;
   setGraphSearch(q: string): void;
   selectNode(id: string | null): void;
@@ -31,13 +39,15 @@ export interface GraphSlice {
   clearOverlays(): void;
 }
 
-export const INITIAL_GRAPH_VIEW: GraphViewState = { fused: true, colorBy: 'dtype', search: '', selected: null, overlays: {} };
+export const INITIAL_GRAPH_VIEW: GraphViewState = { fused: true, grouped: true, compare: 'none', colorBy: 'dtype', search: '', selected: null, overlays: {} };
 
 export const createGraphSlice: SliceCreator<GraphSlice> = (set) => {
   const upd = (f: (g: GraphViewState) => Partial<GraphViewState>) => set((s) => ({ graphView: { ...s.graphView, ...f(s.graphView) } }));
   return {
     graphView: INITIAL_GRAPH_VIEW,
     setGraphFused: (fused) => upd(() => ({ fused })),
+    setGraphGrouped: (grouped) => upd(() => ({ grouped })),
+    setGraphCompare: (compare) => upd(() => ({ compare })),
     setColorBy: (colorBy) => upd(() => ({ colorBy })),
     setGraphSearch: (search) => upd(() => ({ search })),
     selectNode: (selected) => upd(() => ({ selected })),

@@ -4,7 +4,7 @@ import { grid1d, type GpuContext, type GpuTensor } from '../gpu-context.ts';
 import { uniforms } from '../uniforms.ts';
 
 /** The uniforms of unary.wgsl and elementwise.wgsl, declared once. */
-const PARAMS = uniforms('Params', { n: 'u32', lo: 'f32', hi: 'f32', s: 'f32' });
+const PARAMS = uniforms('Params', { n: 'u32', lo: 'f32', hi: 'f32', s: 'f32', b: 'f32' });
 const UNARY = `${PARAMS.wgsl}\n${unaryCode}`;
 const BINARY = `${PARAMS.wgsl}\n${binaryCode}`;
 
@@ -16,11 +16,11 @@ function sameShape(a: GpuTensor, b: GpuTensor, op: string): void {
   if (a.size !== b.size) throw new Error(`${op}: shapes [${a.shape}] and [${b.shape}] differ`);
 }
 
-function unary(ctx: GpuContext, entry: string, x: GpuTensor, lo: number, hi: number, s: number): GpuTensor {
+function unary(ctx: GpuContext, entry: string, x: GpuTensor, lo: number, hi: number, s: number, b = 0): GpuTensor {
   const out = ctx.empty(x.shape);
   ctx.run({
     key: 'unary', code: UNARY, entry, inputs: [x], outputs: [out],
-    params: PARAMS.pack({ n: x.size, lo: finite(lo), hi: finite(hi), s }), workgroups: grid1d(x.size),
+    params: PARAMS.pack({ n: x.size, lo: finite(lo), hi: finite(hi), s, b }), workgroups: grid1d(x.size),
   });
   return out;
 }
@@ -30,13 +30,15 @@ function binary(ctx: GpuContext, entry: string, a: GpuTensor, b: GpuTensor, lo =
   const out = ctx.empty(a.shape);
   ctx.run({
     key: 'elementwise', code: BINARY, entry, inputs: [a, b], outputs: [out],
-    params: PARAMS.pack({ n: a.size, lo: finite(lo), hi: finite(hi), s: 0 }), workgroups: grid1d(a.size),
+    params: PARAMS.pack({ n: a.size, lo: finite(lo), hi: finite(hi), s: 0, b: 0 }), workgroups: grid1d(a.size),
   });
   return out;
 }
 
 export const add = (ctx: GpuContext, a: GpuTensor, b: GpuTensor) => binary(ctx, 'add', a, b);
 export const scale = (ctx: GpuContext, a: GpuTensor, s: number) => unary(ctx, 'scale', a, 0, 0, s);
+/** x * a + b (scalars). */
+export const affine = (ctx: GpuContext, x: GpuTensor, a: number, b: number) => unary(ctx, 'affine', x, 0, 0, a, b);
 export const clamp = (ctx: GpuContext, x: GpuTensor, lo: number, hi: number) => unary(ctx, 'clamp', x, lo, hi, 0);
 export const clampBackward = (ctx: GpuContext, dy: GpuTensor, x: GpuTensor, lo: number, hi: number) =>
   binary(ctx, 'clamp_backward', dy, x, lo, hi);

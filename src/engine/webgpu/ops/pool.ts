@@ -1,11 +1,17 @@
 /**
- * Pooling kernels (shaders/pool.wgsl) over NCHW, PyTorch semantics (ceil_mode = false).
+ * Pooling kernels (shaders/pool.wgsl) over NCHW, PyTorch semantics (ceil_mode, count_include_pad).
  * Backward passes are gathers (one invocation per input element), so they need no atomics.
  * Max-pool backward first records each window's argmax (a u32 per output), then gathers.
  */
-import code from '../../../../shaders/pool.wgsl';
+import poolSrc from '../../../../shaders/pool.wgsl';
 import { pool2dOutShape, sizeOf, type Pool2dParams, type Shape } from '../../backend.ts';
-import { grid1d, i32, u32, type GpuContext, type GpuTensor, type ParamValue } from '../gpu-context.ts';
+import { grid1d, type GpuContext, type GpuTensor, type ParamValue } from '../gpu-context.ts';
+import { uniforms } from '../uniforms.ts';
+
+const P = uniforms('Params', {
+  total: 'u32', h: 'i32', w: 'i32', oh: 'i32', ow: 'i32', kh: 'i32', kw: 'i32', sh: 'i32', sw: 'i32', ph: 'i32', pw: 'i32', inc: 'i32',
+});
+const code = `${P.wgsl}\n${poolSrc}`;
 
 const KEY = 'pool';
 
@@ -32,17 +38,17 @@ function geometry(xShape: Shape, p: Pool2dParams, op: string): Shape {
 
 function params(total: number, xShape: Shape, yShape: Shape, p: Pool2dParams | null): ParamValue[] {
   const q = p ?? { kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padH: 0, padW: 0 };
-  return [
-    u32(total), i32(xShape[2]), i32(xShape[3]), i32(yShape[2]), i32(yShape[3]),
-    i32(q.kernelH), i32(q.kernelW), i32(q.strideH), i32(q.strideW), i32(q.padH), i32(q.padW),
-  ];
+  return P.pack({
+    total, h: xShape[2], w: xShape[3], oh: yShape[2], ow: yShape[3],
+    kh: q.kernelH, kw: q.kernelW, sh: q.strideH, sw: q.strideW, ph: q.padH, pw: q.padW, inc: q.countIncludePad === false ? 0 : 1,
+  });
 }
 
 function checkDy(dy: GpuTensor, yShape: Shape, op: string): void {
   if (dy.size !== sizeOf(yShape)) throw new Error(`${op}: dy [${dy.shape}] does not match the output [${yShape}]`);
 }
 
-/** Average pooling, count_include_pad = true. */
+/** Average pooling (count_include_pad unless p.countIncludePad is false). */
 export function avgPool2d(ctx: GpuContext, x: GpuTensor, p: Pool2dParams): GpuTensor {
   const yShape = geometry(x.shape, p, 'avgPool2d');
   const y = ctx.empty(yShape);

@@ -20,6 +20,12 @@ export class ImportContext {
   pads = new Map<string, { src: string; pads: number[] }>();
   /** How many node inputs (and graph outputs) read each ONNX value. */
   uses = new Map<string, number>();
+  /** The nodes that read each ONNX value (an importer may take a following node with it: Sigmoid + Mul = SiLU). */
+  consumers = new Map<string, NodeProto[]>();
+  /** Nodes an earlier importer imported together with its own, and the value their output is. */
+  absorbed = new Map<NodeProto, Val>();
+  /** The file's input has a fixed batch of 1: a leading 1 in a Reshape target is that batch. */
+  staticBatchOne = false;
   // The node being imported, for error messages.
   cur: { name: string; op: string } | null = null;
 
@@ -77,20 +83,41 @@ export class ImportContext {
   }
 
   floats(c: ConstVal, what: string): Float32Array {
+    this.noBatch(c, what);
     if (!(c.data instanceof Float32Array)) this.fail(`${what} has data type ${DATA_TYPE_NAMES[c.dataType] ?? c.dataType}; float32 is expected`);
     return c.data;
   }
 
   ints(c: ConstVal, what: string): number[] {
     if (c.data instanceof Float32Array) this.fail(`${what} must be an integer tensor`);
+    this.noBatch(c, what);
     return c.data;
+  }
+
+  /** Refuses a constant computed from the batch size (a Shape of a tensor) where a fixed value is needed. */
+  noBatch(c: ConstVal, what: string): void {
+    if (c.batch?.some((b) => b)) this.fail(`${what} depends on the batch size; only a Reshape target may carry it`);
+  }
+
+  /** The IR node of an id made so far (the producer of a value). */
+  node(id: string): GraphNode | undefined {
+    for (let i = this.nodes.length - 1; i >= 0; i--) if (this.nodes[i].id === id) return this.nodes[i];
+    return undefined;
   }
 
   /** A scalar (or one-element) float constant. */
   scalar(name: string, what: string): number {
     const c = this.constant(name, what);
     if (c.data.length !== 1) this.fail(`${what} must have one element, has ${c.data.length}`);
+    this.noBatch(c, what);
     return Number(c.data[0]);
+  }
+
+  /** How many node inputs (and graph outputs) read the IR value `id`, over all its ONNX names (Identity aliases). */
+  reads(id: string): number {
+    let n = 0;
+    for (const [k, v] of this.vals) if (v.kind === 'tensor' && v.id === id) n += this.uses.get(k) ?? 0;
+    return n;
   }
 
   /** The IR value of `v` with its ONNX rank restored (a [C] GlobalAveragePool output becomes [C, 1, 1]). */

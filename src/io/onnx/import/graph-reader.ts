@@ -67,7 +67,7 @@ export function readShape(vi: { type?: { tensorType?: { elemType?: number; shape
 }
 
 /** The one image input (the graph inputs that are not initializers) and its per-sample shape [C, H, W]. */
-export function readInput(g: GraphProto, isInitializer: (name: string) => boolean, file: string, given?: number[]): { name: string; inputShape: number[] } {
+export function readInput(g: GraphProto, isInitializer: (name: string) => boolean, file: string, given?: number[]): { name: string; inputShape: number[]; batch: number | null } {
   const inputs = (g.input ?? []).filter((vi) => vi.name && !isInitializer(vi.name));
   if (inputs.length !== 1) throw new OnnxImportError(file, `the model has ${inputs.length} inputs; exactly one image input is supported`);
   const input: ValueInfoProto = inputs[0];
@@ -91,5 +91,5 @@ export function readInput(g: GraphProto, isInitializer: (name: string) => boolea
     inputShape = rest as number[];
   }
   if (prod(inputShape) > MAX_ELEMENTS) throw new OnnxImportError(file, `input shape [${inputShape}] is too large`);
-  return { name: input.name!, inputShape };
+  return { name: input.name!, inputShape, batch: dims && typeof dims[0] === 'number' ? dims[0] : null };
 }

@@ -3,11 +3,14 @@
  * calibration, QAT, the simulator and the viewer work on it unchanged.
  *
  * Supported: Conv (group, dilations, strides, pads, auto_pad), BatchNormalization (inference),
- * Relu, Clip as ReLU (0, inf) or ReLU6 (0, 6) with min/max as attributes, Constant or initializer
+ * Relu, Clip (ReLU (0, inf), ReLU6 (0, 6), any other bounds) with min/max as inputs or attributes, Sigmoid,
+ * Tanh, HardSigmoid, HardSwish, LeakyRelu, PRelu (x · Sigmoid(x) / x · HardSigmoid(x) as SiLU / HardSwish), Constant or initializer
  * inputs, Add (of two equal-shaped tensors, or of a constant bias folded into the preceding
  * MatMul/Gemm/Conv), Gemm, MatMul (+Add), GlobalAveragePool, AveragePool, MaxPool, Flatten (axis 1),
  * Reshape with a constant shape that keeps the batch dimension, Concat on channels, Identity,
- * Constant, Dropout (removed), and zero Pad folded into the following Conv / AveragePool.
+ * Constant, Dropout (removed), zero Pad folded into the following Conv / AveragePool, Slice and Split on
+ * channels, the channel shuffle (Reshape -> Transpose -> Reshape), and the shape computations exporters emit
+ * for them (Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, arithmetic on constants: folded, fold.ts).
  * Weights: float32 initializers (raw_data or float_data). External data is refused.
  *
  * The imported graph: input -> QuantStub ('quant') -> the model -> DeQuantStub ('dequant'), per-sample
@@ -79,12 +82,20 @@ function importModel(m: ModelProto, file: string, opts: OnnxImportOptions): Onnx
   }
   const input = readInput(g, (name) => im.vals.has(name), file, opts.inputShape);
   const inputShape = input.inputShape;
+  im.staticBatchOne = input.batch === 1;
   const outs = g.output ?? [];
   if (outs.length !== 1 || !outs[0].name) throw new OnnxImportError(file, `the model has ${outs.length} outputs; exactly one (the logits) is supported`);
   const outName = outs[0].name;
 
   // Uses of each value (graph output included), for the single-use checks.
-  for (const n of g.node ?? []) for (const i of n.input ?? []) if (i) im.uses.set(i, (im.uses.get(i) ?? 0) + 1);
+  for (const n of g.node ?? []) {
+    for (const i of n.input ?? []) {
+      if (!i) continue;
+      im.uses.set(i, (im.uses.get(i) ?? 0) + 1);
+      const cs = im.consumers.get(i);
+      if (cs) { if (!cs.includes(n)) cs.push(n); } else im.consumers.set(i, [n]);
+    }
+  }
   im.uses.set(outName, (im.uses.get(outName) ?? 0) + 1);
 
   // input -> QuantStub

@@ -17,6 +17,12 @@ export interface ConstVal {
   /** float for float tensors, numbers for integer tensors. */
   data: Float32Array | number[];
   dataType: number;
+  /**
+   * Elements that stand for the batch size (a Shape of a tensor, src/io/onnx/import/fold.ts): their data is a
+   * placeholder. Folding may move them (Gather, Concat, Unsqueeze) but not compute with them; a Reshape target
+   * reads them as "keep the batch".
+   */
+  batch?: boolean[];
 }
 
 /** An initializer or Constant tensor, decoded when first read (an unused odd-typed one does no harm). */

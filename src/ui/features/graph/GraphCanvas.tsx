@@ -1,30 +1,50 @@
-/** React shell of the d3 graph renderer: lays out in the background, draws once per layout, recolours cheaply. */
-import { useEffect, useRef, useState, type Ref } from 'react';
+/**
+ * React shell of the d3 graph renderer: builds the scene (boxes for the open namespaces), lays it out in the
+ * background (a worker for large graphs), draws once per layout keeping the view, recolours cheaply, and brings a
+ * node selected elsewhere (deploy table, the other side of a comparison) into view.
+ */
+import { useEffect, useMemo, useRef, useState, type Ref } from 'react';
+import type { ZoomTransform } from 'd3';
 import type { ViewGraph } from '../../graph-view/graph-model.ts';
 import { requestLayout } from '../../graph-view/layout-client.ts';
-import { twoLineWidth, type Layout } from '../../graph-view/layout.ts';
+import type { Layout } from '../../graph-view/layout.ts';
+import type { NsTree } from '../../graph-view/namespaces.ts';
 import { renderGraph, type GraphRenderer } from '../../graph-view/render.ts';
+import { buildScene, type Scene } from '../../graph-view/scene.ts';
 
 export interface GraphCanvasProps {
   graph: ViewGraph;
+  tree: NsTree;
+  expanded: ReadonlySet<string>;
+  onToggle: (groupId: string) => void;
+  /** The group toggled last: the view goes to it after the relayout. */
+  toggled?: string | null;
+  /** Colour of a box (node or group). */
   color: (id: string) => string;
   selected: string | null;
+  /** Boxes to highlight (matches of the search, or the groups holding them). */
   matches: ReadonlySet<string>;
   onSelect: (id: string) => void;
   onEscape?: () => void;
+  /** The small line of a node instead of its name (a comparison's delta). */
+  subline?: (id: string) => string | null;
+  onTransform?: (t: ZoomTransform) => void;
   rendererRef: Ref<GraphRenderer | null>;
   height?: number;
+  testId?: string;
+  title?: string;
 }
 
-export function GraphCanvas({ graph, color, selected, matches, onSelect, onEscape, rendererRef, height = 520 }: GraphCanvasProps) {
+export function GraphCanvas(p: GraphCanvasProps) {
+  const { graph, tree, expanded, height = 520, testId = 'graph-svg' } = p;
   const box = useRef<HTMLDivElement>(null);
   const svg = useRef<SVGSVGElement>(null);
-  const [layout, setLayout] = useState<{ graph: ViewGraph; layout: Layout; ms: number } | null>(null);
+  const [layout, setLayout] = useState<{ scene: Scene; layout: Layout; ms: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [width, setWidth] = useState(800);
   const r = useRef<GraphRenderer | null>(null);
-  const latest = useRef({ color, onSelect, onEscape });
-  latest.current = { color, onSelect, onEscape };
+  const latest = useRef(p);
+  latest.current = p;
 
   useEffect(() => {
     const el = box.current;
@@ -37,43 +57,76 @@ export function GraphCanvas({ graph, color, selected, matches, onSelect, onEscap
     return () => ro.disconnect();
   }, []);
 
+  const scene = useMemo(() => buildScene(graph, tree, expanded), [graph, tree, expanded]);
   useEffect(() => {
     let live = true;
     const t0 = performance.now();
-    requestLayout({ nodes: graph.nodes.map((n) => ({ id: n.id, label: `${n.id}: ${n.label}`, width: twoLineWidth(n.label, n.id) })), edges: graph.edges })
-      .then((l) => live && setLayout({ graph, layout: l, ms: performance.now() - t0 }), (e) => live && setError((e as Error).message));
+    requestLayout(scene.input)
+      .then((l) => { if (live) { setError(null); setLayout({ scene, layout: l, ms: performance.now() - t0 }); } }, (e) => live && setError((e as Error).message));
     return () => { live = false; };
-  }, [graph]);
+  }, [scene]);
 
+  const drawnGraph = useRef<ViewGraph | null>(null);
   useEffect(() => {
     if (!svg.current || !layout) return;
-    const byId = new Map(layout.graph.nodes.map((n) => [n.id, n]));
+    const { boxes, edges } = layout.scene;
+    const nodeShape = new Map(graph.nodes.map((n) => [n.id, n.shape]));
+    const shape = new Map(edges.map((e) => [`${e.from}>${e.to}`, nodeShape.get(e.via) ?? []]));
+    // The same graph relaid out (a group opened or closed, a resize) keeps the view; another graph opens fitted.
+    const keep = drawnGraph.current === graph ? r.current?.transform() ?? null : null;
+    r.current?.destroy();
     const rr = renderGraph(svg.current, layout.layout, {
-      width, height,
-      label: (id) => { const n = byId.get(id)!; return `${id}: ${n.label}`; },
-      lines: (id) => ({ op: byId.get(id)!.label, name: id }),
-      edgeLabel: (from) => { const sh = byId.get(from)?.shape; return sh?.length ? sh.join('×') : ''; },
+      width, height, initial: keep,
+      label: (id) => { const b = boxes.get(id)!; return b.kind === 'group' ? `group ${b.group!.path}: ${b.name}` : `${id}: ${b.op}`; },
+      lines: (id) => { const b = boxes.get(id)!; return { op: b.op, name: (b.kind === 'node' && latest.current.subline?.(id)) || b.name }; },
+      isGroup: (id) => boxes.get(id)?.kind === 'group',
+      frameLabel: (id) => tree.groups.get(id)?.label ?? id,
+      edgeLabel: (e) => { const sh = shape.get(`${e.from}>${e.to}`); return sh?.length ? sh.join('×') : ''; },
       onEscape: () => latest.current.onEscape?.(),
-      attrs: (id) => { const n = byId.get(id)!; return { 'data-dtype': n.dtype, 'data-op': n.op, ...(n.fusedFrom ? { 'data-fused': String(n.fusedFrom.length), 'data-fused-from': n.fusedFrom.join(' ') } : {}) }; },
+      onToggle: (id) => latest.current.onToggle(id),
+      onTransform: (t) => latest.current.onTransform?.(t),
+      attrs: (id): Record<string, string> => {
+        const b = boxes.get(id)!;
+        if (b.kind === 'group') return { 'data-group': b.group!.path, 'data-leaves': String(b.group!.leaves.length) };
+        const n = b.node!;
+        return { 'data-dtype': n.dtype, 'data-op': n.op, ...(n.fusedFrom ? { 'data-fused': String(n.fusedFrom.length), 'data-fused-from': n.fusedFrom.join(' ') } : {}) };
+      },
       color: (id) => latest.current.color(id),
       onSelect: (id) => latest.current.onSelect(id),
     });
+    drawnGraph.current = graph;
     r.current = rr;
-    if (typeof rendererRef === 'function') rendererRef(rr);
-    else if (rendererRef) (rendererRef as { current: GraphRenderer | null }).current = rr;
-    return () => rr.destroy();
-  }, [layout, width, height, rendererRef]);
+    const toggled = latest.current.toggled;
+    if (toggled && (layout.layout.groups.some((g) => g.id === toggled) || boxes.has(toggled))) rr.focus(toggled);
+    const ref = p.rendererRef;
+    if (typeof ref === 'function') ref(rr);
+    else if (ref) (ref as { current: GraphRenderer | null }).current = rr;
+  }, [layout, width, height, p.subline]);
+  useEffect(() => () => { r.current?.destroy(); r.current = null; }, []);
 
-  useEffect(() => { r.current?.recolor(color); }, [color, layout, width]);
-  useEffect(() => { r.current?.setSelected(selected); }, [selected, layout, width]);
-  useEffect(() => { r.current?.setMatches(matches); }, [matches, layout, width]);
+  useEffect(() => { r.current?.recolor(p.color); }, [p.color, layout, width]);
+  useEffect(() => { r.current?.setSelected(p.selected); }, [p.selected, layout, width]);
+  useEffect(() => { r.current?.setMatches(p.matches); }, [p.matches, layout, width]);
+  // A node selected elsewhere comes into view (a click or an arrow key in this view has it in view already).
+  useEffect(() => {
+    const l = layout?.layout, s = p.selected;
+    const rr = r.current;
+    if (!l || !s || !rr) return;
+    const n = l.nodes.find((x) => x.id === s);
+    if (!n) return;
+    const t = rr.transform();
+    const sx = n.x * t.k + t.x, sy = n.y * t.k + t.y;
+    if (sx < 0 || sy < 0 || sx > width || sy > height) rr.focus(s);
+  }, [p.selected, layout, width, height]);
 
-  const ready = layout?.graph === graph;
+  const ready = layout?.scene === scene;
   return (
     <div className="graph-canvas" ref={box}>
+      {p.title && <div className="graph-canvas-title">{p.title}</div>}
       {error && <div className="error" role="alert">Layout failed: {error}</div>}
-      <svg ref={svg} data-testid="graph-svg" data-layout={ready ? 'ready' : 'pending'} data-nodes={ready ? layout.layout.nodes.length : 0}
-        data-layout-ms={layout ? Math.round(layout.ms) : ''} width={width} height={height} role="group" aria-label={`Model graph, ${graph.nodes.length} nodes`} />
+      <svg ref={svg} data-testid={testId} data-layout={ready ? 'ready' : 'pending'} data-nodes={ready ? layout.layout.nodes.length : 0}
+        data-groups={ready ? layout.layout.groups.length : 0} data-graph-nodes={graph.nodes.length}
+        data-layout-ms={layout ? Math.round(layout.ms) : ''} width={width} height={height} role="group" aria-label={`${p.title ?? 'Model graph'}, ${graph.nodes.length} nodes`} />
     </div>
   );
 }

@@ -1,47 +1,65 @@
 /**
- * The selected node: op, attributes, weight tensors, ids of its fused parts, shape, dtype, the scale the shown
- * stage uses and where it comes from, per-channel weight scales, the calibration histogram with its clip range,
- * metric values.
+ * The selected node: op, attributes, weight tensors with shapes, ids of its fused parts, shape, dtype; the scales
+ * of one stage (the QAT model's when there is one, else the calibration's; a switch picks the other) with the run
+ * and observer behind them; per-channel weight scales as a chart; the calibration histogram with the clip range at
+ * that same stage's scale, so the panel and the histogram never disagree; metric values.
  */
+import { useState, type ReactNode } from 'react';
 import type { Graph } from '../../../graph/ir.ts';
 import { Histogram } from '../../charts/Histogram.tsx';
-import { attributesOf, scaleSourceOf, weightsOf } from './node-facts.ts';
 import type { ViewNode } from '../../graph-view/graph-model.ts';
 import { METRICS } from '../../store/graph-slice.ts';
 import { useStudio } from '../../studio-context.tsx';
 import { METRIC_NAMES } from './GraphLegend.tsx';
+import { attributesOf, scaleSourceOf, stageScalesOf, weightsOf, weightSourceOf, type Stage } from './node-facts.ts';
+import { ScaleChart } from './ScaleChart.tsx';
 
-export function NodeDetails({ node, weightParam, graph }: { node: ViewNode | null; weightParam: string | null; graph: Graph | null }) {
-  const scales = useStudio((s) => s.quant.qat?.scales ?? s.quant.calib?.scales ?? null);
-  const stage = useStudio((s) => (s.quant.qat ? 'qat' : s.quant.calib ? 'calib' : null));
-  const calibScale = useStudio((s) => (node ? s.quant.calib?.scales.activations[node.id] : undefined));
+const STAGE_NAME: Record<Stage, string> = { calib: 'calibration', qat: 'QAT' };
+
+export function NodeDetails({ node, graph, extra }: { node: ViewNode | null; graph: Graph | null; extra?: ReactNode }) {
+  const calib = useStudio((s) => s.quant.calib);
+  const qat = useStudio((s) => s.quant.qat);
   const runs = useStudio((s) => s.runs.list);
-  const hist = useStudio((s) => (node ? s.quant.calib?.histograms.find((h) => h.node === node.id) ?? null : null));
   const overlays = useStudio((s) => s.graphView.overlays);
   const close = useStudio((s) => s.selectNode);
+  const [picked, setPicked] = useState<Stage | null>(null);
   if (!node) return <p className="empty-state" data-testid="node-details-empty">Click a node (or press Enter on it) for its details.</p>;
-  const act = scales?.activations[node.id];
-  const w = weightParam ? scales?.weights[weightParam] : undefined;
+  const stages = ([qat && 'qat', calib && 'calib'].filter(Boolean) as Stage[]);
+  const stage: Stage | null = picked && stages.includes(picked) ? picked : stages[0] ?? null;
   const irNode = graph?.nodes.find((n) => n.id === node.id) ?? null;
+  const weightParam = irNode?.params.weight ?? null;
+  const hist = calib?.histograms.find((h) => h.node === node.id) ?? null;
+  const calibScale = calib?.scales.activations[node.id];
+  const shown = stageScalesOf(node.id, weightParam, stage === 'qat' ? qat?.scales ?? null : calib?.scales ?? null, calibScale, hist?.clip ?? null);
   const attrs = irNode && graph ? attributesOf(irNode, graph) : [];
   const tensors = irNode && graph ? weightsOf(irNode, graph) : [];
-  const source = act !== undefined ? scaleSourceOf(node.id, stage, runs) : null;
+  const source = shown.act !== undefined ? scaleSourceOf(node.id, stage, runs) : null;
+  const run = stage ? [...runs].reverse().find((r) => r.kind === stage) : undefined;
   return (
     <div className="node-details" data-testid="node-details" data-node={node.id} aria-live="polite">
-      <h3><code>{node.id}</code> <button type="button" className="link-button" onClick={() => close(null)}>Close</button></h3>
+      <h3><code title={node.id}>{node.id}</code> <button type="button" className="link-button" onClick={() => close(null)}>Close</button></h3>
+      {stages.length > 1 && (
+        <div className="stage-switch" role="radiogroup" aria-label="Scales of">
+          {stages.map((s) => (
+            <label key={s}><input type="radio" name={`stage-${node.id}`} data-testid={`detail-stage-${s}`} checked={stage === s} onChange={() => setPicked(s)} />{STAGE_NAME[s]}</label>
+          ))}
+        </div>
+      )}
       <dl className="facts">
         <div><dt>Op</dt><dd data-testid="detail-op">{node.op}</dd></div>
         <div><dt>Attributes</dt><dd data-testid="detail-attrs">{node.detail || '–'}</dd></div>
         <div><dt>Output shape</dt><dd>{node.shape.join(' × ')}</dd></div>
         <div><dt>dtype</dt><dd data-testid="detail-dtype">{node.dtype}</dd></div>
-        <div><dt>Activation scale{stage ? ` (${stage === 'qat' ? 'QAT' : 'calibration'})` : ''}</dt><dd data-testid="detail-scale" data-stage={stage ?? ''}>{act !== undefined ? act.toPrecision(4) : '–'}</dd></div>
+        <div><dt>Activation scale{stage ? ` (${STAGE_NAME[stage]})` : ''}</dt>
+          <dd data-testid="detail-scale" data-stage={stage ?? ''} data-scale={shown.act ?? ''}>{shown.act !== undefined ? shown.act.toPrecision(4) : '–'}</dd></div>
         {attrs.map((a) => <div key={a.key}><dt>{a.key}</dt><dd data-testid={`detail-attr-${a.key.replace(/\s+/g, '-')}`}>{a.value}</dd></div>)}
         <div><dt>Inputs</dt><dd title={node.inputs.join(', ')}>{node.inputs.join(', ') || '–'}</dd></div>
         {METRICS.map((m) => overlays[m]?.[node.id] !== undefined && (
           <div key={m}><dt>{METRIC_NAMES[m]}</dt><dd>{overlays[m]![node.id].toPrecision(4)}</dd></div>
         ))}
       </dl>
-      {source && <p className="hint" data-testid="detail-scale-source">Scale of the {source}.</p>}
+      {extra}
+      {source && <p className="hint" data-testid="detail-scale-source">Activation scale of the {source}.</p>}
       {tensors.length > 0 && (
         <ul className="chips" data-testid="detail-weights">
           {tensors.map((t) => <li key={t.name}><code className="chip">{t.role}</code> {t.name} <span className="hint">{t.shape.join('×')}</span></li>)}
@@ -50,18 +68,24 @@ export function NodeDetails({ node, weightParam, graph }: { node: ViewNode | nul
       {node.fusedFrom && (
         <p data-testid="detail-fused">Fused from: {node.fusedFrom.map((f) => <code key={f} className="chip">{f}</code>)}</p>
       )}
-      {w && (
-        <details open={w.length <= 16}>
-          <summary>Weight scales per output channel ({w.length})</summary>
-          <ol className="scales" data-testid="detail-weight-scales" start={0}>{w.map((v, i) => <li key={i}>{v.toPrecision(3)}</li>)}</ol>
-        </details>
+      {shown.weights && (
+        <>
+          <h4>Weight scales per output channel ({STAGE_NAME[stage!]})</h4>
+          <ScaleChart scales={shown.weights} />
+          <p className="hint" data-testid="detail-weight-source">From the weights by the {weightSourceOf(run)}.</p>
+          <details>
+            <summary>All {shown.weights.length} values</summary>
+            <ol className="scales" data-testid="detail-weight-scales" start={0}>{shown.weights.map((v, i) => <li key={i}>{v.toPrecision(3)}</li>)}</ol>
+          </details>
+        </>
       )}
       {hist && (
         <>
-          <Histogram h={hist} width={300} height={100} />
-          <p className="hint" data-testid="detail-hist-note">
-            Calibration values; dashed: clip range {hist.clip[0].toPrecision(3)} … {hist.clip[1].toPrecision(3)} at the calibration's scale
-            {calibScale !== undefined ? ` ${calibScale.toPrecision(4)}` : ''}{stage === 'qat' && act !== undefined ? `; the QAT model uses ${act.toPrecision(4)}` : ''}.
+          <Histogram h={shown.clip ? { ...hist, clip: shown.clip } : hist} width={280} height={100} />
+          <p className="hint" data-testid="detail-hist-note" data-scale={shown.act ?? ''} data-stage={stage ?? ''}>
+            Calibration values; dashed: clip range {(shown.clip ?? hist.clip)[0].toPrecision(3)} … {(shown.clip ?? hist.clip)[1].toPrecision(3)}
+            {shown.act !== undefined && stage ? ` at the ${STAGE_NAME[stage]} scale ${shown.act.toPrecision(4)}` : ''}
+            {stage === 'qat' && calibScale !== undefined && shown.act !== undefined && calibScale !== shown.act ? ` (the calibration's was ${calibScale.toPrecision(4)})` : ''}.
           </p>
         </>
       )}

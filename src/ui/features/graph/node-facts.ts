@@ -25,6 +25,8 @@ export function attributesOf(n: GraphNode, g: Graph): Fact[] {
   if (n.attrs.addInput) out.push({ key: 'adds', value: n.inputs[1] ?? 'a second input' });
   if (n.attrs.eps !== undefined) out.push({ key: 'eps', value: String(n.attrs.eps) });
   if (n.attrs.shape) out.push({ key: 'target shape', value: n.attrs.shape.join('×') });
+  if (n.attrs.slice) out.push({ key: 'channels', value: `${n.attrs.slice.start} to ${n.attrs.slice.end - 1}` });
+  if (n.attrs.groups) out.push({ key: 'shuffle groups', value: String(n.attrs.groups) });
   return out;
 }
 
@@ -55,4 +57,32 @@ export function scaleSourceOf(nodeId: string, stage: 'qat' | 'calib' | null, run
   }
   const how = override ? `the override of ${nodeId}` : `observer ${observer} (${run.quant.template})`;
   return stage === 'qat' ? `QAT model (${run.name}): observed during QAT from the calibration; ${how}` : `calibrated model (${run.name}): ${how}`;
+}
+
+export type Stage = 'calib' | 'qat';
+type Scales = { activations: Record<string, number>; weights: Record<string, number[]> };
+
+/**
+ * The scales of one stage for a node (activation, per-channel weights) and the histogram's clip range at that
+ * stage's activation scale: the calibration's clip scaled by stageScale / calibScale (the same integer range, so
+ * the histogram and the node panel always show the same scale).
+ */
+export function stageScalesOf(nodeId: string, weightParam: string | null, scales: Scales | null, calibScale: number | undefined, calibClip: [number, number] | null):
+  { act: number | undefined; weights: number[] | undefined; clip: [number, number] | null } {
+  const act = scales?.activations[nodeId];
+  const weights = weightParam ? scales?.weights[weightParam] : undefined;
+  let clip: [number, number] | null = null;
+  if (calibClip && act !== undefined && calibScale) clip = [calibClip[0] * (act / calibScale), calibClip[1] * (act / calibScale)];
+  return { act, weights, clip };
+}
+
+/** The observer behind a run's weight scales (the template's per-channel one). */
+export function weightSourceOf(run: RunRecord | undefined): string {
+  if (!run) return 'per-channel weight observer';
+  try {
+    const w = qconfigTemplate(run.quant.template, { march: run.quant.march }).weight;
+    return `observer ${w.observer} (${w.dtype}, ${run.quant.template})`;
+  } catch {
+    return `the weight observer of ${run.quant.template}`;
+  }
 }

@@ -3,6 +3,7 @@ import type { NodeProto } from '../../proto.ts';
 import type { ImportContext } from '../context.ts';
 import { SUPPORTED_OPS } from '../types.ts';
 import type { Val } from '../values.ts';
+import { foldNode } from '../fold.ts';
 import { onnxImporters } from '../../../../ops/registry.ts';
 
 /** ONNX op type -> importer, from the operator registry (each op's `onnx` part). */
@@ -27,6 +28,14 @@ export function importNode(im: ImportContext, n: NodeProto, index: number): void
     }
     set(im.val(name));
   };
+  // Already imported with an earlier node (the Mul of x * sigmoid(x), src/ops/activation/onnx-lut.ts).
+  const taken = im.absorbed.get(n);
+  if (taken) {
+    set(taken);
+    return;
+  }
+  // shape computations (Shape, and Gather / Concat / Div ... of constants) fold into constants first
+  if (foldNode(im, { n, op, inputs, out, base, set, alias })) return;
   const importer = OPS.get(op);
   if (!importer) im.fail(`operator ${op || '(empty)'} is not supported (supported: ${SUPPORTED_OPS.join(', ')})`);
   importer(im, { n, op, inputs, out, base, set, alias });
