@@ -5,8 +5,10 @@ import { OBSERVER_NAMES } from '../../../quant/observers/index.ts';
 import { QCONFIG_TEMPLATES, WEIGHT_BITS } from '../../../quant/qconfig.ts';
 import { AUTO_CALIB_OBSERVERS } from '../../../quant/ptq/auto-calib.ts';
 import type { QuantSettingsState } from '../../store/quant-slice.ts';
-import { NUMS, numberErrors } from './quant-settings-rules.ts';
+import { NUMS, numberErrors, qatDistills } from './quant-settings-rules.ts';
 import { useStudio } from '../../studio-context.tsx';
+import type { DistillLoss } from '../../../train/distill.ts';
+import { dataLabelled } from '../../store/data-slice.ts';
 
 export { numberErrors } from './quant-settings-rules.ts';
 
@@ -15,6 +17,8 @@ export function QuantSettings({ disabled }: { disabled: boolean }) {
   const set = useStudio((s) => s.setQuantSetting);
   const id = useId();
   const errors = numberErrors(q);
+  const unlabelled = useStudio((s) => !!s.data.summary && !dataLabelled(s.data));
+  const distills = useStudio(qatDistills);
   return (
     <fieldset className="grid-fields quant-settings" disabled={disabled}>
       <legend className="sr-only">Quantization settings</legend>
@@ -66,11 +70,27 @@ export function QuantSettings({ disabled }: { disabled: boolean }) {
         )}
         {errors.autoCalibObservers && <span className="field-error" role="alert">{errors.autoCalibObservers}</span>}
       </div>
+      <div className="field">
+        <label htmlFor={`${id}-distill`}>
+          <input id={`${id}-distill`} type="checkbox" data-testid="quant-distill" checked={distills} disabled={unlabelled}
+            onChange={(e) => set('qatDistill', e.target.checked)} />
+          {' '}QAT by distillation (the float model teaches{unlabelled ? '' : '; with the labels\' cross-entropy added'})
+        </label>
+        {unlabelled && <span className="hint" data-testid="quant-distill-why">The data has no labels: QAT distills from the float model.</span>}
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-dloss`}>Distillation loss</label>
+        <select id={`${id}-dloss`} data-testid="quant-distill-loss" value={q.distillLoss ?? 'mse'} disabled={!distills}
+          onChange={(e) => set('distillLoss', e.target.value as DistillLoss)}>
+          <option value="mse">MSE between the outputs</option>
+          <option value="kl">KL on the logits (classifiers)</option>
+        </select>
+      </div>
       {NUMS.map((n) => (
         <div className="field" key={n.k}>
           <label htmlFor={`${id}-${n.k}`}>{n.label}</label>
           <input id={`${id}-${n.k}`} type="number" data-testid={n.testId} min={n.min} max={n.max} step={n.step}
-            value={Number.isNaN(q[n.k]) ? '' : q[n.k]} aria-invalid={errors[n.k] ? true : undefined}
+            value={Number.isNaN(q[n.k]) ? '' : q[n.k] ?? 0} disabled={n.k === 'featureWeight' && !distills} aria-invalid={errors[n.k] ? true : undefined}
             onChange={(e) => set(n.k, e.target.value.trim() === '' ? NaN : Number(e.target.value))} />
           {errors[n.k] && <span className="field-error" role="alert">{errors[n.k]}</span>}
         </div>

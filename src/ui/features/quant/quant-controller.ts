@@ -9,6 +9,7 @@ import type { StudioState, StudioStore } from '../../store/studio-store.ts';
 import { sameScope } from '../../../train/protocol.ts';
 import { currentScope, toResultScope } from '../../scope/identity.ts';
 import { stageBlocker } from '../stage-blockers.ts';
+import { qatDistills } from './quant-settings-rules.ts';
 import { quantRunOf } from '../runs/record-run.ts';
 import type { QuantSettingsState } from '../../store/quant-slice.ts';
 import { autoCalibCandidates } from './quant-settings-rules.ts';
@@ -56,6 +57,7 @@ export function qatConfigOf(s: StudioState): QatJobConfig {
   return {
     quant: { ...quantSettingsOf(s), template }, epochs: q.qatEpochs, batchSize: s.settings.batchSize, lr: q.qatLr,
     optimizer: 'sgd', seed: s.settings.seed, trainImages: q.qatTrainImages, testImages: s.settings.testImages, ...scopeOf(s),
+    distill: qatDistills(s) ? { loss: q.distillLoss ?? 'mse', featureWeight: q.featureWeight ?? 0 } : null,
   };
 }
 
