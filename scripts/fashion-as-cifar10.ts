@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CIFAR_RECORD_BYTES } from '../src/data/cifar.ts';
-import { randomSubset, type ImageDataset } from '../src/data/dataset.ts';
+import { randomSubset, type LabelledDataset } from '../src/data/dataset.ts';
 import { loadFashionMnist } from '../src/data/fashion-mnist.ts';
 import { loadIdxFolder } from '../src/data/idx.ts';
 
@@ -28,7 +28,7 @@ export function tintedPlanes(grey: Uint8Array): Uint8Array {
 }
 
 /** The CIFAR-10 binary records (label byte + 3072 pixel bytes) of a 1x28x28 data set. */
-export function cifarRecords(ds: ImageDataset): Uint8Array {
+export function cifarRecords(ds: LabelledDataset): Uint8Array {
   if (ds.channels !== 1 || ds.height !== 28 || ds.width !== 28) throw new Error(`${ds.name}: expected 1x28x28 images`);
   const out = new Uint8Array(ds.count * CIFAR_RECORD_BYTES);
   for (let i = 0; i < ds.count; i++) {
@@ -38,7 +38,7 @@ export function cifarRecords(ds: ImageDataset): Uint8Array {
   return out;
 }
 
-export async function writeFashionAsCifar10(dir: string, train: number, test: number): Promise<{ train: ImageDataset; test: ImageDataset }> {
+export async function writeFashionAsCifar10(dir: string, train: number, test: number): Promise<{ train: LabelledDataset; test: LabelledDataset }> {
   let d;
   try {
     d = await loadIdxFolder('/usr/share/datasets/fashion-mnist');

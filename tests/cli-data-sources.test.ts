@@ -14,14 +14,14 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CIFAR10_CLASS_NAMES, CIFAR_RECORD_BYTES } from '../src/data/cifar.ts';
-import { classCounts, imageAt, randomSubset, type ImageDataset } from '../src/data/dataset.ts';
+import { classCounts, imageAt, randomSubset, type ImageDataset, type LabelledDataset } from '../src/data/dataset.ts';
 import { loadFashionMnist } from '../src/data/fashion-mnist.ts';
 import { loadStageData } from '../src/cli/data.ts';
 import { UsageError } from '../src/cli/options.ts';
 import { cifarRecords, tintedPlanes } from '../scripts/fashion-as-cifar10.ts';
 
 let root: string;
-let fm: ImageDataset; // 40 real Fashion-MNIST images, 4 per class
+let fm: LabelledDataset; // 40 real Fashion-MNIST images, 4 per class
 let n = 0;
 const dir = () => join(root, `case${n++}`);
 
@@ -38,7 +38,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 function pickIdx(ds: ImageDataset, ids: number[]) {
   const images = new Uint8Array(ids.length * 784);
   ids.forEach((i, k) => images.set(imageAt(ds, i), k * 784));
-  return { images, labels: Uint8Array.from(ids, (i) => ds.labels[i]), count: ids.length };
+  return { images, labels: Uint8Array.from(ids, (i) => ds.labels![i]), count: ids.length };
 }
 
 /** RGBA of image i: grey, or tinted (R = p, G = 3p/4, B = p/2, as the CIFAR writer does). */
@@ -71,7 +71,7 @@ async function writeFiles(base: string, files: Record<string, Uint8Array | strin
 /** The images of a loaded split, each as grey 28x28 (channel 0), keyed by label: to compare sets without order. */
 function byClass(ds: ImageDataset): string[] {
   const size = ds.channels * ds.height * ds.width;
-  return Array.from({ length: ds.count }, (_, i) => `${ds.labels[i]}:${Buffer.from(ds.images.subarray(i * size, i * size + ds.height * ds.width)).toString('hex')}`).sort();
+  return Array.from({ length: ds.count }, (_, i) => `${ds.labels![i]}:${Buffer.from(ds.images.subarray(i * size, i * size + ds.height * ds.width)).toString('hex')}`).sort();
 }
 function expected(ids: number[]): string[] {
   return ids.map((i) => `${fm.labels[i]}:${Buffer.from(imageAt(fm, i)).toString('hex')}`).sort();
@@ -89,7 +89,7 @@ describe('--data cifar10:DIR', () => {
     expect(data.train.classNames).toEqual([...CIFAR10_CLASS_NAMES]);
     // record order is kept: batch 1 then batch 2
     for (let i = 0; i < 30; i++) {
-      expect(data.train.labels[i]).toBe(fm.labels[i]);
+      expect(data.train.labels![i]).toBe(fm.labels[i]);
       expect(imageAt(data.train, i)).toEqual(tintedPlanes(imageAt(fm, i)));
     }
     expect(imageAt(data.test, 9)).toEqual(tintedPlanes(imageAt(fm, 39)));
@@ -157,7 +157,7 @@ describe('--data folder:DIR', () => {
       for (let i = 0; i < ds.count; i++) {
         const img = imageAt(ds, i);
         let best = Infinity;
-        for (const j of all().filter((j) => fm.labels[j] === ds.labels[i])) {
+        for (const j of all().filter((j) => fm.labels[j] === ds.labels![i])) {
           const want = rgba(j, true);
           let err = 0;
           for (let k = 0; k < 784; k++) for (let c = 0; c < 3; c++) err += Math.abs(img[c * 784 + k] - want[4 * k + c]);

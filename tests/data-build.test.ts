@@ -31,7 +31,7 @@ describe('built-in Fashion-MNIST (scripts/build-fashion-mnist.mjs + loadFashionM
     expect([train.channels, train.height, train.width, train.numClasses]).toEqual([1, 28, 28, 10]);
     expect(classCounts(train)).toEqual(new Array(10).fill(6000));
     expect(classCounts(test)).toEqual(new Array(10).fill(1000));
-    for (let i = 1; i < train.count; i++) if (train.labels[i] < train.labels[i - 1]) throw new Error(`train not class-major at ${i}`);
+    for (let i = 1; i < train.count; i++) if (train.labels![i] < train.labels![i - 1]) throw new Error(`train not class-major at ${i}`);
     expect(train.classNames).toEqual([...FASHION_MNIST_CLASS_NAMES]);
     expect(train.classNames[0]).toBe('T-shirt/top');
     expect(data.source).toContain(DATA);

@@ -30,7 +30,7 @@ describe('dataset helpers', () => {
     const s = subset(ds, [5, 0, 5]);
     validateDataset(s);
     expect(s.count).toBe(3);
-    expect([...s.labels]).toEqual([2, 0, 2]);
+    expect([...s.labels!]).toEqual([2, 0, 2]);
     expect([...s.images.subarray(0, size)]).toEqual([...ds.images.subarray(5 * size, 6 * size)]);
     expect([...s.images.subarray(2 * size)]).toEqual([...ds.images.subarray(5 * size, 6 * size)]);
     expect(() => subset(ds, [103])).toThrow(RangeError);
@@ -40,7 +40,7 @@ describe('dataset helpers', () => {
     expect(firstN(ds, 1000).count).toBe(103);
     const r = randomSubset(ds, 7);
     const p = permutation(103, 0);
-    expect([...r.labels]).toEqual([...p.subarray(0, 7)].map((i) => ds.labels[i]));
+    expect([...r.labels!]).toEqual([...p.subarray(0, 7)].map((i) => ds.labels![i]));
     expect(classCounts(ds)).toEqual([35, 34, 34]);
   });
 });
@@ -60,7 +60,7 @@ describe('iterateBatches', () => {
         expect(b.shape).toEqual([b.n, 2, 5, 4]);
         b.indices.forEach((i, k) => {
           seen[i]++;
-          expect(b.labels[k]).toBe(ds.labels[i]);
+          expect(b.labels[k]).toBe(ds.labels![i]);
         });
       }
       const total = seen.reduce((a, v) => a + v, 0);

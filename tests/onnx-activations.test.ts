@@ -88,7 +88,7 @@ async function quantFlow(template: string) {
   const x = normalizeImages(data, r.normalization);
   for (let s = 0; s < 3; s++) {
     const b = x.subarray(s * 16 * 768, (s + 1) * 16 * 768);
-    const labels = Float32Array.from(data.labels.subarray(s * 16, (s + 1) * 16));
+    const labels = Float32Array.from(data.labels!.subarray(s * 16, (s + 1) * 16));
     const loss = await trainStep(be, f.graph, store, opt, b, [16, 3, 16, 16], labels, true, qm.hooks);
     expect(Number.isFinite(loss)).toBe(true);
   }

@@ -70,7 +70,7 @@ async function quantized(name: string, template: string, march: March) {
   const losses: number[] = [];
   for (let s = 0; s < 3; s++) {
     const b = 8, lo = s * b;
-    const labels = Float32Array.from(train.labels.subarray(lo, lo + b));
+    const labels = Float32Array.from(train.labels!.subarray(lo, lo + b));
     losses.push(await trainStep(be, qm.plan.graph, qm.store, opt, x.subarray(lo * per, (lo + b) * per), [b, ...shape], labels, true, qm.hooks));
   }
   for (const l of losses) expect(Number.isFinite(l)).toBe(true);

@@ -77,7 +77,7 @@ async function agreement(template: string, ds = testDs): Promise<Agreement> {
     if (o === fq[i]) agree++;
     if (o === s) agreeSim++;
     if (argmax(fused, i, K) === s) agreeFused++;
-    if (o === ds.labels[i]) correct++;
+    if (o === ds.labels![i]) correct++;
   }
   const n = ds.count;
   return { agree: agree / n, agreeSim: agreeSim / n, agreeFused: agreeFused / n, fqAcc: ev.acc1, ortAcc: (100 * correct) / n, bytes, qm };

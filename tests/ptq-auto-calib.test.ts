@@ -103,5 +103,26 @@ describe('automatic calibration', () => {
     expect(() => checkCandidates(['mse', 'nope'])).toThrow(/not a candidate observer/);
     expect(() => checkCandidates(['per_channel_minmax'])).toThrow(/not a candidate observer/);
     expect(() => checkCandidates([])).toThrow(/at least one/);
+    expect(() => checkCandidates(['mse:3'])).toThrow(/"mse:3": mse takes no parameter/);
+    expect(() => checkCandidates(['percentile:101'])).toThrow(/"percentile:101": the parameter of percentile must be a percentage in \(0, 100\]/);
+    expect(() => checkCandidates(['clip_std:x'])).toThrow(/standard deviations/);
+    expect(checkCandidates(['percentile:99.9', 'clip_std:4', 'percentile:99.9'])).toEqual(['percentile:99.9', 'clip_std:4']);
   });
+
+  it('tries an observer with each parameter given (percentile:P), as that observer configured so', async () => {
+    const be = createCpuBackend();
+    const g0 = buildModel('mlp');
+    const f = fuse(g0, initHostParams(g0, 3));
+    const plan = prepare(f.graph, qconfigTemplate('default_calibration'));
+    const store = new ParamStore(be, f.graph, f.host);
+    const qm = new QuantizedModel(be, plan, store);
+    const rep = await autoCalibrate(qm, images(12, 5), { candidates: ['percentile', 'percentile:99.99', 'percentile:50'], batchSize: 12 });
+    const first = rep.choices[1]; // the first site after the input stub, observed on float values
+    const [dflt, same, low] = first.candidates;
+    expect([dflt.observer, same.observer, low.observer]).toEqual(['percentile', 'percentile:99.99', 'percentile:50']);
+    expect(same.scale).toBe(dflt.scale); // 99.99 is the observer's default
+    expect(low.scale).toBeLessThan(dflt.scale);
+    qm.dispose();
+    store.dispose();
+  }, 120_000);
 });

@@ -81,7 +81,7 @@ describe('int4 weights', () => {
       const a = argmax(fqLogits, i, K);
       if (argmax(sim, i, K) === a) simAgree++;
       if (argmax(ort, i, K) === a) ortAgree++;
-      if (argmax(sim, i, K) === testDs.labels[i]) simCorrect++;
+      if (argmax(sim, i, K) === testDs.labels![i]) simCorrect++;
     }
     console.log(`int4 weights: fake quant ${ev.acc1.toFixed(2)} %, simulator ${(100 * simCorrect / testDs.count).toFixed(2)} %; top-1 agreement with fake quant: simulator ${simAgree}/200, QDQ ${ortAgree}/200`);
     expect(simAgree / testDs.count).toBeGreaterThanOrEqual(0.98);

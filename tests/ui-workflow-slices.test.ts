@@ -10,6 +10,8 @@ import { createStudioStore } from '../src/ui/store/studio-store.ts';
 import { decodeProjectFile, encodeProjectFile } from '../src/ui/persist/project-file.ts';
 import { snapshotOf, stateFromSnapshot, validateSnapshot } from '../src/ui/persist/snapshot.ts';
 import { calibConfigOf, qatConfigOf } from '../src/ui/features/quant/quant-controller.ts';
+import { numberErrors } from '../src/ui/features/quant/quant-settings-rules.ts';
+import { ADAROUND_DEFAULTS } from '../src/quant/ptq/adaround-config.ts';
 import { createProjectController } from '../src/ui/features/project/project-controller.ts';
 import type { TrainingClient } from '../src/train/client.ts';
 import type { DataController } from '../src/ui/features/data/data-controller.ts';
@@ -120,8 +122,19 @@ describe('project snapshot and file', () => {
     const ds = { name: 'd/train', images: new Uint8Array([1, 2, 3, 4]), labels: new Uint8Array([0]), count: 1, channels: 1, height: 2, width: 2, numClasses: 2, classNames: ['a', 'b'] };
     st.dataLoaded(summary([1, 2, 2], 'd'), { train: ds, test: { ...ds, name: 'd/test' }, source: 'd' });
     st.setCheckpoint('float', new Uint8Array([9, 8, 7]));
+    st.setQuantSetting('autoCalib', true);
+    st.setQuantSetting('autoCalibObservers', ['mse', 'kl']);
+    st.setQuantSetting('adaroundSteps', 40);
+    st.setQuantSetting('adaroundExclude', 'fc');
     st.beginQuantJob('calib');
-    st.applyQuantMessage({ type: 'quant-done', stage: 'calib', acc1: 70, acc5: 90, seconds: 1, scales: { activations: { a: 0.5 }, weights: { w: [1, 2] } }, histograms: [{ node: 'a', lo: -1, hi: 1, counts: [1, 2], min: 0, max: 1, clip: [-1, 1] }] });
+    const ptq = {
+      autoCalib: { candidates: ['mse', 'kl'], images: 8, seconds: 1, choices: [{ site: 'a', observer: 'kl', scale: 0.5, candidates: [{ observer: 'mse', scale: 0.4, l2: 2 }, { observer: 'kl', scale: 0.5, l2: 1 }] }] },
+      adaround: {
+        config: { ...ADAROUND_DEFAULTS, numSteps: 40, excludePrefix: ['fc'] }, images: 8, seconds: 2, nearestAcc1: 65,
+        layers: [{ node: 'fc', weights: 10, rounding: 'excluded' as const, changed: 0, nearest_error: null, adaround_error: null, seconds: 0 }],
+      },
+    };
+    st.applyQuantMessage({ type: 'quant-done', stage: 'calib', acc1: 70, acc5: 90, seconds: 1, scales: { activations: { a: 0.5 }, weights: { w: [1, 2] } }, histograms: [{ node: 'a', lo: -1, hi: 1, counts: [1, 2], min: 0, max: 1, clip: [-1, 1] }], ptq });
     const snap = snapshotOf(store.getState());
     const back = decodeProjectFile(encodeProjectFile(snap), 'p.qsproj');
     expect(back.modelName).toBe('mlp');
@@ -129,9 +142,14 @@ describe('project snapshot and file', () => {
     expect(back.data?.dataset.train.images).toEqual(new Uint8Array([1, 2, 3, 4]));
     expect(back.checkpoints.float).toEqual(new Uint8Array([9, 8, 7]));
     expect(back.quant.calib?.histograms[0].counts).toEqual([1, 2]);
+    // The PTQ results and the settings that made them are kept with the project.
+    expect(back.quant.calib?.ptq).toEqual(ptq);
     const fresh = createStudioStore();
     fresh.setState(stateFromSnapshot(back));
+    fresh.getState().restoreQuant(back.quant);
     expect(fresh.getState().modelName).toBe('mlp');
+    expect(fresh.getState().quant.settings).toMatchObject({ autoCalib: true, autoCalibObservers: ['mse', 'kl'], adaroundSteps: 40, adaroundExclude: 'fc' });
+    expect(fresh.getState().quant.calib?.ptq?.adaround?.config.excludePrefix).toEqual(['fc']);
     expect(() => decodeProjectFile(new Uint8Array([1, 2, 3]), 'junk.qsproj')).toThrow(/junk.qsproj: not a Quant Studio project file/);
     expect(() => validateSnapshot({ version: 1, modelName: 'vgg' }, 'saved')).toThrow(/unknown model/);
   });
@@ -165,5 +183,35 @@ describe('project snapshot and file', () => {
     const c = calibConfigOf(store.getState());
     expect(c).toMatchObject({ batches: DEFAULT_QUANT_SETTINGS.calibBatches, quant: { quantStubScale: 1 / 128, observer: null } });
     expect(qatConfigOf(store.getState()).quant.template).toBe('default_qat_int16');
+    expect(c.ptq).toBeUndefined();
+  });
+
+  it('passes the PTQ choices of the page (candidates, AdaRound parameters) to the calibration job; no candidate is refused', () => {
+    const store = createStudioStore();
+    const set = store.getState().setQuantSetting;
+    set('weightBits', 4);
+    set('autoCalib', true);
+    set('autoCalibObservers', ['kl', 'minmax']);
+    set('autoCalibParams', 'percentile:99.9, clip_std:4,');
+    set('adaroundSteps', 50);
+    set('adaroundBatches', 2);
+    set('adaroundWarmUp', 0.1);
+    set('adaroundExclude', ' fc, conv1 ,');
+    const c = calibConfigOf(store.getState());
+    expect(c.quant.weightBits).toBe(4);
+    expect(c.ptq).toEqual({
+      autoCalib: { candidates: ['kl', 'minmax', 'percentile:99.9', 'clip_std:4'] },
+      adaround: { numSteps: 50, numBatches: 2, warmUp: 0.1, weight: DEFAULT_QUANT_SETTINGS.adaroundWeight, excludePrefix: ['fc', 'conv1'] },
+    });
+    expect(numberErrors(store.getState().quant.settings)).toEqual({});
+    set('autoCalibParams', 'percentile:101');
+    expect(numberErrors(store.getState().quant.settings)).toEqual({ autoCalibObservers: '"percentile:101": the parameter of percentile must be a percentage in (0, 100]' });
+    set('autoCalibParams', ' ');
+    set('autoCalibObservers', []);
+    set('adaroundWarmUp', 1);
+    expect(numberErrors(store.getState().quant.settings)).toEqual({ autoCalibObservers: 'pick at least one observer', adaroundWarmUp: 'must be between 0 and 0.99' });
+    set('autoCalib', false);
+    set('adaroundSteps', 0);
+    expect(calibConfigOf(store.getState()).ptq).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@
  * Fashion-MNIST, IDX files, and what the page reads from dropped files (CIFAR-10 batches, class folders of images,
  * a .zip of them; data-sources.ts). A stage's data is decoded once per process (the pipeline's stages share it).
  */
-import { randomSubset, type TrainTestData } from '../data/dataset.ts';
+import { randomSubset, withoutLabels, type TrainTestData } from '../data/dataset.ts';
 import { loadFashionMnist } from '../data/fashion-mnist.ts';
 import { loadIdxFolder } from '../data/idx.ts';
 import { resizeDataset } from '../data/transform.ts';
@@ -66,8 +66,11 @@ export function loadDataSpec(spec: string, resize: Resize = null): Promise<Train
   return p;
 }
 
-export async function loadStageData(spec: string, subset: number | null, testSubset: number | null, resize: Resize = null): Promise<TrainTestData> {
-  const d = await loadDataSpec(spec, resize);
+/** `unlabelled` (--unlabelled): the images without their labels. */
+export async function loadStageData(spec: string, subset: number | null, testSubset: number | null, resize: Resize = null,
+  unlabelled = false): Promise<TrainTestData> {
+  const loaded = await loadDataSpec(spec, resize);
+  const d = unlabelled ? { ...loaded, train: withoutLabels(loaded.train), test: withoutLabels(loaded.test) } : loaded;
   // --subset N: the first N images of a fixed seed-0 permutation of the training set.
   const train = subset !== null && subset < d.train.count ? randomSubset(d.train, subset, 0) : d.train;
   // --test-subset N: likewise (the built-in test split is stored class by class, so a plain prefix would be one class).

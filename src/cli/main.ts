@@ -29,7 +29,8 @@ const STAGES: Record<string, (argv: string[]) => Promise<void>> = {
 const USAGE = `usage: npm run cli -- <stage> [options]
 stages: ${Object.keys(STAGES).join(', ')}
 options: --model ${MODEL_NAMES.join('|')} --data ${DATA_SYNTAX}
-         [--resize HxW] [--subset N] [--test-subset N]
+         [--resize HxW] [--subset N] [--test-subset N] [--unlabelled] (the images without their labels; a folder
+         of images without class folders has none: calibration, qat --distill and int_infer need no labels)
          --epochs E --batch-size B --lr X [--optimizer adam|adamw|sgd] [--schedule onecycle|cosine|step|constant]
          --seed S --backend webgpu|cpu [--gpu auto|gles|vulkan] --model-path DIR [--augment] [--resume]
          --onnx FILE [--input-scale S --input-mean M[,..] --input-std S[,..]]  (instead of --model: an imported model;
@@ -37,6 +38,8 @@ options: --model ${MODEL_NAMES.join('|')} --data ${DATA_SYNTAX}
 calib/qat also: [--qconfig default_calibration|default_qat|default_qat_fixed_act|..._int16] [--observer NAME]
          [--march bernoulli|bernoulli2|bayes|bayes-e|nash-e|nash-m] [--calib-images N] [--rounding half_even|bpu_round]
          [--weight-bits 8|4] (per-channel int8 or int4 weights)
+qat also: [--distill [--distill-loss mse|kl] [--feature-weight W]] (the float model teaches the fake-quant model;
+         needed without labels; with labels the cross-entropy is added)
 calib also: [--auto-calib [--auto-calib-observers minmax,percentile,mse,kl] [--auto-calib-images N]]
          [--adaround [--adaround-steps N] [--adaround-batches N] [--adaround-warm-up X] [--adaround-weight X]
                      [--adaround-b-range A,B] [--adaround-exclude PREFIX,..] [--adaround-lr X]]

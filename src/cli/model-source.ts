@@ -24,19 +24,24 @@ export interface ModelSource {
   onnx: OnnxImportResult | null;
 }
 
-/** What a model must take and give to run on a data set: [C, H, W] images and a number of classes. */
-export interface DataShape { inputShape: number[]; numClasses: number; source: string }
+/**
+ * What a model must take and give to run on a data set: [C, H, W] images and a number of classes. Data without
+ * labels (labelled false) asks nothing of the model's outputs.
+ */
+export interface DataShape { inputShape: number[]; numClasses: number; source: string; labelled?: boolean }
 
 export function dataShapeOf(d: TrainTestData): DataShape {
-  return { inputShape: [d.train.channels, d.train.height, d.train.width], numClasses: d.train.numClasses, source: d.source };
+  return { inputShape: [d.train.channels, d.train.height, d.train.width], numClasses: d.train.numClasses, source: d.source, labelled: d.train.labels !== null };
 }
+
+const classesOf = (d: DataShape) => (d.labelled === false ? 'without labels' : `of ${d.numClasses} classes`);
 
 /** Throws (naming `what`, e.g. a checkpoint file) when a model's input shape or class count does not fit the data. */
 export function checkModelFitsData(graph: Pick<Graph, 'inputShape' | 'numClasses'>, data: DataShape, what: string): void {
-  const ok = graph.inputShape.join('x') === data.inputShape.join('x') && graph.numClasses >= data.numClasses;
+  const ok = graph.inputShape.join('x') === data.inputShape.join('x') && (data.labelled === false || graph.numClasses >= data.numClasses);
   if (!ok) {
     throw new UsageError(`${what} takes ${graph.inputShape.join('x')} inputs and gives ${graph.numClasses} classes, but the data ` +
-      `(${data.source}) has ${data.inputShape.join('x')} images of ${data.numClasses} classes` +
+      `(${data.source}) has ${data.inputShape.join('x')} images ${classesOf(data)}` +
       (graph.inputShape.slice(1).join('x') !== data.inputShape.slice(1).join('x') ? `; --resize ${graph.inputShape[1]}x${graph.inputShape[2]} resizes the images` : ''));
   }
 }
@@ -50,9 +55,9 @@ export function checkpointDataMeta(d: DataShape): Record<string, unknown> {
 export function checkCheckpointData(meta: Record<string, unknown>, d: DataShape, file: string): void {
   const shape = meta.inputShape as number[] | undefined, classes = meta.numClasses as number | undefined;
   if (!shape) return; // a checkpoint from before data shapes were recorded: 1x28x28, 10 classes
-  if (shape.join('x') !== d.inputShape.join('x') || classes !== d.numClasses) {
+  if (shape.join('x') !== d.inputShape.join('x') || (d.labelled !== false && classes !== d.numClasses)) {
     throw new UsageError(`${file} was trained on ${shape.join('x')} images of ${classes} classes (${String(meta.data)}), ` +
-      `but the data (${d.source}) has ${d.inputShape.join('x')} images of ${d.numClasses} classes` +
+      `but the data (${d.source}) has ${d.inputShape.join('x')} images ${classesOf(d)}` +
       (shape.slice(1).join('x') !== d.inputShape.slice(1).join('x') ? `; --resize ${shape[1]}x${shape[2]} resizes the images` : ''));
   }
 }
@@ -74,6 +79,10 @@ export async function loadModelSource(o: CommonOptions, data: DataShape): Promis
     return { graph: r.graph, host: r.host, normalization: r.normalization, modelName: `onnx:${basename(o.onnx)}`, onnx: r };
   }
   if (!(MODEL_NAMES as readonly string[]).includes(o.model)) throw new UsageError(`--model must be one of ${MODEL_NAMES.join('|')}, got "${o.model}"`);
+  if (data.numClasses < 1) {
+    throw new UsageError(`--model ${o.model} is built for the data's classes, but the data (${data.source}) has no labels: ` +
+      'train its float model on labelled data first, or import a model with --onnx');
+  }
   const graph = buildModel(o.model, { inputShape: data.inputShape, numClasses: data.numClasses });
   let normalization: Normalization = 'pixel/255';
   try {

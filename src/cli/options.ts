@@ -1,7 +1,7 @@
 /**
  * The options every stage shares (a stable interface, see the README):
  *   --model NAME | --onnx FILE   --data fashion-mnist|idx:DIR|cifar10:DIR|folder:DIR|zip:FILE   [--resize HxW]
- *   [--subset N] [--test-subset N]
+ *   [--subset N] [--test-subset N] [--unlabelled]
  *   --epochs E --batch-size B --lr X [--optimizer adam|adamw|sgd] [--schedule onecycle|cosine|step|constant]
  *   --seed S --backend webgpu|cpu [--gpu auto|gles|vulkan] --model-path DIR
  *   [--input-scale S] [--input-mean M[,M..]] [--input-std S[,S..]]   x = (pixel * scale - mean) / std
@@ -24,6 +24,8 @@ export interface CommonOptions {
   resize: [number, number] | null;
   subset: number | null;
   testSubset: number | null;
+  /** --unlabelled: use the data's images without their labels (as a folder of images without class folders is). */
+  unlabelled: boolean;
   epochs: number;
   batchSize: number;
   lr: number;
@@ -67,7 +69,7 @@ export function parseCommon(argv: string[], extra: Record<string, { type: 'strin
       epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, optimizer: { type: 'string' },
       schedule: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' }, seed: { type: 'string' },
       backend: { type: 'string' }, gpu: { type: 'string' }, 'model-path': { type: 'string' }, augment: { type: 'boolean' },
-      resume: { type: 'boolean' }, onnx: { type: 'string' }, 'input-scale': { type: 'string' },
+      resume: { type: 'boolean' }, unlabelled: { type: 'boolean' }, onnx: { type: 'string' }, 'input-scale': { type: 'string' },
       'input-mean': { type: 'string' }, 'input-std': { type: 'string' },
       ...extra,
     },
@@ -105,6 +107,7 @@ export function parseCommon(argv: string[], extra: Record<string, { type: 'strin
     data: s('data') ?? 'fashion-mnist',
     resize,
     subset, testSubset,
+    unlabelled: (v.unlabelled as boolean | undefined) ?? false,
     epochs: num('epochs', s('epochs'), 3, true, 0),
     batchSize: num('batch-size', s('batch-size'), 128, true, 1),
     lr: num('lr', s('lr'), 5e-3, false, 0, true),

@@ -2,11 +2,10 @@
  * The PTQ options of `calib`:
  *   --adaround [--adaround-steps N] [--adaround-batches N] [--adaround-warm-up X] [--adaround-weight X]
  *              [--adaround-b-range A,B] [--adaround-exclude PREFIX[,PREFIX..]] [--adaround-lr X]
- *   --auto-calib [--auto-calib-observers a,b,c] [--auto-calib-images N]
+ *   --auto-calib [--auto-calib-observers a,b,c (an observer, or observer:parameter: percentile:99.9, clip_std:4)] [--auto-calib-images N]
  */
 import { resolveAdaRoundConfig, type AdaRoundConfig } from '../quant/ptq/adaround-config.ts';
 import { AUTO_CALIB_DEFAULT, checkCandidates } from '../quant/ptq/auto-calib.ts';
-import type { ObserverName } from '../quant/observers/index.ts';
 import { UsageError } from './options.ts';
 
 export const PTQ_OPTIONS = {
@@ -18,7 +17,7 @@ export const PTQ_OPTIONS = {
 
 export interface PtqOptions {
   adaround: AdaRoundConfig | null;
-  autoCalib: { candidates: ObserverName[]; images: number | null } | null;
+  autoCalib: { candidates: string[]; images: number | null } | null;
 }
 
 export function parsePtq(rest: Record<string, string | boolean | undefined>, batchSize: number): PtqOptions {
@@ -51,7 +50,7 @@ export function parsePtq(rest: Record<string, string | boolean | undefined>, bat
   }
   let autoCalib: PtqOptions['autoCalib'] = null;
   if (rest['auto-calib']) {
-    let candidates: ObserverName[];
+    let candidates: string[];
     try {
       candidates = checkCandidates(s('auto-calib-observers')?.split(',').map((x) => x.trim()) ?? AUTO_CALIB_DEFAULT);
     } catch (e) {

@@ -5,7 +5,7 @@
  * the test split; with no test batch among the files, the caller splits the train records.
  */
 import { DataFormatError } from './errors.ts';
-import type { ImageDataset } from './dataset.ts';
+import type { LabelledDataset } from './dataset.ts';
 import { formatBytes, LIMITS } from './limits.ts';
 
 export const CIFAR10_CLASS_NAMES: readonly string[] = Object.freeze([
@@ -23,7 +23,7 @@ export function cifarSplitOf(name: string): 'train' | 'test' {
 }
 
 /** Parses one batch file; throws DataFormatError (naming the file) when its size, format or labels are wrong. */
-export function parseCifarBatch(bytes: Uint8Array, fileName: string, name = fileName): ImageDataset {
+export function parseCifarBatch(bytes: Uint8Array, fileName: string, name = fileName): LabelledDataset {
   if (bytes.length === 0) throw new DataFormatError(fileName, 'is empty (a CIFAR-10 batch holds records of 3073 bytes)');
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     throw new DataFormatError(fileName, 'is gzip-compressed, not a CIFAR-10 batch: extract the data_batch_*.bin and test_batch.bin files from the archive first');
@@ -56,7 +56,7 @@ export function parseCifarBatch(bytes: Uint8Array, fileName: string, name = file
 }
 
 /** Concatenates data sets of the same image shape and classes. */
-export function concatDatasets(parts: ImageDataset[], name: string): ImageDataset {
+export function concatDatasets(parts: LabelledDataset[], name: string): LabelledDataset {
   if (parts.length === 0) throw new Error('concatDatasets: nothing to concatenate');
   const [a] = parts;
   const bytes = parts.reduce((s, p) => s + p.images.length, 0);

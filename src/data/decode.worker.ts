@@ -61,8 +61,8 @@ export function createDecodeHost(deps: DecodeHostDeps): (req: DecodeRequest) => 
       });
       const summary = summarize(out.data, out.kind, out.split);
       const { train, test } = out.data;
-      deps.post({ type: 'decoded', id: req.id, summary, data: out.data }, [train.images.buffer, train.labels.buffer, test.images.buffer, test.labels.buffer]
-        .filter((b, i, a) => a.indexOf(b) === i) as ArrayBuffer[]);
+      deps.post({ type: 'decoded', id: req.id, summary, data: out.data }, [train.images.buffer, train.labels?.buffer, test.images.buffer, test.labels?.buffer]
+        .filter((b, i, a) => b && a.indexOf(b) === i) as ArrayBuffer[]);
     } catch (e) {
       const file = e instanceof DataFormatError ? e.file : req.type === 'decode' ? req.source : 'built-in data';
       const text = e instanceof Error ? e.message : String(e);

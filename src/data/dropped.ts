@@ -5,7 +5,7 @@
  * is a DataFormatError that names the file (or folder) at fault.
  */
 import { CIFAR10_CLASS_NAMES, cifarSplitOf, concatDatasets, isCifarBatchName, parseCifarBatch } from './cifar.ts';
-import { validateDataset, type TrainTestData } from './dataset.ts';
+import { validateDataset, type LabelledDataset, type TrainTestData } from './dataset.ts';
 import { DataFormatError } from './errors.ts';
 import { idxFilesToTrainTest, idxRoleOf } from './idx.ts';
 import { imageFolderToTrainTest, IMAGE_FILE, isIgnoredPath, stratifiedSplit, type ImageDecoder, type InputFile } from './image-folder.ts';
@@ -56,7 +56,7 @@ function cifar(files: InputFile[], source: string): { data: TrainTestData; split
   return { data: { train: part(s.train, 'cifar10/train'), test: part(s.test, 'cifar10/test'), source }, split: '80/20 stratified split of the records (seed 0)' };
 }
 
-function pickIds(ds: TrainTestData['train'], ids: number[]) {
+function pickIds(ds: LabelledDataset, ids: number[]) {
   const size = ds.channels * ds.height * ds.width;
   const images = new Uint8Array(ids.length * size);
   const labels = new Uint8Array(ids.length);
@@ -67,10 +67,14 @@ function pickIds(ds: TrainTestData['train'], ids: number[]) {
   return { images, labels, count: ids.length };
 }
 
+const folderSplitText = (d: TrainTestData) => d.train.labels
+  ? '80/20 stratified split per class folder (seed 0)'
+  : 'no class folders: unlabelled images, 80/20 random split (seed 0)';
+
 export async function decodeDropped(files: InputFile[], decode: ImageDecoder, o: DecodeOptions = {}): Promise<DecodedData> {
   const source = o.source ?? (files.length === 1 ? files[0].path : files[0]?.path.split('/')[0] || 'the dropped files');
   const kind = detectKind(files);
-  if (files.length === 0) throw new DataFormatError(o.source ?? 'the dropped folder', 'is empty: drop class folders of PNG/JPEG images, a .zip, IDX or CIFAR-10 files');
+  if (files.length === 0) throw new DataFormatError(o.source ?? 'the dropped folder', 'is empty: drop class folders (or one folder) of PNG/JPEG images, a .zip, IDX or CIFAR-10 files');
   if (!kind) {
     throw new DataFormatError(files[0].path, 'is not a data file Quant Studio reads (IDX .gz/raw, CIFAR-10 .bin, .zip, or class folders of PNG/JPEG)');
   }
@@ -98,12 +102,12 @@ export async function decodeDropped(files: InputFile[], decode: ImageDecoder, o:
         }
         throw e;
       }
-      out = { data, split: '80/20 stratified split per class folder (seed 0)' };
+      out = { data, split: folderSplitText(data) };
       break;
     }
     case 'image-folder': {
       const data = await imageFolderToTrainTest(files, decode, { source, resize: o.resize, onProgress: progress('decoding images') });
-      out = { data, split: '80/20 stratified split per class folder (seed 0)' };
+      out = { data, split: folderSplitText(data) };
       break;
     }
   }

@@ -15,7 +15,7 @@
  * Browser: fetched from `${baseUrl}data/...`, baseUrl defaulting to Vite's import.meta.env.BASE_URL.
  */
 
-import { FASHION_MNIST_CLASS_NAMES, type ImageDataset, type TrainTestData } from './dataset.ts';
+import { FASHION_MNIST_CLASS_NAMES, type LabelledDataset, type TrainTestData } from './dataset.ts';
 import { DataFormatError } from './errors.ts';
 
 /** The built-in split in words, for the page (the numbers are the loaded set's). */
@@ -51,7 +51,7 @@ export function parseDatasetBin(
   fileName: string,
   name: string = fileName,
   classNames?: readonly string[],
-): ImageDataset {
+): LabelledDataset {
   if (bytes.length < HEADER_BYTES) {
     throw new DataFormatError(fileName, `truncated: ${bytes.length} bytes, smaller than the ${HEADER_BYTES}-byte header`);
   }
@@ -90,7 +90,7 @@ export function parseDatasetBin(
 }
 
 /** Loads the built-in Fashion-MNIST train and test splits. */
-export async function loadFashionMnist(options: LoadFashionMnistOptions = {}): Promise<TrainTestData> {
+export async function loadFashionMnist(options: LoadFashionMnistOptions = {}): Promise<TrainTestData<LabelledDataset>> {
   const useFetch = options.useFetch ?? !isNode();
   let read: (file: string) => Promise<Uint8Array>;
   let source: string;

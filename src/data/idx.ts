@@ -11,7 +11,7 @@
  * Every problem is reported as a DataFormatError naming the file.
  */
 
-import { DIGIT_CLASS_NAMES, FASHION_MNIST_CLASS_NAMES, type ImageDataset, type TrainTestData } from './dataset.ts';
+import { DIGIT_CLASS_NAMES, FASHION_MNIST_CLASS_NAMES, type LabelledDataset, type TrainTestData } from './dataset.ts';
 import { concatBytes } from './bytes.ts';
 import { DataFormatError } from './errors.ts';
 import { formatBytes, LIMITS } from './limits.ts';
@@ -209,7 +209,7 @@ export function idxToDataset(
   labels: IdxArray,
   labelsFile: string,
   options: IdxDatasetOptions = {},
-): ImageDataset {
+): LabelledDataset {
   if (images.dtype !== 'uint8') throw new DataFormatError(imagesFile, `images have dtype ${images.dtype}, expected uint8 (0x08)`);
   if (images.dims.length !== 3) {
     throw new DataFormatError(imagesFile, `images have ${images.dims.length} dimensions [${images.dims.join(', ')}], expected 3 [count, rows, cols]`);
@@ -279,7 +279,7 @@ export function idxRoleOf(fileName: string): IdxRole | null {
 export async function idxFilesToTrainTest(
   files: ReadonlyArray<{ name: string; bytes: Uint8Array }>,
   options: IdxDatasetOptions & { source?: string } = {},
-): Promise<TrainTestData> {
+): Promise<TrainTestData<LabelledDataset>> {
   const byRole = new Map<IdxRole, { name: string; bytes: Uint8Array }>();
   for (const f of files) {
     const role = idxRoleOf(f.name);
@@ -326,7 +326,7 @@ export async function idxFilesToTrainTest(
  * and t10k-labels-idx1-ubyte(.gz) from `dir`. Class names are Fashion-MNIST's when the folder path
  * contains "fashion" (case-insensitive) unless `options.fashion` / `options.classNames` say otherwise.
  */
-export async function loadIdxFolder(dir: string, options: IdxDatasetOptions = {}): Promise<TrainTestData> {
+export async function loadIdxFolder(dir: string, options: IdxDatasetOptions = {}): Promise<TrainTestData<LabelledDataset>> {
   const fsName = 'node:fs/promises';
   const pathName = 'node:path';
   const fs: typeof import('node:fs/promises') = await import(/* @vite-ignore */ fsName);

@@ -1,6 +1,7 @@
 /**
  * A folder of class subfolders with PNG/JPEG images (dropped, picked, or unzipped) as a train/test
- * data set. Pure: the pixel decoding is injected (createImageBitmap + OffscreenCanvas in the decode
+ * data set; or, when every image lies in one folder (no class subfolders), an unlabelled one
+ * (labels null: calibration, distillation QAT and output similarity need only images), split 80/20 at random. Pure: the pixel decoding is injected (createImageBitmap + OffscreenCanvas in the decode
  * worker; a fake in tests). The class of an image is the name of the folder that holds it; classes
  * are sorted by name. All images must have one size unless `resize` is given; grey images (R = G = B
  * everywhere) give a 1-channel data set, anything else 3 channels (RGB). Every image's header is read
@@ -35,6 +36,15 @@ export function isIgnoredPath(path: string): boolean {
   return path.split('/').some((s) => s.startsWith('.') || s === '__MACOSX');
 }
 
+/**
+ * True when the images carry no class: all of them lie directly in one folder (the dropped folder itself, or
+ * the root of --data folder:DIR). One class folder is no classification set either, so it reads the same way.
+ */
+export function isUnlabelledLayout(paths: string[]): boolean {
+  const parent = (p: string) => p.replace(/\\/g, '/').split('/').filter(Boolean).slice(0, -1).join('/');
+  return new Set(paths.map(parent)).size === 1;
+}
+
 /** The images' classes (their parent folders), sorted; throws on an image outside any class folder. */
 export function groupByClass(paths: string[]): { classNames: string[]; labels: number[] } {
   const folders = paths.map((p) => {
@@ -60,6 +70,15 @@ export function stratifiedSplit(labels: ArrayLike<number>, numClasses: number, t
   return { train: train.sort((a, b) => a - b), test: test.sort((a, b) => a - b) };
 }
 
+/** Unlabelled split: the first round(n * f) of a seeded permutation go to test (at least 1 of 2+). */
+export function randomSplit(count: number, testFraction: number, seed: number): { train: number[]; test: number[] } {
+  const perm = permutation(count, seed);
+  const nTest = count >= 2 ? Math.max(1, Math.round(count * testFraction)) : 0;
+  const test = [...perm.subarray(0, nTest)].sort((a, b) => a - b);
+  const train = [...perm.subarray(nTest)].sort((a, b) => a - b);
+  return { train, test };
+}
+
 function isGrey(img: DecodedImage): boolean {
   const d = img.rgba;
   for (let k = 0; k < d.length; k += 4) if (d[k] !== d[k + 1] || d[k] !== d[k + 2]) return false;
@@ -69,10 +88,11 @@ function isGrey(img: DecodedImage): boolean {
 function pick(all: ImageDataset, ids: number[], name: string): ImageDataset {
   const size = all.channels * all.height * all.width;
   const images = new Uint8Array(ids.length * size);
-  const labels = new Uint8Array(ids.length);
+  const src = all.labels;
+  const labels = src ? new Uint8Array(ids.length) : null;
   ids.forEach((i, k) => {
     images.set(all.images.subarray(i * size, (i + 1) * size), k * size);
-    labels[k] = all.labels[i];
+    if (labels && src) labels[k] = src[i];
   });
   return { ...all, name, images, labels, count: ids.length, classNames: [...all.classNames] };
 }
@@ -83,7 +103,8 @@ export async function imageFolderToTrainTest(files: InputFile[], decode: ImageDe
   if (images.length === 0) {
     throw new DataFormatError(source, `has no PNG or JPEG images in class subfolders (found ${files.length} other file${files.length === 1 ? '' : 's'})`);
   }
-  const { classNames, labels } = groupByClass(images.map((f) => f.path));
+  const unlabelled = isUnlabelledLayout(images.map((f) => f.path));
+  const { classNames, labels } = unlabelled ? { classNames: [], labels: null } : groupByClass(images.map((f) => f.path));
   if (classNames.length > 255) throw new DataFormatError(source, `${classNames.length} class folders; at most 255 are supported`);
   // Every header first: sizes, structure and limits are checked before any pixel is decoded.
   const headers = images.map((f) => readImageHeader(f.bytes, f.path));
@@ -124,7 +145,7 @@ export async function imageFolderToTrainTest(files: InputFile[], decode: ImageDe
   const channels = decoded.every(isGrey) ? 1 : 3;
   const size = channels * h * w;
   const all: ImageDataset = {
-    name: source, images: new Uint8Array(decoded.length * size), labels: Uint8Array.from(labels), count: decoded.length,
+    name: source, images: new Uint8Array(decoded.length * size), labels: labels ? Uint8Array.from(labels) : null, count: decoded.length,
     channels, height: h, width: w, numClasses: classNames.length, classNames,
   };
   const plane = new Uint8Array(Math.max(...decoded.map((d) => d.width * d.height)));
@@ -135,6 +156,8 @@ export async function imageFolderToTrainTest(files: InputFile[], decode: ImageDe
       resizePlane(plane, img.height, img.width, all.images, h, w, (i * channels + c) * h * w);
     }
   });
-  const split = stratifiedSplit(all.labels, all.numClasses, o.testFraction ?? 0.2, o.seed ?? 0);
+  const split = all.labels
+    ? stratifiedSplit(all.labels, all.numClasses, o.testFraction ?? 0.2, o.seed ?? 0)
+    : randomSplit(all.count, o.testFraction ?? 0.2, o.seed ?? 0);
   return { train: pick(all, split.train, `${source}/train`), test: pick(all, split.test, `${source}/test`), source };
 }

@@ -47,7 +47,7 @@ export interface LoaderOptions {
 export interface Batch {
   /** n * C * H * W floats, NCHW. */
   x: Float32Array;
-  /** n class indices, as floats. */
+  /** n class indices, as floats; all -1 for an unlabelled set (nothing may read them as classes). */
   labels: Float32Array;
   /** Number of images in this batch (batchSize, or less for the last one). */
   n: number;
@@ -156,7 +156,7 @@ export function* iterateBatches(
     for (let k = 0; k < n; k++) {
       const i = order[start + k];
       indices[k] = i;
-      labels[k] = ds.labels[i];
+      labels[k] = ds.labels ? ds.labels[i] : -1;
       const src = i * size;
       const dst = k * size;
       let dy = 0;

@@ -11,7 +11,10 @@ export interface DataSummary {
   split: string;
   /** [C, H, W] */
   shape: number[];
+  /** Empty for an unlabelled set. */
   classNames: string[];
+  /** False: images only (no class folders, or a labelled set used without its labels); absent (older projects): true. */
+  labelled?: boolean;
   trainCount: number;
   testCount: number;
   trainClassCounts: number[];
@@ -42,7 +45,9 @@ export function previewIndices(labels: ArrayLike<number>, numClasses: number, pe
 }
 
 export function summarize(d: TrainTestData, kind: DataKind, split: string, name = d.train.name.replace(/\/train$/, '')): DataSummary {
-  const idx = previewIndices(d.train.labels, d.train.numClasses);
+  const tl = d.train.labels;
+  // Unlabelled: the first images, in file order.
+  const idx = tl ? previewIndices(tl, d.train.numClasses) : Array.from({ length: Math.min(d.train.count, PREVIEW_PER_CLASS * 4) }, (_, i) => i);
   const size = imageSize(d.train);
   const images = new Uint8Array(idx.length * size);
   idx.forEach((i, k) => images.set(d.train.images.subarray(i * size, (i + 1) * size), k * size));
@@ -50,11 +55,12 @@ export function summarize(d: TrainTestData, kind: DataKind, split: string, name 
     name, kind, source: d.source, split,
     shape: [d.train.channels, d.train.height, d.train.width],
     classNames: [...d.train.classNames],
+    labelled: tl !== null,
     trainCount: d.train.count,
     testCount: d.test.count,
     trainClassCounts: classCounts(d.train),
     testClassCounts: classCounts(d.test),
     stats: channelStats(d.train),
-    preview: { images, labels: idx.map((i) => d.train.labels[i]), count: idx.length },
+    preview: { images, labels: idx.map((i) => (tl ? tl[i] : -1)), count: idx.length },
   };
 }

@@ -108,10 +108,11 @@ export class GraphBuilder {
   quantStub(x: string): string { return this.op('quant', 'quant_stub', [x]); }
   dequantStub(x: string): string { return this.op('dequant', 'dequant_stub', [x]); }
 
-  build(output: string): Graph {
+  /** `more`: further outputs after the first (a model with several outputs). */
+  build(output: string, more: string[] = []): Graph {
     return {
       name: this.name, inputShape: [...this.inputShape], numClasses: this.numClasses,
-      nodes: this.nodes, output, params: this.params,
+      nodes: this.nodes, output, ...(more.length ? { outputs: [output, ...more] } : {}), params: this.params,
     };
   }
 }

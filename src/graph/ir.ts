@@ -67,8 +67,20 @@ export interface Graph {
   inputShape: number[];
   numClasses: number;
   nodes: GraphNode[];
+  /** The (first) output. */
   output: string;
+  /**
+   * Every output, in order (output first), each of any per-sample shape (feature maps, boxes, masks, embeddings);
+   * absent: the one output. So far the IR, the passes, the executor, the output similarity and distillation read it
+   * (graphOutputs); the importer, convert, the simulator, the model file, the QDQ export and the viewer do not yet.
+   */
+  outputs?: string[];
   params: ParamSpec[];
+}
+
+/** The graph's outputs in order: `outputs`, or the one `output`. */
+export function graphOutputs(g: Pick<Graph, 'output' | 'outputs'>): string[] {
+  return g.outputs && g.outputs.length ? g.outputs : [g.output];
 }
 
 export function nodeById(g: Graph, id: string): GraphNode {

@@ -5,7 +5,7 @@
 import { Tape, Var } from '../engine/autograd.ts';
 import { opDef } from '../ops/registry.ts';
 import type { ForwardCtx } from '../ops/types.ts';
-import type { Graph, GraphNode } from '../graph/ir.ts';
+import { graphOutputs, type Graph, type GraphNode } from '../graph/ir.ts';
 import type { ParamStore } from './params.ts';
 
 /** Called with each node's output; may return a replacement (e.g. the fake-quantized value). */
@@ -26,7 +26,10 @@ export interface RunOptions extends Hooks {
 }
 
 export interface RunResult {
+  /** The first output. */
   output: Var;
+  /** Every output, in graphOutputs order (output first). */
+  outputs: Var[];
   values: Map<string, Var>;
 }
 
@@ -66,5 +69,5 @@ export function runGraph(tape: Tape, graph: Graph, store: ParamStore, input: Var
     values.set(n.id, y);
     if (opts.keep?.(n)) kept.set(n.id, y);
   }
-  return { output: get(graph.output), values: kept };
+  return { output: get(graph.output), outputs: graphOutputs(graph).map(get), values: kept };
 }

@@ -20,7 +20,7 @@
  *
  * Float (double) arithmetic is used here, at convert time only.
  */
-import type { Graph, GraphNode } from '../graph/ir.ts';
+import { graphOutputs, type Graph, type GraphNode } from '../graph/ir.ts';
 import type { HostParams } from '../nn/params.ts';
 import { opDef } from '../ops/registry.ts';
 import type { LowerCtx } from '../ops/types.ts';
@@ -138,6 +138,8 @@ export function convert(plan: QuantPlan, params: HostParams, actScales: Record<s
     if (layer?.op === 'dequantize') dequant = n;
   }
   if (!dequant || g.output !== (dequant as GraphNode).id) throw new ConvertError(`graph ${g.name}: the output must be a DeQuantStub`);
+  const outs = graphOutputs(g);
+  if (outs.length > 1) throw new ConvertError(`graph ${g.name} has ${outs.length} outputs (${outs.join(', ')}): the integer model takes one output so far`);
   const model: IntModel = {
     format: INT_MODEL_FORMAT, version: INT_MODEL_VERSION, name: g.name, march, mode: 'horizon', multiplierBits: bits,
     inputShape: [...g.inputShape], numClasses: g.numClasses, input: inputs[0].id, layers, values, output: g.output,

@@ -1,7 +1,7 @@
 /**
  * The deployment check: the same images through the QAT / calibrated model (VALIDATION state: fake quant on, scales
  * fixed, on the engine with the quantization hooks) and through the fixed-point simulator, compared
- *  - at the output: top-1 agreement, Acc@1 / Acc@5 of each;
+ *  - at the output: top-1 agreement, Acc@1 / Acc@5 of each (NaN for a set without labels);
  *  - per layer (every activation site and int32 output): the simulator's integers against the fake-quant model's
  *    value at the same site (runGraph `keep`), in the site's integer domain:
  *      equal_frac  share of elements where round(fake_quant / lsb) == simulator integer
@@ -92,8 +92,10 @@ export async function deployCheck(qm: QuantizedModel, im: IntModel, ds: ImageDat
       }
       const ra = argmaxRows(ref, b.n, K), sa = argmaxRows(sim.output, b.n, K);
       for (let i = 0; i < b.n; i++) if (ra[i] === sa[i]) agree++;
-      const cq = countTopK(ref, b.labels, b.n, K), cs = countTopK(sim.output, b.labels, b.n, K);
-      q1 += cq.top1; q5 += cq.top5; s1 += cs.top1; s5 += cs.top5;
+      if (ds.labels) {
+        const cq = countTopK(ref, b.labels, b.n, K), cs = countTopK(sim.output, b.labels, b.n, K);
+        q1 += cq.top1; q5 += cq.top5; s1 += cs.top1; s5 += cs.top5;
+      }
       seen += b.n;
       o.onProgress?.({ images: seen, totalImages: ds.count });
     }
@@ -101,6 +103,8 @@ export async function deployCheck(qm: QuantizedModel, im: IntModel, ds: ImageDat
     qm.setState(prevState);
   }
   const pct = (v: number) => (100 * v) / Math.max(1, seen);
+  // Without labels there is no accuracy (NaN); the agreement and the per-layer comparison need none.
+  const acc = (v: number) => (ds.labels ? pct(v) : NaN);
   const layers: LayerStats[] = sites.map((name) => {
     const a = stats.get(name)!;
     return {
@@ -113,7 +117,7 @@ export async function deployCheck(qm: QuantizedModel, im: IntModel, ds: ImageDat
   });
   layers.sort((x, y) => x.sqnr_db - y.sqnr_db || y.max_lsb - x.max_lsb || x.name.localeCompare(y.name));
   return {
-    images: seen, agreement_top1: pct(agree), qat: { acc1: pct(q1), acc5: pct(q5) }, int: { acc1: pct(s1), acc5: pct(s5) },
+    images: seen, agreement_top1: pct(agree), qat: { acc1: acc(q1), acc5: acc(q5) }, int: { acc1: acc(s1), acc5: acc(s5) },
     layers, seconds: (performance.now() - start) / 1000,
   };
 }

@@ -4,7 +4,7 @@
  * recalibrates the kept model with those sites in int16 (every other site keeps its kept scale) and evaluates it.
  */
 import type { Backend } from '../engine/backend.ts';
-import { imageAt, randomSubset } from '../data/dataset.ts';
+import { fitsClasses, imageAt, randomSubset } from '../data/dataset.ts';
 import { fuse } from '../graph/passes/fuse.ts';
 import { ParamStore } from '../nn/params.ts';
 import { calibrate } from '../quant/calibrate.ts';
@@ -40,7 +40,7 @@ async function runnerOf(name: 'calib' | 'qat', be: Backend, qm: QuantizedModel):
 
 function checkData(model: string, inputShape: number[], numClasses: number, data: JobData): void {
   const have = [data.test.channels, data.test.height, data.test.width].join('x');
-  if (inputShape.join('x') !== have || numClasses !== data.test.numClasses) {
+  if (inputShape.join('x') !== have || !fitsClasses(numClasses, data.test)) {
     throw new Error(`${model} takes ${inputShape.join('x')} inputs with ${numClasses} classes; the loaded data is ${have} with ${data.test.numClasses}`);
   }
 }

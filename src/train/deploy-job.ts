@@ -6,7 +6,7 @@
  * simulator batch by batch. The simulator is not run here: `simulate` is injected (the worker host asks the page,
  * which runs it in the simulator's own worker through SimClient), so this module stays testable with runIntModel.
  */
-import { randomSubset } from '../data/dataset.ts';
+import { fitsClasses, randomSubset } from '../data/dataset.ts';
 import { exportQdqOnnx } from '../io/onnx/export-qdq.ts';
 import { torchPackageZip } from '../io/torch/export-package.ts';
 import { ParamStore } from '../nn/params.ts';
@@ -56,7 +56,7 @@ export async function runDeployCheck(ctx: JobContext, q: QuantState, data: JobDa
   float: FloatState | null = null): Promise<DeployOutcome> {
   const split = cfg.split === 'train' ? data.train : data.test;
   const want = q.graph.inputShape.join('x'), have = [split.channels, split.height, split.width].join('x');
-  if (want !== have || q.graph.numClasses !== split.numClasses) {
+  if (want !== have || !fitsClasses(q.graph.numClasses, split)) {
     throw new Error(`the ${q.stage} model takes ${want} inputs with ${q.graph.numClasses} classes; the loaded data is ${have} with ${split.numClasses}`);
   }
   const im = convertCheckpoint({ ...q, meta: {} });
@@ -106,7 +106,7 @@ export async function runDeployCheck(ctx: JobContext, q: QuantState, data: JobDa
 /** The float model's predictions on the same images (its graph must take them: a float of this scope does). */
 async function floatPredictions(ctx: JobContext, float: FloatState, ds: ImageDataset, data: JobData, batchSize: number): Promise<number[] | null> {
   const want = float.graph.inputShape.join('x'), have = [ds.channels, ds.height, ds.width].join('x');
-  if (want !== have || float.graph.numClasses !== ds.numClasses) return null;
+  if (want !== have || !fitsClasses(float.graph.numClasses, ds)) return null;
   const store = new ParamStore(ctx.be, float.graph, float.host);
   const out: number[] = [];
   try {

@@ -1,4 +1,7 @@
-/** Evaluation of a graph on a data set: top-1 / top-5 accuracy (percent) and mean loss. */
+/**
+ * Evaluation of a graph on a data set: top-1 / top-5 accuracy (percent). An unlabelled set has no accuracy:
+ * acc1 / acc5 are NaN (the stages show output similarity to the float model instead, output-similarity.ts).
+ */
 import type { Backend } from '../engine/backend.ts';
 import { Tape } from '../engine/autograd.ts';
 import type { ImageDataset } from '../data/dataset.ts';
@@ -9,6 +12,9 @@ import type { ParamStore } from '../nn/params.ts';
 import { countTopK } from '../nn/metrics.ts';
 
 export interface EvalResult { acc1: number; acc5: number; images: number }
+
+/** Accuracy of a set without labels: not a number, shown as "no labels". */
+export const NO_ACCURACY = { acc1: NaN, acc5: NaN } as const;
 
 export interface EvalOptions {
   batchSize?: number;
@@ -29,15 +35,17 @@ export async function evaluate(be: Backend, graph: Graph, store: ParamStore, ds:
       const x = tape.input(batch.x, batch.shape);
       const { output } = runGraph(tape, graph, store, x, { ...o.hooks });
       const logits = await be.read(output.value);
-      const k = graph.numClasses;
-      const c = countTopK(logits, batch.labels, batch.n, k);
-      top1 += c.top1;
-      top5 += c.top5;
+      if (ds.labels) {
+        const c = countTopK(logits, batch.labels, batch.n, graph.numClasses);
+        top1 += c.top1;
+        top5 += c.top5;
+      }
       seen += batch.n;
       o.onLogits?.(logits, batch.labels, batch.n);
     } finally {
       tape.dispose();
     }
   }
+  if (!ds.labels) return { ...NO_ACCURACY, images: seen };
   return { acc1: (100 * top1) / Math.max(1, seen), acc5: (100 * top5) / Math.max(1, seen), images: seen };
 }

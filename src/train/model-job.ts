@@ -16,14 +16,16 @@ import type { TrainJobConfig } from './protocol.ts';
 export type ImportedModel = Extract<ModelChoice, { kind: 'onnx' }>;
 
 /** The graph and initial weights of a float run on data of this per-sample shape and class count. */
+/** numClasses 0: the data has no labels (a zoo model cannot be built for it; an imported model fits any). */
 export function floatModelFor(cfg: TrainJobConfig, imported: ImportedModel | null, shape: number[], numClasses: number): { graph: Graph; host: HostParams } {
   if (!isImportedName(cfg.model)) {
+    if (numClasses === 0) throw new Error(`${cfg.model} is built for the data's classes, and the loaded data has no labels: train it on labelled data, or import a model`);
     const graph = buildModel(cfg.model, { inputShape: shape, numClasses });
     return { graph, host: initHostParams(graph, cfg.seed) };
   }
   if (!imported || imported.name !== cfg.model) throw new Error(`the model "${cfg.model}" was not sent to the worker (select or import it again)`);
   const g = imported.graph;
-  if (g.inputShape.join('x') !== shape.join('x') || g.numClasses !== numClasses) {
+  if (g.inputShape.join('x') !== shape.join('x') || (numClasses !== 0 && g.numClasses !== numClasses)) {
     throw new Error(`${cfg.model.slice(4)} takes ${g.inputShape.join('x')} inputs with ${g.numClasses} classes; the loaded data is ` +
       `${shape.join('x')} with ${numClasses}: load matching data (or set the input shape when importing)`);
   }

@@ -44,7 +44,8 @@ function confusion(labels: ArrayLike<number>, pred: number[], k: number): number
 /** `ds`: the images the check ran, in order; `int` / `float`: predictions for them (float null: not run). */
 export function predictionSamples(ds: ImageDataset, int: number[], float: number[] | null, max = DISAGREE_MAX): PredictionSamples {
   const k = ds.numClasses, n = Math.min(int.length, ds.count);
-  const labels = ds.labels.subarray(0, n);
+  // Without labels: no confusion matrices (empty), disagreements with label -1.
+  const labels = ds.labels ? ds.labels.subarray(0, n) : new Int8Array(n).fill(-1);
   const disagreeAll: Disagreement[] = [];
   if (float) for (let i = 0; i < n; i++) if (float[i] !== int[i]) disagreeAll.push({ index: i, label: labels[i], int: int[i], float: float[i] });
   const disagree = disagreeAll.slice(0, max);
@@ -53,7 +54,8 @@ export function predictionSamples(ds: ImageDataset, int: number[], float: number
   disagree.forEach((d, j) => pixels.set(ds.images.subarray(d.index * size, (d.index + 1) * size), j * size));
   return {
     classNames: [...ds.classNames], shape: [ds.channels, ds.height, ds.width], images: n,
-    confusionInt: confusion(labels, int.slice(0, n), k), confusionFloat: float ? confusion(labels, float.slice(0, n), k) : null,
+    confusionInt: ds.labels ? confusion(labels, int.slice(0, n), k) : [],
+    confusionFloat: float && ds.labels ? confusion(labels, float.slice(0, n), k) : null,
     disagreeCount: disagreeAll.length, disagree, pixels,
   };
 }

@@ -9,7 +9,7 @@ import { autoCalibrate, checkCandidates } from '../quant/ptq/auto-calib.ts';
 import type { QuantizedModel } from '../quant/quantized-model.ts';
 import { evaluate } from './evaluate.ts';
 import type { JobContext, JobData } from './quant-jobs.ts';
-import type { PtqJobSettings, PtqResult } from './quant-protocol.ts';
+import type { PtqJobSettings, PtqPhase, PtqResult } from './quant-protocol.ts';
 import { Cancelled } from './trainer.ts';
 
 async function cancellable<T>(f: () => Promise<T>): Promise<T> {
@@ -24,9 +24,10 @@ async function cancellable<T>(f: () => Promise<T>): Promise<T> {
 export async function runPtq(ctx: JobContext, qm: QuantizedModel, calibDs: ImageDataset, test: ImageDataset, data: JobData,
   s: PtqJobSettings, batchSize: number): Promise<PtqResult> {
   const start = performance.now();
-  const progress = (done: number, total: number) => {
-    const secs = (performance.now() - start) / 1000;
-    ctx.post({ type: 'quant-progress', stage: 'calib', done, total, loss: NaN, etaSeconds: done > 0 ? (secs / done) * (total - done) : NaN });
+  let phaseStart = start;
+  const progress = (phase: PtqPhase, done: number, total: number) => {
+    const secs = (performance.now() - phaseStart) / 1000;
+    ctx.post({ type: 'quant-progress', stage: 'calib', phase, done, total, loss: NaN, etaSeconds: done > 0 ? (secs / done) * (total - done) : NaN });
   };
   const out: PtqResult = { autoCalib: null, adaround: null };
   if (s.autoCalib) {
@@ -34,15 +35,16 @@ export async function runPtq(ctx: JobContext, qm: QuantizedModel, calibDs: Image
     const total = qm.plan.acts.length * candidates.length;
     out.autoCalib = await cancellable(() => autoCalibrate(qm, calibDs, { candidates, batchSize }, {
       normalize: data.normalize, signal: ctx.signal,
-      onProgress: (p) => progress((p.site - 1) * candidates.length + candidates.indexOf(p.candidate as never), total),
+      onProgress: (p) => progress('auto-calib', (p.site - 1) * candidates.length + candidates.indexOf(p.candidate), total),
     }));
   }
   if (s.adaround) {
+    phaseStart = performance.now();
     const cfg = resolveAdaRoundConfig({ batchSize, ...s.adaround });
     const near = await evaluate(ctx.be, qm.plan.graph, qm.store, test, { hooks: qm.hooks, normalize: data.normalize, signal: ctx.signal });
     const r = await cancellable(() => adaround(qm, calibDs, cfg, {
       normalize: data.normalize, signal: ctx.signal,
-      onProgress: (p) => { if (p.step % 10 === 0 || p.step === p.steps) progress((p.layer - 1) * p.steps + p.step, p.layers * p.steps); },
+      onProgress: (p) => { if (p.step % 10 === 0 || p.step === p.steps) progress('adaround', (p.layer - 1) * p.steps + p.step, p.layers * p.steps); },
     }));
     out.adaround = { ...r, nearestAcc1: near.acc1 };
   }

@@ -7,7 +7,8 @@
  *                           and the normalization. Answered by `data-ready` (or `error`).
  *   calibrate {config}      fuse the kept float weights, prepare(qconfig), run the observers on `batches`
  *                           batches of the loaded train data, evaluate; histograms of every activation site.
- *   qat {config}            fine-tune with fake quant from the calibration (or the float weights), evaluate per epoch.
+ *   qat {config}            fine-tune with fake quant from the calibration (or the float weights), evaluate per epoch;
+ *                           with config.distill (always without labels) the float model teaches (distill.ts).
  *   restore {float, calib, qat, scope?}  checkpoints (encoded bytes) of the model and data the page now shows (null:
  *                           none, the worker starts clean); scope stamps checkpoints saved before they carried one.
  *   import-torch {files, testImages}  a PyTorch QAT result (the folder train_qat.py writes) becomes the kept QAT
@@ -39,6 +40,8 @@ import type { TorchImportFiles } from '../io/torch/import-checkpoint.ts';
 import type { FrameRange } from '../perf/frame-range.ts';
 import type { PerfEstimate } from '../perf/estimate.ts';
 import type { ResultScope } from './protocol.ts';
+import type { DistillLoss } from './distill.ts';
+import type { OutputSimilarity } from '../quant/output-similarity.ts';
 import type { PredictionSamples } from './prediction-samples.ts';
 
 export type QuantStage = 'calib' | 'qat';
@@ -49,6 +52,8 @@ export interface DataPrep {
   /** Convert RGB to full-swing YUV444 (U, V + 128) before the normalization. */
   yuv: boolean;
   normalize: Normalize;
+  /** Use the images without their labels (withoutLabels of dataset.ts). */
+  withoutLabels?: boolean;
 }
 
 /** `key`: the data's identity as the page computes it (ResultScope.data), kept by the worker to refuse jobs on other data. */
@@ -66,6 +71,9 @@ export interface QuantSettings {
   /** Weight width (default 8; 4 = per-channel int4). */
   weightBits?: WeightBits;
 }
+
+/** Which PTQ algorithm a calibration's progress counts (absent: the observers' batches). */
+export type PtqPhase = 'auto-calib' | 'adaround';
 
 /** The PTQ algorithms a calibration may run after the observers (src/quant/ptq), with their settings. */
 export interface PtqJobSettings {
@@ -94,6 +102,8 @@ export interface CalibJobConfig {
 export interface QatJobConfig {
   quant: QuantSettings;
   scope?: ResultScope;
+  /** Distillation QAT (src/train/distill.ts): the float model teaches; required for data without labels. */
+  distill?: { loss: DistillLoss; featureWeight: number } | null;
   epochs: number;
   batchSize: number;
   lr: number;
@@ -179,9 +189,11 @@ export type QuantMessage =
   | { type: 'data-ready'; name: string; trainImages: number; testImages: number; shape: number[]; numClasses: number }
   | { type: 'checkpoint'; stage: CheckpointStage; bytes: Uint8Array; scope?: ResultScope }
   | { type: 'quant-started'; stage: QuantStage; total: number; acts: number; weights: number }
-  | { type: 'quant-progress'; stage: QuantStage; done: number; total: number; loss: number; etaSeconds: number }
-  | { type: 'quant-epoch'; stage: QuantStage; epoch: number; acc1: number; acc5: number; loss: number }
-  | { type: 'quant-done'; stage: QuantStage; acc1: number; acc5: number; seconds: number; scales: QuantScales; histograms: ActHistogram[]; ptq?: PtqResult }
+  | { type: 'quant-progress'; stage: QuantStage; done: number; total: number; loss: number; etaSeconds: number; phase?: PtqPhase }
+  | { type: 'quant-epoch'; stage: QuantStage; epoch: number; acc1: number; acc5: number; loss: number; similarity?: OutputSimilarity[] }
+  | { type: 'quant-done'; stage: QuantStage; acc1: number; acc5: number; seconds: number; scales: QuantScales; histograms: ActHistogram[]; ptq?: PtqResult;
+      /** The output similarity to the float model on the test images (acc NaN when the data has no labels). */
+      similarity?: OutputSimilarity[] }
   | { type: 'quant-cancelled'; stage: QuantStage }
   | { type: 'quant-error'; stage: QuantStage; message: string }
   | ({ type: 'deploy-started' } & DeployArtifacts)

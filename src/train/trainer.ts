@@ -7,12 +7,13 @@ import { Tape } from '../engine/autograd.ts';
 import { softmaxCrossEntropyFn } from '../engine/fns/loss.ts';
 import { Optimizer, type OptimizerConfig } from '../engine/optim/optimizer.ts';
 import { scheduleAt, type ScheduleName } from '../engine/optim/schedule.ts';
-import type { ImageDataset } from '../data/dataset.ts';
-import { batchCount, iterateBatches, type AugmentOptions, type Normalization } from '../data/loader.ts';
+import { requireLabels, type ImageDataset } from '../data/dataset.ts';
+import { batchCount, iterateBatches, type AugmentOptions, type Batch, type Normalization } from '../data/loader.ts';
 import type { Graph } from '../graph/ir.ts';
 import { runGraph, type Hooks } from '../nn/executor.ts';
 import type { ParamStore } from '../nn/params.ts';
 import { evaluate, type EvalResult } from './evaluate.ts';
+import type { OutputSimilarity } from '../quant/output-similarity.ts';
 
 export interface TrainConfig {
   epochs: number;
@@ -43,7 +44,11 @@ export interface TrainProgress {
   etaSeconds: number;
 }
 
-export interface EpochResult extends EvalResult { epoch: number; loss: number }
+/** `similarity`: the output similarity to the float model (distillation QAT; output-similarity.ts). */
+export interface EpochResult extends EvalResult { epoch: number; loss: number; similarity?: OutputSimilarity[] }
+
+/** One optimizer step on a batch (the loss read back when `readLoss`, else NaN): cross-entropy, or distillation. */
+export type StepFn = (opt: Optimizer, batch: Batch, readLoss: boolean) => Promise<number>;
 
 export interface TrainCallbacks {
   onProgress?: (p: TrainProgress) => void;
@@ -53,6 +58,10 @@ export interface TrainCallbacks {
   waitIfPaused?: () => Promise<void>;
   /** Quantization hooks (fake quant during QAT). */
   hooks?: Hooks;
+  /** Replaces the cross-entropy step (distillation QAT, distill.ts). */
+  step?: StepFn;
+  /** More of each epoch's evaluation (the output similarity to the float model). */
+  evaluateEpoch?: () => Promise<Pick<EpochResult, 'similarity'>>;
 }
 
 export interface TrainResult {
@@ -93,6 +102,7 @@ export async function trainStep(be: Backend, graph: Graph, store: ParamStore, op
 
 export async function train(be: Backend, graph: Graph, store: ParamStore, train: ImageDataset, test: ImageDataset | null,
   cfg: TrainConfig, cb: TrainCallbacks = {}): Promise<TrainResult> {
+  if (!cb.step) requireLabels(train, 'Training with cross-entropy (float training, labelled QAT)');
   const stepsPerEpoch = batchCount(train.count, cfg.batchSize);
   const totalSteps = stepsPerEpoch * cfg.epochs;
   const opt = new Optimizer(be, [...store.vars.values()], cfg.optimizer);
@@ -114,7 +124,7 @@ export async function train(be: Backend, graph: Graph, store: ParamStore, train:
         opt.lr = s.lr;
         if (s.momentum !== null && (cfg.optimizer.name !== 'sgd' || (cfg.optimizer.momentum ?? 0) > 0)) opt.momentum = s.momentum;
         const read = step % lossEvery === 0 || step === totalSteps - 1;
-        const loss = await trainStep(be, graph, store, opt, batch.x, batch.shape, batch.labels, read, cb.hooks);
+        const loss = cb.step ? await cb.step(opt, batch, read) : await trainStep(be, graph, store, opt, batch.x, batch.shape, batch.labels, read, cb.hooks);
         if (read) {
           lastLoss = loss;
           lossSum += loss;
@@ -134,7 +144,8 @@ export async function train(be: Backend, graph: Graph, store: ParamStore, train:
       const ev = test && (cfg.evalEachEpoch ?? true)
         ? await evaluate(be, graph, store, test, { batchSize: cfg.evalBatchSize, normalize: cfg.normalize, signal: cb.signal, hooks: cb.hooks })
         : { acc1: NaN, acc5: NaN, images: 0 };
-      const r: EpochResult = { ...ev, epoch: epoch + 1, loss: lossSum / Math.max(1, lossCount) };
+      const more = cb.evaluateEpoch && (cfg.evalEachEpoch ?? true) ? await cb.evaluateEpoch() : {};
+      const r: EpochResult = { ...ev, ...more, epoch: epoch + 1, loss: lossSum / Math.max(1, lossCount) };
       epochs.push(r);
       await cb.onEpoch?.(r);
     }

@@ -3,7 +3,7 @@
  * normalization), the trained float model, and the calibrated / QAT models. Restores them from the
  * project's checkpoints after a reload.
  */
-import type { TrainTestData } from '../data/dataset.ts';
+import { withoutLabels, type TrainTestData } from '../data/dataset.ts';
 import { rgbToYuv444 } from '../data/transform.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.ts';
 import { buildModel } from '../models/zoo.ts';
@@ -61,7 +61,8 @@ export class WorkerState {
         this.builtin = null;
         throw e;
       }));
-      const t = this.prep.yuv ? { train: rgbToYuv444(raw.train), test: rgbToYuv444(raw.test) } : raw;
+      const y = this.prep.yuv ? { train: rgbToYuv444(raw.train), test: rgbToYuv444(raw.test) } : raw;
+      const t = this.prep.withoutLabels ? { train: withoutLabels(y.train), test: withoutLabels(y.test) } : y;
       return { train: t.train, test: t.test, normalize: this.prep.normalize };
     })();
     this.prepared.catch(() => { this.prepared = null; });

@@ -73,7 +73,7 @@ export function parseAnalyze(argv: string[]): AnalyzeOptions {
 
 export async function runAnalyze(argv: string[]): Promise<void> {
   const { o, metric, topN, layerImages, layersOn, compare, sensitivity: withSensitivity, mixedPrecision } = parseAnalyze(argv);
-  const data = await loadStageData(o.data, o.subset, o.testSubset, o.resize);
+  const data = await loadStageData(o.data, o.subset, o.testSubset, o.resize, o.unlabelled);
   const be = await createNodeBackend(o.backend, o.gpu);
   console.log(`Backend: ${be.kind} on ${be.adapter}`);
   const src = new AnalyzeSources(be, o, dataShapeOf(data));

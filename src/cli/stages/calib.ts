@@ -21,6 +21,8 @@ import { firstN } from '../../data/dataset.ts';
 import { adaround, type AdaRoundReport } from '../../quant/ptq/adaround.ts';
 import { autoCalibrate, type AutoCalibReport } from '../../quant/ptq/auto-calib.ts';
 import { parsePtq, PTQ_OPTIONS } from '../ptq-options.ts';
+import { ParamStore } from '../../nn/params.ts';
+import { outputSimilarity, similarityForReport, similarityText, type OutputSimilarity } from '../../quant/output-similarity.ts';
 
 const fmt = (x: number) => x.toFixed(2);
 
@@ -28,7 +30,7 @@ export async function runCalib(argv: string[]): Promise<void> {
   const o = parseQuant(argv, 'default_calibration', { ...PTQ_OPTIONS, 'int16-top': { type: 'string' } });
   const int16Top = parseInt16Top(o.rest['int16-top'] as string | undefined);
   const ptq = parsePtq(o.rest, o.batchSize);
-  const data = await loadStageData(o.data, o.subset, o.testSubset, o.resize);
+  const data = await loadStageData(o.data, o.subset, o.testSubset, o.resize, o.unlabelled);
   const { graph, host, normalization, modelName } = await loadFusedFloat(o, dataShapeOf(data));
   const int16 = int16Top === null ? [] : await int16TopSites(o.modelPath, modelName, int16Top);
   const qc = withInt16Sites(makeQConfig(o), int16);
@@ -75,7 +77,18 @@ export async function runCalib(argv: string[]): Promise<void> {
     ada = { ...r, nearest_acc1: near.acc1, nearest_acc5: near.acc5 };
   }
   const ev = await evaluate(be, graph, qm.store, data.test, { hooks: qm.hooks, normalize: normalization });
-  console.log(`Calibration: evaluation Acc@1 ${fmt(ev.acc1)} Acc@5 ${fmt(ev.acc5)}`);
+  // Without labels: the output similarity to the float model on the held-out images instead of accuracy.
+  let similarity: OutputSimilarity[] | null = null;
+  if (data.test.labels) console.log(`Calibration: evaluation Acc@1 ${fmt(ev.acc1)} Acc@5 ${fmt(ev.acc5)}`);
+  else {
+    const floatStore = new ParamStore(be, graph, host);
+    try {
+      similarity = await outputSimilarity(be, { graph, store: qm.store, hooks: qm.hooks }, { graph, store: floatStore }, data.test, { batchSize: o.batchSize, normalize: normalization });
+    } finally {
+      floatStore.dispose();
+    }
+    console.log(`Calibration: no labels, no accuracy; output similarity to the float model on ${data.test.count} held-out images: ${similarityText(similarity)}`);
+  }
   const scales = await qm.scales();
   await writeFile(join(o.modelPath, 'calib-checkpoint'), encodeQuantCheckpoint({
     model: modelName, stage: 'calib', graph, qconfig: qc, params: await qm.store.toHost(), qsites: await qm.toHost(),
@@ -86,6 +99,7 @@ export async function runCalib(argv: string[]): Promise<void> {
     images_per_s: cal.imagesPerSecond, seconds: cal.seconds, backend: be.kind, adapter: be.adapter,
     observer: qc.activation.observer, qconfig: qc.template, int16_sites: int16, march: qc.march, rounding: qc.rounding, scales, model: modelName, normalization,
     weight_bits: qc.weight.dtype === 'qint4' ? 4 : 8, adaround: ada, auto_calib: autoCalib,
+    labelled: data.test.labels !== null, ...(similarity ? { similarity: similarityForReport(similarity) } : {}),
   });
   qm.store.dispose();
   qm.dispose();

@@ -22,7 +22,7 @@ const fmt = (x: number) => x.toFixed(2);
 
 export async function runFloat(argv: string[]): Promise<void> {
   const o = parseCommon(argv);
-  const data = await loadStageData(o.data, o.subset, o.testSubset, o.resize);
+  const data = await loadStageData(o.data, o.subset, o.testSubset, o.resize, o.unlabelled);
   const shape = dataShapeOf(data);
   const src = await loadModelSource(o, shape);
   const { graph, normalization, modelName } = src;

@@ -67,7 +67,7 @@ export async function runIntInfer(argvIn: string[]): Promise<void> {
   const { device: simDevice, rest: argv } = takeSimDevice(argvIn);
   const o = parseQuant(argv, 'default_qat');
   const { ck, file } = await loadDeployCheckpoint(o);
-  const data = await loadStageData(o.data, o.subset, o.testSubset, o.resize);
+  const data = await loadStageData(o.data, o.subset, o.testSubset, o.resize, o.unlabelled);
   checkModelFitsData(ck.graph, dataShapeOf(data), file);
   const be = await createNodeBackend(o.backend, o.gpu);
   console.log(`Backend: ${be.kind} on ${be.adapter}`);
@@ -104,8 +104,10 @@ export async function runIntInfer(argvIn: string[]): Promise<void> {
       batchSize: Math.min(o.batchSize, 256),
       onProgress: (p) => process.stderr.write(`Deployment check [${p.images}/${p.totalImages} images]\n`),
     });
-    console.log(`QAT model (fake quant, VALIDATION): evaluation Acc@1 ${fmt(r.qat.acc1)} Acc@5 ${fmt(r.qat.acc5)}`);
-    console.log(`Quantized: evaluation Acc@1 ${fmt(r.int.acc1)} Acc@5 ${fmt(r.int.acc5)}`);
+    if (data.test.labels) {
+      console.log(`QAT model (fake quant, VALIDATION): evaluation Acc@1 ${fmt(r.qat.acc1)} Acc@5 ${fmt(r.qat.acc5)}`);
+      console.log(`Quantized: evaluation Acc@1 ${fmt(r.int.acc1)} Acc@5 ${fmt(r.int.acc5)}`);
+    } else console.log('Top-1 accuracy needs labels and the data has none: the simulator is compared with the QAT model only');
     console.log(`Top-1 agreement simulator vs QAT model: ${fmt(r.agreement_top1)} % of ${r.images} images; simulator ${(simImages / Math.max(simSeconds, 1e-9)).toFixed(0)} images/s (with dumps)`);
     console.log(`Per layer, worst first (LSB of int32 outputs = x_scale * w_scale):\n${layerTable(r.layers)}`);
     await mergeReport(o.modelPath, 'int', {

@@ -82,7 +82,10 @@ export async function loadFusedFloat(o: CommonOptions, data: DataShape): Promise
   const c = bytes ? decodeCheckpoint(bytes, file) : null;
   if (c && !o.onnx && c.model.startsWith('onnx:')) throw new UsageError(`${file} is of the imported model ${c.model.slice(5)}: pass --onnx FILE`);
   if (c) checkCheckpointData(c.meta, data, file);
-  const src = await loadModelSource(c && !o.onnx ? { ...o, model: c.model } : o, data);
+  // Data without labels: a zoo model keeps the classes its float checkpoint was trained with.
+  const classes = c?.meta.numClasses as number | undefined;
+  const shape = data.labelled === false && classes !== undefined ? { ...data, numClasses: classes } : data;
+  const src = await loadModelSource(c && !o.onnx ? { ...o, model: c.model } : o, shape);
   let host = src.host;
   if (c && c.model === src.modelName) host = c.params;
   else if (o.onnx) console.log(`Using the weights of ${o.onnx}${c ? ` (${file} is of model ${c.model})` : ''}`);

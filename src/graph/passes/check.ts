@@ -6,7 +6,7 @@
  *    quantized implementation.
  * Run it on the fused graph (on an unfused graph every Conv+BN shows up as a pending fusion).
  */
-import type { Graph, GraphNode, OpType } from '../ir.ts';
+import { graphOutputs, type Graph, type GraphNode, type OpType } from '../ir.ts';
 import { hasIntImpl, OP_TYPES, opDef } from '../../ops/registry.ts';
 import { consumersOf, useCounts } from './util.ts';
 
@@ -50,7 +50,7 @@ export function fusionReport(g: Graph): FusionReport {
   /** Why `p`'s value can't be folded into its consumer `n`, or null if it could (a missed fusion). */
   const usesReason = (p: GraphNode, n: GraphNode): string | null => {
     const others = consumersOf(g, p.id).filter((c) => c !== n).map((c) => c.id);
-    if (p.id === g.output) others.push('the graph output');
+    if (graphOutputs(g).includes(p.id)) others.push('a graph output');
     const edges = uses.get(p.id) ?? 0;
     if (others.length) return `${p.id} output has ${edges} uses (also ${others.join(', ')}), so it can't be folded into one node`;
     if (edges > 1) return `${p.id} output is read ${edges} times by ${n.id}`;

@@ -232,6 +232,7 @@ function absorb(g: Graph, chain: GraphNode[]): void {
   for (const n of nodes) if (n !== anchor) n.inputs = n.inputs.map(repoint);
   g.nodes = nodes;
   g.output = repoint(g.output);
+  if (g.outputs) g.outputs = g.outputs.map(repoint);
 }
 
 function findMatch(ctx: FuseContext, pass: FusionPass): { pattern: FusionPattern; chain: GraphNode[] } | null {

@@ -1,12 +1,12 @@
 /** Small graph queries shared by the passes. */
-import type { Graph, GraphNode } from '../ir.ts';
+import { graphOutputs, type Graph, type GraphNode } from '../ir.ts';
 import { opDef } from '../../ops/registry.ts';
 
-/** Input edges that read each value, plus one for the graph output. */
+/** Input edges that read each value, plus one for each graph output. */
 export function useCounts(g: Graph): Map<string, number> {
   const uses = new Map<string, number>();
   for (const n of g.nodes) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
-  uses.set(g.output, (uses.get(g.output) ?? 0) + 1);
+  for (const o of graphOutputs(g)) uses.set(o, (uses.get(o) ?? 0) + 1);
   return uses;
 }
 
@@ -37,4 +37,9 @@ export function validateGraph(g: Graph): void {
     seen.add(n.id);
   }
   if (!seen.has(g.output)) throw new Error(`graph ${g.name}: output ${g.output} is not a node`);
+  if (g.outputs) {
+    if (g.outputs[0] !== g.output) throw new Error(`graph ${g.name}: outputs must start with output ${g.output}, got ${g.outputs[0]}`);
+    for (const o of g.outputs) if (!seen.has(o)) throw new Error(`graph ${g.name}: output ${o} is not a node`);
+    if (new Set(g.outputs).size !== g.outputs.length) throw new Error(`graph ${g.name}: an output is listed twice`);
+  }
 }

@@ -22,7 +22,7 @@
  * (bpu_round cannot be expressed in ONNX); the int32 bias is rounded; onnxruntime may fuse QDQ
  * patterns into integer kernels with their own requantization.
  */
-import type { Graph, GraphNode } from '../../graph/ir.ts';
+import { graphOutputs, type Graph, type GraphNode } from '../../graph/ir.ts';
 import type { HostParams } from '../../nn/params.ts';
 import { minMax, updateQParams } from '../../engine/reference/quant.ts';
 import { quantizeValue } from '../../qmath/fake-quantize.ts';
@@ -250,6 +250,8 @@ export function buildQdqOnnx(s: QuantSnapshot, name = s.graph.name): Uint8Array 
     value.set(n.id, y);
     scaleOf.set(n.id, outScale);
   }
+  const outs = graphOutputs(g);
+  if (outs.length > 1) throw new QdqExportError(`graph ${g.name} has ${outs.length} outputs (${outs.join(', ')}): the QDQ export writes one output so far`);
   const out = value.get(g.output);
   if (!out) throw new QdqExportError(`graph ${g.name}: output ${g.output} not computed`);
   // The logits under a fixed name.

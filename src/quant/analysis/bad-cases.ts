@@ -54,5 +54,7 @@ export async function findBadCases(batches: readonly Batch[], k: number, a: Stag
   const cmp = worseFirst(metric);
   const worst = [...all].sort((x, y) => Number(y.disagree) - Number(x.disagree) || cmp(x.distance, y.distance) || x.index - y.index).slice(0, top);
   const pct = (v: number) => (100 * v) / Math.max(1, all.length);
-  return { metric, a: a.name, b: b.name, images: all.length, agreement_top1: pct(agree), acc1_a: pct(ok1a), acc1_b: pct(ok1b), distances, worst };
+  // Images without labels (label -1 in the batches) have no accuracy: NaN, the agreement and distances still hold.
+  const labelled = all.every((c) => c.label >= 0);
+  return { metric, a: a.name, b: b.name, images: all.length, agreement_top1: pct(agree), acc1_a: labelled ? pct(ok1a) : NaN, acc1_b: labelled ? pct(ok1b) : NaN, distances, worst };
 }

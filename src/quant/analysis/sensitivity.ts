@@ -44,9 +44,11 @@ export interface SensitivityOptions extends PassOptions {
   sites?: SiteRef[];
 }
 
+/** Top-1 accuracy in percent; NaN for images without labels (label -1). */
 export function acc1Of(logits: Float32Array, batches: readonly Batch[], k: number): number {
   let ok = 0, at = 0, n = 0;
   for (const b of batches) {
+    if (b.labels.some((l) => l < 0)) return NaN;
     ok += countTopK(logits.subarray(at * k, (at + b.n) * k), b.labels, b.n, k).top1;
     at += b.n;
     n += b.n;

@@ -158,6 +158,8 @@ export async function optimizeLayer(p: LayerProblem, floatWeights: Float32Array,
   const m = new Float64Array(v.length), s2 = new Float64Array(v.length);
   const b1 = 0.9, b2 = 0.999, eps = 1e-8;
   for (let step = 0; step < cfg.numSteps; step++) {
+    // Let messages (cancel) through even where the backend never awaits anything real (the CPU reference).
+    if (step % 16 === 15) await new Promise((r) => setTimeout(r, 0));
     if (o.signal?.aborted) throw new DOMException('AdaRound cancelled', 'AbortError');
     const beta = annealedBeta(step, cfg.numSteps, cfg.warmUp, cfg.bRange);
     const r = await lossAndGrad(p, v, step % p.batches.length, beta, cfg.weight);

@@ -11,16 +11,15 @@ import type { ImageDataset } from '../../data/dataset.ts';
 import { iterateBatches, type Normalization } from '../../data/loader.ts';
 import { runGraph } from '../../nn/executor.ts';
 import type { HostParams } from '../../nn/params.ts';
-import { createObserver, isObserverName, type ObserverName } from '../observers/index.ts';
+import { candidateObserver, checkCandidates } from './auto-calib-candidates.ts';
 import type { QuantizedModel } from '../quantized-model.ts';
 import { scaleQParams, scaleRunning, SiteScaleHooks } from './site-scales.ts';
 
-/** Observers a site may choose from (per tensor, data-driven); one source for the CLI and the page. */
-export const AUTO_CALIB_OBSERVERS = ['minmax', 'percentile', 'mse', 'kl', 'clip_std', 'histogram', 'mix'] as const;
-export const AUTO_CALIB_DEFAULT: ObserverName[] = ['minmax', 'percentile', 'mse', 'kl'];
+export { AUTO_CALIB_DEFAULT, AUTO_CALIB_OBSERVERS, checkCandidates } from './auto-calib-candidates.ts';
 
 export interface AutoCalibConfig {
-  candidates: ObserverName[];
+  /** Observer names, or name:parameter (auto-calib-candidates.ts). */
+  candidates: string[];
   batchSize: number;
 }
 
@@ -44,16 +43,6 @@ export interface AutoCalibOptions {
   normalize?: Normalization;
   signal?: AbortSignal;
   onProgress?: (p: { site: number; sites: number; node: string; candidate: string }) => void;
-}
-
-export function checkCandidates(names: readonly string[]): ObserverName[] {
-  if (!names.length) throw new Error('automatic calibration needs at least one candidate observer');
-  for (const n of names) {
-    if (!isObserverName(n) || !(AUTO_CALIB_OBSERVERS as readonly string[]).includes(n)) {
-      throw new Error(`automatic calibration: "${n}" is not a candidate observer (one of ${AUTO_CALIB_OBSERVERS.join(', ')})`);
-    }
-  }
-  return [...new Set(names)] as ObserverName[];
 }
 
 export async function autoCalibrate(qm: QuantizedModel, ds: ImageDataset, cfg: AutoCalibConfig, o: AutoCalibOptions = {}): Promise<AutoCalibReport> {
@@ -101,7 +90,7 @@ export async function autoCalibrate(qm: QuantizedModel, ds: ImageDataset, cfg: A
       continue;
     }
     // Observe the site (float value, everything before it quantized) with every candidate at once.
-    const observers = candidates.map((name) => createObserver(name, {
+    const observers = candidates.map((name) => candidateObserver(name, {
       dtype: a.spec.dtype, qscheme: 'per_tensor_symmetric', march: plan.qconfig.march, quantMin: a.quantMin, quantMax: a.quantMax,
     }));
     const watch = new SiteScaleHooks(qm, chosen, new Set([a.node]));

@@ -5,12 +5,12 @@
 import { MODEL_NAMES } from '../../models/zoo.ts';
 import { validateConfig, type TrainJobConfig } from '../../train/protocol.ts';
 import { formatInt } from '../format.ts';
-import { inputShapeOf } from '../store/data-slice.ts';
+import { dataLabelled, inputShapeOf } from '../store/data-slice.ts';
 import { deploySettingErrors } from '../store/deploy-slice.ts';
 import { modelIdOf } from '../store/model-slice.ts';
 import type { StudioState } from '../store/studio-store.ts';
 import { jobLive, scopeInSync } from '../scope/scope-controller.ts';
-import { numberErrors, NUMS } from './quant/quant-settings-rules.ts';
+import { numberErrors, SETTING_LABELS } from './quant/quant-settings-rules.ts';
 
 export type Stage = 'train' | 'evaluate' | 'calibrate' | 'qat' | 'deploy';
 export type ConfigErrors = Partial<Record<keyof TrainJobConfig, string>>;
@@ -27,7 +27,7 @@ export function modelDataMismatch(s: StudioState): string | null {
   const want = m.inputShape.join('x'), have = inputShapeOf(s.data).join('x');
   if (want !== have) return `${m.file} takes ${want} inputs; the loaded data is ${have}: load ${want} data (or import the model with a matching input shape).`;
   const classes = s.data.summary.classNames.length;
-  if (m.graph.numClasses !== classes) return `${m.file} has ${m.graph.numClasses} classes; the loaded data has ${classes}.`;
+  if (dataLabelled(s.data) && m.graph.numClasses !== classes) return `${m.file} has ${m.graph.numClasses} classes; the loaded data has ${classes}.`;
   return null;
 }
 
@@ -71,6 +71,9 @@ export function stageBlocker(s: StudioState, stage: Stage, config: TrainJobConfi
     case 'evaluate': {
       if (s.backend.status !== 'ready') return 'Starting the compute backend…';
       const e = trainConfigErrors(s, config);
+      if (stage === 'train' && config.epochs > 0 && s.data.summary && !dataLabelled(s.data)) {
+        return `Training needs labels, and ${s.data.summary.name} has none: evaluate an imported model's own weights (Evaluate, or 0 epochs) instead, then calibrate and distill.`;
+      }
       if (stage === 'evaluate') {
         if (!hasFloat && !s.imported) return `${model} has no trained weights on this data yet: train it first.`;
         const { testImages, batchSize } = e;
@@ -86,8 +89,7 @@ export function stageBlocker(s: StudioState, stage: Stage, config: TrainJobConfi
           : `Train ${model} on this data first (step 3).`;
       }
       const e = numberErrors(s.quant.settings);
-      const labels = Object.fromEntries(NUMS.map((n) => [n.k, n.label]));
-      return Object.keys(e).length ? `Fix the quantization settings: ${listErrors(e, labels)}.` : null;
+      return Object.keys(e).length ? `Fix the quantization settings: ${listErrors(e, SETTING_LABELS)}.` : null;
     }
     case 'deploy': {
       const c = s.checkpoints, src = s.deploy.settings.source;

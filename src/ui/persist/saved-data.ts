@@ -10,7 +10,7 @@ import type { DataSummary } from '../../data/summary.ts';
 const posInt = (x: unknown): x is number => Number.isInteger(x) && (x as number) > 0;
 
 function checkSplit(ds: ImageDataset | undefined, which: string, shape: number[]): void {
-  if (!ds || typeof ds !== 'object' || !(ds.images instanceof Uint8Array) || !(ds.labels instanceof Uint8Array) || !Array.isArray(ds.classNames)) {
+  if (!ds || typeof ds !== 'object' || !(ds.images instanceof Uint8Array) || !(ds.labels instanceof Uint8Array || ds.labels === null) || !Array.isArray(ds.classNames)) {
     throw new Error(`its ${which} split is missing or damaged`);
   }
   if (![ds.channels, ds.height, ds.width].every(posInt)) throw new Error(`its ${which} images are ${ds.channels}x${ds.height}x${ds.width}: every dimension must be at least 1`);
@@ -31,7 +31,8 @@ export function checkSavedData(d: { summary: DataSummary; dataset: TrainTestData
   if (!s || typeof s !== 'object' || !Array.isArray(s.shape) || s.shape.length !== 3) throw new Error('its description is missing or damaged');
   if (!s.shape.every(posInt)) throw new Error(`its images are ${String(s.shape).replace(/,/g, 'x')}: every dimension must be at least 1`);
   if (s.shape[0] !== 1 && s.shape[0] !== 3) throw new Error(`its images have ${s.shape[0]} channels; 1 or 3 are supported`);
-  if (!Array.isArray(s.classNames) || s.classNames.length === 0) throw new Error('it has no class names');
+  // A set without labels (summary.labelled false) has no classes; any other needs its class names.
+  if (!Array.isArray(s.classNames) || (s.classNames.length === 0 && s.labelled !== false)) throw new Error('it has no class names');
   const p = s.preview;
   if (!p || !(p.images instanceof Uint8Array) || !Array.isArray(p.labels) || !Number.isInteger(p.count) || p.count < 0 ||
     p.images.length < p.count * s.shape[0] * s.shape[1] * s.shape[2] || p.labels.length < p.count) {

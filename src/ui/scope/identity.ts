@@ -34,7 +34,7 @@ export function dataFingerprint(d: TrainTestData): string {
   if (!h) {
     const f = new Fingerprint();
     for (const s of [d.train, d.test]) {
-      f.text(JSON.stringify([s.count, s.channels, s.height, s.width, s.classNames])).bytes(s.labels).bytes(s.images, 1 << 20);
+      f.text(JSON.stringify([s.count, s.channels, s.height, s.width, s.classNames])).bytes(s.labels ?? new Uint8Array(0)).bytes(s.images, 1 << 20);
     }
     h = f.hex();
     dataPrints.set(d, h);
@@ -52,9 +52,10 @@ export function dataIdentity(d: DataState): { key: string; label: string } | nul
   if (d.status !== 'ready' || !d.summary) return null;
   const base = d.dataset ? `${d.summary.kind}:${d.summary.name}#${dataFingerprint(d.dataset)}` : `builtin:${d.summary.name}`;
   const norm = normalizationOf(d);
-  const prep = `${d.prep.yuv ? 'yuv444' : 'rgb'};${norm === 'pixel/255' ? norm : `mean=${norm.mean.map((v) => +v.toFixed(6))},std=${norm.std.map((v) => +v.toFixed(6))}`}`;
+  // Without labels is another data set: results made with labels never show for it, nor the reverse.
+  const prep = `${d.prep.withoutLabels ? 'nolabels;' : ''}${d.prep.yuv ? 'yuv444' : 'rgb'};${norm === 'pixel/255' ? norm : `mean=${norm.mean.map((v) => +v.toFixed(6))},std=${norm.std.map((v) => +v.toFixed(6))}`}`;
   const how = norm === 'pixel/255' ? '' : ', normalized';
-  return { key: `${base}|${prep}`, label: `${d.summary.name}${d.prep.yuv ? ', YUV444' : ''}${how}` };
+  return { key: `${base}|${prep}`, label: `${d.summary.name}${d.prep.withoutLabels ? ', without labels' : ''}${d.prep.yuv ? ', YUV444' : ''}${how}` };
 }
 
 /** The scope of what the page shows now (null while the data is loading). */

@@ -17,6 +17,8 @@ export interface DataPrepSettings {
   std: number[];
   /** Resize dropped images to this [H, W]; null keeps their size (all must match). */
   resize: [number, number] | null;
+  /** Use the images without their labels (calibration, distillation QAT, output similarity); absent: false. */
+  withoutLabels?: boolean;
 }
 
 export interface DataState {
@@ -51,6 +53,11 @@ export function normalizationOf(d: DataState): 'pixel/255' | { mean: number[]; s
   if (p.normalize === 'dataset' && d.summary) return { mean: d.summary.stats.mean, std: d.summary.stats.std.map((s) => Math.max(s, 1e-3)) };
   if (p.normalize === 'custom') return { mean: p.mean, std: p.std };
   return 'pixel/255';
+}
+
+/** Whether jobs see labels: the data has them and the page does not use it without them. */
+export function dataLabelled(d: Pick<DataState, 'summary' | 'prep'>): boolean {
+  return d.summary?.labelled !== false && !d.prep.withoutLabels;
 }
 
 /** Acc@5 says nothing when there are 5 classes or fewer (it is then 100 %): the page shows it only above that. */

@@ -7,13 +7,14 @@ import { useState, type DragEvent } from 'react';
 import { formatFixed, formatInt } from '../../format.ts';
 import { isLive } from '../../store/run-reducer.ts';
 import { useStudio } from '../../studio-context.tsx';
+import { dataLabelled } from '../../store/data-slice.ts';
 import { useData } from '../../controllers-context.tsx';
 import { DataPreview } from './DataPreview.tsx';
 import { filesFromDrop, filesFromInput } from './drop-files.ts';
 import { PrepControls } from './PrepControls.tsx';
 
 const KIND: Record<string, string> = {
-  builtin: 'built-in', idx: 'IDX files', cifar: 'CIFAR-10 binary', zip: 'zip of class folders', 'image-folder': 'folder of class folders',
+  builtin: 'built-in', idx: 'IDX files', cifar: 'CIFAR-10 binary', zip: 'zip of images', 'image-folder': 'folder of images',
 };
 
 export function DataPanel() {
@@ -24,6 +25,7 @@ export function DataPanel() {
   const [over, setOver] = useState(false);
   const decoding = data.status !== 'ready';
   const s = data.summary;
+  const labelled = dataLabelled(data);
   const lockedWhy = busy ? 'Locked while a job runs (cancel it to change the data).' : decoding ? 'Wait for the data being decoded.' : undefined;
 
   const onDrop = async (e: DragEvent) => {
@@ -44,7 +46,7 @@ export function DataPanel() {
       <h2 id="data-h">Data</h2>
       <div className={`dropzone${over ? ' over' : ''}`} data-testid="data-dropzone" role="group" aria-label="Drop data here"
         onDragOver={(e) => { e.preventDefault(); setOver(true); }} onDragLeave={() => setOver(false)} onDrop={(e) => void onDrop(e)}>
-        <p>Drop a folder of class folders (PNG/JPEG), a .zip of one, MNIST/Fashion-MNIST IDX files (.gz or raw) or CIFAR-10 .bin batches here, or</p>
+        <p>Drop a folder of class folders (PNG/JPEG) or of unlabelled images, a .zip of one, MNIST/Fashion-MNIST IDX files (.gz or raw) or CIFAR-10 .bin batches here, or</p>
         <div className="buttons">
           <label className="button-like" title={lockedWhy}>Choose files…
             <input type="file" multiple className="sr-only" data-testid="data-file-input" disabled={busy || decoding}
@@ -86,7 +88,8 @@ export function DataPanel() {
             <div><dt>Kind</dt><dd data-testid="data-kind">{KIND[s.kind]}</dd></div>
             <div><dt>Image</dt><dd data-testid="data-shape">{s.shape.join(' × ')}</dd></div>
             <div><dt>Train / test</dt><dd data-testid="data-counts">{formatInt(s.trainCount)} / {formatInt(s.testCount)}</dd></div>
-            <div><dt>Classes</dt><dd>{s.classNames.length}</dd></div>
+            <div><dt>Classes</dt><dd data-testid="data-classes" data-labelled={labelled ? 'yes' : 'no'}>
+              {labelled ? s.classNames.length : `${s.labelled === false ? 'no labels' : `${s.classNames.length}, used without labels`} (calibration, distillation QAT, output similarity)`}</dd></div>
             <div><dt>Mean / std</dt><dd title="per channel, [0, 1] scale">{s.stats.mean.map((m) => formatFixed(m, 3)).join(',')} / {s.stats.std.map((m) => formatFixed(m, 3)).join(',')}</dd></div>
           </dl>
           <p className="hint" data-testid="data-split">Split: {s.split}</p>

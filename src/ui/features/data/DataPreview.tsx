@@ -11,7 +11,7 @@ import { formatInt } from '../../format.ts';
 const ALL_TILES = 24;
 
 function Tile({ s, i }: { s: DataSummary; i: number }) {
-  const label = s.classNames[s.preview.labels[i]] ?? String(s.preview.labels[i]);
+  const label = s.preview.labels[i] < 0 ? 'no label' : s.classNames[s.preview.labels[i]] ?? String(s.preview.labels[i]);
   return <ImageTile pixels={s.preview.images} index={i} shape={s.shape} label={label} testId="preview-tile" data={{ label: s.preview.labels[i] }} />;
 }
 
@@ -21,19 +21,20 @@ export function DataPreview({ s }: { s: DataSummary }) {
   const id = useId();
   const k = cls < s.classNames.length ? cls : -1;
   const shown = Array.from({ length: s.preview.count }, (_, i) => i).filter((i) => k < 0 || s.preview.labels[i] === k).slice(0, k < 0 ? ALL_TILES : undefined);
+  const unlabelled = s.labelled === false;
   return (
     <div className="data-preview">
-      <div className="field inline">
+      {!unlabelled && <div className="field inline">
         <label htmlFor={`${id}-cls`}>Preview</label>
         <select id={`${id}-cls`} data-testid="preview-class" value={k} onChange={(e) => setCls(Number(e.target.value))}>
           <option value={-1}>every class</option>
           {s.classNames.map((n, c) => <option key={n} value={c}>{n}</option>)}
         </select>
-      </div>
+      </div>}
       <div className="tiles" data-testid="data-preview" data-count={shown.length} data-class={k}>
         {shown.map((i) => <Tile key={`${s.name}-${i}`} s={s} i={i} />)}
       </div>
-      <table className="results class-counts" data-testid="class-counts" data-classes={s.classNames.length}>
+      {!unlabelled && <table className="results class-counts" data-testid="class-counts" data-classes={s.classNames.length}>
         <thead><tr><th scope="col">Class</th><th scope="col">Train</th><th scope="col">Test</th><th scope="col"><span className="sr-only">Share</span></th></tr></thead>
         <tbody>
           {s.classNames.map((name, k) => (
@@ -43,7 +44,7 @@ export function DataPreview({ s }: { s: DataSummary }) {
             </tr>
           ))}
         </tbody>
-      </table>
+      </table>}
     </div>
   );
 }

@@ -46,6 +46,14 @@ export function PrepControls({ disabled }: { disabled: boolean }) {
       </div>
       <div className="field check">
         <label>
+          <input type="checkbox" data-testid="prep-without-labels" checked={!!prep.withoutLabels || summary?.labelled === false}
+            disabled={summary?.labelled === false} onChange={(e) => setPrep({ withoutLabels: e.target.checked })}
+            title={summary?.labelled === false ? 'The data has no labels.' : 'Calibrate, distill and compare with the float model on the images alone.'} />
+          Use without labels{summary?.labelled === false && <span className="hint"> the data has none</span>}
+        </label>
+      </div>
+      <div className="field check">
+        <label>
           <input type="checkbox" data-testid="prep-resize" checked={prep.resize !== null}
             onChange={(e) => setPrep({ resize: e.target.checked ? [summary?.shape[1] ?? 28, summary?.shape[2] ?? 28] : null })} />
           Resize dropped images to

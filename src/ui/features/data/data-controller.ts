@@ -89,10 +89,10 @@ export function createDataController(store: StudioStore, client: TrainingClient,
     sync() {
       const d = st().data;
       const key = dataIdentity(d)?.key;
-      const prepKey = JSON.stringify([d.prep.yuv, normalizationOf(d), key]);
+      const prepKey = JSON.stringify([d.prep.yuv, normalizationOf(d), key, !!d.prep.withoutLabels]);
       if (sent && sent.dataset === d.dataset && sent.prep === prepKey) return;
       const k = key ? { key } : {};
-      client.setData(d.dataset ? { kind: 'custom', data: d.dataset, ...k } : { kind: 'builtin', ...k }, { yuv: d.prep.yuv, normalize: normalizationOf(d) });
+      client.setData(d.dataset ? { kind: 'custom', data: d.dataset, ...k } : { kind: 'builtin', ...k }, { yuv: d.prep.yuv, normalize: normalizationOf(d), ...(d.prep.withoutLabels ? { withoutLabels: true } : {}) });
       sent = { dataset: d.dataset, prep: prepKey };
     },
     dispose() {

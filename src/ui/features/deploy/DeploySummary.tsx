@@ -3,6 +3,9 @@ import { formatFixed } from '../../format.ts';
 import { useStudio } from '../../studio-context.tsx';
 import { showsAcc5 } from '../../store/data-slice.ts';
 
+/** Accuracy in percent; NaN (the data has no labels) reads as such. */
+const pctOrNoLabels = (v: number) => (Number.isFinite(v) ? `${formatFixed(v, 2)}%` : 'no labels');
+
 export function DeploySummary() {
   const r = useStudio((s) => s.deploy.result);
   const a = useStudio((s) => s.deploy.artifacts);
@@ -20,8 +23,8 @@ export function DeploySummary() {
         <caption className="sr-only">Accuracy of the fake-quant model and of the simulator on the same images</caption>
         <thead><tr><th scope="col">Model</th><th scope="col">Acc@1</th>{acc5 && <th scope="col">Acc@5</th>}</tr></thead>
         <tbody>
-          <tr data-testid="deploy-acc-fq" data-acc1={r.qat.acc1}><td>{fq}</td><td>{formatFixed(r.qat.acc1, 2)}%</td>{acc5 && <td>{formatFixed(r.qat.acc5, 2)}%</td>}</tr>
-          <tr data-testid="deploy-acc-int" data-acc1={r.int.acc1}><td>Fixed-point simulator ({a.march})</td><td>{formatFixed(r.int.acc1, 2)}%</td>{acc5 && <td>{formatFixed(r.int.acc5, 2)}%</td>}</tr>
+          <tr data-testid="deploy-acc-fq" data-acc1={r.qat.acc1}><td>{fq}</td><td>{pctOrNoLabels(r.qat.acc1)}</td>{acc5 && <td>{pctOrNoLabels(r.qat.acc5)}</td>}</tr>
+          <tr data-testid="deploy-acc-int" data-acc1={r.int.acc1}><td>Fixed-point simulator ({a.march})</td><td>{pctOrNoLabels(r.int.acc1)}</td>{acc5 && <td>{pctOrNoLabels(r.int.acc5)}</td>}</tr>
         </tbody>
       </table>
       <p className="hint">

@@ -59,6 +59,14 @@ export function PredictionsView() {
   const p = useStudio((s) => s.deploy.samples);
   const [of, setOf] = useState<'int' | 'float'>('int');
   if (!p) return null;
+  if (p.classNames.length === 0) {
+    return (
+      <div className="predictions" data-testid="predictions">
+        <h3>Per image</h3>
+        <p className="hint" data-testid="predictions-unlabelled">The data has no labels: no confusion matrix. The per-layer table compares the simulator with the QAT model.</p>
+      </div>
+    );
+  }
   const m = of === 'float' && p.confusionFloat ? p.confusionFloat : p.confusionInt;
   return (
     <div className="predictions" data-testid="predictions">

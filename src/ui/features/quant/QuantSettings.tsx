@@ -3,10 +3,12 @@ import { useId } from 'react';
 import { MARCHES } from '../../../qmath/march.ts';
 import { OBSERVER_NAMES } from '../../../quant/observers/index.ts';
 import { QCONFIG_TEMPLATES, WEIGHT_BITS } from '../../../quant/qconfig.ts';
-import { AUTO_CALIB_DEFAULT } from '../../../quant/ptq/auto-calib.ts';
+import { AUTO_CALIB_OBSERVERS } from '../../../quant/ptq/auto-calib.ts';
 import type { QuantSettingsState } from '../../store/quant-slice.ts';
-import { NUMS, numberErrors } from './quant-settings-rules.ts';
+import { NUMS, numberErrors, qatDistills } from './quant-settings-rules.ts';
 import { useStudio } from '../../studio-context.tsx';
+import type { DistillLoss } from '../../../train/distill.ts';
+import { dataLabelled } from '../../store/data-slice.ts';
 
 export { numberErrors } from './quant-settings-rules.ts';
 
@@ -15,6 +17,8 @@ export function QuantSettings({ disabled }: { disabled: boolean }) {
   const set = useStudio((s) => s.setQuantSetting);
   const id = useId();
   const errors = numberErrors(q);
+  const unlabelled = useStudio((s) => !!s.data.summary && !dataLabelled(s.data));
+  const distills = useStudio(qatDistills);
   return (
     <fieldset className="grid-fields quant-settings" disabled={disabled} title={disabled ? 'Locked while a job runs (cancel it to change the settings).' : undefined}>
       <legend className="sr-only">Quantization settings</legend>
@@ -46,18 +50,56 @@ export function QuantSettings({ disabled }: { disabled: boolean }) {
       <div className="field">
         <label htmlFor={`${id}-auto`}>
           <input id={`${id}-auto`} type="checkbox" data-testid="quant-auto-calib" checked={q.autoCalib} onChange={(e) => set('autoCalib', e.target.checked)} />
-          {' '}Automatic calibration ({AUTO_CALIB_DEFAULT.join(', ')} per site)
+          {' '}Automatic calibration: per site, the candidate with the smallest output L2
         </label>
+        {q.autoCalib && (
+          <div className="checks" role="group" aria-label="Automatic calibration candidates" data-testid="quant-auto-calib-observers">
+            {AUTO_CALIB_OBSERVERS.map((o) => (
+              <label key={o}>
+                <input type="checkbox" value={o} checked={q.autoCalibObservers.includes(o)}
+                  onChange={(e) => set('autoCalibObservers', AUTO_CALIB_OBSERVERS.filter((x) => (x === o ? e.target.checked : q.autoCalibObservers.includes(x))))} />
+                {' '}{o}
+              </label>
+            ))}
+          </div>
+        )}
+        {q.autoCalib && (
+          <input type="text" aria-label="More candidates with a parameter" data-testid="quant-auto-calib-params" value={q.autoCalibParams}
+            placeholder="with a parameter: percentile:99.9, clip_std:4" aria-invalid={errors.autoCalibObservers ? true : undefined}
+            onChange={(e) => set('autoCalibParams', e.target.value)} />
+        )}
+        {errors.autoCalibObservers && <span className="field-error" role="alert">{errors.autoCalibObservers}</span>}
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-distill`}>
+          <input id={`${id}-distill`} type="checkbox" data-testid="quant-distill" checked={distills} disabled={unlabelled}
+            onChange={(e) => set('qatDistill', e.target.checked)} />
+          {' '}QAT by distillation (the float model teaches{unlabelled ? '' : '; with the labels\' cross-entropy added'})
+        </label>
+        {unlabelled && <span className="hint" data-testid="quant-distill-why">The data has no labels: QAT distills from the float model.</span>}
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-dloss`}>Distillation loss</label>
+        <select id={`${id}-dloss`} data-testid="quant-distill-loss" value={q.distillLoss ?? 'mse'} disabled={!distills}
+          onChange={(e) => set('distillLoss', e.target.value as DistillLoss)}>
+          <option value="mse">MSE between the outputs</option>
+          <option value="kl">KL on the logits (classifiers)</option>
+        </select>
       </div>
       {NUMS.map((n) => (
         <div className="field" key={n.k}>
           <label htmlFor={`${id}-${n.k}`}>{n.label}</label>
           <input id={`${id}-${n.k}`} type="number" data-testid={n.testId} min={n.min} max={n.max} step={n.step}
-            value={Number.isNaN(q[n.k]) ? '' : q[n.k]} aria-invalid={errors[n.k] ? true : undefined}
+            value={Number.isNaN(q[n.k]) ? '' : q[n.k] ?? 0} disabled={n.k === 'featureWeight' && !distills} aria-invalid={errors[n.k] ? true : undefined}
             onChange={(e) => set(n.k, e.target.value.trim() === '' ? NaN : Number(e.target.value))} />
           {errors[n.k] && <span className="field-error" role="alert">{errors[n.k]}</span>}
         </div>
       ))}
+      <div className="field">
+        <label htmlFor={`${id}-exclude`}>AdaRound exclude_prefix (node ids, comma-separated)</label>
+        <input id={`${id}-exclude`} type="text" data-testid="quant-adaround-exclude" value={q.adaroundExclude} placeholder="none"
+          onChange={(e) => set('adaroundExclude', e.target.value)} />
+      </div>
     </fieldset>
   );
 }

@@ -14,10 +14,12 @@ import { PtqResults } from './PtqResults.tsx';
 import { HistogramList } from './HistogramList.tsx';
 import { OverridesEditor, type OverrideTarget } from './OverridesEditor.tsx';
 import { QuantSettings } from './QuantSettings.tsx';
+import { QatEpochSimilarity } from './QatEpochSimilarity.tsx';
 
 function statusText(j: QuantJob, calibWhy: string | null, model: string): string {
-  const what = j.stage === 'qat' ? 'QAT' : 'Calibration';
-  if (j.status === 'running') return `${what}: ${j.done} / ${j.total || '…'} ${j.stage === 'qat' ? 'steps' : 'batches'}${Number.isFinite(j.etaSeconds) && j.done > 0 ? `, ETA ${formatDuration(j.etaSeconds)}` : ''}`;
+  const what = j.stage === 'qat' ? 'QAT' : j.phase === 'adaround' ? 'Calibration, AdaRound' : j.phase === 'auto-calib' ? 'Calibration, automatic calibration' : 'Calibration';
+  const unit = j.stage === 'qat' || j.phase === 'adaround' ? 'steps' : j.phase === 'auto-calib' ? 'trials' : 'batches';
+  if (j.status === 'running') return `${what}: ${j.done} / ${j.total || '…'} ${unit}${Number.isFinite(j.etaSeconds) && j.done > 0 ? `, ETA ${formatDuration(j.etaSeconds)}` : ''}`;
   if (j.status === 'cancelling') return 'Cancelling…';
   if (j.outcome === 'done') return `${what} finished`;
   if (j.outcome === 'cancelled') return `${what} cancelled`;
@@ -82,7 +84,9 @@ export function QuantizePanel() {
           <AccuracyTable />
           <PtqResults />
           <h3>QAT loss and accuracy</h3>
-          <LossChart testId="qat-chart" losses={qatLosses} epochs={qatEpochs} totalSteps={job.stage === 'qat' ? job.total : qatLosses.at(-1)?.step ?? 0} height={180} />
+          {/* Without labels the epochs have no accuracy: the chart shows the loss, the table below the output SQNR. */}
+          <LossChart testId="qat-chart" losses={qatLosses} epochs={qatEpochs.filter((e) => Number.isFinite(e.acc1))} totalSteps={job.stage === 'qat' ? job.total : qatLosses.at(-1)?.step ?? 0} height={180} />
+          <QatEpochSimilarity epochs={qatEpochs} />
           <h3>Activation histograms</h3>
           <HistogramList />
         </div>

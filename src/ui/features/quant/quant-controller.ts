@@ -3,15 +3,16 @@
  * the worker's quant-* and checkpoint messages back into the store. No React here.
  */
 import type { TrainingClient } from '../../../train/client.ts';
-import { AUTO_CALIB_DEFAULT } from '../../../quant/ptq/auto-calib.ts';
 import { errorText } from '../../../train/protocol.ts';
 import type { CalibJobConfig, QatJobConfig, QuantSettings } from '../../../train/quant-protocol.ts';
 import type { StudioState, StudioStore } from '../../store/studio-store.ts';
 import { sameScope } from '../../../train/protocol.ts';
 import { currentScope, toResultScope } from '../../scope/identity.ts';
 import { stageBlocker } from '../stage-blockers.ts';
+import { qatDistills } from './quant-settings-rules.ts';
 import { quantRunOf } from '../runs/record-run.ts';
 import type { QuantSettingsState } from '../../store/quant-slice.ts';
+import { autoCalibCandidates } from './quant-settings-rules.ts';
 
 export const TORCH_IMPORT_FILES = ['weights.safetensors', 'qparams.json', 'studio-graph.json'] as const;
 
@@ -40,9 +41,13 @@ function scopeOf(s: StudioState) {
 
 export function calibConfigOf(s: StudioState): CalibJobConfig {
   const q = s.quant.settings;
-  const ptq = q.autoCalib || q.adaroundSteps > 0
-    ? { autoCalib: q.autoCalib ? { candidates: [...AUTO_CALIB_DEFAULT] } : null, adaround: q.adaroundSteps > 0 ? { numSteps: q.adaroundSteps } : null }
-    : undefined;
+  const adaround = q.adaroundSteps > 0
+    ? {
+      numSteps: q.adaroundSteps, numBatches: q.adaroundBatches, warmUp: q.adaroundWarmUp, weight: q.adaroundWeight,
+      excludePrefix: q.adaroundExclude.split(',').map((p) => p.trim()).filter(Boolean),
+    }
+    : null;
+  const ptq = q.autoCalib || adaround ? { autoCalib: q.autoCalib ? { candidates: autoCalibCandidates(q) } : null, adaround } : undefined;
   return { quant: quantSettingsOf(s), batches: q.calibBatches, batchSize: q.calibBatchSize, testImages: s.settings.testImages, ...(ptq ? { ptq } : {}), ...scopeOf(s) };
 }
 
@@ -53,6 +58,7 @@ export function qatConfigOf(s: StudioState): QatJobConfig {
     quant: { ...quantSettingsOf(s), template }, epochs: q.qatEpochs, batchSize: s.settings.batchSize, lr: q.qatLr,
     optimizer: 'sgd', seed: s.settings.seed, trainImages: q.qatTrainImages, testImages: s.settings.testImages,
     histogramImages: q.calibBatches * q.calibBatchSize, ...scopeOf(s),
+    distill: qatDistills(s) ? { loss: q.distillLoss ?? 'mse', featureWeight: q.featureWeight ?? 0 } : null,
   };
 }
 

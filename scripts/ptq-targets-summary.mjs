@@ -1,0 +1,49 @@
+// Prints the figures of `bash scripts/ptq-targets.sh ...` from runs/ptq-targets/*/report.json and the planted-fault log.
+// Usage: node scripts/ptq-targets-summary.mjs [DIR]   (default runs/ptq-targets)
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = process.argv[2] ?? 'runs/ptq-targets';
+const report = (d) => {
+  const f = join(root, d, 'report.json');
+  return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : null;
+};
+const pct = (x) => (typeof x === 'number' ? `${x.toFixed(2)} %` : '–');
+const observers = (process.env.OBSERVERS ?? 'minmax,percentile,mse,kl').split(',');
+
+const f = report('cnn')?.float;
+if (f) console.log(`cnn-small float: ${pct(f.acc1)} on ${f.test_images} test images (${f.train_images} train images, ${f.epochs} epoch(s), ${f.seconds.toFixed(0)} s)`);
+const tf = join(root, 'cnn', 'torch-float.json');
+if (!f && existsSync(tf)) {
+  const t = JSON.parse(readFileSync(tf, 'utf8'));
+  console.log(`cnn-small float (trained by PyTorch ${t.torch}): ${pct(t.acc1)} on ${t.test_images} test images (${t.train_images} train images, ${t.epochs} epoch(s), ${t.seconds.toFixed(0)} s)`);
+}
+
+for (const m of ['cnn', 'resnet']) {
+  const c = report(`${m}-w4`)?.calib;
+  if (!c?.adaround) continue;
+  const a = c.adaround;
+  console.log(`${m} W4A8 (${c.test_images} test images): round-to-nearest ${pct(a.nearest_acc1)}, AdaRound ${pct(c.acc1)} ` +
+    `(${a.config.numSteps} steps x ${a.config.numBatches} batches of ${a.config.batchSize}, lr ${a.config.lr}; ${a.seconds.toFixed(0)} s)`);
+  for (const l of a.layers) console.log(`   ${l.node}: ${l.rounding}, layer error ${l.nearest_error?.toPrecision(4)} -> ${l.adaround_error?.toPrecision(4)}, ${l.changed}/${l.weights} changed`);
+}
+
+for (const m of ['cnn', 'fcnn']) {
+  const rows = observers.map((o) => [o, report(`${m}-${o}`)?.calib]).filter(([, c]) => c);
+  const auto = report(`${m}-auto`)?.calib;
+  if (!rows.length && !auto) continue;
+  const best = rows.reduce((b, r) => (!b || r[1].acc1 > b[1].acc1 ? r : b), null);
+  console.log(`${m} int8 (${(auto ?? rows[0][1]).test_images} test images): ${rows.map(([o, c]) => `${o} ${pct(c.acc1)}`).join(', ')}; ` +
+    `best single ${best ? `${best[0]} ${pct(best[1].acc1)}` : '–'}; automatic ${pct(auto?.acc1)}` +
+    (auto && best ? ` (${auto.acc1 - best[1].acc1 >= 0 ? '+' : ''}${(auto.acc1 - best[1].acc1).toFixed(2)} points)` : ''));
+  if (auto?.auto_calib) console.log(`   choices: ${auto.auto_calib.choices.map((c) => `${c.site} ${c.observer}`).join(', ')} (${auto.auto_calib.seconds.toFixed(0)} s)`);
+}
+
+const s = report('cnn-mse')?.analyze?.sensitivity_summary;
+if (s) console.log(`cnn-small sensitivity pass: ${s.images} images, ${s.seconds.toFixed(1)} s (float ${pct(s.acc1_float)}, int8 ${pct(s.acc1_quantized)})`);
+
+const planted = join(root, 'planted.log');
+if (existsSync(planted)) {
+  const line = readFileSync(planted, 'utf8').split('\n').find((l) => l.includes('planted fault:'));
+  if (line) console.log(line.trim());
+}
