@@ -12,6 +12,9 @@ import { dataLabelled } from '../../store/data-slice.ts';
 
 export { numberErrors } from './quant-settings-rules.ts';
 
+/** Why the distillation settings are off. */
+const NOT_DISTILLING = 'Used by QAT by distillation only: turn it on above.';
+
 export function QuantSettings({ disabled }: { disabled: boolean }) {
   const q = useStudio((s) => s.quant.settings);
   const set = useStudio((s) => s.setQuantSetting);
@@ -73,6 +76,7 @@ export function QuantSettings({ disabled }: { disabled: boolean }) {
       <div className="field">
         <label htmlFor={`${id}-distill`}>
           <input id={`${id}-distill`} type="checkbox" data-testid="quant-distill" checked={distills} disabled={unlabelled}
+            title={unlabelled ? 'The data has no labels: QAT distills from the float model.' : undefined}
             onChange={(e) => set('qatDistill', e.target.checked)} />
           {' '}QAT by distillation (the float model teaches{unlabelled ? '' : '; with the labels\' cross-entropy added'})
         </label>
@@ -80,7 +84,7 @@ export function QuantSettings({ disabled }: { disabled: boolean }) {
       </div>
       <div className="field">
         <label htmlFor={`${id}-dloss`}>Distillation loss</label>
-        <select id={`${id}-dloss`} data-testid="quant-distill-loss" value={q.distillLoss ?? 'mse'} disabled={!distills}
+        <select id={`${id}-dloss`} data-testid="quant-distill-loss" value={q.distillLoss ?? 'mse'} disabled={!distills} title={distills ? undefined : NOT_DISTILLING}
           onChange={(e) => set('distillLoss', e.target.value as DistillLoss)}>
           <option value="mse">MSE between the outputs</option>
           <option value="kl">KL on the logits (classifiers)</option>
@@ -90,7 +94,8 @@ export function QuantSettings({ disabled }: { disabled: boolean }) {
         <div className="field" key={n.k}>
           <label htmlFor={`${id}-${n.k}`}>{n.label}</label>
           <input id={`${id}-${n.k}`} type="number" data-testid={n.testId} min={n.min} max={n.max} step={n.step}
-            value={Number.isNaN(q[n.k]) ? '' : q[n.k] ?? 0} disabled={n.k === 'featureWeight' && !distills} aria-invalid={errors[n.k] ? true : undefined}
+            value={Number.isNaN(q[n.k]) ? '' : q[n.k] ?? 0} disabled={n.k === 'featureWeight' && !distills}
+            title={n.k === 'featureWeight' && !distills ? NOT_DISTILLING : undefined} aria-invalid={errors[n.k] ? true : undefined}
             onChange={(e) => set(n.k, e.target.value.trim() === '' ? NaN : Number(e.target.value))} />
           {errors[n.k] && <span className="field-error" role="alert">{errors[n.k]}</span>}
         </div>
