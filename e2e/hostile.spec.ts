@@ -90,24 +90,39 @@ test('a poisoned saved project (a data set of 0-row images) opens the safe start
   await page.getByTestId('data-file-input').setInputFiles({ name: 'shapes.zip', mimeType: 'application/zip', buffer: zipOf(classImages(['bar', 'dot'], 6)) });
   await expect(page.getByTestId('data-name')).toHaveText('shapes.zip');
   await waitSaved(page, since);
-  // Poison it the way an older version saved the 0-row IDX set: images of 1 x 0 x 28.
+  // Poison it the way an older version saved the 0-row IDX set: images of 1 x 0 x 28. (The save that waitSaved saw
+  // may be the model change's, before the dropped data: wait for a saved project that holds the data set.)
   await page.evaluate(() => new Promise<void>((resolve, reject) => {
-    const open = indexedDB.open('quant-studio', 1);
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const tx = open.result.transaction('kv', 'readwrite');
-      const kv = tx.objectStore('kv');
-      const get = kv.get('project');
-      get.onsuccess = () => {
-        const p = get.result;
-        p.data.summary.shape = [1, 0, 28];
-        p.data.summary.name = 'zero-rows';
-        for (const s of [p.data.dataset.train, p.data.dataset.test]) { s.height = 0; s.width = 28; s.images = new Uint8Array(0); }
-        kv.put(p, 'project');
+    const deadline = Date.now() + 60_000;
+    const attempt = () => {
+      const open = indexedDB.open('quant-studio', 1);
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const db = open.result;
+        const tx = db.transaction('kv', 'readwrite');
+        const kv = tx.objectStore('kv');
+        let again = false;
+        const get = kv.get('project');
+        get.onsuccess = () => {
+          const p = get.result;
+          if (!p?.data?.dataset) { again = true; return; }
+          p.data.summary.shape = [1, 0, 28];
+          p.data.summary.name = 'zero-rows';
+          for (const s of [p.data.dataset.train, p.data.dataset.test]) { s.height = 0; s.width = 28; s.images = new Uint8Array(0); }
+          kv.put(p, 'project');
+        };
+        tx.oncomplete = () => {
+          db.close();
+          if (!again) resolve();
+          else if (Date.now() > deadline) reject(new Error('the saved project never held the dropped data set'));
+          else setTimeout(attempt, 200);
+        };
+        tx.onerror = () => reject(tx.error);
+        // an exception in a handler aborts the transaction: fail with it instead of waiting forever
+        tx.onabort = () => reject(tx.error ?? new Error('the transaction was aborted'));
       };
-      tx.oncomplete = () => { open.result.close(); resolve(); };
-      tx.onerror = () => reject(tx.error);
     };
+    attempt();
   }));
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
