@@ -24,13 +24,12 @@
  */
 import { graphOutputs, type Graph, type GraphNode } from '../../graph/ir.ts';
 import type { HostParams } from '../../nn/params.ts';
-import { minMax, updateQParams } from '../../engine/reference/quant.ts';
 import { quantizeValue } from '../../qmath/fake-quantize.ts';
-import { marchUsesPowerOfTwoScale, type March } from '../../qmath/march.ts';
-import { EPS_F32 } from '../../qmath/qparams.ts';
+import type { March } from '../../qmath/march.ts';
 import type { RoundingMode } from '../../qmath/rounding.ts';
 import type { QuantizedModel } from '../../quant/quantized-model.ts';
 import { quantizeBias } from '../../sim/int/requant.ts';
+import { weightScales as weightScalesOf } from '../../quant/int-weights.ts';
 import { convertedIntegers, type LayerIntegers } from './qdq-integers.ts';
 import { opDef } from '../../ops/registry.ts';
 import type { QdqCtx } from '../../ops/types.ts';
@@ -60,19 +59,8 @@ export class QdqExportError extends Error {
   }
 }
 
-/**
- * Per-output-channel symmetric weight scales exactly as QuantizedModel computes them at every
- * forward (min/max per channel, first observation, eps floor, power of two on bernoulli).
- */
-export function weightScalesOf(w: Float32Array, channels: number, quantMin: number, quantMax: number, march: March): Float32Array {
-  const layout = { outer: 1, channels, inner: w.length / channels };
-  const [mn, mx] = minMax(w, layout);
-  const qp = new Float32Array(3 * channels);
-  updateQParams(new Float32Array(2 * channels), mn, mx, qp, {
-    averagingConstant: 1, first: true, quantMin, quantMax, eps: EPS_F32, powerOfTwo: marchUsesPowerOfTwoScale(march),
-  });
-  return Float32Array.from({ length: channels }, (_, c) => qp[3 * c]);
-}
+/** Per-output-channel weight scales exactly as QuantizedModel computes them: the converter's own (one source). */
+export { weightScalesOf };
 
 /** Weights on their integer grid with the fake quant's rule: clamp(round(f32(w * f32(1 / s)))), per output channel. */
 export function quantizeWeightsPerChannel(w: Float32Array, scales: Float32Array, quantMin: number, quantMax: number, rounding: RoundingMode): Int32Array {
