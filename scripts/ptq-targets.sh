@@ -5,14 +5,16 @@
 #   cnn-torch   the same model trained by PyTorch instead (scripts/torch-cnn-small.py, 20 000 images, 1 epoch;
 #               minutes instead of an hour on a loaded 2-core software adapter)  -> runs/ptq-targets/cnn
 #   cnn-w4      cnn-small W4A8 (int4 per-channel weights, int8 activations): round-to-nearest, then AdaRound
-#   cnn-obs     cnn-small int8: each single observer, then automatic calibration over the same candidates
+#   cnn-obs     cnn-small int8: each single observer, then automatic calibration over the same candidates, on the same
+#               calibration images; accuracies on all 10 000 test images (OBS_TEST)
 #   fcnn-obs    the imported Fashion-MNIST CNN (tests/fixtures/onnx/fashion_cnn.onnx): the same
 #   resnet-w4   the imported ResNet-style model (tests/fixtures/onnx/fashion_resnet.onnx): W4A8 as cnn-w4
 #   sens        the sensitivity pass of cnn-small (int8, mse) on 512 test images (analyze; its time is printed)
 #   planted     the planted-fault test (prints float / int8 / int16-on-the-top-site accuracy)
 # then `node scripts/ptq-targets-summary.mjs` prints every figure from the report.json files.
-# Usage: bash scripts/ptq-targets.sh PART [PART...]   (environment: BACKEND=webgpu|cpu, TEST=test images,
-#        CALIB=calibration images, AUTO_IMAGES=images automatic calibration compares outputs on, STEPS / BATCHES / LR = AdaRound's num_steps, num_batches, lr)
+# Usage: bash scripts/ptq-targets.sh PART [PART...]   (environment: BACKEND=webgpu|cpu, TEST=test images (AdaRound parts),
+#        OBS_TEST=test images (observer parts), CALIB=calibration images (automatic calibration selects on all of them),
+#        STEPS / BATCHES / LR = AdaRound's num_steps, num_batches, lr)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${BACKEND:-webgpu}
@@ -22,7 +24,7 @@ steps=${STEPS:-100}
 batches=${BATCHES:-2}
 lr=${LR:-0.05}
 observers=${OBSERVERS:-minmax,percentile,mse,kl}
-autoimages=${AUTO_IMAGES:-128}
+obstest=${OBS_TEST:-10000}
 data=idx:/usr/share/datasets/fashion-mnist
 root=runs/ptq-targets
 mkdir -p "$root"
@@ -47,10 +49,10 @@ w4() { # $1: cnn|resnet
 obs() { # $1: cnn|fcnn
   for o in ${observers//,/ }; do
     fresh "$1" "$1-$o"
-    cli calib $(model "$1") "${common[@]}" --test-subset "$test" --model-path "$root/$1-$o" --observer "$o"
+    cli calib $(model "$1") "${common[@]}" --test-subset "$obstest" --model-path "$root/$1-$o" --observer "$o"
   done
   fresh "$1" "$1-auto"
-  cli calib $(model "$1") "${common[@]}" --test-subset "$test" --model-path "$root/$1-auto" --auto-calib --auto-calib-observers "$observers" --auto-calib-images "$autoimages"
+  cli calib $(model "$1") "${common[@]}" --test-subset "$obstest" --model-path "$root/$1-auto" --auto-calib --auto-calib-observers "$observers"
 }
 
 for part in "$@"; do
