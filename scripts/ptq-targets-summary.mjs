@@ -36,7 +36,11 @@ for (const m of ['cnn', 'fcnn']) {
   console.log(`${m} int8 (${(auto ?? rows[0][1]).test_images} test images): ${rows.map(([o, c]) => `${o} ${pct(c.acc1)}`).join(', ')}; ` +
     `best single ${best ? `${best[0]} ${pct(best[1].acc1)}` : '–'}; automatic ${pct(auto?.acc1)}` +
     (auto && best ? ` (${auto.acc1 - best[1].acc1 >= 0 ? '+' : ''}${(auto.acc1 - best[1].acc1).toFixed(2)} points)` : ''));
-  if (auto?.auto_calib) console.log(`   choices: ${auto.auto_calib.choices.map((c) => `${c.site} ${c.observer}`).join(', ')} (${auto.auto_calib.seconds.toFixed(0)} s)`);
+  const a = auto?.auto_calib;
+  if (a) {
+    if (a.uniform) console.log(`   whole model with one observer, output L2 on ${a.images} calibration images: ${a.uniform.map((u) => `${u.observer} ${u.l2.toPrecision(4)}`).join(', ')}; start ${a.start}, final ${a.l2.toPrecision(4)}`);
+    console.log(`   choices: ${a.choices.map((c) => `${c.site} ${c.observer}${c.changed ? ' (changed)' : ''}`).join(', ')} (${a.seconds.toFixed(0)} s)`);
+  }
 }
 
 const s = report('cnn-mse')?.analyze?.sensitivity_summary;

@@ -6,14 +6,14 @@
 #               minutes instead of an hour on a loaded 2-core software adapter)  -> runs/ptq-targets/cnn
 #   cnn-w4      cnn-small W4A8 (int4 per-channel weights, int8 activations): round-to-nearest, then AdaRound
 #   cnn-obs     cnn-small int8: each single observer, then automatic calibration over the same candidates, on the same
-#               calibration images; accuracies on all 10 000 test images (OBS_TEST)
+#               calibration images; accuracy on TEST images in the studio, and on all 10 000 test images by the QDQ export
 #   fcnn-obs    the imported Fashion-MNIST CNN (tests/fixtures/onnx/fashion_cnn.onnx): the same
 #   resnet-w4   the imported ResNet-style model (tests/fixtures/onnx/fashion_resnet.onnx): W4A8 as cnn-w4
 #   sens        the sensitivity pass of cnn-small (int8, mse) on 512 test images (analyze; its time is printed)
 #   planted     the planted-fault test (prints float / int8 / int16-on-the-top-site accuracy)
 # then `node scripts/ptq-targets-summary.mjs` prints every figure from the report.json files.
-# Usage: bash scripts/ptq-targets.sh PART [PART...]   (environment: BACKEND=webgpu|cpu, TEST=test images (AdaRound parts),
-#        OBS_TEST=test images (observer parts), CALIB=calibration images (automatic calibration selects on all of them),
+# Usage: bash scripts/ptq-targets.sh PART [PART...]   (environment: BACKEND=webgpu|cpu, TEST=test images,
+#        OBS_BACKEND=backend of the observer parts (cpu), CALIB=calibration images (automatic calibration selects on all of them),
 #        STEPS / BATCHES / LR = AdaRound's num_steps, num_batches, lr)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +24,7 @@ steps=${STEPS:-100}
 batches=${BATCHES:-2}
 lr=${LR:-0.05}
 observers=${OBSERVERS:-minmax,percentile,mse,kl}
-obstest=${OBS_TEST:-10000}
+obsbackend=${OBS_BACKEND:-cpu}
 data=idx:/usr/share/datasets/fashion-mnist
 root=runs/ptq-targets
 mkdir -p "$root"
@@ -47,12 +47,20 @@ w4() { # $1: cnn|resnet
 }
 
 obs() { # $1: cnn|fcnn
-  for o in ${observers//,/ }; do
+  # The calibrations on the CPU reference backend (OBS_BACKEND; the same arithmetic, far less CPU time than llvmpipe
+  # on a loaded machine), the studio's own Acc@1 on TEST images, then compile's QDQ export run by onnxruntime on all
+  # 10 000 test images (scripts/qdq-accuracy.mjs): the accuracy compared.
+  local b=(--backend "$obsbackend") c=(--data "$data" --batch-size 64 --seed 0 --backend "$obsbackend" --calib-images "$calib")
+  for o in ${observers//,/ } auto; do
     fresh "$1" "$1-$o"
-    cli calib $(model "$1") "${common[@]}" --test-subset "$obstest" --model-path "$root/$1-$o" --observer "$o"
+    if [ "$o" = auto ]; then
+      cli calib $(model "$1") "${c[@]}" --test-subset "$test" --model-path "$root/$1-auto" --auto-calib --auto-calib-observers "$observers"
+    else
+      cli calib $(model "$1") "${c[@]}" --test-subset "$test" --model-path "$root/$1-$o" --observer "$o"
+    fi
+    cli compile --model-path "$root/$1-$o" "${b[@]}" | grep -E 'Wrote .*onnx'
+    node scripts/qdq-accuracy.mjs "$root/$1-$o"
   done
-  fresh "$1" "$1-auto"
-  cli calib $(model "$1") "${common[@]}" --test-subset "$obstest" --model-path "$root/$1-auto" --auto-calib --auto-calib-observers "$observers"
 }
 
 for part in "$@"; do
