@@ -40,10 +40,18 @@ fresh() {
 model() { case "$1" in cnn) echo --model cnn-small ;; fcnn) echo --onnx tests/fixtures/onnx/fashion_cnn.onnx ;; resnet) echo --onnx tests/fixtures/onnx/fashion_resnet.onnx ;; esac; }
 
 w4() { # $1: cnn|resnet
+  # Round-to-nearest and AdaRound as two calibrations (the AdaRound run also prints round-to-nearest's Acc@1 on TEST
+  # images: "Calibration (round-to-nearest weights): ..."), each then compiled and its QDQ export run by onnxruntime
+  # on all 10 000 test images (scripts/qdq-accuracy.mjs).
+  fresh "$1" "$1-w4near"
+  cli calib $(model "$1") "${common[@]}" --test-subset "$test" --model-path "$root/$1-w4near" --weight-bits 4
   fresh "$1" "$1-w4"
-  # One run prints both: "Calibration (round-to-nearest weights): evaluation Acc@1 ..." and, after AdaRound, "Calibration: ...".
   cli calib $(model "$1") "${common[@]}" --test-subset "$test" --model-path "$root/$1-w4" --weight-bits 4 \
     --adaround --adaround-steps "$steps" --adaround-batches "$batches" --adaround-lr "$lr"
+  for d in w4near w4; do
+    cli compile --model-path "$root/$1-$d" --backend "$backend" | grep -E 'Wrote .*onnx'
+    node scripts/qdq-accuracy.mjs "$root/$1-$d"
+  done
 }
 
 obs() { # $1: cnn|fcnn
