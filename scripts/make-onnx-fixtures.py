@@ -39,6 +39,8 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     by a constant (--ops-mul writes only this and ceil_pools.onnx)
   ceil_pools.onnx   3x16x16, opset 13: MaxPool ceil_mode, AveragePool count_include_pad=0, ceil_mode average
                     pools with and without padding, Concat, ReduceMean + Flatten head
+  fpn.onnx, fpn_single.onnx, unet.onnx, resize_ops_{11,13}.onnx, upsample_9.onnx  (also alone with --dense) the
+                    FPN neck, the UNet and the Resize / ConvTranspose variants: scripts/fixtures_dense.py
   --torchvision-ops-mul DIR  only torchvision's MnasNet 0.5 and GoogLeNet at 3x32x32 into DIR (not committed;
                     check them with scripts/onnx-vs-ort.ts)
 
@@ -662,6 +664,10 @@ def main():
     if '--activations' in sys.argv:
         activations()
         return
+    if '--dense' in sys.argv:  # FPN, UNet, Resize / ConvTranspose (scripts/fixtures_dense.py)
+        from fixtures_dense import dense
+        dense(export, randomize_bn, OUT)
+        return
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     r = Residual()
@@ -675,6 +681,8 @@ def main():
     handmade()
     ops_mul()
     activations()
+    from fixtures_dense import dense
+    dense(export, randomize_bn, OUT)
     if '--skip-fashion' not in sys.argv:
         fashion()
 

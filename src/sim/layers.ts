@@ -90,6 +90,36 @@ export const INT_LAYERS = {
     // one channel index (4 bytes) per output channel
     cost: { macs: none, paramBytes: (l) => 4 * l.index.length },
   },
+  // two taps per axis: 4 multiply-adds per output element (nearest: a copy); the tables are the parameters
+  resize: {
+    validate: (l, fail) => {
+      for (const t of [l.rows, l.cols]) {
+        if (!(t.index instanceof Int32Array) || !(t.weight instanceof Int32Array) || t.index.length !== t.weight.length || t.index.length % 2) fail(`layer ${l.id}: resize tables are not pairs of int32 taps`);
+      }
+      if (!(Number.isInteger(l.fracBits) && l.fracBits >= 0 && l.fracBits <= 8)) fail(`layer ${l.id}: resize fracBits ${l.fracBits} outside 0..8`);
+    },
+    cost: {
+      macs: (l, m) => (l.requant ? 4 * prod(m.values[l.id].shape) : 0),
+      paramBytes: (l) => 4 * (l.rows.index.length + l.rows.weight.length + l.cols.index.length + l.cols.weight.length) + (l.requant ? 5 : 0),
+    },
+  },
+  conv_transpose2d: {
+    validate: (l, fail) => {
+      if (!(l.weight instanceof Int8Array) || !(l.bias instanceof Int32Array)) fail(`layer ${l.id}: weight / bias are not int8 / int32 tensors`);
+      if (l.weight.length !== prod(l.weightShape) || l.weightShape.length !== 4) fail(`layer ${l.id}: weight has ${l.weight.length} values for shape [${l.weightShape}]`);
+      const O = l.weightShape[1] * l.geometry.groups;
+      if (l.bias.length !== O) fail(`layer ${l.id}: bias length ${l.bias.length} != ${O} output channels`);
+      if (l.requant && l.requant.multiplier.length !== O) fail(`layer ${l.id}: requant multipliers of the wrong length`);
+    },
+    cost: {
+      // every input element times every tap of its group's output channels
+      macs: (l, m) => {
+        const [C, H, W] = m.values[l.inputs[0]]?.shape ?? [0, 0, 0];
+        return C * H * W * prod(l.weightShape.slice(1));
+      },
+      paramBytes: (l) => l.weight.length + 4 * l.bias.length + (l.requant ? 5 * l.bias.length : 0),
+    },
+  },
   dequantize: { validate: ok, cost: { macs: none, paramBytes: none } },
 } satisfies { [K in IntLayerOp]: IntLayerDef<K> };
 

@@ -47,6 +47,9 @@ function moduleLines(n: GraphNode, m: string, q: TorchQParamsJson): string[] {
       return [`self.${m} = nn.Hardsigmoid()`];
     }
     case 'prelu': throw new TorchExportError(`node ${n.id}: the PyTorch export does not write PReLU yet`);
+    // torch.nn.functional.interpolate in call below; the module only holds the activation fake quant
+    case 'resize_nearest': case 'resize_linear': interpolateArgs(n); return [`self.${m} = nn.Identity()`];
+    case 'conv_transpose2d': throw new TorchExportError(`node ${n.id}: the PyTorch export does not write ConvTranspose yet`);
   }
 }
 
@@ -72,8 +75,19 @@ function call(n: GraphNode, m: string, xs: string[]): string {
       const g = n.attrs.groups!;
       return `${xs[0]}.reshape(${xs[0]}.shape[0], ${[g, C / g, ...rest].join(', ')}).transpose(1, 2).reshape(${xs[0]}.shape[0], ${n.shape.join(', ')})`;
     }
+    case 'resize_nearest': case 'resize_linear': return `self.${m}(torch.nn.functional.interpolate(${xs[0]}, ${interpolateArgs(n)}))`;
     default: return `self.${m}(${xs[0]})`;
   }
+}
+
+/** F.interpolate's arguments for the Resize modes PyTorch itself exports; the others have no PyTorch call. */
+function interpolateArgs(n: GraphNode): string {
+  const a = n.attrs.resize!;
+  const size = `size=(${a.outH}, ${a.outW})`;
+  if (a.mode === 'nearest' && a.coord === 'asymmetric' && a.nearest === 'floor' && a.scaleH >= 1 && a.scaleW >= 1) return `${size}, mode="nearest"`;
+  if (a.mode === 'linear' && a.coord === 'align_corners') return `${size}, mode="bilinear", align_corners=True`;
+  if (a.mode === 'linear' && (a.coord === 'pytorch_half_pixel' || (a.coord === 'half_pixel' && a.outH > 1 && a.outW > 1))) return `${size}, mode="bilinear", align_corners=False`;
+  throw new TorchExportError(`node ${n.id}: a ${a.mode} Resize with ${a.coord}${a.mode === 'nearest' ? ` / ${a.nearest}` : ''} has no torch.nn.functional.interpolate equivalent`);
 }
 
 export function generateModelPy(g: Graph, names: Map<string, string>, q: TorchQParamsJson): string {

@@ -115,11 +115,9 @@ function importModel(m: ModelProto, file: string, opts: OnnxImportOptions): Onnx
   if (outVal.kind !== 'tensor') throw new OnnxImportError(file, `output "${outName}" is a constant`);
   if (outVal.id === quant) throw new OnnxImportError(file, 'the output is the input: the model computes nothing');
   const classes = prod(outVal.shape);
-  if (outVal.shape.length !== 1 && !outVal.squeezed) {
-    throw new OnnxImportError(file, `output "${outName}" has per-sample shape [${outVal.shape}]; logits [N, classes] are expected`);
-  }
+  // an output of rank 1 (or a squeezed [K, 1, 1]) is [K]; any other keeps its shape (feature maps, masks)
   const dequant = im.uniqueId('dequant');
-  im.addNode(dequant, 'dequant_stub', [outVal.id], [classes]);
+  im.addNode(dequant, 'dequant_stub', [outVal.id], outVal.shape.length === 1 || outVal.squeezed ? [classes] : [...outVal.shape]);
 
   // Keep only what the output needs.
   const live = new Set<string>([dequant]);
