@@ -2,16 +2,19 @@
 # Calibration vs distillation QAT without labels, through the CLI: an imported ONNX model (default: the residual net
 # of tests/fixtures/onnx, 3x16x16) on generated PNGs without class folders; int8 and int4 weights. Prints the output
 # SQNR / cosine to the float model on the held-out images after calibration and after QAT (report.json of each run).
-#   bash scripts/distill-sqnr.sh [ONNX] [IMAGES] [EPOCHS]
+# Every output of the model gets its line (an FPN's feature maps, a UNet's mask).
+#   bash scripts/distill-sqnr.sh [ONNX] [IMAGES] [EPOCHS] [IMAGE SIZE, default 16] [WEIGHT BITS, default "8 4"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 onnx=${1:-tests/fixtures/onnx/residual.onnx}
 count=${2:-60}
 epochs=${3:-3}
+size=${4:-16}
+bitsList=${5:-8 4}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-node --import tsx scripts/unlabelled-images.ts "$work/images" --count "$count"
-for bits in 8 4; do
+node --import tsx scripts/unlabelled-images.ts "$work/images" --count "$count" --size "$size"
+for bits in $bitsList; do
   dir="$work/w$bits"
   mkdir -p "$dir"
   common=(--onnx "$onnx" --data "folder:$work/images" --backend cpu --batch-size 8 --model-path "$dir")
@@ -21,7 +24,10 @@ for bits in 8 4; do
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1] + "/report.json", "utf8"));
     const f = (s) => `SQNR ${s.sqnr_db === null ? "inf" : s.sqnr_db.toFixed(2)} dB, cosine ${s.cosine.toFixed(5)}`;
-    console.log(`int${process.argv[2]} weights, ${r.calib.similarity[0].images} held-out images: calibration ${f(r.calib.similarity[0])}; ` +
-      `distillation QAT (${r.qat.epochs} epochs) ${f(r.qat.similarity[0])}`);
+    r.calib.similarity.forEach((c, i) => {
+      const q = r.qat.similarity[i];
+      console.log(`int${process.argv[2]} weights, output ${c.output ?? i} [${c.shape ?? ""}], ${c.images} held-out images: calibration ${f(c)}; ` +
+        `distillation QAT (${r.qat.epochs} epochs) ${f(q)}`);
+    });
   ' "$dir" "$bits"
 done
