@@ -36,6 +36,7 @@ import { releaseGpuModel, runIntModelGpu } from '../src/sim/run-gpu.ts';
 import { execLayer, runIntModel, type IntTensor } from '../src/sim/run.ts';
 import { distillStep } from '../src/train/distill.ts';
 import { buildViewGraph } from '../src/ui/graph-view/graph-model.ts';
+import { attributesOf } from '../src/ui/features/graph/node-facts.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 import { fixture, floatInit, int, ints, relError, runOrt, str, tinyModel, type TinyModel } from './helpers/onnx.ts';
 import { mulberry32 } from './helpers/random.ts';
@@ -192,6 +193,11 @@ describe('UNet: ConvTranspose + BN + ReLU, skip concat, bilinear resize', () => 
     expect(details).toContain('ConvTranspose2d s2 p0 +relu');
     expect(details).toContain('ConvTranspose2d s2 p1 op1x1 +relu');
     expect(details).toContain('Resize (bilinear) x4 half_pixel');
+    const g = m.qm.plan.graph;
+    const ct = g.nodes.find((n) => n.op === 'conv_transpose2d' && n.attrs.outputPadding)!;
+    expect(attributesOf(ct, g)).toEqual(expect.arrayContaining([{ key: 'kernel', value: '3×3' }, { key: 'output padding', value: '1, 1' }]));
+    const rs = g.nodes.find((n) => n.op === 'resize_linear')!;
+    expect(attributesOf(rs, g)).toEqual(expect.arrayContaining([{ key: 'output size', value: '32×32' }, { key: 'coordinates', value: 'half_pixel' }]));
   });
 });
 
