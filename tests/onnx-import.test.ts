@@ -222,7 +222,10 @@ describe('errors name the node, the op and the reason', () => {
   it('a cycle', () => expectError({
     ...v, nodes: [{ ...v.nodes[0], input: ['input', 'w'] }, { ...v.nodes[1], input: ['y'] }, ...v.nodes.slice(2)],
   }, /cycle/));
-  it('outputs that are not logits', () => expectError({ ...v, nodes: v.nodes.slice(0, 2), output: 'r' }, /logits \[N, classes\]/));
+  it('a feature map as the one output keeps its shape (no longer refused as "not logits")', () => {
+    const fm = importOnnx(tinyModel({ ...v, nodes: v.nodes.slice(0, 2), output: 'r' }), 'fm.onnx').graph;
+    expect(fm.nodes.find((n) => n.id === fm.output)!.shape).toEqual(fm.nodes.find((n) => n.id === 'relu')!.shape);
+  });
   it('unknown auto_pad, bad attribute types', () => {
     expectError(withNode(0, { attribute: [str('auto_pad', 'WEIRD')] }), /auto_pad "WEIRD"/, 'conv', 'Conv');
     expectError(withNode(0, { attribute: [flt('group', 1)] }), /attribute group must be an int/, 'conv', 'Conv');
