@@ -60,14 +60,14 @@ function images(n: number, seed: number): ImageDataset {
   return withoutLabels({ name: 'blobs', count: n, channels: 3, height: S, width: S, numClasses: 1, classNames: ['x'], images: px, labels: new Uint8Array(n) });
 }
 
-const calib = images(16, 1), test = images(8, 2);
+const calib = images(8, 1), test = images(4, 2);
 
 async function quantized(name: string): Promise<{ r: OnnxImportResult; qm: QuantizedModel; im: IntModel; teacher: ParamStore }> {
   const r = importOnnx(fixture(name), `${name}.onnx`);
   const f = fuse(r.graph, r.host);
   const be = createCpuBackend();
   const qm = new QuantizedModel(be, prepare(f.graph, qconfigTemplate('default_calibration', { march: 'bayes' })), new ParamStore(be, f.graph, f.host));
-  await calibrate(qm, calib, { batchSize: 16, normalize: r.normalization });
+  await calibrate(qm, calib, { batchSize: 8, normalize: r.normalization });
   qm.setState('VALIDATION');
   return { r, qm, im: await convertQuantizedModel(qm), teacher: new ParamStore(be, f.graph, f.host) };
 }
