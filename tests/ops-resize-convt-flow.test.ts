@@ -27,6 +27,8 @@ import { ParamStore } from '../src/nn/params.ts';
 import { calibrate } from '../src/quant/calibrate.ts';
 import { convertQuantizedModel, type IntModel } from '../src/quant/convert.ts';
 import { deployCheck } from '../src/quant/deploy-check.ts';
+import { adaround } from '../src/quant/ptq/adaround.ts';
+import { ADAROUND_DEFAULTS } from '../src/quant/ptq/adaround-config.ts';
 import { prepare } from '../src/quant/prepare.ts';
 import { qconfigTemplate } from '../src/quant/qconfig.ts';
 import { QuantizedModel } from '../src/quant/quantized-model.ts';
@@ -198,6 +200,16 @@ describe('UNet: ConvTranspose + BN + ReLU, skip concat, bilinear resize', () => 
     expect(attributesOf(ct, g)).toEqual(expect.arrayContaining([{ key: 'kernel', value: '3×3' }, { key: 'output padding', value: '1, 1' }]));
     const rs = g.nodes.find((n) => n.op === 'resize_linear')!;
     expect(attributesOf(rs, g)).toEqual(expect.arrayContaining([{ key: 'output size', value: '32×32' }, { key: 'coordinates', value: 'half_pixel' }]));
+  });
+
+  it('AdaRound reconstructs a ConvTranspose layer (the others excluded)', async () => {
+    const rep = await adaround(m.qm, calib, { ...ADAROUND_DEFAULTS, numBatches: 1, numSteps: 20, batchSize: 4, excludePrefix: ['e1', 'e2', 'b/', 'd1', 'd2', 'side', 'head'] }, { normalize: m.r.normalization });
+    const done = rep.layers.filter((l) => l.rounding !== 'excluded');
+    expect(done.map((l) => l.node).sort()).toEqual(['up1/up1.0/ConvTranspose', 'up2/up2.0/ConvTranspose']);
+    for (const l of done) {
+      expect(l.nearest_error).toBeGreaterThan(0);
+      expect(l.adaround_error!).toBeLessThanOrEqual(l.nearest_error! * 1.0001);
+    }
   });
 });
 
