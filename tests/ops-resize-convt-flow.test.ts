@@ -254,6 +254,37 @@ describe('FPN neck (one output): nearest upsampling by scale and by sizes, + Add
   });
 });
 
+describe('every coordinate transformation and nearest mode vs onnxruntime (handmade Resize after a conv)', () => {
+  const f32 = (name: string, v: number[]) => ({ name, dims: [v.length], dataType: 1, rawData: new Uint8Array(Float32Array.from(v).buffer) });
+  const cases: Array<[string, string, string, number[]]> = [];
+  for (const coord of ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn']) {
+    for (const nearest of ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil']) cases.push(['nearest', coord, nearest, [1, 1, 1.5, 2.5]]);
+    cases.push(['linear', coord, 'round_prefer_floor', [1, 1, 1.5, 2.5]]);
+    cases.push(['linear', coord, 'round_prefer_floor', [1, 1, 0.5, 0.7]]);
+  }
+  for (const [mode, coord, nearest, sc] of cases) {
+    if (mode === 'linear' && coord === 'tf_half_pixel_for_nn') continue; // defined for nearest only
+    it(`${mode} ${coord}${mode === 'nearest' ? ` ${nearest}` : ''} scales ${sc.slice(2).join('x')}: CPU within 1e-5 of onnxruntime`, async () => {
+      const bytes = tinyModel({
+        nodes: [
+          { opType: 'Conv', name: 'conv', input: ['input', 'w'], output: ['c'], attribute: [ints('pads', [1, 1, 1, 1])] },
+          { opType: 'Resize', name: 'rs', input: ['c', '', 'sc'], output: ['y'], attribute: [str('mode', mode), str('coordinate_transformation_mode', coord), str('nearest_mode', nearest)] },
+        ],
+        inits: [floatInit('w', [4, 2, 3, 3]), f32('sc', sc)],
+      });
+      const r = importOnnx(bytes, 'rs.onnx');
+      const x = Float32Array.from({ length: 2 * 2 * 36 }, (_, i) => Math.sin(i * 0.37) + (i % 5) * 0.1);
+      const want = await runOrt(bytes, x, [2, 2, 6, 6]);
+      const be = createCpuBackend();
+      const tape = new Tape(be, false, false);
+      const got = await be.read(runGraph(tape, r.graph, new ParamStore(be, r.graph, r.host), tape.input(x, [2, 2, 6, 6])).output.value);
+      tape.dispose();
+      expect(got.length).toBe(want.length);
+      expect(relError(got, want)).toBeLessThan(1e-5);
+    });
+  }
+});
+
 describe('refusals name the node and the reason', () => {
   const head: TinyModel['nodes'] = [{ opType: 'Conv', name: 'conv', input: ['input', 'w'], output: ['c'], attribute: [ints('pads', [1, 1, 1, 1])] }];
   const inits = [floatInit('w', [4, 2, 3, 3]), floatInit('wt', [4, 2, 2, 2])];
