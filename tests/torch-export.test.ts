@@ -45,13 +45,13 @@ describe('safetensors', () => {
  * median far below, the same top-1 on >= 99.5 %. Not all: where the two convolutions' summation orders straddle a
  * rounding boundary of a fake-quant site, a value comes out one step apart (see perSampleErrors).
  */
-function expectSameOutputs(name: string, got: Float32Array, want: Float32Array, n: number): void {
+function expectSameOutputs(name: string, got: Float32Array, want: Float32Array, n: number, minWithin = 0.98): void {
   expect(got.length).toBe(want.length);
   const e = perSampleErrors(got, want, n);
   const top1 = top1Agreement(got, want, n);
   console.log(`${name}: ${(100 * e.within1e5).toFixed(1)} % of ${n} images within 1e-5 relative (median ${e.median.toExponential(2)}, ` +
     `max ${e.max.toExponential(2)}; max over the batch ${relError(got, want).toExponential(2)}), top-1 agreement ${top1.toFixed(2)} %`);
-  expect(e.within1e5).toBeGreaterThanOrEqual(0.98);
+  expect(e.within1e5).toBeGreaterThanOrEqual(minWithin);
   expect(e.median).toBeLessThan(1e-6);
   expect(top1).toBeGreaterThanOrEqual(99.5);
 }
@@ -105,6 +105,8 @@ describe('PyTorch export: model.py in fake-quant evaluation = the studio fake-qu
     ['se_block', 'default_calibration', 'bayes', 'half_even'],
     ['ceil_pools', 'default_calibration', 'bayes', 'half_even'],
     ['shuffle_split_13', 'default_calibration', 'bayes', 'half_even'],
+    // issue 14: nearest upsampling (F.interpolate) by scale and by size
+    ['fpn_single', 'default_calibration', 'bayes', 'half_even'],
   ] as const) {
     it(`imported ONNX ${name}: ${template}, ${march}, ${rounding}`, async () => {
       const r = importOnnx(fixture(name), `${name}.onnx`);
@@ -119,7 +121,9 @@ describe('PyTorch export: model.py in fake-quant evaluation = the studio fake-qu
       const shape = [test.count, C, H, W];
       const want = await studioOutputs(qm, x, shape);
       const got = torchOutputs(dir, x, shape);
-      expectSameOutputs(name, got, want, test.count);
+      // a feature-map output has 4096 values per image (a class-score output 10): more chances per image that one
+      // value sits on a rounding boundary, so fewer images are all within 1e-5 (the rest one fake-quant step apart)
+      expectSameOutputs(name, got, want, test.count, name === 'fpn_single' ? 0.9 : 0.98);
       qm.store.dispose();
       qm.dispose();
     }, 300_000);
