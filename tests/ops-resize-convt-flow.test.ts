@@ -33,6 +33,8 @@ import { prepare } from '../src/quant/prepare.ts';
 import { qconfigTemplate } from '../src/quant/qconfig.ts';
 import { QuantizedModel } from '../src/quant/quantized-model.ts';
 import { intLayerDef } from '../src/sim/layers.ts';
+import { estimatePerf } from '../src/perf/estimate.ts';
+import { opDef } from '../src/ops/registry.ts';
 import { decodeModelFile, encodeModelFile, ModelFileError } from '../src/sim/model-file.ts';
 import { releaseGpuModel, runIntModelGpu } from '../src/sim/run-gpu.ts';
 import { execLayer, runIntModel, type IntTensor } from '../src/sim/run.ts';
@@ -147,6 +149,18 @@ describe('UNet: ConvTranspose + BN + ReLU, skip concat, bilinear resize', () => 
     // end to end the errors of the layers before add up: the last Add (of the decoder and the resized side
     // branch, each 1 LSB off) reaches 3 of its own LSB; each layer fed its own inputs is within 1 (above)
     for (const l of int8) expect(l.max_lsb, l.name).toBeLessThanOrEqual(l.name === 'Add' ? 3 : 2);
+  });
+
+  it('the performance estimate counts the ConvTranspose and bilinear resize multiply-accumulates as the float model does', () => {
+    const est = estimatePerf(m.im);
+    const g = m.qm.plan.graph;
+    const shapeOf = (role: string, id: string) => g.params.find((p) => p.name === g.nodes.find((n) => n.id === id)!.params[role])!.shape;
+    for (const l of est.layers.filter((x) => x.op === 'conv_transpose2d' || x.op === 'resize')) {
+      const n = g.nodes.find((x) => x.id === l.name)!;
+      expect(l.macs_int8xint8, l.name).toBe(opDef(n.op).macs(n, (role) => shapeOf(role, n.id)));
+      expect(l.macs_int8xint8, l.name).toBeGreaterThan(0);
+    }
+    expect(est.layers.filter((x) => x.op === 'conv_transpose2d')).toHaveLength(2);
   });
 
   it('the GPU simulator computes the same integers as the CPU simulator', async () => {
