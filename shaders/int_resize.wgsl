@@ -8,6 +8,12 @@
 @group(0) @binding(2) var<storage, read> rtab: array<i32>;
 @group(0) @binding(3) var<storage, read_write> racc: array<i32>;
 
+// round_half_up(v / 2^s): (v + 2^(s-1)) >> s, arithmetic shift (|v| <= 2^30: no overflow)
+fn round_shift(v: i32, s: u32) -> i32 {
+  if (s == 0u) { return v; }
+  return (v + (1i << (s - 1u))) >> s;
+}
+
 @compute @workgroup_size(256)
 fn int_resize(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * 256u;
@@ -23,7 +29,9 @@ fn int_resize(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   let r1 = base + u32(rtab[2u * pr + 1u]) * rp.in_w;
   let c0 = u32(rtab[ci + 2u * q]);
   let c1 = u32(rtab[ci + 2u * q + 1u]);
-  let v0 = rtab[cw + 2u * q];
-  let v1 = rtab[cw + 2u * q + 1u];
-  racc[i] = rtab[rw + 2u * pr] * (v0 * rx[r0 + c0] + v1 * rx[r0 + c1]) + rtab[rw + 2u * pr + 1u] * (v0 * rx[r1 + c0] + v1 * rx[r1 + c1]);
+  let w0 = rtab[rw + 2u * pr];
+  let w1 = rtab[rw + 2u * pr + 1u];
+  let t0 = round_shift(w0 * rx[r0 + c0] + w1 * rx[r1 + c0], rp.mid_shift);
+  let t1 = round_shift(w0 * rx[r0 + c1] + w1 * rx[r1 + c1], rp.mid_shift);
+  racc[i] = rtab[cw + 2u * q] * t0 + rtab[cw + 2u * q + 1u] * t1;
 }

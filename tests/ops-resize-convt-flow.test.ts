@@ -66,20 +66,21 @@ function images(n: number, seed: number): ImageDataset {
 
 const calib = images(8, 1), test = images(4, 2);
 
-async function quantized(name: string): Promise<{ r: OnnxImportResult; qm: QuantizedModel; im: IntModel; teacher: ParamStore }> {
+async function quantized(name: string, template: 'default_calibration' | 'default_calibration_int16' = 'default_calibration', march: 'bayes' | 'bernoulli' = 'bayes', data = calib):
+  Promise<{ r: OnnxImportResult; qm: QuantizedModel; im: IntModel; teacher: ParamStore }> {
   const r = importOnnx(fixture(name), `${name}.onnx`);
   const f = fuse(r.graph, r.host);
   const be = createCpuBackend();
-  const qm = new QuantizedModel(be, prepare(f.graph, qconfigTemplate('default_calibration', { march: 'bayes' })), new ParamStore(be, f.graph, f.host));
-  await calibrate(qm, calib, { batchSize: 8, normalize: r.normalization });
+  const qm = new QuantizedModel(be, prepare(f.graph, qconfigTemplate(template, { march })), new ParamStore(be, f.graph, f.host));
+  await calibrate(qm, data, { batchSize: 8, normalize: r.normalization });
   qm.setState('VALIDATION');
   return { r, qm, im: await convertQuantizedModel(qm), teacher: new ParamStore(be, f.graph, f.host) };
 }
 
 /** Each integer layer fed the fake-quant model's own integer inputs: the worst |LSB| difference per layer. */
-async function perLayerLsb(qm: QuantizedModel, im: IntModel, r: OnnxImportResult): Promise<Map<string, { op: string; lsb: number }>> {
+async function perLayerLsb(qm: QuantizedModel, im: IntModel, r: OnnxImportResult, data = test): Promise<Map<string, { op: string; lsb: number }>> {
   const n = 4;
-  const x = [...iterateBatches(test, n, 0, 0, { shuffle: false, normalize: r.normalization })][0].x;
+  const x = [...iterateBatches(data, n, 0, 0, { shuffle: false, normalize: r.normalization })][0].x;
   const tape = new Tape(qm.be, false, false);
   const vals = new Map<string, Float32Array>();
   try {
@@ -90,14 +91,14 @@ async function perLayerLsb(qm: QuantizedModel, im: IntModel, r: OnnxImportResult
   }
   const toInt = (id: string): IntTensor => {
     const info = im.values[id], v = vals.get(id)!;
-    const data = new Int8Array(v.length);
+    const data = info.dtype === 'int16' ? new Int16Array(v.length) : new Int8Array(v.length);
     for (let i = 0; i < v.length; i++) data[i] = Math.round(v[i] / info.scales[0]);
     return { data, shape: [n, ...info.shape] };
   };
   const worst = new Map<string, { op: string; lsb: number }>();
   for (const layer of im.layers) {
     const info = im.values[layer.id];
-    if (layer.op === 'quantize' || layer.op === 'dequantize' || info.dtype !== 'int8') continue;
+    if (layer.op === 'quantize' || layer.op === 'dequantize' || (info.dtype !== 'int8' && info.dtype !== 'int16')) continue;
     const got = execLayer(im, layer, layer.inputs.map(toInt));
     const ref = vals.get(layer.id)!;
     let max = 0;
@@ -263,9 +264,44 @@ describe('FPN neck (one output): nearest upsampling by scale and by sizes, + Add
     const l = m.im.layers.find((x) => x.op === 'resize')!;
     const fail = (reason: string): never => { throw new Error(reason); };
     expect(() => intLayerDef(l).validate({ ...l, rows: { index: Int32Array.of(0), weight: Int32Array.of(1) } } as typeof l, fail)).toThrow(/resize tables are not pairs of int32 taps/);
-    const bad = { ...m.im, layers: m.im.layers.map((x) => (x === l ? { ...l, fracBits: 12 } : x)) };
+    const bad = { ...m.im, layers: m.im.layers.map((x) => (x === l ? { ...l, fracBits: 16 } : x)) };
     expect(() => decodeModelFile(encodeModelFile(bad), 'fpn.qsbin')).toThrow(ModelFileError);
   });
+});
+
+describe('the Resize / ConvTranspose variants (resize_ops_13.onnx) with int16 activations and on bernoulli', () => {
+  // 4x8x8 inputs for this fixture
+  const small = (n: number, seed: number): ImageDataset => {
+    const r = mulberry32(seed);
+    return withoutLabels({ name: 'noise', count: n, channels: 4, height: 8, width: 8, numClasses: 1, classNames: ['x'], images: Uint8Array.from({ length: n * 256 }, () => Math.floor(r() * 256)), labels: new Uint8Array(n) });
+  };
+  for (const [template, march] of [['default_calibration_int16', 'bayes'], ['default_calibration', 'bernoulli']] as const) {
+    it(`${template} on ${march}: every layer within 1 LSB of the fake-quant model, nearest exact; the GPU simulator agrees`, async () => {
+      const data = small(8, 3);
+      const m = await quantized('resize_ops_13', template, march, data);
+      const worst = await perLayerLsb(m.qm, m.im, m.r, data);
+      const ops = [...worst.values()].map((w) => w.op);
+      expect(ops.filter((o) => o === 'resize').length).toBeGreaterThanOrEqual(8);
+      expect(ops.filter((o) => o === 'conv_transpose2d')).toHaveLength(2);
+      if (template === 'default_calibration_int16') {
+        const lin = m.im.layers.filter((l) => l.op === 'resize' && l.requant);
+        expect(lin.length).toBeGreaterThan(0);
+        for (const l of lin) expect(l.op === 'resize' && l.midShift, l.id).toBe(15);
+      }
+      for (const [id, w] of worst) {
+        if (w.op === 'resize' && !(m.im.layers.find((l) => l.id === id) as { requant: unknown }).requant) expect(w.lsb, id).toBe(0);
+        expect(w.lsb, `${id} (${w.op})`).toBeLessThanOrEqual(1);
+      }
+      const x = [...iterateBatches(data, 2, 0, 0, { shuffle: false, normalize: m.r.normalization })][0].x;
+      const { ctx } = await getTestBackend();
+      const gpu = await runIntModelGpu(m.im, x, 2, ctx);
+      expect(Array.from(gpu.outputInt.data)).toEqual(Array.from(runIntModel(m.im, x, 2).outputInt.data));
+      releaseGpuModel(m.im, ctx);
+      m.qm.store.dispose();
+      m.qm.dispose();
+      m.teacher.dispose();
+    });
+  }
 });
 
 describe('every coordinate transformation and nearest mode vs onnxruntime (handmade Resize after a conv)', () => {

@@ -96,7 +96,8 @@ export const INT_LAYERS = {
       for (const t of [l.rows, l.cols]) {
         if (!(t.index instanceof Int32Array) || !(t.weight instanceof Int32Array) || t.index.length !== t.weight.length || t.index.length % 2) fail(`layer ${l.id}: resize tables are not pairs of int32 taps`);
       }
-      if (!(Number.isInteger(l.fracBits) && l.fracBits >= 0 && l.fracBits <= 8)) fail(`layer ${l.id}: resize fracBits ${l.fracBits} outside 0..8`);
+      if (!(Number.isInteger(l.fracBits) && l.fracBits >= 0 && l.fracBits <= 15)) fail(`layer ${l.id}: resize fracBits ${l.fracBits} outside 0..15`);
+      if (!(Number.isInteger(l.midShift) && l.midShift >= 0 && l.midShift <= l.fracBits)) fail(`layer ${l.id}: resize midShift ${l.midShift} outside 0..${l.fracBits}`);
     },
     cost: {
       macs: (l, m) => (l.requant ? 4 * prod(m.values[l.id].shape) : 0),

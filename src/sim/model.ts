@@ -111,10 +111,11 @@ export type IntLayer =
   | (LayerBase & { op: 'gather_channels'; index: number[] })
   /**
    * Resize (src/sim/int/resize.ts, docs/fixed-point.md "resize"): two taps per output position and axis, weights in
-   * Q`fracBits` (each pair sums to 2^fracBits); acc = Σ wr·wc·x in int32. Nearest: fracBits 0, weights (1, 0),
-   * requant null (the input's integers copied, its scale kept); linear: acc requantized by x_s / (y_s · 2^(2·fracBits)).
+   * Q`fracBits` (each pair sums to 2^fracBits); rows first, t = round_half_up((wr0·x0 + wr1·x1) / 2^midShift), then
+   * acc = wc0·t0 + wc1·t1 (int32). Nearest: fracBits 0, weights (1, 0), requant null (the input's integers copied,
+   * its scale kept); linear: acc requantized by x_s / (y_s · 2^(2·fracBits − midShift)).
    */
-  | (LayerBase & { op: 'resize'; rows: ResizeTable; cols: ResizeTable; fracBits: number; requant: RequantParams | null; clamp: OutClamp })
+  | (LayerBase & { op: 'resize'; rows: ResizeTable; cols: ResizeTable; fracBits: number; midShift: number; requant: RequantParams | null; clamp: OutClamp })
   /**
    * ConvTranspose (src/sim/int/conv-transpose.ts): int8 weights [C_in, C_out / groups, KH, KW], int32 bias and
    * accumulation, per-output-channel 'horizon' requantization with the fused activation's clamp (as conv2d).

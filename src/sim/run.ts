@@ -201,7 +201,7 @@ export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[])
     case 'gather_channels':
       return gatherChannelsInt(x, layer.index, layer.id);
     case 'resize': {
-      const { acc, shape } = resizeAcc(x.data, x.shape, layer.rows, layer.cols);
+      const { acc, shape } = resizeAcc(x.data, x.shape, layer.rows, layer.cols, layer.midShift);
       if (!layer.requant) return { data: narrowTo(acc, info.dtype), shape };
       return { data: requantTo(acc, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, 1, 1), shape };
     }

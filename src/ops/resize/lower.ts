@@ -1,17 +1,21 @@
 /**
  * The integer form of resize (docs/fixed-point.md "resize"): a `resize` layer with the taps of
  * src/qmath/resize-taps.ts. Nearest copies the input's integers (its scale kept); linear rounds each pair of tap
- * weights to Q-fracBits (w1 = round(w1 · 2^F), w0 = 2^F − w1, so a pair sums to 2^F exactly), accumulates
- * Σ wr·wc·x in int32 and requantizes by x_s / (y_s · 2^(2F)) to the output's own scale.
+ * weights to Q15 (w1 = round(λ · 2^15), w0 = 2^15 − w1, so a pair sums to 2^15 exactly), interpolates the rows,
+ * keeps 16 − (input bits) fraction bits of them (midShift), interpolates the columns in int32 and requantizes by
+ * x_s / (y_s · 2^(30 − midShift)) to the output's own scale.
  */
 import type { GraphNode } from '../../graph/ir.ts';
 import { resizeTaps, type AxisTaps } from '../../qmath/resize-taps.ts';
 import type { ResizeTable } from '../../sim/model.ts';
 import type { LowerCtx, Lowered } from '../types.ts';
 
-/** Fraction bits of the linear weights: |acc| <= 2^(bits−1) · 2^(2F) must stay below 2^31. */
-export function resizeFracBits(dtype: string): number {
-  return dtype === 'int16' ? 7 : 8;
+/** Fraction bits of the linear weights. */
+export const RESIZE_FRAC_BITS = 15;
+
+/** Shift after the row pass: the rows keep 16 − (input bits) fraction bits, so |t| <= 2^15 (|acc| <= 2^30). */
+export function resizeMidShift(dtype: string): number {
+  return RESIZE_FRAC_BITS - (dtype === 'int16' ? 0 : 8);
 }
 
 function table(t: AxisTaps, fracBits: number): ResizeTable {
@@ -33,18 +37,18 @@ export function lowerResize(n: GraphNode, c: LowerCtx): Lowered {
   const layer = { id: n.id, op: 'resize' as const, inputs: [...n.inputs] };
   if (n.op === 'resize_nearest') {
     return {
-      layer: { ...layer, rows: table(rows, 0), cols: table(cols, 0), fracBits: 0, requant: null, clamp: c.dtypeClamp(v.dtype) },
+      layer: { ...layer, rows: table(rows, 0), cols: table(cols, 0), fracBits: 0, midShift: 0, requant: null, clamp: c.dtypeClamp(v.dtype) },
       value: { ...v, scales: [...v.scales], shape: [...n.shape] },
     };
   }
   if (v.dtype === 'int32') c.fail(`${n.id}: a linear resize of an int32 value is not supported (quantize its input to int8 / int16)`);
-  const F = resizeFracBits(v.dtype);
+  const F = RESIZE_FRAC_BITS, mid = resizeMidShift(v.dtype);
   const s = c.site(n);
   const xScale = c.scalarScale(n.inputs[0]);
   return {
     layer: {
-      ...layer, rows: table(rows, F), cols: table(cols, F), fracBits: F,
-      requant: c.requantParams([xScale / (s.scale * 2 ** (2 * F))], c.march, c.bits), clamp: c.dtypeClamp(s.dtype),
+      ...layer, rows: table(rows, F), cols: table(cols, F), fracBits: F, midShift: mid,
+      requant: c.requantParams([xScale / (s.scale * 2 ** (2 * F - mid))], c.march, c.bits), clamp: c.dtypeClamp(s.dtype),
     },
     value: { dtype: s.dtype, scales: [s.scale], shape: [...n.shape] },
   };

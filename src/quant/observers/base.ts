@@ -90,8 +90,13 @@ export abstract class PerTensorObserverBase implements Observer {
     return qp;
   }
 
-  /** Range [max(min, -t), min(max, t)] of a symmetric |x| threshold t, clipped to the observed range. */
+  /**
+   * Range [max(min, -t), min(max, t)] of a symmetric |x| threshold t, clipped to the observed range. Values that
+   * are all above t (all positive, min > t: e.g. averages of positive pixels) give the empty range [t, t] at its
+   * upper end, not [min, t] with min > t.
+   */
   protected rangeForThreshold(t: number): [number, number] {
-    return [Math.max(this.minV, -t), Math.min(this.maxV, t)];
+    const hi = Math.min(this.maxV, t);
+    return [Math.min(Math.max(this.minV, -t), hi), hi];
   }
 }

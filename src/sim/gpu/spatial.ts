@@ -16,7 +16,7 @@ import { requantize } from './kernels.ts';
 type ResizeLayer = Extract<IntLayer, { op: 'resize' }>;
 type ConvTLayer = Extract<IntLayer, { op: 'conv_transpose2d' }>;
 
-const RESIZE = uniforms('IntResize', { total: 'u32', in_h: 'u32', in_w: 'u32', out_h: 'u32', out_w: 'u32' });
+const RESIZE = uniforms('IntResize', { total: 'u32', in_h: 'u32', in_w: 'u32', out_h: 'u32', out_w: 'u32', mid_shift: 'u32' });
 const RESIZE_SHADER = { key: 'sim-resize', code: `${RESIZE.wgsl}\n${resizeSrc}` };
 const CONVT = uniforms('IntConvT', {
   total: 'u32', in_c: 'u32', in_h: 'u32', in_w: 'u32', out_c: 'u32', out_h: 'u32', out_w: 'u32', og: 'u32', cg: 'u32',
@@ -47,7 +47,7 @@ export function resizeGpu(ctx: GpuContext, x: GpuIntTensor, tab: GpuTensor, l: R
   if (acc.size > 0) {
     ctx.run({
       ...RESIZE_SHADER, entry: 'int_resize', inputs: [x.t, tab], outputs: [acc],
-      params: RESIZE.pack({ total: acc.size, in_h: H, in_w: W, out_h: OH, out_w: OW }), workgroups: grid1d(acc.size),
+      params: RESIZE.pack({ total: acc.size, in_h: H, in_w: W, out_h: OH, out_w: OW, mid_shift: l.midShift }), workgroups: grid1d(acc.size),
     });
   }
   if (!l.requant) return { t: acc, dtype: info.dtype, shape };

@@ -1,13 +1,21 @@
 /**
- * The integer resize (docs/fixed-point.md "resize"): for each output (p, q) of an [N, C, H, W] integer tensor,
- *   acc = Σ_{a, b ∈ {0, 1}} wr[2p + a] · wc[2q + b] · x[rows.index[2p + a], cols.index[2q + b]]     (int32)
- * Nearest has weights (1, 0): acc is the picked input. Linear weights are Q-fracBits fixed point; the caller
- * requantizes acc (src/sim/run.ts). |acc| <= 2^15 · 2^(2·fracBits) < 2^31 for fracBits <= 7 (int16), 8 (int8).
+ * The integer resize (docs/fixed-point.md "resize"): for each output (p, q) of an [N, C, H, W] integer tensor, rows
+ * first, then columns:
+ *   t_b = round_half_up((wr[2p]·x[r0, c_b] + wr[2p + 1]·x[r1, c_b]) / 2^midShift)     (b = 0, 1: the column taps)
+ *   acc = wc[2q]·t_0 + wc[2q + 1]·t_1                                                   (int32)
+ * Nearest has weights (1, 0) and midShift 0: acc is the picked input. Linear weights are Q15 (fracBits 15) and
+ * midShift = 15 − k keeps k = 16 − (input bits) fraction bits in t, so |t| <= 2^15 and |acc| <= 2^30 for int8 and
+ * int16 alike; the caller requantizes acc (src/sim/run.ts).
  */
 import type { ResizeTable } from '../model.ts';
 import type { IntArray } from './requant.ts';
 
-export function resizeAcc(x: IntArray, shape: readonly number[], rows: ResizeTable, cols: ResizeTable): { acc: Int32Array; shape: number[] } {
+/** round_half_up(v / 2^s) for an int32 v (s = 0: v). */
+export function roundShift(v: number, s: number): number {
+  return s === 0 ? v : (v + (1 << (s - 1))) >> s;
+}
+
+export function resizeAcc(x: IntArray, shape: readonly number[], rows: ResizeTable, cols: ResizeTable, midShift: number): { acc: Int32Array; shape: number[] } {
   const [N, C, H, W] = shape;
   const OH = rows.index.length / 2, OW = cols.index.length / 2;
   for (const i of rows.index) if (i < 0 || i >= H) throw new RangeError(`resize: row index ${i} outside ${H} rows`);
@@ -20,8 +28,10 @@ export function resizeAcc(x: IntArray, shape: readonly number[], rows: ResizeTab
     for (let p = 0; p < OH; p++) {
       const r0 = base + ri[2 * p] * W, r1 = base + ri[2 * p + 1] * W, w0 = rw[2 * p], w1 = rw[2 * p + 1];
       for (let q = 0; q < OW; q++, o++) {
-        const c0 = ci[2 * q], c1 = ci[2 * q + 1], v0 = cw[2 * q], v1 = cw[2 * q + 1];
-        acc[o] = w0 * (v0 * x[r0 + c0] + v1 * x[r0 + c1]) + w1 * (v0 * x[r1 + c0] + v1 * x[r1 + c1]);
+        const c0 = ci[2 * q], c1 = ci[2 * q + 1];
+        const t0 = roundShift(w0 * x[r0 + c0] + w1 * x[r1 + c0], midShift);
+        const t1 = roundShift(w0 * x[r0 + c1] + w1 * x[r1 + c1], midShift);
+        acc[o] = cw[2 * q] * t0 + cw[2 * q + 1] * t1;
       }
     }
   }
