@@ -54,10 +54,3 @@ export const resampleFn: Fn<ResampleAttrs> = {
   forward: (be, [x], a) => be.resample2d(x, a.rows, a.cols),
   backward: (be, gy, { attrs: a }) => [be.resample2d(gy, transposeAxis(a.rows), transposeAxis(a.cols))],
 };
-
-/** x + b[c] (ConvTranspose's bias). */
-export const addChannelBiasFn: Fn<null> = {
-  name: 'add_channel_bias',
-  forward: (be, [x, b]) => be.addChannelBias(x, b),
-  backward: (be, gy, { needsGrad }) => [needsGrad[0] ? be.reshape(gy, gy.shape) : null, needsGrad[1] ? be.channelSum(gy) : null],
-};
