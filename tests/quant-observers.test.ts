@@ -131,7 +131,7 @@ describe('Horizon calibration observers', () => {
     expect(o.factors()[94]).toBe(0.06);
   });
 
-  it('mse on values that are all positive and far from 0 (averages of pixels): the small factors give an empty range, not min > max', () => {
+  it('mse on values that are all positive and far from 0 (averages of pixels): small factors clip to [0, t], never min > max', () => {
     const x = linspace(0.12, 0.125, 1000);
     const o = new MSEObserver();
     o.observe(x, [x.length]);

@@ -91,12 +91,10 @@ export abstract class PerTensorObserverBase implements Observer {
   }
 
   /**
-   * Range [max(min, -t), min(max, t)] of a symmetric |x| threshold t, clipped to the observed range. Values that
-   * are all above t (all positive, min > t: e.g. averages of positive pixels) give the empty range [t, t] at its
-   * upper end, not [min, t] with min > t.
+   * Range [max(min, -t), min(max, t)] of a symmetric |x| threshold t, clipped to the observed range widened to take
+   * 0 (as the qparams do): a tensor of one sign with t below its smallest |x| would otherwise give min > max.
    */
   protected rangeForThreshold(t: number): [number, number] {
-    const hi = Math.min(this.maxV, t);
-    return [Math.min(Math.max(this.minV, -t), hi), hi];
+    return [Math.max(Math.min(this.minV, 0), -t), Math.min(Math.max(this.maxV, 0), t)];
   }
 }
