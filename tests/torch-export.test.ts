@@ -5,8 +5,13 @@
  * bpu_round on bernoulli, power-of-two scales) and imported ONNX models (residual: BN, concat, average pooling;
  * handmade: ReLU6, Linear+ReLU, concat; se_block: Mul, Sub, constants; ceil_pools: ceil_mode, count_include_pad;
  * shuffle_split_13: channel shuffle, slices, a 3-input concat; activations: PReLU and every table activation;
- * se_sigmoid / se_hardsigmoid: squeeze-excitation gates). Also: safetensors round trip and its errors.
+ * se_sigmoid / se_hardsigmoid: squeeze-excitation gates; for these three every activation site too). A few QAT steps
+ * of activations.onnx in PyTorch (tests/helpers/torch_qat_steps.py) train the PReLU slope and come back through
+ * import-torch with the same outputs. Also: safetensors round trip and its errors.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
 import { randomSubset } from '../src/data/dataset.ts';
@@ -15,13 +20,17 @@ import { normalizeImages } from '../src/data/loader.ts';
 import { importOnnx } from '../src/io/onnx/import.ts';
 import { buildTorchPackage } from '../src/io/torch/export-package.ts';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError } from '../src/io/torch/safetensors.ts';
+import { importTorchCheckpoint } from '../src/io/torch/import-checkpoint.ts';
+import { buildQuantized } from '../src/cli/stages/quant-common.ts';
 import { buildModel } from '../src/models/zoo.ts';
 import { initHostParams } from '../src/nn/params.ts';
 import type { March } from '../src/quant/march.ts';
 import type { RoundingMode } from '../src/quant/rounding.ts';
 import { fixture, relError } from './helpers/onnx.ts';
-import { perSampleErrors, tempDir, top1Agreement, torchOutputs, torchTaps, writePackage } from './helpers/torch.ts';
+import { perSampleErrors, PYTHON, run, tempDir, top1Agreement, torchOutputs, torchTaps, writePackage } from './helpers/torch.ts';
 import { blobImages, calibratedModel, randomImages, studioOutputs, studioValues } from './helpers/torch-models.ts';
+
+const QAT_STEPS = fileURLToPath(new URL('./helpers/torch_qat_steps.py', import.meta.url));
 
 describe('safetensors', () => {
   it('round-trips F32 / I64 tensors and rejects a header that runs past the file', () => {
@@ -161,4 +170,43 @@ describe('PyTorch export: model.py in fake-quant evaluation = the studio fake-qu
       qm.dispose();
     }, 300_000);
   }
+});
+
+describe('PyTorch QAT of PReLU and the table activations comes back', () => {
+  it('activations.onnx: 3 SGD steps in PyTorch train the PReLU slope; the imported result = PyTorch within 1e-5', async () => {
+    const name = 'activations';
+    const r = importOnnx(fixture(name), `${name}.onnx`);
+    const be = createCpuBackend();
+    const [C, H, W] = r.inputShape;
+    const { qm, ck } = await calibratedModel(be, `onnx:${name}.onnx`, r.graph, r.host, 'default_qat',
+      { observer: 'minmax' }, blobImages(64, [C, H, W], r.graph.numClasses, 1));
+    qm.store.dispose();
+    qm.dispose();
+    const dir = tempDir('torch-qat-prelu');
+    writePackage(buildTorchPackage(ck, 'pixel/255'), dir);
+    const data = blobImages(64, [C, H, W], r.graph.numClasses, 5);
+    const x = normalizeImages(data, 'pixel/255');
+    const shape = [data.count, C, H, W];
+    writeFileSync(join(dir, 'qat-in.safetensors'), encodeSafetensors({
+      x: { dtype: 'F32', shape, data: x },
+      labels: { dtype: 'I64', shape: [data.count], data: BigInt64Array.from(data.labels!, (l) => BigInt(l)) },
+    }));
+    const out = join(dir, 'qat-out');
+    run(PYTHON, [QAT_STEPS, dir, join(dir, 'qat-in.safetensors'), out, '3']);
+    const files = (f: string) => ({ name: f, bytes: new Uint8Array(readFileSync(join(out, f))) });
+    const back = importTorchCheckpoint({ 'weights.safetensors': files('weights.safetensors'), 'qparams.json': files('qparams.json'), 'studio-graph.json': files('studio-graph.json') });
+    const prelu = ck.graph.nodes.find((n) => n.op === 'prelu')!;
+    const slope = prelu.params.slope;
+    const moved = Array.from(back.checkpoint.params[slope]).reduce((m, v, i) => Math.max(m, Math.abs(v - ck.params[slope][i])), 0);
+    console.log(`PReLU slope after 3 QAT steps in PyTorch: max change ${moved.toExponential(2)}`);
+    expect(moved).toBeGreaterThan(1e-6); // trained (a float32 slope of ~0.2 moves in steps of 1.5e-8)
+    expect(back.weightScaleMismatches).toBe(0);
+    const c = back.checkpoint;
+    const qmBack = buildQuantized(be, c.graph, c.params, c.qconfig, c.qsites);
+    const want = await studioOutputs(qmBack, x, shape);
+    const got = decodeSafetensors(new Uint8Array(readFileSync(join(out, 'outputs.safetensors'))), 'outputs.safetensors').tensors.y.data as Float32Array;
+    expectSameOutputs(`${name} after PyTorch QAT`, got, want, data.count);
+    qmBack.store.dispose();
+    qmBack.dispose();
+  }, 300_000);
 });
