@@ -39,7 +39,9 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     by a constant (--ops-mul writes only this and ceil_pools.onnx)
   ceil_pools.onnx   3x16x16, opset 13: MaxPool ceil_mode, AveragePool count_include_pad=0, ceil_mode average
                     pools with and without padding, Concat, ReduceMean + Flatten head
-  fpn.onnx, fpn_single.onnx, unet.onnx, resize_ops_{11,13}.onnx, upsample_9.onnx  (also alone with --dense) the
+  se_sigmoid.onnx, se_hardsigmoid.onnx  (also alone with --se) squeeze-excitation with a sigmoid (EfficientNet) and a
+                    hard-sigmoid (MobileNetV3) gate: scripts/fixtures_se.py
+  fpn.onnx, fpn_single.onnx, unet.onnx, resize_ops_{11,13}.onnx  (also alone with --dense) the
                     FPN neck, the UNet and the Resize / ConvTranspose variants: scripts/fixtures_dense.py
   --torchvision-ops-mul DIR  only torchvision's MnasNet 0.5 and GoogLeNet at 3x32x32 into DIR (not committed;
                     check them with scripts/onnx-vs-ort.ts)
@@ -65,6 +67,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
+from fixtures_se import se_fixtures  # scripts/fixtures_se.py
+from fixtures_dense import dense  # scripts/fixtures_dense.py
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 OUT = os.path.join(ROOT, 'tests', 'fixtures', 'onnx')
@@ -664,10 +668,10 @@ def main():
     if '--activations' in sys.argv:
         activations()
         return
-    if '--dense' in sys.argv:  # FPN, UNet, Resize / ConvTranspose (scripts/fixtures_dense.py)
-        from fixtures_dense import dense
-        dense(export, randomize_bn, OUT)
-        return
+    if '--se' in sys.argv:
+        return se_fixtures(export, randomize_bn)
+    if '--dense' in sys.argv:
+        return dense(export, randomize_bn, OUT)
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     r = Residual()
@@ -681,7 +685,7 @@ def main():
     handmade()
     ops_mul()
     activations()
-    from fixtures_dense import dense
+    se_fixtures(export, randomize_bn)
     dense(export, randomize_bn, OUT)
     if '--skip-fashion' not in sys.argv:
         fashion()

@@ -90,6 +90,7 @@ export const convTranspose2dOp: OpDef = {
   },
   quant: { output: 'site', weight: { role: 'weight', axis: 0 }, int32Output: true },
   int: { lower },
+  torch: { none: 'torch.ao has no QAT ConvTranspose module to write it with (not done yet)' },
   qdq: (n, c) => {
     const g = n.attrs.conv!;
     const [O, Cg, kh, kw] = c.paramShape('weight');

@@ -10,7 +10,8 @@ import { attrInt, attrString } from '../../io/onnx/attrs.ts';
 import { DataType } from '../../io/onnx/proto-types.ts';
 import { resizeTaps } from '../../qmath/resize-taps.ts';
 import type { GraphNode } from '../../graph/ir.ts';
-import type { OpDef, QdqCtx } from '../types.ts';
+import type { OpDef, QdqCtx, TorchCtx } from '../types.ts';
+import { torchExpr } from '../../io/torch/py.ts';
 import { lowerResize } from './lower.ts';
 import { importResize } from './onnx.ts';
 
@@ -41,6 +42,18 @@ function qdq(n: GraphNode, c: QdqCtx): string {
   return c.emit('Resize', [c.inputs[0], '', '', sizes], 'resize', attrs);
 }
 
+/** F.interpolate for the Resize modes PyTorch itself exports; the others have no PyTorch call. */
+function interpolate(n: GraphNode, c: TorchCtx): string {
+  const a = n.attrs.resize!;
+  const size = `size=(${a.outH}, ${a.outW})`;
+  let mode = '';
+  if (a.mode === 'nearest' && a.coord === 'asymmetric' && a.nearest === 'floor' && a.scaleH >= 1 && a.scaleW >= 1) mode = 'mode="nearest"';
+  else if (a.mode === 'linear' && a.coord === 'align_corners') mode = 'mode="bilinear", align_corners=True';
+  else if (a.mode === 'linear' && (a.coord === 'pytorch_half_pixel' || (a.coord === 'half_pixel' && a.outH > 1 && a.outW > 1))) mode = 'mode="bilinear", align_corners=False';
+  else c.fail(`a ${a.mode} Resize with ${a.coord}${a.mode === 'nearest' ? ` / ${a.nearest}` : ''} has no torch.nn.functional.interpolate equivalent`);
+  return `torch.nn.functional.interpolate(${c.xs[0]}, ${size}, ${mode})`;
+}
+
 const common = {
   inferShape: (n: GraphNode, [x]: number[][]) => [x[0], n.attrs.resize!.outH, n.attrs.resize!.outW],
   forward,
@@ -57,6 +70,7 @@ export const resizeNearestOp: OpDef = {
   ...common,
   macs: () => 0,
   quant: { output: 'inherit' },
+  torch: torchExpr(interpolate, false),
 };
 
 export const resizeLinearOp: OpDef = {
@@ -67,4 +81,5 @@ export const resizeLinearOp: OpDef = {
   // four multiply-adds per output element
   macs: (n) => 4 * n.shape[0] * n.shape[1] * n.shape[2],
   quant: { output: 'site' },
+  torch: torchExpr(interpolate, true),
 };

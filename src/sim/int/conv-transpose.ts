@@ -4,7 +4,8 @@
  * sums x[i, iy, ix] · w[i, j, ky, kx] over the input channels i of group g and the taps with
  * oy + pad − ky · dilation = iy · stride (likewise for x). Requantization is the caller's (src/sim/run.ts).
  */
-import type { ConvGeometry } from '../model.ts';
+import type { ConvGeometry, IntLayer } from '../model.ts';
+import type { AccumulatorRange, RangeOf } from './accumulator.ts';
 import type { IntArray } from './requant.ts';
 
 export function convTransposeOutSize(inSize: number, k: number, stride: number, pad: number, dilation: number, outputPadding: number): number {
@@ -49,4 +50,35 @@ export function convTranspose2dAcc(
     }
   }
   return { acc, shape: [N, O, OH, OW] };
+}
+
+/**
+ * The worst-case accumulator (docs/fixed-point.md §6.6): output channel o = g·Og + j sums at most every weight
+ * w[i, j, ·, ·] of its group's input channels once (fewer at the borders and between strides), each with an input
+ * in [x_lo, x_hi] (0 included: the positions no input reaches).
+ */
+export function convTransposeAccumulator(l: Extract<IntLayer, { op: 'conv_transpose2d' }>, of: RangeOf): AccumulatorRange {
+  const x = of(l.inputs[0]);
+  const xl = Math.min(x[0], 0), xh = Math.max(x[1], 0);
+  const [Ci, Og, KH, KW] = l.weightShape;
+  const G = l.geometry.groups, Cg = Ci / G, K = KH * KW;
+  let mn = Infinity, mx = -Infinity, channel = 0, worst = -1;
+  for (let o = 0; o < Og * G; o++) {
+    const g = Math.floor(o / Og), j = o % Og;
+    let a = l.bias[o], b = l.bias[o];
+    for (let i = g * Cg; i < (g + 1) * Cg; i++) {
+      for (let k = (i * Og + j) * K; k < (i * Og + j + 1) * K; k++) {
+        const w = l.weight[k];
+        a += Math.min(w * xl, w * xh);
+        b += Math.max(w * xl, w * xh);
+      }
+    }
+    mn = Math.min(mn, a);
+    mx = Math.max(mx, b);
+    if (Math.max(-a, b) > worst) {
+      worst = Math.max(-a, b);
+      channel = o;
+    }
+  }
+  return { range: [mn, mx], channel };
 }

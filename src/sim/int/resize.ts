@@ -7,7 +7,8 @@
  * midShift = 15 − k keeps k = 16 − (input bits) fraction bits in t, so |t| <= 2^15 and |acc| <= 2^30 for int8 and
  * int16 alike; the caller requantizes acc (src/sim/run.ts).
  */
-import type { ResizeTable } from '../model.ts';
+import type { IntLayer, ResizeTable } from '../model.ts';
+import type { AccumulatorRange, RangeOf } from './accumulator.ts';
 import type { IntArray } from './requant.ts';
 
 /** round_half_up(v / 2^s) for an int32 v (s = 0: v). */
@@ -36,4 +37,11 @@ export function resizeAcc(x: IntArray, shape: readonly number[], rows: ResizeTab
     }
   }
   return { acc, shape: [N, C, OH, OW] };
+}
+
+/** The accumulator's range: each pass of non-negative weights summing to 2^F keeps x's range, scaled (§6.6). */
+export function resizeAccumulator(l: Extract<IntLayer, { op: 'resize' }>, of: RangeOf): AccumulatorRange {
+  const [lo, hi] = of(l.inputs[0]);
+  const f = 2 ** (2 * l.fracBits - l.midShift);
+  return { range: [Math.floor(lo * f), Math.ceil(hi * f)], channel: 0 };
 }
