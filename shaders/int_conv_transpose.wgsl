@@ -1,5 +1,5 @@
 // The simulator's integer ConvTranspose accumulator on i32 words (src/sim/gpu/spatial.ts): the same integers as
-// src/sim/int/conv-transpose.ts. tab: the int8 weights [C_in, Og, KH, KW] widened to i32, then the int32 bias [O].
+// src/sim/int/conv-transpose.ts. tab: the int8 weights [C_out, Cg, KH, KW] widened to i32, then the int32 bias [O].
 // The IntConvT struct is prepended from its declaration in src/sim/gpu/spatial.ts.
 @group(0) @binding(0) var<uniform> p: IntConvT;
 @group(0) @binding(1) var<storage, read> x: array<i32>;
@@ -15,7 +15,6 @@ fn int_conv_transpose(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
   let o = (idx / (p.out_w * p.out_h)) % p.out_c;
   let n = idx / (p.out_w * p.out_h * p.out_c);
   let grp = o / p.og;
-  let j = o % p.og;
   var s = tab[p.bias_off + o];
   for (var ky = 0u; ky < p.kh; ky++) {
     let ty = oy + i32(p.pad_h) - i32(ky * p.dil_h);
@@ -27,8 +26,8 @@ fn int_conv_transpose(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
       if (tx < 0 || tx % i32(p.stride_w) != 0) { continue; }
       let ix = u32(tx) / p.stride_w;
       if (ix >= p.in_w) { continue; }
-      for (var i = grp * p.cg; i < (grp + 1u) * p.cg; i++) {
-        s = s + x[((n * p.in_c + i) * p.in_h + iy) * p.in_w + ix] * tab[((i * p.og + j) * p.kh + ky) * p.kw + kx];
+      for (var c = 0u; c < p.cg; c++) {
+        s = s + x[((n * p.in_c + grp * p.cg + c) * p.in_h + iy) * p.in_w + ix] * tab[((o * p.cg + c) * p.kh + ky) * p.kw + kx];
       }
     }
   }

@@ -121,15 +121,16 @@ export const INT_LAYERS = {
     validate: (l, fail) => {
       if (!(l.weight instanceof Int8Array) || !(l.bias instanceof Int32Array)) fail(`layer ${l.id}: weight / bias are not int8 / int32 tensors`);
       if (l.weight.length !== prod(l.weightShape) || l.weightShape.length !== 4) fail(`layer ${l.id}: weight has ${l.weight.length} values for shape [${l.weightShape}]`);
-      const O = l.weightShape[1] * l.geometry.groups;
+      const O = l.weightShape[0];
+      if (O % l.geometry.groups) fail(`layer ${l.id}: ${O} output channels do not split into ${l.geometry.groups} groups`);
       if (l.bias.length !== O) fail(`layer ${l.id}: bias length ${l.bias.length} != ${O} output channels`);
       if (l.requant && l.requant.multiplier.length !== O) fail(`layer ${l.id}: requant multipliers of the wrong length`);
     },
     cost: {
       // every input element times every tap of its group's output channels
       macs: (l, m) => {
-        const [C, H, W] = m.values[l.inputs[0]]?.shape ?? [0, 0, 0];
-        return C * H * W * prod(l.weightShape.slice(1));
+        const [, H, W] = m.values[l.inputs[0]]?.shape ?? [0, 0, 0];
+        return H * W * l.weight.length;
       },
       paramBytes: (l) => l.weight.length + 4 * l.bias.length + (l.requant ? 5 * l.bias.length : 0),
     },

@@ -117,8 +117,9 @@ export type IntLayer =
    */
   | (LayerBase & { op: 'resize'; rows: ResizeTable; cols: ResizeTable; fracBits: number; midShift: number; requant: RequantParams | null; clamp: OutClamp })
   /**
-   * ConvTranspose (src/sim/int/conv-transpose.ts): int8 weights [C_in, C_out / groups, KH, KW], int32 bias and
-   * accumulation, per-output-channel 'horizon' requantization with the fused activation's clamp (as conv2d).
+   * ConvTranspose (src/sim/int/conv-transpose.ts): int8 weights [C_out, C_in / groups, KH, KW] (the graph
+   * parameter's conv-like layout), int32 bias and accumulation, per-output-channel 'horizon' requantization with the
+   * fused activation's clamp (as conv2d).
    */
   | (LayerBase & {
     op: 'conv_transpose2d';

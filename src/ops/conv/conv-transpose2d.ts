@@ -13,7 +13,6 @@ import { quantizeBias, requantSpecFromScales } from '../../sim/int/requant.ts';
 import { convTransposeOutSize } from '../../sim/int/conv-transpose.ts';
 import type { GraphNode } from '../../graph/ir.ts';
 import type { LowerCtx, Lowered, OpDef } from '../types.ts';
-import { onnxWeightIndex } from '../../engine/fns/conv-transpose.ts';
 import { importConvTranspose } from './onnx-transpose.ts';
 
 const outPad = (n: GraphNode): [number, number] => n.attrs.outputPadding ?? [0, 0];
@@ -27,18 +26,14 @@ function lower(n: GraphNode, c: LowerCtx): Lowered {
   const [O, Cg, KH, KW] = c.paramShape(n.params.weight);
   const g = n.attrs.conv!;
   const wScales = weightScales(wf, ws.channels, ws.quantMin, ws.quantMax, c.march);
-  const wqIr = quantizeWeights(wf, wScales, ws.quantMin, ws.quantMax, c.rounding);
-  // the simulator layer holds ONNX's layout [C_in, C_out / G, KH, KW]
-  const idx = onnxWeightIndex(O, Cg, g.groups), khw = KH * KW;
-  const wq = new Int8Array(wqIr.length);
-  idx.forEach((src, dst) => wq.set(wqIr.subarray(src * khw, (src + 1) * khw), dst * khw));
+  const wq = quantizeWeights(wf, wScales, ws.quantMin, ws.quantMax, c.rounding);
   const xScale = c.scalarScale(n.inputs[0]);
   const bias = quantizeBias(n.params.bias ? c.param(n.params.bias) : new Float32Array(O), xScale, wScales);
   const geometry = {
     stride: [g.strideH, g.strideW] as [number, number], padding: [g.padH, g.padW] as [number, number],
     dilation: [g.dilationH, g.dilationW] as [number, number], groups: g.groups, outputPadding: outPad(n),
   };
-  const base = { id: n.id, op: 'conv_transpose2d' as const, inputs: [n.inputs[0]], weight: wq, weightShape: [Cg * g.groups, O / g.groups, KH, KW], bias, geometry };
+  const base = { id: n.id, op: 'conv_transpose2d' as const, inputs: [n.inputs[0]], weight: wq, weightShape: [O, Cg, KH, KW], bias, geometry };
   if (c.int32Output(n)) {
     if (n.attrs.act) c.fail(`${n.id}: an int32 output cannot have a fused activation`);
     return {

@@ -58,9 +58,9 @@ export function resizeGpu(ctx: GpuContext, x: GpuIntTensor, tab: GpuTensor, l: R
 
 export function convTransposeGpu(ctx: GpuContext, x: GpuIntTensor, tab: GpuTensor, l: ConvTLayer, info: ValueInfo): GpuIntTensor {
   const [N, C, H, W] = x.shape;
-  const [, Og, KH, KW] = l.weightShape;
+  const [O, Cg, KH, KW] = l.weightShape;
   const g = l.geometry;
-  const O = Og * g.groups;
+  const Og = O / g.groups;
   const OH = convTransposeOutSize(H, KH, g.stride[0], g.padding[0], g.dilation[0], g.outputPadding[0]);
   const OW = convTransposeOutSize(W, KW, g.stride[1], g.padding[1], g.dilation[1], g.outputPadding[1]);
   const shape = [N, O, OH, OW];
@@ -69,7 +69,7 @@ export function convTransposeGpu(ctx: GpuContext, x: GpuIntTensor, tab: GpuTenso
     ctx.run({
       ...CONVT_SHADER, entry: 'int_conv_transpose', inputs: [x.t, tab], outputs: [acc],
       params: CONVT.pack({
-        total: acc.size, in_c: C, in_h: H, in_w: W, out_c: O, out_h: OH, out_w: OW, og: Og, cg: C / g.groups, kh: KH, kw: KW,
+        total: acc.size, in_c: C, in_h: H, in_w: W, out_c: O, out_h: OH, out_w: OW, og: Og, cg: Cg, kh: KH, kw: KW,
         stride_h: g.stride[0], stride_w: g.stride[1], pad_h: g.padding[0], pad_w: g.padding[1], dil_h: g.dilation[0], dil_w: g.dilation[1],
         bias_off: l.weight.length,
       }),

@@ -1,8 +1,9 @@
 /**
- * Integer ConvTranspose (docs/fixed-point.md "conv_transpose2d"): int8 weights [C_in, C_out / G, KH, KW], int32
- * accumulation starting from the int32 bias, as the transpose of conv2d: output (oy, ox) of channel o = g · Og + j
- * sums x[i, iy, ix] · w[i, j, ky, kx] over the input channels i of group g and the taps with
- * oy + pad − ky · dilation = iy · stride (likewise for x). Requantization is the caller's (src/sim/run.ts).
+ * Integer ConvTranspose (docs/fixed-point.md "conv_transpose2d"): int8 weights in the IR's conv-like layout
+ * [C_out, C_in / G, KH, KW] (the graph parameter's), int32 accumulation starting from the int32 bias, as the
+ * transpose of conv2d: output (oy, ox) of channel o (group g = o / Og) sums x[g·Cg + c, iy, ix] · w[o, c, ky, kx]
+ * over c < Cg and the taps with oy + pad − ky · dilation = iy · stride (likewise for x). Requantization is the
+ * caller's (src/sim/run.ts).
  */
 import type { ConvGeometry, IntLayer } from '../model.ts';
 import type { AccumulatorRange, RangeOf } from './accumulator.ts';
@@ -17,17 +18,17 @@ export function convTranspose2dAcc(
   g: ConvGeometry & { outputPadding: [number, number] },
 ): { acc: Int32Array; shape: number[] } {
   const [N, C, H, W] = shape;
-  const [Ci, Og, KH, KW] = wShape;
+  const [O, Cg, KH, KW] = wShape;
   const G = g.groups;
-  if (Ci !== C || C % G !== 0) throw new RangeError(`conv_transpose2d: weight [${wShape}] for ${C} input channels in ${G} groups`);
-  const Cg = C / G, O = Og * G;
+  if (Cg * G !== C || O % G !== 0) throw new RangeError(`conv_transpose2d: weight [${wShape}] for ${C} input channels in ${G} groups`);
+  const Og = O / G;
   const [sH, sW] = g.stride, [pH, pW] = g.padding, [dH, dW] = g.dilation;
   const OH = convTransposeOutSize(H, KH, sH, pH, dH, g.outputPadding[0]);
   const OW = convTransposeOutSize(W, KW, sW, pW, dW, g.outputPadding[1]);
   const acc = new Int32Array(N * O * OH * OW);
   for (let n = 0; n < N; n++) {
     for (let o = 0; o < O; o++) {
-      const grp = Math.floor(o / Og), j = o % Og;
+      const grp = Math.floor(o / Og);
       for (let oy = 0; oy < OH; oy++) {
         for (let ox = 0; ox < OW; ox++) {
           let s = bias[o];
@@ -39,8 +40,8 @@ export function convTranspose2dAcc(
               const tx = ox + pW - kx * dW;
               if (tx < 0 || tx % sW !== 0 || tx / sW >= W) continue;
               const ix = tx / sW;
-              for (let i = grp * Cg; i < (grp + 1) * Cg; i++) {
-                s += x[((n * C + i) * H + iy) * W + ix] * w[((i * Og + j) * KH + ky) * KW + kx];
+              for (let c = 0; c < Cg; c++) {
+                s += x[((n * C + grp * Cg + c) * H + iy) * W + ix] * w[((o * Cg + c) * KH + ky) * KW + kx];
               }
             }
           }
@@ -53,25 +54,21 @@ export function convTranspose2dAcc(
 }
 
 /**
- * The worst-case accumulator (docs/fixed-point.md §6.6): output channel o = g·Og + j sums at most every weight
- * w[i, j, ·, ·] of its group's input channels once (fewer at the borders and between strides), each with an input
- * in [x_lo, x_hi] (0 included: the positions no input reaches).
+ * The worst-case accumulator (docs/fixed-point.md §6.6): output channel o sums at most each of its weights
+ * w[o, ·, ·, ·] once (fewer at the borders and between strides), each with an input in [x_lo, x_hi] (0 included:
+ * the positions no input reaches).
  */
 export function convTransposeAccumulator(l: Extract<IntLayer, { op: 'conv_transpose2d' }>, of: RangeOf): AccumulatorRange {
   const x = of(l.inputs[0]);
   const xl = Math.min(x[0], 0), xh = Math.max(x[1], 0);
-  const [Ci, Og, KH, KW] = l.weightShape;
-  const G = l.geometry.groups, Cg = Ci / G, K = KH * KW;
+  const O = l.weightShape[0], K = l.weight.length / O;
   let mn = Infinity, mx = -Infinity, channel = 0, worst = -1;
-  for (let o = 0; o < Og * G; o++) {
-    const g = Math.floor(o / Og), j = o % Og;
+  for (let o = 0; o < O; o++) {
     let a = l.bias[o], b = l.bias[o];
-    for (let i = g * Cg; i < (g + 1) * Cg; i++) {
-      for (let k = (i * Og + j) * K; k < (i * Og + j + 1) * K; k++) {
-        const w = l.weight[k];
-        a += Math.min(w * xl, w * xh);
-        b += Math.max(w * xl, w * xh);
-      }
+    for (let k = o * K; k < (o + 1) * K; k++) {
+      const w = l.weight[k];
+      a += Math.min(w * xl, w * xh);
+      b += Math.max(w * xl, w * xh);
     }
     mn = Math.min(mn, a);
     mx = Math.max(mx, b);
