@@ -14,6 +14,8 @@ import { convTransposeOutSize } from '../../sim/int/conv-transpose.ts';
 import type { GraphNode } from '../../graph/ir.ts';
 import type { LowerCtx, Lowered, OpDef } from '../types.ts';
 import { importConvTranspose } from './onnx-transpose.ts';
+import { callModule } from '../../io/torch/py.ts';
+import { weightSiteKey } from '../../io/torch/torch-names.ts';
 
 const outPad = (n: GraphNode): [number, number] => n.attrs.outputPadding ?? [0, 0];
 
@@ -85,7 +87,20 @@ export const convTranspose2dOp: OpDef = {
   },
   quant: { output: 'site', weight: { role: 'weight', axis: 0 }, int32Output: true },
   int: { lower },
-  torch: { none: 'torch.ao has no QAT ConvTranspose module to write it with (not done yet)' },
+  // studio_quant.conv_transpose_module: the conv-like weight fake-quantized per output channel, then
+  // F.conv_transpose2d with it permuted to PyTorch's layout (ConvTransposeAct2d)
+  torch: {
+    info: (n, paramShape) => {
+      const w = paramShape('weight');
+      const c = n.attrs.conv!;
+      return {
+        conv: c, kernel: [w[2], w[3]], in_channels: w[1] * c.groups, out_channels: w[0], bias: !!n.params.bias,
+        act: n.attrs.act ?? null, output_padding: outPad(n),
+      };
+    },
+    module: (_n, c) => [`self.${c.m} = sq.conv_transpose_module(weights["${weightSiteKey(c.m)}"], qc, mods["${c.m}"])`],
+    call: callModule,
+  },
   qdq: (n, c) => {
     const g = n.attrs.conv!;
     const [O, Cg, kh, kw] = c.paramShape('weight');
