@@ -662,6 +662,10 @@ def main():
     if '--activations' in sys.argv:
         activations()
         return
+    if '--yolo' in sys.argv:  # yolo_block.onnx: two outputs (scripts/onnx_fixtures_yolo.py)
+        from onnx_fixtures_yolo import export_yolo
+        export_yolo(os.path.join(OUT, 'yolo_block.onnx'), randomize_bn, lambda p: onnx.checker.check_model(onnx.load(p)))
+        return
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     r = Residual()
