@@ -91,9 +91,12 @@ export function graphOutputs(g: Pick<Graph, 'output' | 'outputs'>): string[] {
 export function outputNames(g: Pick<Graph, 'output' | 'outputs'>): string[] {
   const outs = graphOutputs(g);
   if (outs.length === 1) return ['logits'];
-  const names = outs.map((id) => id.replace(/^dequant_(?=.)/, ''));
+  const names = outs.map(outputNameOf);
   return new Set(names).size === names.length ? names : outs;
 }
+
+/** One of several outputs' name from its DeQuantStub's id (dequant_<name> -> name). */
+export const outputNameOf = (id: string): string => id.replace(/^dequant_(?=.)/, '');
 
 export function nodeById(g: Graph, id: string): GraphNode {
   const n = g.nodes.find((x) => x.id === id);
