@@ -32,6 +32,7 @@ test('several outputs: the YOLO-style block on unlabelled images, calibrate, dis
   // The graph shows both outputs, labelled with their names.
   const svg = page.getByTestId('graph-svg');
   await page.getByTestId('panel-graph').scrollIntoViewIfNeeded();
+  await page.getByTestId('graph-fit').click(); // only the nodes in view are drawn
   await expect(svg.locator('g.node[data-output]')).toHaveCount(2);
   expect(await svg.locator('g.node[data-output]').evaluateAll((gs) => gs.map((g) => [g.getAttribute('data-output'), g.querySelector('text.op')!.textContent]).sort()))
     .toEqual([['boxes', 'output boxes'], ['scores', 'output scores']]);
