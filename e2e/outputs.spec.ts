@@ -78,11 +78,14 @@ test('several outputs: the YOLO-style block on unlabelled images, calibrate, dis
   await shoot(page, testInfo, 'panel-quantize', 'outputs-quantize');
 
   // The deployment check compares both outputs.
-  await page.getByTestId('deploy-images').fill('8');
+  await page.getByTestId('deploy-images').fill('5'); // the test split: 5 of the 24 images
   await page.getByTestId('deploy-batch-size').fill('8');
   await page.getByTestId('deploy-run-button').click();
   await expect.poll(async () => { await failOnError(page, 'deploy-error', 'deployment check'); return page.getByTestId('deploy-status').getAttribute('data-outcome'); }).toBe('done');
   await expect(page.getByTestId('deploy-outputs')).toHaveAttribute('data-count', '2');
+  // boxes and scores are not class scores: no top-1 agreement headline, the per-output table instead
+  await expect(page.getByTestId('deploy-agreement')).toHaveAttribute('data-agreement', '');
+  await expect(page.getByTestId('deploy-agreement')).toContainText('not class');
   const outs = page.getByTestId('deploy-output-row');
   await expect(outs).toHaveCount(2);
   expect(await outs.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-output'), tr.children[1].textContent, tr.children[2].textContent, tr.getAttribute('data-top1')])))

@@ -1,7 +1,8 @@
 /**
  * The deployment check: the same images through the QAT / calibrated model (VALIDATION state: fake quant on, scales
  * fixed, on the engine with the quantization hooks) and through the fixed-point simulator, compared
- *  - at the output: top-1 agreement, Acc@1 / Acc@5 of each (NaN for a set without labels);
+ *  - at the output: top-1 agreement (NaN when it is not class scores), Acc@1 / Acc@5 of each (NaN for a set without
+ *    labels);
  *  - at every output, of any shape (deploy-outputs.ts): cosine, SQNR, max |diff| in LSB, and the top-1 agreement of
  *    the outputs that are class scores;
  *  - per layer (every activation site and int32 output): the simulator's integers against the fake-quant model's
@@ -23,7 +24,7 @@ import { countTopK, argmaxRows } from '../nn/metrics.ts';
 import type { IntModel } from './convert.ts';
 import { graphOutputs, outputNames } from '../graph/ir.ts';
 import { intModelOutputs } from '../sim/model.ts';
-import { OutputCompare, type OutputStats } from './deploy-outputs.ts';
+import { isClassScores, OutputCompare, type OutputStats } from './deploy-outputs.ts';
 import type { QuantizedModel } from './quantized-model.ts';
 
 export interface SimBatchResult {
@@ -51,6 +52,7 @@ export interface LayerStats {
 
 export interface DeployCheckResult {
   images: number;
+  /** % of images whose top-1 class agrees; NaN when the (first) output is not class scores (deploy-outputs.ts). */
   agreement_top1: number;
   /** Fake-quant (QAT/calibrated) model. */
   qat: { acc1: number; acc5: number };
@@ -80,6 +82,8 @@ export async function deployCheck(qm: QuantizedModel, im: IntModel, ds: ImageDat
   const stats = new Map<string, Acc>(sites.map((s) => [s, { n: 0, equal: 0, maxLsb: 0, dot: 0, refSq: 0, simSq: 0, errSq: 0 }]));
   const K = im.numClasses;
   const outs = outputCompares(qm, im);
+  // Top-1 agreement needs class scores as the (first) output; boxes or feature maps are compared per output only.
+  const scores = isClassScores(outs[0].d.shape);
   let seen = 0, agree = 0, q1 = 0, q5 = 0, s1 = 0, s5 = 0;
   try {
     for (const b of iterateBatches(ds, o.batchSize ?? 256, 0, 0, { shuffle: false, normalize: o.normalize })) {
@@ -107,8 +111,10 @@ export async function deployCheck(qm: QuantizedModel, im: IntModel, ds: ImageDat
       const simOuts = (sim.outputs ?? [sim.output]).map((o) => (o instanceof Float32Array ? o : o.output));
       if (simOuts.length !== outs.length) throw new Error(`deployment check: the simulator returned ${simOuts.length} outputs, the model has ${outs.length}`);
       outs.forEach((c, k) => c.add(refOuts[k], simOuts[k], b.n));
-      const ra = argmaxRows(ref, b.n, K), sa = argmaxRows(sim.output, b.n, K);
-      for (let i = 0; i < b.n; i++) if (ra[i] === sa[i]) agree++;
+      if (scores) {
+        const ra = argmaxRows(ref, b.n, K), sa = argmaxRows(sim.output, b.n, K);
+        for (let i = 0; i < b.n; i++) if (ra[i] === sa[i]) agree++;
+      }
       if (ds.labels) {
         const cq = countTopK(ref, b.labels, b.n, K), cs = countTopK(sim.output, b.labels, b.n, K);
         q1 += cq.top1; q5 += cq.top5; s1 += cs.top1; s5 += cs.top5;
@@ -134,7 +140,7 @@ export async function deployCheck(qm: QuantizedModel, im: IntModel, ds: ImageDat
   });
   layers.sort((x, y) => x.sqnr_db - y.sqnr_db || y.max_lsb - x.max_lsb || x.name.localeCompare(y.name));
   return {
-    images: seen, agreement_top1: pct(agree), qat: { acc1: acc(q1), acc5: acc(q5) }, int: { acc1: acc(s1), acc5: acc(s5) },
+    images: seen, agreement_top1: scores ? pct(agree) : NaN, qat: { acc1: acc(q1), acc5: acc(q5) }, int: { acc1: acc(s1), acc5: acc(s5) },
     layers, outputs: outs.map((c) => c.result()), seconds: (performance.now() - start) / 1000,
   };
 }

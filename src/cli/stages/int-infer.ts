@@ -121,7 +121,8 @@ export async function runIntInfer(argvIn: string[]): Promise<void> {
       console.log(`QAT model (fake quant, VALIDATION): evaluation Acc@1 ${fmt(r.qat.acc1)} Acc@5 ${fmt(r.qat.acc5)}`);
       console.log(`Quantized: evaluation Acc@1 ${fmt(r.int.acc1)} Acc@5 ${fmt(r.int.acc5)}`);
     } else console.log('Top-1 accuracy needs labels and the data has none: the simulator is compared with the QAT model only');
-    console.log(`Top-1 agreement simulator vs QAT model: ${fmt(r.agreement_top1)} % of ${r.images} images; simulator ${(simImages / Math.max(simSeconds, 1e-9)).toFixed(0)} images/s (with dumps)`);
+    const agreement = Number.isFinite(r.agreement_top1) ? `top-1 agreement ${fmt(r.agreement_top1)} %` : 'no top-1 agreement (the output is not class scores: see per output)';
+    console.log(`Simulator vs QAT model: ${agreement} of ${r.images} images; simulator ${(simImages / Math.max(simSeconds, 1e-9)).toFixed(0)} images/s (with dumps)`);
     console.log(`Per output (simulator vs QAT model):\n${outputTable(r.outputs ?? [])}`);
     console.log(`Per layer, worst first (LSB of int32 outputs = x_scale * w_scale):\n${layerTable(r.layers)}`);
     await mergeReport(o.modelPath, 'int', {

@@ -21,7 +21,7 @@ export function OutputTable() {
         <thead>
           <tr>
             <th scope="col">Output</th><th scope="col">shape</th><th scope="col">dtype</th><th scope="col">cosine</th>
-            <th scope="col">SQNR dB</th><th scope="col">max LSB</th><th scope="col">top-1 agreement</th>
+            <th scope="col">SQNR dB</th><th scope="col">max LSB</th><th scope="col" title="Top-1 agreement of the simulator with the fake-quant model, for outputs that are class scores">top-1</th>
           </tr>
         </thead>
         <tbody>
