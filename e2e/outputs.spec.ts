@@ -72,7 +72,7 @@ test('several outputs: the YOLO-style block on unlabelled images, calibrate, dis
   await expect(page.locator('[data-testid="output-similarity-row"][data-stage="qat"]')).toHaveCount(2);
   const qat = await rows(page, 'output-similarity-row', 'qat');
   const figures = Object.keys(calib).map((k) => `${k}: SQNR vs float after calibration ${calib[k].sqnr.toFixed(2)} dB, after 1 epoch of distillation QAT ${qat[k].sqnr.toFixed(2)} dB`).join('; ');
-  console.log(`yolo_block.onnx on 24 unlabelled PNGs (8 held out): ${figures}`);
+  console.log(`yolo_block.onnx on 24 unlabelled PNGs (5 held out): ${figures}`);
   await testInfo.attach('sqnr.txt', { body: figures });
   for (const o of Object.values(qat)) expect(o.cosine).toBeGreaterThan(0.9);
   await shoot(page, testInfo, 'panel-quantize', 'outputs-quantize');
