@@ -9,7 +9,8 @@
  *  - every integer layer fed the fake-quant model's own inputs within 2 LSB; the simulator's two outputs close to the
  *    fake-quant model's; the GPU simulator bit-identical on both; the model file round trip unchanged;
  *  - the QDQ export runs in onnxruntime-node with both outputs (named boxes, scores) and computes the fake quant;
- *  - the deployment check reports both outputs (no top-1 for these: they are not class scores).
+ *  - the deployment check reports both outputs (no top-1 for these: they are not class scores);
+ *  - and on a small built graph: an output that also feeds later layers stays an int8 site.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Tape } from '../src/engine/autograd.ts';
@@ -19,12 +20,13 @@ import type { ImageDataset } from '../src/data/dataset.ts';
 import { iterateBatches, normalizeImages } from '../src/data/loader.ts';
 import { graphOutputs, outputNames } from '../src/graph/ir.ts';
 import { fuse } from '../src/graph/passes/fuse.ts';
+import { GraphBuilder } from '../src/graph/builder.ts';
 import { buildViewGraph } from '../src/ui/graph-view/graph-model.ts';
 import { importOnnx } from '../src/io/onnx/import.ts';
 import { exportQdqOnnx } from '../src/io/onnx/export-qdq.ts';
 import { torchPackageZip } from '../src/io/torch/export-package.ts';
 import { runGraph } from '../src/nn/executor.ts';
-import { ParamStore } from '../src/nn/params.ts';
+import { initHostParams, ParamStore } from '../src/nn/params.ts';
 import { calibrate } from '../src/quant/calibrate.ts';
 import { convertQuantizedModel, type IntModel } from '../src/quant/convert.ts';
 import { deployCheck } from '../src/quant/deploy-check.ts';
@@ -249,4 +251,38 @@ describe('the YOLO-style block: calibrate (no labels) → distillation QAT → c
     qm.store.dispose();
     qm.dispose();
   }, 120_000);
+});
+
+describe('an output that also feeds later layers', () => {
+  it('stays an int8 site (only a conv that feeds nothing but its DeQuantStub is int32); CPU = GPU simulator, per output', async () => {
+    // input -> quant -> conv1 -> relu1 (output "feat", and the input of conv2) -> conv2 (output "head", int32)
+    const b = new GraphBuilder('feat-head', [2, 6, 6], 0);
+    const q = b.quantStub('input');
+    const h = b.relu('relu1', b.conv('conv1', q, 4, 3, { padding: 1 }));
+    const y = b.conv('conv2', h, 3, 1);
+    const dy = b.op('dequant_head', 'dequant_stub', [y]);
+    const dh = b.op('dequant_feat', 'dequant_stub', [h]);
+    const g = b.build(dy, [dh]);
+    const be = createCpuBackend();
+    const f = fuse(g, initHostParams(g, 5));
+    const qm = new QuantizedModel(be, prepare(f.graph, qconfigTemplate('default_calibration', { observer: 'minmax' })), new ParamStore(be, f.graph, f.host));
+    const ds = images(8, 3, [2, 6, 6]);
+    await calibrate(qm, ds, { batchSize: 8 });
+    qm.setState('VALIDATION');
+    const im = await convertQuantizedModel(qm);
+    expect(outputNames(f.graph)).toEqual(['head', 'feat']);
+    const srcOf = (id: string) => im.layers.find((l) => l.id === id)!.inputs[0];
+    expect([im.values[srcOf('dequant_head')].dtype, im.values[srcOf('dequant_feat')].dtype]).toEqual(['int32', 'int8']);
+    const x = normalizeImages(ds, 'pixel/255');
+    const { outs: fq } = await fakeQuant(qm, x, [8, 2, 6, 6]);
+    const sim = runIntModel(decodeModelFile(encodeModelFile(im), 'feat-head.qsbin'), x, 8);
+    expect(sim.outputs.map((o) => o.shape)).toEqual([[8, 3, 6, 6], [8, 4, 6, 6]]);
+    sim.outputs.forEach((o, k) => expect(relError(o.output, fq[k])).toBeLessThan(0.05));
+    const { ctx } = await getTestBackend();
+    const gpu = await runIntModelGpu(im, x, 8, ctx);
+    gpu.outputs.forEach((o, k) => expect(Array.from(o.int.data)).toEqual(Array.from(sim.outputs[k].int.data)));
+    releaseGpuModel(im, ctx);
+    qm.store.dispose();
+    qm.dispose();
+  });
 });
