@@ -5,7 +5,7 @@
  * Activation sites get `<module>.activation_post_process` (a StudioFakeQuantize), applied after the module like
  * torch.ao's eager prepare does (FloatFunctional applies its own inside add / cat).
  */
-import type { Graph } from '../../graph/ir.ts';
+import { graphOutputs, outputNames, type Graph } from '../../graph/ir.ts';
 import type { TorchCtx } from '../../ops/types.ts';
 import MODEL_TEMPLATE from './templates/model.py';
 import { activationSiteKey } from './torch-names.ts';
@@ -14,6 +14,9 @@ import { torchPartOf, TorchExportError, type TorchQParamsJson } from './qparams-
 const I2 = ' '.repeat(8);
 
 export function generateModelPy(g: Graph, names: Map<string, string>, q: TorchQParamsJson): string {
+  // The package's training and evaluation scripts take one output (class scores); refuse rather than drop the others.
+  const outs = graphOutputs(g);
+  if (outs.length > 1) throw new TorchExportError(`graph ${g.name} has ${outs.length} outputs (${outputNames(g).join(', ')}): the PyTorch QAT package takes one output so far`);
   const init: string[] = [];
   const fwd: string[] = [];
   const vars = new Map<string, string>();
