@@ -11,6 +11,8 @@
  */
 import { avgPoolAccumulator, clampRange, denseAccumulator, denseRange, inputRange, type AccumulatorRange, type Range, type RangeOf } from './int/accumulator.ts';
 import { DTYPE_RANGE } from './int/requant.ts';
+import { convTransposeAccumulator } from './int/conv-transpose.ts';
+import { resizeAccumulator } from './int/resize.ts';
 import type { IntLayer, IntLayerOp, IntModel } from './model.ts';
 
 type LayerOf<K extends IntLayerOp> = Extract<IntLayer, { op: K }>;
@@ -98,6 +100,42 @@ export const INT_LAYERS = {
     // one channel index (4 bytes) per output channel
     cost: { macs: none, paramBytes: (l) => 4 * l.index.length },
     range: inputRange,
+  },
+  // two taps per axis: 4 multiply-adds per output element (nearest: a copy); the tables are the parameters
+  resize: {
+    validate: (l, fail) => {
+      for (const t of [l.rows, l.cols]) {
+        if (!(t.index instanceof Int32Array) || !(t.weight instanceof Int32Array) || t.index.length !== t.weight.length || t.index.length % 2) fail(`layer ${l.id}: resize tables are not pairs of int32 taps`);
+      }
+      if (!(Number.isInteger(l.fracBits) && l.fracBits >= 0 && l.fracBits <= 15)) fail(`layer ${l.id}: resize fracBits ${l.fracBits} outside 0..15`);
+      if (!(Number.isInteger(l.midShift) && l.midShift >= 0 && l.midShift <= l.fracBits)) fail(`layer ${l.id}: resize midShift ${l.midShift} outside 0..${l.fracBits}`);
+    },
+    cost: {
+      macs: (l, m) => (l.requant ? 4 * prod(m.values[l.id].shape) : 0),
+      paramBytes: (l) => 4 * (l.rows.index.length + l.rows.weight.length + l.cols.index.length + l.cols.weight.length) + (l.requant ? 5 : 0),
+    },
+    range: (l, of) => (l.requant ? clampRange(l) : inputRange(l, of)),
+    accumulator: resizeAccumulator,
+  },
+  conv_transpose2d: {
+    validate: (l, fail) => {
+      if (!(l.weight instanceof Int8Array) || !(l.bias instanceof Int32Array)) fail(`layer ${l.id}: weight / bias are not int8 / int32 tensors`);
+      if (l.weight.length !== prod(l.weightShape) || l.weightShape.length !== 4) fail(`layer ${l.id}: weight has ${l.weight.length} values for shape [${l.weightShape}]`);
+      const O = l.weightShape[0];
+      if (O % l.geometry.groups) fail(`layer ${l.id}: ${O} output channels do not split into ${l.geometry.groups} groups`);
+      if (l.bias.length !== O) fail(`layer ${l.id}: bias length ${l.bias.length} != ${O} output channels`);
+      if (l.requant && l.requant.multiplier.length !== O) fail(`layer ${l.id}: requant multipliers of the wrong length`);
+    },
+    cost: {
+      // every input element times every tap of its group's output channels
+      macs: (l, m) => {
+        const [, H, W] = m.values[l.inputs[0]]?.shape ?? [0, 0, 0];
+        return H * W * l.weight.length;
+      },
+      paramBytes: (l) => l.weight.length + 4 * l.bias.length + (l.requant ? 5 * l.bias.length : 0),
+    },
+    range: (l, of) => (l.requant ? clampRange(l) : convTransposeAccumulator(l, of).range),
+    accumulator: convTransposeAccumulator,
   },
   dequantize: { validate: ok, cost: { macs: none, paramBytes: none }, range: noRange },
 } satisfies { [K in IntLayerOp]: IntLayerDef<K> };

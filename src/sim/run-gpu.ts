@@ -17,6 +17,7 @@
  *  - lut (sigmoid, tanh, hardswish, ..., PReLU): the table lookup of src/sim/gpu/lut.ts, table uploaded once;
  *  - reshape: the same GPU buffer under a new shape (reference counted);
  *  - gather_channels (channel slice / shuffle): shaders/int_gather.wgsl copies the i32 words by channel index;
+ *  - resize / conv_transpose2d: the accumulator kernels of src/sim/gpu/spatial.ts, then requantization;
  *  - dequantize (DeQuantStub): read back, then dequantizeOutput on the CPU.
  *
  * Weights, biases and requantization words are uploaded once per (model, context) and cached; `releaseGpuModel`
@@ -31,6 +32,7 @@ import type { IntLayer, IntModel, RequantParams } from './model.ts';
 import { assertNever } from './assert-never.ts';
 import { readInt, uploadBits, uploadInt, type GpuIntTensor } from './gpu/bits.ts';
 import { lutGpu, uploadLut } from './gpu/lut.ts';
+import { convTransposeGpu, resizeGpu, uploadSpatial } from './gpu/spatial.ts';
 import { add as gpuAdd, avgPool2d, conv2d, linear, maxPool2d, prepareDense, releaseDense, type GpuDenseLayer } from './gpu/kernels.ts';
 import type { OutputSpec, RequantSpec } from './int/requant.ts';
 import { dequantizeOutput, orderOutputs, quantizeInput, SimError, type IntTensor, type SimOutput, type SimRunOptions, type SimRunResult } from './run.ts';
@@ -90,6 +92,8 @@ function prepareModel(model: IntModel, ctx: GpuContext): GpuModel {
       gm.words.set(l.id, [uploadLut(ctx, l)]);
     } else if (l.op === 'gather_channels') {
       gm.words.set(l.id, [uploadBits(ctx, Int32Array.from(l.index), [l.index.length])]);
+    } else if (l.op === 'resize' || l.op === 'conv_transpose2d') {
+      gm.words.set(l.id, [uploadSpatial(ctx, l)]);
     } else if (l.op === 'rescale') {
       gm.words.set(l.id, l.requant.map((r) => {
         const w = Int32Array.of(0, r.multiplier[0], r.shift[0], 0);
@@ -202,6 +206,10 @@ function execGpu(ctx: GpuContext, model: IntModel, gm: GpuModel, layer: IntLayer
       }
       return { t: out, dtype: x.dtype, shape: [N, J, ...rest] };
     }
+    case 'resize':
+      return resizeGpu(ctx, x, gm.words.get(layer.id)![0], layer, info);
+    case 'conv_transpose2d':
+      return convTransposeGpu(ctx, x, gm.words.get(layer.id)![0], layer, info);
     case 'quantize':
     case 'dequantize':
       throw new SimError(`execGpu: ${layer.op} is a boundary layer`);

@@ -18,6 +18,8 @@ import { addInt } from './int/add.ts';
 import { mulAcc } from './int/mul.ts';
 import { maxPool2dInt, avgPool2dSums, avgPoolCounts, requantizeByCount } from './int/pool.ts';
 import { lutApply } from './int/lut.ts';
+import { resizeAcc } from './int/resize.ts';
+import { convTranspose2dAcc } from './int/conv-transpose.ts';
 import { allocInt, assertIntArray, mulShiftRound, requantizeHorizon, type IntArray } from './int/requant.ts';
 import { conv2dAccFast, conv2dRequantFast, linearAccFast } from './fast-conv.ts';
 import { wasmGemm } from './wasm-gemm.ts';
@@ -217,9 +219,27 @@ export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[])
       return { data: x.data, shape: [N, ...info.shape] };
     case 'gather_channels':
       return gatherChannelsInt(x, layer.index, layer.id);
+    case 'resize': {
+      const { acc, shape } = resizeAcc(x.data, x.shape, layer.rows, layer.cols, layer.midShift);
+      if (!layer.requant) return { data: narrowTo(acc, info.dtype), shape };
+      return { data: requantTo(acc, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, 1, 1), shape };
+    }
+    case 'conv_transpose2d': {
+      const { acc, shape } = convTranspose2dAcc(x.data, x.shape, layer.weight, layer.weightShape, layer.bias, layer.geometry);
+      if (!layer.requant) return { data: acc, shape };
+      return { data: requantTo(acc, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, shape[1], shape[2] * shape[3]), shape };
+    }
     default:
       return assertNever(layer, 'integer layer');
   }
+}
+
+/** Integers that already lie in `dtype`'s range (a nearest resize's copies) in that dtype's array. */
+function narrowTo(acc: Int32Array, dtype: ValueInfo['dtype']): IntArray {
+  if (dtype === 'int32') return acc;
+  const out = allocInt(dtype, acc.length);
+  out.set(acc);
+  return out;
 }
 
 /** y[:, j] = x[:, index[j]] of an [N, C, ...] integer tensor (channel slice / shuffle): integers copied. */
