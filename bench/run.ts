@@ -17,7 +17,7 @@ import { trainCase } from './cases/train.ts';
 import { convCases } from './cases/conv.ts';
 import { matmulCases } from './cases/matmul.ts';
 import { qatCase } from './cases/qat.ts';
-import { simCases } from './cases/sim.ts';
+import { SIM_TORCHVISION, simCases } from './cases/sim.ts';
 import { runIntModelGpu } from '../src/sim/run-gpu.ts';
 
 const args = process.argv.slice(2);
@@ -40,6 +40,8 @@ const filter = filterText ? (label: string) => label.includes(filterText) : unde
 const outPath = opt('out') ?? fileURLToPath(new URL('./results.json', import.meta.url));
 const BATCH = 64;
 const MODELS = ['cnn-small', 'mobilenetv2-mini'];
+/** The sim rows add torchvision's MobileNetV3-Small and EfficientNet-B0 (3x32x32 exports, bench/cases/sim.ts). */
+const SIM_MODELS = [...MODELS, ...SIM_TORCHVISION];
 const MATMUL_SIZES = [256, 512, 768, 1024];
 const o = benchOptions(quick);
 
@@ -95,7 +97,7 @@ if (only.has('conv')) {
 if (only.has('sim')) {
   log(`fixed-point simulator, batch ${BATCH}: CPU vs onnxruntime-web (wasm, 1 thread), WGSL vs CPU on ${be.adapter}`);
   const gpu = { ctx: be.ctx, run: (im: Parameters<typeof runIntModelGpu>[0], x: Float32Array, n: number) => runIntModelGpu(im, x, n, be.ctx) };
-  const r = await simCases(MODELS.filter((m) => !filter || filter(m)), BATCH, o, log, gpu, notes);
+  const r = await simCases(SIM_MODELS.filter((m) => !filter || filter(m)), BATCH, o, log, gpu, notes);
   rows.push(...r.rows);
   details.push(...r.details);
 }
