@@ -3,12 +3,18 @@
  * lowers to. One entry per kind, so a new kind is a type error until it has every part:
  *   validate  structural checks of a decoded layer (src/sim/model-file.ts)
  *   cost      parameter bytes and MACs for the performance estimate (src/perf/estimate.ts); `view`: moves no data
- * The kernels themselves are src/sim/run.ts `execLayer` (reference + fast paths, CPU) and src/sim/run-gpu.ts
- * `execGpu` (WGSL), both closed over IntLayerOp with assertNever.
+ *   cpu       its run on the CPU (src/sim/cpu/*.ts: fast paths over the reference kernels of src/sim/int/), called
+ *             by execLayer / runIntModel (src/sim/run.ts)
+ * The WGSL run of a kind, where it has one, is its entry in GPU_LAYERS (src/sim/gpu/layers.ts; kept apart so that
+ * this table, read by the model file and the perf estimate, pulls in no shader). runIntModelGpu refuses a model
+ * with a kind that has no GPU entry before it runs anything.
  */
 import type { IntLayer, IntLayerOp, IntModel } from './model.ts';
-
-type LayerOf<K extends IntLayerOp> = Extract<IntLayer, { op: K }>;
+import type { CpuRun, LayerOf } from './cpu/context.ts';
+import { conv2dCpu, linearCpu } from './cpu/dense.ts';
+import { addCpu, affineCpu, lutCpu, mulCpu, rescaleCpu } from './cpu/eltwise.ts';
+import { avgpool2dCpu, gatherChannelsCpu, maxpool2dCpu, reshapeCpu } from './cpu/pool-shape.ts';
+import { SimError } from './tensor.ts';
 
 export interface IntLayerDef<K extends IntLayerOp> {
   validate: (l: LayerOf<K>, fail: (reason: string) => never) => void;
@@ -20,11 +26,17 @@ export interface IntLayerDef<K extends IntLayerOp> {
     /** A view of its input: no traffic, no time. */
     view?: true;
   };
+  /** The CPU run (integer inputs, full shapes, batch first). */
+  cpu: CpuRun<K>;
 }
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const none = () => 0;
 const ok = () => {};
+/** quantize / dequantize are the float boundary: runIntModel handles them itself. */
+const boundary: CpuRun<'quantize' | 'dequantize'> = (l) => {
+  throw new SimError(`execLayer: ${l.op} is a boundary layer`);
+};
 
 function validateDense(l: LayerOf<'conv2d' | 'linear'>, fail: (reason: string) => never): void {
   if (!(l.weight instanceof Int8Array) || !(l.bias instanceof Int32Array)) fail(`layer ${l.id}: weight / bias are not int8 / int32 tensors`);
@@ -68,19 +80,19 @@ const denseCost: IntLayerDef<'conv2d' | 'linear'>['cost'] = {
 };
 
 export const INT_LAYERS = {
-  quantize: { validate: ok, cost: { macs: none, paramBytes: none } },
-  conv2d: { validate: validateDense, cost: denseCost },
-  linear: { validate: validateDense, cost: denseCost },
-  add: { validate: ok, cost: { macs: none, paramBytes: none } },
+  quantize: { validate: ok, cost: { macs: none, paramBytes: none }, cpu: boundary },
+  conv2d: { validate: validateDense, cost: denseCost, cpu: conv2dCpu },
+  linear: { validate: validateDense, cost: denseCost, cpu: linearCpu },
+  add: { validate: ok, cost: { macs: none, paramBytes: none }, cpu: addCpu },
   // one multiplier (4 bytes) and shift (1 byte)
-  rescale: { validate: ok, cost: { macs: none, paramBytes: () => 5 } },
-  maxpool2d: { validate: ok, cost: { macs: none, paramBytes: none } },
-  avgpool2d: { validate: validateAvgPool, cost: { macs: none, paramBytes: (l) => 5 * l.requant.multiplier.length } },
-  mul: { validate: validateScalarRequant, cost: { macs: (l, m) => prod(m.values[l.id].shape), paramBytes: () => 5 } },
-  affine: { validate: validateScalarRequant, cost: { macs: none, paramBytes: () => 9 } },
+  rescale: { validate: ok, cost: { macs: none, paramBytes: () => 5 }, cpu: rescaleCpu },
+  maxpool2d: { validate: ok, cost: { macs: none, paramBytes: none }, cpu: maxpool2dCpu },
+  avgpool2d: { validate: validateAvgPool, cost: { macs: none, paramBytes: (l) => 5 * l.requant.multiplier.length }, cpu: avgpool2dCpu },
+  mul: { validate: validateScalarRequant, cost: { macs: (l, m) => prod(m.values[l.id].shape), paramBytes: () => 5 }, cpu: mulCpu },
+  affine: { validate: validateScalarRequant, cost: { macs: none, paramBytes: () => 9 }, cpu: affineCpu },
   // one table read (two and a multiply-add for an interpolated int16 input) per element; the table is the parameter
-  lut: { validate: validateLut, cost: { macs: none, paramBytes: (l) => 4 * (l.knots.length + l.segs.length) } },
-  reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true } },
+  lut: { validate: validateLut, cost: { macs: none, paramBytes: (l) => 4 * (l.knots.length + l.segs.length) }, cpu: lutCpu },
+  reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true }, cpu: reshapeCpu },
   gather_channels: {
     validate: (l, fail) => {
       if (!Array.isArray(l.index) || !l.index.length || !l.index.every((i) => Number.isInteger(i) && i >= 0)) {
@@ -89,8 +101,9 @@ export const INT_LAYERS = {
     },
     // one channel index (4 bytes) per output channel
     cost: { macs: none, paramBytes: (l) => 4 * l.index.length },
+    cpu: gatherChannelsCpu,
   },
-  dequantize: { validate: ok, cost: { macs: none, paramBytes: none } },
+  dequantize: { validate: ok, cost: { macs: none, paramBytes: none }, cpu: boundary },
 } satisfies { [K in IntLayerOp]: IntLayerDef<K> };
 
 export function isIntLayerOp(s: string): s is IntLayerOp {
