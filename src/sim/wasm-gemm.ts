@@ -21,13 +21,15 @@ export interface WasmGemm {
   depthwise(x: IntArray16, N: number, C: number, H: number, W: number, w: Int8Array, KH: number, KW: number, bias: Int32Array | null,
     sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, OH: number, OW: number, acc: Int32Array): void;
   /**
-   * Pointwise (1x1, stride 1, no padding, one group) conv of N images [N, C, P] with the requantization fused:
-   * bias + Σ w·x (int32 wrap-around), plus the rescaled add input when given (round half up of a·m[o] / 2^s[o],
-   * as mulShiftRound), then horizon requantization per output channel to int8 / int16. The same integers as
-   * conv2dAccumulate + requantizeHorizon.
+   * A dense layer (pointwise or im2col conv with one group, linear) as channel-major GEMMs over tiles of whole
+   * images: out[n, o, p] = bias[o] + Σ_k w[o,k] · col(n, k, p) (int32 wrap-around), plus the rescaled add input when
+   * given (round half up of a·m[o] / 2^s[o], as mulShiftRound), then horizon requantization per output channel to
+   * int8 / int16, or (rq null) the int32 sums. `fill` writes the columns of images n0 .. n0+t−1: value (k, j·P + p)
+   * at x2[((k >> 1)·stride + j·P + p)·2 + (k & 1)], every k < K and p < P (zeros in the padding). The same integers
+   * as conv2dAccumulate / linear + requantizeHorizon.
    */
-  pointwiseRq(x: IntArray16, N: number, C: number, P: number, w: Int8Array, O: number, bias: Int32Array | null, rq: WasmRequant,
-    add?: { a: IntArray16; multiplier: Int32Array; shift: Int32Array }): Int8Array | Int16Array;
+  dense(N: number, P: number, K: number, fill: ColumnFill, w: Int8Array, O: number, bias: Int32Array | null, rq: WasmRequant | null,
+    add?: { a: IntArray16; multiplier: Int32Array; shift: Int32Array }): Int8Array | Int16Array | Int32Array;
   /** Depthwise conv (as `depthwise`) with every tap in registers and the requantization fused. */
   depthwiseRq(x: IntArray16, N: number, C: number, H: number, W: number, w: Int8Array, KH: number, KW: number, bias: Int32Array | null,
     sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, OH: number, OW: number, rq: WasmRequant): Int8Array | Int16Array;
@@ -44,6 +46,12 @@ export interface WasmRequant {
 
 type IntArray16 = Int8Array | Uint8Array | Int16Array;
 
+/** Writes the GEMM columns of images n0 .. n0+t−1 into x2 (see WasmGemm.dense). */
+export type ColumnFill = (x2: Int16Array, n0: number, t: number, stride: number) => void;
+
+/** Columns per GEMM tile: the tile's input (KP·cols·4 bytes) stays within 256 KiB, a typical L2 share. */
+const TILE_BYTES = 256 * 1024;
+
 /** a·m / 2^s rounded half up, for |a| <= 2^15 and 0 <= m < 2^31 (a·m is an exact double): mulShiftRound's fast path. */
 function rescaleAdd(out: Int32Array, o0: number, a: IntArray16, a0: number, n: number, m: number, s: number): void {
   const d = 2 ** s, inv = 1 / d, half = s === 0 ? 1 : d / 2;
@@ -52,6 +60,24 @@ function rescaleAdd(out: Int32Array, o0: number, a: IntArray16, a0: number, n: n
     const q = Math.floor(v * inv);
     out[o0 + p] = (out[o0 + p] + (v - q * d >= half ? q + 1 : q)) | 0;
   }
+}
+
+/**
+ * Weights of the pw kernel, int16 pairs interleaved by 4 output channels: w4[((o/4)·KP + kp)·4 + o%4] =
+ * (w[o,2kp], w[o,2kp+1]), zero past O and K. Packed once per weight tensor (a model's weights do not change).
+ */
+const packCache = new WeakMap<Int8Array, Int16Array>();
+function packedWeights(w: Int8Array, O: number, K: number): Int16Array {
+  const hit = packCache.get(w);
+  if (hit) return hit;
+  const Oe = (O + 3) & ~3, KP = (K + 1) >> 1;
+  const w4 = new Int16Array(Oe * KP * 2);
+  for (let o = 0; o < O; o++) {
+    const base = ((o >> 2) * KP * 4 + (o & 3)) * 2;
+    for (let k = 0; k < K; k++) w4[base + (k >> 1) * 8 + (k & 1)] = w[o * K + k];
+  }
+  packCache.set(w, w4);
+  return w4;
 }
 
 let instance: WasmGemm | null | undefined;
@@ -169,42 +195,61 @@ export function wasmGemm(): WasmGemm | null {
           }
         }
       },
-      pointwiseRq(x, N, C, P, w, O, bias, rq, add) {
-        const Oe = (O + 3) & ~3, Pp = (P + 7) & ~7, KP = (C + 1) >> 1;
-        const bytes = rq.dtype === 'int8' ? 1 : 2;
-        const x2Off = 64;
-        const w4Off = x2Off + align(KP * Pp * 4);
+      dense(N, P, K, fill, w, O, bias, rq, add) {
+        const Oe = (O + 3) & ~3, KP = (K + 1) >> 1;
+        const T = Math.max(1, Math.min(N, Math.floor(TILE_BYTES / (KP * 4) / P))); // whole images per tile
+        const TW = (T * P + 7) & ~7;
+        const bytes = rq ? (rq.dtype === 'int8' ? 1 : 2) : 4;
+        const direct = rq !== null && P >= 8; // requantize each image's rows of P straight into the NCHW output
+        const w4Off = 64;
         const bOff = w4Off + align(Oe * KP * 4);
         const mOff = bOff + align(Oe * 4), sOff = mOff + align(Oe * 4);
-        const oOff = sOff + align(Oe * 4);
-        const fOff = oOff + align(Oe * Pp * 4);
-        ensure(fOff + align(N * O * P * bytes + 16));
-        const x2 = new Int16Array(mem.buffer, x2Off, KP * Pp * 2);
-        x2.fill(0); // padding pixels and the odd channel's partner stay 0
-        const w4 = new Int16Array(mem.buffer, w4Off, Oe * KP * 2);
-        w4.fill(0);
-        for (let o = 0; o < O; o++) {
-          const base = ((o >> 2) * KP * 4 + (o & 3)) * 2;
-          for (let k = 0; k < C; k++) w4[base + (k >> 1) * 8 + (k & 1)] = w[o * C + k];
-        }
+        const x2Off = sOff + align(Oe * 4);
+        const oOff = x2Off + align(KP * TW * 4);
+        const fOff = oOff + align(Oe * TW * 4);
+        const tOff = fOff + align(N * O * P * bytes + 16);
+        ensure(tOff + (direct ? 0 : align(O * T * P * bytes + 16)));
+        new Int16Array(mem.buffer, w4Off, Oe * KP * 2).set(packedWeights(w, O, K));
         const b = new Int32Array(mem.buffer, bOff, Oe);
         b.fill(0);
         if (bias) b.set(bias.subarray(0, O));
-        putRequant(rq, O, mOff, sOff);
-        const out = new Int32Array(mem.buffer, oOff, Oe * Pp);
+        if (rq) putRequant(rq, O, mOff, sOff);
+        const out = new Int32Array(mem.buffer, oOff, Oe * TW);
+        const final = rq ? null : new Int32Array(mem.buffer, fOff, N * O * P);
         const f = bytes === 1 ? rqs8 : rqs16;
-        for (let n = 0; n < N; n++) {
-          for (let k = 0; k < C; k++) {
-            const src = (n * C + k) * P;
-            for (let p = 0, d = (k >> 1) * Pp * 2 + (k & 1); p < P; p++, d += 2) x2[d] = x[src + p];
-          }
-          pwk(x2Off, w4Off, oOff, bOff, Oe, Pp, KP);
+        for (let n0 = 0; n0 < N; n0 += T) {
+          const t = Math.min(T, N - n0), cols = t * P, stride = (cols + 7) & ~7;
+          const x2 = new Int16Array(mem.buffer, x2Off, KP * stride * 2);
+          if (n0 === 0 || K & 1) x2.fill(0); // the odd channel's partner (and on the first tile, the padding) stays 0
+          fill(x2, n0, t, stride);
+          pwk(x2Off, w4Off, oOff, bOff, Oe, stride, KP);
           if (add) {
             const per = add.multiplier.length === 1;
-            for (let o = 0; o < O; o++) rescaleAdd(out, o * Pp, add.a, (n * O + o) * P, P, add.multiplier[per ? 0 : o], add.shift[per ? 0 : o]);
+            for (let j = 0; j < t; j++) {
+              for (let o = 0; o < O; o++) rescaleAdd(out, o * stride + j * P, add.a, ((n0 + j) * O + o) * P, P, add.multiplier[per ? 0 : o], add.shift[per ? 0 : o]);
+            }
           }
-          f(oOff, fOff + n * O * P * bytes, O, P, Pp * 4, P * bytes, mOff, sOff, 4, rq.lo, rq.hi);
+          if (!rq) {
+            for (let j = 0; j < t; j++) {
+              for (let o = 0; o < O; o++) final!.set(out.subarray(o * stride + j * P, o * stride + j * P + P), ((n0 + j) * O + o) * P);
+            }
+          } else if (direct) {
+            for (let j = 0; j < t; j++) f(oOff + j * P * 4, fOff + (n0 + j) * O * P * bytes, O, P, stride * 4, P * bytes, mOff, sOff, 4, rq.lo, rq.hi);
+          } else {
+            // few pixels per image: requantize [O][cols] in one call, then move each image's block into place
+            f(oOff, tOff, O, cols, stride * 4, cols * bytes, mOff, sOff, 4, rq.lo, rq.hi);
+            const tmp = bytes === 1 ? new Int8Array(mem.buffer, tOff, O * cols) : new Int16Array(mem.buffer, tOff, O * cols);
+            const dst = bytes === 1 ? new Int8Array(mem.buffer, fOff, N * O * P) : new Int16Array(mem.buffer, fOff, N * O * P);
+            for (let j = 0; j < t; j++) {
+              const base = (n0 + j) * O * P;
+              for (let o = 0; o < O; o++) {
+                const src = o * cols + j * P, d = base + o * P;
+                for (let p = 0; p < P; p++) dst[d + p] = tmp[src + p];
+              }
+            }
+          }
         }
+        if (!rq) return new Int32Array(mem.buffer, fOff, N * O * P).slice();
         return result(rq, fOff, N * O * P);
       },
       depthwiseRq(x, N, C, H, W, w, KH, KW, bias, sh, sw, ph, pw, dh, dw, OH, OW, rq) {

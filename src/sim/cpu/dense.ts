@@ -1,6 +1,6 @@
 /** CPU runs of the dense layer kinds (conv2d, linear): the fast kernels of src/sim/fast-conv.ts, then requantization. */
 import { mulShiftRound } from '../int/requant.ts';
-import { conv2dAccFast, conv2dRequantFast, linearAccFast } from '../fast-conv.ts';
+import { conv2dAccFast, conv2dDenseFast, conv2dRequantFast, linearAccFast, linearDenseFast } from '../fast-conv.ts';
 import { SimError } from '../tensor.ts';
 import { requantTo, type CpuRun } from './context.ts';
 
@@ -10,8 +10,13 @@ export const conv2dCpu: CpuRun<'conv2d'> = (layer, inputs, { info, N }) => {
     // accumulation, add input and requantization fused in the SIMD kernels
     const rq = { ...layer.requant, dtype: info.dtype, lo: layer.clamp.lo, hi: layer.clamp.hi };
     const add = layer.addRescale ? { a: inputs[1].data, ...layer.addRescale } : undefined;
-    const fused = conv2dRequantFast(x.data, x.shape, layer.weight, layer.weightShape, layer.bias, layer.geometry!, rq, add);
+    const fused = conv2dRequantFast(x.data, x.shape, layer.weight, layer.weightShape, layer.bias, layer.geometry!, rq, add)
+      ?? conv2dDenseFast(x.data, x.shape, layer.weight, layer.weightShape, layer.bias, layer.geometry!, rq, add);
     if (fused) return fused;
+  } else if (!layer.requant && !layer.addRescale) {
+    // int32 output: the SIMD GEMM's sums
+    const acc = conv2dDenseFast(x.data, x.shape, layer.weight, layer.weightShape, layer.bias, layer.geometry!, null);
+    if (acc) return acc;
   }
   const { acc, shape } = conv2dAccFast(x.data, x.shape, 0, layer.weight, layer.weightShape, layer.bias, layer.geometry!);
   const [, O, OH, OW] = shape;
@@ -47,6 +52,11 @@ export const conv2dCpu: CpuRun<'conv2d'> = (layer, inputs, { info, N }) => {
 export const linearCpu: CpuRun<'linear'> = (layer, [x], { info, N }) => {
   const [O, K] = layer.weightShape;
   if (x.data.length !== N * K) throw new SimError(`${layer.id}: input has ${x.data.length / N} features, weights ${K}`);
+  const rq = layer.requant && (info.dtype === 'int8' || info.dtype === 'int16') ? { ...layer.requant, dtype: info.dtype, lo: layer.clamp.lo, hi: layer.clamp.hi } : null;
+  if (rq || !layer.requant) {
+    const fast = linearDenseFast(x.data, N, K, layer.weight, O, layer.bias, rq);
+    if (fast) return { data: fast, shape: [N, O] };
+  }
   const acc = linearAccFast(x.data, N, K, 0, layer.weight, O, layer.bias);
   if (!layer.requant) return { data: acc, shape: [N, O] };
   return { data: requantTo(acc, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, O, 1), shape: [N, O] };
