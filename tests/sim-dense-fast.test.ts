@@ -6,7 +6,7 @@
  * several tiles), int8 / uint8 / int16 inputs, int8 / int16 / int32 outputs, a fused add input, wrap-around sums.
  */
 import { describe, expect, it } from 'vitest';
-import { conv2dDenseFast, linearDenseFast } from '../src/sim/fast-conv.ts';
+import { conv2dDenseFast, conv2dRequantFast, linearDenseFast } from '../src/sim/fast-conv.ts';
 import { conv2dAccumulate } from '../src/sim/int/conv2d.ts';
 import { linearAccumulate } from '../src/sim/int/linear.ts';
 import { DTYPE_RANGE, allocInt, mulShiftRound, requantizeHorizon, type IntArray } from '../src/sim/int/requant.ts';
@@ -133,5 +133,27 @@ describe('SIMD GEMM for one-group convs and linear layers', () => {
     expect(conv2dDenseFast(new Int8Array(2 * 4 * 25), [2, 4, 5, 5], new Int8Array(8 * 2 * 9), [8, 2, 3, 3], null, geom, null)).toBeNull();
     expect(conv2dDenseFast(new Int32Array(2 * 4 * 25), [2, 4, 5, 5], new Int8Array(8 * 4 * 9), [8, 4, 3, 3], null, { ...geom, groups: 1 }, null)).toBeNull();
     expect(linearDenseFast(new Int32Array(6), 2, 3, new Int8Array(6), 2, null, null)).toBeNull();
+  });
+});
+
+describe('SIMD depthwise on the tiny planes of late layers (taps that read only padding are skipped)', () => {
+  it('5x5 / 3x3 kernels on 1x1, 2x2 and 3x1 planes, stride 1 and 2, against the reference', () => {
+    let seed = 700;
+    for (const [H, W, K, s, pad] of [[1, 1, 5, 1, 2], [2, 2, 5, 1, 2], [2, 2, 5, 2, 2], [1, 1, 3, 2, 1], [3, 1, 3, 1, 1], [2, 3, 5, 2, 2]]) {
+      for (const act of ['int8', 'int16'] as const) {
+        const r = mulberry32(seed++);
+        const N = 9, C = 6;
+        const x = randAct(r, act, N * C * H * W);
+        const w = Int8Array.from({ length: C * K * K }, () => Math.floor(r() * 256) - 128);
+        const bias = Int32Array.from({ length: C }, () => Math.floor((r() - 0.5) * 2 ** 20));
+        const geom = { stride: [s, s] as [number, number], padding: [pad, pad] as [number, number], dilation: [1, 1] as [number, number], groups: C };
+        const ref = conv2dAccumulate({ x, xShape: [N, C, H, W], xZeroPoint: 0, w, wShape: [C, 1, K, K], bias }, geom);
+        const rq = spec(r, C);
+        const want = requantizeHorizon(ref.acc, rq.multiplier, rq.shift, { dtype: 'int8', clampMin: -128, clampMax: 127 }, { channels: C, inner: ref.shape[2] * ref.shape[3] });
+        const got = conv2dRequantFast(x, [N, C, H, W], w, [C, 1, K, K], bias, geom, { ...rq, dtype: 'int8', lo: -128, hi: 127 });
+        expect(got!.shape).toEqual(ref.shape);
+        expect(countDiff(got!.data, want), `${H}x${W} k${K} s${s} ${act}`).toBe(0);
+      }
+    }
   });
 });

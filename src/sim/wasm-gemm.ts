@@ -268,7 +268,18 @@ export function wasmGemm(): WasmGemm | null {
         const mOff = tOff + align(KH * KW * 8), sOff = mOff + align(C * 4);
         const fOff = sOff + align(C * 4);
         const P = OH * OW;
-        ensure(fOff + align(N * C * P * bytes + 16));
+        const qOff = fOff + align(N * C * P * bytes + 16);
+        ensure(qOff + align(N * RO * OW * bytes + 16));
+        const final = bytes === 1 ? new Int8Array(mem.buffer, fOff, N * C * P) : new Int16Array(mem.buffer, fOff, N * C * P);
+        const q = bytes === 1 ? new Int8Array(mem.buffer, qOff, N * RO * OW) : new Int16Array(mem.buffer, qOff, N * RO * OW);
+        // taps that read only padding for every output (tiny late-layer planes: a 5x5 kernel on a 1x1 plane has one
+        // live tap) add 0: skipped
+        const live = (k: number, d: number, s_: number, p: number, O_: number, I_: number) => {
+          for (let o = 0; o < O_; o++) if (o * s_ + k * d - p >= 0 && o * s_ + k * d - p < I_) return true;
+          return false;
+        };
+        const rowLive = Array.from({ length: KH }, (_, ky) => live(ky, dh, sh, ph, OH, H));
+        const colLive = Array.from({ length: KW }, (_, kx) => live(kx, dw, sw, pw, OW, W));
         const xs = new Int16Array(mem.buffer, xOff, sw * phase);
         const taps = new Int32Array(mem.buffer, tOff, KH * KW * 2);
         putRequant(rq, C, mOff, sOff);
@@ -294,9 +305,10 @@ export function wasmGemm(): WasmGemm | null {
           }
           let nt = 0;
           for (let ky = 0; ky < KH; ky++) {
+            if (!rowLive[ky]) continue;
             for (let kx = 0; kx < KW; kx++) {
               const wv = w[(c * KH + ky) * KW + kx];
-              if (wv === 0) continue;
+              if (wv === 0 || !colLive[kx]) continue;
               const t = kx * dw;
               taps[2 * nt] = ((t % sw) * phase + ky * dh * PW + Math.floor(t / sw)) * 2;
               taps[2 * nt + 1] = wv;
@@ -304,11 +316,14 @@ export function wasmGemm(): WasmGemm | null {
             }
           }
           dwk(oOff, xOff, N * RO, OWp >> 3, sh * PW * 2, OWp * 4, tOff, nt, bias ? bias[c] : 0);
-          for (let n = 0; n < N; n++) {
-            f(oOff + n * RO * OWp * 4, fOff + (n * C + c) * P * bytes, OH, OW, OWp * 4, OW * bytes, mOff + 4 * c, sOff + 4 * c, 0, rq.lo, rq.hi);
-          }
+          // one requantization call for every stacked row (rows oy >= OH of each image included), then each image's
+          // OH rows (contiguous in q) moved into place
+          f(oOff, qOff, N * RO, OW, OWp * 4, OW * bytes, mOff + 4 * c, sOff + 4 * c, 0, rq.lo, rq.hi);
+          const rowsPer = RO;
+          if (P === 1) for (let n = 0; n < N; n++) final[n * C + c] = q[n * rowsPer];
+          else for (let n = 0; n < N; n++) final.set(q.subarray(n * rowsPer * OW, n * rowsPer * OW + P), (n * C + c) * P);
         }
-        return result(rq, fOff, N * C * P);
+        return final.slice();
       },
       requant(acc, multiplier, shift, dtype, zp, lo, hi, channels, inner) {
         const bytes = dtype === 'int8' ? 1 : 2;

@@ -1,8 +1,8 @@
 /** CPU runs of the pooling and shape layer kinds: maxpool2d, avgpool2d, reshape, gather_channels. */
 import { avgPool2dSums, avgPoolCounts, maxPool2dInt, requantizeByCount } from '../int/pool.ts';
-import type { IntArray } from '../int/requant.ts';
+import { allocInt, type IntArray } from '../int/requant.ts';
 import { SimError, type IntTensor } from '../tensor.ts';
-import { requantTo, type CpuRun } from './context.ts';
+import { EXACT, maxAbsOf, requantExactRange, requantTo, type CpuRun } from './context.ts';
 
 type Shape4 = [number, number, number, number];
 
@@ -11,6 +11,21 @@ export const maxpool2dCpu: CpuRun<'maxpool2d'> = (layer, [x]) =>
 
 export const avgpool2dCpu: CpuRun<'avgpool2d'> = (layer, [x], { info, N }) => {
   const shape4 = x.shape as Shape4;
+  const [, C, H, W] = shape4;
+  const HW = H * W, m = layer.requant.multiplier[0];
+  if (!layer.kernel && !layer.padding[0] && !layer.padding[1] && layer.requant.multiplier.length === 1 && info.dtype !== 'int32' && maxAbsOf(x.data) * HW * m < EXACT) {
+    // global pooling: each plane's sum (exact), requantized in the same pass (the reference: avgPool2dSums + requant)
+    const sums = new Int32Array(N * C);
+    const xd = x.data;
+    for (let nc = 0, b = 0; nc < N * C; nc++, b += HW) {
+      let s = 0;
+      for (let i = b; i < b + HW; i++) s += xd[i];
+      sums[nc] = s;
+    }
+    const out = allocInt(info.dtype, N * C);
+    requantExactRange(out, sums, 0, N * C, 1, m, layer.requant.shift[0], 0, layer.clamp.lo, layer.clamp.hi);
+    return { data: out, shape: [N, ...info.shape] };
+  }
   const kernel = layer.kernel ?? [shape4[2], shape4[3]];
   const geom = { kernel, stride: layer.kernel ? layer.stride : kernel, padding: layer.padding, ceilMode: layer.ceilMode };
   const r = avgPool2dSums(x.data, shape4, 0, geom);
