@@ -24,7 +24,7 @@ const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const opt = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 if (flag('help')) {
-  console.log('usage: npm run bench -- [--quick] [--only=train,conv,matmul,qat,sim] [--filter=TEXT] [--out=FILE]\n' +
+  console.log('usage: npm run bench -- [--quick] [--only=train,conv,matmul,qat,sim] [--filter=TEXT] [--sim=cpu] [--out=FILE]\n' +
     '       npm run bench -- --browser [--quick] [--filter=TEXT] [--out=FILE]   (the training rows in Chromium)');
   process.exit(0);
 }
@@ -96,7 +96,8 @@ if (only.has('conv')) {
 }
 if (only.has('sim')) {
   log(`fixed-point simulator, batch ${BATCH}: CPU vs onnxruntime-web (wasm, 1 thread), WGSL vs CPU on ${be.adapter}`);
-  const gpu = { ctx: be.ctx, run: (im: Parameters<typeof runIntModelGpu>[0], x: Float32Array, n: number) => runIntModelGpu(im, x, n, be.ctx) };
+  // --sim=cpu: only the CPU simulator vs onnxruntime-web rows (the WGSL rows take minutes on a software adapter)
+  const gpu = opt('sim') === 'cpu' ? null : { ctx: be.ctx, run: (im: Parameters<typeof runIntModelGpu>[0], x: Float32Array, n: number) => runIntModelGpu(im, x, n, be.ctx) };
   const r = await simCases(SIM_MODELS.filter((m) => !filter || filter(m)), BATCH, o, log, gpu, notes);
   rows.push(...r.rows);
   details.push(...r.details);

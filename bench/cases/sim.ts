@@ -175,6 +175,6 @@ export async function simCases(models: readonly string[], batch: number, o: Benc
       await peer.dispose();
     }
   }
-  if (!gpu) notes.push('sim webgpu: no WebGPU adapter, rows left out');
+  if (!gpu) notes.push('sim webgpu: rows left out (--sim=cpu, or no WebGPU adapter)');
   return { rows, details };
 }

@@ -133,8 +133,12 @@ export function conv2dRequantFast(
   return null;
 }
 
-/** The GEMM columns of a pointwise conv (or a linear layer, P = 1): x[n, k, p] itself, no im2col. */
-function pointwiseColumns(x: Int8Array | Uint8Array | Int16Array, K: number, P: number): ColumnFill {
+/**
+ * The GEMM columns of a pointwise conv (or a linear layer, P = 1): x[n, k, p] itself, no im2col. With 8 pixels or
+ * more per image, the input itself: WasmGemm.dense interleaves its channel pairs in WebAssembly.
+ */
+function pointwiseColumns(x: Int8Array | Uint8Array | Int16Array, K: number, P: number): ColumnFill | Int8Array | Uint8Array | Int16Array {
+  if (P >= 8) return x;
   return (x2, n0, t, stride) => {
     for (let k = 0; k < K; k++) {
       const row = (k >> 1) * stride * 2 + (k & 1);

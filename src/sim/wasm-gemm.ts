@@ -25,10 +25,11 @@ export interface WasmGemm {
    * images: out[n, o, p] = bias[o] + Σ_k w[o,k] · col(n, k, p) (int32 wrap-around), plus the rescaled add input when
    * given (round half up of a·m[o] / 2^s[o], as mulShiftRound), then horizon requantization per output channel to
    * int8 / int16, or (rq null) the int32 sums. `fill` writes the columns of images n0 .. n0+t−1: value (k, j·P + p)
-   * at x2[((k >> 1)·stride + j·P + p)·2 + (k & 1)], every k < K and p < P (zeros in the padding). The same integers
+   * at x2[((k >> 1)·stride + j·P + p)·2 + (k & 1)], every k < K and p < P (zeros in the padding); or `fill` is the
+   * input [N, K, P] itself (pointwise), whose channel pairs the il kernel interleaves. The same integers
    * as conv2dAccumulate / linear + requantizeHorizon.
    */
-  dense(N: number, P: number, K: number, fill: ColumnFill, w: Int8Array, O: number, bias: Int32Array | null, rq: WasmRequant | null,
+  dense(N: number, P: number, K: number, fill: ColumnFill | IntArray16, w: Int8Array, O: number, bias: Int32Array | null, rq: WasmRequant | null,
     add?: { a: IntArray16; multiplier: Int32Array; shift: Int32Array }): Int8Array | Int16Array | Int32Array;
   /** Depthwise conv (as `depthwise`) with every tap in registers and the requantization fused. */
   depthwiseRq(x: IntArray16, N: number, C: number, H: number, W: number, w: Int8Array, KH: number, KW: number, bias: Int32Array | null,
@@ -109,6 +110,16 @@ export function wasmGemm(): WasmGemm | null {
     const dwk = inst.exports.dw as (dst: number, src: number, rows: number, nblk: number, ss: number, ds: number, taps: number, nt: number, bias: number) => void;
     type Rqs = (src: number, dst: number, rows: number, len: number, ss: number, ds: number, mp: number, sp: number, step: number, lo: number, hi: number) => void;
     const rqs8 = inst.exports.rqs8 as Rqs, rqs16 = inst.exports.rqs16 as Rqs;
+    // data movers (wasm-pack.ts), by element type of the layer's input
+    type Wd = (src: number, dst: number, rows: number, n: number, ss: number, ds: number) => void;
+    type Il = (a: number, b: number, dst: number, n: number) => void;
+    const kindOf = (x: IntArray16) => (x instanceof Int8Array ? '8' : x instanceof Uint8Array ? '8u' : '16');
+    const wdOf = (x: IntArray16) => inst.exports[`wd${kindOf(x)}`] as Wd;
+    const ilOf = (x: IntArray16) => inst.exports[`il${kindOf(x)}`] as Il;
+    /** Copies a layer input into the module's memory at `off` (a native copy of its bytes). */
+    const putInput = (x: IntArray16, off: number) => {
+      new (x.constructor as new (b: ArrayBuffer, o: number, n: number) => IntArray16)(mem.buffer, off, x.length).set(x);
+    };
     const ensure = (need: number) => {
       if (need > mem.buffer.byteLength) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
     };
@@ -170,7 +181,7 @@ export function wasmGemm(): WasmGemm | null {
               // padded column col = xx + pw goes to phase col % sw, position floor(col / sw)
               for (let j = 0; j < sw; j++) {
                 const first = (((j - pw) % sw) + sw) % sw; // the first xx with (xx + pw) % sw == j
-                let d = j * phase + rowOff + (first + pw - j) / sw;
+                let d = (j * phase + rowOff + (first + pw - j) / sw) | 0; // an exact quotient; | 0 keeps the index a small integer
                 for (let xx = first; xx < W; xx += sw, d++) xs[d] = x[src + xx];
               }
             }
@@ -208,7 +219,17 @@ export function wasmGemm(): WasmGemm | null {
         const oOff = x2Off + align(KP * TW * 4);
         const fOff = oOff + align(Oe * TW * 4);
         const tOff = fOff + align(N * O * P * bytes + 16);
-        ensure(tOff + (direct ? 0 : align(O * T * P * bytes + 16)));
+        // pointwise columns of 8 pixels or more: the input copied in, its channel pairs interleaved by the il kernel
+        const px = fill instanceof Int8Array || fill instanceof Uint8Array || fill instanceof Int16Array ? fill : null;
+        const eb = px instanceof Int16Array ? 2 : 1;
+        const inOff = tOff + (direct ? 0 : align(O * T * P * bytes + 16));
+        const zOff = inOff + align(px ? px.length * eb + 16 : 0);
+        ensure(zOff + (px ? align(P * eb + 16) : 0));
+        if (px) {
+          putInput(px, inOff);
+          new Uint8Array(mem.buffer, zOff, P * eb).fill(0); // the partner row of an odd channel count
+        }
+        const il = px ? ilOf(px) : null;
         new Int16Array(mem.buffer, w4Off, Oe * KP * 2).set(packedWeights(w, O, K));
         const b = new Int32Array(mem.buffer, bOff, Oe);
         b.fill(0);
@@ -221,7 +242,14 @@ export function wasmGemm(): WasmGemm | null {
           const t = Math.min(T, N - n0), cols = t * P, stride = (cols + 7) & ~7;
           const x2 = new Int16Array(mem.buffer, x2Off, KP * stride * 2);
           if (n0 === 0 || K & 1) x2.fill(0); // the odd channel's partner (and on the first tile, the padding) stays 0
-          fill(x2, n0, t, stride);
+          if (il) {
+            for (let kp = 0; kp < KP; kp++) {
+              for (let j = 0; j < t; j++) {
+                const a = inOff + ((n0 + j) * K + 2 * kp) * P * eb;
+                il(a, 2 * kp + 1 < K ? a + P * eb : zOff, x2Off + (kp * stride + j * P) * 4, P);
+              }
+            }
+          } else (fill as ColumnFill)(x2, n0, t, stride);
           pwk(x2Off, w4Off, oOff, bOff, Oe, stride, KP);
           if (add) {
             const per = add.multiplier.length === 1;
@@ -269,7 +297,12 @@ export function wasmGemm(): WasmGemm | null {
         const fOff = sOff + align(C * 4);
         const P = OH * OW;
         const qOff = fOff + align(N * C * P * bytes + 16);
-        ensure(qOff + align(N * RO * OW * bytes + 16));
+        const inOff = qOff + align(N * RO * OW * bytes + 16);
+        const eb = x instanceof Int16Array ? 2 : 1;
+        ensure(inOff + align(x.length * eb + 16));
+        // stride 1: each image's rows widened into the stacked planes by the wd kernel (the input copied in once)
+        const wd = sw === 1 ? wdOf(x) : null;
+        if (wd) putInput(x, inOff);
         const final = bytes === 1 ? new Int8Array(mem.buffer, fOff, N * C * P) : new Int16Array(mem.buffer, fOff, N * C * P);
         const q = bytes === 1 ? new Int8Array(mem.buffer, qOff, N * RO * OW) : new Int16Array(mem.buffer, qOff, N * RO * OW);
         // taps that read only padding for every output (tiny late-layer planes: a 5x5 kernel on a 1x1 plane has one
@@ -287,7 +320,8 @@ export function wasmGemm(): WasmGemm | null {
         xs.fill(0); // every channel writes the same interior positions: the padding stays 0
         const firsts = Array.from({ length: sw }, (_, j) => (((j - pw) % sw) + sw) % sw);
         for (let c = 0; c < C; c++) {
-          for (let n = 0; n < N; n++) {
+          for (let n = 0; n < N && wd; n++) wd(inOff + (n * C + c) * H * W * eb, xOff + ((n * Hq + ph) * PW + pw) * 2, H, W, W * eb, PW * 2);
+          for (let n = 0; n < N && !wd; n++) {
             const xb = (n * C + c) * H * W;
             for (let y = 0; y < H; y++) {
               const rowOff = (n * Hq + y + ph) * PW;
@@ -298,7 +332,7 @@ export function wasmGemm(): WasmGemm | null {
               }
               for (let j = 0; j < sw; j++) {
                 const first = firsts[j];
-                let d = j * phase + rowOff + (first + pw - j) / sw;
+                let d = (j * phase + rowOff + (first + pw - j) / sw) | 0; // an exact quotient; | 0 keeps the index a small integer
                 for (let xx = first; xx < W; xx += sw, d++) xs[d] = x[src + xx];
               }
             }
@@ -316,12 +350,18 @@ export function wasmGemm(): WasmGemm | null {
             }
           }
           dwk(oOff, xOff, N * RO, OWp >> 3, sh * PW * 2, OWp * 4, tOff, nt, bias ? bias[c] : 0);
-          // one requantization call for every stacked row (rows oy >= OH of each image included), then each image's
-          // OH rows (contiguous in q) moved into place
+          if (P >= 32) {
+            // large planes: each image's OH rows requantized straight into place
+            for (let n = 0; n < N; n++) {
+              f(oOff + n * RO * OWp * 4, fOff + (n * C + c) * P * bytes, OH, OW, OWp * 4, OW * bytes, mOff + 4 * c, sOff + 4 * c, 0, rq.lo, rq.hi);
+            }
+            continue;
+          }
+          // small planes: one requantization call for every stacked row (rows oy >= OH of each image included), then
+          // each image's OH rows (contiguous in q) moved into place
           f(oOff, qOff, N * RO, OW, OWp * 4, OW * bytes, mOff + 4 * c, sOff + 4 * c, 0, rq.lo, rq.hi);
-          const rowsPer = RO;
-          if (P === 1) for (let n = 0; n < N; n++) final[n * C + c] = q[n * rowsPer];
-          else for (let n = 0; n < N; n++) final.set(q.subarray(n * rowsPer * OW, n * rowsPer * OW + P), (n * C + c) * P);
+          if (P === 1) for (let n = 0; n < N; n++) final[n * C + c] = q[n * RO];
+          else for (let n = 0; n < N; n++) final.set(q.subarray(n * RO * OW, n * RO * OW + P), (n * C + c) * P);
         }
         return final.slice();
       },
