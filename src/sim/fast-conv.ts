@@ -214,8 +214,26 @@ export function conv2dDenseFast(
   if (add && add.a.length !== N * O * P) return null;
   const a = add as { a: Int8Array | Uint8Array | Int16Array; multiplier: Int32Array; shift: Int32Array } | undefined;
   const pointwise = KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0;
-  const fill = pointwise ? pointwiseColumns(x, C, P) : im2colColumns(x, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw);
-  return { data: simd.dense(N, P, C * KH * KW, fill, w, O, bias, rq, a), shape: [N, O, OH, OW] };
+  const shape: [number, number, number, number] = [N, O, OH, OW];
+  if (pointwise) return { data: simd.dense(N, P, C, pointwiseColumns(x, C, P), w, O, bias, rq, a), shape };
+  if (sh === 1 && sw === 1) {
+    const Ce = (C + 1) & ~1;
+    const cols = { x: x as Int8Array | Uint8Array | Int16Array, C, H, W, KH, KW, OH, OW, ph, pw, dh, dw };
+    return { data: simd.dense(N, P, KH * KW * Ce, cols, tapMajor(w, O, C, KH * KW), O, bias, rq, a), shape };
+  }
+  return { data: simd.dense(N, P, C * KH * KW, im2colColumns(x, C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw), w, O, bias, rq, a), shape };
+}
+
+/** OIHW weights reordered to [O][tap][Ce] (Ce = C rounded up to even, zeros in channel C): the stride-1 columns' k order. */
+const tapMajorCache = new WeakMap<Int8Array, Int8Array>();
+function tapMajor(w: Int8Array, O: number, C: number, T: number): Int8Array {
+  const hit = tapMajorCache.get(w);
+  if (hit) return hit;
+  const Ce = (C + 1) & ~1;
+  const wp = new Int8Array(O * T * Ce);
+  for (let o = 0; o < O; o++) for (let i = 0; i < C; i++) for (let t = 0; t < T; t++) wp[(o * T + t) * Ce + i] = w[(o * C + i) * T + t];
+  tapMajorCache.set(w, wp);
+  return wp;
 }
 
 /** A linear layer on the SIMD GEMM (the batch as the pixels), requantized (rq null: the int32 sums); null without SIMD. */

@@ -29,7 +29,7 @@ export interface WasmGemm {
    * input [N, K, P] itself (pointwise), whose channel pairs the il kernel interleaves. The same integers
    * as conv2dAccumulate / linear + requantizeHorizon.
    */
-  dense(N: number, P: number, K: number, fill: ColumnFill | IntArray16, w: Int8Array, O: number, bias: Int32Array | null, rq: WasmRequant | null,
+  dense(N: number, P: number, K: number, fill: ColumnFill | IntArray16 | Stride1Columns, w: Int8Array, O: number, bias: Int32Array | null, rq: WasmRequant | null,
     add?: { a: IntArray16; multiplier: Int32Array; shift: Int32Array }): Int8Array | Int16Array | Int32Array;
   /** Depthwise conv (as `depthwise`) with every tap in registers and the requantization fused. */
   depthwiseRq(x: IntArray16, N: number, C: number, H: number, W: number, w: Int8Array, KH: number, KW: number, bias: Int32Array | null,
@@ -49,6 +49,16 @@ type IntArray16 = Int8Array | Uint8Array | Int16Array;
 
 /** Writes the GEMM columns of images n0 .. n0+t−1 into x2 (see WasmGemm.dense). */
 export type ColumnFill = (x2: Int16Array, n0: number, t: number, stride: number) => void;
+
+/**
+ * The columns of a stride-1 conv, built in WebAssembly from the input [N, C, H, W]: k = tap·Ce + i (tap-major, Ce = C
+ * rounded up to even, so that each int16 pair is two channels of one tap; channel C of an odd C is zero), tap =
+ * ky·KW + kx. The weights passed with it must be in that order ([O][taps][Ce]).
+ */
+export interface Stride1Columns {
+  x: IntArray16;
+  C: number; H: number; W: number; KH: number; KW: number; OH: number; OW: number; ph: number; pw: number; dh: number; dw: number;
+}
 
 /** Columns per GEMM tile: the tile's input (KP·cols·4 bytes) stays within 256 KiB, a typical L2 share. */
 const TILE_BYTES = 256 * 1024;
@@ -112,7 +122,7 @@ export function wasmGemm(): WasmGemm | null {
     const rqs8 = inst.exports.rqs8 as Rqs, rqs16 = inst.exports.rqs16 as Rqs;
     // data movers (wasm-pack.ts), by element type of the layer's input
     type Wd = (src: number, dst: number, rows: number, n: number, ss: number, ds: number) => void;
-    type Il = (a: number, b: number, dst: number, n: number) => void;
+    type Il = (a: number, b: number, dst: number, rows: number, n: number, ss: number, ds: number) => void;
     const kindOf = (x: IntArray16) => (x instanceof Int8Array ? '8' : x instanceof Uint8Array ? '8u' : '16');
     const wdOf = (x: IntArray16) => inst.exports[`wd${kindOf(x)}`] as Wd;
     const ilOf = (x: IntArray16) => inst.exports[`il${kindOf(x)}`] as Il;
@@ -219,17 +229,21 @@ export function wasmGemm(): WasmGemm | null {
         const oOff = x2Off + align(KP * TW * 4);
         const fOff = oOff + align(Oe * TW * 4);
         const tOff = fOff + align(N * O * P * bytes + 16);
-        // pointwise columns of 8 pixels or more: the input copied in, its channel pairs interleaved by the il kernel
+        // pointwise columns of 8 pixels or more, and stride-1 conv columns: the input copied in, its channel pairs
+        // interleaved by the il kernel
         const px = fill instanceof Int8Array || fill instanceof Uint8Array || fill instanceof Int16Array ? fill : null;
-        const eb = px instanceof Int16Array ? 2 : 1;
+        const cv = typeof fill === 'object' && !px ? fill as Stride1Columns : null;
+        const src = px ?? cv?.x ?? null;
+        const eb = src instanceof Int16Array ? 2 : 1;
+        const plane = cv ? cv.H * cv.W : P;
         const inOff = tOff + (direct ? 0 : align(O * T * P * bytes + 16));
-        const zOff = inOff + align(px ? px.length * eb + 16 : 0);
-        ensure(zOff + (px ? align(P * eb + 16) : 0));
-        if (px) {
-          putInput(px, inOff);
-          new Uint8Array(mem.buffer, zOff, P * eb).fill(0); // the partner row of an odd channel count
+        const zOff = inOff + align(src ? src.length * eb + 16 : 0);
+        ensure(zOff + (src ? align(plane * eb + 16) : 0));
+        if (src) {
+          putInput(src, inOff);
+          new Uint8Array(mem.buffer, zOff, plane * eb).fill(0); // the partner plane of an odd channel count
         }
-        const il = px ? ilOf(px) : null;
+        const il = src ? ilOf(src) : null;
         new Int16Array(mem.buffer, w4Off, Oe * KP * 2).set(packedWeights(w, O, K));
         const b = new Int32Array(mem.buffer, bOff, Oe);
         b.fill(0);
@@ -242,11 +256,31 @@ export function wasmGemm(): WasmGemm | null {
           const t = Math.min(T, N - n0), cols = t * P, stride = (cols + 7) & ~7;
           const x2 = new Int16Array(mem.buffer, x2Off, KP * stride * 2);
           if (n0 === 0 || K & 1) x2.fill(0); // the odd channel's partner (and on the first tile, the padding) stays 0
-          if (il) {
+          if (cv) {
+            x2.fill(0); // the padding's columns
+            const { C, H, W, KH, KW, OW, ph, pw, dh, dw } = cv, CP = (C + 1) >> 1, OH = cv.OH;
+            for (let ky = 0; ky < KH; ky++) {
+              const offY = ky * dh - ph;
+              const oy0 = Math.max(0, -offY), oy1 = Math.min(OH, H - offY);
+              for (let kx = 0; kx < KW; kx++) {
+                const offX = kx * dw - pw;
+                const ox0 = Math.max(0, -offX), ox1 = Math.min(OW, W - offX);
+                if (oy1 <= oy0 || ox1 <= ox0) continue;
+                const tap = ky * KW + kx;
+                for (let ip = 0; ip < CP; ip++) {
+                  for (let j = 0; j < t; j++) {
+                    const a = inOff + (((n0 + j) * C + 2 * ip) * H * W + (oy0 + offY) * W + ox0 + offX) * eb;
+                    const b = 2 * ip + 1 < C ? a + H * W * eb : zOff + ((oy0 + offY) * W + ox0 + offX) * eb;
+                    il!(a, b, x2Off + ((tap * CP + ip) * stride + j * P + oy0 * OW + ox0) * 4, oy1 - oy0, ox1 - ox0, W * eb, OW * 4);
+                  }
+                }
+              }
+            }
+          } else if (il) {
             for (let kp = 0; kp < KP; kp++) {
               for (let j = 0; j < t; j++) {
                 const a = inOff + ((n0 + j) * K + 2 * kp) * P * eb;
-                il(a, 2 * kp + 1 < K ? a + P * eb : zOff, x2Off + (kp * stride + j * P) * 4, P);
+                il(a, 2 * kp + 1 < K ? a + P * eb : zOff, x2Off + (kp * stride + j * P) * 4, 1, P, 0, 0);
               }
             }
           } else (fill as ColumnFill)(x2, n0, t, stride);

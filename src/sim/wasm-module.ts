@@ -388,10 +388,10 @@ function rqsBody(bytes: 1 | 2): number[] {
 
 export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
   const fnType = (n: number) => [0x60, n, ...new Array(n).fill(0x7f), 0]; // n i32 params, no result
-  const type = section(1, [6, ...fnType(6), ...fnType(8), ...fnType(7), ...fnType(9), ...fnType(11), ...fnType(4)]);
+  const type = section(1, [5, ...fnType(6), ...fnType(8), ...fnType(7), ...fnType(9), ...fnType(11)]);
   const imp = section(2, [1, ...uleb(3), ...enc('env'), ...uleb(3), ...enc('mem'), 0x02, 0x00, 1]);
-  // the data movers of wasm-pack.ts: wd* (type 0: 6 params) and il* (type 5: 4 params), one per element kind
-  const packTypes = [...PACK_KINDS.map(() => 0), ...PACK_KINDS.map(() => 5)];
+  // the data movers of wasm-pack.ts: wd* (type 0: 6 params) and il* (type 2: 7 params), one per element kind
+  const packTypes = [...PACK_KINDS.map(() => 0), ...PACK_KINDS.map(() => 2)];
   const nf = 8 + packTypes.length;
   const func = section(3, [nf, 0, 1, 1, 2, 2, 3, 4, 4, ...packTypes]);
   const name = (s: string, i: number) => [...uleb(s.length), ...enc(s), 0x00, i];

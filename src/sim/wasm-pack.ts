@@ -3,10 +3,10 @@
  * GEMM and depthwise kernels read, built from the layer's input (copied into the module's memory) with SIMD loads
  * that widen int8 / uint8 to int16, instead of element-by-element JavaScript loops. Integers are moved, not changed.
  *
- *   widen (wd8s / wd8u / wd16):  for r < rows, i < n:  dst16[r·ds + i] = src[r·ss + i]          (byte strides)
+ *   widen (wd8 / wd8u / wd16):  for r < rows, i < n:  dst16[r·ds + i] = src[r·ss + i]          (byte strides)
  *     (func (param $src $dst $rows $n $ss $ds i32))
- *   interleave (il8s / il8u / il16):  for i < n:  dst16[2i] = a[i], dst16[2i + 1] = b[i]
- *     (func (param $a $b $dst $n i32))           (channel pairs of the pointwise GEMM's columns)
+ *   interleave (il8 / il8u / il16):  for r < rows, i < n:  dst16[r·ds/2 + 2i] = a[r·ss + i], dst16[.. + 2i + 1] = b[r·ss + i]
+ *     (func (param $a $b $dst $rows $n $ss $ds i32))     (channel pairs of the GEMM's columns)
  * Eight elements per step (v128.load8x8_s / _u, or v128.load for int16; i8x16.shuffle to interleave), then a
  * scalar tail: nothing is written outside the n elements of a row.
  */
@@ -76,12 +76,15 @@ export function widenBody(kind: PackKind): number[] {
 }
 
 export function interleaveBody(kind: PackKind): number[] {
-  const A = 0, B = 1, DST = 2, N = 3, I = 4, VA = 5, VB = 6;
+  const A = 0, B = 1, DST = 2, ROWS = 3, N = 4, SS = 5, DS = 6, I = 7, R = 8, VA = 9, VB = 10;
   const { eb, vec, one } = loads(kind);
   const sh = eb === 2 ? 1 : 0;
   // 16-bit lanes: a0 b0 a1 b1 a2 b2 a3 b3, then a4 b4 ... a7 b7
   const lanes = (from: number) => [0, 1, 2, 3].flatMap((l) => [2 * (from + l), 2 * (from + l) + 1, 16 + 2 * (from + l), 17 + 2 * (from + l)]);
   const code = [
+    I32_CONST, 0, SET, R,
+    BLOCK, VOID, LOOP, VOID,
+    GET, R, GET, ROWS, I32_GE_U, BR_IF, 1,
     I32_CONST, 0, SET, I,
     BLOCK, VOID, LOOP, VOID,
     GET, I, I32_CONST, 8, I32_ADD, GET, N, I32_GT_U, BR_IF, 1,
@@ -99,9 +102,15 @@ export function interleaveBody(kind: PackKind): number[] {
     GET, I, I32_CONST, 1, I32_ADD, SET, I,
     BR, 0,
     END, END,
+    GET, A, GET, SS, I32_ADD, SET, A,
+    GET, B, GET, SS, I32_ADD, SET, B,
+    GET, DST, GET, DS, I32_ADD, SET, DST,
+    GET, R, I32_CONST, 1, I32_ADD, SET, R,
+    BR, 0,
+    END, END,
   ];
   void I32_MUL;
-  return fn([0x02, 0x01, 0x7f, 0x02, 0x7b], code); // i (i32), va vb (v128)
+  return fn([0x02, 0x02, 0x7f, 0x02, 0x7b], code); // i r (i32), va vb (v128)
 }
 
 export const PACK_KINDS: readonly PackKind[] = ['i8', 'u8', 'i16'];
