@@ -137,10 +137,10 @@ describe('SIMD GEMM for one-group convs and linear layers', () => {
 });
 
 describe('SIMD depthwise on the tiny planes of late layers (taps that read only padding are skipped)', () => {
-  it('5x5 / 3x3 kernels on 1x1, 2x2 and 3x1 planes, stride 1 and 2, against the reference', () => {
+  it('5x5 / 3x3 kernels on 1x1, 2x2 and 3x1 planes, and wide rows (the SIMD movers\' 8- and 16-element steps), stride 1 and 2', () => {
     let seed = 700;
-    for (const [H, W, K, s, pad] of [[1, 1, 5, 1, 2], [2, 2, 5, 1, 2], [2, 2, 5, 2, 2], [1, 1, 3, 2, 1], [3, 1, 3, 1, 1], [2, 3, 5, 2, 2]]) {
-      for (const act of ['int8', 'int16'] as const) {
+    for (const [H, W, K, s, pad] of [[1, 1, 5, 1, 2], [2, 2, 5, 1, 2], [2, 2, 5, 2, 2], [1, 1, 3, 2, 1], [3, 1, 3, 1, 1], [2, 3, 5, 2, 2], [9, 37, 3, 2, 1], [6, 34, 5, 2, 2], [5, 40, 3, 1, 1]]) {
+      for (const act of ['int8', 'uint8', 'int16'] as const) {
         const r = mulberry32(seed++);
         const N = 9, C = 6;
         const x = randAct(r, act, N * C * H * W);

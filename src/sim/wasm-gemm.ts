@@ -334,9 +334,12 @@ export function wasmGemm(): WasmGemm | null {
         const inOff = qOff + align(N * RO * OW * bytes + 16);
         const eb = x instanceof Int16Array ? 2 : 1;
         ensure(inOff + align(x.length * eb + 16));
-        // stride 1: each image's rows widened into the stacked planes by the wd kernel (the input copied in once)
+        // stride 1: each image's rows widened into the stacked planes by the wd kernel; stride 2 with int8 / uint8
+        // inputs: split into the two column phases by the sp kernel (the input copied in once)
         const wd = sw === 1 ? wdOf(x) : null;
-        if (wd) putInput(x, inOff);
+        const sp = sw === 2 && !(x instanceof Int16Array) ? (inst.exports[x instanceof Int8Array ? 'sp8' : 'sp8u'] as Il) : null;
+        if (wd || sp) putInput(x, inOff);
+        const pe = pw & 1, po = (pw + 1) & 1;
         const final = bytes === 1 ? new Int8Array(mem.buffer, fOff, N * C * P) : new Int16Array(mem.buffer, fOff, N * C * P);
         const q = bytes === 1 ? new Int8Array(mem.buffer, qOff, N * RO * OW) : new Int16Array(mem.buffer, qOff, N * RO * OW);
         // taps that read only padding for every output (tiny late-layer planes: a 5x5 kernel on a 1x1 plane has one
@@ -355,7 +358,11 @@ export function wasmGemm(): WasmGemm | null {
         const firsts = Array.from({ length: sw }, (_, j) => (((j - pw) % sw) + sw) % sw);
         for (let c = 0; c < C; c++) {
           for (let n = 0; n < N && wd; n++) wd(inOff + (n * C + c) * H * W * eb, xOff + ((n * Hq + ph) * PW + pw) * 2, H, W, W * eb, PW * 2);
-          for (let n = 0; n < N && !wd; n++) {
+          for (let n = 0; n < N && sp; n++) {
+            const rowOff = (n * Hq + ph) * PW;
+            sp(inOff + (n * C + c) * H * W, xOff + (pe * phase + rowOff + (pw >> 1)) * 2, xOff + (po * phase + rowOff + ((pw + 1) >> 1)) * 2, H, W, W, PW * 2);
+          }
+          for (let n = 0; n < N && !wd && !sp; n++) {
             const xb = (n * C + c) * H * W;
             for (let y = 0; y < H; y++) {
               const rowOff = (n * Hq + y + ph) * PW;

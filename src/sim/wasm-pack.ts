@@ -7,6 +7,7 @@
  *     (func (param $src $dst $rows $n $ss $ds i32))
  *   interleave (il8 / il8u / il16):  for r < rows, i < n:  dst16[r·ds/2 + 2i] = a[r·ss + i], dst16[.. + 2i + 1] = b[r·ss + i]
  *     (func (param $a $b $dst $rows $n $ss $ds i32))     (channel pairs of the GEMM's columns)
+ *   split (sp8 / sp8u): stride-2 column phases of int8 / uint8 rows (splitBody)
  * Eight elements per step (v128.load8x8_s / _u, or v128.load for int16; i8x16.shuffle to interleave), then a
  * scalar tail: nothing is written outside the n elements of a row.
  */
@@ -111,6 +112,48 @@ export function interleaveBody(kind: PackKind): number[] {
   ];
   void I32_MUL;
   return fn([0x02, 0x02, 0x7f, 0x02, 0x7b], code); // i r (i32), va vb (v128)
+}
+
+/**
+ * Stride-2 column split of int8 / uint8 rows (the depthwise kernel's phase planes): for r < rows,
+ *   dstE16[r·ds/2 + m] = src[r·ss + 2m]  (m < ceil(n / 2)),   dstO16[r·ds/2 + m] = src[r·ss + 2m + 1]  (m < floor(n / 2))
+ * 16 inputs per step (one v128.load, two i8x16.shuffle, i16x8.extend_low_i8x16_s / _u), then a scalar tail.
+ * (func (param $src $dstE $dstO $rows $n $ss $ds i32))
+ */
+export function splitBody(kind: 'i8' | 'u8'): number[] {
+  const SRC = 0, DE = 1, DO = 2, ROWS = 3, N = 4, SS = 5, DS = 6, I = 7, R = 8, V = 9;
+  const one = loads(kind).one;
+  const EXT = kind === 'i8' ? [SIMD, ...uleb(0x87)] : [SIMD, ...uleb(0x89)];
+  const pick = (first: number) => [SIMD, 0x0d, ...Array.from({ length: 16 }, (_, l) => (l < 8 ? first + 2 * l : 0))];
+  const code = [
+    I32_CONST, 0, SET, R,
+    BLOCK, VOID, LOOP, VOID,
+    GET, R, GET, ROWS, I32_GE_U, BR_IF, 1,
+    I32_CONST, 0, SET, I, // I counts input elements (even)
+    BLOCK, VOID, LOOP, VOID,
+    GET, I, I32_CONST, 16, I32_ADD, GET, N, I32_GT_U, BR_IF, 1,
+    GET, SRC, GET, I, I32_ADD, SIMD, 0x00, 0x04, 0x00, SET, V,
+    GET, DE, GET, I, I32_ADD, GET, V, GET, V, ...pick(0), ...EXT, ...VSTORE(0), // dst + (I/2)·2 bytes = dst + I
+    GET, DO, GET, I, I32_ADD, GET, V, GET, V, ...pick(1), ...EXT, ...VSTORE(0),
+    GET, I, I32_CONST, 16, I32_ADD, SET, I,
+    BR, 0,
+    END, END,
+    BLOCK, VOID, LOOP, VOID,
+    GET, I, GET, N, I32_GE_U, BR_IF, 1,
+    GET, DE, GET, I, I32_ADD, GET, SRC, GET, I, I32_ADD, ...one, ...STORE16,
+    GET, I, I32_CONST, 1, I32_ADD, GET, N, I32_GE_U, BR_IF, 1,
+    GET, DO, GET, I, I32_ADD, GET, SRC, GET, I, I32_ADD, I32_CONST, 1, I32_ADD, ...one, ...STORE16,
+    GET, I, I32_CONST, 2, I32_ADD, SET, I,
+    BR, 0,
+    END, END,
+    GET, SRC, GET, SS, I32_ADD, SET, SRC,
+    GET, DE, GET, DS, I32_ADD, SET, DE,
+    GET, DO, GET, DS, I32_ADD, SET, DO,
+    GET, R, I32_CONST, 1, I32_ADD, SET, R,
+    BR, 0,
+    END, END,
+  ];
+  return fn([0x02, 0x02, 0x7f, 0x01, 0x7b], code); // i r (i32), v (v128)
 }
 
 export const PACK_KINDS: readonly PackKind[] = ['i8', 'u8', 'i16'];
