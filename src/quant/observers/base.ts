@@ -90,8 +90,11 @@ export abstract class PerTensorObserverBase implements Observer {
     return qp;
   }
 
-  /** Range [max(min, -t), min(max, t)] of a symmetric |x| threshold t, clipped to the observed range. */
+  /**
+   * Range [max(min, -t), min(max, t)] of a symmetric |x| threshold t, clipped to the observed range widened to take
+   * 0 (as the qparams do): a tensor of one sign with t below its smallest |x| would otherwise give min > max.
+   */
   protected rangeForThreshold(t: number): [number, number] {
-    return [Math.max(this.minV, -t), Math.min(this.maxV, t)];
+    return [Math.max(Math.min(this.minV, 0), -t), Math.min(Math.max(this.maxV, 0), t)];
   }
 }

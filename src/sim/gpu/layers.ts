@@ -15,7 +15,8 @@
  *    `affine_requant` (requantization with the offset as the output zero point), words [0, m, s, offset];
  *  - lut (sigmoid, tanh, hardswish, ..., PReLU): the table lookup of src/sim/gpu/lut.ts;
  *  - reshape: the same GPU buffer under a new shape (run-gpu.ts reference-counts buffers);
- *  - gather_channels (channel slice / shuffle): shaders/int_gather.wgsl copies the i32 words by channel index.
+ *  - gather_channels (channel slice / shuffle): shaders/int_gather.wgsl copies the i32 words by channel index;
+ *  - resize / conv_transpose2d: the accumulator kernels of src/sim/gpu/spatial.ts, then requantization.
  */
 import requantSrc from '../../../shaders/int_requant.wgsl';
 import runSrc from '../../../shaders/int_sim_run.wgsl';
@@ -28,6 +29,7 @@ import type { OutputSpec, RequantSpec } from '../int/requant.ts';
 import { SimError } from '../tensor.ts';
 import { uploadBits, type GpuIntTensor } from './bits.ts';
 import { lutGpu, uploadLut } from './lut.ts';
+import { convTransposeGpu, resizeGpu, uploadSpatial } from './spatial.ts';
 import { add as gpuAdd, avgPool2d, conv2d, linear, maxPool2d, prepareDense, type GpuDenseLayer } from './kernels.ts';
 
 /** A layer's constants on one context: a dense layer's weights, and/or i32 word buffers. */
@@ -185,6 +187,14 @@ export const GPU_LAYERS: { [K in IntLayerOp]?: GpuLayerRun<K> } = {
       }
       return { t: out, dtype: x.dtype, shape: [N, J, ...rest] };
     },
+  },
+  resize: {
+    upload: (ctx, l) => ({ words: [uploadSpatial(ctx, l)] }),
+    run: (l, [x], { ctx, info, consts }) => resizeGpu(ctx, x, consts.words[0], l, info),
+  },
+  conv_transpose2d: {
+    upload: (ctx, l) => ({ words: [uploadSpatial(ctx, l)] }),
+    run: (l, [x], { ctx, info, consts }) => convTransposeGpu(ctx, x, consts.words[0], l, info),
   },
 };
 
