@@ -6,16 +6,23 @@
  *   range     the integer range of its output from its inputs' ranges (src/quant/accumulator-bound.ts; null: not
  *             an integer value)
  *   accumulator  layers that accumulate in int32: the worst-case accumulator (the same check; src/sim/int/accumulator.ts)
- * The kernels themselves are src/sim/run.ts `execLayer` (reference + fast paths, CPU) and src/sim/run-gpu.ts
- * `execGpu` (WGSL), both closed over IntLayerOp with assertNever.
+ *   cpu       its run on the CPU (src/sim/cpu/*.ts: fast paths over the reference kernels of src/sim/int/), called
+ *             by execLayer / runIntModel (src/sim/run.ts)
+ * The WGSL run of a kind, where it has one, is its entry in GPU_LAYERS (src/sim/gpu/layers.ts; kept apart so that
+ * this table, read by the model file and the perf estimate, pulls in no shader). runIntModelGpu refuses a model
+ * with a kind that has no GPU entry before it runs anything.
  */
 import { avgPoolAccumulator, clampRange, denseAccumulator, denseRange, inputRange, type AccumulatorRange, type Range, type RangeOf } from './int/accumulator.ts';
 import { DTYPE_RANGE } from './int/requant.ts';
 import { convTransposeAccumulator } from './int/conv-transpose.ts';
 import { resizeAccumulator } from './int/resize.ts';
 import type { IntLayer, IntLayerOp, IntModel } from './model.ts';
-
-type LayerOf<K extends IntLayerOp> = Extract<IntLayer, { op: K }>;
+import type { CpuRun, LayerOf } from './cpu/context.ts';
+import { conv2dCpu, linearCpu } from './cpu/dense.ts';
+import { addCpu, affineCpu, lutCpu, mulCpu, rescaleCpu } from './cpu/eltwise.ts';
+import { avgpool2dCpu, gatherChannelsCpu, maxpool2dCpu, reshapeCpu } from './cpu/pool-shape.ts';
+import { convTranspose2dCpu, resizeCpu } from './cpu/spatial.ts';
+import { SimError } from './tensor.ts';
 
 export interface IntLayerDef<K extends IntLayerOp> {
   validate: (l: LayerOf<K>, fail: (reason: string) => never) => void;
@@ -29,12 +36,18 @@ export interface IntLayerDef<K extends IntLayerOp> {
   };
   range: (l: LayerOf<K>, of: RangeOf) => Range | null;
   accumulator?: (l: LayerOf<K>, of: RangeOf, m: IntModel) => AccumulatorRange;
+  /** The CPU run (integer inputs, full shapes, batch first). */
+  cpu: CpuRun<K>;
 }
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const none = () => 0;
 const ok = () => {};
 const noRange = () => null;
+/** quantize / dequantize are the float boundary: runIntModel handles them itself. */
+const boundary: CpuRun<'quantize' | 'dequantize'> = (l) => {
+  throw new SimError(`execLayer: ${l.op} is a boundary layer`);
+};
 
 function validateDense(l: LayerOf<'conv2d' | 'linear'>, fail: (reason: string) => never): void {
   if (!(l.weight instanceof Int8Array) || !(l.bias instanceof Int32Array)) fail(`layer ${l.id}: weight / bias are not int8 / int32 tensors`);
@@ -78,19 +91,19 @@ const denseCost: IntLayerDef<'conv2d' | 'linear'>['cost'] = {
 };
 
 export const INT_LAYERS = {
-  quantize: { validate: ok, cost: { macs: none, paramBytes: none }, range: (l) => [...DTYPE_RANGE[l.dtype]] as Range },
-  conv2d: { validate: validateDense, cost: denseCost, range: denseRange, accumulator: denseAccumulator },
-  linear: { validate: validateDense, cost: denseCost, range: denseRange, accumulator: denseAccumulator },
-  add: { validate: ok, cost: { macs: none, paramBytes: none }, range: clampRange },
+  quantize: { validate: ok, cost: { macs: none, paramBytes: none }, range: (l) => [...DTYPE_RANGE[l.dtype]] as Range, cpu: boundary },
+  conv2d: { validate: validateDense, cost: denseCost, range: denseRange, accumulator: denseAccumulator, cpu: conv2dCpu },
+  linear: { validate: validateDense, cost: denseCost, range: denseRange, accumulator: denseAccumulator, cpu: linearCpu },
+  add: { validate: ok, cost: { macs: none, paramBytes: none }, range: clampRange, cpu: addCpu },
   // one multiplier (4 bytes) and shift (1 byte)
-  rescale: { validate: ok, cost: { macs: none, paramBytes: () => 5 }, range: clampRange },
-  maxpool2d: { validate: ok, cost: { macs: none, paramBytes: none }, range: inputRange },
-  avgpool2d: { validate: validateAvgPool, cost: { macs: none, paramBytes: (l) => 5 * l.requant.multiplier.length }, range: clampRange, accumulator: avgPoolAccumulator },
-  mul: { validate: validateScalarRequant, cost: { macs: (l, m) => prod(m.values[l.id].shape), paramBytes: () => 5 }, range: clampRange },
-  affine: { validate: validateScalarRequant, cost: { macs: none, paramBytes: () => 9 }, range: clampRange },
+  rescale: { validate: ok, cost: { macs: none, paramBytes: () => 5 }, range: clampRange, cpu: rescaleCpu },
+  maxpool2d: { validate: ok, cost: { macs: none, paramBytes: none }, range: inputRange, cpu: maxpool2dCpu },
+  avgpool2d: { validate: validateAvgPool, cost: { macs: none, paramBytes: (l) => 5 * l.requant.multiplier.length }, range: clampRange, accumulator: avgPoolAccumulator, cpu: avgpool2dCpu },
+  mul: { validate: validateScalarRequant, cost: { macs: (l, m) => prod(m.values[l.id].shape), paramBytes: () => 5 }, range: clampRange, cpu: mulCpu },
+  affine: { validate: validateScalarRequant, cost: { macs: none, paramBytes: () => 9 }, range: clampRange, cpu: affineCpu },
   // one table read (two and a multiply-add for an interpolated int16 input) per element; the table is the parameter
-  lut: { validate: validateLut, cost: { macs: none, paramBytes: (l) => 4 * (l.knots.length + l.segs.length) }, range: clampRange },
-  reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true }, range: inputRange },
+  lut: { validate: validateLut, cost: { macs: none, paramBytes: (l) => 4 * (l.knots.length + l.segs.length) }, range: clampRange, cpu: lutCpu },
+  reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true }, range: inputRange, cpu: reshapeCpu },
   gather_channels: {
     validate: (l, fail) => {
       if (!Array.isArray(l.index) || !l.index.length || !l.index.every((i) => Number.isInteger(i) && i >= 0)) {
@@ -100,6 +113,7 @@ export const INT_LAYERS = {
     // one channel index (4 bytes) per output channel
     cost: { macs: none, paramBytes: (l) => 4 * l.index.length },
     range: inputRange,
+    cpu: gatherChannelsCpu,
   },
   // two taps per axis: 4 multiply-adds per output element (nearest: a copy); the tables are the parameters
   resize: {
@@ -116,6 +130,7 @@ export const INT_LAYERS = {
     },
     range: (l, of) => (l.requant ? clampRange(l) : inputRange(l, of)),
     accumulator: resizeAccumulator,
+    cpu: resizeCpu,
   },
   conv_transpose2d: {
     validate: (l, fail) => {
@@ -136,8 +151,9 @@ export const INT_LAYERS = {
     },
     range: (l, of) => (l.requant ? clampRange(l) : convTransposeAccumulator(l, of).range),
     accumulator: convTransposeAccumulator,
+    cpu: convTranspose2dCpu,
   },
-  dequantize: { validate: ok, cost: { macs: none, paramBytes: none }, range: noRange },
+  dequantize: { validate: ok, cost: { macs: none, paramBytes: none }, range: noRange, cpu: boundary },
 } satisfies { [K in IntLayerOp]: IntLayerDef<K> };
 
 export function isIntLayerOp(s: string): s is IntLayerOp {
