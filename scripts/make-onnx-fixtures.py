@@ -39,6 +39,7 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     by a constant (--ops-mul writes only this and ceil_pools.onnx)
   ceil_pools.onnx   3x16x16, opset 13: MaxPool ceil_mode, AveragePool count_include_pad=0, ceil_mode average
                     pools with and without padding, Concat, ReduceMean + Flatten head
+  vit_tiny.onnx     (--vit writes only this) a 2-layer ViT encoder, opset 13: scripts/transformer_fixtures.py
   --torchvision-ops-mul DIR  only torchvision's MnasNet 0.5 and GoogLeNet at 3x32x32 into DIR (not committed;
                     check them with scripts/onnx-vs-ort.ts)
 
@@ -63,6 +64,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
+
+import transformer_fixtures
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 OUT = os.path.join(ROOT, 'tests', 'fixtures', 'onnx')
@@ -662,6 +665,8 @@ def main():
     if '--activations' in sys.argv:
         activations()
         return
+    if '--vit' in sys.argv:
+        return transformer_fixtures.vit(export)
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     r = Residual()
@@ -675,6 +680,7 @@ def main():
     handmade()
     ops_mul()
     activations()
+    transformer_fixtures.vit(export)
     if '--skip-fashion' not in sys.argv:
         fashion()
 
