@@ -32,6 +32,11 @@ import { concatOp } from './shape/concat.ts';
 import { importConstant } from './shape/onnx.ts';
 import { flattenOp, identityOp, reshapeOp } from './shape/reshape.ts';
 import { sliceOp } from './shape/slice.ts';
+import { transposeOp } from './shape/transpose.ts';
+import { matmulOp } from './dense/matmul.ts';
+import { softmaxOp } from './activation/softmax.ts';
+import { geluOp } from './activation/gelu.ts';
+import { layernormOp } from './norm/layernorm.ts';
 import { SHAPE_SUBGRAPH_IMPORTERS } from '../io/onnx/import/fold.ts';
 import type { OnnxImporter, OpDef } from './types.ts';
 
@@ -66,6 +71,12 @@ export const OPS = {
   clip: clipOp,
   slice: sliceOp,
   channel_shuffle: channelShuffleOp,
+  // transformer pieces (issue 14)
+  transpose: transposeOp,
+  matmul: matmulOp,
+  softmax: softmaxOp,
+  gelu: geluOp,
+  layernorm: layernormOp,
 } satisfies Record<string, OpDef>;
 
 /** The IR's op types: the registry's keys. */

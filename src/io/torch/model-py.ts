@@ -47,6 +47,11 @@ function moduleLines(n: GraphNode, m: string, q: TorchQParamsJson): string[] {
       return [`self.${m} = nn.Hardsigmoid()`];
     }
     case 'prelu': throw new TorchExportError(`node ${n.id}: the PyTorch export does not write PReLU yet`);
+    case 'transpose': return [];
+    case 'matmul': return [`self.${m} = nn.Identity()`];
+    case 'softmax': return [`self.${m} = nn.Softmax(dim=-1)`];
+    case 'gelu': return [`self.${m} = nn.GELU(approximate='${n.attrs.gelu === 'tanh' ? 'tanh' : 'none'}')`];
+    case 'layernorm': throw new TorchExportError(`node ${n.id}: the PyTorch export does not write LayerNorm yet`);
   }
 }
 
@@ -67,6 +72,8 @@ function call(n: GraphNode, m: string, xs: string[]): string {
     case 'sub': return `${xs[0]} - ${xs[1]}`;
     case 'affine': return `${xs[0]} * ${n.attrs.affine!.factor} + ${n.attrs.affine!.offset}`;
     case 'slice': return `${xs[0]}[:, ${n.attrs.slice!.start}:${n.attrs.slice!.end}]`;
+    case 'transpose': return `${xs[0]}.permute(0, ${n.attrs.perm!.map((p) => p + 1).join(', ')})`;
+    case 'matmul': return `torch.matmul(${xs[0]}, ${xs[1]}${n.attrs.matmul!.transB ? '.transpose(-2, -1)' : ''})`;
     case 'channel_shuffle': {
       const [C, ...rest] = n.shape;
       const g = n.attrs.groups!;

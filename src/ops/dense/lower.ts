@@ -13,6 +13,8 @@ const pairOf = (a: number, b: number): [number, number] => [a, b];
 
 export function lowerDense(n: GraphNode, c: LowerCtx): Lowered {
   if (n.op !== 'conv2d' && n.op !== 'linear') c.fail(`${n.id}: ${n.op} is not a conv or linear`);
+  // the simulator's linear layer reads one row per sample; a linear on tokens has one row per token
+  if (n.op === 'linear' && n.shape.length > 1) c.fail(`${n.id}: a linear on tokens [${n.shape}] has no integer implementation in the simulator yet`);
   const ws = c.weightSite(n);
   if (!ws) c.fail(`${n.id}: no weight site`);
   // The integer model holds weights as int8 (int4 fits): wider weights (an int16 weight site) cannot be deployed.

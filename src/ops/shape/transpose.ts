@@ -1,0 +1,36 @@
+/**
+ * transpose: a permutation of the per-sample axes (the batch stays first): tokens [C, T] -> [T, C] after the patch
+ * embedding, the head split [T, H, Dh] -> [H, T, Dh] and merge. Kernels: Backend.transpose (backward: the inverse
+ * permutation). Moves values and keeps its input's scale.
+ */
+import { transposeFn } from '../../engine/fns/tokens.ts';
+import type { GraphNode } from '../../graph/ir.ts';
+import { attrInts } from '../../io/onnx/attrs.ts';
+import type { OpDef } from '../types.ts';
+
+export const permOf = (n: GraphNode): number[] => {
+  const p = n.attrs.perm;
+  if (!p) throw new Error(`transpose ${n.id} has no perm`);
+  return p;
+};
+
+/** The permutation over the full shape (batch first). */
+export const fullPerm = (perm: readonly number[]): number[] => [0, ...perm.map((p) => p + 1)];
+
+export const transposeOp: OpDef = {
+  type: 'transpose',
+  view: { label: 'Transpose', attrs: (n) => `[${permOf(n)}]` },
+  // ONNX Transpose is read by channel_shuffle's importer (src/ops/shape/onnx-slice.ts), which makes this op
+  onnx: {},
+  inferShape: (n, [x]) => {
+    const p = permOf(n);
+    if (p.length !== x.length || [...p].sort((a, b) => a - b).some((v, i) => v !== i)) throw new Error(`transpose ${n.id}: perm [${p}] does not permute [${x}]`);
+    return p.map((i) => x[i]);
+  },
+  forward: (tape, n, xs) => tape.apply(transposeFn, xs, { perm: fullPerm(permOf(n)) }),
+  fusion: {},
+  macs: () => 0,
+  quant: { output: 'inherit' },
+  int: { none: 'the simulator has no transpose layer yet' },
+  qdq: (n, c) => c.emit('Transpose', [c.inputs[0]], 'transpose', [attrInts('perm', fullPerm(permOf(n)))]),
+};
