@@ -59,9 +59,12 @@ export interface FusionRole {
  *   region  'enter': QuantStub (starts the quantized region); 'leave': never inside it (input, DeQuantStub)
  *   weight  a weight site: the parameter role, per output channel along `axis`
  *   int32Output  the output may stay an int32 accumulator when only a DeQuantStub reads it
+ *   outputDtype  the output site's dtype when no per-node override sets one: 'qint16' for the ops whose output loses
+ *           too much at int8 (softmax, layer norm, GELU), as Horizon's nash qconfigs keep them at int16
  */
 export interface QuantRole {
   output: 'site' | 'inherit' | 'none';
+  outputDtype?: 'qint16';
   region?: 'enter' | 'leave';
   weight?: { role: string; axis: 0 };
   int32Output?: true;

@@ -76,7 +76,7 @@ export function prepare(g: Graph, qc: QConfig): QuantPlan {
     if ('lower' in def.int && def.int.marches && !hasIntImpl(n.op, qc.march)) {
       throw new PrepareError(`${def.view.label} has no integer implementation for march ${qc.march} (node ${n.id}; it has one for ${def.int.marches.join(', ')})`);
     }
-    const s = specsFor(qc, n.id);
+    const s = specsFor(qc, n.id, def.quant.outputDtype);
     if (def.quant.weight) {
       const wr = dtypeRange(s.weight.dtype);
       const param = n.params[def.quant.weight.role];

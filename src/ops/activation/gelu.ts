@@ -25,7 +25,7 @@ export const geluOp: OpDef = {
   forward: (tape, n, xs) => tape.apply(unaryActFn, [xs[0]], geluAct(n)),
   fusion: {},
   macs: () => 0,
-  quant: { output: 'site' },
+  quant: { output: 'site', outputDtype: 'qint16' },
   int: {
     lower: (n, c) => {
       const a = geluAct(n);

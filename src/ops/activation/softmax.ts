@@ -28,7 +28,7 @@ export const softmaxOp: OpDef = {
   forward: (tape, _n, xs) => tape.apply(softmaxFn, xs, null),
   fusion: {},
   macs: () => 0,
-  quant: { output: 'site' },
+  quant: { output: 'site', outputDtype: 'qint16' },
   int: { none: 'the simulator has no softmax layer yet' },
   qdq: (_n, c) => c.emit('Softmax', [c.inputs[0]], 'softmax', [attrInt('axis', -1)]),
 };

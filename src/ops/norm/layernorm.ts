@@ -29,7 +29,7 @@ export const layernormOp: OpDef = {
   forward: (tape, n, xs, c) => tape.apply(layerNormFn, [xs[0], c.param('weight'), c.param('bias')], { eps: epsOf(n) }),
   fusion: {},
   macs: (n) => n.shape.reduce((a, b) => a * b, 1),
-  quant: { output: 'site' },
+  quant: { output: 'site', outputDtype: 'qint16' },
   int: { none: 'the simulator has no layer norm layer yet' },
   qdq: (n, c) => {
     const x = c.inputs[0];

@@ -92,6 +92,8 @@ export abstract class PerTensorObserverBase implements Observer {
 
   /** Range [max(min, -t), min(max, t)] of a symmetric |x| threshold t, clipped to the observed range. */
   protected rangeForThreshold(t: number): [number, number] {
-    return [Math.max(this.minV, -t), Math.min(this.maxV, t)];
+    // the range includes 0 (as calculateQParams makes it): a strictly positive tensor (softmax, a shifted layer norm)
+    // shrunk below its minimum stays [0, t], not an empty [min, t]
+    return [Math.max(Math.min(this.minV, 0), -t), Math.min(Math.max(this.maxV, 0), t)];
   }
 }
