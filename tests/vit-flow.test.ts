@@ -3,7 +3,8 @@
  * plan (softmax / layer norm / GELU outputs at int16 as Horizon's nash qconfigs keep them, matmul and linear outputs
  * at int8, per tensor; transposes and reshapes move values), calibration on a folder of unlabelled PNGs, then
  * distillation QAT (output MSE against the float model), which must raise the output SQNR on the held-out images
- * above the calibration's. Both figures are printed.
+ * above the calibration's. Both figures are printed. Then the deployment check of the heterogeneous model lists its
+ * float islands.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCalib } from '../src/cli/stages/calib.ts';
 import { runQat } from '../src/cli/stages/qat.ts';
+import { runIntInfer } from '../src/cli/stages/int-infer.ts';
 import { fuse } from '../src/graph/passes/fuse.ts';
 import { importOnnx } from '../src/io/onnx/import.ts';
 import { prepare } from '../src/quant/prepare.ts';
@@ -66,5 +68,12 @@ describe('ViT encoder: calibration and distillation QAT without labels', () => {
       `(cosine ${before.cosine.toFixed(5)}), after distillation QAT (4 epochs) ${after.sqnr_db.toFixed(2)} dB (cosine ${after.cosine.toFixed(5)})`);
     expect(before.sqnr_db).toBeGreaterThan(30);
     expect(after.sqnr_db).toBeGreaterThan(before.sqnr_db);
+
+    // the deployment check of the heterogeneous model (march bayes: matmul, softmax, layer norm, token linears float)
+    await runIntInfer(common());
+    const int = (await report()).int as unknown as { float_islands: { name: string; op: string }[]; layers: { max_lsb: number }[]; test_images: number };
+    expect(int.test_images).toBe(12);
+    expect(new Set(int.float_islands.map((i) => i.op))).toEqual(new Set(['transpose', 'matmul', 'softmax', 'layernorm', 'linear']));
+    expect(int.layers.length).toBeGreaterThan(0);
   }, 300_000);
 });

@@ -12,7 +12,7 @@ import type { AttributeProto } from '../io/onnx/proto-types.ts';
 import type { March } from '../qmath/march.ts';
 import type { RoundingMode } from '../qmath/rounding.ts';
 import type { QDType } from '../sim/int/requant.ts';
-import type { IntLayer, OutClamp, RequantParams, ValueInfo } from '../sim/model.ts';
+import type { FloatFn, IntLayer, OutClamp, RequantParams, ValueInfo } from '../sim/model.ts';
 
 /** Reads one ONNX node into the IR (attribute checks included); errors go through `im.fail`. */
 export type OnnxImporter = (im: ImportContext, io: NodeIO) => void;
@@ -109,7 +109,12 @@ export interface Lowered {
  * (prepare refuses the others by name). `none`: the op has no integer implementation, and why.
  */
 export type IntImpl =
-  | { lower: (n: GraphNode, c: LowerCtx) => Lowered; marches?: readonly March[] }
+  | {
+    lower: (n: GraphNode, c: LowerCtx) => Lowered;
+    marches?: readonly March[];
+    /** A case the lowering has no integer layer for (null: it has one): the node becomes a float island. */
+    floatIf?: (n: GraphNode) => string | null;
+  }
   | { none: string };
 
 // ---- QDQ export ---------------------------------------------------------------------------------------------
@@ -150,6 +155,12 @@ export interface OpDef {
   int: IntImpl;
   /** Writes the node as ONNX (float ops; the export adds the Q/DQ pairs of its sites); returns its output. */
   qdq: (n: GraphNode, c: QdqCtx) => string;
+  /**
+   * The op's float computation as a float island of a heterogeneous model (src/sim/float-island.ts): used where the
+   * op has no integer implementation on the march (int `none`, or `marches` without it) or for this node (`floatIf`).
+   * Absent: such a node is refused (prepare / convert name it), never run wrongly.
+   */
+  floatIsland?: (n: GraphNode, c: LowerCtx) => FloatFn;
   /** Multiply-accumulates of one sample's forward (the model summary; the integer perf estimate: src/sim/layers.ts). */
   macs: (n: GraphNode, paramShape: (role: string) => number[]) => number;
 }

@@ -90,6 +90,18 @@ export const INT_LAYERS = {
     // one channel index (4 bytes) per output channel
     cost: { macs: none, paramBytes: (l) => 4 * l.index.length },
   },
+  // a float island runs on the CPU, not the BPU: no BPU MACs; its int8 weights and float parameters still ship
+  float: {
+    validate: (l, fail) => {
+      const kinds = ['transpose', 'matmul', 'softmax', 'layernorm', 'gelu', 'linear'];
+      if (!l.fn || !kinds.includes(l.fn.kind)) fail(`layer ${l.id}: float island of unknown kind ${JSON.stringify(l.fn?.kind)}`);
+      if (l.fn.kind === 'linear' && (!(l.fn.weight instanceof Int8Array) || l.fn.weight.length !== prod(l.fn.weightShape))) fail(`layer ${l.id}: float linear weight does not match [${l.fn.weightShape}]`);
+    },
+    cost: {
+      macs: none,
+      paramBytes: (l) => (l.fn.kind === 'linear' ? l.fn.weight.length + 4 * (l.fn.weightScales.length + (l.fn.bias?.length ?? 0)) : l.fn.kind === 'layernorm' ? 8 * l.fn.gamma.length : 0),
+    },
+  },
   dequantize: { validate: ok, cost: { macs: none, paramBytes: none } },
 } satisfies { [K in IntLayerOp]: IntLayerDef<K> };
 

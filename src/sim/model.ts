@@ -67,6 +67,19 @@ interface LayerBase {
   inputs: string[];
 }
 
+/**
+ * The float computation of a float island (src/sim/float-island.ts): an op the simulator has no integer layer for on
+ * this march, run in float32 between a dequantize of its inputs and a quantize of its output (Horizon's
+ * heterogeneous model: the op runs on the CPU, not the BPU). Weights stay int8 with their scales.
+ */
+export type FloatFn =
+  | { kind: 'transpose'; perm: number[] }
+  | { kind: 'matmul'; transB: boolean }
+  | { kind: 'softmax' }
+  | { kind: 'layernorm'; eps: number; gamma: number[]; beta: number[] }
+  | { kind: 'gelu'; form: 'erf' | 'tanh' }
+  | { kind: 'linear'; weight: Int8Array; weightShape: number[]; weightScales: number[]; bias: number[] | null };
+
 export type IntLayer =
   | (LayerBase & { op: 'quantize'; scale: number; dtype: QDType; rounding: RoundingMode })
   | (LayerBase & {
@@ -109,7 +122,12 @@ export type IntLayer =
   | (LayerBase & { op: 'reshape' })
   /** y[:, j] = x[:, index[j]]: channel slice and shuffle, integers moved unchanged (the input's scale). */
   | (LayerBase & { op: 'gather_channels'; index: number[] })
-  | (LayerBase & { op: 'dequantize' });
+  | (LayerBase & { op: 'dequantize' })
+  /**
+   * A float island: inputs dequantized (q · s_in, float32), `fn` in float32, the output quantized to its value's
+   * scale and dtype (the fake quant's rule: f32(y · f32(1/s)), the rounding, the clamp). `reason`: why it is float.
+   */
+  | (LayerBase & { op: 'float'; fn: FloatFn; reason: string; rounding: RoundingMode; clamp: OutClamp });
 
 export type IntLayerOp = IntLayer['op'];
 

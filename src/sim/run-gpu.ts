@@ -205,6 +205,9 @@ function execGpu(ctx: GpuContext, model: IntModel, gm: GpuModel, layer: IntLayer
     case 'quantize':
     case 'dequantize':
       throw new SimError(`execGpu: ${layer.op} is a boundary layer`);
+    case 'float':
+      // the CPU simulator runs float islands (src/sim/float-island.ts); this pass has no read-back between layers
+      throw new SimError(`${layer.id}: a float island (${layer.fn.kind}: ${layer.reason}) runs in the CPU simulator only; run this model on device 'cpu'`);
     default:
       return assertNever(layer, 'integer layer');
   }

@@ -21,6 +21,7 @@ import { lutApply } from './int/lut.ts';
 import { allocInt, assertIntArray, mulShiftRound, requantizeHorizon, type IntArray } from './int/requant.ts';
 import { conv2dAccFast, conv2dRequantFast, linearAccFast } from './fast-conv.ts';
 import { wasmGemm } from './wasm-gemm.ts';
+import { runFloatIsland } from './float-island.ts';
 
 /** An integer tensor with its full shape (batch first). */
 export interface IntTensor {
@@ -198,6 +199,8 @@ export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[])
       return { data: x.data, shape: [N, ...info.shape] };
     case 'gather_channels':
       return gatherChannelsInt(x, layer.index, layer.id);
+    case 'float':
+      return runFloatIsland(layer, inputs, layer.inputs.map((i) => model.values[i]), info);
     default:
       return assertNever(layer, 'integer layer');
   }

@@ -32,6 +32,7 @@ export const geluOp: OpDef = {
       return lowerLut(n, c, 'GELU', 1, (_ch, x) => Math.fround(unaryActValue(a, x)));
     },
   },
+  floatIsland: (n) => ({ kind: 'gelu', form: n.attrs.gelu === 'tanh' ? 'tanh' : 'erf' }),
   qdq: (n, c) => {
     const x = c.inputs[0];
     const k = (name: string, v: number) => c.constF(`${n.id}.${name}`, [], Float32Array.of(v));

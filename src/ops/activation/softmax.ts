@@ -30,5 +30,6 @@ export const softmaxOp: OpDef = {
   macs: () => 0,
   quant: { output: 'site', outputDtype: 'qint16' },
   int: { none: 'the simulator has no softmax layer yet' },
+  floatIsland: () => ({ kind: 'softmax' }),
   qdq: (_n, c) => c.emit('Softmax', [c.inputs[0]], 'softmax', [attrInt('axis', -1)]),
 };

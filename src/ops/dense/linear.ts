@@ -7,7 +7,7 @@ import { linearFn } from '../../engine/fns/dense.ts';
 import { reshapeFn } from '../../engine/fns/pool.ts';
 import { attrInt, attrInts } from '../../io/onnx/attrs.ts';
 import type { OpDef } from '../types.ts';
-import { lowerDense } from './lower.ts';
+import { floatLinear, linearFloatIf, lowerDense } from './lower.ts';
 import { importGemm, importMatMul } from './onnx.ts';
 
 export const linearOp: OpDef = {
@@ -33,7 +33,8 @@ export const linearOp: OpDef = {
   fusion: { anchor: { foldBn: true, add: false, act: true } },
   macs: (n, paramShape) => n.shape.slice(0, -1).reduce((a, b) => a * b, 1) * paramShape('weight')[0] * paramShape('weight')[1],
   quant: { output: 'site', weight: { role: 'weight', axis: 0 }, int32Output: true },
-  int: { lower: lowerDense },
+  int: { lower: lowerDense, floatIf: linearFloatIf },
+  floatIsland: floatLinear,
   qdq: (n, c) => {
     if (n.shape.length <= 1) return c.epilogue(c.emit('Gemm', [c.inputs[0], ...c.weightInputs()], 'gemm', [attrInt('transB', 1)]));
     // tokens: MatMul by Wᵀ (+ bias), as PyTorch exports nn.Linear on a 3-D input

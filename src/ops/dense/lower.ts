@@ -6,15 +6,18 @@
 import type { GraphNode } from '../../graph/ir.ts';
 import { quantizeWeights, weightScales } from '../../quant/int-weights.ts';
 import { quantizeBias, requantSpecFromScales } from '../../sim/int/requant.ts';
-import type { ConvGeometry, RequantParams } from '../../sim/model.ts';
+import type { ConvGeometry, FloatFn, RequantParams } from '../../sim/model.ts';
 import type { LowerCtx, Lowered } from '../types.ts';
 
 const pairOf = (a: number, b: number): [number, number] => [a, b];
 
+/** The simulator's linear layer reads one row per sample: a linear on tokens (one row per token) is a float island. */
+export const linearFloatIf = (n: GraphNode): string | null =>
+  (n.op === 'linear' && n.shape.length > 1 ? `a linear on tokens [${n.shape}] has no integer layer in the simulator yet` : null);
+
 export function lowerDense(n: GraphNode, c: LowerCtx): Lowered {
   if (n.op !== 'conv2d' && n.op !== 'linear') c.fail(`${n.id}: ${n.op} is not a conv or linear`);
-  // the simulator's linear layer reads one row per sample; a linear on tokens has one row per token
-  if (n.op === 'linear' && n.shape.length > 1) c.fail(`${n.id}: a linear on tokens [${n.shape}] has no integer implementation in the simulator yet`);
+  if (n.op === 'linear' && n.shape.length > 1) c.fail(`${n.id}: ${linearFloatIf(n)}`);
   const ws = c.weightSite(n);
   if (!ws) c.fail(`${n.id}: no weight site`);
   // The integer model holds weights as int8 (int4 fits): wider weights (an int16 weight site) cannot be deployed.
@@ -54,5 +57,22 @@ export function lowerDense(n: GraphNode, c: LowerCtx): Lowered {
       requant: { multiplier: spec.multiplier, shift: spec.shift }, addRescale, clamp: c.actClamp(n.attrs.act, s.scale, s.dtype),
     },
     value: { dtype: s.dtype, scales: [s.scale], shape: [...n.shape] },
+  };
+}
+
+/**
+ * A linear as a float island (a heterogeneous model): its weights int8 per output channel exactly as lowerDense
+ * quantizes them (the fake quant's scales and rule), its bias float as the fake-quant model adds it.
+ */
+export function floatLinear(n: GraphNode, c: LowerCtx): FloatFn {
+  if (n.attrs.act || n.attrs.addInput) c.fail(`${n.id}: a float-island linear with a fused ${n.attrs.act ?? 'add'} is not supported`);
+  const ws = c.weightSite(n);
+  if (!ws) c.fail(`${n.id}: no weight site`);
+  if (ws.quantMin < -128 || ws.quantMax > 127) c.fail(`${n.id}: int8 or narrower weights only`);
+  const wf = c.param(n.params.weight);
+  const scales = weightScales(wf, ws.channels, ws.quantMin, ws.quantMax, c.march);
+  return {
+    kind: 'linear', weight: quantizeWeights(wf, scales, ws.quantMin, ws.quantMax, c.rounding), weightShape: [...c.paramShape(n.params.weight)],
+    weightScales: Array.from(scales), bias: n.params.bias ? Array.from(c.param(n.params.bias)) : null,
   };
 }

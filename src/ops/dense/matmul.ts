@@ -38,6 +38,7 @@ export const matmulOp: OpDef = {
   macs: (n) => n.shape.reduce((a, b) => a * b, 1) * mm(n).k,
   quant: { output: 'site' },
   int: { none: 'the simulator has no matmul layer of two activations yet' },
+  floatIsland: (n) => ({ kind: 'matmul', transB: mm(n).transB }),
   qdq: (n, c) => {
     let b = c.inputs[1];
     if (mm(n).transB) {

@@ -32,5 +32,6 @@ export const transposeOp: OpDef = {
   macs: () => 0,
   quant: { output: 'inherit' },
   int: { none: 'the simulator has no transpose layer yet' },
+  floatIsland: (n) => ({ kind: 'transpose', perm: permOf(n) }),
   qdq: (n, c) => c.emit('Transpose', [c.inputs[0]], 'transpose', [attrInts('perm', fullPerm(permOf(n)))]),
 };

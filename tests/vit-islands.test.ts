@@ -1,0 +1,115 @@
+/**
+ * A heterogeneous model (Horizon's guide, "heterogeneous models"): the exported ViT on march bayes, where the
+ * simulator has no integer layer for matmul, softmax, layer norm, transpose or a linear on tokens. prepare marks them
+ * float islands, convert makes them 'float' layers (src/sim/float-island.ts: dequantize, float32, quantize), and
+ *  - each layer of the simulator, fed the fake-quant model's own integers, agrees with it within 1 LSB (islands
+ *    included);
+ *  - the model file keeps the islands (their weights int8) and the decoded model computes the same integers;
+ *  - the GPU simulator refuses an island by name (never a silent wrong result); so does convert an op without one;
+ *  - the viewer marks the islands and their DeQuant / Quant boundaries; the deployment check lists them.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Tape } from '../src/engine/autograd.ts';
+import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
+import { withoutLabels, type ImageDataset } from '../src/data/dataset.ts';
+import { normalizeImages } from '../src/data/loader.ts';
+import { fuse } from '../src/graph/passes/fuse.ts';
+import { importOnnx } from '../src/io/onnx/import.ts';
+import { runGraph } from '../src/nn/executor.ts';
+import { ParamStore } from '../src/nn/params.ts';
+import { calibrate } from '../src/quant/calibrate.ts';
+import { convertQuantizedModel } from '../src/quant/convert.ts';
+import { deployCheck, floatIslandsOf } from '../src/quant/deploy-check.ts';
+import { prepare } from '../src/quant/prepare.ts';
+import { qconfigTemplate } from '../src/quant/qconfig.ts';
+import { QuantizedModel } from '../src/quant/quantized-model.ts';
+import { decodeModelFile, encodeModelFile } from '../src/sim/model-file.ts';
+import { execLayer, runIntModel } from '../src/sim/run.ts';
+import { runIntModelGpu } from '../src/sim/run-gpu.ts';
+import { buildViewGraph, islandBoundary } from '../src/ui/graph-view/graph-model.ts';
+import { mulberry32 } from './helpers/random.ts';
+import { getTestBackend, destroyTestBackend } from './helpers/gpu.ts';
+import type { WebGpuBackend } from '../src/engine/webgpu/webgpu-backend.ts';
+
+const r = importOnnx(new Uint8Array(readFileSync('tests/fixtures/onnx/vit_tiny.onnx')), 'vit_tiny.onnx');
+const f = fuse(r.graph, r.host);
+
+function images(n: number, seed: number): ImageDataset {
+  const rnd = mulberry32(seed);
+  return withoutLabels({
+    name: 'noise', images: Uint8Array.from({ length: n * 3 * 16 * 16 }, () => Math.floor(256 * rnd())), labels: new Uint8Array(n),
+    count: n, channels: 3, height: 16, width: 16, numClasses: 10, classNames: [],
+  });
+}
+
+describe('ViT on march bayes: a heterogeneous model', () => {
+  it('prepare marks the float islands; the simulator agrees with the fake quant within 1 LSB per layer; the file keeps them', async () => {
+    const be = createCpuBackend();
+    const plan = prepare(f.graph, qconfigTemplate('default_calibration', { march: 'bayes', observer: 'minmax' }));
+    const islandOps = new Set(plan.floatIslands.map((i) => f.graph.nodes.find((n) => n.id === i.node)!.op));
+    expect([...islandOps].sort()).toEqual(['layernorm', 'linear', 'matmul', 'softmax', 'transpose']);
+    expect(plan.floatIslands.find((i) => i.node.endsWith('q/MatMul'))!.reason).toMatch(/linear on tokens \[16,32\] has no integer layer/);
+    const qm = new QuantizedModel(be, plan, new ParamStore(be, f.graph, f.host));
+    await calibrate(qm, images(16, 1), { batchSize: 8, normalize: r.normalization });
+    const im = await convertQuantizedModel(qm);
+    const islands = floatIslandsOf(im);
+    expect(islands.map((i) => i.name).sort()).toEqual(plan.floatIslands.map((i) => i.node).sort());
+
+    const n = 4;
+    const xs = normalizeImages(images(n, 2), r.normalization);
+    const tape = new Tape(be, false, false);
+    const { output, values } = runGraph(tape, qm.plan.graph, qm.store, tape.input(xs, [n, 3, 16, 16]), { ...qm.hooks, keep: () => true });
+    const fq = await be.read(output.value);
+    let worst = 0, checked = 0;
+    for (const layer of im.layers) {
+      if (layer.op === 'quantize' || layer.op === 'dequantize' || im.values[layer.id].dtype === 'int32') continue;
+      const ins = await Promise.all(layer.inputs.map(async (id) => {
+        const info = im.values[id], v = await be.read(values.get(id)!.value);
+        const data = info.dtype === 'int16' ? new Int16Array(v.length) : new Int8Array(v.length);
+        for (let i = 0; i < v.length; i++) data[i] = Math.round(v[i] / info.scales[0]);
+        return { data, shape: [n, ...info.shape] };
+      }));
+      const got = execLayer(im, layer, ins);
+      const ref = await be.read(values.get(layer.id)!.value), s = im.values[layer.id].scales[0];
+      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(Math.round(ref[i] / s) - got.data[i]));
+      checked++;
+    }
+    tape.dispose();
+    expect(checked).toBeGreaterThan(40);
+    expect(worst).toBeLessThanOrEqual(1);
+
+    // the whole model: close to the fake quant; the file round trip computes the same integers
+    const sim = runIntModel(im, xs, n);
+    let d = 0, m = 0;
+    for (let i = 0; i < fq.length; i++) { d = Math.max(d, Math.abs(sim.output[i] - fq[i])); m = Math.max(m, Math.abs(fq[i])); }
+    expect(d / m).toBeLessThan(0.05);
+    const back = decodeModelFile(encodeModelFile(im), 'vit.qsim');
+    expect(Array.from(runIntModel(back, xs, n).outputInt.data)).toEqual(Array.from(sim.outputInt.data));
+
+    // the deployment check lists the islands
+    const dc = await deployCheck(qm, im, images(4, 3), async (x, k, dump) => runIntModel(im, x, k, { dump }), { normalize: r.normalization });
+    expect(dc.float_islands!.map((i) => i.name)).toEqual(islands.map((i) => i.name));
+    expect(Math.min(...dc.layers.map((l) => l.cosine))).toBeGreaterThan(0.99);
+
+    // the viewer: islands drawn as float with their reason, DeQuant into them and Quant out of them
+    const vg = buildViewGraph(f.graph, plan);
+    const by = new Map(vg.nodes.map((v) => [v.id, v]));
+    const sm = vg.nodes.find((v) => v.op === 'softmax')!;
+    expect(sm.floatIsland).toMatch(/no softmax layer/);
+    expect(sm.dtype).toBe('float');
+    expect(islandBoundary(by.get(sm.inputs[0]), sm)).toBe('dequant'); // the integer scaling (affine) -> softmax
+    const gelu = vg.nodes.find((v) => v.op === 'gelu')!;
+    expect(gelu.floatIsland).toBeNull();
+    expect(islandBoundary(by.get(gelu.inputs[0]), gelu)).toBe('quant'); // fc1 (a float island) -> GELU (a table)
+    const fc2 = vg.nodes.find((v) => v.inputs.includes(gelu.id))!;
+    expect(islandBoundary(gelu, fc2)).toBe('dequant');
+
+    // the GPU simulator has no read-back between layers: it refuses the island by name
+    const gpu = await getTestBackend() as WebGpuBackend;
+    await expect(runIntModelGpu(im, xs, n, gpu.ctx)).rejects.toThrow(/float island \(transpose: .*\) runs in the CPU simulator only/);
+    destroyTestBackend();
+    qm.store.dispose();
+    qm.dispose();
+  }, 120_000);
+});
