@@ -42,7 +42,7 @@ function validateAvgPool(l: LayerOf<'avgpool2d'>, fail: (reason: string) => neve
   if (!(n === 1 || (n === area && l.kernel)) || l.requant.shift.length !== n) fail(`layer ${l.id}: ${n} requant multipliers for a ${l.kernel ? l.kernel.join('x') : 'global'} pool`);
 }
 
-function validateScalarRequant(l: LayerOf<'mul' | 'affine'>, fail: (reason: string) => never): void {
+function validateScalarRequant(l: LayerOf<'mul' | 'affine' | 'matmul'>, fail: (reason: string) => never): void {
   const r = l.requant;
   if (!(r.multiplier instanceof Int32Array) || r.multiplier.length !== 1 || r.shift.length !== 1 || r.multiplier[0] < 0) fail(`layer ${l.id}: needs one non-negative requant multiplier`);
   if (l.op === 'affine' && !Number.isSafeInteger(l.offset)) fail(`layer ${l.id}: offset ${l.offset} is not an integer`);
@@ -89,6 +89,17 @@ export const INT_LAYERS = {
     },
     // one channel index (4 bytes) per output channel
     cost: { macs: none, paramBytes: (l) => 4 * l.index.length },
+  },
+  transpose: {
+    validate: (l, fail) => {
+      if (!Array.isArray(l.perm) || [...l.perm].sort((a, b) => a - b).some((p, i) => p !== i)) fail(`layer ${l.id}: transpose perm ${JSON.stringify(l.perm)} is not a permutation`);
+    },
+    cost: { macs: none, paramBytes: none },
+  },
+  matmul: {
+    validate: validateScalarRequant,
+    // K multiply-accumulates per output element: K is the inner size of the first input
+    cost: { macs: (l, m) => prod(m.values[l.id].shape) * m.values[l.inputs[0]].shape[m.values[l.inputs[0]].shape.length - 1], paramBytes: () => 5 },
   },
   // a float island runs on the CPU, not the BPU: no BPU MACs; its int8 weights and float parameters still ship
   float: {

@@ -123,6 +123,13 @@ export type IntLayer =
   /** y[:, j] = x[:, index[j]]: channel slice and shuffle, integers moved unchanged (the input's scale). */
   | (LayerBase & { op: 'gather_channels'; index: number[] })
   | (LayerBase & { op: 'dequantize' })
+  /** Axes of the per-sample value permuted (perm, batch excluded): integers moved unchanged (the input's scale). */
+  | (LayerBase & { op: 'transpose'; perm: number[] })
+  /**
+   * The product of two integer values batched over the leading axes (attention): int32 accumulation of a · b (or a · bᵀ
+   * with transB), requantized per tensor with a multiplier and shift for s_a · s_b / s_out (docs/fixed-point.md §10).
+   */
+  | (LayerBase & { op: 'matmul'; transB: boolean; requant: RequantParams; clamp: OutClamp })
   /**
    * A float island: inputs dequantized (q · s_in, float32), `fn` in float32, the output quantized to its value's
    * scale and dtype (the fake quant's rule: f32(y · f32(1/s)), the rounding, the clamp). `reason`: why it is float.

@@ -25,6 +25,7 @@
 import requantSrc from '../../shaders/int_requant.wgsl';
 import runSrc from '../../shaders/int_sim_run.wgsl';
 import gatherSrc from '../../shaders/int_gather.wgsl';
+import { transposeIntGpu } from './gpu/transpose.ts';
 import { grid1d, type GpuContext, type GpuTensor } from '../engine/webgpu/gpu-context.ts';
 import { uniforms } from '../engine/webgpu/uniforms.ts';
 import type { IntLayer, IntModel, RequantParams } from './model.ts';
@@ -131,9 +132,12 @@ function execGpu(ctx: GpuContext, model: IntModel, gm: GpuModel, layer: IntLayer
       return { t: out, dtype: info.dtype, shape: y.shape };
     }
     case 'linear': {
+      // one row per sample, or per token of [N, T, K] tokens
       const K = layer.weightShape[1];
-      if (x.t.size !== N * K) throw new SimError(`${layer.id}: input has ${x.t.size / N} features, weights ${K}`);
-      return linear(ctx, { ...x, shape: [N, K] }, 0, gm.dense.get(layer.id)!);
+      const tokens = info.shape.length > 1;
+      if (tokens ? x.shape[x.shape.length - 1] !== K : x.t.size !== N * K) throw new SimError(`${layer.id}: input [${x.shape}] does not fit the weights' ${K} features`);
+      const y = linear(ctx, { ...x, shape: [x.t.size / K, K] }, 0, gm.dense.get(layer.id)!);
+      return tokens ? { ...y, shape: [N, ...info.shape] } : y;
     }
     case 'add':
       return gpuAdd(ctx, x, 0, ins[1], 0, layer.params, clampOut(layer));
@@ -205,6 +209,10 @@ function execGpu(ctx: GpuContext, model: IntModel, gm: GpuModel, layer: IntLayer
     case 'quantize':
     case 'dequantize':
       throw new SimError(`execGpu: ${layer.op} is a boundary layer`);
+    case 'transpose':
+      return transposeIntGpu(ctx, x, [0, ...layer.perm.map((p) => p + 1)]);
+    case 'matmul':
+      throw new SimError(`${layer.id}: the GPU simulator has no matmul kernel yet; run this model on device 'cpu'`);
     case 'float':
       // the CPU simulator runs float islands (src/sim/float-island.ts); this pass has no read-back between layers
       throw new SimError(`${layer.id}: a float island (${layer.fn.kind}: ${layer.reason}) runs in the CPU simulator only; run this model on device 'cpu'`);

@@ -22,6 +22,7 @@ import { allocInt, assertIntArray, mulShiftRound, requantizeHorizon, type IntArr
 import { conv2dAccFast, conv2dRequantFast, linearAccFast } from './fast-conv.ts';
 import { wasmGemm } from './wasm-gemm.ts';
 import { runFloatIsland } from './float-island.ts';
+import { matmulInt, transposeInt } from './int/tokens.ts';
 
 /** An integer tensor with its full shape (batch first). */
 export interface IntTensor {
@@ -137,11 +138,15 @@ export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[])
       return { data: requantTo(acc, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, O, P), shape };
     }
     case 'linear': {
+      // one row per sample, or per token of [N, T, K] tokens (the last axis is K)
       const [O, K] = layer.weightShape;
-      if (x.data.length !== N * K) throw new SimError(`${layer.id}: input has ${x.data.length / N} features, weights ${K}`);
-      const acc = linearAccFast(x.data, N, K, 0, layer.weight, O, layer.bias);
-      if (!layer.requant) return { data: acc, shape: [N, O] };
-      return { data: requantTo(acc, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, O, 1), shape: [N, O] };
+      const tokens = info.shape.length > 1;
+      if (tokens ? x.shape[x.shape.length - 1] !== K : x.data.length !== N * K) throw new SimError(`${layer.id}: input [${x.shape}] does not fit the weights' ${K} features`);
+      const rows = x.data.length / K;
+      const acc = linearAccFast(x.data, rows, K, 0, layer.weight, O, layer.bias);
+      const shape = [N, ...info.shape];
+      if (!layer.requant) return { data: acc, shape };
+      return { data: requantTo(acc, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, O, 1), shape };
     }
     case 'add': {
       const fast = addFast(x.data, inputs[1].data, layer.params.aMultiplier, layer.params.bMultiplier, layer.params.shift, info.dtype, layer.clamp.lo, layer.clamp.hi);
@@ -199,6 +204,10 @@ export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[])
       return { data: x.data, shape: [N, ...info.shape] };
     case 'gather_channels':
       return gatherChannelsInt(x, layer.index, layer.id);
+    case 'transpose':
+      return transposeInt(x.data, x.shape, [0, ...layer.perm.map((p) => p + 1)]);
+    case 'matmul':
+      return matmulInt(x.data, x.shape, inputs[1].data, inputs[1].shape, layer.transB, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi);
     case 'float':
       return runFloatIsland(layer, inputs, layer.inputs.map((i) => model.values[i]), info);
     default:

@@ -1,13 +1,13 @@
 /**
  * linear: y = x W^T + b on [N, K] (weights [O, K]), or on the last axis of tokens [N, T, K] -> [N, T, O] (seen as
  * [N·T, K] rows); anchor of the Linear+BN and Linear+act fusions.
- * Kernels: Backend.linear / linearBackward* / sumRows; int: the `linear` layer (rows of one sample only, so far).
+ * Kernels: Backend.linear / linearBackward* / sumRows; int: the `linear` layer (one row per sample or per token).
  */
 import { linearFn } from '../../engine/fns/dense.ts';
 import { reshapeFn } from '../../engine/fns/pool.ts';
 import { attrInt, attrInts } from '../../io/onnx/attrs.ts';
 import type { OpDef } from '../types.ts';
-import { floatLinear, linearFloatIf, lowerDense } from './lower.ts';
+import { floatLinear, lowerDense } from './lower.ts';
 import { importGemm, importMatMul } from './onnx.ts';
 
 export const linearOp: OpDef = {
@@ -33,7 +33,7 @@ export const linearOp: OpDef = {
   fusion: { anchor: { foldBn: true, add: false, act: true } },
   macs: (n, paramShape) => n.shape.slice(0, -1).reduce((a, b) => a * b, 1) * paramShape('weight')[0] * paramShape('weight')[1],
   quant: { output: 'site', weight: { role: 'weight', axis: 0 }, int32Output: true },
-  int: { lower: lowerDense, floatIf: linearFloatIf },
+  int: { lower: lowerDense },
   floatIsland: floatLinear,
   qdq: (n, c) => {
     if (n.shape.length <= 1) return c.epilogue(c.emit('Gemm', [c.inputs[0], ...c.weightInputs()], 'gemm', [attrInt('transB', 1)]));

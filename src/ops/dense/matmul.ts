@@ -37,7 +37,20 @@ export const matmulOp: OpDef = {
   // per sample: every output element is a dot product of K
   macs: (n) => n.shape.reduce((a, b) => a * b, 1) * mm(n).k,
   quant: { output: 'site' },
-  int: { none: 'the simulator has no matmul layer of two activations yet' },
+  // int32 accumulation of the two int8 / int16 inputs, requantized per tensor (s_a · s_b / s_out), as the matmul unit
+  // of a nash-generation BPU does (docs/fixed-point.md §10); other marches run it as a float island
+  int: {
+    marches: ['nash-e', 'nash-m'],
+    lower: (n, c) => {
+      const s = c.site(n);
+      for (const i of n.inputs) if (c.info(i).dtype === 'int32') c.fail(`${n.id}: matmul of the int32 value ${i} (int8 / int16 inputs only)`);
+      const real = c.scalarScale(n.inputs[0]) * c.scalarScale(n.inputs[1]) / s.scale;
+      return {
+        layer: { id: n.id, op: 'matmul', inputs: [...n.inputs], transB: mm(n).transB, requant: c.requantParams([real], c.march, c.bits), clamp: c.dtypeClamp(s.dtype) },
+        value: { dtype: s.dtype, scales: [s.scale], shape: [...n.shape] },
+      };
+    },
+  },
   floatIsland: (n) => ({ kind: 'matmul', transB: mm(n).transB }),
   qdq: (n, c) => {
     let b = c.inputs[1];

@@ -31,7 +31,14 @@ export const transposeOp: OpDef = {
   fusion: {},
   macs: () => 0,
   quant: { output: 'inherit' },
-  int: { none: 'the simulator has no transpose layer yet' },
+  // integers moved unchanged: the `transpose` layer keeps its input's scale (every march)
+  int: {
+    lower: (n, c) => {
+      const v = c.info(n.inputs[0]);
+      if (v.scales.length !== 1) c.fail(`${n.id}: transpose of a per-channel int32 value`);
+      return { layer: { id: n.id, op: 'transpose', inputs: [...n.inputs], perm: [...permOf(n)] }, value: { ...v, shape: [...n.shape] } };
+    },
+  },
   floatIsland: (n) => ({ kind: 'transpose', perm: permOf(n) }),
   qdq: (n, c) => c.emit('Transpose', [c.inputs[0]], 'transpose', [attrInts('perm', fullPerm(permOf(n)))]),
 };
