@@ -7,7 +7,8 @@
  *    included); on nash-e the matmuls are integer (int32 accumulation + requantization) and agree within 2 LSB;
  *  - the model file keeps the islands (their weights int8) and the decoded model computes the same integers;
  *  - the GPU simulator refuses an island by name (never a silent wrong result); so does convert an op without one;
- *  - the viewer marks the islands and their DeQuant / Quant boundaries; the deployment check lists them.
+ *  - the viewer marks the islands and their DeQuant / Quant boundaries; the deployment check lists them;
+ *  - the QDQ export of the ViT runs in onnxruntime and computes the fake-quant model's output.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +31,8 @@ import { execLayer, runIntModel } from '../src/sim/run.ts';
 import { runIntModelGpu } from '../src/sim/run-gpu.ts';
 import { buildViewGraph, islandBoundary } from '../src/ui/graph-view/graph-model.ts';
 import { mulberry32 } from './helpers/random.ts';
+import { relError, runOrt } from './helpers/onnx.ts';
+import { exportQdqOnnx } from '../src/io/onnx/export-qdq.ts';
 import { getTestBackend, destroyTestBackend } from './helpers/gpu.ts';
 import type { WebGpuBackend } from '../src/engine/webgpu/webgpu-backend.ts';
 
@@ -150,6 +153,16 @@ describe('ViT on march bayes: a heterogeneous model', () => {
     for (const [op, w] of worst) expect(w, op).toBeLessThanOrEqual(2);
     expect(worst.get('matmul')).toBeDefined();
     expect(worst.get('transpose')).toBe(0);
+
+    // the QDQ export (int16 sites: opset 21) runs in onnxruntime as written and computes the fake-quant model's output
+    const bytes = await exportQdqOnnx(qm);
+    const ort = await runOrt(bytes, xs, [n, 3, 16, 16], 'disabled');
+    const t2 = new Tape(be, false, false);
+    const fq = await be.read(runGraph(t2, qm.plan.graph, qm.store, t2.input(xs, [n, 3, 16, 16]), qm.hooks).output.value);
+    t2.dispose();
+    const err = relError(ort, fq);
+    console.log(`vit_tiny QDQ export (nash-e, ${bytes.length} bytes) in onnxruntime vs the fake-quant model: max |diff| / max |fq| ${err.toExponential(2)}`);
+    expect(err).toBeLessThan(0.02);
     qm.store.dispose();
     qm.dispose();
   }, 120_000);

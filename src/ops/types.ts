@@ -135,6 +135,8 @@ export interface QdqCtx {
   epilogue(y: string): string;
   /** The graph's float input. */
   graphInput(): string;
+  /** The file's opset (13; 21 where int16 Q/DQ pairs need it): an op written differently across opsets reads it. */
+  opset: number;
 }
 
 // ---- the definition -----------------------------------------------------------------------------------------

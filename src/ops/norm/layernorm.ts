@@ -6,7 +6,7 @@
  */
 import { layerNormFn } from '../../engine/fns/tokens.ts';
 import type { GraphNode } from '../../graph/ir.ts';
-import { attrInt, attrInts } from '../../io/onnx/attrs.ts';
+import { attrFloat, attrInt, attrInts } from '../../io/onnx/attrs.ts';
 import type { OpDef } from '../types.ts';
 import { importLayerNormalization } from './onnx.ts';
 
@@ -34,14 +34,17 @@ export const layernormOp: OpDef = {
   floatIsland: (n, c) => ({ kind: 'layernorm', eps: epsOf(n), gamma: Array.from(c.param(n.params.weight)), beta: Array.from(c.param(n.params.bias)) }),
   qdq: (n, c) => {
     const x = c.inputs[0];
+    const d = n.shape[n.shape.length - 1];
+    const w = c.constF(`${n.id}.weight`, [d], c.param('weight'));
+    const b = c.constF(`${n.id}.bias`, [d], c.param('bias'));
+    // opset 17 has the op itself (the int16 export is opset 21); opset 13 the decomposition the exporters write
+    if (c.opset >= 17) return c.emit('LayerNormalization', [x, w, b], 'layernorm', [attrInt('axis', -1), attrFloat('epsilon', epsOf(n))]);
     const axes = [attrInts('axes', [-1]), attrInt('keepdims', 1)];
     const mean = c.emit('ReduceMean', [x], 'mean', axes);
-    const d = c.emit('Sub', [x, mean], 'centered');
-    const v = c.emit('ReduceMean', [c.emit('Mul', [d, d], 'square')], 'variance', axes);
+    const centered = c.emit('Sub', [x, mean], 'centered');
+    const v = c.emit('ReduceMean', [c.emit('Mul', [centered, centered], 'square')], 'variance', axes);
     const std = c.emit('Sqrt', [c.emit('Add', [v, c.constF(`${n.id}.eps`, [], Float32Array.of(epsOf(n)))], 'variance_eps')], 'std');
-    const xhat = c.emit('Div', [d, std], 'normalized');
-    const w = c.constF(`${n.id}.weight`, [n.shape[n.shape.length - 1]], c.param('weight'));
-    const b = c.constF(`${n.id}.bias`, [n.shape[n.shape.length - 1]], c.param('bias'));
+    const xhat = c.emit('Div', [centered, std], 'normalized');
     return c.emit('Add', [c.emit('Mul', [xhat, w], 'scaled'), b], 'layernorm');
   },
 };
