@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { transpose } from '../src/engine/reference/tokens.ts';
 import { readInt, uploadInt } from '../src/sim/gpu/bits.ts';
 import { transposeIntGpu } from '../src/sim/gpu/transpose.ts';
-import { matmulAcc, transposeInt } from '../src/sim/int/tokens.ts';
+import { matmulAcc, softmaxInt, transposeInt } from '../src/sim/int/tokens.ts';
 import type { WebGpuBackend } from '../src/engine/webgpu/webgpu-backend.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 import { mulberry32 } from './helpers/random.ts';
@@ -52,5 +52,23 @@ describe('simulator token layers', () => {
     const big = Int16Array.from({ length: 4 }, () => 32767);
     expect(() => matmulAcc(big, [1, 1, 4], big, [1, 4, 1], false)).toThrow(/accumulator .* leaves int32/);
     expect(() => matmulAcc(a, [B, M, K], b, [B, N, K], false)).toThrow(/do not multiply/);
+  });
+
+  it('softmax: the exp table, int32 row sums and the fixed-point reciprocal within 1 LSB of round(softmax(q·s_in) / s_out)', () => {
+    for (const [dtype, sIn, d] of [['int8', 0.05, 16], ['int16', 2e-3, 16], ['int8', 0.3, 7]] as const) {
+      const range = dtype === 'int16' ? 32767 : 127;
+      const r = mulberry32(9);
+      const q = (dtype === 'int16' ? Int16Array : Int8Array).from({ length: 5 * d }, () => Math.round((2 * r() - 1) * range));
+      const sOut = 1 / 32767, bits = 23;
+      const len = Math.min(dtype === 'int16' ? 65536 : 256, Math.ceil((bits * Math.LN2 + 1) / sIn) + 1);
+      const table = Int32Array.from({ length: len }, (_, k) => Math.round(Math.exp(-k * sIn) * 2 ** bits));
+      const shift = Math.floor(24 + Math.log2(sOut)), recip = Math.round(2 ** shift / sOut);
+      const got = softmaxInt(q, d, table, recip, shift, 'int16', -32768, 32767);
+      for (let row = 0; row < 5; row++) {
+        const xs = Array.from(q.subarray(row * d, row * d + d), (v) => v * sIn);
+        const mx = Math.max(...xs), e = xs.map((v) => Math.exp(v - mx)), sum = e.reduce((a, b) => a + b, 0);
+        e.forEach((v, i) => expect(Math.abs(got[row * d + i] - Math.round(v / sum / sOut)), `${dtype} row ${row} ${i}`).toBeLessThanOrEqual(1));
+      }
+    }
   });
 });

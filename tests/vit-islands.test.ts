@@ -100,7 +100,7 @@ describe('ViT on march bayes: a heterogeneous model', () => {
     const vg = buildViewGraph(f.graph, plan);
     const by = new Map(vg.nodes.map((v) => [v.id, v]));
     const sm = vg.nodes.find((v) => v.op === 'softmax')!;
-    expect(sm.floatIsland).toMatch(/no softmax layer/);
+    expect(sm.floatIsland).toMatch(/Softmax has no integer implementation for march bayes/);
     expect(sm.dtype).toBe('float');
     expect(islandBoundary(by.get(sm.inputs[0]), sm)).toBe('dequant'); // the integer scaling (affine) -> softmax
     const gelu = vg.nodes.find((v) => v.op === 'gelu')!;
@@ -121,10 +121,10 @@ describe('ViT on march bayes: a heterogeneous model', () => {
     qm.dispose();
   }, 120_000);
 
-  it('on nash-e the matmuls are integer: within 2 LSB of the fake quant per layer; softmax and layer norm stay float', async () => {
+  it('on nash-e the matmuls and softmaxes are integer: within 2 LSB of the fake quant per layer; layer norm stays float', async () => {
     const be = createCpuBackend();
     const plan = prepare(f.graph, qconfigTemplate('default_calibration', { march: 'nash-e', observer: 'minmax' }));
-    expect([...new Set(plan.floatIslands.map((i) => f.graph.nodes.find((n) => n.id === i.node)!.op))].sort()).toEqual(['layernorm', 'softmax']);
+    expect([...new Set(plan.floatIslands.map((i) => f.graph.nodes.find((n) => n.id === i.node)!.op))].sort()).toEqual(['layernorm']);
     const qm = new QuantizedModel(be, plan, new ParamStore(be, f.graph, f.host));
     await calibrate(qm, images(16, 1), { batchSize: 8, normalize: r.normalization });
     const im = await convertQuantizedModel(qm);
@@ -152,6 +152,8 @@ describe('ViT on march bayes: a heterogeneous model', () => {
     tape.dispose();
     for (const [op, w] of worst) expect(w, op).toBeLessThanOrEqual(2);
     expect(worst.get('matmul')).toBeDefined();
+    expect(worst.get('softmax')).toBeDefined();
+    console.log(`vit_tiny on nash-e, worst |simulator − fake quant| per layer kind (LSB): ${[...worst].map(([k, v]) => `${k} ${v}`).join(', ')}`);
     expect(worst.get('transpose')).toBe(0);
 
     // the QDQ export (int16 sites: opset 21) runs in onnxruntime as written and computes the fake-quant model's output

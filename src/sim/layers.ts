@@ -101,6 +101,13 @@ export const INT_LAYERS = {
     // K multiply-accumulates per output element: K is the inner size of the first input
     cost: { macs: (l, m) => prod(m.values[l.id].shape) * m.values[l.inputs[0]].shape[m.values[l.inputs[0]].shape.length - 1], paramBytes: () => 5 },
   },
+  softmax: {
+    validate: (l, fail) => {
+      if (!(l.expTable instanceof Int32Array) || !l.expTable.length || !Number.isSafeInteger(l.recip) || !(l.recip > 0)) fail(`layer ${l.id}: softmax needs an exp table and a positive reciprocal`);
+    },
+    // the exp table is the parameter; a lookup, a sum and a multiply per element
+    cost: { macs: none, paramBytes: (l) => 4 * l.expTable.length + 8 },
+  },
   // a float island runs on the CPU, not the BPU: no BPU MACs; its int8 weights and float parameters still ship
   float: {
     validate: (l, fail) => {

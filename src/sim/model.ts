@@ -131,6 +131,12 @@ export type IntLayer =
    */
   | (LayerBase & { op: 'matmul'; transB: boolean; requant: RequantParams; clamp: OutClamp })
   /**
+   * Softmax over the last axis in integers (docs/fixed-point.md "transformer pieces"): d = q − max(row) ≤ 0,
+   * e = expTable[−d] (round(exp(d · s_in) · 2^expBits), 0 past the table), S = Σ e, out = round_half_up(e · recip / (S · 2^recipShift))
+   * with recip = round(2^recipShift / s_out).
+   */
+  | (LayerBase & { op: 'softmax'; expTable: Int32Array; expBits: number; recip: number; recipShift: number; clamp: OutClamp })
+  /**
    * A float island: inputs dequantized (q · s_in, float32), `fn` in float32, the output quantized to its value's
    * scale and dtype (the fake quant's rule: f32(y · f32(1/s)), the rounding, the clamp). `reason`: why it is float.
    */

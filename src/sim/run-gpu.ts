@@ -212,7 +212,8 @@ function execGpu(ctx: GpuContext, model: IntModel, gm: GpuModel, layer: IntLayer
     case 'transpose':
       return transposeIntGpu(ctx, x, [0, ...layer.perm.map((p) => p + 1)]);
     case 'matmul':
-      throw new SimError(`${layer.id}: the GPU simulator has no matmul kernel yet; run this model on device 'cpu'`);
+    case 'softmax':
+      throw new SimError(`${layer.id}: the GPU simulator has no ${layer.op} kernel yet; run this model on device 'cpu'`);
     case 'float':
       // the CPU simulator runs float islands (src/sim/float-island.ts); this pass has no read-back between layers
       throw new SimError(`${layer.id}: a float island (${layer.fn.kind}: ${layer.reason}) runs in the CPU simulator only; run this model on device 'cpu'`);

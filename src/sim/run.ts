@@ -22,7 +22,7 @@ import { allocInt, assertIntArray, mulShiftRound, requantizeHorizon, type IntArr
 import { conv2dAccFast, conv2dRequantFast, linearAccFast } from './fast-conv.ts';
 import { wasmGemm } from './wasm-gemm.ts';
 import { runFloatIsland } from './float-island.ts';
-import { matmulInt, transposeInt } from './int/tokens.ts';
+import { matmulInt, softmaxInt, transposeInt } from './int/tokens.ts';
 
 /** An integer tensor with its full shape (batch first). */
 export interface IntTensor {
@@ -208,6 +208,8 @@ export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[])
       return transposeInt(x.data, x.shape, [0, ...layer.perm.map((p) => p + 1)]);
     case 'matmul':
       return matmulInt(x.data, x.shape, inputs[1].data, inputs[1].shape, layer.transB, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi);
+    case 'softmax':
+      return { data: softmaxInt(x.data, x.shape[x.shape.length - 1], layer.expTable, layer.recip, layer.recipShift, info.dtype, layer.clamp.lo, layer.clamp.hi), shape: [...x.shape] };
     case 'float':
       return runFloatIsland(layer, inputs, layer.inputs.map((i) => model.values[i]), info);
     default:

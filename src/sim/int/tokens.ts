@@ -53,3 +53,29 @@ export function matmulInt(a: IntArray, aShape: readonly number[], b: IntArray, b
   const data = acc.length ? requantizeHorizon(acc, rq.multiplier, rq.shift, { dtype, zeroPoint: 0, clampMin: lo, clampMax: hi }, { channels: 1, inner: acc.length }) : allocInt(dtype, 0);
   return { data, shape };
 }
+
+/**
+ * Softmax rows of length d in integers: e = table[max − q] (0 past the table), S = Σ e (exact: ≤ d · 2^expBits),
+ * out = clamp(floor((2 · e · recip + S · 2^recipShift) / (2 · S · 2^recipShift)), lo, hi)   (round half up of e · recip / (S · 2^recipShift)).
+ * Products stay below 2^53 (checked at convert), so the double arithmetic is exact integer arithmetic.
+ */
+export function softmaxInt(x: IntArray, d: number, table: Int32Array, recip: number, recipShift: number, dtype: QDType, lo: number, hi: number): IntArray {
+  const out = allocInt(dtype, x.length);
+  const e = new Float64Array(d);
+  const den = 2 ** recipShift;
+  for (let r = 0; r < x.length; r += d) {
+    let mx = x[r];
+    for (let i = 1; i < d; i++) if (x[r + i] > mx) mx = x[r + i];
+    let S = 0;
+    for (let i = 0; i < d; i++) {
+      const k = mx - x[r + i];
+      e[i] = k < table.length ? table[k] : 0;
+      S += e[i];
+    }
+    for (let i = 0; i < d; i++) {
+      const v = Math.floor((2 * e[i] * recip + S * den) / (2 * S * den));
+      out[r + i] = Math.min(hi, Math.max(lo, v));
+    }
+  }
+  return out;
+}
