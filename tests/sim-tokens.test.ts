@@ -58,7 +58,8 @@ describe('simulator token layers', () => {
     for (const [dtype, sIn, d] of [['int8', 0.05, 16], ['int16', 2e-3, 16], ['int8', 0.3, 7]] as const) {
       const range = dtype === 'int16' ? 32767 : 127;
       const r = mulberry32(9);
-      const q = (dtype === 'int16' ? Int16Array : Int8Array).from({ length: 5 * d }, () => Math.round((2 * r() - 1) * range));
+      const q = dtype === 'int16' ? new Int16Array(5 * d) : new Int8Array(5 * d);
+      for (let i = 0; i < q.length; i++) q[i] = Math.round((2 * r() - 1) * range);
       const sOut = 1 / 32767, bits = 23;
       const len = Math.min(dtype === 'int16' ? 65536 : 256, Math.ceil((bits * Math.LN2 + 1) / sIn) + 1);
       const table = Int32Array.from({ length: len }, (_, k) => Math.round(Math.exp(-k * sIn) * 2 ** bits));
