@@ -40,6 +40,12 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
   ceil_pools.onnx   3x16x16, opset 13: MaxPool ceil_mode, AveragePool count_include_pad=0, ceil_mode average
                     pools with and without padding, Concat, ReduceMean + Flatten head
   vit_tiny.onnx     (--vit writes only this) a 2-layer ViT encoder, opset 13: scripts/transformer_fixtures.py
+  yolo_block.onnx   (only with --yolo) a YOLO-style detection block with two outputs, boxes and scores
+                    (scripts/onnx_fixtures_yolo.py)
+  se_sigmoid.onnx, se_hardsigmoid.onnx  (also alone with --se) squeeze-excitation with a sigmoid (EfficientNet) and a
+                    hard-sigmoid (MobileNetV3) gate: scripts/fixtures_se.py
+  fpn.onnx, fpn_single.onnx, unet.onnx, resize_ops_{11,13}.onnx  (also alone with --dense) the
+                    FPN neck, the UNet and the Resize / ConvTranspose variants: scripts/fixtures_dense.py
   --torchvision-ops-mul DIR  only torchvision's MnasNet 0.5 and GoogLeNet at 3x32x32 into DIR (not committed;
                     check them with scripts/onnx-vs-ort.ts)
 
@@ -50,7 +56,7 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     folder at test time; scripts/zoo-report.ts reports which import).
 
 Every model has a dynamic batch dimension ("N"). Deterministic (seeded); training takes a few
-minutes on 2 cores. Usage: /usr/bin/python3 scripts/make-onnx-fixtures.py [--skip-fashion | --fashion-resnet | --activations | --ops-mul | --zoo DIR [NAME ...]]
+minutes on 2 cores. Usage: /usr/bin/python3 scripts/make-onnx-fixtures.py [--skip-fashion | --fashion-resnet | --activations | --ops-mul | --yolo | --zoo DIR [NAME ...]]
 """
 import gzip
 import json
@@ -64,6 +70,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
+from fixtures_se import se_fixtures  # scripts/fixtures_se.py
+from fixtures_dense import dense  # scripts/fixtures_dense.py
 
 import transformer_fixtures
 
@@ -667,6 +675,14 @@ def main():
         return
     if '--vit' in sys.argv:
         return transformer_fixtures.vit(export)
+    if '--yolo' in sys.argv:  # yolo_block.onnx: two outputs (scripts/onnx_fixtures_yolo.py)
+        from onnx_fixtures_yolo import export_yolo
+        export_yolo(os.path.join(OUT, 'yolo_block.onnx'), randomize_bn, lambda p: onnx.checker.check_model(onnx.load(p)))
+        return
+    if '--se' in sys.argv:
+        return se_fixtures(export, randomize_bn)
+    if '--dense' in sys.argv:
+        return dense(export, randomize_bn, OUT)
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     r = Residual()
@@ -681,6 +697,8 @@ def main():
     ops_mul()
     activations()
     transformer_fixtures.vit(export)
+    se_fixtures(export, randomize_bn)
+    dense(export, randomize_bn, OUT)
     if '--skip-fashion' not in sys.argv:
         fashion()
 

@@ -131,6 +131,17 @@ describe('Horizon calibration observers', () => {
     expect(o.factors()[94]).toBe(0.06);
   });
 
+  it('mse on values that are all positive and far from 0 (averages of pixels): small factors clip to [0, t], never min > max', () => {
+    const x = linspace(0.12, 0.125, 1000);
+    const o = new MSEObserver();
+    o.observe(x, [x.length]);
+    const qp = o.calculateQParams();
+    // the full range wins: scale = 0.125 / 127.5 (the observed maximum), every other factor clips
+    expect(o.bestFactor).toBe(1);
+    expect(qp.scale[0]).toBe(f32(0.125 / 127.5));
+    expect(o.errors.every(Number.isFinite)).toBe(true);
+  });
+
   it('mse clips a tensor with one outlier when the clipping error is cheaper (qint4)', () => {
     // 4-bit: keeping the outlier 20 makes the step 20/7.5 = 2.67, so every |x| <= 1 rounds to 0 (error ~ N/3 = 1365);
     // clipping to ~1.5 costs ~(20 - 1.5)^2 = 342 for the outlier plus a small rounding error.
@@ -146,6 +157,19 @@ describe('Horizon calibration observers', () => {
     const err = (s: number) => fakeQuantL2Error(x, s, 0, -8, 7);
     expect(err(qp.scale[0])).toBeLessThan(err(f32(20 / 7.5)));
     expect(Math.min(...o.errors)).toBe(o.errors[o.factors().indexOf(o.bestFactor)]);
+  });
+
+  it('mse on a tensor of one sign (all values near -0.034): every candidate range takes 0, no min > max', () => {
+    // A YOLO-style block's activation (tests/yolo-outputs.test.ts) made the shrunk range [-f·a, max] cross over.
+    for (const sign of [-1, 1]) {
+      const x = Float32Array.from({ length: 101 }, (_, i) => sign * (0.0337 + 0.0002 * (i / 100)));
+      const o = new MSEObserver();
+      o.observe(x, [x.length]);
+      const qp = o.calculateQParams();
+      expect(qp.scale[0]).toBeGreaterThan(0);
+      // the best scale reproduces the values within half a step
+      for (const v of x) expect(Math.abs(Math.round(v / qp.scale[0]) * qp.scale[0] - v)).toBeLessThanOrEqual(qp.scale[0] / 2 + 1e-9);
+    }
   });
 
   it('kl on known histograms', () => {

@@ -4,6 +4,7 @@
  * produces one value, named by the node's id. QuantStub/DeQuantStub nodes bound the quantized region.
  */
 import type { Conv2dParams, Pool2dParams } from '../engine/backend.ts';
+import type { ResizeAttrs } from '../qmath/resize-taps.ts';
 import { opDef, type OpType } from '../ops/registry.ts';
 
 /** The op types are the operator registry's keys (src/ops/registry.ts): one op, one place. */
@@ -37,6 +38,10 @@ export interface NodeAttrs {
   matmul?: { k: number; transB: boolean };
   /** gelu: x Φ(x) with erf ('erf', nn.GELU()) or its tanh approximation ('tanh', approximate='tanh'). */
   gelu?: 'erf' | 'tanh';
+  /** resize_nearest / resize_linear (ONNX Resize, Upsample): output size, scales, coordinate and rounding modes. */
+  resize?: ResizeAttrs;
+  /** conv_transpose2d: output padding (rows, columns) added after the last output position. */
+  outputPadding?: [number, number];
 }
 
 /** An op whose OpDef has fusion.act (relu, relu6), fused into a conv / linear as its epilogue. */
@@ -77,8 +82,8 @@ export interface Graph {
   output: string;
   /**
    * Every output, in order (output first), each of any per-sample shape (feature maps, boxes, masks, embeddings);
-   * absent: the one output. So far the IR, the passes, the executor, the output similarity and distillation read it
-   * (graphOutputs); the importer, convert, the simulator, the model file, the QDQ export and the viewer do not yet.
+   * absent: the one output. Read through graphOutputs everywhere (importer, passes, executor, convert, simulator,
+   * model file, QDQ export, deployment check, viewer).
    */
   outputs?: string[];
   params: ParamSpec[];
@@ -88,6 +93,21 @@ export interface Graph {
 export function graphOutputs(g: Pick<Graph, 'output' | 'outputs'>): string[] {
   return g.outputs && g.outputs.length ? g.outputs : [g.output];
 }
+
+/**
+ * The user-facing names of the outputs, in order (report rows, the viewer, the QDQ export's output names): 'logits'
+ * for a single output, else each DeQuantStub's id without its 'dequant_' prefix (the ONNX importer names them
+ * dequant_<the file's output name>).
+ */
+export function outputNames(g: Pick<Graph, 'output' | 'outputs'>): string[] {
+  const outs = graphOutputs(g);
+  if (outs.length === 1) return ['logits'];
+  const names = outs.map(outputNameOf);
+  return new Set(names).size === names.length ? names : outs;
+}
+
+/** One of several outputs' name from its DeQuantStub's id (dequant_<name> -> name). */
+export const outputNameOf = (id: string): string => id.replace(/^dequant_(?=.)/, '');
 
 export function nodeById(g: Graph, id: string): GraphNode {
   const n = g.nodes.find((x) => x.id === id);

@@ -8,6 +8,7 @@
  *   prepare          quant                      src/quant/prepare.ts
  *   convert          int                        src/quant/convert.ts (layers: src/sim/layers.ts)
  *   QDQ export       qdq                        src/io/onnx/export-qdq.ts
+ *   PyTorch export   torch                      src/io/torch/model-py.ts, qparams-json.ts
  *   viewer           view                       src/ui/graph-view/graph-model.ts, NodeDetails.tsx
  *   model summary    macs                       src/graph/ir.ts (macsPerSample)
  * Shape subgraphs (Shape, Gather, Unsqueeze, ... of constants) fold at import (src/io/onnx/import/fold.ts).
@@ -21,6 +22,7 @@ import { clipOp, hardsigmoidOp, hardswishOp, leakyreluOp, sigmoidOp, siluOp, tan
 import { preluOp } from './activation/prelu.ts';
 import { batchnorm2dOp } from './conv/batchnorm2d.ts';
 import { conv2dOp } from './conv/conv2d.ts';
+import { convTranspose2dOp } from './conv/conv-transpose2d.ts';
 import { linearOp } from './dense/linear.ts';
 import { addOp } from './eltwise/add.ts';
 import { affineOp } from './eltwise/affine.ts';
@@ -37,6 +39,7 @@ import { matmulOp } from './dense/matmul.ts';
 import { softmaxOp } from './activation/softmax.ts';
 import { geluOp } from './activation/gelu.ts';
 import { layernormOp } from './norm/layernorm.ts';
+import { resizeLinearOp, resizeNearestOp } from './resize/resize.ts';
 import { SHAPE_SUBGRAPH_IMPORTERS } from '../io/onnx/import/fold.ts';
 import type { OnnxImporter, OpDef } from './types.ts';
 
@@ -45,6 +48,7 @@ export const OPS = {
   quant_stub: quantStubOp,
   dequant_stub: dequantStubOp,
   conv2d: conv2dOp,
+  conv_transpose2d: convTranspose2dOp,
   batchnorm2d: batchnorm2dOp,
   linear: linearOp,
   relu: reluOp,
@@ -77,6 +81,8 @@ export const OPS = {
   softmax: softmaxOp,
   gelu: geluOp,
   layernorm: layernormOp,
+  resize_nearest: resizeNearestOp,
+  resize_linear: resizeLinearOp,
 } satisfies Record<string, OpDef>;
 
 /** The IR's op types: the registry's keys. */

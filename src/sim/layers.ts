@@ -3,9 +3,16 @@
  * lowers to. One entry per kind, so a new kind is a type error until it has every part:
  *   validate  structural checks of a decoded layer (src/sim/model-file.ts)
  *   cost      parameter bytes and MACs for the performance estimate (src/perf/estimate.ts); `view`: moves no data
+ *   range     the integer range of its output from its inputs' ranges (src/quant/accumulator-bound.ts; null: not
+ *             an integer value)
+ *   accumulator  layers that accumulate in int32: the worst-case accumulator (the same check; src/sim/int/accumulator.ts)
  * The kernels themselves are src/sim/run.ts `execLayer` (reference + fast paths, CPU) and src/sim/run-gpu.ts
  * `execGpu` (WGSL), both closed over IntLayerOp with assertNever.
  */
+import { avgPoolAccumulator, clampRange, denseAccumulator, denseRange, inputRange, type AccumulatorRange, type Range, type RangeOf } from './int/accumulator.ts';
+import { DTYPE_RANGE } from './int/requant.ts';
+import { convTransposeAccumulator } from './int/conv-transpose.ts';
+import { resizeAccumulator } from './int/resize.ts';
 import type { IntLayer, IntLayerOp, IntModel } from './model.ts';
 
 type LayerOf<K extends IntLayerOp> = Extract<IntLayer, { op: K }>;
@@ -20,11 +27,14 @@ export interface IntLayerDef<K extends IntLayerOp> {
     /** A view of its input: no traffic, no time. */
     view?: true;
   };
+  range: (l: LayerOf<K>, of: RangeOf) => Range | null;
+  accumulator?: (l: LayerOf<K>, of: RangeOf, m: IntModel) => AccumulatorRange;
 }
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const none = () => 0;
 const ok = () => {};
+const noRange = () => null;
 
 function validateDense(l: LayerOf<'conv2d' | 'linear'>, fail: (reason: string) => never): void {
   if (!(l.weight instanceof Int8Array) || !(l.bias instanceof Int32Array)) fail(`layer ${l.id}: weight / bias are not int8 / int32 tensors`);
@@ -68,19 +78,19 @@ const denseCost: IntLayerDef<'conv2d' | 'linear'>['cost'] = {
 };
 
 export const INT_LAYERS = {
-  quantize: { validate: ok, cost: { macs: none, paramBytes: none } },
-  conv2d: { validate: validateDense, cost: denseCost },
-  linear: { validate: validateDense, cost: denseCost },
-  add: { validate: ok, cost: { macs: none, paramBytes: none } },
+  quantize: { validate: ok, cost: { macs: none, paramBytes: none }, range: (l) => [...DTYPE_RANGE[l.dtype]] as Range },
+  conv2d: { validate: validateDense, cost: denseCost, range: denseRange, accumulator: denseAccumulator },
+  linear: { validate: validateDense, cost: denseCost, range: denseRange, accumulator: denseAccumulator },
+  add: { validate: ok, cost: { macs: none, paramBytes: none }, range: clampRange },
   // one multiplier (4 bytes) and shift (1 byte)
-  rescale: { validate: ok, cost: { macs: none, paramBytes: () => 5 } },
-  maxpool2d: { validate: ok, cost: { macs: none, paramBytes: none } },
-  avgpool2d: { validate: validateAvgPool, cost: { macs: none, paramBytes: (l) => 5 * l.requant.multiplier.length } },
-  mul: { validate: validateScalarRequant, cost: { macs: (l, m) => prod(m.values[l.id].shape), paramBytes: () => 5 } },
-  affine: { validate: validateScalarRequant, cost: { macs: none, paramBytes: () => 9 } },
+  rescale: { validate: ok, cost: { macs: none, paramBytes: () => 5 }, range: clampRange },
+  maxpool2d: { validate: ok, cost: { macs: none, paramBytes: none }, range: inputRange },
+  avgpool2d: { validate: validateAvgPool, cost: { macs: none, paramBytes: (l) => 5 * l.requant.multiplier.length }, range: clampRange, accumulator: avgPoolAccumulator },
+  mul: { validate: validateScalarRequant, cost: { macs: (l, m) => prod(m.values[l.id].shape), paramBytes: () => 5 }, range: clampRange },
+  affine: { validate: validateScalarRequant, cost: { macs: none, paramBytes: () => 9 }, range: clampRange },
   // one table read (two and a multiply-add for an interpolated int16 input) per element; the table is the parameter
-  lut: { validate: validateLut, cost: { macs: none, paramBytes: (l) => 4 * (l.knots.length + l.segs.length) } },
-  reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true } },
+  lut: { validate: validateLut, cost: { macs: none, paramBytes: (l) => 4 * (l.knots.length + l.segs.length) }, range: clampRange },
+  reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true }, range: inputRange },
   gather_channels: {
     validate: (l, fail) => {
       if (!Array.isArray(l.index) || !l.index.length || !l.index.every((i) => Number.isInteger(i) && i >= 0)) {
@@ -89,17 +99,20 @@ export const INT_LAYERS = {
     },
     // one channel index (4 bytes) per output channel
     cost: { macs: none, paramBytes: (l) => 4 * l.index.length },
+    range: inputRange,
   },
   transpose: {
     validate: (l, fail) => {
       if (!Array.isArray(l.perm) || [...l.perm].sort((a, b) => a - b).some((p, i) => p !== i)) fail(`layer ${l.id}: transpose perm ${JSON.stringify(l.perm)} is not a permutation`);
     },
     cost: { macs: none, paramBytes: none },
+    range: inputRange,
   },
   matmul: {
     validate: validateScalarRequant,
     // K multiply-accumulates per output element: K is the inner size of the first input
     cost: { macs: (l, m) => prod(m.values[l.id].shape) * m.values[l.inputs[0]].shape[m.values[l.inputs[0]].shape.length - 1], paramBytes: () => 5 },
+    range: clampRange,
   },
   softmax: {
     validate: (l, fail) => {
@@ -107,6 +120,7 @@ export const INT_LAYERS = {
     },
     // the exp table is the parameter; a lookup, a sum and a multiply per element
     cost: { macs: none, paramBytes: (l) => 4 * l.expTable.length + 8 },
+    range: clampRange,
   },
   // a float island runs on the CPU, not the BPU: no BPU MACs; its int8 weights and float parameters still ship
   float: {
@@ -119,8 +133,45 @@ export const INT_LAYERS = {
       macs: none,
       paramBytes: (l) => (l.fn.kind === 'linear' ? l.fn.weight.length + 4 * (l.fn.weightScales.length + (l.fn.bias?.length ?? 0)) : l.fn.kind === 'layernorm' ? 8 * l.fn.gamma.length : 0),
     },
+    range: clampRange,
   },
-  dequantize: { validate: ok, cost: { macs: none, paramBytes: none } },
+  // two taps per axis: 4 multiply-adds per output element (nearest: a copy); the tables are the parameters
+  resize: {
+    validate: (l, fail) => {
+      for (const t of [l.rows, l.cols]) {
+        if (!(t.index instanceof Int32Array) || !(t.weight instanceof Int32Array) || t.index.length !== t.weight.length || t.index.length % 2) fail(`layer ${l.id}: resize tables are not pairs of int32 taps`);
+      }
+      if (!(Number.isInteger(l.fracBits) && l.fracBits >= 0 && l.fracBits <= 15)) fail(`layer ${l.id}: resize fracBits ${l.fracBits} outside 0..15`);
+      if (!(Number.isInteger(l.midShift) && l.midShift >= 0 && l.midShift <= l.fracBits)) fail(`layer ${l.id}: resize midShift ${l.midShift} outside 0..${l.fracBits}`);
+    },
+    cost: {
+      macs: (l, m) => (l.requant ? 4 * prod(m.values[l.id].shape) : 0),
+      paramBytes: (l) => 4 * (l.rows.index.length + l.rows.weight.length + l.cols.index.length + l.cols.weight.length) + (l.requant ? 5 : 0),
+    },
+    range: (l, of) => (l.requant ? clampRange(l) : inputRange(l, of)),
+    accumulator: resizeAccumulator,
+  },
+  conv_transpose2d: {
+    validate: (l, fail) => {
+      if (!(l.weight instanceof Int8Array) || !(l.bias instanceof Int32Array)) fail(`layer ${l.id}: weight / bias are not int8 / int32 tensors`);
+      if (l.weight.length !== prod(l.weightShape) || l.weightShape.length !== 4) fail(`layer ${l.id}: weight has ${l.weight.length} values for shape [${l.weightShape}]`);
+      const O = l.weightShape[0];
+      if (O % l.geometry.groups) fail(`layer ${l.id}: ${O} output channels do not split into ${l.geometry.groups} groups`);
+      if (l.bias.length !== O) fail(`layer ${l.id}: bias length ${l.bias.length} != ${O} output channels`);
+      if (l.requant && l.requant.multiplier.length !== O) fail(`layer ${l.id}: requant multipliers of the wrong length`);
+    },
+    cost: {
+      // every input element times every tap of its group's output channels
+      macs: (l, m) => {
+        const [, H, W] = m.values[l.inputs[0]]?.shape ?? [0, 0, 0];
+        return H * W * l.weight.length;
+      },
+      paramBytes: (l) => l.weight.length + 4 * l.bias.length + (l.requant ? 5 * l.bias.length : 0),
+    },
+    range: (l, of) => (l.requant ? clampRange(l) : convTransposeAccumulator(l, of).range),
+    accumulator: convTransposeAccumulator,
+  },
+  dequantize: { validate: ok, cost: { macs: none, paramBytes: none }, range: noRange },
 } satisfies { [K in IntLayerOp]: IntLayerDef<K> };
 
 export function isIntLayerOp(s: string): s is IntLayerOp {

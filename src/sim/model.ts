@@ -140,7 +140,35 @@ export type IntLayer =
    * A float island: inputs dequantized (q · s_in, float32), `fn` in float32, the output quantized to its value's
    * scale and dtype (the fake quant's rule: f32(y · f32(1/s)), the rounding, the clamp). `reason`: why it is float.
    */
-  | (LayerBase & { op: 'float'; fn: FloatFn; reason: string; rounding: RoundingMode; clamp: OutClamp });
+  | (LayerBase & { op: 'float'; fn: FloatFn; reason: string; rounding: RoundingMode; clamp: OutClamp })
+  /**
+   * Resize (src/sim/int/resize.ts, docs/fixed-point.md "resize"): two taps per output position and axis, weights in
+   * Q`fracBits` (each pair sums to 2^fracBits); rows first, t = round_half_up((wr0·x0 + wr1·x1) / 2^midShift), then
+   * acc = wc0·t0 + wc1·t1 (int32). Nearest: fracBits 0, weights (1, 0), requant null (the input's integers copied,
+   * its scale kept); linear: acc requantized by x_s / (y_s · 2^(2·fracBits − midShift)).
+   */
+  | (LayerBase & { op: 'resize'; rows: ResizeTable; cols: ResizeTable; fracBits: number; midShift: number; requant: RequantParams | null; clamp: OutClamp })
+  /**
+   * ConvTranspose (src/sim/int/conv-transpose.ts): int8 weights [C_out, C_in / groups, KH, KW] (the graph
+   * parameter's conv-like layout), int32 bias and accumulation, per-output-channel 'horizon' requantization with the
+   * fused activation's clamp (as conv2d).
+   */
+  | (LayerBase & {
+    op: 'conv_transpose2d';
+    weight: Int8Array;
+    weightShape: number[];
+    bias: Int32Array;
+    geometry: ConvGeometry & { outputPadding: [number, number] };
+    requant: RequantParams | null;
+    clamp: OutClamp;
+  })
+  | (LayerBase & { op: 'dequantize' });
+
+/** One axis of a `resize` layer: input index and fixed-point weight of the two taps of each output position. */
+export interface ResizeTable {
+  index: Int32Array;
+  weight: Int32Array;
+}
 
 export type IntLayerOp = IntLayer['op'];
 
@@ -161,6 +189,17 @@ export interface IntModel {
   layers: IntLayer[];
   /** Integer domain of every value produced by a layer (not the float input or the dequantized output). */
   values: Record<string, ValueInfo>;
+  /** The (first) output: a dequantize layer's id. */
   output: string;
+  /**
+   * Every output in order (output first), each a dequantize layer's id, of any shape; absent: the one output (files
+   * written before several outputs existed read the same).
+   */
+  outputs?: string[];
+}
+
+/** The model's outputs in order (dequantize layer ids): `outputs`, or the one `output`. */
+export function intModelOutputs(m: Pick<IntModel, 'output' | 'outputs'>): string[] {
+  return m.outputs && m.outputs.length ? m.outputs : [m.output];
 }
 

@@ -17,6 +17,7 @@
  *  - lut (sigmoid, tanh, hardswish, ..., PReLU): the table lookup of src/sim/gpu/lut.ts, table uploaded once;
  *  - reshape: the same GPU buffer under a new shape (reference counted);
  *  - gather_channels (channel slice / shuffle): shaders/int_gather.wgsl copies the i32 words by channel index;
+ *  - resize / conv_transpose2d: the accumulator kernels of src/sim/gpu/spatial.ts, then requantization;
  *  - dequantize (DeQuantStub): read back, then dequantizeOutput on the CPU.
  *
  * Weights, biases and requantization words are uploaded once per (model, context) and cached; `releaseGpuModel`
@@ -32,9 +33,10 @@ import type { IntLayer, IntModel, RequantParams } from './model.ts';
 import { assertNever } from './assert-never.ts';
 import { readInt, uploadBits, uploadInt, type GpuIntTensor } from './gpu/bits.ts';
 import { lutGpu, uploadLut } from './gpu/lut.ts';
+import { convTransposeGpu, resizeGpu, uploadSpatial } from './gpu/spatial.ts';
 import { add as gpuAdd, avgPool2d, conv2d, linear, maxPool2d, prepareDense, releaseDense, type GpuDenseLayer } from './gpu/kernels.ts';
 import type { OutputSpec, RequantSpec } from './int/requant.ts';
-import { dequantizeOutput, quantizeInput, SimError, type IntTensor, type SimRunOptions, type SimRunResult } from './run.ts';
+import { dequantizeOutput, orderOutputs, quantizeInput, SimError, type IntTensor, type SimOutput, type SimRunOptions, type SimRunResult } from './run.ts';
 
 /** The uniforms of add_requant and rescale_into (shaders/int_sim_run.wgsl), declared once for WGSL and TypeScript. */
 const ADD_RQ = uniforms('AddRq', { total: 'u32', inner: 'u32', channels: 'u32', lo: 'i32', hi: 'i32' });
@@ -91,6 +93,8 @@ function prepareModel(model: IntModel, ctx: GpuContext): GpuModel {
       gm.words.set(l.id, [uploadLut(ctx, l)]);
     } else if (l.op === 'gather_channels') {
       gm.words.set(l.id, [uploadBits(ctx, Int32Array.from(l.index), [l.index.length])]);
+    } else if (l.op === 'resize' || l.op === 'conv_transpose2d') {
+      gm.words.set(l.id, [uploadSpatial(ctx, l)]);
     } else if (l.op === 'rescale') {
       gm.words.set(l.id, l.requant.map((r) => {
         const w = Int32Array.of(0, r.multiplier[0], r.shift[0], 0);
@@ -206,6 +210,10 @@ function execGpu(ctx: GpuContext, model: IntModel, gm: GpuModel, layer: IntLayer
       }
       return { t: out, dtype: x.dtype, shape: [N, J, ...rest] };
     }
+    case 'resize':
+      return resizeGpu(ctx, x, gm.words.get(layer.id)![0], layer, info);
+    case 'conv_transpose2d':
+      return convTransposeGpu(ctx, x, gm.words.get(layer.id)![0], layer, info);
     case 'quantize':
     case 'dequantize':
       throw new SimError(`execGpu: ${layer.op} is a boundary layer`);
@@ -246,8 +254,8 @@ export async function runIntModelGpu(model: IntModel, x: Float32Array, n: number
     }
   };
   const pendingDumps: Array<[string, GpuIntTensor]> = [];
-  let outputT: GpuIntTensor | null = null;
-  let outputId = '';
+  /** Dequantize layer id -> the integer value it reads (held until read back). */
+  const outT = new Map<string, { src: string; t: GpuIntTensor }>();
   try {
     model.layers.forEach((layer, idx) => {
       let t: GpuIntTensor;
@@ -258,8 +266,7 @@ export async function runIntModelGpu(model: IntModel, x: Float32Array, n: number
       } else if (layer.op === 'dequantize') {
         const src = vals.get(layer.inputs[0]);
         if (!src) throw new SimError(`${layer.id}: value ${layer.inputs[0]} not computed`);
-        outputT = src;
-        outputId = layer.inputs[0];
+        outT.set(layer.id, { src: layer.inputs[0], t: src });
         hold(src);
         return;
       } else {
@@ -283,17 +290,19 @@ export async function runIntModelGpu(model: IntModel, x: Float32Array, n: number
         }
       }
     });
-    if (!outputT) throw new SimError(`model ${model.name}: no dequantize layer reached`);
-    const ot = outputT as GpuIntTensor;
-    const outData = await readInt(ctx, ot);
-    const outputInt: IntTensor = { data: outData, shape: [...ot.shape] };
-    const output = dequantizeOutput(outputInt, model.values[outputId]);
+    if (!outT.size) throw new SimError(`model ${model.name}: no dequantize layer reached`);
+    const outs = new Map<string, SimOutput>();
+    for (const [id, o] of outT) {
+      const int: IntTensor = { data: await readInt(ctx, o.t), shape: [...o.t.shape] };
+      outs.set(id, { id, output: dequantizeOutput(int, model.values[o.src]), shape: int.shape, int });
+    }
+    const outputs = orderOutputs(model, outs);
     const dumps = new Map<string, IntTensor>();
     for (const [id, t] of pendingDumps) dumps.set(id, { data: await readInt(ctx, t), shape: [...t.shape] });
-    return { output, outputShape: outputInt.shape, outputInt, dumps };
+    return { output: outputs[0].output, outputShape: outputs[0].shape, outputInt: outputs[0].int, outputs, dumps };
   } finally {
     for (const v of vals.values()) drop(v);
     for (const [, t] of pendingDumps) drop(t);
-    if (outputT) drop(outputT);
+    for (const o of outT.values()) drop(o.t);
   }
 }

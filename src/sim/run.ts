@@ -11,13 +11,15 @@
  *
  * Per-layer integer dumps on request (`dump`).
  */
-import type { IntLayer, IntModel, RequantParams, ValueInfo } from './model.ts';
+import { intModelOutputs, type IntLayer, type IntModel, type RequantParams, type ValueInfo } from './model.ts';
 import { assertNever } from './assert-never.ts';
 import { bpuRoundF32 } from '../qmath/rounding.ts';
 import { addInt } from './int/add.ts';
 import { mulAcc } from './int/mul.ts';
 import { maxPool2dInt, avgPool2dSums, avgPoolCounts, requantizeByCount } from './int/pool.ts';
 import { lutApply } from './int/lut.ts';
+import { resizeAcc } from './int/resize.ts';
+import { convTranspose2dAcc } from './int/conv-transpose.ts';
 import { allocInt, assertIntArray, mulShiftRound, requantizeHorizon, type IntArray } from './int/requant.ts';
 import { conv2dAccFast, conv2dRequantFast, linearAccFast } from './fast-conv.ts';
 import { wasmGemm } from './wasm-gemm.ts';
@@ -35,14 +37,33 @@ export interface SimRunOptions {
   dump?: boolean | readonly string[];
 }
 
+/** One output of the model: the dequantize layer's id, its float values and the integers before dequantization. */
+export interface SimOutput {
+  id: string;
+  output: Float32Array;
+  shape: number[];
+  int: IntTensor;
+}
+
 export interface SimRunResult {
-  /** Dequantized output (float, outside the DeQuantStub). */
+  /** Dequantized (first) output (float, outside the DeQuantStub). */
   output: Float32Array;
   outputShape: number[];
-  /** The integer output before dequantization. */
+  /** The integer (first) output before dequantization. */
   outputInt: IntTensor;
+  /** Every output, in the model's order (intModelOutputs); outputs[0] is output. */
+  outputs: SimOutput[];
   /** Requested per-layer integer values, by layer id. */
   dumps: Map<string, IntTensor>;
+}
+
+/** Orders the dequantized outputs as the model lists them; throws if one was not reached. */
+export function orderOutputs(model: IntModel, got: Map<string, SimOutput>): SimOutput[] {
+  return intModelOutputs(model).map((id) => {
+    const o = got.get(id);
+    if (!o) throw new SimError(`model ${model.name}: output ${id} (a dequantize layer) not reached`);
+    return o;
+  });
 }
 
 export class SimError extends Error {}
@@ -212,9 +233,27 @@ export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[])
       return { data: softmaxInt(x.data, x.shape[x.shape.length - 1], layer.expTable, layer.recip, layer.recipShift, info.dtype, layer.clamp.lo, layer.clamp.hi), shape: [...x.shape] };
     case 'float':
       return runFloatIsland(layer, inputs, layer.inputs.map((i) => model.values[i]), info);
+    case 'resize': {
+      const { acc, shape } = resizeAcc(x.data, x.shape, layer.rows, layer.cols, layer.midShift);
+      if (!layer.requant) return { data: narrowTo(acc, info.dtype), shape };
+      return { data: requantTo(acc, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, 1, 1), shape };
+    }
+    case 'conv_transpose2d': {
+      const { acc, shape } = convTranspose2dAcc(x.data, x.shape, layer.weight, layer.weightShape, layer.bias, layer.geometry);
+      if (!layer.requant) return { data: acc, shape };
+      return { data: requantTo(acc, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, shape[1], shape[2] * shape[3]), shape };
+    }
     default:
       return assertNever(layer, 'integer layer');
   }
+}
+
+/** Integers that already lie in `dtype`'s range (a nearest resize's copies) in that dtype's array. */
+function narrowTo(acc: Int32Array, dtype: ValueInfo['dtype']): IntArray {
+  if (dtype === 'int32') return acc;
+  const out = allocInt(dtype, acc.length);
+  out.set(acc);
+  return out;
 }
 
 /** y[:, j] = x[:, index[j]] of an [N, C, ...] integer tensor (channel slice / shuffle): integers copied. */
@@ -268,8 +307,7 @@ export function runIntModel(model: IntModel, x: Float32Array, n: number, o: SimR
   const dumps = new Map<string, IntTensor>();
   const vals = new Map<string, IntTensor>();
   const last = lastUses(model);
-  let output: Float32Array | null = null;
-  let outputInt: IntTensor | null = null;
+  const outs = new Map<string, SimOutput>();
   model.layers.forEach((layer, idx) => {
     let t: IntTensor;
     if (layer.op === 'quantize') {
@@ -278,8 +316,7 @@ export function runIntModel(model: IntModel, x: Float32Array, n: number, o: SimR
     } else if (layer.op === 'dequantize') {
       const src = vals.get(layer.inputs[0]);
       if (!src) throw new SimError(`${layer.id}: value ${layer.inputs[0]} not computed`);
-      outputInt = src;
-      output = dequantizeOutput(src, model.values[layer.inputs[0]]);
+      outs.set(layer.id, { id: layer.id, output: dequantizeOutput(src, model.values[layer.inputs[0]]), shape: src.shape, int: src });
       return;
     } else {
       const ins = layer.inputs.map((id) => {
@@ -293,7 +330,7 @@ export function runIntModel(model: IntModel, x: Float32Array, n: number, o: SimR
     if (dumpAll || want?.has(layer.id)) dumps.set(layer.id, t);
     for (const id of layer.inputs) if (last.get(id) === idx && !dumps.has(id)) vals.delete(id);
   });
-  if (!output || !outputInt) throw new SimError(`model ${model.name}: no dequantize layer reached`);
-  const oi = outputInt as IntTensor;
-  return { output, outputShape: oi.shape, outputInt: oi, dumps };
+  if (!outs.size) throw new SimError(`model ${model.name}: no dequantize layer reached`);
+  const outputs = orderOutputs(model, outs);
+  return { output: outputs[0].output, outputShape: outputs[0].shape, outputInt: outputs[0].int, outputs, dumps };
 }

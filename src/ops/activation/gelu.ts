@@ -4,6 +4,7 @@
  * (src/engine/unary-act.ts). Quantized as a new activation site; integer: a lookup table on the int8 / int16 input
  * (lut-lower.ts, docs/fixed-point.md §3), as a BPU evaluates GELU. QDQ export: the same decomposition (opset 13).
  */
+import { torchModule } from '../../io/torch/py.ts';
 import { unaryActFn } from '../../engine/fns/activation.ts';
 import { unaryActValue, type UnaryAct } from '../../engine/unary-act.ts';
 import type { GraphNode } from '../../graph/ir.ts';
@@ -33,6 +34,7 @@ export const geluOp: OpDef = {
     },
   },
   floatIsland: (n) => ({ kind: 'gelu', form: n.attrs.gelu === 'tanh' ? 'tanh' : 'erf' }),
+  torch: torchModule((n) => `nn.GELU(approximate='${n.attrs.gelu === 'tanh' ? 'tanh' : 'none'}')`),
   qdq: (n, c) => {
     const x = c.inputs[0];
     const k = (name: string, v: number) => c.constF(`${n.id}.${name}`, [], Float32Array.of(v));

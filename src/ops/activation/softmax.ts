@@ -2,6 +2,7 @@
  * softmax over the last axis (attention weights). Kernels: Backend.softmax / softmaxBackward. Quantized as a new
  * activation site (its output lies in [0, 1]; int16 by default). Integer (nash marches): the `softmax` layer.
  */
+import { torchModule } from '../../io/torch/py.ts';
 import { softmaxFn } from '../../engine/fns/tokens.ts';
 import { attrInt } from '../../io/onnx/attrs.ts';
 import type { ImportContext, NodeIO } from '../../io/onnx/import/context.ts';
@@ -55,5 +56,6 @@ export const softmaxOp: OpDef = {
   // nash marches: an exp table, an int32 row sum and a fixed-point reciprocal (docs/fixed-point.md); others: float island
   int: { marches: ['nash-e', 'nash-m'], lower: lowerSoftmax },
   floatIsland: () => ({ kind: 'softmax' }),
+  torch: torchModule(() => 'nn.Softmax(dim=-1)'),
   qdq: (_n, c) => c.emit('Softmax', [c.inputs[0]], 'softmax', [attrInt('axis', -1)]),
 };

@@ -6,6 +6,8 @@
 import { linearFn } from '../../engine/fns/dense.ts';
 import { reshapeFn } from '../../engine/fns/pool.ts';
 import { attrInt, attrInts } from '../../io/onnx/attrs.ts';
+import { callModule } from '../../io/torch/py.ts';
+import { weightSiteKey } from '../../io/torch/torch-names.ts';
 import type { OpDef } from '../types.ts';
 import { floatLinear, lowerDense } from './lower.ts';
 import { importGemm, importMatMul } from './onnx.ts';
@@ -41,5 +43,11 @@ export const linearOp: OpDef = {
     const [w, b] = c.weightInputs();
     const y = c.emit('MatMul', [c.inputs[0], c.emit('Transpose', [w], 'weight_t', [attrInts('perm', [1, 0])])], 'matmul');
     return c.epilogue(b ? c.emit('Add', [y, b], 'bias') : y);
+  },
+  // studio_quant.linear_module: a torch.ao QAT Linear (LinearReLU, or LinearAct for ReLU6)
+  torch: {
+    info: (n, paramShape) => ({ in_features: paramShape('weight')[1], out_features: paramShape('weight')[0], bias: !!n.params.bias, act: n.attrs.act ?? null }),
+    module: (_n, c) => [`self.${c.m} = sq.linear_module(weights["${weightSiteKey(c.m)}"], qc, mods["${c.m}"])`],
+    call: callModule,
   },
 };

@@ -4,6 +4,7 @@
  * constant is a linear (src/ops/dense/linear.ts). Kernels: Backend.matmul (src/engine/fns/tokens.ts matmulFn).
  * Quantized as a new activation site (both inputs are activation sites of their own, per tensor).
  */
+import { torchExpr } from '../../io/torch/py.ts';
 import { matmulFn } from '../../engine/fns/tokens.ts';
 import { attrInts } from '../../io/onnx/attrs.ts';
 import type { GraphNode } from '../../graph/ir.ts';
@@ -52,6 +53,7 @@ export const matmulOp: OpDef = {
     },
   },
   floatIsland: (n) => ({ kind: 'matmul', transB: mm(n).transB }),
+  torch: torchExpr((n, c) => `torch.matmul(${c.xs[0]}, ${c.xs[1]}${mm(n).transB ? '.transpose(-2, -1)' : ''})`, true),
   qdq: (n, c) => {
     let b = c.inputs[1];
     if (mm(n).transB) {

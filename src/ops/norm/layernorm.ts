@@ -31,6 +31,7 @@ export const layernormOp: OpDef = {
   macs: (n) => n.shape.reduce((a, b) => a * b, 1),
   quant: { output: 'site', outputDtype: 'qint16' },
   int: { none: 'the simulator has no layer norm layer yet' },
+  torch: { none: 'the PyTorch export does not write LayerNorm yet (its weights would need loading)' },
   floatIsland: (n, c) => ({ kind: 'layernorm', eps: epsOf(n), gamma: Array.from(c.param(n.params.weight)), beta: Array.from(c.param(n.params.bias)) }),
   qdq: (n, c) => {
     const x = c.inputs[0];

@@ -3,6 +3,7 @@
  * embedding, the head split [T, H, Dh] -> [H, T, Dh] and merge. Kernels: Backend.transpose (backward: the inverse
  * permutation). Moves values and keeps its input's scale.
  */
+import { torchExpr } from '../../io/torch/py.ts';
 import { transposeFn } from '../../engine/fns/tokens.ts';
 import type { GraphNode } from '../../graph/ir.ts';
 import { attrInts } from '../../io/onnx/attrs.ts';
@@ -40,5 +41,6 @@ export const transposeOp: OpDef = {
     },
   },
   floatIsland: (n) => ({ kind: 'transpose', perm: permOf(n) }),
+  torch: torchExpr((n, c) => `${c.xs[0]}.permute(${fullPerm(permOf(n)).join(', ')})`, false),
   qdq: (n, c) => c.emit('Transpose', [c.inputs[0]], 'transpose', [attrInts('perm', fullPerm(permOf(n)))]),
 };

@@ -90,10 +90,11 @@ export abstract class PerTensorObserverBase implements Observer {
     return qp;
   }
 
-  /** Range [max(min, -t), min(max, t)] of a symmetric |x| threshold t, clipped to the observed range. */
+  /**
+   * Range [max(min, -t), min(max, t)] of a symmetric |x| threshold t, clipped to the observed range widened to take
+   * 0 (as the qparams do): a tensor of one sign with t below its smallest |x| would otherwise give min > max.
+   */
   protected rangeForThreshold(t: number): [number, number] {
-    // the range includes 0 (as calculateQParams makes it): a strictly positive tensor (softmax, a shifted layer norm)
-    // shrunk below its minimum stays [0, t], not an empty [min, t]
     return [Math.max(Math.min(this.minV, 0), -t), Math.min(Math.max(this.maxV, 0), t)];
   }
 }

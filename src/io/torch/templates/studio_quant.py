@@ -9,6 +9,7 @@ What it holds, and why each piece matches the studio bit for bit:
       march bernoulli: scale -> 2^-clamp(floor(-log2 scale), 1, 14);
       rounding half_even: torch.fake_quantize_per_{tensor,channel}_affine itself;
       rounding bpu_round: floor(f32(f32(x * f32(1 / scale)) + 0.5)), clamped, times scale (STE with the same mask);
+  - PReLU with the studio's parameter name (slope);
   - the fused modules: torch.ao QAT Conv2d / Linear and torch.nn.intrinsic.qat ConvReLU2d / LinearReLU (BN is
     already folded into the conv by the studio's fusion), plus ConvAddAct2d / LinearAct for the fused patterns
     torch has no module for (Conv+Add(+ReLU|ReLU6), Conv|Linear+ReLU6);
@@ -241,6 +242,25 @@ class ConvAddAct2d(nnqat.Conv2d):
         return _act(y, self.act)
 
 
+class ConvTransposeAct2d(nnqat.Conv2d):
+    """act(conv_transpose(x, fake_quant(w), b)): the studio's ConvTranspose. Its weight is kept conv-like, [C_out,
+    C_in/G, KH, KW] (quantized per output channel, the state_dict as the studio's graph), and permuted to PyTorch's
+    [C_in, C_out/G, KH, KW] for F.conv_transpose2d."""
+
+    def __init__(self, *args, act=None, output_padding=(0, 0), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.act = act
+        self.output_padding = tuple(output_padding)
+
+    def forward(self, x):
+        w = self.weight_fake_quant(self.weight)
+        o, cg, kh, kw = w.shape
+        g = self.groups
+        wt = w.reshape(g, o // g, cg, kh, kw).transpose(1, 2).reshape(cg * g, o // g, kh, kw)
+        y = F.conv_transpose2d(x, wt, self.bias, self.stride, self.padding, self.output_padding, g, self.dilation)
+        return _act(y, self.act)
+
+
 class LinearAct(nnqat.Linear):
     """act(linear(x, fake_quant(w), b)) for the activations torch.nn.intrinsic has no module for (ReLU6)."""
 
@@ -250,6 +270,18 @@ class LinearAct(nnqat.Linear):
 
     def forward(self, x):
         return _act(F.linear(x, self.weight_fake_quant(self.weight), self.bias), self.act)
+
+
+class PReLU(torch.nn.Module):
+    """y = x if x >= 0 else slope[c] * x: nn.PReLU with its parameter named `slope`, as in the studio's graph (so
+    the state_dict keys stay the studio's). One slope, or one per channel of an NCHW / NC input."""
+
+    def __init__(self, num_parameters=1):
+        super().__init__()
+        self.slope = torch.nn.Parameter(torch.full((num_parameters,), 0.25))
+
+    def forward(self, x):
+        return F.prelu(x, self.slope)
 
 
 def conv_module(spec, qc, info):
@@ -263,6 +295,15 @@ def conv_module(spec, qc, info):
     if info.get("act") == "relu":
         return nniqat.ConvReLU2d(*args, **kw)
     return nnqat.Conv2d(*args, **kw)
+
+
+def conv_transpose_module(spec, qc, info):
+    c = info["conv"]
+    wq = weight_qconfig(spec, qc, info["out_channels"])
+    return ConvTransposeAct2d(info["in_channels"], info["out_channels"], (info["kernel"][0], info["kernel"][1]),
+                              stride=(c["strideH"], c["strideW"]), padding=(c["padH"], c["padW"]),
+                              dilation=(c["dilationH"], c["dilationW"]), groups=c["groups"], bias=info["bias"], qconfig=wq,
+                              act=info.get("act"), output_padding=info.get("output_padding") or (0, 0))
 
 
 def linear_module(spec, qc, info):
