@@ -32,6 +32,8 @@ const ACTS: UnaryAct[] = [
   { kind: 'leakyrelu', alpha: 0.1, beta: 0 },
   { kind: 'clip', alpha: -0.5, beta: 1.5 },
   { kind: 'clip', alpha: -1, beta: 3.4028234663852886e38 },
+  { kind: 'gelu', alpha: 0, beta: 0 },
+  { kind: 'gelu_tanh', alpha: 0, beta: 0 },
 ];
 
 /** The kinks of f, kept away from by the finite differences. */

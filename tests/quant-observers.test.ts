@@ -229,3 +229,13 @@ describe('Horizon calibration observers', () => {
     expect(() => createObserver('nope')).toThrow(/unknown observer/);
   });
 });
+
+describe('MSE observer on a strictly positive tensor', () => {
+  it('shrinking the range below its minimum keeps 0 in it (no empty range): softmax outputs, a shifted layer norm', () => {
+    const o = new MSEObserver();
+    o.observe(Float32Array.from({ length: 200 }, (_, i) => 0.03 + 0.003 * Math.sin(i)));
+    const qp = o.calculateQParams();
+    expect(qp.scale[0]).toBeGreaterThan(0);
+    expect(qp.scale[0]).toBeLessThanOrEqual(0.033 / 127.5 + 1e-9);
+  });
+});

@@ -143,6 +143,23 @@ export interface Backend {
    */
   channelScale(x: BTensor, s: BTensor, layout: ChannelLayout, divide?: boolean): BTensor;
 
+  // ---- tokens (transformer blocks: src/engine/reference/tokens.ts) ----
+  /** Axes permuted (rank ≤ 6): y.shape[k] = x.shape[perm[k]]; its backward is the inverse permutation. */
+  transpose(x: BTensor, perm: readonly number[]): BTensor;
+  /**
+   * Batched matrix product over equal leading dimensions (no broadcasting): a [..., M, K] (transA: [..., K, M]),
+   * b [..., K, N] (transB: [..., N, K]) -> [..., M, N].
+   */
+  matmul(a: BTensor, b: BTensor, transA: boolean, transB: boolean): BTensor;
+  /** Softmax over the last axis. */
+  softmax(x: BTensor): BTensor;
+  /** dx = y · (dy - sum(dy · y)) over the last axis, from the softmax output y. */
+  softmaxBackward(dy: BTensor, y: BTensor): BTensor;
+  /** Layer norm over the last axis (gamma, beta [D]): [y, stats [rows, 2] = (mean, 1 / sqrt(var + eps))]. */
+  layerNorm(x: BTensor, gamma: BTensor, beta: BTensor, eps: number): [BTensor, BTensor];
+  /** [dx, dgamma, dbeta] from the statistics of layerNorm. */
+  layerNormBackward(dy: BTensor, x: BTensor, stats: BTensor, gamma: BTensor): [BTensor, BTensor, BTensor];
+
   // ---- dense ----
   /** y[n,o] = sum_k x[n,k] w[o,k] + b[o]; x [N,K], w [O,K], b [O] or null. */
   linear(x: BTensor, w: BTensor, b: BTensor | null): BTensor;

@@ -32,6 +32,12 @@ export interface NodeAttrs {
   fusedFrom?: string[];
   /** affine: y = x * factor + offset (scalar constants: Mul / Div by a constant, Sub / Add of one). */
   affine?: { factor: number; offset: number };
+  /** transpose: the per-sample permutation (batch excluded): out.shape[k] = in.shape[perm[k]]. */
+  perm?: number[];
+  /** matmul: the inner size K, and whether the second operand is transposed (its last two axes swapped: q @ kᵀ). */
+  matmul?: { k: number; transB: boolean };
+  /** gelu: x Φ(x) with erf ('erf', nn.GELU()) or its tanh approximation ('tanh', approximate='tanh'). */
+  gelu?: 'erf' | 'tanh';
   /** resize_nearest / resize_linear (ONNX Resize, Upsample): output size, scales, coordinate and rounding modes. */
   resize?: ResizeAttrs;
   /** conv_transpose2d: output padding (rows, columns) added after the last output position. */

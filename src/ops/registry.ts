@@ -34,6 +34,11 @@ import { concatOp } from './shape/concat.ts';
 import { importConstant } from './shape/onnx.ts';
 import { flattenOp, identityOp, reshapeOp } from './shape/reshape.ts';
 import { sliceOp } from './shape/slice.ts';
+import { transposeOp } from './shape/transpose.ts';
+import { matmulOp } from './dense/matmul.ts';
+import { softmaxOp } from './activation/softmax.ts';
+import { geluOp } from './activation/gelu.ts';
+import { layernormOp } from './norm/layernorm.ts';
 import { resizeLinearOp, resizeNearestOp } from './resize/resize.ts';
 import { SHAPE_SUBGRAPH_IMPORTERS } from '../io/onnx/import/fold.ts';
 import type { OnnxImporter, OpDef } from './types.ts';
@@ -70,6 +75,12 @@ export const OPS = {
   clip: clipOp,
   slice: sliceOp,
   channel_shuffle: channelShuffleOp,
+  // transformer pieces (issue 14)
+  transpose: transposeOp,
+  matmul: matmulOp,
+  softmax: softmaxOp,
+  gelu: geluOp,
+  layernorm: layernormOp,
   resize_nearest: resizeNearestOp,
   resize_linear: resizeLinearOp,
 } satisfies Record<string, OpDef>;

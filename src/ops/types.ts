@@ -13,7 +13,7 @@ import type { TorchModuleJson } from '../io/torch/qparams-json.ts';
 import type { March } from '../qmath/march.ts';
 import type { RoundingMode } from '../qmath/rounding.ts';
 import type { QDType } from '../sim/int/requant.ts';
-import type { IntLayer, OutClamp, RequantParams, ValueInfo } from '../sim/model.ts';
+import type { FloatFn, IntLayer, OutClamp, RequantParams, ValueInfo } from '../sim/model.ts';
 
 /** Reads one ONNX node into the IR (attribute checks included); errors go through `im.fail`. */
 export type OnnxImporter = (im: ImportContext, io: NodeIO) => void;
@@ -60,9 +60,12 @@ export interface FusionRole {
  *   region  'enter': QuantStub (starts the quantized region); 'leave': never inside it (input, DeQuantStub)
  *   weight  a weight site: the parameter role, per output channel along `axis`
  *   int32Output  the output may stay an int32 accumulator when only a DeQuantStub reads it
+ *   outputDtype  the output site's dtype when no per-node override sets one: 'qint16' for the ops whose output loses
+ *           too much at int8 (softmax, layer norm, GELU), as Horizon's nash qconfigs keep them at int16
  */
 export interface QuantRole {
   output: 'site' | 'inherit' | 'none';
+  outputDtype?: 'qint16';
   region?: 'enter' | 'leave';
   weight?: { role: string; axis: 0 };
   int32Output?: true;
@@ -107,7 +110,12 @@ export interface Lowered {
  * (prepare refuses the others by name). `none`: the op has no integer implementation, and why.
  */
 export type IntImpl =
-  | { lower: (n: GraphNode, c: LowerCtx) => Lowered; marches?: readonly March[] }
+  | {
+    lower: (n: GraphNode, c: LowerCtx) => Lowered;
+    marches?: readonly March[];
+    /** A case the lowering has no integer layer for (null: it has one): the node becomes a float island. */
+    floatIf?: (n: GraphNode) => string | null;
+  }
   | { none: string };
 
 // ---- QDQ export ---------------------------------------------------------------------------------------------
@@ -128,6 +136,8 @@ export interface QdqCtx {
   epilogue(y: string): string;
   /** The graph's float input. */
   graphInput(): string;
+  /** The file's opset (13; 21 where int16 Q/DQ pairs need it): an op written differently across opsets reads it. */
+  opset: number;
 }
 
 // ---- PyTorch export -----------------------------------------------------------------------------------------
@@ -179,6 +189,12 @@ export interface OpDef {
   int: IntImpl;
   /** Writes the node as ONNX (float ops; the export adds the Q/DQ pairs of its sites); returns its output. */
   qdq: (n: GraphNode, c: QdqCtx) => string;
+  /**
+   * The op's float computation as a float island of a heterogeneous model (src/sim/float-island.ts): used where the
+   * op has no integer implementation on the march (int `none`, or `marches` without it) or for this node (`floatIf`).
+   * Absent: such a node is refused (prepare / convert name it), never run wrongly.
+   */
+  floatIsland?: (n: GraphNode, c: LowerCtx) => FloatFn;
   /** How the PyTorch export writes it (model.py). */
   torch: TorchExport;
   /** Multiply-accumulates of one sample's forward (the model summary; the integer perf estimate: src/sim/layers.ts). */

@@ -23,12 +23,12 @@
 import { graphOutputs, type Graph, type GraphNode } from '../graph/ir.ts';
 import type { HostParams } from '../nn/params.ts';
 import { opDef } from '../ops/registry.ts';
-import type { LowerCtx } from '../ops/types.ts';
+import type { LowerCtx, Lowered } from '../ops/types.ts';
 import type { QDtype as FqDtype } from '../qmath/qparams.ts';
 import { INT_MODEL_FORMAT, INT_MODEL_VERSION, type IntLayer, type IntModel, type OutClamp, type ValueInfo } from '../sim/model.ts';
 import { DTYPE_RANGE, type QDType } from '../sim/int/requant.ts';
 import { requantParams } from './int-weights.ts';
-import { prepare, type QuantPlan } from './prepare.ts';
+import { floatIslandReason, prepare, type QuantPlan } from './prepare.ts';
 import type { QConfig } from './qconfig.ts';
 import type { QuantizedModel } from './quantized-model.ts';
 import type { QuantCheckpoint } from './quant-checkpoint.ts';
@@ -128,11 +128,22 @@ export function convert(plan: QuantPlan, params: HostParams, actScales: Record<s
     fail: (reason) => { throw new ConvertError(reason); },
   };
 
+  /** A float island (src/sim/float-island.ts): the op's float function between dequantized inputs and its site. */
+  const island = (n: GraphNode, reason: string): Lowered => {
+    const def = opDef(n.op);
+    if (!def.floatIsland) throw new ConvertError(`${n.id}: ${reason}`);
+    for (const i of n.inputs) scalarScale(i);
+    if (int32.has(n.id)) throw new ConvertError(`${n.id}: a float island cannot keep an int32 output (${reason})`);
+    const out: ValueInfo = acts.has(n.id) ? { ...(({ scale, dtype }) => ({ dtype, scales: [scale] }))(site(n)), shape: [...n.shape] } : { ...info(n.inputs[0]), shape: [...n.shape] };
+    const fn = def.floatIsland(n, ctx);
+    return { layer: { id: n.id, op: 'float', inputs: [...n.inputs], fn, reason, rounding: qc.rounding, clamp: dtypeClamp(out.dtype) }, value: out };
+  };
+
   // Each node lowers through its OpDef (src/ops): the simulator layer it becomes and its value's integer domain.
   for (const n of g.nodes) {
     const def = opDef(n.op);
-    if ('none' in def.int) throw new ConvertError(`${n.id}: ${def.int.none}`);
-    const { layer, value } = def.int.lower(n, ctx);
+    const noInt = floatIslandReason(n, march);
+    const { layer, value } = noInt || !('lower' in def.int) ? island(n, noInt ?? 'no integer implementation') : def.int.lower(n, ctx);
     if (layer) layers.push(layer);
     if (value) values[n.id] = value;
     if (layer?.op === 'dequantize') dequant.add(n.id);

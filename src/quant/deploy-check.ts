@@ -59,9 +59,22 @@ export interface DeployCheckResult {
   /** Simulator. */
   int: { acc1: number; acc5: number };
   layers: LayerStats[];
+  /**
+   * The float islands of a heterogeneous model (the integer model's 'float' layers): ops that run in float on the CPU
+   * between a dequantize and a quantize, not on the BPU, and why. Empty: every op is integer (absent in results saved
+   * before heterogeneous models existed).
+   */
+  float_islands?: FloatIsland[];
   /** Every output of the model, in order (absent from results saved before several outputs existed). */
   outputs?: OutputStats[];
   seconds: number;
+}
+
+export interface FloatIsland { name: string; op: string; reason: string }
+
+/** The float islands of an integer model, in layer order. */
+export function floatIslandsOf(im: IntModel): FloatIsland[] {
+  return im.layers.flatMap((l) => (l.op === 'float' ? [{ name: l.id, op: l.fn.kind, reason: l.reason }] : []));
 }
 
 export interface DeployCheckOptions {
@@ -141,7 +154,7 @@ export async function deployCheck(qm: QuantizedModel, im: IntModel, ds: ImageDat
   layers.sort((x, y) => x.sqnr_db - y.sqnr_db || y.max_lsb - x.max_lsb || x.name.localeCompare(y.name));
   return {
     images: seen, agreement_top1: scores ? pct(agree) : NaN, qat: { acc1: acc(q1), acc5: acc(q5) }, int: { acc1: acc(s1), acc5: acc(s5) },
-    layers, outputs: outs.map((c) => c.result()), seconds: (performance.now() - start) / 1000,
+    layers, outputs: outs.map((c) => c.result()), float_islands: floatIslandsOf(im), seconds: (performance.now() - start) / 1000,
   };
 }
 

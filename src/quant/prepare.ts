@@ -39,6 +39,12 @@ export interface QuantPlan {
   int32Outputs: string[];
   /** Nodes computed in float (outside the region). */
   float: string[];
+  /**
+   * Float islands inside the region (a heterogeneous model): ops without an integer implementation on the march that
+   * run in float between a dequantize and a quantize (their OpDef's floatIsland), and why. Convert may add more
+   * (a lowering that has no integer layer for a case, e.g. a linear on tokens): the integer model's 'float' layers.
+   */
+  floatIslands: { node: string; reason: string }[];
 }
 
 export class PrepareError extends Error {}
@@ -60,6 +66,7 @@ export function prepare(g: Graph, qc: QConfig): QuantPlan {
   const weights: WeightSite[] = [];
   const int32Outputs: string[] = [];
   const float: string[] = [];
+  const floatIslands: { node: string; reason: string }[] = [];
   const paramShape = (name: string) => {
     const p = g.params.find((x) => x.name === name);
     if (!p) throw new Error(`graph ${g.name}: no parameter ${name}`);
@@ -72,11 +79,13 @@ export function prepare(g: Graph, qc: QConfig): QuantPlan {
       float.push(n.id);
       continue;
     }
-    // An op with an integer implementation on some marches only is refused here, by name, not at convert time.
-    if ('lower' in def.int && def.int.marches && !hasIntImpl(n.op, qc.march)) {
+    // No integer implementation on this march: a float island where the op can run as one, else refused by name.
+    const noInt = floatIslandReason(n, qc.march);
+    if (noInt && def.floatIsland) floatIslands.push({ node: n.id, reason: noInt });
+    else if ('lower' in def.int && def.int.marches && !hasIntImpl(n.op, qc.march)) {
       throw new PrepareError(`${def.view.label} has no integer implementation for march ${qc.march} (node ${n.id}; it has one for ${def.int.marches.join(', ')})`);
     }
-    const s = specsFor(qc, n.id);
+    const s = specsFor(qc, n.id, def.quant.outputDtype);
     if (def.quant.weight) {
       const wr = dtypeRange(s.weight.dtype);
       const param = n.params[def.quant.weight.role];
@@ -91,7 +100,15 @@ export function prepare(g: Graph, qc: QConfig): QuantPlan {
     if (def.quant.region === 'enter' && qc.quantStubScale !== null) spec = { ...spec, observer: 'fixed_scale', fixedScale: qc.quantStubScale, averagingConstant: 0 };
     acts.push({ node: n.id, spec, ...dtypeRange(spec.dtype) });
   }
-  return { graph: g, qconfig: qc, acts, weights, int32Outputs, float };
+  return { graph: g, qconfig: qc, acts, weights, int32Outputs, float, floatIslands };
+}
+
+/** Why a node has no integer implementation on a march (null: it has one). */
+export function floatIslandReason(n: GraphNode, march: string): string | null {
+  const def = opDef(n.op);
+  if ('none' in def.int) return def.int.none;
+  if (!hasIntImpl(n.op, march)) return `${def.view.label} has no integer implementation for march ${march} (it has one for ${def.int.marches!.join(', ')})`;
+  return def.int.floatIf?.(n) ?? null;
 }
 
 function feedsOnlyDequant(g: Graph, n: GraphNode): boolean {

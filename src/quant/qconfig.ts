@@ -97,9 +97,12 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${esc}$`);
 }
 
-/** The effective specs of one node: the qconfig's, then every matching override in order. */
-export function specsFor(qc: QConfig, nodeId: string): { activation: TensorQuantSpec; weight: TensorQuantSpec; int32Output: boolean | null } {
-  let activation = { ...qc.activation };
+/**
+ * The effective specs of one node: the qconfig's, then the op's own output dtype (`opDtype`, its OpDef's
+ * quant.outputDtype: int16 for softmax / layer norm / GELU), then every matching override in order.
+ */
+export function specsFor(qc: QConfig, nodeId: string, opDtype?: 'qint16'): { activation: TensorQuantSpec; weight: TensorQuantSpec; int32Output: boolean | null } {
+  let activation = { ...qc.activation, ...(opDtype ? { dtype: opDtype } : {}) };
   let weight = { ...qc.weight };
   let int32Output: boolean | null = null;
   for (const ov of qc.overrides) {

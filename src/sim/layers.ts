@@ -22,6 +22,7 @@ import { conv2dCpu, linearCpu } from './cpu/dense.ts';
 import { addCpu, affineCpu, lutCpu, mulCpu, rescaleCpu } from './cpu/eltwise.ts';
 import { avgpool2dCpu, gatherChannelsCpu, maxpool2dCpu, reshapeCpu } from './cpu/pool-shape.ts';
 import { convTranspose2dCpu, resizeCpu } from './cpu/spatial.ts';
+import { floatIslandCpu, matmulCpu, softmaxCpu, transposeCpu } from './cpu/tokens.ts';
 import { SimError } from './tensor.ts';
 
 export interface IntLayerDef<K extends IntLayerOp> {
@@ -65,7 +66,7 @@ function validateAvgPool(l: LayerOf<'avgpool2d'>, fail: (reason: string) => neve
   if (!(n === 1 || (n === area && l.kernel)) || l.requant.shift.length !== n) fail(`layer ${l.id}: ${n} requant multipliers for a ${l.kernel ? l.kernel.join('x') : 'global'} pool`);
 }
 
-function validateScalarRequant(l: LayerOf<'mul' | 'affine'>, fail: (reason: string) => never): void {
+function validateScalarRequant(l: LayerOf<'mul' | 'affine' | 'matmul'>, fail: (reason: string) => never): void {
   const r = l.requant;
   if (!(r.multiplier instanceof Int32Array) || r.multiplier.length !== 1 || r.shift.length !== 1 || r.multiplier[0] < 0) fail(`layer ${l.id}: needs one non-negative requant multiplier`);
   if (l.op === 'affine' && !Number.isSafeInteger(l.offset)) fail(`layer ${l.id}: offset ${l.offset} is not an integer`);
@@ -114,6 +115,44 @@ export const INT_LAYERS = {
     cost: { macs: none, paramBytes: (l) => 4 * l.index.length },
     range: inputRange,
     cpu: gatherChannelsCpu,
+  },
+  transpose: {
+    validate: (l, fail) => {
+      if (!Array.isArray(l.perm) || [...l.perm].sort((a, b) => a - b).some((p, i) => p !== i)) fail(`layer ${l.id}: transpose perm ${JSON.stringify(l.perm)} is not a permutation`);
+    },
+    cost: { macs: none, paramBytes: none },
+    range: inputRange,
+    cpu: transposeCpu,
+  },
+  matmul: {
+    validate: validateScalarRequant,
+    // K multiply-accumulates per output element: K is the inner size of the first input
+    cost: { macs: (l, m) => prod(m.values[l.id].shape) * m.values[l.inputs[0]].shape[m.values[l.inputs[0]].shape.length - 1], paramBytes: () => 5 },
+    range: clampRange,
+    cpu: matmulCpu,
+  },
+  softmax: {
+    validate: (l, fail) => {
+      if (!(l.expTable instanceof Int32Array) || !l.expTable.length || !Number.isSafeInteger(l.recip) || !(l.recip > 0)) fail(`layer ${l.id}: softmax needs an exp table and a positive reciprocal`);
+    },
+    // the exp table is the parameter; a lookup, a sum and a multiply per element
+    cost: { macs: none, paramBytes: (l) => 4 * l.expTable.length + 8 },
+    range: clampRange,
+    cpu: softmaxCpu,
+  },
+  // a float island runs on the CPU, not the BPU: no BPU MACs; its int8 weights and float parameters still ship
+  float: {
+    validate: (l, fail) => {
+      const kinds = ['transpose', 'matmul', 'softmax', 'layernorm', 'gelu', 'linear'];
+      if (!l.fn || !kinds.includes(l.fn.kind)) fail(`layer ${l.id}: float island of unknown kind ${JSON.stringify(l.fn?.kind)}`);
+      if (l.fn.kind === 'linear' && (!(l.fn.weight instanceof Int8Array) || l.fn.weight.length !== prod(l.fn.weightShape))) fail(`layer ${l.id}: float linear weight does not match [${l.fn.weightShape}]`);
+    },
+    cost: {
+      macs: none,
+      paramBytes: (l) => (l.fn.kind === 'linear' ? l.fn.weight.length + 4 * (l.fn.weightScales.length + (l.fn.bias?.length ?? 0)) : l.fn.kind === 'layernorm' ? 8 * l.fn.gamma.length : 0),
+    },
+    range: clampRange,
+    cpu: floatIslandCpu,
   },
   // two taps per axis: 4 multiply-adds per output element (nearest: a copy); the tables are the parameters
   resize: {

@@ -67,6 +67,19 @@ interface LayerBase {
   inputs: string[];
 }
 
+/**
+ * The float computation of a float island (src/sim/float-island.ts): an op the simulator has no integer layer for on
+ * this march, run in float32 between a dequantize of its inputs and a quantize of its output (Horizon's
+ * heterogeneous model: the op runs on the CPU, not the BPU). Weights stay int8 with their scales.
+ */
+export type FloatFn =
+  | { kind: 'transpose'; perm: number[] }
+  | { kind: 'matmul'; transB: boolean }
+  | { kind: 'softmax' }
+  | { kind: 'layernorm'; eps: number; gamma: number[]; beta: number[] }
+  | { kind: 'gelu'; form: 'erf' | 'tanh' }
+  | { kind: 'linear'; weight: Int8Array; weightShape: number[]; weightScales: number[]; bias: number[] | null };
+
 export type IntLayer =
   | (LayerBase & { op: 'quantize'; scale: number; dtype: QDType; rounding: RoundingMode })
   | (LayerBase & {
@@ -109,6 +122,25 @@ export type IntLayer =
   | (LayerBase & { op: 'reshape' })
   /** y[:, j] = x[:, index[j]]: channel slice and shuffle, integers moved unchanged (the input's scale). */
   | (LayerBase & { op: 'gather_channels'; index: number[] })
+  | (LayerBase & { op: 'dequantize' })
+  /** Axes of the per-sample value permuted (perm, batch excluded): integers moved unchanged (the input's scale). */
+  | (LayerBase & { op: 'transpose'; perm: number[] })
+  /**
+   * The product of two integer values batched over the leading axes (attention): int32 accumulation of a · b (or a · bᵀ
+   * with transB), requantized per tensor with a multiplier and shift for s_a · s_b / s_out (docs/fixed-point.md §10).
+   */
+  | (LayerBase & { op: 'matmul'; transB: boolean; requant: RequantParams; clamp: OutClamp })
+  /**
+   * Softmax over the last axis in integers (docs/fixed-point.md "transformer pieces"): d = q − max(row) ≤ 0,
+   * e = expTable[−d] (round(exp(d · s_in) · 2^expBits), 0 past the table), S = Σ e, out = round_half_up(e · recip / (S · 2^recipShift))
+   * with recip = round(2^recipShift / s_out).
+   */
+  | (LayerBase & { op: 'softmax'; expTable: Int32Array; expBits: number; recip: number; recipShift: number; clamp: OutClamp })
+  /**
+   * A float island: inputs dequantized (q · s_in, float32), `fn` in float32, the output quantized to its value's
+   * scale and dtype (the fake quant's rule: f32(y · f32(1/s)), the rounding, the clamp). `reason`: why it is float.
+   */
+  | (LayerBase & { op: 'float'; fn: FloatFn; reason: string; rounding: RoundingMode; clamp: OutClamp })
   /**
    * Resize (src/sim/int/resize.ts, docs/fixed-point.md "resize"): two taps per output position and axis, weights in
    * Q`fracBits` (each pair sums to 2^fracBits); rows first, t = round_half_up((wr0·x0 + wr1·x1) / 2^midShift), then

@@ -26,7 +26,7 @@ const cache = new WeakMap<IntModel, Map<GpuContext, GpuModel>>();
 
 /** The layers whose kind has no WGSL run (boundary layers excepted: runIntModelGpu does those itself). */
 export function layersWithoutGpu(model: IntModel): string[] {
-  return model.layers.filter((l) => l.op !== 'quantize' && l.op !== 'dequantize' && !hasGpuRun(l)).map((l) => `${l.id} (${l.op})`);
+  return model.layers.filter((l) => l.op !== 'quantize' && l.op !== 'dequantize' && !hasGpuRun(l)).map((l) => (l.op === 'float' ? `${l.id} (float island ${l.fn.kind}: ${l.reason}; float islands run in the CPU simulator only)` : `${l.id} (${l.op})`));
 }
 
 function prepareModel(model: IntModel, ctx: GpuContext): GpuModel {

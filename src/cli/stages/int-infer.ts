@@ -125,8 +125,13 @@ export async function runIntInfer(argvIn: string[]): Promise<void> {
     console.log(`Simulator vs QAT model: ${agreement} of ${r.images} images; simulator ${(simImages / Math.max(simSeconds, 1e-9)).toFixed(0)} images/s (with dumps)`);
     console.log(`Per output (simulator vs QAT model):\n${outputTable(r.outputs ?? [])}`);
     console.log(`Per layer, worst first (LSB of int32 outputs = x_scale * w_scale):\n${layerTable(r.layers)}`);
+    const islands = r.float_islands ?? [];
+    if (islands.length) {
+      console.log(`Heterogeneous model: ${islands.length} float island(s) run in float on the CPU between DeQuant and Quant (not on the BPU):\n` +
+        islands.map((f) => `  ${f.name} (${f.op}): ${f.reason}`).join('\n'));
+    }
     await mergeReport(o.modelPath, 'int', {
-      acc1: r.int.acc1, acc5: r.int.acc5, agreement_top1: r.agreement_top1, layers: layersForReport(r.layers),
+      acc1: r.int.acc1, acc5: r.int.acc5, agreement_top1: r.agreement_top1, layers: layersForReport(r.layers), float_islands: islands,
       outputs: outputsForReport(r.outputs ?? []),
       qat_acc1: r.qat.acc1, qat_acc5: r.qat.acc5, test_images: r.images, source: ck.stage, march: im.march,
       requant: `${im.mode}, ${im.multiplierBits}-bit multiplier`, model_file_bytes: bytes.length, accumulators,

@@ -27,6 +27,7 @@ import {
 import * as quant from './quant.ts';
 import { torchHistc } from '../../qmath/histc.ts';
 import type { FloatArray } from './types.ts';
+import * as tok from './tokens.ts';
 
 class CpuTensor implements BTensor {
   readonly shape: Shape;
@@ -35,6 +36,12 @@ class CpuTensor implements BTensor {
     this.shape = Object.freeze([...shape]);
     this.size = data.length;
   }
+}
+
+function lastDim(t: BTensor): number {
+  const d = t.shape[t.shape.length - 1];
+  if (!d) throw new Error(`expected a tensor with a non-empty last axis, got [${t.shape.join(', ')}]`);
+  return d;
 }
 
 function checkShape(shape: Shape): void {
@@ -119,6 +126,36 @@ export class CpuBackend implements Backend {
     const shape = [...x.shape];
     shape[1] = index.length;
     return this.wrap(gatherChannels(this.d(x), x.shape, index), shape);
+  }
+
+  // ---- tokens ----
+  transpose(x: BTensor, perm: readonly number[]): BTensor {
+    return this.wrap(tok.transpose(this.d(x), x.shape, perm), tok.permutedShape(x.shape, perm));
+  }
+
+  matmul(a: BTensor, b: BTensor, transA: boolean, transB: boolean): BTensor {
+    const d = tok.matmulDims(a.shape, b.shape, transA, transB);
+    return this.wrap(tok.matmul(this.d(a), this.d(b), d, transA, transB), [...a.shape.slice(0, -2), d.M, d.N]);
+  }
+
+  softmax(x: BTensor): BTensor {
+    return this.wrap(tok.softmax(this.d(x), lastDim(x)), x.shape);
+  }
+
+  softmaxBackward(dy: BTensor, y: BTensor): BTensor {
+    return this.wrap(tok.softmaxBackward(this.d(dy), this.d(y), lastDim(dy)), dy.shape);
+  }
+
+  layerNorm(x: BTensor, gamma: BTensor, beta: BTensor, eps: number): [BTensor, BTensor] {
+    const d = lastDim(x);
+    const [y, stats] = tok.layerNorm(this.d(x), this.d(gamma), this.d(beta), d, eps);
+    return [this.wrap(y, x.shape), this.wrap(stats, [x.size / d, 2])];
+  }
+
+  layerNormBackward(dy: BTensor, x: BTensor, stats: BTensor, gamma: BTensor): [BTensor, BTensor, BTensor] {
+    const d = lastDim(dy);
+    const [dx, dg, db] = tok.layerNormBackward(this.d(dy), this.d(x), this.d(stats), this.d(gamma), d);
+    return [this.wrap(dx, dy.shape), this.wrap(dg, [d]), this.wrap(db, [d])];
   }
 
   resample2d(x: BTensor, rows: ResampleAxis, cols: ResampleAxis): BTensor {

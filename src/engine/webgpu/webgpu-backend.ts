@@ -22,6 +22,7 @@ import * as qp from './ops/qparams.ts';
 import * as cs from './ops/channel-scale.ts';
 import * as resample from './ops/resample.ts';
 import * as act from './ops/activation.ts';
+import * as tok from './ops/tokens.ts';
 import type { UnaryAct } from '../unary-act.ts';
 
 const g = (t: BTensor): GpuTensor => {
@@ -56,6 +57,14 @@ export class WebGpuBackend implements Backend {
   sliceChannels(x: BTensor, start: number, count: number): BTensor { return cat.sliceChannels(this.ctx, g(x), start, count); }
   gatherChannels(x: BTensor, index: readonly number[]): BTensor { return gather.gatherChannels(this.ctx, g(x), index); }
 
+  transpose(x: BTensor, perm: readonly number[]): BTensor { return tok.transpose(this.ctx, g(x), perm); }
+  matmul(a: BTensor, b: BTensor, transA: boolean, transB: boolean): BTensor { return tok.matmul(this.ctx, g(a), g(b), transA, transB); }
+  softmax(x: BTensor): BTensor { return tok.softmax(this.ctx, g(x)); }
+  softmaxBackward(dy: BTensor, y: BTensor): BTensor { return tok.softmaxBackward(this.ctx, g(dy), g(y)); }
+  layerNorm(x: BTensor, gamma: BTensor, beta: BTensor, eps: number): [BTensor, BTensor] { return tok.layerNorm(this.ctx, g(x), g(gamma), g(beta), eps); }
+  layerNormBackward(dy: BTensor, x: BTensor, stats: BTensor, gamma: BTensor): [BTensor, BTensor, BTensor] {
+    return tok.layerNormBackward(this.ctx, g(dy), g(x), g(stats), g(gamma));
+  }
   resample2d(x: BTensor, rows: ResampleAxis, cols: ResampleAxis): BTensor { return resample.resample2d(this.ctx, g(x), rows, cols); }
 
   add(a: BTensor, b: BTensor): BTensor { return ew.add(this.ctx, g(a), g(b)); }

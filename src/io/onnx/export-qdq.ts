@@ -222,6 +222,7 @@ export function buildQdqOnnx(s: QuantSnapshot, name = s.graph.name): Uint8Array 
       weightInputs: () => weightInputs(n, xScale),
       epilogue: (y) => epilogue(n, y),
       graphInput: () => { used.add('input'); return 'input'; },
+      opset,
     };
     return c;
   };

@@ -7,6 +7,7 @@ import type { OpType } from '../../graph/ir.ts';
 import type { ImportContext, NodeIO } from '../../io/onnx/import/context.ts';
 import type { TensorVal } from '../../io/onnx/import/values.ts';
 import type { NodeProto } from '../../io/onnx/proto-types.ts';
+import { tryGeluTanh } from './onnx-gelu.ts';
 
 /** An open clip bound in the IR (JSON has no infinity; an f32 never exceeds it). */
 export const F32_MAX = 3.4028234663852886e38;
@@ -45,7 +46,8 @@ function finiteAttr(im: ImportContext, io: NodeIO, name: string, fallback: numbe
 }
 
 export const importSigmoid = (im: ImportContext, io: NodeIO): void => gated(im, io, 'sigmoid', 'silu');
-export const importTanh = (im: ImportContext, io: NodeIO): void => void unary(im, io, 'tanh');
+// a Tanh inside GELU's tanh approximation is read as one gelu (onnx-gelu.ts)
+export const importTanh = (im: ImportContext, io: NodeIO): void => void (tryGeluTanh(im, io) || unary(im, io, 'tanh'));
 export const importHardSwish = (im: ImportContext, io: NodeIO): void => void unary(im, io, 'hardswish');
 
 /** HardSigmoid(alpha = 0.2, beta = 0.5 by default); x · HardSigmoid(1/6, 1/2)(x) is HardSwish. */

@@ -6,7 +6,7 @@
 import type { GraphNode } from '../../graph/ir.ts';
 import { quantizeWeights, weightScales } from '../../quant/int-weights.ts';
 import { quantizeBias, requantSpecFromScales } from '../../sim/int/requant.ts';
-import type { ConvGeometry, RequantParams } from '../../sim/model.ts';
+import type { ConvGeometry, FloatFn, RequantParams } from '../../sim/model.ts';
 import type { LowerCtx, Lowered } from '../types.ts';
 
 const pairOf = (a: number, b: number): [number, number] => [a, b];
@@ -36,6 +36,8 @@ export function lowerDense(n: GraphNode, c: LowerCtx): Lowered {
   }
   const op = n.op as 'conv2d' | 'linear';
   if (c.int32Output(n)) {
+    // per-channel scales index axis 1 of the output; a linear on tokens has its channels last
+    if (n.shape.length > 1 && n.op === 'linear') c.fail(`${n.id}: a linear on tokens cannot keep an int32 output`);
     if (n.attrs.act || n.attrs.addInput) c.fail(`${n.id}: an int32 output cannot have a fused activation or add`);
     const scales = Array.from(wScales, (w) => Math.fround(Math.fround(xScale) * w));
     return {
@@ -52,5 +54,22 @@ export function lowerDense(n: GraphNode, c: LowerCtx): Lowered {
       requant: { multiplier: spec.multiplier, shift: spec.shift }, addRescale, clamp: c.actClamp(n.attrs.act, s.scale, s.dtype),
     },
     value: { dtype: s.dtype, scales: [s.scale], shape: [...n.shape] },
+  };
+}
+
+/**
+ * A linear as a float island (a heterogeneous model): its weights int8 per output channel exactly as lowerDense
+ * quantizes them (the fake quant's scales and rule), its bias float as the fake-quant model adds it.
+ */
+export function floatLinear(n: GraphNode, c: LowerCtx): FloatFn {
+  if (n.attrs.act || n.attrs.addInput) c.fail(`${n.id}: a float-island linear with a fused ${n.attrs.act ?? 'add'} is not supported`);
+  const ws = c.weightSite(n);
+  if (!ws) c.fail(`${n.id}: no weight site`);
+  if (ws.quantMin < -128 || ws.quantMax > 127) c.fail(`${n.id}: int8 or narrower weights only`);
+  const wf = c.param(n.params.weight);
+  const scales = weightScales(wf, ws.channels, ws.quantMin, ws.quantMax, c.march);
+  return {
+    kind: 'linear', weight: quantizeWeights(wf, scales, ws.quantMin, ws.quantMax, c.rounding), weightShape: [...c.paramShape(n.params.weight)],
+    weightScales: Array.from(scales), bias: n.params.bias ? Array.from(c.param(n.params.bias)) : null,
   };
 }

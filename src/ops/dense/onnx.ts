@@ -32,13 +32,17 @@ export function importGemm(im: ImportContext, { n, inputs, base, set }: NodeIO):
   set(linear(im, base, x, w, outF, inF, bias));
 }
 
-/** MatMul by a constant [in, out] → linear without bias (an Add after it becomes the bias). */
-export function importMatMul(im: ImportContext, { inputs, base, set }: NodeIO): void {
+/**
+ * MatMul by a constant [in, out] → linear without bias (an Add after it becomes the bias), on [N, features] or on
+ * the last axis of tokens [N, T, features]; MatMul of two computed values → matmul (matmul.ts).
+ */
+export function importMatMul(im: ImportContext, io: NodeIO): void {
+  const { inputs, base, set } = io;
+  if (im.val(inputs[1]).kind === 'tensor') return importMatMulOfValues(im, io);
   const x = im.tensor(inputs[0]);
-  if (x.shape.length !== 1 && !x.squeezed) im.fail(`MatMul input must be [N, features], has per-sample shape [${x.shape}]`);
   const bc = im.constant(inputs[1], 'B (the weight)');
   const B = im.floats(bc, 'B');
-  const inF = prod(x.shape);
+  const inF = x.squeezed ? prod(x.shape) : x.shape[x.shape.length - 1];
   if (bc.dims.length !== 2 || bc.dims[0] !== inF || bc.dims[1] === 0) im.fail(`B [${bc.dims}] does not fit ${inF} input features`);
   const outF = bc.dims[1];
   const w = new Float32Array(outF * inF);
@@ -75,13 +79,51 @@ export function importAdd(im: ImportContext, { inputs, base, set }: NodeIO): voi
   set(t);
 }
 
-/** A linear node on x (per-sample [F], or a GlobalAveragePool's [C, 1, 1] that is [C] in the IR). */
+/** A linear node on x (per-sample [F], a GlobalAveragePool's [C, 1, 1] that is [C] in the IR, or tokens [T, F]). */
 export function linear(im: ImportContext, base: string, x: TensorVal, w: Float32Array, outF: number, inF: number, bias: Float32Array | null): TensorVal {
   const id = im.uniqueId(base);
   const params: Record<string, string> = { weight: im.addParam(`${id}.weight`, w, [outF, inF], 'kaiming_uniform', 'param', inF) };
   if (bias) params.bias = im.addParam(`${id}.bias`, bias, [outF], 'bias_uniform', 'param', inF);
-  im.addNode(id, 'linear', [x.id], [outF], {}, params);
-  return { kind: 'tensor', id, shape: [outF] };
+  const shape = x.squeezed || x.shape.length === 1 ? [outF] : [...x.shape.slice(0, -1), outF];
+  im.addNode(id, 'linear', [x.id], shape, {}, params);
+  return { kind: 'tensor', id, shape };
+}
+
+/**
+ * MatMul of two computed values [..., M, K] x [..., K, N] (equal leading axes) → matmul. A B operand made by a
+ * transpose that moves the last axis, read only here, is folded into the product as transB (q @ kᵀ: the head
+ * split's transpose then feeds the product directly, as a BPU reads the transposed operand).
+ */
+function importMatMulOfValues(im: ImportContext, { inputs, base, set }: NodeIO): void {
+  const a = im.tensor(inputs[0]), b = im.tensor(inputs[1]);
+  if (a.squeezed || b.squeezed) im.fail('MatMul of a pooled [C, 1, 1] value is not supported');
+  const r = a.shape.length;
+  if (r < 2 || b.shape.length !== r || a.shape.slice(0, r - 2).some((d, i) => d !== b.shape[i])) {
+    im.fail(`MatMul of [N, ${a.shape}] and [N, ${b.shape}]: only equal leading axes are supported (no broadcasting)`);
+  }
+  const [M, K] = a.shape.slice(r - 2);
+  if (b.shape[r - 2] !== K) im.fail(`MatMul of [N, ${a.shape}] and [N, ${b.shape}]: inner sizes ${K} and ${b.shape[r - 2]} differ`);
+  const N = b.shape[r - 1];
+  let bId = b.id, transB = false;
+  const t = im.node(b.id);
+  // only a transpose that moves the last (contiguous) axis: then the product reads B along it (kᵀ), while a head
+  // split that keeps it (v) stays as it is
+  if (t?.op === 'transpose' && t.attrs.perm && t.attrs.perm[r - 1] !== r - 1 && im.reads(b.id) === 1) {
+    const p = [...t.attrs.perm];
+    [p[r - 2], p[r - 1]] = [p[r - 1], p[r - 2]];
+    const src = im.node(t.inputs[0])!;
+    transB = true;
+    if (p.every((v, i) => v === i)) bId = t.inputs[0];
+    else {
+      // the transpose now only splits the heads; the product reads its last two axes swapped
+      t.attrs.perm = p;
+      t.shape = p.map((i) => src.shape[i]);
+    }
+  }
+  const id = im.uniqueId(base);
+  const shape = [...a.shape.slice(0, r - 2), M, N];
+  im.addNode(id, 'matmul', [a.id, bId], shape, { matmul: { k: K, transB } });
+  set({ kind: 'tensor', id, shape });
 }
 
 /** The conv / linear producing x when x is read only by the Add at hand (its bias can take a constant). */
@@ -96,7 +138,8 @@ function biasTarget(im: ImportContext, x: TensorVal): GraphNode | null {
 export function foldBias(im: ImportContext, x: TensorVal, c: Float32Array, dims: number[]): void {
   const node = biasTarget(im, x);
   if (!node) im.fail('Add of a per-channel constant is only supported as the bias of the MatMul, Gemm or Conv right before it (no broadcasting adds)');
-  const outC = node.shape[0];
+  // a linear's features are its last axis (tokens [T, F]); a conv's channels its first
+  const outC = node.op === 'linear' ? node.shape[node.shape.length - 1] : node.shape[0];
   const lead = dims.length ? dims : [];
   // Accept [O], [1, O] for linear; [O, 1, 1], [1, O, 1, 1] for conv; or a single value.
   const ok = c.length === 1 || (c.length === outC && (node.op === 'linear'

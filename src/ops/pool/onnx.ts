@@ -1,4 +1,6 @@
 /** GlobalAveragePool, ReduceMean over H and W, AveragePool (a folded zero Pad, count_include_pad, ceil_mode) and MaxPool. */
+import { tryLayerNormPattern } from '../norm/onnx.ts';
+import { tryTokenMean } from '../shape/onnx-tokens.ts';
 import type { Pool2dParams } from '../../engine/backend.ts';
 import { poolOutSize } from '../../qmath/pool-window.ts';
 import type { ImportContext, NodeIO } from '../../io/onnx/import/context.ts';
@@ -57,9 +59,12 @@ export function importPool(im: ImportContext, { n, op, inputs, base, set }: Node
  * ReduceMean over H and W of an NCHW value → global_avgpool (MnasNet's and EfficientNet's head: x.mean([2, 3])).
  * keepdims=1 gives [C, 1, 1] (the value is marked squeezed, as GlobalAveragePool's), keepdims=0 gives [C].
  */
-export function importReduceMean(im: ImportContext, { n, inputs, base, set }: NodeIO): void {
+export function importReduceMean(im: ImportContext, io: NodeIO): void {
+  // over the last axis: a LayerNorm's; over the tokens of [T, D]: mean pooling
+  if (tryLayerNormPattern(im, io) || tryTokenMean(im, io)) return;
+  const { n, inputs, base, set } = io;
   const x = im.tensor(inputs[0]);
-  if (x.shape.length !== 3) im.fail(`ReduceMean is supported over H and W of an NCHW tensor; the input has per-sample shape [${x.shape}]`);
+  if (x.shape.length !== 3) im.fail(`ReduceMean is supported over H and W of an NCHW tensor, over the tokens of a [N, T, D] tensor, or inside a LayerNorm; the input has per-sample shape [${x.shape}]`);
   const axes = im.opset >= 18 ? (inputs[1] ? im.ints(im.constant(inputs[1], 'axes'), 'axes') : undefined) : im.attrInts(n, 'axes');
   if (!axes) im.fail('ReduceMean over all axes (no axes given) is not supported; only over H and W (axes [2, 3])');
   const norm = [...new Set(axes.map((a) => (a < 0 ? a + 4 : a)))].sort();

@@ -78,7 +78,7 @@ export function importSplit(im: ImportContext, { n, inputs, base }: NodeIO): voi
   });
 }
 
-/** Transpose: none (identity) or the middle of a channel shuffle; anything else is refused. */
+/** Transpose: none (identity), the middle of a channel shuffle, or a transpose of the per-sample axes. */
 export function importTranspose(im: ImportContext, { n, inputs, base, set, alias }: NodeIO): void {
   const x = im.tensor(inputs[0]);
   const rank = x.shape.length + 1;
@@ -101,6 +101,11 @@ export function importTranspose(im: ImportContext, { n, inputs, base, set, alias
       return set({ kind: 'tensor', id: view, shape });
     }
   }
-  im.fail(`Transpose with perm [${perm}] is not supported (only the channel shuffle: Reshape to [N, g, C/g, H, W], ` +
-    'Transpose [0, 2, 1, 3, 4], Reshape back to [N, C, H, W])');
+  // any other permutation of the per-sample axes (tokens, attention heads)
+  if (x.squeezed) im.fail(`Transpose of a pooled [C, 1, 1] value is not supported (flatten it first)`);
+  const p = perm.slice(1).map((a) => a - 1);
+  const id = im.uniqueId(base);
+  const shape = p.map((a) => x.shape[a]);
+  im.addNode(id, 'transpose', [x.id], shape, { perm: p });
+  set({ kind: 'tensor', id, shape });
 }

@@ -50,14 +50,18 @@ export const conv2dCpu: CpuRun<'conv2d'> = (layer, inputs, { info, N }) => {
 };
 
 export const linearCpu: CpuRun<'linear'> = (layer, [x], { info, N }) => {
+  // one row per sample, or per token of [N, T, K] tokens (the last axis is K)
   const [O, K] = layer.weightShape;
-  if (x.data.length !== N * K) throw new SimError(`${layer.id}: input has ${x.data.length / N} features, weights ${K}`);
+  const tokens = info.shape.length > 1;
+  if (tokens ? x.shape[x.shape.length - 1] !== K : x.data.length !== N * K) throw new SimError(`${layer.id}: input [${x.shape}] does not fit the weights' ${K} features`);
+  const rows = x.data.length / K;
+  const shape = [N, ...info.shape];
   const rq = layer.requant && (info.dtype === 'int8' || info.dtype === 'int16') ? { ...layer.requant, dtype: info.dtype, lo: layer.clamp.lo, hi: layer.clamp.hi } : null;
   if (rq || !layer.requant) {
-    const fast = linearDenseFast(x.data, N, K, layer.weight, O, layer.bias, rq);
-    if (fast) return { data: fast, shape: [N, O] };
+    const fast = linearDenseFast(x.data, rows, K, layer.weight, O, layer.bias, rq);
+    if (fast) return { data: fast, shape };
   }
-  const acc = linearAccFast(x.data, N, K, 0, layer.weight, O, layer.bias);
-  if (!layer.requant) return { data: acc, shape: [N, O] };
-  return { data: requantTo(acc, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, O, 1), shape: [N, O] };
+  const acc = linearAccFast(x.data, rows, K, 0, layer.weight, O, layer.bias);
+  if (!layer.requant) return { data: acc, shape };
+  return { data: requantTo(acc, layer.requant, info.dtype, layer.clamp.lo, layer.clamp.hi, O, 1), shape };
 };

@@ -16,7 +16,9 @@
  *  - lut (sigmoid, tanh, hardswish, ..., PReLU): the table lookup of src/sim/gpu/lut.ts;
  *  - reshape: the same GPU buffer under a new shape (run-gpu.ts reference-counts buffers);
  *  - gather_channels (channel slice / shuffle): shaders/int_gather.wgsl copies the i32 words by channel index;
- *  - resize / conv_transpose2d: the accumulator kernels of src/sim/gpu/spatial.ts, then requantization.
+ *  - resize / conv_transpose2d: the accumulator kernels of src/sim/gpu/spatial.ts, then requantization;
+ *  - transpose: shaders/transpose.wgsl on i32 words (src/sim/gpu/transpose.ts). matmul, softmax and float islands
+ *    have no WGSL run yet: runIntModelGpu refuses such a model by name.
  */
 import requantSrc from '../../../shaders/int_requant.wgsl';
 import runSrc from '../../../shaders/int_sim_run.wgsl';
@@ -30,6 +32,7 @@ import { SimError } from '../tensor.ts';
 import { uploadBits, type GpuIntTensor } from './bits.ts';
 import { lutGpu, uploadLut } from './lut.ts';
 import { convTransposeGpu, resizeGpu, uploadSpatial } from './spatial.ts';
+import { transposeIntGpu } from './transpose.ts';
 import { add as gpuAdd, avgPool2d, conv2d, linear, maxPool2d, prepareDense, type GpuDenseLayer } from './kernels.ts';
 
 /** A layer's constants on one context: a dense layer's weights, and/or i32 word buffers. */
@@ -114,10 +117,13 @@ export const GPU_LAYERS: { [K in IntLayerOp]?: GpuLayerRun<K> } = {
   },
   linear: {
     upload: uploadDense,
-    run(l, [x], { ctx, N, consts }) {
+    run(l, [x], { ctx, N, info, consts }) {
+      // one row per sample, or per token of [N, T, K] tokens
       const K = l.weightShape[1];
-      if (x.t.size !== N * K) throw new SimError(`${l.id}: input has ${x.t.size / N} features, weights ${K}`);
-      return linear(ctx, { ...x, shape: [N, K] }, 0, consts.dense!);
+      const tokens = info.shape.length > 1;
+      if (tokens ? x.shape[x.shape.length - 1] !== K : x.t.size !== N * K) throw new SimError(`${l.id}: input [${x.shape}] does not fit the weights' ${K} features`);
+      const y = linear(ctx, { ...x, shape: [x.t.size / K, K] }, 0, consts.dense!);
+      return tokens ? { ...y, shape: [N, ...info.shape] } : y;
     },
   },
   add: { run: (l, [a, b], { ctx, info }) => gpuAdd(ctx, a, 0, b, 0, l.params, clampOut(info, l)) },
@@ -196,6 +202,8 @@ export const GPU_LAYERS: { [K in IntLayerOp]?: GpuLayerRun<K> } = {
     upload: (ctx, l) => ({ words: [uploadSpatial(ctx, l)] }),
     run: (l, [x], { ctx, info, consts }) => convTransposeGpu(ctx, x, consts.words[0], l, info),
   },
+  // perm is per sample: the batch axis stays first
+  transpose: { run: (l, [x], { ctx }) => transposeIntGpu(ctx, x, [0, ...l.perm.map((p) => p + 1)]) },
 };
 
 /** Whether a layer's kind has a WGSL run. */

@@ -23,6 +23,11 @@ export interface ViewNode {
   fusedFrom: string[] | null;
   dtype: Dtype;
   inputs: string[];
+  /**
+   * A float island of a heterogeneous model (plan.floatIslands): the op runs in float between a DeQuant of its
+   * inputs and a Quant of its output; why. null: not one.
+   */
+  floatIsland: string | null;
   /** A graph output: its name ('logits', or the file's output name) and place, e.g. "output 2 of 2: scores". */
   output?: { name: string; index: number; of: number };
 }
@@ -33,9 +38,10 @@ export function dtypesOf(g: Graph, plan: QuantPlan | null): Map<string, Dtype> {
   const out = new Map<string, Dtype>();
   const acts = new Map(plan?.acts.map((a) => [a.node, a.spec.dtype === 'qint16' ? 'int16' as const : 'int8' as const]) ?? []);
   const int32 = new Set(plan?.int32Outputs ?? []);
-  const float = new Set(plan?.float ?? []);
+  const float = new Set([...(plan?.float ?? []), ...(plan?.floatIslands ?? []).map((f) => f.node)]);
   for (const n of g.nodes) {
     let d: Dtype = 'float';
+    // a float island computes in float (its output is then quantized at its site)
     if (!plan || opDef(n.op).quant.region === 'leave' || float.has(n.id)) d = 'float';
     else if (int32.has(n.id)) d = 'int32';
     else if (acts.has(n.id)) d = acts.get(n.id)!;
@@ -62,16 +68,28 @@ export function buildViewGraph(g: Graph, plan: QuantPlan | null): ViewGraph {
   const dt = dtypesOf(g, plan);
   // Every output is labelled with its name (a model with several outputs: each DeQuantStub says which it is).
   const outs = graphOutputs(g), names = outputNames(g);
+  const islands = new Map((plan?.floatIslands ?? []).map((f) => [f.node, f.reason]));
   const nodes: ViewNode[] = g.nodes.map((n) => {
     const k = outs.indexOf(n.id);
     const output = k < 0 ? undefined : { name: names[k], index: k + 1, of: outs.length };
     return {
       id: n.id, op: n.op, label: output ? `output ${output.name}` : labelOf(g, n.id), detail: detailOf(n), shape: n.shape, namespace: n.namespace,
-      fusedFrom: n.attrs.fusedFrom ?? null, dtype: dt.get(n.id) ?? 'float', inputs: [...n.inputs], ...(output ? { output } : {}),
+      fusedFrom: n.attrs.fusedFrom ?? null, dtype: dt.get(n.id) ?? 'float', inputs: [...n.inputs], floatIsland: islands.get(n.id) ?? null, ...(output ? { output } : {}),
     };
   });
   const edges = g.nodes.flatMap((n) => n.inputs.map((i) => ({ from: i, to: n.id })));
   return { nodes, edges };
+}
+
+/**
+ * The boundary an edge crosses into or out of a float island: 'dequant' (an integer value enters an island), 'quant'
+ * (an island's float result is quantized at its site), or null.
+ */
+export function islandBoundary(from: ViewNode | undefined, to: ViewNode | undefined): 'quant' | 'dequant' | null {
+  if (!from || !to) return null;
+  if (to.floatIsland && !from.floatIsland) return 'dequant';
+  if (from.floatIsland && !to.floatIsland) return 'quant';
+  return null;
 }
 
 /** A synthetic graph of n nodes (a chain with a skip every 4 nodes), for layout timing and the large-graph view. */
@@ -80,7 +98,7 @@ export function syntheticGraph(n: number): ViewGraph {
   const edges: ViewEdge[] = [];
   for (let i = 0; i < n; i++) {
     const inputs = i === 0 ? [] : i % 4 === 0 && i >= 4 ? [`n${i - 1}`, `n${i - 4}`] : [`n${i - 1}`];
-    nodes.push({ id: `n${i}`, op: i % 4 === 0 ? 'add' : 'conv2d', label: i % 4 === 0 ? 'add' : 'conv2d', detail: '', shape: [8, 8, 8], namespace: '', fusedFrom: null, dtype: 'int8', inputs });
+    nodes.push({ id: `n${i}`, op: i % 4 === 0 ? 'add' : 'conv2d', label: i % 4 === 0 ? 'add' : 'conv2d', detail: '', shape: [8, 8, 8], namespace: '', fusedFrom: null, dtype: 'int8', inputs, floatIsland: null });
     for (const f of inputs) edges.push({ from: f, to: `n${i}` });
   }
   return { nodes, edges };

@@ -22,6 +22,8 @@ export class ImportContext {
   uses = new Map<string, number>();
   /** The nodes that read each ONNX value (an importer may take a following node with it: Sigmoid + Mul = SiLU). */
   consumers = new Map<string, NodeProto[]>();
+  /** The node that writes each ONNX value (patterns read backwards: src/io/onnx/import/pattern.ts). */
+  producers = new Map<string, NodeProto>();
   /** Nodes an earlier importer imported together with its own, and the value their output is. */
   absorbed = new Map<NodeProto, Val>();
   /** The file's input has a fixed batch of 1: a leading 1 in a Reshape target is that batch. */

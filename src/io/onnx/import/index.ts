@@ -95,6 +95,7 @@ function importModel(m: ModelProto, file: string, opts: OnnxImportOptions): Onnx
 
   // Uses of each value (graph output included), for the single-use checks.
   for (const n of g.node ?? []) {
+    for (const o of n.output ?? []) if (o) im.producers.set(o, n);
     for (const i of n.input ?? []) {
       if (!i) continue;
       im.uses.set(i, (im.uses.get(i) ?? 0) + 1);

@@ -12,6 +12,7 @@ export function DeploySummary() {
   const simSpeed = useStudio((s) => s.deploy.job.simImagesPerSecond);
   const acc5 = useStudio((s) => showsAcc5(s.data));
   if (!r || !a) return null;
+  const islands = r.float_islands ?? [];
   const fq = a.source === 'qat' ? 'QAT model (fake quant)' : 'Calibrated model (fake quant)';
   return (
     <div className="deploy-summary" data-testid="deploy-summary">
@@ -34,6 +35,12 @@ export function DeploySummary() {
           <tr data-testid="deploy-acc-int" data-acc1={r.int.acc1}><td>Fixed-point simulator ({a.march})</td><td>{pctOrNoLabels(r.int.acc1)}</td>{acc5 && <td>{pctOrNoLabels(r.int.acc5)}</td>}</tr>
         </tbody>
       </table>
+      {islands.length > 0 && (
+        <div data-testid="deploy-float-islands">
+          <p>Heterogeneous model: {islands.length} op{islands.length > 1 ? 's' : ''} without an integer implementation on {a.march} run in float on the CPU, between a DeQuant of their inputs and a Quant of their output:</p>
+          <ul>{islands.map((f) => <li key={f.name} data-island={f.name}><code>{f.name}</code> ({f.op}): {f.reason}</li>)}</ul>
+        </div>
+      )}
       <p className="hint">
         {formatFixed(r.seconds, 1)} s in all; simulator {Number.isFinite(simSpeed) ? `${Math.round(simSpeed)} images/s with per-layer dumps` : '–'}.
       </p>

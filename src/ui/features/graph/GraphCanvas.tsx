@@ -5,7 +5,7 @@
  */
 import { useEffect, useMemo, useRef, useState, type Ref } from 'react';
 import type { ZoomTransform } from 'd3';
-import type { ViewGraph } from '../../graph-view/graph-model.ts';
+import { islandBoundary, type ViewGraph } from '../../graph-view/graph-model.ts';
 import { requestLayout } from '../../graph-view/layout-client.ts';
 import type { Layout } from '../../graph-view/layout.ts';
 import type { NsTree } from '../../graph-view/namespaces.ts';
@@ -71,6 +71,7 @@ export function GraphCanvas(p: GraphCanvasProps) {
     if (!svg.current || !layout) return;
     const { boxes, edges } = layout.scene;
     const nodeShape = new Map(graph.nodes.map((n) => [n.id, n.shape]));
+    const viewNode = new Map(graph.nodes.map((n) => [n.id, n]));
     const shape = new Map(edges.map((e) => [`${e.from}>${e.to}`, nodeShape.get(e.via) ?? []]));
     // The same graph relaid out (a group opened or closed, a resize) keeps the view; another graph opens fitted.
     const keep = drawnGraph.current === graph ? r.current?.transform() ?? null : null;
@@ -81,7 +82,13 @@ export function GraphCanvas(p: GraphCanvasProps) {
       lines: (id) => { const b = boxes.get(id)!; return { op: b.op, name: (b.kind === 'node' && latest.current.subline?.(id)) || b.name }; },
       isGroup: (id) => boxes.get(id)?.kind === 'group',
       frameLabel: (id) => tree.groups.get(id)?.label ?? id,
-      edgeLabel: (e) => { const sh = shape.get(`${e.from}>${e.to}`); return sh?.length ? sh.join('×') : ''; },
+      edgeLabel: (e) => {
+        const sh = shape.get(`${e.from}>${e.to}`);
+        const t = sh?.length ? sh.join('×') : '';
+        // a float island's boundaries: its inputs are dequantized, its output quantized
+        const b = islandBoundary(viewNode.get(e.from), viewNode.get(e.to));
+        return b ? `${b === 'dequant' ? 'DeQuant' : 'Quant'} ${t}`.trim() : t;
+      },
       onEscape: () => latest.current.onEscape?.(),
       onToggle: (id) => latest.current.onToggle(id),
       onTransform: (t) => latest.current.onTransform?.(t),
@@ -90,7 +97,7 @@ export function GraphCanvas(p: GraphCanvasProps) {
         if (b.kind === 'group') return { 'data-group': b.group!.path, 'data-leaves': String(b.group!.leaves.length) };
         const n = b.node!;
         return {
-          'data-dtype': n.dtype, 'data-op': n.op, ...(n.fusedFrom ? { 'data-fused': String(n.fusedFrom.length), 'data-fused-from': n.fusedFrom.join(' ') } : {}),
+          'data-dtype': n.dtype, 'data-op': n.op, ...(n.floatIsland ? { 'data-float-island': n.floatIsland } : {}), ...(n.fusedFrom ? { 'data-fused': String(n.fusedFrom.length), 'data-fused-from': n.fusedFrom.join(' ') } : {}),
           ...(n.output ? { 'data-output': n.output.name } : {}),
         };
       },

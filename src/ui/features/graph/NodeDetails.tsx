@@ -50,6 +50,7 @@ export function NodeDetails({ node, graph, extra }: { node: ViewNode | null; gra
         <div><dt>Attributes</dt><dd data-testid="detail-attrs">{node.detail || '–'}</dd></div>
         <div><dt>Output shape</dt><dd>{node.shape.join(' × ')}</dd></div>
         <div><dt>dtype</dt><dd data-testid="detail-dtype">{node.dtype}</dd></div>
+        {node.floatIsland && <div><dt>Float island</dt><dd data-testid="detail-float-island">runs in float between DeQuant and Quant: {node.floatIsland}</dd></div>}
         <div><dt>Activation scale{stage ? ` (${STAGE_NAME[stage]})` : ''}</dt>
           <dd data-testid="detail-scale" data-stage={stage ?? ''} data-scale={shown.act ?? ''}>{shown.act !== undefined ? shown.act.toPrecision(4) : '–'}</dd></div>
         {attrs.map((a) => <div key={a.key}><dt>{a.key}</dt><dd data-testid={`detail-attr-${a.key.replace(/\s+/g, '-')}`}>{a.value}</dd></div>)}
