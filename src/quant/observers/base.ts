@@ -90,8 +90,14 @@ export abstract class PerTensorObserverBase implements Observer {
     return qp;
   }
 
-  /** Range [max(min, -t), min(max, t)] of a symmetric |x| threshold t, clipped to the observed range. */
+  /**
+   * Range [max(min, -t), min(max, t)] of a symmetric |x| threshold t, clipped to the observed range. Data on one
+   * side of zero beyond t (e.g. a HardSigmoid output in [0.47, 0.48] and t = 0.2): everything clips to t (or -t),
+   * the range [t, t] (not [min, t], whose min > max no qparams exist for).
+   */
   protected rangeForThreshold(t: number): [number, number] {
-    return [Math.max(this.minV, -t), Math.min(this.maxV, t)];
+    const lo = Math.max(this.minV, -t), hi = Math.min(this.maxV, t);
+    if (lo <= hi) return [lo, hi];
+    return this.minV > 0 ? [t, t] : [-t, -t];
   }
 }
