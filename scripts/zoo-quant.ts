@@ -23,6 +23,7 @@ import { calibrate } from '../src/quant/calibrate.ts';
 import { convertQuantizedModel } from '../src/quant/convert.ts';
 import { deployCheck, type DeployCheckResult } from '../src/quant/deploy-check.ts';
 import { qconfigTemplate } from '../src/quant/qconfig.ts';
+import type { ObserverName } from '../src/quant/observers/index.ts';
 import type { QuantizedModel } from '../src/quant/quantized-model.ts';
 import { execLayer, runIntModel, type IntTensor } from '../src/sim/run.ts';
 import type { IntModel } from '../src/sim/model.ts';
@@ -59,6 +60,8 @@ export interface ZooQuantOptions {
   batchSize: number;
   /** QAT: SGD with momentum 0.9 at this learning rate (constant), the qat stage's recipe. */
   qatLr: number;
+  /** The calibration observer (default: default_calibration's, MSE). */
+  observer?: ObserverName;
   /** Images of the isolated per-layer check (it keeps every value of the graph). */
   layerImages: number;
   onStage?: (stage: string) => void;
@@ -207,7 +210,7 @@ export async function quantFlow(be: Backend, name: string, bytes: Uint8Array, da
 
   // calib: fuse, prepare default_calibration, calibrate (as the calib stage)
   const f = fuse(graph, host);
-  const calibQc = qconfigTemplate('default_calibration');
+  const calibQc = qconfigTemplate('default_calibration', o.observer ? { observer: o.observer } : {});
   const cq = buildQuantized(be, f.graph, f.host, calibQc);
   await calibrate(cq, randomSubset(data.train, Math.min(o.calibImages, data.train.count), 1), { batchSize: o.batchSize, normalize: norm });
   cq.setState('VALIDATION');
