@@ -39,6 +39,10 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     by a constant (--ops-mul writes only this and ceil_pools.onnx)
   ceil_pools.onnx   3x16x16, opset 13: MaxPool ceil_mode, AveragePool count_include_pad=0, ceil_mode average
                     pools with and without padding, Concat, ReduceMean + Flatten head
+  yolo_block.onnx   (only with --yolo) a YOLO-style detection block with two outputs, boxes and scores
+                    (scripts/onnx_fixtures_yolo.py)
+  se_sigmoid.onnx, se_hardsigmoid.onnx  (also alone with --se) squeeze-excitation with a sigmoid (EfficientNet) and a
+                    hard-sigmoid (MobileNetV3) gate: scripts/fixtures_se.py
   --torchvision-ops-mul DIR  only torchvision's MnasNet 0.5 and GoogLeNet at 3x32x32 into DIR (not committed;
                     check them with scripts/onnx-vs-ort.ts)
 
@@ -49,7 +53,7 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     folder at test time; scripts/zoo-report.ts reports which import).
 
 Every model has a dynamic batch dimension ("N"). Deterministic (seeded); training takes a few
-minutes on 2 cores. Usage: /usr/bin/python3 scripts/make-onnx-fixtures.py [--skip-fashion | --fashion-resnet | --activations | --ops-mul | --zoo DIR [NAME ...]]
+minutes on 2 cores. Usage: /usr/bin/python3 scripts/make-onnx-fixtures.py [--skip-fashion | --fashion-resnet | --activations | --ops-mul | --yolo | --zoo DIR [NAME ...]]
 """
 import gzip
 import json
@@ -63,6 +67,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
+from fixtures_se import se_fixtures  # scripts/fixtures_se.py
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 OUT = os.path.join(ROOT, 'tests', 'fixtures', 'onnx')
@@ -664,6 +669,12 @@ def main():
     if '--activations' in sys.argv:
         activations()
         return
+    if '--yolo' in sys.argv:  # yolo_block.onnx: two outputs (scripts/onnx_fixtures_yolo.py)
+        from onnx_fixtures_yolo import export_yolo
+        export_yolo(os.path.join(OUT, 'yolo_block.onnx'), randomize_bn, lambda p: onnx.checker.check_model(onnx.load(p)))
+        return
+    if '--se' in sys.argv:
+        return se_fixtures(export, randomize_bn)
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     r = Residual()
@@ -677,6 +688,7 @@ def main():
     handmade()
     ops_mul()
     activations()
+    se_fixtures(export, randomize_bn)
     if '--skip-fashion' not in sys.argv:
         fashion()
 

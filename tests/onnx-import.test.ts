@@ -222,7 +222,19 @@ describe('errors name the node, the op and the reason', () => {
   it('a cycle', () => expectError({
     ...v, nodes: [{ ...v.nodes[0], input: ['input', 'w'] }, { ...v.nodes[1], input: ['y'] }, ...v.nodes.slice(2)],
   }, /cycle/));
-  it('outputs that are not logits', () => expectError({ ...v, nodes: v.nodes.slice(0, 2), output: 'r' }, /logits \[N, classes\]/));
+  it('outputs of any shape, several of them; the same value twice or a constant is refused', () => {
+    // a feature map as the one output keeps its shape (no longer refused as "not logits")
+    const fm = importOnnx(tinyModel({ ...v, nodes: v.nodes.slice(0, 2), output: 'r' }), 'fm.onnx').graph;
+    expect(fm.outputs).toBeUndefined();
+    expect(fm.nodes.find((n) => n.id === fm.output)!.shape).toEqual(fm.nodes.find((n) => n.id === 'relu')!.shape);
+    // two outputs: the feature map and the logits, one DeQuantStub each, named after the outputs, in the file's order
+    const two = importOnnx(tinyModel({ ...v, outputs: ['r', 'y'] }), 'two.onnx').graph;
+    expect(two.outputs).toEqual(['dequant_r', 'dequant_y']);
+    expect(two.output).toBe('dequant_r');
+    expect(two.nodes.find((n) => n.id === 'dequant_r')!.inputs).toEqual(['relu']);
+    expectError({ ...v, outputs: ['y', 'y'] }, /two graph outputs have the same name/);
+    expectError({ ...v, outputs: ['y', 'w'] }, /output "w" is a constant/);
+  });
   it('unknown auto_pad, bad attribute types', () => {
     expectError(withNode(0, { attribute: [str('auto_pad', 'WEIRD')] }), /auto_pad "WEIRD"/, 'conv', 'Conv');
     expectError(withNode(0, { attribute: [flt('group', 1)] }), /attribute group must be an int/, 'conv', 'Conv');

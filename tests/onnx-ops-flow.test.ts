@@ -1,7 +1,8 @@
 /**
  * The ops of issue 10 Part 2 (Mul per element and per channel, Sub, Mul / Div / Sub by constants, ReduceMean,
- * ceil_mode pools, count_include_pad = false) through the whole flow, on two PyTorch exports of
- * scripts/make-onnx-fixtures.py (se_block.onnx, ceil_pools.onnx): import (the float comparison with onnxruntime is
+ * ceil_mode pools, count_include_pad = false) through the whole flow, on PyTorch exports of
+ * scripts/make-onnx-fixtures.py (se_block.onnx, ceil_pools.onnx; se_sigmoid.onnx and se_hardsigmoid.onnx: torchvision's
+ * squeeze-excitation with a sigmoid and a hard-sigmoid gate): import (the float comparison with onnxruntime is
  * in onnx-import*.test.ts) → fuse → prepare → calibrate → 3 QAT steps → convert →
  *  - every integer layer, fed the fake-quant model's own integer inputs, within 2 LSB of the fake-quant output;
  *  - the simulator end to end close to the fake-quant logits;
@@ -138,6 +139,25 @@ describe('issue 10 ops: the imported graphs', () => {
     for (const n of f.nodes) if (n.op === 'mul' || n.op === 'sub' || n.op === 'affine') expect(sites.has(n.id), n.id).toBe(true);
   });
 
+  it.each([
+    ['se_sigmoid', { silu: 2, sigmoid: 1 }],
+    ['se_hardsigmoid', { hardswish: 2, hardsigmoid: 1 }],
+  ] as const)('%s: torchvision\'s SqueezeExcitation, scale * input with the [C, 1, 1] gate first, is one per-channel mul', (name, acts) => {
+    const r = importOnnx(fixture(name), `${name}.onnx`);
+    const g = r.graph;
+    const byId = new Map(g.nodes.map((n) => [n.id, n]));
+    const count = (op: string) => g.nodes.filter((n) => n.op === op).length;
+    for (const [op, k] of Object.entries(acts)) expect(count(op), op).toBe(k);
+    const muls = g.nodes.filter((n) => n.op === 'mul');
+    expect(muls.length).toBe(1);
+    const shapes = muls[0].inputs.map((i) => byId.get(i)!.shape.join());
+    expect(shapes.sort()).toEqual([`${muls[0].shape[0]},1,1`, muls[0].shape.join()].sort());
+    // the gate's producer is the table activation
+    expect(muls[0].inputs.map((i) => byId.get(i)!.op)).toContain(name === 'se_sigmoid' ? 'sigmoid' : 'hardsigmoid');
+    const f = fuse(g, r.host).graph;
+    expect(fusionReport(f).float).toEqual([]);
+  });
+
   it('ceil_pools: ceil_mode and count_include_pad = false where PyTorch set them; the sizes PyTorch computes', () => {
     const g = importOnnx(fixture('ceil_pools'), 'ceil_pools.onnx').graph;
     const pools = g.nodes.filter((n) => n.attrs.pool).map((n) => [n.op, !!n.attrs.pool!.ceilMode, n.attrs.pool!.countIncludePad !== false, n.shape]);
@@ -149,11 +169,17 @@ describe('issue 10 ops: the imported graphs', () => {
 });
 
 describe('issue 10 ops through calibrate → QAT → convert → simulator → QDQ export', () => {
-  for (const [name, tpl, march, ops] of [
+  for (const [name, tpl, march, ops, opt] of [
     ['se_block', 'default_calibration', 'bayes', ['mul', 'affine', 'add']], // Sub of two activations: the add layer, b negated
     ['se_block', 'default_calibration_int16', 'bayes', ['mul', 'affine']], // int16 x int16 products
     ['se_block', 'default_calibration', 'bernoulli', ['mul', 'affine']], // power-of-two scales: Mul and Sub are shifts
     ['ceil_pools', 'default_calibration', 'bayes', ['avgpool2d', 'maxpool2d']],
+    // torchvision's SqueezeExcitation (gate * x): EfficientNet's sigmoid gate, MobileNetV3's hard-sigmoid gate
+    // se_sigmoid: onnxruntime's fused QGemm of the head returns logits up to 0.09 (of ±0.4) away from the exact
+    // integer Gemm of its own quantized inputs (measured; most likely the x86 u8s8 kernels' saturating int16 pair
+    // sums with weights at -128), while its float path agrees with the simulator: no integer-kernel top-1 check there.
+    ['se_sigmoid', 'default_calibration', 'bayes', ['mul', 'lut'], { ortIntKernels: false }],
+    ['se_hardsigmoid', 'default_calibration', 'bayes', ['mul', 'lut']],
   ] as const) {
     const template = `${tpl}${march === 'bernoulli' ? ', bernoulli' : ''}`;
     it(`${name} (${template}): every layer within 2 LSB, GPU = CPU simulator, QDQ export = fake quant`, async () => {
@@ -193,6 +219,11 @@ describe('issue 10 ops through calibrate → QAT → convert → simulator → Q
       // Without graph optimizations onnxruntime computes the float ops between the Q/DQ pairs: the fake quant.
       expect(relError(await runOrt(qdq, x, shape, 'disabled'), fq), `${name} QDQ (float ops) vs fake quant`).toBeLessThan(1e-2);
       // With them (its default), it fuses Q/DQ into its own integer kernels: top-1 as the simulator's.
+      if (opt?.ortIntKernels === false) {
+        qm.store.dispose();
+        qm.dispose();
+        return;
+      }
       const ortInt = await runOrt(qdq, x, shape);
       let same = 0;
       for (let i = 0; i < n; i++) if (argmax(ortInt, i, K) === argmax(sim.output, i, K)) same++;

@@ -165,6 +165,19 @@ describe('Horizon calibration observers', () => {
     expect(Math.min(...o.errors)).toBe(o.errors[o.factors().indexOf(o.bestFactor)]);
   });
 
+  it('mse on a tensor of one sign (all values near -0.034): every candidate range takes 0, no min > max', () => {
+    // A YOLO-style block's activation (tests/yolo-outputs.test.ts) made the shrunk range [-f·a, max] cross over.
+    for (const sign of [-1, 1]) {
+      const x = Float32Array.from({ length: 101 }, (_, i) => sign * (0.0337 + 0.0002 * (i / 100)));
+      const o = new MSEObserver();
+      o.observe(x, [x.length]);
+      const qp = o.calculateQParams();
+      expect(qp.scale[0]).toBeGreaterThan(0);
+      // the best scale reproduces the values within half a step
+      for (const v of x) expect(Math.abs(Math.round(v / qp.scale[0]) * qp.scale[0] - v)).toBeLessThanOrEqual(qp.scale[0] / 2 + 1e-9);
+    }
+  });
+
   it('kl on known histograms', () => {
     // mass uniform on the first 300 of 512 bins: any i >= 300 reproduces P exactly (KL 0), i < 300 folds mass
     // into the last bin (KL > 0): the first minimum is 300

@@ -62,7 +62,7 @@ export class AnalyzeSources {
       await client.load(encodeModelFile(im), { file: `${ck.model}${MODEL_FILE_EXTENSION}`, device: 'cpu' });
       return simStage(im, async (x, n, dump) => {
         const out = await client.run([{ x, n }], { dump });
-        return { output: out.outputs[0], dumps: out.dumps![0] };
+        return { output: out.outputs[0], outputs: out.allOutputs?.[0], dumps: out.dumps![0] };
       });
     }
     const { qm } = await this.quantizedModel(name);

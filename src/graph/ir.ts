@@ -71,8 +71,8 @@ export interface Graph {
   output: string;
   /**
    * Every output, in order (output first), each of any per-sample shape (feature maps, boxes, masks, embeddings);
-   * absent: the one output. So far the IR, the passes, the executor, the output similarity and distillation read it
-   * (graphOutputs); the importer, convert, the simulator, the model file, the QDQ export and the viewer do not yet.
+   * absent: the one output. Read through graphOutputs everywhere (importer, passes, executor, convert, simulator,
+   * model file, QDQ export, deployment check, viewer).
    */
   outputs?: string[];
   params: ParamSpec[];
@@ -82,6 +82,21 @@ export interface Graph {
 export function graphOutputs(g: Pick<Graph, 'output' | 'outputs'>): string[] {
   return g.outputs && g.outputs.length ? g.outputs : [g.output];
 }
+
+/**
+ * The user-facing names of the outputs, in order (report rows, the viewer, the QDQ export's output names): 'logits'
+ * for a single output, else each DeQuantStub's id without its 'dequant_' prefix (the ONNX importer names them
+ * dequant_<the file's output name>).
+ */
+export function outputNames(g: Pick<Graph, 'output' | 'outputs'>): string[] {
+  const outs = graphOutputs(g);
+  if (outs.length === 1) return ['logits'];
+  const names = outs.map(outputNameOf);
+  return new Set(names).size === names.length ? names : outs;
+}
+
+/** One of several outputs' name from its DeQuantStub's id (dequant_<name> -> name). */
+export const outputNameOf = (id: string): string => id.replace(/^dequant_(?=.)/, '');
 
 export function nodeById(g: Graph, id: string): GraphNode {
   const n = g.nodes.find((x) => x.id === id);

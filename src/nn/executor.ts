@@ -37,7 +37,7 @@ export interface RunResult {
  * The epilogue of a fused conv / linear (src/graph/passes/fuse.ts): y + addInput, then the fused
  * activation's own forward, composed from the autograd functions so fused models train (QAT on the fused model).
  */
-function fusedEpilogue(tape: Tape, n: GraphNode, y: Var, xs: Var[], c: ForwardCtx): Var {
+export function fusedEpilogue(tape: Tape, n: GraphNode, y: Var, xs: Var[], c: ForwardCtx): Var {
   if (n.attrs.addInput) y = opDef('add').forward(tape, n, [y, xs[1]], c);
   if (n.attrs.act) y = opDef(n.attrs.act).forward(tape, n, [y], c);
   return y;

@@ -8,6 +8,7 @@
  *   prepare          quant                      src/quant/prepare.ts
  *   convert          int                        src/quant/convert.ts (layers: src/sim/layers.ts)
  *   QDQ export       qdq                        src/io/onnx/export-qdq.ts
+ *   PyTorch export   torch                      src/io/torch/model-py.ts, qparams-json.ts
  *   viewer           view                       src/ui/graph-view/graph-model.ts, NodeDetails.tsx
  *   model summary    macs                       src/graph/ir.ts (macsPerSample)
  * Shape subgraphs (Shape, Gather, Unsqueeze, ... of constants) fold at import (src/io/onnx/import/fold.ts).

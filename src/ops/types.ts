@@ -9,6 +9,7 @@ import type { BTensor } from '../engine/backend.ts';
 import type { GraphNode } from '../graph/ir.ts';
 import type { ImportContext, NodeIO } from '../io/onnx/import/context.ts';
 import type { AttributeProto } from '../io/onnx/proto-types.ts';
+import type { TorchModuleJson } from '../io/torch/qparams-json.ts';
 import type { March } from '../qmath/march.ts';
 import type { RoundingMode } from '../qmath/rounding.ts';
 import type { QDType } from '../sim/int/requant.ts';
@@ -129,6 +130,37 @@ export interface QdqCtx {
   graphInput(): string;
 }
 
+// ---- PyTorch export -----------------------------------------------------------------------------------------
+
+/** What the PyTorch export's model.py writer (src/io/torch/model-py.ts) gives an op's part. */
+export interface TorchCtx {
+  /** The node's module attribute: `self.<m>`. */
+  m: string;
+  /** The Python variables of the node's inputs in forward. */
+  xs: string[];
+  /** The node's qparams.json module entry (with the fields its `info` added). */
+  info: TorchModuleJson;
+  /** Refuses the node (a TorchExportError naming it). */
+  fail(reason: string): never;
+}
+
+/**
+ * The op in the PyTorch export (src/io/torch, helpers in src/io/torch/py.ts): `module` writes its `self.<m> = ...`
+ * line(s) of `__init__` (the runtime's classes are in src/io/torch/templates/studio_quant.py), `call` the forward
+ * expression computing it from its inputs (before its activation fake quant, which the writer applies after it,
+ * as torch.ao's eager prepare does, unless `ownsActivationQuant`: FloatFunctional add / cat apply their own).
+ * `info`: the fields of its qparams.json module entry the runtime reads (conv geometry, pool window...).
+ * `none`: the op has no PyTorch export, and why (the export refuses it: "PReLU has no PyTorch export: ...").
+ */
+export type TorchExport =
+  | {
+      module: (n: GraphNode, c: TorchCtx) => string[];
+      call: (n: GraphNode, c: TorchCtx) => string;
+      info?: (n: GraphNode, paramShape: (role: string) => number[]) => Partial<TorchModuleJson>;
+      ownsActivationQuant?: true;
+    }
+  | { none: string };
+
 // ---- the definition -----------------------------------------------------------------------------------------
 
 export interface OpDef {
@@ -147,6 +179,8 @@ export interface OpDef {
   int: IntImpl;
   /** Writes the node as ONNX (float ops; the export adds the Q/DQ pairs of its sites); returns its output. */
   qdq: (n: GraphNode, c: QdqCtx) => string;
+  /** How the PyTorch export writes it (model.py). */
+  torch: TorchExport;
   /** Multiply-accumulates of one sample's forward (the model summary; the integer perf estimate: src/sim/layers.ts). */
   macs: (n: GraphNode, paramShape: (role: string) => number[]) => number;
 }

@@ -5,22 +5,23 @@
  * simulator wraps the same way (src/sim/int/conv2d.ts). Wrapping is modular, so only the final sum matters: a layer is
  * safe when every value its accumulator can take fits in int32. The bound is interval arithmetic over the layer's
  * integer weights and bias and its input's integer range (the producer's output clamp: the dtype, tightened by a
- * fused ReLU / ReLU6):
- *     acc_max[o] = bias[o] + Σ_k max(w[o,k]·x_lo, w[o,k]·x_hi)  (+ the rescaled fused-add input's maximum)
- *     acc_min[o] = bias[o] + Σ_k min(w[o,k]·x_lo, w[o,k]·x_hi)  (+ its minimum)
- * Padding contributes 0, inside [x_lo, x_hi]. A layer whose bound leaves int32 is "at risk": some input in range
+ * fused ReLU / ReLU6), layer by layer from each layer kind's `range` and `accumulator` parts (src/sim/layers.ts,
+ * formulas in src/sim/int/accumulator.ts). A layer whose bound leaves int32 is "at risk": some input in range
  * makes it wrap. A bias at the int32 limit was saturated by convert (quantizeBias clamps): the simulated channel is
- * off by the clipped part for every input. Plain doubles are exact here (|bound| < 2^53 for any real layer).
+ * off by the clipped part for every input.
  */
-import type { IntLayer, IntModel } from './convert.ts';
+import type { IntModel } from './convert.ts';
+import { INT32_MAX, INT32_MIN, type Range } from '../sim/int/accumulator.ts';
 import { DTYPE_RANGE } from '../sim/int/requant.ts';
+import { intLayerDef } from '../sim/layers.ts';
+import type { IntLayerOp } from '../sim/model.ts';
 
-export const INT32_MAX = 2147483647;
-export const INT32_MIN = -2147483648;
+export { INT32_MAX, INT32_MIN };
 
 export interface AccumulatorBound {
   layer: string;
-  op: 'conv2d' | 'linear' | 'avgpool2d';
+  /** A layer kind with an `accumulator` part (conv2d, linear, avgpool2d). */
+  op: IntLayerOp;
   /** The integer range of the layer's input (the producer's output clamp). */
   input: [number, number];
   /** The extreme accumulator values over all inputs in range, over all output channels. */
@@ -48,107 +49,32 @@ export interface AccumulatorCheck {
   saturatedBiases: SaturatedBias[];
 }
 
-type Range = [number, number];
-
-/** The integer range of every value: what its producer can emit. */
+/** The integer range of every value: what its producer can emit (each layer kind's `range`). */
 function valueRanges(model: IntModel): Map<string, Range> {
   const ranges = new Map<string, Range>();
   const of = (id: string): Range => ranges.get(id) ?? DTYPE_RANGE[model.values[id]?.dtype ?? 'int32'] as Range;
   for (const l of model.layers) {
-    switch (l.op) {
-      case 'quantize':
-        ranges.set(l.id, [...DTYPE_RANGE[l.dtype]] as Range);
-        break;
-      case 'conv2d':
-      case 'linear':
-        // an int32 output is the accumulator itself: its range is the bound (set below)
-        ranges.set(l.id, l.requant ? [l.clamp.lo, l.clamp.hi] : accumulatorRange(l, of(l.inputs[0]), l.inputs[1] ? of(l.inputs[1]) : null).range);
-        break;
-      case 'add':
-      case 'rescale':
-      case 'avgpool2d':
-      case 'mul':
-      case 'affine':
-        ranges.set(l.id, [l.clamp.lo, l.clamp.hi]);
-        break;
-      case 'maxpool2d':
-      case 'reshape':
-        ranges.set(l.id, of(l.inputs[0]));
-        break;
-      case 'dequantize':
-        break;
-    }
+    const r = intLayerDef(l).range(l, of);
+    if (r) ranges.set(l.id, r);
   }
   return ranges;
-}
-
-const lo0 = (r: Range) => Math.min(r[0], 0);
-const hi0 = (r: Range) => Math.max(r[1], 0);
-
-/** round half up of v·m / 2^s at the ends of [lo, hi] (monotone in v): the rescaled add input's range. */
-function rescaledRange(r: Range, m: number, s: number): Range {
-  const f = (v: number) => Math.floor((v * m) / 2 ** s + 0.5);
-  return [f(r[0]), f(r[1])];
-}
-
-function accumulatorRange(l: Extract<IntLayer, { op: 'conv2d' | 'linear' }>, x: Range, add: Range | null): { range: Range; channel: number } {
-  const O = l.weightShape[0];
-  const K = l.weight.length / O;
-  const xl = lo0(x), xh = hi0(x);
-  let mn = Infinity, mx = -Infinity, channel = 0, worst = -1;
-  for (let o = 0; o < O; o++) {
-    let a = l.bias[o], b = l.bias[o];
-    for (let k = o * K; k < (o + 1) * K; k++) {
-      const w = l.weight[k];
-      if (w > 0) {
-        a += w * xl;
-        b += w * xh;
-      } else {
-        a += w * xh;
-        b += w * xl;
-      }
-    }
-    if (add && l.addRescale) {
-      const pick = (t: Int32Array) => t[t.length === 1 ? 0 : o];
-      const r = rescaledRange([lo0(add), hi0(add)], pick(l.addRescale.multiplier), pick(l.addRescale.shift));
-      a += r[0];
-      b += r[1];
-    }
-    mn = Math.min(mn, a);
-    mx = Math.max(mx, b);
-    const m = Math.max(-a, b);
-    if (m > worst) {
-      worst = m;
-      channel = o;
-    }
-  }
-  return { range: [mn, mx], channel };
 }
 
 const bitsOf = (r: Range) => Math.log2(Math.max(1, Math.abs(r[0]), Math.abs(r[1])));
 const fits = (r: Range) => r[0] >= INT32_MIN && r[1] <= INT32_MAX;
 
-/** The worst-case accumulator of every conv / linear / average-pooling layer, and the saturated biases. */
+/** The worst-case accumulator of every accumulating layer (conv / linear / average pooling), and the saturated biases. */
 export function checkAccumulators(model: IntModel): AccumulatorCheck {
   const ranges = valueRanges(model);
   const of = (id: string): Range => ranges.get(id) ?? DTYPE_RANGE[model.values[id]?.dtype ?? 'int32'] as Range;
   const layers: AccumulatorBound[] = [];
   const saturatedBiases: SaturatedBias[] = [];
   for (const l of model.layers) {
-    if (l.op === 'conv2d' || l.op === 'linear') {
-      const x = of(l.inputs[0]);
-      const { range, channel } = accumulatorRange(l, x, l.addRescale ? of(l.inputs[1]) : null);
-      layers.push({ layer: l.id, op: l.op, input: x, min: range[0], max: range[1], bits: bitsOf(range), channel, atRisk: !fits(range) });
-      const sat: number[] = [];
-      l.bias.forEach((b, o) => { if (b === INT32_MAX || b === INT32_MIN) sat.push(o); });
-      if (sat.length) saturatedBiases.push({ layer: l.id, channels: sat });
-    } else if (l.op === 'avgpool2d') {
-      const x = of(l.inputs[0]);
-      const shape = model.values[l.inputs[0]]?.shape ?? [];
-      const count = l.kernel ? l.kernel[0] * l.kernel[1] : (shape[1] ?? 1) * (shape[2] ?? 1);
-      const range: Range = [count * lo0(x), count * hi0(x)];
-      layers.push({ layer: l.id, op: 'avgpool2d', input: x, min: range[0], max: range[1], bits: bitsOf(range), channel: 0, atRisk: !fits(range) });
-    }
+    const acc = intLayerDef(l).accumulator?.(l, of, model);
+    if (!acc) continue;
+    const { range, channel, saturatedBias } = acc;
+    layers.push({ layer: l.id, op: l.op, input: of(l.inputs[0]), min: range[0], max: range[1], bits: bitsOf(range), channel, atRisk: !fits(range) });
+    if (saturatedBias?.length) saturatedBiases.push({ layer: l.id, channels: saturatedBias });
   }
   const atRisk = layers.filter((b) => b.atRisk).sort((a, b) => b.bits - a.bits || a.layer.localeCompare(b.layer));
   return { layers, atRisk, saturatedBiases };

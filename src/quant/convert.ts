@@ -81,7 +81,7 @@ export function convert(plan: QuantPlan, params: HostParams, actScales: Record<s
   if (plan.float.length) throw new ConvertError(`float ops outside the QuantStub/DeQuantStub region are not supported: ${plan.float.join(', ')}`);
   const inputs = g.nodes.filter((n) => n.op === 'input');
   if (inputs.length !== 1) throw new ConvertError(`graph ${g.name}: expected one input, found ${inputs.length}`);
-  let dequant: GraphNode | null = null;
+  const dequant = new Set<string>();
 
   const info = (id: string): ValueInfo => {
     const v = values[id];
@@ -135,14 +135,15 @@ export function convert(plan: QuantPlan, params: HostParams, actScales: Record<s
     const { layer, value } = def.int.lower(n, ctx);
     if (layer) layers.push(layer);
     if (value) values[n.id] = value;
-    if (layer?.op === 'dequantize') dequant = n;
+    if (layer?.op === 'dequantize') dequant.add(n.id);
   }
-  if (!dequant || g.output !== (dequant as GraphNode).id) throw new ConvertError(`graph ${g.name}: the output must be a DeQuantStub`);
+  // Every output (any shape) is a DeQuantStub: the integer model dequantizes each, in the graph's order.
   const outs = graphOutputs(g);
-  if (outs.length > 1) throw new ConvertError(`graph ${g.name} has ${outs.length} outputs (${outs.join(', ')}): the integer model takes one output so far`);
+  for (const id of outs) if (!dequant.has(id)) throw new ConvertError(`graph ${g.name}: output ${id} must be a DeQuantStub`);
   const model: IntModel = {
     format: INT_MODEL_FORMAT, version: INT_MODEL_VERSION, name: g.name, march, mode: 'horizon', multiplierBits: bits,
     inputShape: [...g.inputShape], numClasses: g.numClasses, input: inputs[0].id, layers, values, output: g.output,
+    ...(outs.length > 1 ? { outputs: outs } : {}),
   };
   if (o.accumulators === 'refuse') refuseAccumulatorOverflow(model);
   return model;

@@ -1,7 +1,10 @@
 /**
  * The deployment check: the same images through the QAT / calibrated model (VALIDATION state: fake quant on, scales
  * fixed, on the engine with the quantization hooks) and through the fixed-point simulator, compared
- *  - at the output: top-1 agreement, Acc@1 / Acc@5 of each (NaN for a set without labels);
+ *  - at the output: top-1 agreement (NaN when it is not class scores), Acc@1 / Acc@5 of each (NaN for a set without
+ *    labels);
+ *  - at every output, of any shape (deploy-outputs.ts): cosine, SQNR, max |diff| in LSB, and the top-1 agreement of
+ *    the outputs that are class scores;
  *  - per layer (every activation site and int32 output): the simulator's integers against the fake-quant model's
  *    value at the same site (runGraph `keep`), in the site's integer domain:
  *      equal_frac  share of elements where round(fake_quant / lsb) == simulator integer
@@ -19,10 +22,16 @@ import { iterateBatches, type Normalization } from '../data/loader.ts';
 import { runGraph } from '../nn/executor.ts';
 import { countTopK, argmaxRows } from '../nn/metrics.ts';
 import type { IntModel } from './convert.ts';
+import { graphOutputs, outputNames } from '../graph/ir.ts';
+import { intModelOutputs } from '../sim/model.ts';
+import { isClassScores, OutputCompare, type OutputStats } from './deploy-outputs.ts';
 import type { QuantizedModel } from './quantized-model.ts';
 
 export interface SimBatchResult {
+  /** The (first) output. */
   output: Float32Array;
+  /** Every output in the model's order (outputs[0] = output), as floats or as runIntModel's; absent: the one output. */
+  outputs?: readonly (Float32Array | { output: Float32Array })[];
   /** Integer values by layer id (at least the requested ones). */
   dumps: Map<string, { data: ArrayLike<number> }> | Record<string, { data: ArrayLike<number> }>;
 }
@@ -43,12 +52,15 @@ export interface LayerStats {
 
 export interface DeployCheckResult {
   images: number;
+  /** % of images whose top-1 class agrees; NaN when the (first) output is not class scores (deploy-outputs.ts). */
   agreement_top1: number;
   /** Fake-quant (QAT/calibrated) model. */
   qat: { acc1: number; acc5: number };
   /** Simulator. */
   int: { acc1: number; acc5: number };
   layers: LayerStats[];
+  /** Every output of the model, in order (absent from results saved before several outputs existed). */
+  outputs?: OutputStats[];
   seconds: number;
 }
 
@@ -69,16 +81,22 @@ export async function deployCheck(qm: QuantizedModel, im: IntModel, ds: ImageDat
   const siteSet = new Set(sites);
   const stats = new Map<string, Acc>(sites.map((s) => [s, { n: 0, equal: 0, maxLsb: 0, dot: 0, refSq: 0, simSq: 0, errSq: 0 }]));
   const K = im.numClasses;
+  const outs = outputCompares(qm, im);
+  // Top-1 agreement needs class scores as the (first) output; boxes or feature maps are compared per output only.
+  const scores = isClassScores(outs[0].d.shape);
   let seen = 0, agree = 0, q1 = 0, q5 = 0, s1 = 0, s5 = 0;
   try {
     for (const b of iterateBatches(ds, o.batchSize ?? 256, 0, 0, { shuffle: false, normalize: o.normalize })) {
       if (o.signal?.aborted) throw new DOMException('deployment check cancelled', 'AbortError');
       const tape = new Tape(qm.be, false, false);
       let ref: Float32Array;
+      let refOuts: Float32Array[];
       const refVals = new Map<string, Float32Array>();
       try {
-        const { output, values } = runGraph(tape, qm.plan.graph, qm.store, tape.input(b.x, b.shape), { ...qm.hooks, keep: (n) => siteSet.has(n.id) });
+        const { output, outputs, values } = runGraph(tape, qm.plan.graph, qm.store, tape.input(b.x, b.shape), { ...qm.hooks, keep: (n) => siteSet.has(n.id) });
         ref = await qm.be.read(output.value);
+        refOuts = [ref];
+        for (const v of outputs.slice(1)) refOuts.push(await qm.be.read(v.value));
         for (const [id, v] of values) refVals.set(id, await qm.be.read(v.value));
       } finally {
         tape.dispose();
@@ -90,8 +108,13 @@ export async function deployCheck(qm: QuantizedModel, im: IntModel, ds: ImageDat
         if (!r || !d) throw new Error(`deployment check: no value for layer ${id} (${!r ? 'fake-quant model' : 'simulator'})`);
         accumulate(stats.get(id)!, r, d.data, im.values[id].scales, b.n);
       }
-      const ra = argmaxRows(ref, b.n, K), sa = argmaxRows(sim.output, b.n, K);
-      for (let i = 0; i < b.n; i++) if (ra[i] === sa[i]) agree++;
+      const simOuts = (sim.outputs ?? [sim.output]).map((o) => (o instanceof Float32Array ? o : o.output));
+      if (simOuts.length !== outs.length) throw new Error(`deployment check: the simulator returned ${simOuts.length} outputs, the model has ${outs.length}`);
+      outs.forEach((c, k) => c.add(refOuts[k], simOuts[k], b.n));
+      if (scores) {
+        const ra = argmaxRows(ref, b.n, K), sa = argmaxRows(sim.output, b.n, K);
+        for (let i = 0; i < b.n; i++) if (ra[i] === sa[i]) agree++;
+      }
       if (ds.labels) {
         const cq = countTopK(ref, b.labels, b.n, K), cs = countTopK(sim.output, b.labels, b.n, K);
         q1 += cq.top1; q5 += cq.top5; s1 += cs.top1; s5 += cs.top5;
@@ -117,9 +140,21 @@ export async function deployCheck(qm: QuantizedModel, im: IntModel, ds: ImageDat
   });
   layers.sort((x, y) => x.sqnr_db - y.sqnr_db || y.max_lsb - x.max_lsb || x.name.localeCompare(y.name));
   return {
-    images: seen, agreement_top1: pct(agree), qat: { acc1: acc(q1), acc5: acc(q5) }, int: { acc1: acc(s1), acc5: acc(s5) },
-    layers, seconds: (performance.now() - start) / 1000,
+    images: seen, agreement_top1: scores ? pct(agree) : NaN, qat: { acc1: acc(q1), acc5: acc(q5) }, int: { acc1: acc(s1), acc5: acc(s5) },
+    layers, outputs: outs.map((c) => c.result()), seconds: (performance.now() - start) / 1000,
   };
+}
+
+/** One comparison per output: the graph's and the integer model's outputs pair up in order. */
+function outputCompares(qm: QuantizedModel, im: IntModel): OutputCompare[] {
+  const g = qm.plan.graph;
+  const ids = graphOutputs(g), names = outputNames(g), dq = intModelOutputs(im);
+  if (ids.join() !== dq.join()) throw new Error(`deployment check: the integer model's outputs (${dq.join(', ')}) are not the graph's (${ids.join(', ')})`);
+  return ids.map((id, k) => {
+    const src = im.layers.find((l) => l.id === id)!.inputs[0];
+    const v = im.values[src];
+    return new OutputCompare({ name: names[k], id, shape: g.nodes.find((n) => n.id === id)!.shape, dtype: v.dtype, scales: v.scales });
+  });
 }
 
 function accumulate(a: Acc, ref: Float32Array, sim: ArrayLike<number>, scales: number[], n: number): void {

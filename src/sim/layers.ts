@@ -3,9 +3,14 @@
  * lowers to. One entry per kind, so a new kind is a type error until it has every part:
  *   validate  structural checks of a decoded layer (src/sim/model-file.ts)
  *   cost      parameter bytes and MACs for the performance estimate (src/perf/estimate.ts); `view`: moves no data
+ *   range     the integer range of its output from its inputs' ranges (src/quant/accumulator-bound.ts; null: not
+ *             an integer value)
+ *   accumulator  layers that accumulate in int32: the worst-case accumulator (the same check; src/sim/int/accumulator.ts)
  * The kernels themselves are src/sim/run.ts `execLayer` (reference + fast paths, CPU) and src/sim/run-gpu.ts
  * `execGpu` (WGSL), both closed over IntLayerOp with assertNever.
  */
+import { avgPoolAccumulator, clampRange, denseAccumulator, denseRange, inputRange, type AccumulatorRange, type Range, type RangeOf } from './int/accumulator.ts';
+import { DTYPE_RANGE } from './int/requant.ts';
 import type { IntLayer, IntLayerOp, IntModel } from './model.ts';
 
 type LayerOf<K extends IntLayerOp> = Extract<IntLayer, { op: K }>;
@@ -20,11 +25,14 @@ export interface IntLayerDef<K extends IntLayerOp> {
     /** A view of its input: no traffic, no time. */
     view?: true;
   };
+  range: (l: LayerOf<K>, of: RangeOf) => Range | null;
+  accumulator?: (l: LayerOf<K>, of: RangeOf, m: IntModel) => AccumulatorRange;
 }
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const none = () => 0;
 const ok = () => {};
+const noRange = () => null;
 
 function validateDense(l: LayerOf<'conv2d' | 'linear'>, fail: (reason: string) => never): void {
   if (!(l.weight instanceof Int8Array) || !(l.bias instanceof Int32Array)) fail(`layer ${l.id}: weight / bias are not int8 / int32 tensors`);
@@ -68,19 +76,19 @@ const denseCost: IntLayerDef<'conv2d' | 'linear'>['cost'] = {
 };
 
 export const INT_LAYERS = {
-  quantize: { validate: ok, cost: { macs: none, paramBytes: none } },
-  conv2d: { validate: validateDense, cost: denseCost },
-  linear: { validate: validateDense, cost: denseCost },
-  add: { validate: ok, cost: { macs: none, paramBytes: none } },
+  quantize: { validate: ok, cost: { macs: none, paramBytes: none }, range: (l) => [...DTYPE_RANGE[l.dtype]] as Range },
+  conv2d: { validate: validateDense, cost: denseCost, range: denseRange, accumulator: denseAccumulator },
+  linear: { validate: validateDense, cost: denseCost, range: denseRange, accumulator: denseAccumulator },
+  add: { validate: ok, cost: { macs: none, paramBytes: none }, range: clampRange },
   // one multiplier (4 bytes) and shift (1 byte)
-  rescale: { validate: ok, cost: { macs: none, paramBytes: () => 5 } },
-  maxpool2d: { validate: ok, cost: { macs: none, paramBytes: none } },
-  avgpool2d: { validate: validateAvgPool, cost: { macs: none, paramBytes: (l) => 5 * l.requant.multiplier.length } },
-  mul: { validate: validateScalarRequant, cost: { macs: (l, m) => prod(m.values[l.id].shape), paramBytes: () => 5 } },
-  affine: { validate: validateScalarRequant, cost: { macs: none, paramBytes: () => 9 } },
+  rescale: { validate: ok, cost: { macs: none, paramBytes: () => 5 }, range: clampRange },
+  maxpool2d: { validate: ok, cost: { macs: none, paramBytes: none }, range: inputRange },
+  avgpool2d: { validate: validateAvgPool, cost: { macs: none, paramBytes: (l) => 5 * l.requant.multiplier.length }, range: clampRange, accumulator: avgPoolAccumulator },
+  mul: { validate: validateScalarRequant, cost: { macs: (l, m) => prod(m.values[l.id].shape), paramBytes: () => 5 }, range: clampRange },
+  affine: { validate: validateScalarRequant, cost: { macs: none, paramBytes: () => 9 }, range: clampRange },
   // one table read (two and a multiply-add for an interpolated int16 input) per element; the table is the parameter
-  lut: { validate: validateLut, cost: { macs: none, paramBytes: (l) => 4 * (l.knots.length + l.segs.length) } },
-  reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true } },
+  lut: { validate: validateLut, cost: { macs: none, paramBytes: (l) => 4 * (l.knots.length + l.segs.length) }, range: clampRange },
+  reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true }, range: inputRange },
   gather_channels: {
     validate: (l, fail) => {
       if (!Array.isArray(l.index) || !l.index.length || !l.index.every((i) => Number.isInteger(i) && i >= 0)) {
@@ -89,8 +97,9 @@ export const INT_LAYERS = {
     },
     // one channel index (4 bytes) per output channel
     cost: { macs: none, paramBytes: (l) => 4 * l.index.length },
+    range: inputRange,
   },
-  dequantize: { validate: ok, cost: { macs: none, paramBytes: none } },
+  dequantize: { validate: ok, cost: { macs: none, paramBytes: none }, range: noRange },
 } satisfies { [K in IntLayerOp]: IntLayerDef<K> };
 
 export function isIntLayerOp(s: string): s is IntLayerOp {

@@ -14,13 +14,16 @@
  *           Hp-H  zero padding, Hp = H rounded up to a multiple of 8
  *   24+Hp   D     payload: the tensors, each starting at a multiple of 8, little-endian two's complement
  *
+ * A model with several outputs lists them in the header's "outputs" (dequantize layer ids, the first = "output");
+ * a header without it has the one output, so version-1 files written before it still load.
+ *
  * Scales are JSON numbers (doubles; float32 values print exactly and parse back to the same value), integer
  * parameters (weights, biases, multipliers, shifts) are tensors, so nothing is recomputed on load: the loaded model
  * runs bit-identically. A file that is truncated, has a wrong magic / version / length, a CRC mismatch, or a header
  * that does not describe a valid model is refused with a ModelFileError naming the file and the problem.
  */
 import { intLayerDef, isIntLayerOp } from './layers.ts';
-import { INT_MODEL_FORMAT, INT_MODEL_VERSION, type IntModel } from './model.ts';
+import { INT_MODEL_FORMAT, INT_MODEL_VERSION, intModelOutputs, type IntModel } from './model.ts';
 
 export const MODEL_FILE_MAGIC = 'QSIM';
 export const MODEL_FILE_VERSION = 1;
@@ -174,12 +177,19 @@ function validateIntModel(m: IntModel, fail: (reason: string) => never): void {
   if (m.version !== INT_MODEL_VERSION) fail(`integer model version ${m.version} is not supported (expected ${INT_MODEL_VERSION})`);
   if (!Array.isArray(m.layers) || !m.values || !Array.isArray(m.inputShape)) fail('header is missing layers, values or inputShape');
   const known = new Set([m.input]);
+  const dequant = new Set<string>();
   for (const l of m.layers) {
     if (!isIntLayerOp(l.op)) fail(`layer ${l.id}: unknown op "${l.op}"`);
     for (const i of l.inputs) if (!known.has(i)) fail(`layer ${l.id}: input ${i} is not computed before it`);
     if (l.op !== 'dequantize' && !m.values[l.id]) fail(`layer ${l.id}: no value info`);
     intLayerDef(l).validate(l, fail);
     known.add(l.id);
+    if (l.op === 'dequantize') dequant.add(l.id);
   }
   if (!known.has(m.output)) fail(`output ${m.output} is not produced by any layer`);
+  if (m.outputs !== undefined) {
+    if (!Array.isArray(m.outputs) || m.outputs[0] !== m.output) fail(`outputs must be a list that starts with output ${m.output}`);
+    if (new Set(m.outputs).size !== m.outputs.length) fail('an output is listed twice');
+  }
+  for (const o of intModelOutputs(m)) if (!dequant.has(o)) fail(`output ${o} is not a dequantize layer`);
 }

@@ -130,6 +130,17 @@ export interface IntModel {
   layers: IntLayer[];
   /** Integer domain of every value produced by a layer (not the float input or the dequantized output). */
   values: Record<string, ValueInfo>;
+  /** The (first) output: a dequantize layer's id. */
   output: string;
+  /**
+   * Every output in order (output first), each a dequantize layer's id, of any shape; absent: the one output (files
+   * written before several outputs existed read the same).
+   */
+  outputs?: string[];
+}
+
+/** The model's outputs in order (dequantize layer ids): `outputs`, or the one `output`. */
+export function intModelOutputs(m: Pick<IntModel, 'output' | 'outputs'>): string[] {
+  return m.outputs && m.outputs.length ? m.outputs : [m.output];
 }
 

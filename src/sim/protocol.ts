@@ -16,6 +16,7 @@
  *   progress {job, batch, batches, images, totalImages, imagesPerSecond}
  *   result {job, outputs, dumps?, seconds, imagesPerSecond}
  *                                      outputs: dequantized float logits per batch (outside the DeQuantStub)
+ *                                      allOutputs: per batch, every output in the model's order, when it has several
  *                                      dumps: per batch, the requested integer values by layer id
  *   cancelled {job}
  *   error {job, message}               any failure, carried back as a message (a corrupt file, a shape error...)
@@ -37,6 +38,8 @@ export interface SimModelInfo {
   inputShape: number[];
   numClasses: number;
   layers: number;
+  /** Number of outputs (absent from older hosts: 1). */
+  outputs?: number;
   /** Ids of the values that can be dumped. */
   values: string[];
   /** The device the model runs on (absent from older hosts: cpu). */
@@ -63,7 +66,10 @@ export interface SimProgress {
 }
 
 export interface SimRunOutput {
+  /** The (first) output, per batch. */
   outputs: Float32Array[];
+  /** Per batch, every output of a model with several (the first is outputs[batch]); absent for one output. */
+  allOutputs?: Float32Array[][];
   dumps?: Record<string, SimDumpTensor>[];
   seconds: number;
   imagesPerSecond: number;
@@ -110,6 +116,7 @@ export function transferables(msg: SimResponse | SimRequest): ArrayBuffer[] {
   };
   if (msg.type === 'result') {
     msg.outputs.forEach(add);
+    msg.allOutputs?.forEach((b) => b.slice(1).forEach(add));
     msg.dumps?.forEach((d) => Object.values(d).forEach((t) => add(t.data)));
   }
   return [...out];

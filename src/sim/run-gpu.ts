@@ -33,7 +33,7 @@ import { readInt, uploadBits, uploadInt, type GpuIntTensor } from './gpu/bits.ts
 import { lutGpu, uploadLut } from './gpu/lut.ts';
 import { add as gpuAdd, avgPool2d, conv2d, linear, maxPool2d, prepareDense, releaseDense, type GpuDenseLayer } from './gpu/kernels.ts';
 import type { OutputSpec, RequantSpec } from './int/requant.ts';
-import { dequantizeOutput, quantizeInput, SimError, type IntTensor, type SimRunOptions, type SimRunResult } from './run.ts';
+import { dequantizeOutput, orderOutputs, quantizeInput, SimError, type IntTensor, type SimOutput, type SimRunOptions, type SimRunResult } from './run.ts';
 
 /** The uniforms of add_requant and rescale_into (shaders/int_sim_run.wgsl), declared once for WGSL and TypeScript. */
 const ADD_RQ = uniforms('AddRq', { total: 'u32', inner: 'u32', channels: 'u32', lo: 'i32', hi: 'i32' });
@@ -234,8 +234,8 @@ export async function runIntModelGpu(model: IntModel, x: Float32Array, n: number
     }
   };
   const pendingDumps: Array<[string, GpuIntTensor]> = [];
-  let outputT: GpuIntTensor | null = null;
-  let outputId = '';
+  /** Dequantize layer id -> the integer value it reads (held until read back). */
+  const outT = new Map<string, { src: string; t: GpuIntTensor }>();
   try {
     model.layers.forEach((layer, idx) => {
       let t: GpuIntTensor;
@@ -246,8 +246,7 @@ export async function runIntModelGpu(model: IntModel, x: Float32Array, n: number
       } else if (layer.op === 'dequantize') {
         const src = vals.get(layer.inputs[0]);
         if (!src) throw new SimError(`${layer.id}: value ${layer.inputs[0]} not computed`);
-        outputT = src;
-        outputId = layer.inputs[0];
+        outT.set(layer.id, { src: layer.inputs[0], t: src });
         hold(src);
         return;
       } else {
@@ -271,17 +270,19 @@ export async function runIntModelGpu(model: IntModel, x: Float32Array, n: number
         }
       }
     });
-    if (!outputT) throw new SimError(`model ${model.name}: no dequantize layer reached`);
-    const ot = outputT as GpuIntTensor;
-    const outData = await readInt(ctx, ot);
-    const outputInt: IntTensor = { data: outData, shape: [...ot.shape] };
-    const output = dequantizeOutput(outputInt, model.values[outputId]);
+    if (!outT.size) throw new SimError(`model ${model.name}: no dequantize layer reached`);
+    const outs = new Map<string, SimOutput>();
+    for (const [id, o] of outT) {
+      const int: IntTensor = { data: await readInt(ctx, o.t), shape: [...o.t.shape] };
+      outs.set(id, { id, output: dequantizeOutput(int, model.values[o.src]), shape: int.shape, int });
+    }
+    const outputs = orderOutputs(model, outs);
     const dumps = new Map<string, IntTensor>();
     for (const [id, t] of pendingDumps) dumps.set(id, { data: await readInt(ctx, t), shape: [...t.shape] });
-    return { output, outputShape: outputInt.shape, outputInt, dumps };
+    return { output: outputs[0].output, outputShape: outputs[0].shape, outputInt: outputs[0].int, outputs, dumps };
   } finally {
     for (const v of vals.values()) drop(v);
     for (const [, t] of pendingDumps) drop(t);
-    if (outputT) drop(outputT);
+    for (const o of outT.values()) drop(o.t);
   }
 }

@@ -11,7 +11,7 @@
  *
  * Per-layer integer dumps on request (`dump`).
  */
-import type { IntLayer, IntModel, RequantParams, ValueInfo } from './model.ts';
+import { intModelOutputs, type IntLayer, type IntModel, type RequantParams, type ValueInfo } from './model.ts';
 import { assertNever } from './assert-never.ts';
 import { bpuRoundF32 } from '../qmath/rounding.ts';
 import { addInt } from './int/add.ts';
@@ -33,14 +33,33 @@ export interface SimRunOptions {
   dump?: boolean | readonly string[];
 }
 
+/** One output of the model: the dequantize layer's id, its float values and the integers before dequantization. */
+export interface SimOutput {
+  id: string;
+  output: Float32Array;
+  shape: number[];
+  int: IntTensor;
+}
+
 export interface SimRunResult {
-  /** Dequantized output (float, outside the DeQuantStub). */
+  /** Dequantized (first) output (float, outside the DeQuantStub). */
   output: Float32Array;
   outputShape: number[];
-  /** The integer output before dequantization. */
+  /** The integer (first) output before dequantization. */
   outputInt: IntTensor;
+  /** Every output, in the model's order (intModelOutputs); outputs[0] is output. */
+  outputs: SimOutput[];
   /** Requested per-layer integer values, by layer id. */
   dumps: Map<string, IntTensor>;
+}
+
+/** Orders the dequantized outputs as the model lists them; throws if one was not reached. */
+export function orderOutputs(model: IntModel, got: Map<string, SimOutput>): SimOutput[] {
+  return intModelOutputs(model).map((id) => {
+    const o = got.get(id);
+    if (!o) throw new SimError(`model ${model.name}: output ${id} (a dequantize layer) not reached`);
+    return o;
+  });
 }
 
 export class SimError extends Error {}
@@ -254,8 +273,7 @@ export function runIntModel(model: IntModel, x: Float32Array, n: number, o: SimR
   const dumps = new Map<string, IntTensor>();
   const vals = new Map<string, IntTensor>();
   const last = lastUses(model);
-  let output: Float32Array | null = null;
-  let outputInt: IntTensor | null = null;
+  const outs = new Map<string, SimOutput>();
   model.layers.forEach((layer, idx) => {
     let t: IntTensor;
     if (layer.op === 'quantize') {
@@ -264,8 +282,7 @@ export function runIntModel(model: IntModel, x: Float32Array, n: number, o: SimR
     } else if (layer.op === 'dequantize') {
       const src = vals.get(layer.inputs[0]);
       if (!src) throw new SimError(`${layer.id}: value ${layer.inputs[0]} not computed`);
-      outputInt = src;
-      output = dequantizeOutput(src, model.values[layer.inputs[0]]);
+      outs.set(layer.id, { id: layer.id, output: dequantizeOutput(src, model.values[layer.inputs[0]]), shape: src.shape, int: src });
       return;
     } else {
       const ins = layer.inputs.map((id) => {
@@ -279,7 +296,7 @@ export function runIntModel(model: IntModel, x: Float32Array, n: number, o: SimR
     if (dumpAll || want?.has(layer.id)) dumps.set(layer.id, t);
     for (const id of layer.inputs) if (last.get(id) === idx && !dumps.has(id)) vals.delete(id);
   });
-  if (!output || !outputInt) throw new SimError(`model ${model.name}: no dequantize layer reached`);
-  const oi = outputInt as IntTensor;
-  return { output, outputShape: oi.shape, outputInt: oi, dumps };
+  if (!outs.size) throw new SimError(`model ${model.name}: no dequantize layer reached`);
+  const outputs = orderOutputs(model, outs);
+  return { output: outputs[0].output, outputShape: outputs[0].shape, outputInt: outputs[0].int, outputs, dumps };
 }

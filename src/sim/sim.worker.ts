@@ -4,7 +4,7 @@
  * in-process host of client.ts in Node and in tests); the last lines bind it to the worker global when this module
  * runs as a dedicated worker.
  */
-import type { IntModel } from './model.ts';
+import { intModelOutputs, type IntModel } from './model.ts';
 import { acquireDevice } from '../engine/webgpu/device.ts';
 import { GpuContext } from '../engine/webgpu/gpu-context.ts';
 import { decodeModelFile } from './model-file.ts';
@@ -53,6 +53,7 @@ export function createSimHost(deps: SimHostDeps): (req: SimRequest) => void {
     const start = performance.now();
     const totalImages = req.batches.reduce((s, b) => s + b.n, 0);
     const outputs: Float32Array[] = [];
+    const allOutputs: Float32Array[][] = [];
     const dumps: Record<string, SimDumpTensor>[] = [];
     let images = 0;
     for (let i = 0; i < req.batches.length; i++) {
@@ -64,13 +65,15 @@ export function createSimHost(deps: SimHostDeps): (req: SimRequest) => void {
       const b = req.batches[i];
       const r = device === 'webgpu' ? await gpu.run((ctx) => runIntModelGpu(m, b.x, b.n, ctx, { dump: req.dump })) : runIntModel(m, b.x, b.n, { dump: req.dump });
       outputs.push(r.output);
+      allOutputs.push(r.outputs.map((o) => o.output));
       if (req.dump) dumps.push(Object.fromEntries([...r.dumps].map(([id, t]) => [id, { data: t.data, shape: t.shape }])));
       images += b.n;
       const seconds = (performance.now() - start) / 1000;
       post({ type: 'progress', job: req.job, batch: i + 1, batches: req.batches.length, images, totalImages, imagesPerSecond: images / Math.max(seconds, 1e-9) });
     }
     const seconds = (performance.now() - start) / 1000;
-    post({ type: 'result', job: req.job, outputs, ...(req.dump ? { dumps } : {}), seconds, imagesPerSecond: images / Math.max(seconds, 1e-9) });
+    const several = m.outputs !== undefined && m.outputs.length > 1;
+    post({ type: 'result', job: req.job, outputs, ...(several ? { allOutputs } : {}), ...(req.dump ? { dumps } : {}), seconds, imagesPerSecond: images / Math.max(seconds, 1e-9) });
   };
 
   return (req: SimRequest) => {
@@ -92,7 +95,7 @@ export function createSimHost(deps: SimHostDeps): (req: SimRequest) => void {
           device = want;
           post({
             type: 'loaded', job: req.job,
-            info: { name: model.name, march: model.march, inputShape: model.inputShape, numClasses: model.numClasses, layers: model.layers.length, values: Object.keys(model.values), device },
+            info: { name: model.name, march: model.march, inputShape: model.inputShape, numClasses: model.numClasses, layers: model.layers.length, values: Object.keys(model.values), device, outputs: intModelOutputs(model).length },
           });
         } else if (cancelled.has(req.job)) {
           post({ type: 'cancelled', job: req.job });

@@ -143,7 +143,7 @@ export function createSimBridge(post: JobContext['post'], signal: AbortSignal): 
       if (!p) return;
       pending.delete(m.batch);
       if (m.type === 'deploy-sim-error') p.reject(new Error(`simulator: ${m.message}`));
-      else p.resolve({ output: m.output, dumps: m.dumps });
+      else p.resolve({ output: m.output, outputs: m.outputs, dumps: m.dumps });
     },
   };
 }

@@ -182,7 +182,8 @@ export type QuantRequest =
   | { type: 'import-torch'; files: TorchImportFiles; testImages: number }
   | { type: 'restore'; float: Uint8Array | null; calib: Uint8Array | null; qat: Uint8Array | null; scope?: ResultScope }
   | { type: 'deploy-check'; config: DeployJobConfig }
-  | { type: 'deploy-sim-result'; batch: number; output: Float32Array; dumps: Record<string, DeployDumpTensor> }
+  /** output: the (first) output; outputs: every output of a model with several. */
+  | { type: 'deploy-sim-result'; batch: number; output: Float32Array; outputs?: Float32Array[]; dumps: Record<string, DeployDumpTensor> }
   | { type: 'deploy-sim-error'; batch: number; message: string };
 
 export type QuantMessage =

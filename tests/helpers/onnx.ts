@@ -12,7 +12,7 @@ import { AttrType, DataType, encodeModelProto, type AttributeProto, type NodePro
 import { mulberry32 } from './random.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/onnx/', import.meta.url));
-export const FLOAT_FIXTURES = ['residual', 'mobilenetv2', 'mlp', 'handmade', 'fashion_cnn', 'se_block', 'ceil_pools', 'activations', 'activations17'] as const;
+export const FLOAT_FIXTURES = ['residual', 'mobilenetv2', 'mlp', 'handmade', 'fashion_cnn', 'se_block', 'ceil_pools', 'activations', 'activations17', 'se_sigmoid', 'se_hardsigmoid'] as const;
 
 export function fixture(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(FIXTURES, `${name}.onnx`)));
@@ -35,6 +35,30 @@ export async function runOrt(bytes: Uint8Array, x: Float32Array, shape: number[]
     return Float32Array.from(out[s.outputNames[0]].data as Float32Array);
   } finally {
     await s.release();
+  }
+}
+
+/** Every output of a model in onnxruntime-node, in the file's order (see runOrt). */
+export async function runOrtAll(bytes: Uint8Array, x: Float32Array, shape: number[], optimization: 'disabled' | 'all' = 'all'): Promise<Float32Array[]> {
+  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: optimization });
+  try {
+    const out = await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x, shape) });
+    return s.outputNames.map((n) => Float32Array.from(out[n].data as Float32Array));
+  } finally {
+    await s.release();
+  }
+}
+
+/** Every output of our engine's eval-mode forward, in graphOutputs order. */
+export async function runOursAll(be: Backend, g: Graph, host: HostParams, x: Float32Array, shape: number[]): Promise<Float32Array[]> {
+  const store = new ParamStore(be, g, host);
+  const tape = new Tape(be, false, false);
+  try {
+    const { outputs } = runGraph(tape, g, store, tape.input(x, shape));
+    return await Promise.all(outputs.map((o) => be.read(o.value)));
+  } finally {
+    tape.dispose();
+    store.dispose();
   }
 }
 

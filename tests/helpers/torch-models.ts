@@ -43,6 +43,21 @@ export async function studioOutputs(qm: QuantizedModel, x: Float32Array, shape: 
   }
 }
 
+/** The studio's fake-quant model (VALIDATION) on x: its output and the fake-quantized value of the given nodes. */
+export async function studioValues(qm: QuantizedModel, x: Float32Array, shape: number[], nodes: string[]): Promise<Map<string, Float32Array>> {
+  qm.setState('VALIDATION');
+  const keep = new Set(nodes);
+  const tape = new Tape(qm.be, false, false);
+  try {
+    const { values } = runGraph(tape, qm.plan.graph, qm.store, tape.input(x, shape), { ...qm.hooks, keep: (n) => keep.has(n.id) });
+    const out = new Map<string, Float32Array>();
+    for (const id of nodes) out.set(id, await qm.be.read(values.get(id)!.value));
+    return out;
+  } finally {
+    tape.dispose();
+  }
+}
+
 /** Random images (uint8 pixels) of the given shape, labels i % classes. */
 export function randomImages(n: number, shape: number[], classes: number, seed: number): ImageDataset {
   let s = seed >>> 0;
@@ -53,4 +68,26 @@ export function randomImages(n: number, shape: number[], classes: number, seed: 
     images: Uint8Array.from({ length: n * size }, () => Math.floor(rnd() * 256)),
     labels: Uint8Array.from({ length: n }, (_, i) => i % classes),
   };
+}
+
+/**
+ * Smooth colour blobs (uint8), one per image at a random place, size and colour, plus a little noise: unlike
+ * uniform noise, whose global average is nearly the same for every image, they give a random-weight CNN's logits
+ * (and its squeeze-excitation gates) a different value per image.
+ */
+export function blobImages(n: number, [C, H, W]: number[], classes: number, seed: number): ImageDataset {
+  let s = seed >>> 0;
+  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const px = new Uint8Array(n * C * H * W);
+  for (let i = 0; i < n; i++) {
+    const cx = rnd() * W, cy = rnd() * H, rad = 1.5 + rnd() * (W / 2);
+    for (let c = 0; c < C; c++) {
+      const amp = 40 + rnd() * 215;
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+        const d2 = (x - cx) ** 2 + (y - cy) ** 2;
+        px[((i * C + c) * H + y) * W + x] = Math.min(255, Math.round(amp * Math.exp(-d2 / (rad * rad)) + rnd() * 30));
+      }
+    }
+  }
+  return { name: 'blobs', count: n, channels: C, height: H, width: W, numClasses: classes, classNames: [], images: px, labels: Uint8Array.from({ length: n }, (_, i) => i % classes) };
 }

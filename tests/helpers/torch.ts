@@ -30,6 +30,15 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs
 }
 
 /** The exported model in PyTorch (fake-quant evaluation) on x [n, ...inputShape]; optionally with a state_dict file. */
+/** torchOutputs plus the outputs of the named submodules (torch_run.py --taps), by module name. */
+export function torchTaps(pkgDir: string, x: Float32Array, shape: number[], taps: string[]): { y: Float32Array; taps: Map<string, Float32Array> } {
+  const inp = join(pkgDir, 'inputs.safetensors'), outp = join(pkgDir, 'outputs.safetensors');
+  writeFileSync(inp, encodeSafetensors({ x: { dtype: 'F32', shape, data: x } }));
+  run(PYTHON, [TORCH_RUN, pkgDir, inp, outp, '--taps', taps.join(',')]);
+  const t = decodeSafetensors(new Uint8Array(readFileSync(outp)), outp).tensors;
+  return { y: t.y.data as Float32Array, taps: new Map(taps.map((name) => [name, t[`tap.${name}`].data as Float32Array])) };
+}
+
 export function torchOutputs(pkgDir: string, x: Float32Array, shape: number[], state?: string): Float32Array {
   const inp = join(pkgDir, 'inputs.safetensors'), outp = join(pkgDir, 'outputs.safetensors');
   writeFileSync(inp, encodeSafetensors({ x: { dtype: 'F32', shape, data: x } }));

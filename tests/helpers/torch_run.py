@@ -1,9 +1,10 @@
 """Runs an exported Quant Studio package in PyTorch (the tests' side of tests/torch-export*.test.ts).
 
-    python3 torch_run.py PACKAGE INPUTS.safetensors OUTPUTS.safetensors [--state checkpoint.pt]
+    python3 torch_run.py PACKAGE INPUTS.safetensors OUTPUTS.safetensors [--state checkpoint.pt] [--taps M1,M2,...]
 
 INPUTS holds x (float32 NCHW). Builds the model with PACKAGE/model.py build() (fake-quant evaluation mode), loads
 --state (a train_qat.py checkpoint.pt) if given, and writes y (the outputs) to OUTPUTS, plus a JSON line on stdout.
+--taps: also the outputs of these submodules (e.g. the activation_post_process of every site), as tap.<module>.
 """
 import importlib.util
 import json
@@ -23,8 +24,15 @@ model = mod.build()
 if state:
     model.load_state_dict(torch.load(state))
 model.eval()
+taps = sys.argv[sys.argv.index("--taps") + 1].split(",") if "--taps" in sys.argv else []
+tapped = {name: [] for name in taps}
+for name in taps:
+    model.get_submodule(name).register_forward_hook(lambda _m, _i, out, name=name: tapped[name].append(out.detach()))
 x = sq.load_safetensors(inp)["x"]
 with torch.no_grad():
     y = torch.cat([model(x[i:i + 256]) for i in range(0, x.shape[0], 256)])
-sq.save_safetensors({"y": y.float()}, outp)
+out = {"y": y.float()}
+for name, parts in tapped.items():
+    out[f"tap.{name}"] = torch.cat(parts).float()
+sq.save_safetensors(out, outp)
 print(json.dumps({"n": int(x.shape[0]), "modules": sum(1 for _ in model.modules())}))

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createNodeBackend } from '../../engine/create-node-backend.ts';
 import { convertCheckpoint } from '../../quant/convert.ts';
 import { deployCheck, layersForReport, type LayerStats } from '../../quant/deploy-check.ts';
+import { outputsForReport, type OutputStats } from '../../quant/deploy-outputs.ts';
 import type { QuantCheckpoint } from '../../quant/quant-checkpoint.ts';
 import { encodeModelFile, MODEL_FILE_EXTENSION } from '../../sim/model-file.ts';
 import { SimClient } from '../../sim/client.ts';
@@ -37,14 +38,26 @@ export async function loadDeployCheckpoint(o: QuantOptions): Promise<{ ck: Quant
   throw new Error(`${o.modelPath}: no qat-checkpoint or calib-checkpoint; run the calib stage (and qat) first`);
 }
 
-/** A fixed-width table of the per-layer statistics. */
-export function layerTable(layers: LayerStats[]): string {
-  const rows = layers.map((l) => [l.name, l.dtype, (100 * l.equal_frac).toFixed(2), l.max_lsb < 100 ? l.max_lsb.toFixed(2) : l.max_lsb.toExponential(2),
-    l.cosine.toFixed(6), Number.isFinite(l.sqnr_db) ? l.sqnr_db.toFixed(1) : 'exact']);
-  const head = ['layer', 'dtype', 'equal %', 'max LSB', 'cosine', 'SQNR dB'];
+const lsbText = (v: number) => (v < 100 ? v.toFixed(2) : v.toExponential(2));
+const sqnrText = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'exact');
+
+function table(head: string[], rows: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   return [line(head), ...rows.map(line)].join('\n');
+}
+
+/** A fixed-width table of the per-layer statistics. */
+export function layerTable(layers: LayerStats[]): string {
+  const rows = layers.map((l) => [l.name, l.dtype, (100 * l.equal_frac).toFixed(2), lsbText(l.max_lsb), l.cosine.toFixed(6), sqnrText(l.sqnr_db)]);
+  return table(['layer', 'dtype', 'equal %', 'max LSB', 'cosine', 'SQNR dB'], rows);
+}
+
+/** A fixed-width table of the per-output statistics (top-1 only for class scores). */
+export function outputTable(outs: OutputStats[]): string {
+  const rows = outs.map((o) => [o.name, `[${o.shape.join('x')}]`, o.dtype, o.cosine.toFixed(6), sqnrText(o.sqnr_db), lsbText(o.max_lsb),
+    o.top1_agreement === null ? '-' : o.top1_agreement.toFixed(2)]);
+  return table(['output', 'shape', 'dtype', 'cosine', 'SQNR dB', 'max LSB', 'top-1 agree %'], rows);
 }
 
 /** Takes `--sim-device cpu|webgpu` (or `--sim-device=...`) out of argv; default cpu. */
@@ -99,7 +112,7 @@ export async function runIntInfer(argvIn: string[]): Promise<void> {
       const out = await client.run([{ x, n }], { dump });
       simSeconds += (performance.now() - t) / 1000;
       simImages += n;
-      return { output: out.outputs[0], dumps: out.dumps![0] };
+      return { output: out.outputs[0], outputs: out.allOutputs?.[0], dumps: out.dumps![0] };
     }, {
       batchSize: Math.min(o.batchSize, 256),
       onProgress: (p) => process.stderr.write(`Deployment check [${p.images}/${p.totalImages} images]\n`),
@@ -108,10 +121,13 @@ export async function runIntInfer(argvIn: string[]): Promise<void> {
       console.log(`QAT model (fake quant, VALIDATION): evaluation Acc@1 ${fmt(r.qat.acc1)} Acc@5 ${fmt(r.qat.acc5)}`);
       console.log(`Quantized: evaluation Acc@1 ${fmt(r.int.acc1)} Acc@5 ${fmt(r.int.acc5)}`);
     } else console.log('Top-1 accuracy needs labels and the data has none: the simulator is compared with the QAT model only');
-    console.log(`Top-1 agreement simulator vs QAT model: ${fmt(r.agreement_top1)} % of ${r.images} images; simulator ${(simImages / Math.max(simSeconds, 1e-9)).toFixed(0)} images/s (with dumps)`);
+    const agreement = Number.isFinite(r.agreement_top1) ? `top-1 agreement ${fmt(r.agreement_top1)} %` : 'no top-1 agreement (the output is not class scores: see per output)';
+    console.log(`Simulator vs QAT model: ${agreement} of ${r.images} images; simulator ${(simImages / Math.max(simSeconds, 1e-9)).toFixed(0)} images/s (with dumps)`);
+    console.log(`Per output (simulator vs QAT model):\n${outputTable(r.outputs ?? [])}`);
     console.log(`Per layer, worst first (LSB of int32 outputs = x_scale * w_scale):\n${layerTable(r.layers)}`);
     await mergeReport(o.modelPath, 'int', {
       acc1: r.int.acc1, acc5: r.int.acc5, agreement_top1: r.agreement_top1, layers: layersForReport(r.layers),
+      outputs: outputsForReport(r.outputs ?? []),
       qat_acc1: r.qat.acc1, qat_acc5: r.qat.acc5, test_images: r.images, source: ck.stage, march: im.march,
       requant: `${im.mode}, ${im.multiplierBits}-bit multiplier`, model_file_bytes: bytes.length, accumulators,
       sim_images_per_s: simImages / Math.max(simSeconds, 1e-9), sim_device: simDevice, seconds: r.seconds, backend: be.kind, adapter: be.adapter,

@@ -2,8 +2,9 @@
  * ONNX QDQ export of a quantized model: the fused float graph with QuantizeLinear/DequantizeLinear
  * pairs, as onnxruntime (onnxruntime-node in the tests, onnxruntime-web in the page) runs it.
  *
- *  - Input: the float tensor the model takes ("input", [N, C, H, W], e.g. pixel/255); output: the
- *    float logits ("logits", [N, classes]).
+ *  - Input: the float tensor the model takes ("input", [N, C, H, W], e.g. pixel/255); outputs: the
+ *    float logits ("logits", [N, classes]), or, for a model with several outputs, each under its name
+ *    (outputNames: the imported file's output names) with its own shape [N, ...].
  *  - Activations: a QuantizeLinear -> DequantizeLinear pair on the output of every activation site
  *    of the plan (QuantStub, conv, linear, add, relu, average pooling, concat), per tensor, symmetric
  *    (zero point 0), the site's scale; int8 (opset 13), or int16 (opset 21) if any site is int16.
@@ -22,7 +23,7 @@
  * (bpu_round cannot be expressed in ONNX); the int32 bias is rounded; onnxruntime may fuse QDQ
  * patterns into integer kernels with their own requantization.
  */
-import { graphOutputs, type Graph, type GraphNode } from '../../graph/ir.ts';
+import { graphOutputs, outputNames, type Graph, type GraphNode } from '../../graph/ir.ts';
 import type { HostParams } from '../../nn/params.ts';
 import { quantizeValue } from '../../qmath/fake-quantize.ts';
 import type { March } from '../../qmath/march.ts';
@@ -238,12 +239,15 @@ export function buildQdqOnnx(s: QuantSnapshot, name = s.graph.name): Uint8Array 
     value.set(n.id, y);
     scaleOf.set(n.id, outScale);
   }
-  const outs = graphOutputs(g);
-  if (outs.length > 1) throw new QdqExportError(`graph ${g.name} has ${outs.length} outputs (${outs.join(', ')}): the QDQ export writes one output so far`);
-  const out = value.get(g.output);
-  if (!out) throw new QdqExportError(`graph ${g.name}: output ${g.output} not computed`);
-  // The logits under a fixed name.
-  node('Identity', [out], 'logits', [], 'output');
+  // Every output under its name ('logits' for one output, else the file's output names: outputNames).
+  const names = outputNames(g);
+  const outs = graphOutputs(g).map((id, k) => {
+    const v = value.get(id);
+    if (!v) throw new QdqExportError(`graph ${g.name}: output ${id} not computed`);
+    node('Identity', [v], names[k], [], k === 0 ? 'output' : `output_${k}`);
+    const shape = g.nodes.find((n) => n.id === id)?.shape ?? [g.numClasses];
+    return { name: names[k], shape };
+  });
 
   const inputShape = g.inputShape;
   const model: ModelProto = {
@@ -257,7 +261,7 @@ export function buildQdqOnnx(s: QuantSnapshot, name = s.graph.name): Uint8Array 
       node: nodes,
       initializer: inits,
       input: [{ name: 'input', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, ...inputShape.map((d) => ({ dimValue: d }))] } } } }],
-      output: [{ name: 'logits', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: g.numClasses }] } } } }],
+      output: outs.map((o) => ({ name: o.name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, ...o.shape.map((d) => ({ dimValue: d }))] } } } })),
     },
   };
   return encodeModelProto(model);

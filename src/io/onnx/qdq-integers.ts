@@ -22,6 +22,7 @@ export function convertedIntegers(plan: QuantPlan, params: HostParams, actScales
     throw e;
   }
   const integers: LayerIntegers = {};
-  for (const l of im.layers) if (l.op === 'conv2d' || l.op === 'linear') integers[l.id] = { weight: l.weight, bias: l.bias };
+  // every layer kind with integer weights (conv2d, linear)
+  for (const l of im.layers) if ('weight' in l) integers[l.id] = { weight: l.weight, bias: l.bias };
   return { integers, reason: null };
 }

@@ -13,6 +13,8 @@ import type { Conv2dParams, Pool2dParams } from '../../engine/backend.ts';
 import type { Normalization } from '../../data/loader.ts';
 import type { FusedAct, Graph, GraphNode, OpType } from '../../graph/ir.ts';
 import type { HostParams } from '../../nn/params.ts';
+import { opDef } from '../../ops/registry.ts';
+import type { TorchExport } from '../../ops/types.ts';
 import { minMax } from '../../engine/reference/quant.ts';
 import { marchUsesPowerOfTwoScale, type March } from '../../quant/march.ts';
 import { prepare, type QuantPlan } from '../../quant/prepare.ts';
@@ -62,6 +64,8 @@ export interface TorchModuleJson {
   eps?: number;
   momentum?: number;
   num_features?: number;
+  /** prelu: slopes (1, or one per channel). */
+  num_parameters?: number;
   /** reshape: per-sample target shape. */
   shape?: number[];
 }
@@ -106,29 +110,19 @@ const shapeOf = (g: Graph, name: string) => {
   return p.shape;
 };
 
+/** The op's PyTorch export part (OpDef.torch); an op without one is refused by name. */
+export function torchPartOf(n: GraphNode): Exclude<TorchExport, { none: string }> {
+  const d = opDef(n.op);
+  if ('none' in d.torch) throw new TorchExportError(`node ${n.id}: ${d.view.label} has no PyTorch export (${d.torch.none})`);
+  return d.torch;
+}
+
 function moduleJson(g: Graph, n: GraphNode, module: string): TorchModuleJson {
   const params: Record<string, string> = {};
   for (const [role, name] of Object.entries(n.params)) params[`${module}.${role}`] = name;
   const m: TorchModuleJson = { node: n.id, op: n.op, params };
   if (n.attrs.fusedFrom) m.fused_from = n.attrs.fusedFrom;
-  if (n.op === 'conv2d') {
-    const w = shapeOf(g, n.params.weight);
-    const c = n.attrs.conv!;
-    Object.assign(m, {
-      conv: c, kernel: [w[2], w[3]], in_channels: w[1] * c.groups, out_channels: w[0], bias: !!n.params.bias,
-      act: n.attrs.act ?? null, add_input: !!n.attrs.addInput,
-    });
-  } else if (n.op === 'linear') {
-    const w = shapeOf(g, n.params.weight);
-    Object.assign(m, { in_features: w[1], out_features: w[0], bias: !!n.params.bias, act: n.attrs.act ?? null });
-  } else if (n.op === 'avgpool2d' || n.op === 'maxpool2d') {
-    m.pool = n.attrs.pool!;
-  } else if (n.op === 'batchnorm2d') {
-    Object.assign(m, { eps: n.attrs.eps ?? 1e-5, momentum: n.attrs.momentum ?? 0.1, num_features: shapeOf(g, n.params.weight)[0] });
-  } else if (n.op === 'reshape') {
-    m.shape = n.shape;
-  }
-  return m;
+  return Object.assign(m, torchPartOf(n).info?.(n, (role) => shapeOf(g, n.params[role])));
 }
 
 /** The qparams.json of a calib / qat checkpoint (scales as the studio's QuantizedModel has them). */
@@ -139,8 +133,8 @@ export function buildTorchQParams(ck: QuantCheckpoint, normalization: Normalizat
   const pow2 = marchUsesPowerOfTwoScale(qc.march);
   for (const id of plan.float) {
     const n = g.nodes.find((x) => x.id === id)!;
-    if (n.op === 'conv2d' || n.op === 'linear') {
-      throw new TorchExportError(`node ${id} (${n.op}) is computed in float outside the QuantStub…DeQuantStub region; the PyTorch export supports conv and linear only inside it`);
+    if (opDef(n.op).quant.weight) {
+      throw new TorchExportError(`node ${id} (${n.op}) is computed in float outside the QuantStub…DeQuantStub region; the PyTorch export supports layers with weights (conv, linear) only inside it`);
     }
   }
   const modules: Record<string, TorchModuleJson> = {};

@@ -7,6 +7,7 @@
 import type { Var } from '../../engine/autograd.ts';
 import { addFn, clampFn, RELU } from '../../engine/fns/activation.ts';
 import { channelScaleFn } from '../../engine/fns/channel-scale.ts';
+import { torchModule } from '../../io/torch/py.ts';
 import type { OpDef } from '../types.ts';
 import { lowerLut } from './lut-lower.ts';
 import { importPRelu } from './onnx-lut.ts';
@@ -39,4 +40,6 @@ export const preluOp: OpDef = {
     const dims = a.length === 1 ? [1] : [a.length, ...Array(rank - 2).fill(1)];
     return c.emit('PRelu', [c.inputs[0], c.constF(`${n.params.slope}`, dims, a)], 'prelu');
   },
+  // studio_quant.PReLU: F.prelu with the parameter named `slope`, as in the studio's graph
+  torch: { ...torchModule((_n, c) => `sq.PReLU(${c.info.num_parameters})`), info: (_n, paramShape) => ({ num_parameters: paramShape('slope')[0] }) },
 };

@@ -4,6 +4,7 @@
  */
 import { clampFn, RELU, RELU6, type ClampAttrs } from '../../engine/fns/activation.ts';
 import { activationClamp } from '../../sim/int/requant.ts';
+import { torchModule } from '../../io/torch/py.ts';
 import type { OpDef } from '../types.ts';
 import { importClip, importRelu } from './onnx.ts';
 
@@ -29,6 +30,7 @@ function clampOp(type: 'relu' | 'relu6', label: string, bounds: ClampAttrs, onnx
     },
     qdq: (n, c) => (type === 'relu' ? c.emit('Relu', [c.inputs[0]], 'relu')
       : c.emit('Clip', [c.inputs[0], c.constF(`${n.id}.clip_min`, [], Float32Array.of(0)), c.constF(`${n.id}.clip_max`, [], Float32Array.of(6))], 'relu6')),
+    torch: torchModule(() => (type === 'relu' ? 'nn.ReLU()' : 'nn.ReLU6()')),
   };
 }
 

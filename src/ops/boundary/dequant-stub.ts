@@ -1,4 +1,5 @@
 /** dequant_stub (DeQuantStub): leaves the quantized region; the simulator's `dequantize` layer gives floats back. */
+import { torchModule } from '../../io/torch/py.ts';
 import type { OpDef } from '../types.ts';
 
 export const dequantStubOp: OpDef = {
@@ -17,4 +18,5 @@ export const dequantStubOp: OpDef = {
     },
   },
   qdq: (_n, c) => c.inputs[0],
+  torch: torchModule(() => 'DeQuantStub()'),
 };

@@ -12,4 +12,5 @@ export const inputOp: OpDef = {
   quant: { output: 'none', region: 'leave' },
   int: { lower: () => ({ layer: null, value: null }) }, // the float value fed to the quantize layer
   qdq: (_n, c) => c.graphInput(),
+  torch: { module: () => [], call: () => 'x' }, // forward(self, x)
 };

@@ -2,6 +2,7 @@
  * quant_stub (QuantStub): enters the quantized region. Its output is an activation site; the simulator's
  * `quantize` layer rounds the float input onto it with the qconfig's rounding.
  */
+import { torchModule } from '../../io/torch/py.ts';
 import type { OpDef } from '../types.ts';
 
 export const quantStubOp: OpDef = {
@@ -23,4 +24,5 @@ export const quantStubOp: OpDef = {
     },
   },
   qdq: (_n, c) => c.inputs[0],
+  torch: torchModule(() => 'QuantStub()'),
 };

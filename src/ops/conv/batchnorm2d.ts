@@ -4,6 +4,7 @@
  */
 import { batchNormFn } from '../../engine/fns/norm.ts';
 import { attrFloat } from '../../io/onnx/attrs.ts';
+import { torchModule } from '../../io/torch/py.ts';
 import type { OpDef } from '../types.ts';
 import { importBatchNorm } from './onnx.ts';
 
@@ -22,4 +23,8 @@ export const batchnorm2dOp: OpDef = {
   int: { none: 'an unfused batchnorm2d cannot be converted (fuse the graph first)' },
   qdq: (n, c) => c.emit('BatchNormalization', [c.inputs[0], ...['weight', 'bias', 'running_mean', 'running_var'].map((r) => c.constF(n.params[r], [c.param(r).length], c.param(r)))],
     'bn', [attrFloat('epsilon', n.attrs.eps ?? 1e-5)]),
+  torch: {
+    ...torchModule((_n, c) => `nn.BatchNorm2d(${c.info.num_features}, eps=${c.info.eps}, momentum=${c.info.momentum})`),
+    info: (n, paramShape) => ({ eps: n.attrs.eps ?? 1e-5, momentum: n.attrs.momentum ?? 0.1, num_features: paramShape('weight')[0] }),
+  },
 };

@@ -6,6 +6,7 @@ import { outSize } from '../../engine/backend.ts';
 import { conv2dFn } from '../../engine/fns/conv.ts';
 import { attrInt, attrInts } from '../../io/onnx/attrs.ts';
 import { lowerDense } from '../dense/lower.ts';
+import { weightSiteKey } from '../../io/torch/torch-names.ts';
 import type { OpDef } from '../types.ts';
 import { importConv, importPad } from './onnx.ts';
 
@@ -46,5 +47,18 @@ export const conv2dOp: OpDef = {
       attrInt('group', g.groups), attrInts('kernel_shape', [kh, kw]), attrInts('strides', [g.strideH, g.strideW]),
       attrInts('dilations', [g.dilationH, g.dilationW]), attrInts('pads', [g.padH, g.padW, g.padH, g.padW]),
     ]));
+  },
+  // studio_quant.conv_module: a torch.ao QAT conv (ConvReLU2d, or ConvAddAct2d for the fused add / ReLU6)
+  torch: {
+    info: (n, paramShape) => {
+      const w = paramShape('weight');
+      const c = n.attrs.conv!;
+      return {
+        conv: c, kernel: [w[2], w[3]], in_channels: w[1] * c.groups, out_channels: w[0], bias: !!n.params.bias,
+        act: n.attrs.act ?? null, add_input: !!n.attrs.addInput,
+      };
+    },
+    module: (_n, c) => [`self.${c.m} = sq.conv_module(weights["${weightSiteKey(c.m)}"], qc, mods["${c.m}"])`],
+    call: (_n, c) => `self.${c.m}(${c.xs.join(', ')})`,
   },
 };

@@ -4,6 +4,8 @@
  */
 import { linearFn } from '../../engine/fns/dense.ts';
 import { attrInt } from '../../io/onnx/attrs.ts';
+import { callModule } from '../../io/torch/py.ts';
+import { weightSiteKey } from '../../io/torch/torch-names.ts';
 import type { OpDef } from '../types.ts';
 import { lowerDense } from './lower.ts';
 import { importGemm, importMatMul } from './onnx.ts';
@@ -23,4 +25,10 @@ export const linearOp: OpDef = {
   quant: { output: 'site', weight: { role: 'weight', axis: 0 }, int32Output: true },
   int: { lower: lowerDense },
   qdq: (_n, c) => c.epilogue(c.emit('Gemm', [c.inputs[0], ...c.weightInputs()], 'gemm', [attrInt('transB', 1)])),
+  // studio_quant.linear_module: a torch.ao QAT Linear (LinearReLU, or LinearAct for ReLU6)
+  torch: {
+    info: (n, paramShape) => ({ in_features: paramShape('weight')[1], out_features: paramShape('weight')[0], bias: !!n.params.bias, act: n.attrs.act ?? null }),
+    module: (_n, c) => [`self.${c.m} = sq.linear_module(weights["${weightSiteKey(c.m)}"], qc, mods["${c.m}"])`],
+    call: callModule,
+  },
 };

@@ -30,4 +30,6 @@ export const addOp: OpDef = {
     },
   },
   qdq: (_n, c) => c.emit('Add', [c.inputs[0], c.inputs[1]], 'add'),
+  // FloatFunctional applies its activation fake quant inside add()
+  torch: { module: (_n, c) => [`self.${c.m} = FloatFunctional()`], call: (_n, c) => `self.${c.m}.add(${c.xs[0]}, ${c.xs[1]})`, ownsActivationQuant: true },
 };

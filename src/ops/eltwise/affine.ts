@@ -6,6 +6,7 @@
  */
 import { affineFn } from '../../engine/fns/eltwise.ts';
 import type { GraphNode } from '../../graph/ir.ts';
+import { torchExpr } from '../../io/torch/py.ts';
 import type { OpDef } from '../types.ts';
 import { importDiv } from './onnx.ts';
 
@@ -59,4 +60,5 @@ export const affineOp: OpDef = {
     if (offset !== 0 || y === c.inputs[0]) y = c.emit('Add', [y, c.constF(`${n.id}.offset`, [], Float32Array.of(offset))], 'add');
     return y;
   },
+  torch: torchExpr((n, c) => `${c.xs[0]} * ${attrOf(n).factor} + ${attrOf(n).offset}`, true),
 };

@@ -5,6 +5,7 @@
  * multiplier and shift for s_a * s_b / s_out, docs/fixed-point.md §8).
  */
 import { mulFn } from '../../engine/fns/eltwise.ts';
+import { torchExpr } from '../../io/torch/py.ts';
 import type { OpDef } from '../types.ts';
 import { importMul } from './onnx.ts';
 
@@ -30,4 +31,5 @@ export const mulOp: OpDef = {
     },
   },
   qdq: (_n, c) => c.emit('Mul', [c.inputs[0], c.inputs[1]], 'mul'),
+  torch: torchExpr((_n, c) => `${c.xs[0]} * ${c.xs[1]}`, true),
 };

@@ -5,6 +5,7 @@
  */
 import { subFn } from '../../engine/fns/eltwise.ts';
 import { computeAddParams } from '../../sim/int/add.ts';
+import { torchExpr } from '../../io/torch/py.ts';
 import type { OpDef } from '../types.ts';
 import { importSub } from './onnx.ts';
 
@@ -29,4 +30,5 @@ export const subOp: OpDef = {
     },
   },
   qdq: (_n, c) => c.emit('Sub', [c.inputs[0], c.inputs[1]], 'sub'),
+  torch: torchExpr((_n, c) => `${c.xs[0]} - ${c.xs[1]}`, true),
 };

@@ -11,7 +11,8 @@ import { avgPoolFn, globalAvgPoolFn, maxPoolFn } from '../../engine/fns/pool.ts'
 import { attrInt, attrInts } from '../../io/onnx/attrs.ts';
 import type { GraphNode } from '../../graph/ir.ts';
 import type { AttributeProto } from '../../io/onnx/proto-types.ts';
-import type { LowerCtx, Lowered, OpDef } from '../types.ts';
+import { pyPair, torchModule } from '../../io/torch/py.ts';
+import type { LowerCtx, Lowered, OpDef, TorchExport } from '../types.ts';
 import { importGlobalAvgPool, importPool, importReduceMean } from './onnx.ts';
 
 const pairOf = (a: number, b: number): [number, number] => [a, b];
@@ -33,6 +34,16 @@ const poolAttrs = (n: GraphNode): AttributeProto[] => {
     attrInt('ceil_mode', p.ceilMode ? 1 : 0),
   ];
 };
+
+/** nn.AvgPool2d / nn.MaxPool2d with the node's window (ceil_mode, count_include_pad where they differ from torch's defaults). */
+const torchPool = (cls: 'AvgPool2d' | 'MaxPool2d'): TorchExport => ({
+  ...torchModule((n) => {
+    const p = n.attrs.pool!;
+    const extra = `${p.ceilMode ? ', ceil_mode=True' : ''}${cls === 'AvgPool2d' && p.countIncludePad === false ? ', count_include_pad=False' : ''}`;
+    return `nn.${cls}(${pyPair(p.kernelH, p.kernelW)}, stride=${pyPair(p.strideH, p.strideW)}, padding=${pyPair(p.padH, p.padW)}${extra})`;
+  }),
+  info: (n) => ({ pool: n.attrs.pool! }),
+});
 
 function lowerAvg(n: GraphNode, c: LowerCtx): Lowered {
   const s = c.site(n);
@@ -68,6 +79,7 @@ export const avgpool2dOp: OpDef = {
   quant: { output: 'site' },
   int: { lower: lowerAvg },
   qdq: (n, c) => c.emit('AveragePool', [c.inputs[0]], 'pool', [...poolAttrs(n), attrInt('count_include_pad', n.attrs.pool!.countIncludePad === false ? 0 : 1)]),
+  torch: torchPool('AvgPool2d'),
 };
 
 export const maxpool2dOp: OpDef = {
@@ -92,6 +104,7 @@ export const maxpool2dOp: OpDef = {
     },
   },
   qdq: (n, c) => c.emit('MaxPool', [c.inputs[0]], 'pool', poolAttrs(n)),
+  torch: torchPool('MaxPool2d'),
 };
 
 export const globalAvgpoolOp: OpDef = {
@@ -106,4 +119,5 @@ export const globalAvgpoolOp: OpDef = {
   int: { lower: lowerAvg },
   // [N, C, 1, 1] in ONNX, [N, C] in the IR
   qdq: (_n, c) => c.emit('Flatten', [c.emit('GlobalAveragePool', [c.inputs[0]], 'gap')], 'flatten', [attrInt('axis', 1)]),
+  torch: { module: (_n, c) => [`self.${c.m} = nn.AdaptiveAvgPool2d(1)`], call: (_n, c) => `self.${c.m}(${c.xs[0]}).flatten(1)` },
 };

@@ -8,6 +8,7 @@ import { gatherChannelsFn, shuffleIndex } from '../../engine/fns/channels.ts';
 import { attrInts } from '../../io/onnx/attrs.ts';
 import { DataType } from '../../io/onnx/proto-types.ts';
 import type { GraphNode } from '../../graph/ir.ts';
+import { torchExpr } from '../../io/torch/py.ts';
 import type { OpDef } from '../types.ts';
 import { lowerGather } from './gather-lower.ts';
 import { importTranspose } from './onnx-slice.ts';
@@ -40,4 +41,10 @@ export const channelShuffleOp: OpDef = {
     const t = c.emit('Transpose', [split], 'transpose', [attrInts('perm', perm)]);
     return c.emit('Reshape', [t, shape('shape', [0, C, ...rest])], 'reshape');
   },
+  torch: torchExpr((n, c) => {
+    const [C, ...rest] = n.shape;
+    const g = groups(n);
+    const x = c.xs[0];
+    return `${x}.reshape(${x}.shape[0], ${[g, C / g, ...rest].join(', ')}).transpose(1, 2).reshape(${x}.shape[0], ${n.shape.join(', ')})`;
+  }, false),
 };

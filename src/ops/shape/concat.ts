@@ -27,4 +27,5 @@ export const concatOp: OpDef = {
     },
   },
   qdq: (_n, c) => c.emit('Concat', c.inputs, 'concat', [attrInt('axis', 1)]),
+  torch: { module: (_n, c) => [`self.${c.m} = FloatFunctional()`], call: (_n, c) => `self.${c.m}.cat([${c.xs.join(', ')}], dim=1)`, ownsActivationQuant: true },
 };

@@ -5,6 +5,7 @@
 import { reshapeFn } from '../../engine/fns/pool.ts';
 import type { GraphNode } from '../../graph/ir.ts';
 import { DataType } from '../../io/onnx/proto-types.ts';
+import { torchExpr } from '../../io/torch/py.ts';
 import type { LowerCtx, Lowered, OpDef, QdqCtx } from '../types.ts';
 import { importDropout, importFlatten, importIdentity, importReshape } from './onnx.ts';
 
@@ -28,6 +29,7 @@ export const flattenOp: OpDef = {
   quant: { output: 'inherit' },
   int: { lower: lowerView },
   qdq: qdqReshape,
+  torch: torchExpr((_n, c) => `${c.xs[0]}.flatten(1)`, false),
 };
 
 export const reshapeOp: OpDef = {
@@ -42,6 +44,7 @@ export const reshapeOp: OpDef = {
   quant: { output: 'inherit' },
   int: { lower: lowerView },
   qdq: qdqReshape,
+  torch: { ...torchExpr((n, c) => `${c.xs[0]}.reshape(${c.xs[0]}.shape[0], ${n.shape.join(', ')})`, false), info: (n) => ({ shape: n.shape }) },
 };
 
 export const identityOp: OpDef = {
@@ -56,4 +59,5 @@ export const identityOp: OpDef = {
   quant: { output: 'inherit' },
   int: { lower: lowerView },
   qdq: (_n, c) => c.inputs[0],
+  torch: torchExpr((_n, c) => c.xs[0], false),
 };

@@ -7,6 +7,7 @@
 import { sliceChannelsFn } from '../../engine/fns/channels.ts';
 import { DataType } from '../../io/onnx/proto-types.ts';
 import type { GraphNode } from '../../graph/ir.ts';
+import { torchExpr } from '../../io/torch/py.ts';
 import type { OpDef } from '../types.ts';
 import { lowerGather } from './gather-lower.ts';
 import { importSlice, importSplit } from './onnx-slice.ts';
@@ -43,4 +44,5 @@ export const sliceOp: OpDef = {
     const k = (name: string, v: number) => c.constI(`${n.id}.${name}`, [1], [v], DataType.INT64);
     return c.emit('Slice', [c.inputs[0], k('starts', start), k('ends', end), k('axes', 1)], 'slice');
   },
+  torch: torchExpr((n, c) => `${c.xs[0]}[:, ${range(n).start}:${range(n).end}]`, false),
 };

@@ -91,13 +91,10 @@ export abstract class PerTensorObserverBase implements Observer {
   }
 
   /**
-   * Range [max(min, -t), min(max, t)] of a symmetric |x| threshold t, clipped to the observed range. Data on one
-   * side of zero beyond t (e.g. a HardSigmoid output in [0.47, 0.48] and t = 0.2): everything clips to t (or -t),
-   * the range [t, t] (not [min, t], whose min > max no qparams exist for).
+   * Range [max(min, -t), min(max, t)] of a symmetric |x| threshold t, clipped to the observed range widened to take
+   * 0 (as the qparams do): a tensor of one sign with t below its smallest |x| would otherwise give min > max.
    */
   protected rangeForThreshold(t: number): [number, number] {
-    const lo = Math.max(this.minV, -t), hi = Math.min(this.maxV, t);
-    if (lo <= hi) return [lo, hi];
-    return this.minV > 0 ? [t, t] : [-t, -t];
+    return [Math.max(Math.min(this.minV, 0), -t), Math.min(Math.max(this.maxV, 0), t)];
   }
 }

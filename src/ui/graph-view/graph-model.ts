@@ -4,7 +4,7 @@
  * int16 where an activation site quantizes the output, int32 for high-precision outputs, float outside
  * the QuantStub…DeQuantStub region; value-moving ops (flatten, max pool…) keep their input's dtype.
  */
-import type { Graph, GraphNode } from '../../graph/ir.ts';
+import { graphOutputs, outputNames, type Graph, type GraphNode } from '../../graph/ir.ts';
 import { opDef } from '../../ops/registry.ts';
 import type { QuantPlan } from '../../quant/prepare.ts';
 
@@ -23,6 +23,8 @@ export interface ViewNode {
   fusedFrom: string[] | null;
   dtype: Dtype;
   inputs: string[];
+  /** A graph output: its name ('logits', or the file's output name) and place, e.g. "output 2 of 2: scores". */
+  output?: { name: string; index: number; of: number };
 }
 export interface ViewEdge { from: string; to: string }
 export interface ViewGraph { nodes: ViewNode[]; edges: ViewEdge[] }
@@ -58,10 +60,16 @@ function detailOf(n: GraphNode): string {
 
 export function buildViewGraph(g: Graph, plan: QuantPlan | null): ViewGraph {
   const dt = dtypesOf(g, plan);
-  const nodes: ViewNode[] = g.nodes.map((n) => ({
-    id: n.id, op: n.op, label: labelOf(g, n.id), detail: detailOf(n), shape: n.shape, namespace: n.namespace,
-    fusedFrom: n.attrs.fusedFrom ?? null, dtype: dt.get(n.id) ?? 'float', inputs: [...n.inputs],
-  }));
+  // Every output is labelled with its name (a model with several outputs: each DeQuantStub says which it is).
+  const outs = graphOutputs(g), names = outputNames(g);
+  const nodes: ViewNode[] = g.nodes.map((n) => {
+    const k = outs.indexOf(n.id);
+    const output = k < 0 ? undefined : { name: names[k], index: k + 1, of: outs.length };
+    return {
+      id: n.id, op: n.op, label: output ? `output ${output.name}` : labelOf(g, n.id), detail: detailOf(n), shape: n.shape, namespace: n.namespace,
+      fusedFrom: n.attrs.fusedFrom ?? null, dtype: dt.get(n.id) ?? 'float', inputs: [...n.inputs], ...(output ? { output } : {}),
+    };
+  });
   const edges = g.nodes.flatMap((n) => n.inputs.map((i) => ({ from: i, to: n.id })));
   return { nodes, edges };
 }

@@ -13,10 +13,11 @@
  * for them (Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, arithmetic on constants: folded, fold.ts).
  * Weights: float32 initializers (raw_data or float_data). External data is refused.
  *
- * The imported graph: input -> QuantStub ('quant') -> the model -> DeQuantStub ('dequant'), per-sample
+ * The imported graph: input -> QuantStub ('quant') -> the model -> DeQuantStub ('dequant'; one per output, in the
+ * file's order, each of any shape: 'dequant', or 'dequant_<output name>' for each of several), per-sample
  * shapes, node ids from the ONNX node names (leading '/' dropped, so the exporter's module path
- * becomes the namespace), parameters named `<node id>.weight` etc. Nodes whose value does not reach
- * the output are dropped.
+ * becomes the namespace), parameters named `<node id>.weight` etc. Nodes whose value reaches no
+ * output are dropped.
  *
  * Anything else (an op outside the list, a dynamic dimension, a malformed file) throws OnnxImportError
  * naming the node, the op and the reason; the importer never hangs (every loop is bounded by the
@@ -84,8 +85,13 @@ function importModel(m: ModelProto, file: string, opts: OnnxImportOptions): Onnx
   const inputShape = input.inputShape;
   im.staticBatchOne = input.batch === 1;
   const outs = g.output ?? [];
-  if (outs.length !== 1 || !outs[0].name) throw new OnnxImportError(file, `the model has ${outs.length} outputs; exactly one (the logits) is supported`);
-  const outName = outs[0].name;
+  if (!outs.length) throw new OnnxImportError(file, 'the model has 0 outputs; it needs at least one');
+  if (outs.length > MAX_OUTPUTS) throw new OnnxImportError(file, `the model has ${outs.length} outputs; at most ${MAX_OUTPUTS} are supported`);
+  const outNames = outs.map((o, i) => {
+    if (!o.name) throw new OnnxImportError(file, `output ${i + 1} has no name`);
+    return o.name;
+  });
+  if (new Set(outNames).size !== outNames.length) throw new OnnxImportError(file, 'two graph outputs have the same name');
 
   // Uses of each value (graph output included), for the single-use checks.
   for (const n of g.node ?? []) {
@@ -96,7 +102,7 @@ function importModel(m: ModelProto, file: string, opts: OnnxImportOptions): Onnx
       if (cs) { if (!cs.includes(n)) cs.push(n); } else im.consumers.set(i, [n]);
     }
   }
-  im.uses.set(outName, (im.uses.get(outName) ?? 0) + 1);
+  for (const o of outNames) im.uses.set(o, (im.uses.get(o) ?? 0) + 1);
 
   // input -> QuantStub
   im.ids.add('input');
@@ -109,20 +115,12 @@ function importModel(m: ModelProto, file: string, opts: OnnxImportOptions): Onnx
   order.forEach((n, i) => importNode(im, n, i));
   im.cur = null;
 
-  const outVal = im.vals.get(outName);
-  if (!outVal) throw new OnnxImportError(file, `output "${outName}" is not computed by the graph`);
-  if (im.pads.has(outName)) throw new OnnxImportError(file, `output "${outName}" is a Pad output`);
-  if (outVal.kind !== 'tensor') throw new OnnxImportError(file, `output "${outName}" is a constant`);
-  if (outVal.id === quant) throw new OnnxImportError(file, 'the output is the input: the model computes nothing');
-  const classes = prod(outVal.shape);
-  if (outVal.shape.length !== 1 && !outVal.squeezed) {
-    throw new OnnxImportError(file, `output "${outName}" has per-sample shape [${outVal.shape}]; logits [N, classes] are expected`);
-  }
-  const dequant = im.uniqueId('dequant');
-  im.addNode(dequant, 'dequant_stub', [outVal.id], [classes]);
+  // One DeQuantStub per output, in the file's order; the first is the graph's `output`.
+  const dequants = outNames.map((name) => addOutput(im, name, quant, outNames.length > 1));
+  const classes = prod(nodeShape(im, dequants[0]));
 
-  // Keep only what the output needs.
-  const live = new Set<string>([dequant]);
+  // Keep only what the outputs need.
+  const live = new Set<string>(dequants);
   for (let i = im.nodes.length - 1; i >= 0; i--) if (live.has(im.nodes[i].id)) for (const x of im.nodes[i].inputs) live.add(x);
   live.add('input');
   const nodes = im.nodes.filter((n) => live.has(n.id));
@@ -132,7 +130,10 @@ function importModel(m: ModelProto, file: string, opts: OnnxImportOptions): Onnx
   for (const p of params) host[p.name] = im.host[p.name];
 
   const base = (opts.name ?? file.split(/[\\/]/).pop() ?? 'model').replace(/\.onnx$/i, '') || 'onnx-model';
-  const graph: Graph = { name: base, inputShape: [...inputShape], numClasses: classes, nodes, output: dequant, params };
+  const graph: Graph = {
+    name: base, inputShape: [...inputShape], numClasses: classes, nodes, output: dequants[0], params,
+    ...(dequants.length > 1 ? { outputs: dequants } : {}),
+  };
   try {
     validateGraph(graph);
   } catch (e) {
@@ -157,4 +158,29 @@ function importModel(m: ModelProto, file: string, opts: OnnxImportOptions): Onnx
     graph, host, inputShape: [...inputShape], normalization, normalizationSource, opset,
     producer: `${m.producerName ?? ''} ${m.producerVersion ?? ''}`.trim(),
   };
+}
+
+/** Most outputs an imported model may have (each gets a DeQuantStub and a row in every per-output report). */
+export const MAX_OUTPUTS = 64;
+
+const nodeShape = (im: ImportContext, id: string): number[] => im.nodes.find((n) => n.id === id)!.shape;
+
+/**
+ * A DeQuantStub for the graph output `name`; returns its id. An output of rank 1 (or a squeezed [K, 1, 1]) is
+ * [K]; any other keeps its per-sample shape (feature maps, boxes, masks, token embeddings).
+ */
+function addOutput(im: ImportContext, name: string, quant: string, several: boolean): string {
+  const file = im.file;
+  const v = im.vals.get(name);
+  if (!v) throw new OnnxImportError(file, `output "${name}" is not computed by the graph`);
+  if (im.pads.has(name)) throw new OnnxImportError(file, `output "${name}" is a Pad output`);
+  if (v.kind !== 'tensor') throw new OnnxImportError(file, `output "${name}" is a constant`);
+  if (v.id === quant) throw new OnnxImportError(file, `output "${name}" is the input: the model computes nothing for it`);
+  if (im.nodes.some((n) => n.op === 'dequant_stub' && n.inputs[0] === v.id)) {
+    throw new OnnxImportError(file, `output "${name}" is the same value as an earlier output`);
+  }
+  const shape = v.shape.length === 1 || v.squeezed ? [prod(v.shape)] : [...v.shape];
+  const id = im.uniqueId(several ? `dequant_${name.replace(/[^A-Za-z0-9_.-]/g, '_')}` : 'dequant');
+  im.addNode(id, 'dequant_stub', [v.id], shape);
+  return id;
 }

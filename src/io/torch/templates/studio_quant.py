@@ -9,6 +9,7 @@ What it holds, and why each piece matches the studio bit for bit:
       march bernoulli: scale -> 2^-clamp(floor(-log2 scale), 1, 14);
       rounding half_even: torch.fake_quantize_per_{tensor,channel}_affine itself;
       rounding bpu_round: floor(f32(f32(x * f32(1 / scale)) + 0.5)), clamped, times scale (STE with the same mask);
+  - PReLU with the studio's parameter name (slope);
   - the fused modules: torch.ao QAT Conv2d / Linear and torch.nn.intrinsic.qat ConvReLU2d / LinearReLU (BN is
     already folded into the conv by the studio's fusion), plus ConvAddAct2d / LinearAct for the fused patterns
     torch has no module for (Conv+Add(+ReLU|ReLU6), Conv|Linear+ReLU6);
@@ -250,6 +251,18 @@ class LinearAct(nnqat.Linear):
 
     def forward(self, x):
         return _act(F.linear(x, self.weight_fake_quant(self.weight), self.bias), self.act)
+
+
+class PReLU(torch.nn.Module):
+    """y = x if x >= 0 else slope[c] * x: nn.PReLU with its parameter named `slope`, as in the studio's graph (so
+    the state_dict keys stay the studio's). One slope, or one per channel of an NCHW / NC input."""
+
+    def __init__(self, num_parameters=1):
+        super().__init__()
+        self.slope = torch.nn.Parameter(torch.full((num_parameters,), 0.25))
+
+    def forward(self, x):
+        return F.prelu(x, self.slope)
 
 
 def conv_module(spec, qc, info):

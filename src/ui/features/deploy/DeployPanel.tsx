@@ -1,7 +1,7 @@
 /**
  * The Deploy panel: the deployment check (the fixed-point simulator in its own worker against the fake-quant model
  * in the training worker, on a chosen subset of the loaded data) with progress and cancel; agreement and accuracy,
- * the per-layer table (click a row to jump to the node in the graph), the performance estimate per march, and
+ * the per-output table (every output of any shape), the per-layer table (click a row to jump to the node in the graph), the performance estimate per march, and
  * downloads of the model file, the ONNX QDQ file and a JSON report.
  */
 import { formatFixed } from '../../format.ts';
@@ -14,6 +14,7 @@ import { DeployDownloads } from './DeployDownloads.tsx';
 import { DeploySettings } from './DeploySettings.tsx';
 import { DeploySummary } from './DeploySummary.tsx';
 import { LayerTable } from './LayerTable.tsx';
+import { OutputTable } from './OutputTable.tsx';
 import { PerfTable } from './PerfTable.tsx';
 import { PredictionsView } from './PredictionsView.tsx';
 import './deploy.css';
@@ -72,6 +73,7 @@ export function DeployPanel() {
           )}
           <AccumulatorWarnings />
           <DeploySummary />
+          <OutputTable />
           <DeployDownloads />
         </div>
         <div>

@@ -15,10 +15,17 @@ export function DeploySummary() {
   const fq = a.source === 'qat' ? 'QAT model (fake quant)' : 'Calibrated model (fake quant)';
   return (
     <div className="deploy-summary" data-testid="deploy-summary">
-      <p className="deploy-agreement" data-testid="deploy-agreement" data-agreement={r.agreement_top1} data-images={r.images}>
-        <strong>{formatFixed(r.agreement_top1, 2)}%</strong> top-1 agreement of the fixed-point simulator with the {a.source === 'qat' ? 'QAT' : 'calibrated'} model
-        on {r.images} images
-      </p>
+      {Number.isFinite(r.agreement_top1) ? (
+        <p className="deploy-agreement" data-testid="deploy-agreement" data-agreement={r.agreement_top1} data-images={r.images}>
+          <strong>{formatFixed(r.agreement_top1, 2)}%</strong> top-1 agreement of the fixed-point simulator with the {a.source === 'qat' ? 'QAT' : 'calibrated'} model
+          on {r.images} images
+        </p>
+      ) : (
+        <p className="deploy-agreement" data-testid="deploy-agreement" data-agreement="" data-images={r.images}>
+          The fixed-point simulator against the {a.source === 'qat' ? 'QAT' : 'calibrated'} model on {r.images} images: the outputs are not class
+          scores, so they are compared per output (below), not by top-1.
+        </p>
+      )}
       <table className="results" data-testid="deploy-accuracy">
         <caption className="sr-only">Accuracy of the fake-quant model and of the simulator on the same images</caption>
         <thead><tr><th scope="col">Model</th><th scope="col">Acc@1</th>{acc5 && <th scope="col">Acc@5</th>}</tr></thead>

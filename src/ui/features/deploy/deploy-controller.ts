@@ -50,7 +50,9 @@ export function createDeployController(store: StudioStore, client: TrainingClien
         dump: m.dump, signal,
         onProgress: (p) => st().deploySimProgress({ images: p.images, imagesPerSecond: p.imagesPerSecond }),
       });
-      client.deploySim({ type: 'deploy-sim-result', batch: m.batch, output: out.outputs[0], dumps: out.dumps?.[0] ?? {} });
+      client.deploySim({
+        type: 'deploy-sim-result', batch: m.batch, output: out.outputs[0], ...(out.allOutputs ? { outputs: out.allOutputs[0] } : {}), dumps: out.dumps?.[0] ?? {},
+      });
     } catch (e) {
       // A cancel terminated the simulator: the worker's job is being cancelled too, nothing to answer.
       if (signal.aborted) return;

@@ -4,6 +4,7 @@
  * march, the artifacts' sizes). Pure.
  */
 import { layersForReport } from '../../../quant/deploy-check.ts';
+import { outputsForReport } from '../../../quant/deploy-outputs.ts';
 import { MODEL_FILE_EXTENSION } from '../../../sim/model-file.ts';
 import { torchFolderName } from '../../../io/torch/torch-names.ts';
 import type { DeployState } from '../../store/deploy-slice.ts';
@@ -40,6 +41,7 @@ export function deployReport(d: DeployState, ctx: DeployReportContext): Record<s
       ? {
         agreement_top1: r.agreement_top1, acc1: r.int.acc1, acc5: r.int.acc5, qat_acc1: r.qat.acc1, qat_acc5: r.qat.acc5,
         test_images: r.images, seconds: r.seconds, sim_images_per_s: d.job.simImagesPerSecond, layers: layersForReport(r.layers),
+        outputs: outputsForReport(r.outputs ?? []),
       }
       : null,
     compile: {

@@ -89,7 +89,10 @@ export function GraphCanvas(p: GraphCanvasProps) {
         const b = boxes.get(id)!;
         if (b.kind === 'group') return { 'data-group': b.group!.path, 'data-leaves': String(b.group!.leaves.length) };
         const n = b.node!;
-        return { 'data-dtype': n.dtype, 'data-op': n.op, ...(n.fusedFrom ? { 'data-fused': String(n.fusedFrom.length), 'data-fused-from': n.fusedFrom.join(' ') } : {}) };
+        return {
+          'data-dtype': n.dtype, 'data-op': n.op, ...(n.fusedFrom ? { 'data-fused': String(n.fusedFrom.length), 'data-fused-from': n.fusedFrom.join(' ') } : {}),
+          ...(n.output ? { 'data-output': n.output.name } : {}),
+        };
       },
       color: (id) => latest.current.color(id),
       onSelect: (id) => latest.current.onSelect(id),

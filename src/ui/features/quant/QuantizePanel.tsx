@@ -10,6 +10,7 @@ import { stageBlocker } from '../stage-blockers.ts';
 import { useStudio } from '../../studio-context.tsx';
 import { useModelGraphs } from '../graph/use-model-graph.ts';
 import { AccuracyTable } from './AccuracyTable.tsx';
+import { OutputSimilarityTable } from './OutputSimilarityTable.tsx';
 import { PtqResults } from './PtqResults.tsx';
 import { HistogramList } from './HistogramList.tsx';
 import { OverridesEditor, type OverrideTarget } from './OverridesEditor.tsx';
@@ -82,6 +83,7 @@ export function QuantizePanel() {
             <div className="error" role="alert" data-testid="quant-error"><strong>{job.stage === 'qat' ? 'QAT' : 'Calibration'} failed:</strong> <code>{job.error}</code></div>
           )}
           <AccuracyTable />
+          <OutputSimilarityTable />
           <PtqResults />
           <h3>QAT loss and accuracy</h3>
           {/* Without labels the epochs have no accuracy: the chart shows the loss, the table below the output SQNR. */}

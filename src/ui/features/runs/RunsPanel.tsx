@@ -35,7 +35,7 @@ function RunRow({ r, acc5 }: { r: RunRecord; acc5: boolean }) {
       <td className="hint">{settingsText(r)}</td>
       <td>{formatFixed(r.acc1, 2)}%</td>
       {acc5 && <td>{formatFixed(r.acc5, 2)}%</td>}
-      <td>{r.deploy ? `${formatFixed(r.deploy.agreement_top1, 2)}%` : '–'}</td>
+      <td>{r.deploy && Number.isFinite(r.deploy.agreement_top1) ? `${formatFixed(r.deploy.agreement_top1, 2)}%` : '–'}</td>
       <td className="compare-picks">
         {([0, 1] as const).map((slot) => (
           <label key={slot}>
