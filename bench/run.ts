@@ -17,14 +17,14 @@ import { trainCase } from './cases/train.ts';
 import { convCases } from './cases/conv.ts';
 import { matmulCases } from './cases/matmul.ts';
 import { qatCase } from './cases/qat.ts';
-import { simCases } from './cases/sim.ts';
+import { SIM_TORCHVISION, simCases } from './cases/sim.ts';
 import { runIntModelGpu } from '../src/sim/run-gpu.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const opt = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 if (flag('help')) {
-  console.log('usage: npm run bench -- [--quick] [--only=train,conv,matmul,qat,sim] [--filter=TEXT] [--out=FILE]\n' +
+  console.log('usage: npm run bench -- [--quick] [--only=train,conv,matmul,qat,sim] [--filter=TEXT] [--sim=cpu] [--out=FILE]\n' +
     '       npm run bench -- --browser [--quick] [--filter=TEXT] [--out=FILE]   (the training rows in Chromium)');
   process.exit(0);
 }
@@ -40,6 +40,8 @@ const filter = filterText ? (label: string) => label.includes(filterText) : unde
 const outPath = opt('out') ?? fileURLToPath(new URL('./results.json', import.meta.url));
 const BATCH = 64;
 const MODELS = ['cnn-small', 'mobilenetv2-mini'];
+/** The sim rows add torchvision's MobileNetV3-Small and EfficientNet-B0 (3x32x32 exports, bench/cases/sim.ts). */
+const SIM_MODELS = [...MODELS, ...SIM_TORCHVISION];
 const MATMUL_SIZES = [256, 512, 768, 1024];
 const o = benchOptions(quick);
 
@@ -94,8 +96,9 @@ if (only.has('conv')) {
 }
 if (only.has('sim')) {
   log(`fixed-point simulator, batch ${BATCH}: CPU vs onnxruntime-web (wasm, 1 thread), WGSL vs CPU on ${be.adapter}`);
-  const gpu = { ctx: be.ctx, run: (im: Parameters<typeof runIntModelGpu>[0], x: Float32Array, n: number) => runIntModelGpu(im, x, n, be.ctx) };
-  const r = await simCases(MODELS.filter((m) => !filter || filter(m)), BATCH, o, log, gpu, notes);
+  // --sim=cpu: only the CPU simulator vs onnxruntime-web rows (the WGSL rows take minutes on a software adapter)
+  const gpu = opt('sim') === 'cpu' ? null : { ctx: be.ctx, run: (im: Parameters<typeof runIntModelGpu>[0], x: Float32Array, n: number) => runIntModelGpu(im, x, n, be.ctx) };
+  const r = await simCases(SIM_MODELS.filter((m) => !filter || filter(m)), BATCH, o, log, gpu, notes);
   rows.push(...r.rows);
   details.push(...r.details);
 }

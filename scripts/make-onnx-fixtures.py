@@ -43,6 +43,8 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     (scripts/onnx_fixtures_yolo.py)
   se_sigmoid.onnx, se_hardsigmoid.onnx  (also alone with --se) squeeze-excitation with a sigmoid (EfficientNet) and a
                     hard-sigmoid (MobileNetV3) gate: scripts/fixtures_se.py
+  fpn.onnx, fpn_single.onnx, unet.onnx, resize_ops_{11,13}.onnx  (also alone with --dense) the
+                    FPN neck, the UNet and the Resize / ConvTranspose variants: scripts/fixtures_dense.py
   --torchvision-ops-mul DIR  only torchvision's MnasNet 0.5 and GoogLeNet at 3x32x32 into DIR (not committed;
                     check them with scripts/onnx-vs-ort.ts)
 
@@ -68,6 +70,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
 from fixtures_se import se_fixtures  # scripts/fixtures_se.py
+from fixtures_dense import dense  # scripts/fixtures_dense.py
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 OUT = os.path.join(ROOT, 'tests', 'fixtures', 'onnx')
@@ -675,6 +678,8 @@ def main():
         return
     if '--se' in sys.argv:
         return se_fixtures(export, randomize_bn)
+    if '--dense' in sys.argv:
+        return dense(export, randomize_bn, OUT)
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     r = Residual()
@@ -689,6 +694,7 @@ def main():
     ops_mul()
     activations()
     se_fixtures(export, randomize_bn)
+    dense(export, randomize_bn, OUT)
     if '--skip-fashion' not in sys.argv:
         fashion()
 

@@ -29,14 +29,24 @@ for (const m of ['cnn', 'resnet']) {
 }
 
 for (const m of ['cnn', 'fcnn']) {
-  const rows = observers.map((o) => [o, report(`${m}-${o}`)?.calib]).filter(([, c]) => c);
-  const auto = report(`${m}-auto`)?.calib;
-  if (!rows.length && !auto) continue;
-  const best = rows.reduce((b, r) => (!b || r[1].acc1 > b[1].acc1 ? r : b), null);
-  console.log(`${m} int8 (${(auto ?? rows[0][1]).test_images} test images): ${rows.map(([o, c]) => `${o} ${pct(c.acc1)}`).join(', ')}; ` +
-    `best single ${best ? `${best[0]} ${pct(best[1].acc1)}` : '–'}; automatic ${pct(auto?.acc1)}` +
-    (auto && best ? ` (${auto.acc1 - best[1].acc1 >= 0 ? '+' : ''}${(auto.acc1 - best[1].acc1).toFixed(2)} points)` : ''));
-  if (auto?.auto_calib) console.log(`   choices: ${auto.auto_calib.choices.map((c) => `${c.site} ${c.observer}`).join(', ')} (${auto.auto_calib.seconds.toFixed(0)} s)`);
+  const all = [...observers, 'auto'].map((o) => [o, report(`${m}-${o}`)]).filter(([, r]) => r?.calib);
+  if (!all.length) continue;
+  // Two figures per calibration: the studio's own Acc@1 (calib.test_images) and the QDQ export's on all test images.
+  for (const [what, acc, images] of [['studio', (r) => r.calib.acc1, (r) => r.calib.test_images], ['QDQ export, onnxruntime', (r) => r.qdq_accuracy?.acc1, (r) => r.qdq_accuracy?.test_images]]) {
+    const rows = all.filter(([, r]) => typeof acc(r) === 'number');
+    if (!rows.length) continue;
+    const single = rows.filter(([o]) => o !== 'auto');
+    const auto = rows.find(([o]) => o === 'auto')?.[1];
+    const best = single.reduce((b, r) => (!b || acc(r[1]) > acc(b[1]) ? r : b), null);
+    const d = auto && best ? acc(auto) - acc(best[1]) : null;
+    console.log(`${m} int8, ${what} (${images(rows[0][1])} test images): ${single.map(([o, r]) => `${o} ${pct(acc(r))}`).join(', ')}; ` +
+      `best single ${best ? `${best[0]} ${pct(acc(best[1]))}` : '–'}; automatic ${pct(auto && acc(auto))}` + (d !== null ? ` (${d >= 0 ? '+' : ''}${d.toFixed(2)} points)` : ''));
+  }
+  const a = report(`${m}-auto`)?.calib?.auto_calib;
+  if (a) {
+    if (a.uniform) console.log(`   whole model with one observer, output L2 on ${a.images} calibration images: ${a.uniform.map((u) => `${u.observer} ${u.l2.toPrecision(4)}`).join(', ')}; start ${a.start}, final ${a.l2.toPrecision(4)}`);
+    console.log(`   choices: ${a.choices.map((c) => `${c.site} ${c.observer}${c.changed ? ' (changed)' : ''}`).join(', ')} (${a.seconds.toFixed(0)} s)`);
+  }
 }
 
 const s = report('cnn-mse')?.analyze?.sensitivity_summary;

@@ -5,14 +5,16 @@
 #   cnn-torch   the same model trained by PyTorch instead (scripts/torch-cnn-small.py, 20 000 images, 1 epoch;
 #               minutes instead of an hour on a loaded 2-core software adapter)  -> runs/ptq-targets/cnn
 #   cnn-w4      cnn-small W4A8 (int4 per-channel weights, int8 activations): round-to-nearest, then AdaRound
-#   cnn-obs     cnn-small int8: each single observer, then automatic calibration over the same candidates
+#   cnn-obs     cnn-small int8: each single observer, then automatic calibration over the same candidates, on the same
+#               calibration images; accuracy on TEST images in the studio, and on all 10 000 test images by the QDQ export
 #   fcnn-obs    the imported Fashion-MNIST CNN (tests/fixtures/onnx/fashion_cnn.onnx): the same
 #   resnet-w4   the imported ResNet-style model (tests/fixtures/onnx/fashion_resnet.onnx): W4A8 as cnn-w4
 #   sens        the sensitivity pass of cnn-small (int8, mse) on 512 test images (analyze; its time is printed)
 #   planted     the planted-fault test (prints float / int8 / int16-on-the-top-site accuracy)
 # then `node scripts/ptq-targets-summary.mjs` prints every figure from the report.json files.
 # Usage: bash scripts/ptq-targets.sh PART [PART...]   (environment: BACKEND=webgpu|cpu, TEST=test images,
-#        CALIB=calibration images, AUTO_IMAGES=images automatic calibration compares outputs on, STEPS / BATCHES / LR = AdaRound's num_steps, num_batches, lr)
+#        OBS_BACKEND=backend of the observer parts (cpu), CALIB=calibration images (automatic calibration selects on all of them),
+#        STEPS / BATCHES / LR = AdaRound's num_steps, num_batches, lr)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${BACKEND:-webgpu}
@@ -22,7 +24,7 @@ steps=${STEPS:-100}
 batches=${BATCHES:-2}
 lr=${LR:-0.05}
 observers=${OBSERVERS:-minmax,percentile,mse,kl}
-autoimages=${AUTO_IMAGES:-128}
+obsbackend=${OBS_BACKEND:-cpu}
 data=idx:/usr/share/datasets/fashion-mnist
 root=runs/ptq-targets
 mkdir -p "$root"
@@ -38,19 +40,35 @@ fresh() {
 model() { case "$1" in cnn) echo --model cnn-small ;; fcnn) echo --onnx tests/fixtures/onnx/fashion_cnn.onnx ;; resnet) echo --onnx tests/fixtures/onnx/fashion_resnet.onnx ;; esac; }
 
 w4() { # $1: cnn|resnet
+  # Round-to-nearest and AdaRound as two calibrations (the AdaRound run also prints round-to-nearest's Acc@1 on TEST
+  # images: "Calibration (round-to-nearest weights): ..."), each then compiled and its QDQ export run by onnxruntime
+  # on all 10 000 test images (scripts/qdq-accuracy.mjs).
+  fresh "$1" "$1-w4near"
+  cli calib $(model "$1") "${common[@]}" --test-subset "$test" --model-path "$root/$1-w4near" --weight-bits 4
   fresh "$1" "$1-w4"
-  # One run prints both: "Calibration (round-to-nearest weights): evaluation Acc@1 ..." and, after AdaRound, "Calibration: ...".
   cli calib $(model "$1") "${common[@]}" --test-subset "$test" --model-path "$root/$1-w4" --weight-bits 4 \
     --adaround --adaround-steps "$steps" --adaround-batches "$batches" --adaround-lr "$lr"
+  for d in w4near w4; do
+    cli compile --model-path "$root/$1-$d" --backend "$backend" | grep -E 'Wrote .*onnx'
+    node scripts/qdq-accuracy.mjs "$root/$1-$d"
+  done
 }
 
 obs() { # $1: cnn|fcnn
-  for o in ${observers//,/ }; do
+  # The calibrations on the CPU reference backend (OBS_BACKEND; the same arithmetic, far less CPU time than llvmpipe
+  # on a loaded machine), the studio's own Acc@1 on TEST images, then compile's QDQ export run by onnxruntime on all
+  # 10 000 test images (scripts/qdq-accuracy.mjs): the accuracy compared.
+  local b=(--backend "$obsbackend") c=(--data "$data" --batch-size 64 --seed 0 --backend "$obsbackend" --calib-images "$calib")
+  for o in ${observers//,/ } auto; do
     fresh "$1" "$1-$o"
-    cli calib $(model "$1") "${common[@]}" --test-subset "$test" --model-path "$root/$1-$o" --observer "$o"
+    if [ "$o" = auto ]; then
+      cli calib $(model "$1") "${c[@]}" --test-subset "$test" --model-path "$root/$1-auto" --auto-calib --auto-calib-observers "$observers"
+    else
+      cli calib $(model "$1") "${c[@]}" --test-subset "$test" --model-path "$root/$1-$o" --observer "$o"
+    fi
+    cli compile --model-path "$root/$1-$o" "${b[@]}" | grep -E 'Wrote .*onnx'
+    node scripts/qdq-accuracy.mjs "$root/$1-$o"
   done
-  fresh "$1" "$1-auto"
-  cli calib $(model "$1") "${common[@]}" --test-subset "$test" --model-path "$root/$1-auto" --auto-calib --auto-calib-observers "$observers" --auto-calib-images "$autoimages"
 }
 
 for part in "$@"; do

@@ -1,6 +1,7 @@
 // Per-channel scaling of a tensor seen as [outer, channels, inner]:
 //   out[i] = x[i] * s[c]   (divide = 0)      c = (i / inner) % channels
 //   out[i] = x[i] / s[c]   (divide = 1)
+//   out[i] = x[i] + s[c]   (divide = 2: a per-channel bias, Backend.addChannelBias)
 // Multiplication is one correctly rounded f32 op (bit-exact with the CPU reference); WGSL's f32 division is
 // only specified to 2.5 ULP, so the divide variant matches the reference to a few ULP.
 // With channels = n, inner = 1 it is the elementwise product of two same-sized tensors (the s-gradient uses it).
@@ -29,6 +30,8 @@ fn channel_scale(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
   let sc = s[c];
   if (p.divide == 1u) {
     out[i] = v / sc;
+  } else if (p.divide == 2u) {
+    out[i] = v + sc;
   } else {
     out[i] = v * sc;
   }

@@ -48,7 +48,7 @@ describe('operator registry', () => {
   });
 
   it('inferShape reproduces every node shape of the imported ONNX fixtures, before and after fusion', () => {
-    for (const name of ['fashion_cnn', 'mobilenetv2', 'residual', 'mlp', 'shuffle_split_11', 'shuffle_split_17', 'shuffle_split_static', 'se_sigmoid', 'se_hardsigmoid']) {
+    for (const name of ['fashion_cnn', 'mobilenetv2', 'residual', 'mlp', 'shuffle_split_11', 'shuffle_split_17', 'shuffle_split_static', 'se_sigmoid', 'se_hardsigmoid', 'resize_ops_13', 'fpn_single', 'unet']) {
       const r = importOnnx(fixture(name), `${name}.onnx`);
       expectShapesInferred(r.graph);
       expectShapesInferred(fuse(r.graph, r.host).graph);

@@ -1,9 +1,11 @@
 /**
  * Automatic calibration (src/quant/ptq/auto-calib.ts), checked by brute force on a tiny model (the zoo MLP,
- * random weights, synthetic images, CPU backend): for every activation site in order, the test computes each
- * candidate's scale and the final-output L2 distance to the float model on its own path (prepared models that
- * hold only the sites up to this one, the model's own fake-quant hooks), and the site's choice must be the
- * candidate with the smallest distance, with the same scales and distances as reported.
+ * random weights, synthetic images, CPU backend), on its own path (prepared models that hold only the sites asked
+ * for, the model's own fake-quant hooks): first every candidate calibrates the whole model alone (each site observed
+ * on float values) and the one with the smallest final-output L2 to the float model is the start; then, per site in
+ * order, each candidate observes the site with the sites before it quantized at their chosen scales, and the site
+ * takes the candidate whose scale (the others as chosen so far) gives the smallest L2, if it is below the current
+ * one. The test checks every scale, distance and choice reported, and that the result's L2 is at most the start's.
  */
 import { describe, expect, it } from 'vitest';
 import { Tape } from '../src/engine/autograd.ts';
@@ -19,6 +21,7 @@ import { prepare, type QuantPlan } from '../src/quant/prepare.ts';
 import { qconfigTemplate } from '../src/quant/qconfig.ts';
 import { QuantizedModel } from '../src/quant/quantized-model.ts';
 import { autoCalibrate, checkCandidates } from '../src/quant/ptq/auto-calib.ts';
+import { calibrate } from '../src/quant/calibrate.ts';
 import { mulberry32 } from './helpers/random.ts';
 
 function images(n: number, seed: number): ImageDataset {
@@ -44,7 +47,7 @@ describe('automatic calibration', () => {
 
     const x = normalizeImages(ds, 'pixel/255');
     const shape = [ds.count, 1, 28, 28];
-    const run = async (p: QuantPlan, scales: Map<string, number>, keep?: string) => {
+    const run = async (p: QuantPlan, scales: ReadonlyMap<string, number>, keep?: string) => {
       const m = new QuantizedModel(be, p, store);
       const host: Record<string, Float32Array> = {};
       for (const [id, s] of scales) {
@@ -61,43 +64,99 @@ describe('automatic calibration', () => {
       return { out, kept };
     };
     const float = (await run({ ...plan, acts: [], weights: [] }, new Map())).out;
-    const chosen = new Map<string, number>();
+    const l2Of = async (scales: ReadonlyMap<string, number>) => {
+      const out = (await run(plan, scales)).out;
+      let s = 0;
+      for (let k = 0; k < out.length; k++) s += (out[k] - float[k]) ** 2;
+      return Math.sqrt(s);
+    };
+    // A candidate's scale for site i, observing it with the sites before it quantized at `scales` (none: the float model).
+    const scaleOf = async (name: string, i: number, scales: ReadonlyMap<string, number> | null) => {
+      const a = plan.acts[i];
+      const { kept } = await run(scales ? { ...plan, acts: plan.acts.slice(0, i) } : { ...plan, acts: [], weights: [] }, scales ?? new Map(), a.node);
+      const ob = createObserver(name, { dtype: 'qint8', quantMin: a.quantMin, quantMax: a.quantMax, march: 'bayes' });
+      // the same batches as the calibration (12 + 12 images)
+      const per = kept!.length / ds.count;
+      ob.observe(kept!.slice(0, 12 * per), [12, per]);
+      ob.observe(kept!.slice(12 * per), [12, per]);
+      return ob.calculateQParams().scale[0];
+    };
+
+    // The uniform assignments: every site observed on float values (no site before it quantized).
+    const uniformL2: number[] = [];
+    const uniformScales: Map<string, number>[] = [];
+    for (const name of candidates) {
+      const scales = new Map<string, number>();
+      for (let i = 0; i < plan.acts.length; i++) scales.set(plan.acts[i].node, await scaleOf(name, i, null));
+      uniformScales.push(scales);
+      uniformL2.push(await l2Of(scales));
+    }
+    expect(rep.uniform.map((u) => u.observer)).toEqual(candidates);
+    rep.uniform.forEach((u, k) => expect(u.l2).toBeCloseTo(uniformL2[k], 4));
+    const startK = uniformL2.indexOf(Math.min(...uniformL2));
+    expect(rep.start).toBe(candidates[startK]);
+
+    const chosen = new Map(uniformScales[startK]);
+    let current = uniformL2[startK];
     let nontrivial = 0;
     for (let i = 0; i < plan.acts.length; i++) {
       const a = plan.acts[i];
       const c = rep.choices[i];
-      const before = { ...plan, acts: plan.acts.slice(0, i) };
-      const { kept } = await run(before, chosen, a.node);
+      expect(c.candidates[0]).toMatchObject({ observer: 'current', scale: chosen.get(a.node) });
+      expect(c.candidates[0].l2).toBeCloseTo(current, 4);
       const l2s: number[] = [];
       for (const name of candidates) {
-        const ob = createObserver(name, { dtype: 'qint8', quantMin: a.quantMin, quantMax: a.quantMax, march: 'bayes' });
-        // the same batches as the calibration (12 + 12 images)
-        const per = kept!.length / ds.count;
-        ob.observe(kept!.slice(0, 12 * per), [12, per]);
-        ob.observe(kept!.slice(12 * per), [12, per]);
-        const scale = ob.calculateQParams().scale[0];
-        const out = (await run({ ...plan, acts: plan.acts.slice(0, i + 1) }, new Map([...chosen, [a.node, scale]]))).out;
-        let s = 0;
-        for (let k = 0; k < out.length; k++) s += (out[k] - float[k]) ** 2;
-        const l2 = Math.sqrt(s);
+        const scale = await scaleOf(name, i, chosen);
+        const l2 = await l2Of(new Map([...chosen, [a.node, scale]]));
         const got = c.candidates.find((t) => t.observer === name)!;
         expect(got.scale).toBe(scale);
         expect(got.l2).toBeCloseTo(l2, 4);
         l2s.push(l2);
       }
       const best = Math.min(...l2s);
-      expect(c.candidates.find((t) => t.observer === c.observer)!.l2).toBeCloseTo(best, 6);
       if (Math.max(...l2s) > best * 1.0001) nontrivial++;
+      if (best < current - 1e-4) {
+        expect(c.changed).toBe(true);
+        expect(c.observer).toBe(candidates[l2s.indexOf(best)]);
+        current = best;
+      } else if (best > current + 1e-4) {
+        expect(c.changed).toBe(false);
+        expect(c.observer).toBe(candidates[startK]);
+      }
+      expect(c.scale).toBe(c.changed ? c.candidates.find((t) => t.observer === c.observer)!.scale : chosen.get(a.node));
       chosen.set(a.node, c.scale);
     }
-    console.log(rep.choices.map((c) => `${c.site}: ${c.observer} (${c.candidates.map((t) => `${t.observer} ${t.l2.toFixed(4)}`).join(', ')})`).join('\n'));
+    console.log(`uniform: ${rep.uniform.map((u) => `${u.observer} ${u.l2.toFixed(4)}`).join(', ')}; start ${rep.start}\n` +
+      rep.choices.map((c) => `${c.site}: ${c.observer}${c.changed ? ' (changed)' : ''} (${c.candidates.map((t) => `${t.observer} ${t.l2.toFixed(4)}`).join(', ')})`).join('\n'));
     expect(nontrivial).toBeGreaterThan(0);
+    expect(rep.l2).toBeCloseTo(await l2Of(chosen), 4);
+    expect(rep.l2).toBeLessThanOrEqual(Math.min(...uniformL2) + 1e-6);
     // the model now holds the chosen scales
     const sc = await qm.scales();
     for (const c of rep.choices) expect(sc.activations[c.site]).toBe(Math.fround(c.scale));
     qm.dispose();
     store.dispose();
   }, 300_000);
+
+  it('starts from what a calibration with each single observer gives', async () => {
+    const be = createCpuBackend();
+    const g0 = buildModel('mlp');
+    const f = fuse(g0, initHostParams(g0, 4));
+    const store = new ParamStore(be, f.graph, f.host);
+    const ds = images(24, 9);
+    const candidates = ['minmax', 'percentile', 'kl'];
+    const qm = new QuantizedModel(be, prepare(f.graph, qconfigTemplate('default_calibration')), store);
+    const rep = await autoCalibrate(qm, ds, { candidates, batchSize: 12 });
+    for (const [k, observer] of candidates.entries()) {
+      const single = new QuantizedModel(be, prepare(f.graph, qconfigTemplate('default_calibration', { observer })), store);
+      await calibrate(single, ds, { batchSize: 12, normalize: 'pixel/255' });
+      const sc = await single.scales();
+      for (const [site, scale] of Object.entries(rep.uniform[k].scales)) expect(sc.activations[site]).toBe(Math.fround(scale));
+      single.dispose();
+    }
+    qm.dispose();
+    store.dispose();
+  }, 120_000);
 
   it('rejects an unknown or unsuitable candidate', () => {
     expect(() => checkCandidates(['mse', 'nope'])).toThrow(/not a candidate observer/);
@@ -117,8 +176,8 @@ describe('automatic calibration', () => {
     const store = new ParamStore(be, f.graph, f.host);
     const qm = new QuantizedModel(be, plan, store);
     const rep = await autoCalibrate(qm, images(12, 5), { candidates: ['percentile', 'percentile:99.99', 'percentile:50'], batchSize: 12 });
-    const first = rep.choices[1]; // the first site after the input stub, observed on float values
-    const [dflt, same, low] = first.candidates;
+    const first = rep.choices[1]; // the first site after the input stub
+    const [, dflt, same, low] = first.candidates; // [0]: the site's current scale
     expect([dflt.observer, same.observer, low.observer]).toEqual(['percentile', 'percentile:99.99', 'percentile:50']);
     expect(same.scale).toBe(dflt.scale); // 99.99 is the observer's default
     expect(low.scale).toBeLessThan(dflt.scale);

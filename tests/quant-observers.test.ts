@@ -148,6 +148,17 @@ describe('Horizon calibration observers', () => {
     expect(o.factors()[94]).toBe(0.06);
   });
 
+  it('mse on values that are all positive and far from 0 (averages of pixels): small factors clip to [0, t], never min > max', () => {
+    const x = linspace(0.12, 0.125, 1000);
+    const o = new MSEObserver();
+    o.observe(x, [x.length]);
+    const qp = o.calculateQParams();
+    // the full range wins: scale = 0.125 / 127.5 (the observed maximum), every other factor clips
+    expect(o.bestFactor).toBe(1);
+    expect(qp.scale[0]).toBe(f32(0.125 / 127.5));
+    expect(o.errors.every(Number.isFinite)).toBe(true);
+  });
+
   it('mse clips a tensor with one outlier when the clipping error is cheaper (qint4)', () => {
     // 4-bit: keeping the outlier 20 makes the step 20/7.5 = 2.67, so every |x| <= 1 rounds to 0 (error ~ N/3 = 1365);
     // clipping to ~1.5 costs ~(20 - 1.5)^2 = 342 for the outlier plus a small rounding error.

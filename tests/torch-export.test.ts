@@ -5,7 +5,8 @@
  * bpu_round on bernoulli, power-of-two scales) and imported ONNX models (residual: BN, concat, average pooling;
  * handmade: ReLU6, Linear+ReLU, concat; se_block: Mul, Sub, constants; ceil_pools: ceil_mode, count_include_pad;
  * shuffle_split_13: channel shuffle, slices, a 3-input concat; activations: PReLU and every table activation;
- * se_sigmoid / se_hardsigmoid: squeeze-excitation gates; for these three every activation site too). A few QAT steps
+ * se_sigmoid / se_hardsigmoid: squeeze-excitation gates; for these three every activation site too; fpn_single:
+ * nearest F.interpolate; unet: ConvTranspose + ReLU, bilinear F.interpolate, feature-map outputs). A few QAT steps
  * of activations.onnx in PyTorch (tests/helpers/torch_qat_steps.py) train the PReLU slope and come back through
  * import-torch with the same outputs. Also: safetensors round trip and its errors.
  */
@@ -56,13 +57,15 @@ describe('safetensors', () => {
  * median far below, the same top-1 on >= 99.5 %. Not all: where the two convolutions' summation orders straddle a
  * rounding boundary of a fake-quant site, a value comes out one step apart (see perSampleErrors).
  */
-function expectSameOutputs(name: string, got: Float32Array, want: Float32Array, n: number): void {
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+function expectSameOutputs(name: string, got: Float32Array, want: Float32Array, n: number, minWithin = 0.98): void {
   expect(got.length).toBe(want.length);
   const e = perSampleErrors(got, want, n);
   const top1 = top1Agreement(got, want, n);
   console.log(`${name}: ${(100 * e.within1e5).toFixed(1)} % of ${n} images within 1e-5 relative (median ${e.median.toExponential(2)}, ` +
     `max ${e.max.toExponential(2)}; max over the batch ${relError(got, want).toExponential(2)}), top-1 agreement ${top1.toFixed(2)} %`);
-  expect(e.within1e5).toBeGreaterThanOrEqual(0.98);
+  expect(e.within1e5).toBeGreaterThanOrEqual(minWithin);
   expect(e.median).toBeLessThan(1e-6);
   expect(top1).toBeGreaterThanOrEqual(99.5);
 }
@@ -116,6 +119,10 @@ describe('PyTorch export: model.py in fake-quant evaluation = the studio fake-qu
     ['se_block', 'default_calibration', 'bayes', 'half_even'],
     ['ceil_pools', 'default_calibration', 'bayes', 'half_even'],
     ['shuffle_split_13', 'default_calibration', 'bayes', 'half_even'],
+    // issue 14: nearest upsampling (F.interpolate) by scale and by size, a feature-map output
+    ['fpn_single', 'default_calibration', 'bayes', 'half_even'],
+    // ConvTranspose (+ folded BN + ReLU; output_padding), bilinear F.interpolate, skip concat
+    ['unet', 'default_calibration', 'bayes', 'half_even'],
     // table activations: PReLU (studio_quant.PReLU, per-channel slope), Hardswish, SiLU, LeakyReLU, Hardtanh, Tanh,
     // Sigmoid, Hardsigmoid; squeeze-excitation with a sigmoid and a hard-sigmoid gate
     // (on blob images: uniform noise gives these random-weight nets nearly the same logits for every image)
@@ -168,7 +175,13 @@ async function exportMatches(name: string, bytes: Uint8Array, template: string, 
   const shape = [test.count, C, H, W];
   const want = await studioOutputs(qm, x, shape);
   if (kind !== 'blobs') {
-    expectSameOutputs(name, torchOutputs(dir, x, shape), want, test.count);
+    // a feature-map output (FPN 4096, UNet 2048 values per image; class scores 10) has more chances per image that
+    // one value sits on a rounding boundary: fewer images are all within 1e-5, the others one fake-quant step
+    // (1/127 of the range) apart and no more
+    const featureMap = prod(r.graph.nodes.find((nd) => nd.id === r.graph.output)!.shape) > 1000;
+    const got = torchOutputs(dir, x, shape);
+    expectSameOutputs(name, got, want, test.count, featureMap ? 0.85 : 0.98);
+    if (featureMap) expect(perSampleErrors(got, want, test.count).max).toBeLessThan(1e-2);
   } else {
     // also every activation site (the fake-quantized value of every quantized op, PReLU and the gates included)
     const sites = Object.entries(pkg.qparams.activations);

@@ -61,7 +61,7 @@ describe('training worker: PTQ in the calibration job', () => {
     expect(cal.ptq?.adaround?.layers.map((l) => l.node)).toEqual(['fc1', 'fc2', 'fc3']);
     expect(cal.ptq?.adaround?.config.numSteps).toBe(6);
     expect(h.all('quant-progress').some((p) => p.phase === 'adaround' && p.total === 3 * 6)).toBe(true);
-    const trials = Object.keys(cal.scales.activations).length * 2; // every activation site x 2 candidates
+    const trials = (Object.keys(cal.scales.activations).length + 1) * 2; // (the whole model + every activation site) x 2 candidates
     expect(h.all('quant-progress').some((p) => p.phase === 'auto-calib' && p.total === trials)).toBe(true);
     const ck = decodeQuantCheckpoint(h.all('checkpoint').find((c) => c.stage === 'calib')!.bytes, 'calib');
     expect(ck.qconfig.weight.dtype).toBe('qint4');

@@ -14,7 +14,12 @@
  * side. The timed batch is 64 random images in [0, 1). Before timing, both simulator paths are checked to give
  * the same integers, and the QDQ model's top-1 is compared with the simulator's (printed, for information).
  */
+import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
+import { ensureZoo, zooFile } from '../../scripts/zoo-models.ts';
+import type { Graph } from '../../src/graph/ir.ts';
+import { importOnnx } from '../../src/io/onnx/import.ts';
+import type { HostParams } from '../../src/nn/params.ts';
 import type { GpuContext } from '../../src/engine/webgpu/gpu-context.ts';
 import { createCpuBackend } from '../../src/engine/reference/cpu-backend.ts';
 import type { ImageDataset } from '../../src/data/dataset.ts';
@@ -47,11 +52,25 @@ function randomImages(n: number, shape: readonly number[], seed: number): ImageD
   return { name: 'random', count: n, channels: c, height: h, width: w, numClasses: 10, classNames: [], images, labels: Uint8Array.from({ length: n }, (_, i) => i % 10) };
 }
 
-/** Builds, calibrates, converts and exports one zoo model (untrained weights), plus a random batch. */
+/** torchvision models of the sim rows (exported by scripts/make-onnx-fixtures.py --zoo at 3x32x32, cached). */
+export const SIM_TORCHVISION = ['mobilenet_v3_small', 'efficientnet_b0'] as const;
+
+/** The graph and weights of a sim-row model: the project's zoo (untrained, seed 0) or a torchvision export. */
+function simGraph(name: string, width?: number): { graph: Graph; host: HostParams } {
+  if ((SIM_TORCHVISION as readonly string[]).includes(name)) {
+    const file = zooFile(ensureZoo([name]), name);
+    return importOnnx(new Uint8Array(readFileSync(file)), `${name}.onnx`);
+  }
+  const graph = buildModel(name, width === undefined ? {} : { width });
+  return { graph, host: initHostParams(graph, 0) };
+}
+
+/** Builds, calibrates, converts and exports one model, plus a random batch. */
 export async function simBenchModel(name: string, batch: number, width?: number): Promise<SimBenchModel> {
   const be = createCpuBackend();
-  const g0 = buildModel(name, width === undefined ? {} : { width });
-  const f = fuse(g0, initHostParams(g0, 0));
+  const src = simGraph(name, width);
+  const g0 = src.graph;
+  const f = fuse(g0, src.host);
   const store = new ParamStore(be, f.graph, f.host);
   const qm = new QuantizedModel(be, prepare(f.graph, qconfigTemplate('default_calibration', { march: 'bayes', observer: 'minmax' })), store);
   try {
@@ -156,6 +175,6 @@ export async function simCases(models: readonly string[], batch: number, o: Benc
       await peer.dispose();
     }
   }
-  if (!gpu) notes.push('sim webgpu: no WebGPU adapter, rows left out');
+  if (!gpu) notes.push('sim webgpu: rows left out (--sim=cpu, or no WebGPU adapter)');
   return { rows, details };
 }

@@ -37,6 +37,18 @@ export interface Pool2dParams {
   countIncludePad?: boolean;
 }
 
+/**
+ * One axis of a separable 2-D resampling (Resize and its backward, src/engine/fns/resample.ts): output position j
+ * reads input positions index[k] with weights weight[k] for k in [start[j], start[j + 1]) (CSR form; start has
+ * out + 1 entries).
+ */
+export interface ResampleAxis {
+  inSize: number;
+  start: Int32Array;
+  index: Int32Array;
+  weight: Float32Array;
+}
+
 export interface SgdParams {
   lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean;
 }
@@ -100,8 +112,17 @@ export interface Backend {
   /** y[:, j] = x[:, index[j]] of an [N, C, ...] tensor, 0 where index[j] < 0 (channel shuffle, slice backward). */
   gatherChannels(x: BTensor, index: readonly number[]): BTensor;
 
+  /**
+   * y[n, c, p, q] = sum over k in rows(p), l in cols(q) of rows.weight[k] · cols.weight[l] · x[n, c, rows.index[k],
+   * cols.index[l]]: Resize (nearest / linear) and, with the transposed tables, its backward. x [N, C, H, W] with
+   * H = rows.inSize, W = cols.inSize; y [N, C, rows out, cols out].
+   */
+  resample2d(x: BTensor, rows: ResampleAxis, cols: ResampleAxis): BTensor;
+
   // ---- elementwise ----
   add(a: BTensor, b: BTensor): BTensor;
+  /** x + b[c] per channel of an [N, C, ...] tensor (ConvTranspose's bias; its b-gradient is channelSum). */
+  addChannelBias(x: BTensor, b: BTensor): BTensor;
   /** a * s (scalar). */
   scale(a: BTensor, s: number): BTensor;
   /** x * a + b with scalars a and b (Mul / Div by a constant, Sub of a constant; its x-gradient is scale(dy, a)). */

@@ -4,6 +4,7 @@
  * produces one value, named by the node's id. QuantStub/DeQuantStub nodes bound the quantized region.
  */
 import type { Conv2dParams, Pool2dParams } from '../engine/backend.ts';
+import type { ResizeAttrs } from '../qmath/resize-taps.ts';
 import { opDef, type OpType } from '../ops/registry.ts';
 
 /** The op types are the operator registry's keys (src/ops/registry.ts): one op, one place. */
@@ -31,6 +32,10 @@ export interface NodeAttrs {
   fusedFrom?: string[];
   /** affine: y = x * factor + offset (scalar constants: Mul / Div by a constant, Sub / Add of one). */
   affine?: { factor: number; offset: number };
+  /** resize_nearest / resize_linear (ONNX Resize, Upsample): output size, scales, coordinate and rounding modes. */
+  resize?: ResizeAttrs;
+  /** conv_transpose2d: output padding (rows, columns) added after the last output position. */
+  outputPadding?: [number, number];
 }
 
 /** An op whose OpDef has fusion.act (relu, relu6), fused into a conv / linear as its epilogue. */

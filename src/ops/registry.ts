@@ -22,6 +22,7 @@ import { clipOp, hardsigmoidOp, hardswishOp, leakyreluOp, sigmoidOp, siluOp, tan
 import { preluOp } from './activation/prelu.ts';
 import { batchnorm2dOp } from './conv/batchnorm2d.ts';
 import { conv2dOp } from './conv/conv2d.ts';
+import { convTranspose2dOp } from './conv/conv-transpose2d.ts';
 import { linearOp } from './dense/linear.ts';
 import { addOp } from './eltwise/add.ts';
 import { affineOp } from './eltwise/affine.ts';
@@ -33,6 +34,7 @@ import { concatOp } from './shape/concat.ts';
 import { importConstant } from './shape/onnx.ts';
 import { flattenOp, identityOp, reshapeOp } from './shape/reshape.ts';
 import { sliceOp } from './shape/slice.ts';
+import { resizeLinearOp, resizeNearestOp } from './resize/resize.ts';
 import { SHAPE_SUBGRAPH_IMPORTERS } from '../io/onnx/import/fold.ts';
 import type { OnnxImporter, OpDef } from './types.ts';
 
@@ -41,6 +43,7 @@ export const OPS = {
   quant_stub: quantStubOp,
   dequant_stub: dequantStubOp,
   conv2d: conv2dOp,
+  conv_transpose2d: convTranspose2dOp,
   batchnorm2d: batchnorm2dOp,
   linear: linearOp,
   relu: reluOp,
@@ -67,6 +70,8 @@ export const OPS = {
   clip: clipOp,
   slice: sliceOp,
   channel_shuffle: channelShuffleOp,
+  resize_nearest: resizeNearestOp,
+  resize_linear: resizeLinearOp,
 } satisfies Record<string, OpDef>;
 
 /** The IR's op types: the registry's keys. */

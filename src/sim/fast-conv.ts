@@ -13,6 +13,9 @@
  */
 import { assertIntArray, type IntArray } from './int/requant.ts';
 import { wasmGemm, type WasmGemm, type WasmRequant } from './wasm-gemm.ts';
+import { pointwiseColumns } from './fast-dense.ts';
+
+export { conv2dDenseFast, linearDenseFast } from './fast-dense.ts';
 
 export interface FastConvGeometry {
   stride: readonly [number, number];
@@ -125,7 +128,7 @@ export function conv2dRequantFast(
   if (add && add.a.length !== N * O * OH * OW) return null;
   const a = add as { a: Int8Array | Uint8Array | Int16Array; multiplier: Int32Array; shift: Int32Array } | undefined;
   if (G === 1 && KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0) {
-    return { data: simd.pointwiseRq(x, N, C, H * W, w, O, bias, rq, a), shape };
+    return { data: simd.dense(N, H * W, C, pointwiseColumns(x, C, H * W), w, O, bias, rq, a) as Int8Array | Int16Array, shape };
   }
   if (I === 1 && O === C && !add) {
     return { data: simd.depthwiseRq(x, N, C, H, W, w, KH, KW, bias, sh, sw, ph, pw, dh, dw, OH, OW, rq), shape };

@@ -6,14 +6,23 @@
  *   range     the integer range of its output from its inputs' ranges (src/quant/accumulator-bound.ts; null: not
  *             an integer value)
  *   accumulator  layers that accumulate in int32: the worst-case accumulator (the same check; src/sim/int/accumulator.ts)
- * The kernels themselves are src/sim/run.ts `execLayer` (reference + fast paths, CPU) and src/sim/run-gpu.ts
- * `execGpu` (WGSL), both closed over IntLayerOp with assertNever.
+ *   cpu       its run on the CPU (src/sim/cpu/*.ts: fast paths over the reference kernels of src/sim/int/), called
+ *             by execLayer / runIntModel (src/sim/run.ts)
+ * The WGSL run of a kind, where it has one, is its entry in GPU_LAYERS (src/sim/gpu/layers.ts; kept apart so that
+ * this table, read by the model file and the perf estimate, pulls in no shader). runIntModelGpu refuses a model
+ * with a kind that has no GPU entry before it runs anything.
  */
 import { avgPoolAccumulator, clampRange, denseAccumulator, denseRange, inputRange, type AccumulatorRange, type Range, type RangeOf } from './int/accumulator.ts';
 import { DTYPE_RANGE } from './int/requant.ts';
+import { convTransposeAccumulator } from './int/conv-transpose.ts';
+import { resizeAccumulator } from './int/resize.ts';
 import type { IntLayer, IntLayerOp, IntModel } from './model.ts';
-
-type LayerOf<K extends IntLayerOp> = Extract<IntLayer, { op: K }>;
+import type { CpuRun, LayerOf } from './cpu/context.ts';
+import { conv2dCpu, linearCpu } from './cpu/dense.ts';
+import { addCpu, affineCpu, lutCpu, mulCpu, rescaleCpu } from './cpu/eltwise.ts';
+import { avgpool2dCpu, gatherChannelsCpu, maxpool2dCpu, reshapeCpu } from './cpu/pool-shape.ts';
+import { convTranspose2dCpu, resizeCpu } from './cpu/spatial.ts';
+import { SimError } from './tensor.ts';
 
 export interface IntLayerDef<K extends IntLayerOp> {
   validate: (l: LayerOf<K>, fail: (reason: string) => never) => void;
@@ -27,12 +36,18 @@ export interface IntLayerDef<K extends IntLayerOp> {
   };
   range: (l: LayerOf<K>, of: RangeOf) => Range | null;
   accumulator?: (l: LayerOf<K>, of: RangeOf, m: IntModel) => AccumulatorRange;
+  /** The CPU run (integer inputs, full shapes, batch first). */
+  cpu: CpuRun<K>;
 }
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const none = () => 0;
 const ok = () => {};
 const noRange = () => null;
+/** quantize / dequantize are the float boundary: runIntModel handles them itself. */
+const boundary: CpuRun<'quantize' | 'dequantize'> = (l) => {
+  throw new SimError(`execLayer: ${l.op} is a boundary layer`);
+};
 
 function validateDense(l: LayerOf<'conv2d' | 'linear'>, fail: (reason: string) => never): void {
   if (!(l.weight instanceof Int8Array) || !(l.bias instanceof Int32Array)) fail(`layer ${l.id}: weight / bias are not int8 / int32 tensors`);
@@ -76,19 +91,19 @@ const denseCost: IntLayerDef<'conv2d' | 'linear'>['cost'] = {
 };
 
 export const INT_LAYERS = {
-  quantize: { validate: ok, cost: { macs: none, paramBytes: none }, range: (l) => [...DTYPE_RANGE[l.dtype]] as Range },
-  conv2d: { validate: validateDense, cost: denseCost, range: denseRange, accumulator: denseAccumulator },
-  linear: { validate: validateDense, cost: denseCost, range: denseRange, accumulator: denseAccumulator },
-  add: { validate: ok, cost: { macs: none, paramBytes: none }, range: clampRange },
+  quantize: { validate: ok, cost: { macs: none, paramBytes: none }, range: (l) => [...DTYPE_RANGE[l.dtype]] as Range, cpu: boundary },
+  conv2d: { validate: validateDense, cost: denseCost, range: denseRange, accumulator: denseAccumulator, cpu: conv2dCpu },
+  linear: { validate: validateDense, cost: denseCost, range: denseRange, accumulator: denseAccumulator, cpu: linearCpu },
+  add: { validate: ok, cost: { macs: none, paramBytes: none }, range: clampRange, cpu: addCpu },
   // one multiplier (4 bytes) and shift (1 byte)
-  rescale: { validate: ok, cost: { macs: none, paramBytes: () => 5 }, range: clampRange },
-  maxpool2d: { validate: ok, cost: { macs: none, paramBytes: none }, range: inputRange },
-  avgpool2d: { validate: validateAvgPool, cost: { macs: none, paramBytes: (l) => 5 * l.requant.multiplier.length }, range: clampRange, accumulator: avgPoolAccumulator },
-  mul: { validate: validateScalarRequant, cost: { macs: (l, m) => prod(m.values[l.id].shape), paramBytes: () => 5 }, range: clampRange },
-  affine: { validate: validateScalarRequant, cost: { macs: none, paramBytes: () => 9 }, range: clampRange },
+  rescale: { validate: ok, cost: { macs: none, paramBytes: () => 5 }, range: clampRange, cpu: rescaleCpu },
+  maxpool2d: { validate: ok, cost: { macs: none, paramBytes: none }, range: inputRange, cpu: maxpool2dCpu },
+  avgpool2d: { validate: validateAvgPool, cost: { macs: none, paramBytes: (l) => 5 * l.requant.multiplier.length }, range: clampRange, accumulator: avgPoolAccumulator, cpu: avgpool2dCpu },
+  mul: { validate: validateScalarRequant, cost: { macs: (l, m) => prod(m.values[l.id].shape), paramBytes: () => 5 }, range: clampRange, cpu: mulCpu },
+  affine: { validate: validateScalarRequant, cost: { macs: none, paramBytes: () => 9 }, range: clampRange, cpu: affineCpu },
   // one table read (two and a multiply-add for an interpolated int16 input) per element; the table is the parameter
-  lut: { validate: validateLut, cost: { macs: none, paramBytes: (l) => 4 * (l.knots.length + l.segs.length) }, range: clampRange },
-  reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true }, range: inputRange },
+  lut: { validate: validateLut, cost: { macs: none, paramBytes: (l) => 4 * (l.knots.length + l.segs.length) }, range: clampRange, cpu: lutCpu },
+  reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true }, range: inputRange, cpu: reshapeCpu },
   gather_channels: {
     validate: (l, fail) => {
       if (!Array.isArray(l.index) || !l.index.length || !l.index.every((i) => Number.isInteger(i) && i >= 0)) {
@@ -98,8 +113,47 @@ export const INT_LAYERS = {
     // one channel index (4 bytes) per output channel
     cost: { macs: none, paramBytes: (l) => 4 * l.index.length },
     range: inputRange,
+    cpu: gatherChannelsCpu,
   },
-  dequantize: { validate: ok, cost: { macs: none, paramBytes: none }, range: noRange },
+  // two taps per axis: 4 multiply-adds per output element (nearest: a copy); the tables are the parameters
+  resize: {
+    validate: (l, fail) => {
+      for (const t of [l.rows, l.cols]) {
+        if (!(t.index instanceof Int32Array) || !(t.weight instanceof Int32Array) || t.index.length !== t.weight.length || t.index.length % 2) fail(`layer ${l.id}: resize tables are not pairs of int32 taps`);
+      }
+      if (!(Number.isInteger(l.fracBits) && l.fracBits >= 0 && l.fracBits <= 15)) fail(`layer ${l.id}: resize fracBits ${l.fracBits} outside 0..15`);
+      if (!(Number.isInteger(l.midShift) && l.midShift >= 0 && l.midShift <= l.fracBits)) fail(`layer ${l.id}: resize midShift ${l.midShift} outside 0..${l.fracBits}`);
+    },
+    cost: {
+      macs: (l, m) => (l.requant ? 4 * prod(m.values[l.id].shape) : 0),
+      paramBytes: (l) => 4 * (l.rows.index.length + l.rows.weight.length + l.cols.index.length + l.cols.weight.length) + (l.requant ? 5 : 0),
+    },
+    range: (l, of) => (l.requant ? clampRange(l) : inputRange(l, of)),
+    accumulator: resizeAccumulator,
+    cpu: resizeCpu,
+  },
+  conv_transpose2d: {
+    validate: (l, fail) => {
+      if (!(l.weight instanceof Int8Array) || !(l.bias instanceof Int32Array)) fail(`layer ${l.id}: weight / bias are not int8 / int32 tensors`);
+      if (l.weight.length !== prod(l.weightShape) || l.weightShape.length !== 4) fail(`layer ${l.id}: weight has ${l.weight.length} values for shape [${l.weightShape}]`);
+      const O = l.weightShape[0];
+      if (O % l.geometry.groups) fail(`layer ${l.id}: ${O} output channels do not split into ${l.geometry.groups} groups`);
+      if (l.bias.length !== O) fail(`layer ${l.id}: bias length ${l.bias.length} != ${O} output channels`);
+      if (l.requant && l.requant.multiplier.length !== O) fail(`layer ${l.id}: requant multipliers of the wrong length`);
+    },
+    cost: {
+      // every input element times every tap of its group's output channels
+      macs: (l, m) => {
+        const [, H, W] = m.values[l.inputs[0]]?.shape ?? [0, 0, 0];
+        return H * W * l.weight.length;
+      },
+      paramBytes: (l) => l.weight.length + 4 * l.bias.length + (l.requant ? 5 * l.bias.length : 0),
+    },
+    range: (l, of) => (l.requant ? clampRange(l) : convTransposeAccumulator(l, of).range),
+    accumulator: convTransposeAccumulator,
+    cpu: convTranspose2dCpu,
+  },
+  dequantize: { validate: ok, cost: { macs: none, paramBytes: none }, range: noRange, cpu: boundary },
 } satisfies { [K in IntLayerOp]: IntLayerDef<K> };
 
 export function isIntLayerOp(s: string): s is IntLayerOp {

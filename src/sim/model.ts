@@ -109,7 +109,34 @@ export type IntLayer =
   | (LayerBase & { op: 'reshape' })
   /** y[:, j] = x[:, index[j]]: channel slice and shuffle, integers moved unchanged (the input's scale). */
   | (LayerBase & { op: 'gather_channels'; index: number[] })
+  /**
+   * Resize (src/sim/int/resize.ts, docs/fixed-point.md "resize"): two taps per output position and axis, weights in
+   * Q`fracBits` (each pair sums to 2^fracBits); rows first, t = round_half_up((wr0·x0 + wr1·x1) / 2^midShift), then
+   * acc = wc0·t0 + wc1·t1 (int32). Nearest: fracBits 0, weights (1, 0), requant null (the input's integers copied,
+   * its scale kept); linear: acc requantized by x_s / (y_s · 2^(2·fracBits − midShift)).
+   */
+  | (LayerBase & { op: 'resize'; rows: ResizeTable; cols: ResizeTable; fracBits: number; midShift: number; requant: RequantParams | null; clamp: OutClamp })
+  /**
+   * ConvTranspose (src/sim/int/conv-transpose.ts): int8 weights [C_out, C_in / groups, KH, KW] (the graph
+   * parameter's conv-like layout), int32 bias and accumulation, per-output-channel 'horizon' requantization with the
+   * fused activation's clamp (as conv2d).
+   */
+  | (LayerBase & {
+    op: 'conv_transpose2d';
+    weight: Int8Array;
+    weightShape: number[];
+    bias: Int32Array;
+    geometry: ConvGeometry & { outputPadding: [number, number] };
+    requant: RequantParams | null;
+    clamp: OutClamp;
+  })
   | (LayerBase & { op: 'dequantize' });
+
+/** One axis of a `resize` layer: input index and fixed-point weight of the two taps of each output position. */
+export interface ResizeTable {
+  index: Int32Array;
+  weight: Int32Array;
+}
 
 export type IntLayerOp = IntLayer['op'];
 

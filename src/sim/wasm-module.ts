@@ -17,6 +17,8 @@
  *         out[p·O + o + j] = Σ lanes aj       (pixel-major; the four sums by two shuffle+add rounds, one store)
  */
 
+import { interleaveBody, PACK_KINDS, splitBody, widenBody } from './wasm-pack.ts';
+
 const enc = (s: string) => [...new TextEncoder().encode(s)];
 
 function uleb(n: number): number[] {
@@ -388,10 +390,15 @@ export function gemmModuleBytes(): Uint8Array<ArrayBuffer> {
   const fnType = (n: number) => [0x60, n, ...new Array(n).fill(0x7f), 0]; // n i32 params, no result
   const type = section(1, [5, ...fnType(6), ...fnType(8), ...fnType(7), ...fnType(9), ...fnType(11)]);
   const imp = section(2, [1, ...uleb(3), ...enc('env'), ...uleb(3), ...enc('mem'), 0x02, 0x00, 1]);
-  const func = section(3, [8, 0, 1, 1, 2, 2, 3, 4, 4]);
+  // the data movers of wasm-pack.ts: wd* (type 0: 6 params) and il* (type 2: 7 params), one per element kind
+  const packTypes = [...PACK_KINDS.map(() => 0), ...PACK_KINDS.map(() => 2), 2, 2];
+  const nf = 8 + packTypes.length;
+  const func = section(3, [nf, 0, 1, 1, 2, 2, 3, 4, 4, ...packTypes]);
   const name = (s: string, i: number) => [...uleb(s.length), ...enc(s), 0x00, i];
-  const exp = section(7, [8, ...name('gemm', 0), ...name('rq8', 1), ...name('rq16', 2), ...name('axpy', 3), ...name('pw', 4), ...name('dw', 5),
-    ...name('rqs8', 6), ...name('rqs16', 7)]);
-  const code = section(10, [8, ...body(), ...requantBody(1), ...requantBody(2), ...axpyRowsBody(), ...pwBody(), ...dwBody(), ...rqsBody(1), ...rqsBody(2)]);
+  const packNames = [...PACK_KINDS.map((k) => `wd${k.slice(1)}${k[0] === 'u' ? 'u' : ''}`), ...PACK_KINDS.map((k) => `il${k.slice(1)}${k[0] === 'u' ? 'u' : ''}`), 'sp8', 'sp8u'];
+  const exp = section(7, [nf, ...name('gemm', 0), ...name('rq8', 1), ...name('rq16', 2), ...name('axpy', 3), ...name('pw', 4), ...name('dw', 5),
+    ...name('rqs8', 6), ...name('rqs16', 7), ...packNames.flatMap((n, i) => name(n, 8 + i))]);
+  const code = section(10, [nf, ...body(), ...requantBody(1), ...requantBody(2), ...axpyRowsBody(), ...pwBody(), ...dwBody(), ...rqsBody(1), ...rqsBody(2),
+    ...PACK_KINDS.flatMap((k) => widenBody(k)), ...PACK_KINDS.flatMap((k) => interleaveBody(k)), ...splitBody('i8'), ...splitBody('u8')]);
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imp, ...func, ...exp, ...code]);
 }

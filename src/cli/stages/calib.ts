@@ -54,9 +54,11 @@ export async function runCalib(argv: string[]): Promise<void> {
       normalize: normalization,
       onProgress: (p) => process.stderr.write(`Automatic calibration [site ${p.site}/${p.sites} ${p.node}: ${p.candidate}]\n`),
     });
+    console.log(`  the whole model with one observer, final-output L2: ${autoCalib.uniform.map((u) => `${u.observer} ${u.l2.toPrecision(5)}`).join(', ')}; start from ${autoCalib.start}`);
     for (const c of autoCalib.choices) {
-      console.log(`  ${c.site}: ${c.observer} (scale ${c.scale.toPrecision(5)}${c.candidates.length ? `; L2 ${c.candidates.map((t) => `${t.observer} ${t.l2.toPrecision(5)}`).join(', ')}` : ''})`);
+      console.log(`  ${c.site}: ${c.observer}${c.changed ? ' (changed)' : ''} (scale ${c.scale.toPrecision(5)}${c.candidates.length ? `; L2 ${c.candidates.map((t) => `${t.observer} ${t.l2.toPrecision(5)}`).join(', ')}` : ''})`);
     }
+    console.log(`  final-output L2 ${autoCalib.l2.toPrecision(5)} (start ${autoCalib.uniform.find((u) => u.observer === autoCalib!.start)!.l2.toPrecision(5)})`);
   }
   let ada: (AdaRoundReport & { nearest_acc1: number; nearest_acc5: number }) | null = null;
   if (ptq.adaround) {
@@ -92,7 +94,7 @@ export async function runCalib(argv: string[]): Promise<void> {
   const scales = await qm.scales();
   await writeFile(join(o.modelPath, 'calib-checkpoint'), encodeQuantCheckpoint({
     model: modelName, stage: 'calib', graph, qconfig: qc, params: await qm.store.toHost(), qsites: await qm.toHost(),
-    meta: { calibImages: cal.images, normalization, ...(ada ? { adaround: ada.config } : {}), ...(autoCalib ? { autoCalib: { candidates: autoCalib.candidates, choices: autoCalib.choices.map((c) => ({ site: c.site, observer: c.observer })) } } : {}) },
+    meta: { calibImages: cal.images, normalization, ...(ada ? { adaround: ada.config } : {}), ...(autoCalib ? { autoCalib: { candidates: autoCalib.candidates, start: autoCalib.start, choices: autoCalib.choices.map((c) => ({ site: c.site, observer: c.observer, changed: c.changed })) } } : {}) },
   }));
   await mergeReport(o.modelPath, 'calib', {
     acc1: ev.acc1, acc5: ev.acc5, epochs: 0, train_images: cal.images, test_images: ev.images,

@@ -6,10 +6,11 @@
 import {
   conv2dOutShape, pool2dOutShape, sizeOf,
   type AdamParams, type Backend, type BTensor, type ChannelLayout, type Conv2dParams, type Pool2dParams, type QParamsUpdate,
-  type QuantRange, type SgdParams, type Shape,
+  type QuantRange, type ResampleAxis, type SgdParams, type Shape,
 } from '../backend.ts';
 import { bnBackward, bnForward, bnStats, emaInPlace } from './batchnorm.ts';
 import { channelScale } from './channel-scale.ts';
+import { addChannelBias, resample2d } from './resample.ts';
 import { concatChannels, gatherChannels, sliceChannels } from './concat.ts';
 import { channelSum, conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv2d.ts';
 import { add, affine, clamp, clampBackward, scale } from './elementwise.ts';
@@ -120,7 +121,17 @@ export class CpuBackend implements Backend {
     return this.wrap(gatherChannels(this.d(x), x.shape, index), shape);
   }
 
+  resample2d(x: BTensor, rows: ResampleAxis, cols: ResampleAxis): BTensor {
+    const r = resample2d(this.d(x), x.shape, rows, cols);
+    return this.wrap(r.data, r.shape);
+  }
+
   // ---- elementwise ----
+  addChannelBias(x: BTensor, b: BTensor): BTensor {
+    if (x.shape.length < 2 || b.size !== x.shape[1]) throw new Error(`addChannelBias: bias [${b.shape}] for [${x.shape}]`);
+    return this.wrap(addChannelBias(this.d(x), x.shape, this.d(b)), x.shape);
+  }
+
   add(a: BTensor, b: BTensor): BTensor {
     if (a.size !== b.size) throw new Error(`add: [${a.shape.join(', ')}] + [${b.shape.join(', ')}]`);
     return this.wrap(add(this.d(a), this.d(b)), a.shape);

@@ -3,7 +3,7 @@
  * with its WGSL in shaders/<family>.wgsl; this class only routes and owns the context.
  */
 import type {
-  AdamParams, Backend, BTensor, ChannelLayout, Conv2dParams, Pool2dParams, QParamsUpdate, QuantRange, SgdParams, Shape,
+  AdamParams, Backend, BTensor, ChannelLayout, Conv2dParams, Pool2dParams, QParamsUpdate, QuantRange, ResampleAxis, SgdParams, Shape,
 } from '../backend.ts';
 import { GpuContext, GpuTensor } from './gpu-context.ts';
 import * as ew from './ops/elementwise.ts';
@@ -20,6 +20,7 @@ import * as fq from './ops/fake-quant.ts';
 import * as observe from './ops/observe.ts';
 import * as qp from './ops/qparams.ts';
 import * as cs from './ops/channel-scale.ts';
+import * as resample from './ops/resample.ts';
 import * as act from './ops/activation.ts';
 import type { UnaryAct } from '../unary-act.ts';
 
@@ -55,7 +56,10 @@ export class WebGpuBackend implements Backend {
   sliceChannels(x: BTensor, start: number, count: number): BTensor { return cat.sliceChannels(this.ctx, g(x), start, count); }
   gatherChannels(x: BTensor, index: readonly number[]): BTensor { return gather.gatherChannels(this.ctx, g(x), index); }
 
+  resample2d(x: BTensor, rows: ResampleAxis, cols: ResampleAxis): BTensor { return resample.resample2d(this.ctx, g(x), rows, cols); }
+
   add(a: BTensor, b: BTensor): BTensor { return ew.add(this.ctx, g(a), g(b)); }
+  addChannelBias(x: BTensor, b: BTensor): BTensor { return cs.addChannelBias(this.ctx, g(x), g(b)); }
   scale(a: BTensor, s: number): BTensor { return ew.scale(this.ctx, g(a), s); }
   affine(x: BTensor, a: number, b: number): BTensor { return ew.affine(this.ctx, g(x), a, b); }
   clamp(x: BTensor, lo: number, hi: number): BTensor { return ew.clamp(this.ctx, g(x), lo, hi); }

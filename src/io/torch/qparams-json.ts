@@ -60,6 +60,8 @@ export interface TorchModuleJson {
   bias?: boolean;
   act?: FusedAct | null;
   add_input?: boolean;
+  /** conv_transpose2d: rows and columns added after the last output position. */
+  output_padding?: [number, number];
   pool?: Pool2dParams;
   eps?: number;
   momentum?: number;

@@ -1,10 +1,17 @@
 /**
  * Automatic calibration (horizon_plugin_pytorch's calibration guide, 7.5.6): record the float model's outputs on
  * the calibration images; then for each activation site in topological order, with every site before it
- * quantized at its chosen scale (and the sites after it float; weights fake-quantized throughout), observe the
- * site with each candidate observer, and keep the candidate whose scale gives the smallest L2 distance between
- * the model's final output and the float output. The chosen scales are loaded into the model; the per-site
- * choices (with every candidate's scale and distance) are returned for the report.
+ * quantized at its chosen scale, observe the site with each candidate observer, and keep the candidate whose scale
+ * gives the smallest L2 distance between the model's final output and the float output.
+ *
+ * The search starts from the best uniform assignment: each candidate observer first calibrates the whole model on
+ * its own (every site observed on float values, as a calibration with that single observer does), and the one with
+ * the smallest final-output L2 gives every site its starting scale. The per-site search then runs with the sites
+ * after the current one quantized at those starting scales, and the site's current scale is itself a candidate, so a
+ * site changes only where that lowers the final L2: the result is never worse, by the guide's criterion, than the
+ * best single observer. (A site's observed value depends only on the sites before it, so quantizing the later ones
+ * does not change what the candidates see.) The chosen scales are loaded into the model; the per-site choices (with
+ * every candidate's scale and distance) and the uniform assignments' distances are returned for the report.
  */
 import { Tape } from '../../engine/autograd.ts';
 import type { ImageDataset } from '../../data/dataset.ts';
@@ -12,6 +19,7 @@ import { iterateBatches, type Normalization } from '../../data/loader.ts';
 import { runGraph } from '../../nn/executor.ts';
 import type { HostParams } from '../../nn/params.ts';
 import { candidateObserver, checkCandidates } from './auto-calib-candidates.ts';
+import type { Observer } from '../observers/index.ts';
 import type { QuantizedModel } from '../quantized-model.ts';
 import { scaleQParams, scaleRunning, SiteScaleHooks } from './site-scales.ts';
 
@@ -23,18 +31,29 @@ export interface AutoCalibConfig {
   batchSize: number;
 }
 
+/** One candidate at one site; `observer` is "current" for the scale the site already had (from the start). */
 export interface AutoCalibCandidate { observer: string; scale: number; l2: number }
 export interface AutoCalibChoice {
   site: string;
-  /** The chosen observer ('fixed_scale' for a site with a fixed scale, which is not searched). */
+  /** The observer whose scale the site ends with ('fixed_scale' for a site with a fixed scale, which is not searched). */
   observer: string;
   scale: number;
+  /** false: the site kept its starting scale (the best uniform observer's), no candidate lowered the L2. */
+  changed: boolean;
   candidates: AutoCalibCandidate[];
 }
+/** One candidate observer calibrating the whole model on its own: its scale per site, and the final-output L2. */
+export interface AutoCalibUniform { observer: string; l2: number; scales: Record<string, number> }
 
 export interface AutoCalibReport {
   candidates: string[];
   images: number;
+  /** Every candidate as the single observer of the whole model, with its final-output L2. */
+  uniform: AutoCalibUniform[];
+  /** The best of `uniform`: where the search started. */
+  start: string;
+  /** Final-output L2 of the chosen scales (at most the start's). */
+  l2: number;
   choices: AutoCalibChoice[];
   seconds: number;
 }
@@ -42,7 +61,17 @@ export interface AutoCalibReport {
 export interface AutoCalibOptions {
   normalize?: Normalization;
   signal?: AbortSignal;
+  /** site 0: the uniform assignments (candidate k of n); then site s of `sites`. */
   onProgress?: (p: { site: number; sites: number; node: string; candidate: string }) => void;
+}
+
+/** Candidate runs the search makes: one whole-model run per candidate, then one per candidate and searched site. */
+export function autoCalibTrials(qm: QuantizedModel, candidates: number): number {
+  return (searchedSites(qm).length + 1) * candidates;
+}
+
+function searchedSites(qm: QuantizedModel) {
+  return qm.plan.acts.filter((a) => !(a.spec.observer === 'fixed_scale' && a.spec.fixedScale));
 }
 
 export async function autoCalibrate(qm: QuantizedModel, ds: ImageDataset, cfg: AutoCalibConfig, o: AutoCalibOptions = {}): Promise<AutoCalibReport> {
@@ -73,53 +102,83 @@ export async function autoCalibrate(qm: QuantizedModel, ds: ImageDataset, cfg: A
     }
     return out;
   };
-  const floatOut = await outputs(null);
+  /** Runs with `scales`, feeding each watched site's values (before its fake quant) to its observers. */
+  const observe = async (scales: ReadonlyMap<string, number>, observers: Map<string, Observer[]>, floatWeights = false): Promise<Float32Array[]> => {
+    const h = new SiteScaleHooks(qm, scales, new Set(observers.keys()), floatWeights);
+    try {
+      return await outputs(h, async () => {
+        for (const { site, value } of h.watched) {
+          const data = await be.read(value.value);
+          for (const ob of observers.get(site)!) ob.observe(data, value.shape);
+        }
+        h.watched = [];
+      });
+    } finally {
+      h.dispose();
+    }
+  };
+  const observersFor = (a: (typeof plan.acts)[number]) => candidates.map((name) => candidateObserver(name, {
+    dtype: a.spec.dtype, qscheme: 'per_tensor_symmetric', march: plan.qconfig.march, quantMin: a.quantMin, quantMax: a.quantMax,
+  }));
+  let floatOut: Float32Array[] = [];
   const l2 = (outs: Float32Array[]) => {
     let s = 0;
     outs.forEach((a, k) => { for (let i = 0; i < a.length; i++) s += (a[i] - floatOut[k][i]) ** 2; });
     return Math.sqrt(s);
   };
+  const l2Of = async (scales: ReadonlyMap<string, number>) => {
+    const h = new SiteScaleHooks(qm, scales);
+    try {
+      return l2(await outputs(h));
+    } finally {
+      h.dispose();
+    }
+  };
 
-  const chosen = new Map<string, number>();
+  // The float run (float weights too) records the outputs and feeds every candidate's observers at every site, as
+  // a calibration with that one observer sees them.
+  const searched = searchedSites(qm);
+  const fixed = new Map(plan.acts.filter((a) => !searched.includes(a)).map((a) => [a.node, a.spec.fixedScale!]));
+  const floatObs = new Map(searched.map((a) => [a.node, observersFor(a)]));
+  floatOut = await observe(new Map(), floatObs, true);
+  const uniformScales = candidates.map((_, k) => new Map([...fixed, ...searched.map((a) => [a.node, floatObs.get(a.node)![k].calculateQParams().scale[0]] as const)]));
+  const uniform: AutoCalibUniform[] = [];
+  for (let k = 0; k < candidates.length; k++) {
+    o.onProgress?.({ site: 0, sites: searched.length, node: '', candidate: candidates[k] });
+    uniform.push({ observer: candidates[k], l2: await l2Of(uniformScales[k]), scales: Object.fromEntries(uniformScales[k]) });
+  }
+  // Ties go to the earlier candidate.
+  const startK = uniform.reduce((b, u, k) => (u.l2 < uniform[b].l2 ? k : b), 0);
+  const chosen = new Map(uniformScales[startK]);
+  const chosenBy = new Map(searched.map((a) => [a.node, candidates[startK]]));
+  let current = uniform[startK].l2;
+
   const choices: AutoCalibChoice[] = [];
-  for (let si = 0; si < plan.acts.length; si++) {
-    const a = plan.acts[si];
-    if (a.spec.observer === 'fixed_scale' && a.spec.fixedScale) {
-      chosen.set(a.node, a.spec.fixedScale);
-      choices.push({ site: a.node, observer: 'fixed_scale', scale: a.spec.fixedScale, candidates: [] });
+  for (const a of plan.acts) {
+    const f = fixed.get(a.node);
+    if (f !== undefined) {
+      choices.push({ site: a.node, observer: 'fixed_scale', scale: f, changed: false, candidates: [] });
       continue;
     }
-    // Observe the site (float value, everything before it quantized) with every candidate at once.
-    const observers = candidates.map((name) => candidateObserver(name, {
-      dtype: a.spec.dtype, qscheme: 'per_tensor_symmetric', march: plan.qconfig.march, quantMin: a.quantMin, quantMax: a.quantMax,
-    }));
-    const watch = new SiteScaleHooks(qm, chosen, new Set([a.node]));
-    try {
-      await outputs(watch, async () => {
-        for (const { value } of watch.watched) {
-          const data = await be.read(value.value);
-          for (const ob of observers) ob.observe(data, value.shape);
-        }
-        watch.watched = [];
-      });
-    } finally {
-      watch.dispose();
-    }
-    const tried: AutoCalibCandidate[] = [];
+    // Observe the site (float value, everything before it quantized at its chosen scale).
+    const observers = observersFor(a);
+    await observe(chosen, new Map([[a.node, observers]]));
+    const tried: AutoCalibCandidate[] = [{ observer: 'current', scale: chosen.get(a.node)!, l2: current }];
     for (let k = 0; k < candidates.length; k++) {
-      o.onProgress?.({ site: si + 1, sites: plan.acts.length, node: a.node, candidate: candidates[k] });
+      o.onProgress?.({ site: searched.indexOf(a) + 1, sites: searched.length, node: a.node, candidate: candidates[k] });
       const scale = observers[k].calculateQParams().scale[0];
-      const h = new SiteScaleHooks(qm, new Map([...chosen, [a.node, scale]]));
-      try {
-        tried.push({ observer: candidates[k], scale, l2: l2(await outputs(h)) });
-      } finally {
-        h.dispose();
-      }
+      const same = scale === chosen.get(a.node);
+      tried.push({ observer: candidates[k], scale, l2: same ? current : await l2Of(new Map([...chosen, [a.node, scale]])) });
     }
-    // Ties (e.g. two observers giving the same scale) go to the earlier candidate.
+    // Strictly better only: ties keep the current scale, then go to the earlier candidate.
     const best = tried.reduce((b, c) => (c.l2 < b.l2 ? c : b));
-    chosen.set(a.node, best.scale);
-    choices.push({ site: a.node, observer: best.observer, scale: best.scale, candidates: tried });
+    const changed = best !== tried[0];
+    if (changed) {
+      chosen.set(a.node, best.scale);
+      chosenBy.set(a.node, best.observer);
+      current = best.l2;
+    }
+    choices.push({ site: a.node, observer: chosenBy.get(a.node)!, scale: chosen.get(a.node)!, changed, candidates: tried });
   }
   const host: HostParams = {};
   for (const a of plan.acts) {
@@ -128,5 +187,5 @@ export async function autoCalibrate(qm: QuantizedModel, ds: ImageDataset, cfg: A
     host[`qsite:${a.node}:running`] = scaleRunning(s, a.quantMin, a.quantMax);
   }
   qm.loadHost(host);
-  return { candidates, images: ds.count, choices, seconds: (performance.now() - start) / 1000 };
+  return { candidates, images: ds.count, uniform, start: candidates[startK], l2: current, choices, seconds: (performance.now() - start) / 1000 };
 }

@@ -1,7 +1,7 @@
 /**
  * Running a prepared model with activation scales chosen here rather than the model's own: the sites in `scales`
  * fake-quantize at the given scale, the others pass their float value through, weights fake-quantize as the model
- * does (min-max per channel). Used by automatic calibration (and its tests) to quantize "everything up to a site".
+ * does (min-max per channel) unless asked to stay float. Used by automatic calibration (and its tests) to quantize "everything up to a site".
  */
 import type { Tape, Var } from '../../engine/autograd.ts';
 import type { BTensor } from '../../engine/backend.ts';
@@ -25,7 +25,9 @@ export class SiteScaleHooks {
   /** Values of `watch` sites seen in the last run (before any fake quant), on the tape of that run. */
   watched: { site: string; value: Var }[] = [];
 
-  constructor(private readonly qm: QuantizedModel, scales: ReadonlyMap<string, number>, private readonly watch: ReadonlySet<string> = new Set()) {
+  /** `floatWeights`: the weights stay float too (the whole model float, as calibration observes it). */
+  constructor(private readonly qm: QuantizedModel, scales: ReadonlyMap<string, number>, private readonly watch: ReadonlySet<string> = new Set(),
+    private readonly floatWeights = false) {
     for (const [id, s] of scales) this.qparams.set(id, qm.be.upload(scaleQParams(s), [1, 3]));
   }
 
@@ -33,7 +35,7 @@ export class SiteScaleHooks {
     const acts = new Map(this.qm.plan.acts.map((a) => [a.node, a]));
     const rounding = this.qm.plan.qconfig.rounding;
     return {
-      weightHook: this.qm.hooks.weightHook,
+      ...(this.floatWeights ? {} : { weightHook: this.qm.hooks.weightHook }),
       hook: (node, value: Var, tape: Tape) => {
         if (this.watch.has(node.id)) this.watched.push({ site: node.id, value });
         const qp = this.qparams.get(node.id);

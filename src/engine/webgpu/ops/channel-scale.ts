@@ -20,3 +20,17 @@ export function channelScale(ctx: GpuContext, x: GpuTensor, s: GpuTensor, layout
   });
   return out;
 }
+
+/** x + b[c] per channel of an [N, C, ...] tensor (the same shader, mode 2). */
+export function addChannelBias(ctx: GpuContext, x: GpuTensor, b: GpuTensor): GpuTensor {
+  if (x.shape.length < 2 || b.size !== x.shape[1]) throw new Error(`addChannelBias: bias [${b.shape}] for [${x.shape}]`);
+  const channels = x.shape[1];
+  const out = ctx.empty(x.shape);
+  if (x.size === 0) return out;
+  const inner = x.size / (x.shape[0] * channels);
+  ctx.run({
+    key: 'channel_scale', code, entry: 'channel_scale', inputs: [x, b], outputs: [out],
+    params: [u32(x.size), u32(channels), u32(Math.max(1, inner)), u32(2)], workgroups: grid1d(x.size),
+  });
+  return out;
+}

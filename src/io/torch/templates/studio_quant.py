@@ -242,6 +242,25 @@ class ConvAddAct2d(nnqat.Conv2d):
         return _act(y, self.act)
 
 
+class ConvTransposeAct2d(nnqat.Conv2d):
+    """act(conv_transpose(x, fake_quant(w), b)): the studio's ConvTranspose. Its weight is kept conv-like, [C_out,
+    C_in/G, KH, KW] (quantized per output channel, the state_dict as the studio's graph), and permuted to PyTorch's
+    [C_in, C_out/G, KH, KW] for F.conv_transpose2d."""
+
+    def __init__(self, *args, act=None, output_padding=(0, 0), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.act = act
+        self.output_padding = tuple(output_padding)
+
+    def forward(self, x):
+        w = self.weight_fake_quant(self.weight)
+        o, cg, kh, kw = w.shape
+        g = self.groups
+        wt = w.reshape(g, o // g, cg, kh, kw).transpose(1, 2).reshape(cg * g, o // g, kh, kw)
+        y = F.conv_transpose2d(x, wt, self.bias, self.stride, self.padding, self.output_padding, g, self.dilation)
+        return _act(y, self.act)
+
+
 class LinearAct(nnqat.Linear):
     """act(linear(x, fake_quant(w), b)) for the activations torch.nn.intrinsic has no module for (ReLU6)."""
 
@@ -276,6 +295,15 @@ def conv_module(spec, qc, info):
     if info.get("act") == "relu":
         return nniqat.ConvReLU2d(*args, **kw)
     return nnqat.Conv2d(*args, **kw)
+
+
+def conv_transpose_module(spec, qc, info):
+    c = info["conv"]
+    wq = weight_qconfig(spec, qc, info["out_channels"])
+    return ConvTransposeAct2d(info["in_channels"], info["out_channels"], (info["kernel"][0], info["kernel"][1]),
+                              stride=(c["strideH"], c["strideW"]), padding=(c["padH"], c["padW"]),
+                              dilation=(c["dilationH"], c["dilationW"]), groups=c["groups"], bias=info["bias"], qconfig=wq,
+                              act=info.get("act"), output_padding=info.get("output_padding") or (0, 0))
 
 
 def linear_module(spec, qc, info):

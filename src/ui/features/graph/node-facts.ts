@@ -27,6 +27,13 @@ export function attributesOf(n: GraphNode, g: Graph): Fact[] {
   if (n.attrs.shape) out.push({ key: 'target shape', value: n.attrs.shape.join('×') });
   if (n.attrs.slice) out.push({ key: 'channels', value: `${n.attrs.slice.start} to ${n.attrs.slice.end - 1}` });
   if (n.attrs.groups) out.push({ key: 'shuffle groups', value: String(n.attrs.groups) });
+  if (n.attrs.outputPadding) out.push({ key: 'output padding', value: n.attrs.outputPadding.join(', ') });
+  const r = n.attrs.resize;
+  if (r) {
+    out.push({ key: 'output size', value: `${r.outH}×${r.outW}` }, { key: r.bySizes ? 'scale (from the sizes)' : 'scale', value: `${r.scaleH}×${r.scaleW}` });
+    out.push({ key: 'coordinates', value: r.coord });
+    if (r.mode === 'nearest') out.push({ key: 'rounding', value: r.nearest });
+  }
   return out;
 }
 

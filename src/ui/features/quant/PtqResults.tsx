@@ -34,13 +34,19 @@ export function PtqResults() {
       {auto && (
         <>
           <h3>Automatic calibration</h3>
+          {auto.uniform && (
+            <p className="hint" data-testid="auto-calib-summary">
+              Whole model with one observer, output L2: {auto.uniform.map((u) => `${u.observer} ${u.l2.toPrecision(3)}`).join(', ')}; started
+              from {auto.start}, ended at {auto.l2.toPrecision(3)} ({auto.images} images, {formatFixed(auto.seconds, 1)} s)
+            </p>
+          )}
           <table className="results" data-testid="auto-calib-table">
-            <thead><tr><th scope="col">Site</th><th scope="col">Chosen</th><th scope="col">Output L2 per candidate</th></tr></thead>
+            <thead><tr><th scope="col">Site</th><th scope="col">Chosen</th><th scope="col">Output L2 per candidate (current: the scale it had)</th></tr></thead>
             <tbody>
               {auto.choices.map((c) => (
                 <tr key={c.site}>
                   <td>{c.site}</td>
-                  <td>{c.observer}</td>
+                  <td>{c.observer}{c.changed ? ' (changed)' : ''}</td>
                   <td>{c.candidates.map((t) => `${t.observer} ${t.l2.toPrecision(3)}`).join(', ') || '–'}</td>
                 </tr>
               ))}

@@ -1,0 +1,69 @@
+/**
+ * ONNX Resize (opsets 11 and 13 forms; the importer reads opsets 11 to 17, so Upsample and Resize-10 never reach it) →
+ * resize_nearest / resize_linear over H and W of an NCHW value. Scales or sizes must be constants; PyTorch's Shape → Gather → ... → Concat sizes subgraph has been
+ * folded already (src/io/onnx/import/fold.ts), its batch element marked.
+ */
+import type { ImportContext, NodeIO } from '../../io/onnx/import/context.ts';
+import { COORD_MODES, NEAREST_MODES, scaledSize, type CoordMode, type NearestMode, type ResizeAttrs } from '../../qmath/resize-taps.ts';
+
+const f = Math.fround;
+
+/** A constant input that may be left out ("" or an empty tensor). */
+function optionalConst(im: ImportContext, name: string | undefined, what: string) {
+  if (!name) return undefined;
+  const c = im.constant(name, what);
+  return c.data.length ? c : undefined;
+}
+
+export function importResize(im: ImportContext, { n, inputs, base, set }: NodeIO): void {
+  const x = im.tensor(inputs[0]);
+  if (x.shape.length !== 3) im.fail(`input must be NCHW, has per-sample shape [${x.shape}]`);
+  const [C, H, W] = x.shape;
+  const modeName = im.attrString(n, 'mode', 'nearest');
+  if (modeName !== 'nearest' && modeName !== 'linear') im.fail(`mode "${modeName}" is not supported (nearest and linear are)`);
+  const mode = modeName;
+  const cm = im.attrString(n, 'coordinate_transformation_mode', 'half_pixel');
+  if (!(COORD_MODES as readonly string[]).includes(cm)) im.fail(`coordinate_transformation_mode "${cm}" is not supported (supported: ${COORD_MODES.join(', ')})`);
+  const coord = cm as CoordMode;
+  const nm = im.attrString(n, 'nearest_mode', 'round_prefer_floor');
+  if (!(NEAREST_MODES as readonly string[]).includes(nm)) im.fail(`nearest_mode "${nm}" is not supported`);
+  const nearest = nm as NearestMode;
+  if (im.attrInt(n, 'antialias', 0) !== 0) im.fail('antialias=1 is not supported');
+  const axes = im.attrInts(n, 'axes');
+  if (axes && axes.length) im.fail(`axes [${axes}] are not supported; give scales or sizes for all four dimensions`);
+  const policy = im.attrString(n, 'keep_aspect_ratio_policy', 'stretch');
+  if (policy !== 'stretch') im.fail(`keep_aspect_ratio_policy "${policy}" is not supported`);
+  const sc = optionalConst(im, inputs[2], 'scales');
+  const sz = optionalConst(im, inputs[3], 'sizes');
+  if (sc && sz) im.fail('both scales and sizes are given; ONNX allows only one');
+  if (!sc && !sz) im.fail('neither scales nor sizes is given');
+  let scales: number[] | undefined;
+  let sizes: number[] | undefined;
+  if (sc) scales = Array.from(im.floats(sc, 'scales'));
+  else {
+    if (sz!.data instanceof Float32Array) im.fail('sizes must be an integer tensor');
+    // the batch element may come from Shape(x) (marked by the fold); the others must be fixed numbers
+    if (sz!.batch?.slice(1).some((b) => b)) im.fail('sizes of the channel, height or width depend on the batch size');
+    sizes = sz!.data;
+  }
+  let attrs: ResizeAttrs;
+  if (scales) {
+    if (scales.length !== 4) im.fail(`scales must have 4 values (N, C, H, W), has ${scales.length}`);
+    if (scales[0] !== 1 || scales[1] !== 1) im.fail(`only H and W can be resized; scales are [${scales}]`);
+    if (!(scales[2] > 0 && scales[3] > 0)) im.fail(`scales must be positive, got [${scales}]`);
+    attrs = { mode, coord, nearest, outH: scaledSize(H, scales[2]), outW: scaledSize(W, scales[3]), scaleH: f(scales[2]), scaleW: f(scales[3]) };
+  } else {
+    const s = sizes!;
+    if (s.length !== 4) im.fail(`sizes must have 4 values (N, C, H, W), has ${s.length}`);
+    if (s[1] !== C) im.fail(`only H and W can be resized; sizes ask for ${s[1]} channels of ${C}`);
+    attrs = { mode, coord, nearest, outH: s[2], outW: s[3], scaleH: f(f(s[2]) / f(H)), scaleW: f(f(s[3]) / f(W)), bySizes: true };
+  }
+  if (!(Number.isSafeInteger(attrs.outH) && Number.isSafeInteger(attrs.outW) && attrs.outH >= 1 && attrs.outW >= 1)) {
+    im.fail(`output size ${attrs.outH}x${attrs.outW} is empty or invalid`);
+  }
+  if (attrs.outH * attrs.outW > 2 ** 24) im.fail(`output size ${attrs.outH}x${attrs.outW} is too large`);
+  const xid = im.materialize(x, base);
+  const id = im.uniqueId(base);
+  im.addNode(id, mode === 'nearest' ? 'resize_nearest' : 'resize_linear', [xid], [C, attrs.outH, attrs.outW], { resize: attrs });
+  set({ kind: 'tensor', id, shape: [C, attrs.outH, attrs.outW] });
+}
