@@ -655,6 +655,8 @@ def zoo(out, names, size=32):
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    if '--zoo-finetuned' in sys.argv:  # the zoo briefly fine-tuned, for the quantized flow (zoo_finetune.py)
+        return __import__('zoo_finetune').main(sys.argv, ZOO)
     if '--zoo' in sys.argv:
         i = sys.argv.index('--zoo')
         size = int(sys.argv[sys.argv.index('--size') + 1]) if '--size' in sys.argv else 32

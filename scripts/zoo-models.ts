@@ -57,6 +57,32 @@ export function ensureZoo(names: readonly string[] = ZOO_MODELS, size = 32): str
   return dir;
 }
 
+const FINETUNE_SCRIPT = fileURLToPath(new URL('./zoo_finetune.py', import.meta.url));
+
+/**
+ * The cache folder of the zoo fine-tuned for `steps` steps (scripts/zoo_finetune.py, for the quantized flow): keyed
+ * by that script, the zoo's model list and the steps; $QS_ZOO_FT_DIR overrides it.
+ */
+export function zooFinetunedDir(steps: number): string {
+  const zoo = readFileSync(SCRIPT, 'utf8');
+  const models = zoo.slice(zoo.indexOf('ZOO = {'), zoo.indexOf('\n}\n', zoo.indexOf('ZOO = {')));
+  const key = createHash('sha256').update(readFileSync(FINETUNE_SCRIPT)).update(models).digest('hex').slice(0, 12);
+  return process.env.QS_ZOO_FT_DIR ?? join(tmpdir(), `quant-studio-zoo-ft${steps}-${key}`);
+}
+
+export const zooFinetunedFile = (dir: string, name: string) => join(dir, `${name}_ft.onnx`);
+
+/** Fine-tunes and exports the models not in the cache yet (Debian's python3-torch); returns the folder. */
+export function ensureZooFinetuned(names: readonly string[], steps: number): string {
+  const dir = zooFinetunedDir(steps);
+  const missing = names.filter((n) => !existsSync(zooFinetunedFile(dir, n)));
+  if (missing.length) {
+    const r = spawnSync('/usr/bin/python3', [SCRIPT, '--zoo-finetuned', dir, '--steps', String(steps), ...missing], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    if (r.status !== 0) throw new Error(`make-onnx-fixtures.py --zoo-finetuned failed (status ${r.status}): ${r.stderr.slice(-2000)}`);
+  }
+  return dir;
+}
+
 /** The ONNX op types of a model file, in first-use order. */
 export function onnxOps(bytes: Uint8Array): string[] {
   const m = decodeModelProto(bytes);

@@ -65,3 +65,19 @@ describe('torchvision zoo at 3x32x32 vs onnxruntime-node', () => {
     expect(imported).toEqual(expect.arrayContaining(['resnet18', 'mobilenet_v2', 'regnet_x_400mf', 'squeezenet1_1', 'densenet121']));
   }, 120_000);
 });
+
+describe('torchvision zoo at 3x224x224 vs onnxruntime-node', () => {
+  // ResNet-18 at 224 takes about 40 s here (scripts/zoo-report.ts --size 224 --webgpu, docs/zoo.md): script only.
+  it('mobilenet_v3_small at 3x224x224, batch 1: CPU reference and WebGPU within 1e-4, before and after fusion', async () => {
+    const d224 = ensureZoo(['mobilenet_v3_small'], 224);
+    const bytes = new Uint8Array(readFileSync(zooFile(d224, 'mobilenet_v3_small', 224)));
+    const backends: Backend[] = [createCpuBackend(), await getTestBackend()];
+    const r = await checkZooModel('mobilenet_v3_small', bytes, backends, 1);
+    expect(r.refusal).toBeNull();
+    expect(Object.keys(r.rel).sort()).toEqual(backends.map((b) => b.kind).sort());
+    for (const [kind, e] of Object.entries(r.rel)) {
+      expect(e.unfused, `224 on ${kind}`).toBeLessThan(1e-4);
+      expect(e.fused, `224 fused on ${kind}`).toBeLessThan(1e-4);
+    }
+  }, 600_000);
+});

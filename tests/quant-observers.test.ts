@@ -121,6 +121,23 @@ describe('Horizon calibration observers', () => {
     expect(plain.range).toEqual([-1, 1]);
   });
 
+  it('mse on data all on one side of zero beyond the shrunk threshold (a HardSigmoid output in [0.474, 0.478]): no min > max', () => {
+    // MobileNetV3's squeeze-excitation gate: the candidates f·0.478 < 0.474 clipped the range to [min, t] with
+    // min > t, and calibration threw "min must be <= max". They clip everything to t: the range [t, t].
+    for (const sign of [1, -1]) {
+      const x = Float32Array.from(linspace(0.4743, 0.4778, 1000), (v) => sign * v);
+      const o = new MSEObserver();
+      o.observe(x, [x.length]);
+      const q = o.calculateQParams();
+      expect(o.bestFactor).toBe(1);
+      expect(q.scale[0]).toBe(f32(f32(0.4778) / 127.5));
+      // factor 0.5: every value clips to ±0.5·max, whose scale is 0.5·max / 127.5
+      const t = 0.5 * f32(0.4778);
+      expect(o.errors[50]).toBeCloseTo(fakeQuantL2Error(x, f32(t / 127.5), 0, -128, 127), 6);
+      expect(o.errors[50]).toBeGreaterThan(o.errors[0]);
+    }
+  });
+
   it('mse keeps the full range of a uniform tensor', () => {
     const x = linspace(-1, 1, 20001);
     const o = new MSEObserver();

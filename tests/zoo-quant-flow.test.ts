@@ -1,0 +1,51 @@
+/**
+ * The two cheapest models of torchvision's zoo through the whole quantized flow (scripts/zoo-quant.ts, the code
+ * paths of the CLI stages): SqueezeNet 1.1 (ceil_mode max pools, fire-module concats) and ShuffleNetV2 x0.5 (channel
+ * shuffle, split, concat of several scales). Each is fine-tuned briefly in PyTorch at export (scripts/zoo_finetune.py:
+ * with random weights most zoo models compute the same output for every input, so top-1 would say nothing), then
+ * calibrated (default_calibration: MSE), given a few QAT steps, converted and run in the integer simulator, and its
+ * QDQ export run in onnxruntime-node. Asserted, on few images: every integer layer, fed the fake-quant model's
+ * integer inputs, within 2 LSB of it (calibrated and QAT model); the QDQ export in onnxruntime (optimizations off)
+ * agrees with the simulator on >= 99 % of top-1. The end-to-end top-1 agreement simulator vs fake-quant model is printed, not
+ * asserted: on these briefly trained models it is below issue 10's 99 % (docs/zoo.md says why: the fake-quant model
+ * keeps float biases, the simulator and the QDQ export int32 ones). scripts/zoo-quant-report.ts measures all eleven.
+ */
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
+import type { LabelledDataset } from '../src/data/dataset.ts';
+import { ensureZooFinetuned, zooFinetunedFile } from '../scripts/zoo-models.ts';
+import { fashionAsCifar, quantFlow } from '../scripts/zoo-quant.ts';
+
+const MODELS = ['squeezenet1_1', 'shufflenet_v2_x0_5'];
+const FINETUNE_STEPS = 20;
+
+let dir = '';
+let data: { train: LabelledDataset; test: LabelledDataset };
+beforeAll(async () => {
+  dir = ensureZooFinetuned(MODELS, FINETUNE_STEPS);
+  data = await fashionAsCifar(32, 50);
+}, 600_000);
+
+describe('zoo models through calibrate → QAT → convert → simulator → QDQ export', () => {
+  for (const name of MODELS) {
+    it(name, async () => {
+      const be = createCpuBackend();
+      const r = await quantFlow(be, name, new Uint8Array(readFileSync(zooFinetunedFile(dir, name))), data, { calibImages: 16, qatSteps: 2, batchSize: 8, layerImages: 2 });
+      be.dispose();
+      console.log(`${name}: float acc ${r.floatAcc} (top class ${r.floatTopClassShare} %), calib ${r.calib.acc1}, QAT ${r.qat.acc1}; ` +
+        `sim vs fake quant ${r.calib.agreement} / ${r.qat.agreement} %, max LSB ${r.calib.maxLsb} (${r.calib.maxLsbLayer}) / ${r.qat.maxLsb} (${r.qat.maxLsbLayer}); ` +
+        `QDQ vs sim ${r.qdqUnfused} % (fused ${r.qdqFused} %); ${r.seconds.toFixed(1)} s`);
+      // the fine-tuned model's prediction depends on its input (not one class for every image; SqueezeNet ends in a
+      // ReLU, and after a brief fine-tune many images give all-zero logits, a tie that argmax reads as class 0)
+      expect(r.floatTopClassShare).toBeLessThan(95);
+      for (const c of [r.calib, r.qat]) {
+        expect(c.maxLsb, c.maxLsbLayer).toBeLessThanOrEqual(2);
+        expect(Object.keys(c.layerLsb).length).toBeGreaterThan(15);
+      }
+      expect(r.qdqUnfused).toBeGreaterThanOrEqual(99);
+      // onnxruntime's fused integer kernels round differently from the simulator (tests/onnx-qdq.test.ts)
+      expect(r.qdqFused).toBeGreaterThanOrEqual(90);
+    }, 300_000);
+  }
+});
