@@ -18,29 +18,15 @@
  */
 
 import { interleaveBody, PACK_KINDS, splitBody, widenBody } from './wasm-pack.ts';
+import { BLOCK, BR, BR_IF, END, GET, I32_ADD, I32_CONST, I32_GE_U, I32_MUL, LOOP, SET, SIMD, uleb, VOID } from './wasm-opcodes.ts';
 
 const enc = (s: string) => [...new TextEncoder().encode(s)];
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
 
 function section(id: number, body: number[]): number[] {
   return [id, ...uleb(body.length), ...body];
 }
 
 // opcodes
-const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR = 0x0c, BR_IF = 0x0d, VOID = 0x40;
-const GET = 0x20, SET = 0x21;
-const I32_CONST = 0x41, I32_ADD = 0x6a, I32_MUL = 0x6c, I32_GE_U = 0x4f;
-const SIMD = 0xfd;
 const V128_LOAD = [SIMD, 0x00, 0x04, 0x00];
 const V128_ZERO = [SIMD, 0x0c, ...new Array(16).fill(0)];
 const DOT = [SIMD, ...uleb(186)]; // i32x4.dot_i16x8_s

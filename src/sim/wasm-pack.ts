@@ -12,22 +12,10 @@
  * scalar tail: nothing is written outside the n elements of a row.
  */
 
+import { BLOCK, BR, BR_IF, END, GET, I32_ADD, I32_CONST, I32_GE_U, I32_GT_U, I32_MUL, I32_SHL, LOOP, SET, SIMD, uleb, VOID } from './wasm-opcodes.ts';
+
 export type PackKind = 'i8' | 'u8' | 'i16';
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR = 0x0c, BR_IF = 0x0d, VOID = 0x40, GET = 0x20, SET = 0x21;
-const I32_CONST = 0x41, I32_ADD = 0x6a, I32_MUL = 0x6c, I32_GE_U = 0x4f, I32_GT_U = 0x4b, I32_SHL = 0x74;
-const SIMD = 0xfd;
 const STORE16 = [0x3b, 0x01, 0x00];
 const VSTORE = (off: number) => [SIMD, 0x0b, 0x04, ...uleb(off)];
 
