@@ -1,6 +1,6 @@
 // The simulator's channel gather (slice, channel shuffle) on i32 words: y[n, j, k] = x[n, index[j], k].
 // Integers copied as they are (no float view of the words: a small integer's bits are an f32 denormal, which a
-// GPU may flush). The Gather struct is prepended from its one declaration in src/sim/run-gpu.ts.
+// GPU may flush). The Gather struct is prepended from its one declaration in src/sim/gpu/layers.ts.
 @group(0) @binding(0) var<uniform> p: Gather;
 @group(0) @binding(1) var<storage, read> x: array<i32>;
 @group(0) @binding(2) var<storage, read> index: array<i32>;
