@@ -6,7 +6,7 @@
 //  - mul_requant: y[i] = requant(a[i] * b[i / inner], chan[1], chan[2]) (acc = a, addin = b, chan4 = words; the
 //    int8 / int16 product fits int32): Mul of two values, b per element (inner 1) or per channel.
 //  - affine_requant: y[i] = requant(x[i], chan[1], chan[2]) + chan[3] (the offset as output zero point), clamped.
-// The uniform structs AddRq, Into, MulRq and AffRq are declared in src/sim/run-gpu.ts (uniforms(): one declaration gives the
+// The uniform structs AddRq, Into, MulRq and AffRq are declared in src/sim/gpu/layers.ts (uniforms(): one declaration gives the
 // WGSL struct and the TypeScript packer) and prepended to this source.
 @group(0) @binding(0) var<uniform> pa: AddRq;
 @group(0) @binding(0) var<uniform> pi: Into;
