@@ -44,7 +44,7 @@ for (const m of ['cnn', 'fcnn']) {
   }
   const a = report(`${m}-auto`)?.calib?.auto_calib;
   if (a) {
-    if (a.uniform) console.log(`   whole model with one observer, output L2 on ${a.images} calibration images: ${a.uniform.map((u) => `${u.observer} ${u.l2.toPrecision(4)}`).join(', ')}; start ${a.start}, final ${a.l2.toPrecision(4)}`);
+    if (a.uniform) console.log(`   whole model with one observer, ${a.criterion ?? "l2"} on ${a.images} calibration images: ${a.uniform.map((u) => `${u.observer} ${u.distance.toPrecision(4)}`).join(', ')}; start ${a.start}, final ${a.distance.toPrecision(4)}`);
     console.log(`   choices: ${a.choices.map((c) => `${c.site} ${c.observer}${c.changed ? ' (changed)' : ''}`).join(', ')} (${a.seconds.toFixed(0)} s)`);
   }
 }

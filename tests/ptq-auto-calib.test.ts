@@ -20,7 +20,7 @@ import { createObserver } from '../src/quant/observers/index.ts';
 import { prepare, type QuantPlan } from '../src/quant/prepare.ts';
 import { qconfigTemplate } from '../src/quant/qconfig.ts';
 import { QuantizedModel } from '../src/quant/quantized-model.ts';
-import { autoCalibrate, checkCandidates } from '../src/quant/ptq/auto-calib.ts';
+import { autoCalibrate, checkCandidates, withDefaults } from '../src/quant/ptq/auto-calib.ts';
 import { calibrate } from '../src/quant/calibrate.ts';
 import { mulberry32 } from './helpers/random.ts';
 
@@ -33,7 +33,31 @@ function images(n: number, seed: number): ImageDataset {
 }
 
 describe('automatic calibration', () => {
-  it('picks, per site, the candidate with the smallest final-output L2 (brute force on the MLP)', async () => {
+  // Each criterion computed here on its own: the logit L2, and the mean KL of the softmax outputs.
+  const softmax = (a: Float32Array, i: number, k: number) => {
+    const row = Array.from(a.subarray(i * k, (i + 1) * k));
+    const m = Math.max(...row);
+    const e = row.map((v) => Math.exp(v - m));
+    const s = e.reduce((x, y) => x + y, 0);
+    return e.map((v) => v / s);
+  };
+  const criteria = {
+    l2: (out: Float32Array, ref: Float32Array) => Math.sqrt(out.reduce((s, v, i) => s + (v - ref[i]) ** 2, 0)),
+    kl: (out: Float32Array, ref: Float32Array) => {
+      const n = out.length / 10;
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        const p = softmax(ref, i, 10), q = softmax(out, i, 10);
+        for (let c = 0; c < 10; c++) s += p[c] * Math.log(p[c] / q[c]);
+      }
+      return s / n;
+    },
+  };
+
+  // Relative: the KL distances are small numbers.
+  const close = (got: number, want: number) => expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-4 * Math.abs(want) + 1e-9);
+
+  it.each(['l2', 'kl'] as const)('picks, per site, the candidate with the smallest final-output distance (%s, brute force on the MLP)', async (criterion) => {
     const be = createCpuBackend();
     const g0 = buildModel('mlp');
     const f = fuse(g0, initHostParams(g0, 3));
@@ -42,7 +66,8 @@ describe('automatic calibration', () => {
     const qm = new QuantizedModel(be, plan, store);
     const ds = images(24, 7);
     const candidates = checkCandidates(['minmax', 'percentile', 'mse']);
-    const rep = await autoCalibrate(qm, ds, { candidates, batchSize: 12 });
+    const rep = await autoCalibrate(qm, ds, { candidates, batchSize: 12, criterion });
+    expect(rep.criterion).toBe(criterion);
     expect(rep.choices.map((c) => c.site)).toEqual(plan.acts.map((a) => a.node));
 
     const x = normalizeImages(ds, 'pixel/255');
@@ -65,10 +90,7 @@ describe('automatic calibration', () => {
     };
     const float = (await run({ ...plan, acts: [], weights: [] }, new Map())).out;
     const l2Of = async (scales: ReadonlyMap<string, number>) => {
-      const out = (await run(plan, scales)).out;
-      let s = 0;
-      for (let k = 0; k < out.length; k++) s += (out[k] - float[k]) ** 2;
-      return Math.sqrt(s);
+      return criteria[criterion]((await run(plan, scales)).out, float);
     };
     // A candidate's scale for site i, observing it with the sites before it quantized at `scales` (none: the float model).
     const scaleOf = async (name: string, i: number, scales: ReadonlyMap<string, number> | null) => {
@@ -92,7 +114,7 @@ describe('automatic calibration', () => {
       uniformL2.push(await l2Of(scales));
     }
     expect(rep.uniform.map((u) => u.observer)).toEqual(candidates);
-    rep.uniform.forEach((u, k) => expect(u.l2).toBeCloseTo(uniformL2[k], 4));
+    rep.uniform.forEach((u, k) => close(u.distance, uniformL2[k]));
     const startK = uniformL2.indexOf(Math.min(...uniformL2));
     expect(rep.start).toBe(candidates[startK]);
 
@@ -103,34 +125,34 @@ describe('automatic calibration', () => {
       const a = plan.acts[i];
       const c = rep.choices[i];
       expect(c.candidates[0]).toMatchObject({ observer: 'current', scale: chosen.get(a.node) });
-      expect(c.candidates[0].l2).toBeCloseTo(current, 4);
+      close(c.candidates[0].distance, current);
       const l2s: number[] = [];
       for (const name of candidates) {
         const scale = await scaleOf(name, i, chosen);
         const l2 = await l2Of(new Map([...chosen, [a.node, scale]]));
         const got = c.candidates.find((t) => t.observer === name)!;
         expect(got.scale).toBe(scale);
-        expect(got.l2).toBeCloseTo(l2, 4);
+        close(got.distance, l2);
         l2s.push(l2);
       }
       const best = Math.min(...l2s);
       if (Math.max(...l2s) > best * 1.0001) nontrivial++;
-      if (best < current - 1e-4) {
+      if (best < current * (1 - 1e-4)) {
         expect(c.changed).toBe(true);
         expect(c.observer).toBe(candidates[l2s.indexOf(best)]);
         current = best;
-      } else if (best > current + 1e-4) {
+      } else if (best > current * (1 + 1e-4)) {
         expect(c.changed).toBe(false);
         expect(c.observer).toBe(candidates[startK]);
       }
       expect(c.scale).toBe(c.changed ? c.candidates.find((t) => t.observer === c.observer)!.scale : chosen.get(a.node));
       chosen.set(a.node, c.scale);
     }
-    console.log(`uniform: ${rep.uniform.map((u) => `${u.observer} ${u.l2.toFixed(4)}`).join(', ')}; start ${rep.start}\n` +
-      rep.choices.map((c) => `${c.site}: ${c.observer}${c.changed ? ' (changed)' : ''} (${c.candidates.map((t) => `${t.observer} ${t.l2.toFixed(4)}`).join(', ')})`).join('\n'));
+    console.log(`uniform: ${rep.uniform.map((u) => `${u.observer} ${u.distance.toPrecision(4)}`).join(', ')}; start ${rep.start}\n` +
+      rep.choices.map((c) => `${c.site}: ${c.observer}${c.changed ? ' (changed)' : ''} (${c.candidates.map((t) => `${t.observer} ${t.distance.toPrecision(4)}`).join(', ')})`).join('\n'));
     expect(nontrivial).toBeGreaterThan(0);
-    expect(rep.l2).toBeCloseTo(await l2Of(chosen), 4);
-    expect(rep.l2).toBeLessThanOrEqual(Math.min(...uniformL2) + 1e-6);
+    close(rep.distance, await l2Of(chosen));
+    expect(rep.distance).toBeLessThanOrEqual(Math.min(...uniformL2) * (1 + 1e-6));
     // the model now holds the chosen scales
     const sc = await qm.scales();
     for (const c of rep.choices) expect(sc.activations[c.site]).toBe(Math.fround(c.scale));
@@ -166,19 +188,24 @@ describe('automatic calibration', () => {
     expect(() => checkCandidates(['percentile:101'])).toThrow(/"percentile:101": the parameter of percentile must be a percentage in \(0, 100\]/);
     expect(() => checkCandidates(['clip_std:x'])).toThrow(/standard deviations/);
     expect(checkCandidates(['percentile:99.9', 'clip_std:4', 'percentile:99.9'])).toEqual(['percentile:99.9', 'clip_std:4']);
+    expect(withDefaults(['minmax', 'percentile:99.9', 'clip_std:4', 'percentile:50'])).toEqual(['minmax', 'percentile:99.9', 'clip_std:4', 'clip_std', 'percentile:50', 'percentile']);
+    expect(withDefaults(['percentile', 'percentile:99.9'])).toEqual(['percentile', 'percentile:99.9']);
   });
 
-  it('tries an observer with each parameter given (percentile:P), as that observer configured so', async () => {
+  it('tries an observer with each parameter given (percentile:P), as that observer configured so, and at its defaults too', async () => {
     const be = createCpuBackend();
     const g0 = buildModel('mlp');
     const f = fuse(g0, initHostParams(g0, 3));
     const plan = prepare(f.graph, qconfigTemplate('default_calibration'));
     const store = new ParamStore(be, f.graph, f.host);
     const qm = new QuantizedModel(be, plan, store);
-    const rep = await autoCalibrate(qm, images(12, 5), { candidates: ['percentile', 'percentile:99.99', 'percentile:50'], batchSize: 12 });
+    // percentile itself not asked for: added (the start must include every named observer at its defaults)
+    const rep = await autoCalibrate(qm, images(12, 5), { candidates: ['percentile:99.99', 'percentile:50'], batchSize: 12 });
+    expect(rep.candidates).toEqual(['percentile:99.99', 'percentile:50', 'percentile']);
+    expect(rep.uniform.map((u) => u.observer)).toEqual(rep.candidates);
     const first = rep.choices[1]; // the first site after the input stub
-    const [, dflt, same, low] = first.candidates; // [0]: the site's current scale
-    expect([dflt.observer, same.observer, low.observer]).toEqual(['percentile', 'percentile:99.99', 'percentile:50']);
+    const [, same, low, dflt] = first.candidates; // [0]: the site's current scale
+    expect([same.observer, low.observer, dflt.observer]).toEqual(['percentile:99.99', 'percentile:50', 'percentile']);
     expect(same.scale).toBe(dflt.scale); // 99.99 is the observer's default
     expect(low.scale).toBeLessThan(dflt.scale);
     qm.dispose();

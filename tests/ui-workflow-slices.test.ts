@@ -128,7 +128,7 @@ describe('project snapshot and file', () => {
     st.setQuantSetting('adaroundExclude', 'fc');
     st.beginQuantJob('calib');
     const ptq = {
-      autoCalib: { candidates: ['mse', 'kl'], images: 8, seconds: 1, uniform: [{ observer: 'mse', l2: 2, scales: { a: 0.4 } }, { observer: 'kl', l2: 3, scales: { a: 0.6 } }], start: 'mse', l2: 1, choices: [{ site: 'a', observer: 'kl', scale: 0.5, changed: true, candidates: [{ observer: 'current', scale: 0.4, l2: 2 }, { observer: 'mse', scale: 0.4, l2: 2 }, { observer: 'kl', scale: 0.5, l2: 1 }] }] },
+      autoCalib: { candidates: ['mse', 'kl'], images: 8, seconds: 1, criterion: 'l2', uniform: [{ observer: 'mse', distance: 2, scales: { a: 0.4 } }, { observer: 'kl', distance: 3, scales: { a: 0.6 } }], start: 'mse', distance: 1, choices: [{ site: 'a', observer: 'kl', scale: 0.5, changed: true, candidates: [{ observer: 'current', scale: 0.4, distance: 2 }, { observer: 'mse', scale: 0.4, distance: 2 }, { observer: 'kl', scale: 0.5, distance: 1 }] }] },
       adaround: {
         config: { ...ADAROUND_DEFAULTS, numSteps: 40, excludePrefix: ['fc'] }, images: 8, seconds: 2, nearestAcc1: 65,
         layers: [{ node: 'fc', weights: 10, rounding: 'excluded' as const, changed: 0, nearest_error: null, adaround_error: null, seconds: 0 }],
@@ -193,6 +193,7 @@ describe('project snapshot and file', () => {
     set('autoCalib', true);
     set('autoCalibObservers', ['kl', 'minmax']);
     set('autoCalibParams', 'percentile:99.9, clip_std:4,');
+    set('autoCalibCriterion', 'loss');
     set('adaroundSteps', 50);
     set('adaroundBatches', 2);
     set('adaroundWarmUp', 0.1);
@@ -200,7 +201,7 @@ describe('project snapshot and file', () => {
     const c = calibConfigOf(store.getState());
     expect(c.quant.weightBits).toBe(4);
     expect(c.ptq).toEqual({
-      autoCalib: { candidates: ['kl', 'minmax', 'percentile:99.9', 'clip_std:4'] },
+      autoCalib: { candidates: ['kl', 'minmax', 'percentile:99.9', 'clip_std:4'], criterion: 'loss' },
       adaround: { numSteps: 50, numBatches: 2, warmUp: 0.1, weight: DEFAULT_QUANT_SETTINGS.adaroundWeight, excludePrefix: ['fc', 'conv1'] },
     });
     expect(numberErrors(store.getState().quant.settings)).toEqual({});

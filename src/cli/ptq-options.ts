@@ -3,21 +3,22 @@
  *   --adaround [--adaround-steps N] [--adaround-batches N] [--adaround-warm-up X] [--adaround-weight X]
  *              [--adaround-b-range A,B] [--adaround-exclude PREFIX[,PREFIX..]] [--adaround-lr X]
  *   --auto-calib [--auto-calib-observers a,b,c (an observer, or observer:parameter: percentile:99.9, clip_std:4)] [--auto-calib-images N]
+ *                [--auto-calib-criterion l2|kl|loss]
  */
 import { resolveAdaRoundConfig, type AdaRoundConfig } from '../quant/ptq/adaround-config.ts';
-import { AUTO_CALIB_DEFAULT, checkCandidates } from '../quant/ptq/auto-calib.ts';
+import { AUTO_CALIB_CRITERIA, AUTO_CALIB_DEFAULT, AUTO_CALIB_DEFAULT_CRITERION, checkCandidates, isAutoCalibCriterion, type AutoCalibCriterion } from '../quant/ptq/auto-calib.ts';
 import { UsageError } from './options.ts';
 
 export const PTQ_OPTIONS = {
   adaround: { type: 'boolean' }, 'adaround-steps': { type: 'string' }, 'adaround-batches': { type: 'string' },
   'adaround-warm-up': { type: 'string' }, 'adaround-weight': { type: 'string' }, 'adaround-b-range': { type: 'string' },
   'adaround-exclude': { type: 'string' }, 'adaround-lr': { type: 'string' },
-  'auto-calib': { type: 'boolean' }, 'auto-calib-observers': { type: 'string' }, 'auto-calib-images': { type: 'string' },
+  'auto-calib': { type: 'boolean' }, 'auto-calib-observers': { type: 'string' }, 'auto-calib-images': { type: 'string' }, 'auto-calib-criterion': { type: 'string' },
 } as const;
 
 export interface PtqOptions {
   adaround: AdaRoundConfig | null;
-  autoCalib: { candidates: string[]; images: number | null } | null;
+  autoCalib: { candidates: string[]; images: number | null; criterion: AutoCalibCriterion } | null;
 }
 
 export function parsePtq(rest: Record<string, string | boolean | undefined>, batchSize: number): PtqOptions {
@@ -45,7 +46,7 @@ export function parsePtq(rest: Record<string, string | boolean | undefined>, bat
       throw new UsageError((e as Error).message);
     }
   }
-  if ((s('auto-calib-observers') !== undefined || s('auto-calib-images') !== undefined) && !rest['auto-calib']) {
+  if ((s('auto-calib-observers') !== undefined || s('auto-calib-images') !== undefined || s('auto-calib-criterion') !== undefined) && !rest['auto-calib']) {
     throw new UsageError('the --auto-calib-* options need --auto-calib');
   }
   let autoCalib: PtqOptions['autoCalib'] = null;
@@ -58,7 +59,9 @@ export function parsePtq(rest: Record<string, string | boolean | undefined>, bat
     }
     const n = numOpt('auto-calib-images');
     if (n !== undefined && !(Number.isInteger(n) && n >= 1)) throw new UsageError(`--auto-calib-images must be a positive integer, got "${s('auto-calib-images')}"`);
-    autoCalib = { candidates, images: n ?? null };
+    const criterion = s('auto-calib-criterion') ?? AUTO_CALIB_DEFAULT_CRITERION;
+    if (!isAutoCalibCriterion(criterion)) throw new UsageError(`--auto-calib-criterion must be one of ${AUTO_CALIB_CRITERIA.join('|')}, got "${criterion}"`);
+    autoCalib = { candidates, images: n ?? null, criterion };
   }
   return { adaround, autoCalib };
 }

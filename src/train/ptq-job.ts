@@ -5,7 +5,7 @@
 import type { ImageDataset } from '../data/dataset.ts';
 import { resolveAdaRoundConfig } from '../quant/ptq/adaround-config.ts';
 import { adaround } from '../quant/ptq/adaround.ts';
-import { autoCalibrate, autoCalibTrials, checkCandidates } from '../quant/ptq/auto-calib.ts';
+import { autoCalibrate, autoCalibTrials, checkCandidates, withDefaults } from '../quant/ptq/auto-calib.ts';
 import type { QuantizedModel } from '../quant/quantized-model.ts';
 import { evaluate } from './evaluate.ts';
 import type { JobContext, JobData } from './quant-jobs.ts';
@@ -31,9 +31,9 @@ export async function runPtq(ctx: JobContext, qm: QuantizedModel, calibDs: Image
   };
   const out: PtqResult = { autoCalib: null, adaround: null };
   if (s.autoCalib) {
-    const candidates = checkCandidates(s.autoCalib.candidates);
-    const total = autoCalibTrials(qm, candidates.length);
-    out.autoCalib = await cancellable(() => autoCalibrate(qm, calibDs, { candidates, batchSize }, {
+    const candidates = withDefaults(checkCandidates(s.autoCalib.candidates));
+    const total = autoCalibTrials(qm, candidates);
+    out.autoCalib = await cancellable(() => autoCalibrate(qm, calibDs, { candidates, batchSize, criterion: s.autoCalib!.criterion }, {
       normalize: data.normalize, signal: ctx.signal,
       onProgress: (p) => progress('auto-calib', p.site * candidates.length + candidates.indexOf(p.candidate), total),
     }));

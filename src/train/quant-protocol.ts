@@ -34,7 +34,7 @@ import type { March } from '../qmath/march.ts';
 import type { NodeOverride, WeightBits } from '../quant/qconfig.ts';
 import type { AdaRoundConfig } from '../quant/ptq/adaround-config.ts';
 import type { AdaRoundReport } from '../quant/ptq/adaround.ts';
-import type { AutoCalibReport } from '../quant/ptq/auto-calib.ts';
+import type { AutoCalibCriterion, AutoCalibReport } from '../quant/ptq/auto-calib.ts';
 import type { DeployCheckResult } from '../quant/deploy-check.ts';
 import type { TorchImportFiles } from '../io/torch/import-checkpoint.ts';
 import type { FrameRange } from '../perf/frame-range.ts';
@@ -77,8 +77,8 @@ export type PtqPhase = 'auto-calib' | 'adaround';
 
 /** The PTQ algorithms a calibration may run after the observers (src/quant/ptq), with their settings. */
 export interface PtqJobSettings {
-  /** Automatic calibration over these candidate observers; null: off. */
-  autoCalib: { candidates: string[] } | null;
+  /** Automatic calibration over these candidate observers, minimising `criterion` (absent: the default); null: off. */
+  autoCalib: { candidates: string[]; criterion?: AutoCalibCriterion } | null;
   /** AdaRound (unset fields: the defaults); null: off. */
   adaround: Partial<AdaRoundConfig> | null;
 }

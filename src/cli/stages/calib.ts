@@ -19,7 +19,7 @@ import { int16TopSites, parseInt16Top } from '../int16-top.ts';
 import { withInt16Sites } from '../../quant/analysis/int16-sites.ts';
 import { firstN } from '../../data/dataset.ts';
 import { adaround, type AdaRoundReport } from '../../quant/ptq/adaround.ts';
-import { autoCalibrate, type AutoCalibReport } from '../../quant/ptq/auto-calib.ts';
+import { AUTO_CALIB_CRITERION_LABELS, autoCalibrate, type AutoCalibReport } from '../../quant/ptq/auto-calib.ts';
 import { parsePtq, PTQ_OPTIONS } from '../ptq-options.ts';
 import { ParamStore } from '../../nn/params.ts';
 import { outputSimilarity, similarityForReport, similarityText, type OutputSimilarity } from '../../quant/output-similarity.ts';
@@ -49,16 +49,18 @@ export async function runCalib(argv: string[]): Promise<void> {
   let autoCalib: AutoCalibReport | null = null;
   if (ptq.autoCalib) {
     const ds = firstN(calibDs, Math.min(ptq.autoCalib.images ?? calibDs.count, calibDs.count));
-    console.log(`Automatic calibration: ${qm.plan.acts.length} sites, candidates ${ptq.autoCalib.candidates.join(', ')}, ${ds.count} images`);
-    autoCalib = await autoCalibrate(qm, ds, { candidates: ptq.autoCalib.candidates, batchSize: o.batchSize }, {
+    const { criterion } = ptq.autoCalib;
+    console.log(`Automatic calibration: ${qm.plan.acts.length} sites, candidates ${ptq.autoCalib.candidates.join(', ')}, criterion ${criterion} (${AUTO_CALIB_CRITERION_LABELS[criterion]}), ${ds.count} images`);
+    autoCalib = await autoCalibrate(qm, ds, { candidates: ptq.autoCalib.candidates, batchSize: o.batchSize, criterion }, {
       normalize: normalization,
       onProgress: (p) => process.stderr.write(`Automatic calibration [site ${p.site}/${p.sites} ${p.node}: ${p.candidate}]\n`),
     });
-    console.log(`  the whole model with one observer, final-output L2: ${autoCalib.uniform.map((u) => `${u.observer} ${u.l2.toPrecision(5)}`).join(', ')}; start from ${autoCalib.start}`);
+    const crit = AUTO_CALIB_CRITERION_LABELS[criterion];
+    console.log(`  the whole model with one observer, ${crit}: ${autoCalib.uniform.map((u) => `${u.observer} ${u.distance.toPrecision(5)}`).join(', ')}; start from ${autoCalib.start}`);
     for (const c of autoCalib.choices) {
-      console.log(`  ${c.site}: ${c.observer}${c.changed ? ' (changed)' : ''} (scale ${c.scale.toPrecision(5)}${c.candidates.length ? `; L2 ${c.candidates.map((t) => `${t.observer} ${t.l2.toPrecision(5)}`).join(', ')}` : ''})`);
+      console.log(`  ${c.site}: ${c.observer}${c.changed ? ' (changed)' : ''} (scale ${c.scale.toPrecision(5)}${c.candidates.length ? `; ${crit} ${c.candidates.map((t) => `${t.observer} ${t.distance.toPrecision(5)}`).join(', ')}` : ''})`);
     }
-    console.log(`  final-output L2 ${autoCalib.l2.toPrecision(5)} (start ${autoCalib.uniform.find((u) => u.observer === autoCalib!.start)!.l2.toPrecision(5)})`);
+    console.log(`  final ${crit} ${autoCalib.distance.toPrecision(5)} (start ${autoCalib.uniform.find((u) => u.observer === autoCalib!.start)!.distance.toPrecision(5)})`);
   }
   let ada: (AdaRoundReport & { nearest_acc1: number; nearest_acc5: number }) | null = null;
   if (ptq.adaround) {
@@ -94,7 +96,7 @@ export async function runCalib(argv: string[]): Promise<void> {
   const scales = await qm.scales();
   await writeFile(join(o.modelPath, 'calib-checkpoint'), encodeQuantCheckpoint({
     model: modelName, stage: 'calib', graph, qconfig: qc, params: await qm.store.toHost(), qsites: await qm.toHost(),
-    meta: { calibImages: cal.images, normalization, ...(ada ? { adaround: ada.config } : {}), ...(autoCalib ? { autoCalib: { candidates: autoCalib.candidates, start: autoCalib.start, choices: autoCalib.choices.map((c) => ({ site: c.site, observer: c.observer, changed: c.changed })) } } : {}) },
+    meta: { calibImages: cal.images, normalization, ...(ada ? { adaround: ada.config } : {}), ...(autoCalib ? { autoCalib: { candidates: autoCalib.candidates, criterion: autoCalib.criterion, start: autoCalib.start, choices: autoCalib.choices.map((c) => ({ site: c.site, observer: c.observer, changed: c.changed })) } } : {}) },
   }));
   await mergeReport(o.modelPath, 'calib', {
     acc1: ev.acc1, acc5: ev.acc5, epochs: 0, train_images: cal.images, test_images: ev.images,

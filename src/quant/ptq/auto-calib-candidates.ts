@@ -44,6 +44,21 @@ export function checkCandidates(labels: readonly string[]): string[] {
   return [...new Set(labels)];
 }
 
+/**
+ * The candidates with every observer named with a parameter also present at its defaults (after the last
+ * candidate of that observer), so the search always includes what a calibration with that observer alone gives.
+ */
+export function withDefaults(labels: readonly string[]): string[] {
+  const out: string[] = [];
+  labels.forEach((l, i) => {
+    out.push(l);
+    const { name } = parseCandidate(l);
+    const last = !labels.slice(i + 1).some((m) => parseCandidate(m).name === name);
+    if (last && !labels.includes(name)) out.push(name);
+  });
+  return out;
+}
+
 export function candidateObserver(label: string, cfg: ObserverConfig): Observer {
   const c = parseCandidate(label);
   return createObserver(c.name, { ...cfg, ...c.config });

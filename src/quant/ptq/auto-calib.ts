@@ -2,13 +2,16 @@
  * Automatic calibration (horizon_plugin_pytorch's calibration guide, 7.5.6): record the float model's outputs on
  * the calibration images; then for each activation site in topological order, with every site before it
  * quantized at its chosen scale, observe the site with each candidate observer, and keep the candidate whose scale
- * gives the smallest L2 distance between the model's final output and the float output.
+ * gives the smallest distance between the model's final output and the float output (the criterion: the guide's
+ * L2, or the softmax KL / the labels' cross-entropy, auto-calib-criteria.ts).
  *
  * The search starts from the best uniform assignment: each candidate observer first calibrates the whole model on
  * its own (every site observed on float values, as a calibration with that single observer does), and the one with
- * the smallest final-output L2 gives every site its starting scale. The per-site search then runs with the sites
+ * the smallest distance gives every site its starting scale. Every observer named with a parameter
+ * (percentile:99.9) is also a candidate with its default parameters, so the start is at least as good, by the
+ * criterion, as a calibration with any single observer named. The per-site search then runs with the sites
  * after the current one quantized at those starting scales, and the site's current scale is itself a candidate, so a
- * site changes only where that lowers the final L2: the result is never worse, by the guide's criterion, than the
+ * site changes only where that lowers the distance: the result is never worse, by the criterion, than the
  * best single observer. (A site's observed value depends only on the sites before it, so quantizing the later ones
  * does not change what the candidates see.) The chosen scales are loaded into the model; the per-site choices (with
  * every candidate's scale and distance) and the uniform assignments' distances are returned for the report.
@@ -18,21 +21,25 @@ import type { ImageDataset } from '../../data/dataset.ts';
 import { iterateBatches, type Normalization } from '../../data/loader.ts';
 import { runGraph } from '../../nn/executor.ts';
 import type { HostParams } from '../../nn/params.ts';
-import { candidateObserver, checkCandidates } from './auto-calib-candidates.ts';
+import { candidateObserver, checkCandidates, withDefaults } from './auto-calib-candidates.ts';
+import { AUTO_CALIB_DEFAULT_CRITERION, criterionDistance, type AutoCalibCriterion } from './auto-calib-criteria.ts';
 import type { Observer } from '../observers/index.ts';
 import type { QuantizedModel } from '../quantized-model.ts';
 import { scaleQParams, scaleRunning, SiteScaleHooks } from './site-scales.ts';
 
-export { AUTO_CALIB_DEFAULT, AUTO_CALIB_OBSERVERS, checkCandidates } from './auto-calib-candidates.ts';
+export { AUTO_CALIB_DEFAULT, AUTO_CALIB_OBSERVERS, checkCandidates, withDefaults } from './auto-calib-candidates.ts';
+export { AUTO_CALIB_CRITERIA, AUTO_CALIB_CRITERION_LABELS, AUTO_CALIB_DEFAULT_CRITERION, isAutoCalibCriterion, type AutoCalibCriterion } from './auto-calib-criteria.ts';
 
 export interface AutoCalibConfig {
   /** Observer names, or name:parameter (auto-calib-candidates.ts). */
   candidates: string[];
   batchSize: number;
+  /** What the search minimises (default AUTO_CALIB_DEFAULT_CRITERION). */
+  criterion?: AutoCalibCriterion;
 }
 
 /** One candidate at one site; `observer` is "current" for the scale the site already had (from the start). */
-export interface AutoCalibCandidate { observer: string; scale: number; l2: number }
+export interface AutoCalibCandidate { observer: string; scale: number; distance: number }
 export interface AutoCalibChoice {
   site: string;
   /** The observer whose scale the site ends with ('fixed_scale' for a site with a fixed scale, which is not searched). */
@@ -43,17 +50,19 @@ export interface AutoCalibChoice {
   candidates: AutoCalibCandidate[];
 }
 /** One candidate observer calibrating the whole model on its own: its scale per site, and the final-output L2. */
-export interface AutoCalibUniform { observer: string; l2: number; scales: Record<string, number> }
+export interface AutoCalibUniform { observer: string; distance: number; scales: Record<string, number> }
 
 export interface AutoCalibReport {
+  /** The candidates tried (those asked for, plus each observer named with a parameter at its defaults). */
   candidates: string[];
+  criterion: AutoCalibCriterion;
   images: number;
   /** Every candidate as the single observer of the whole model, with its final-output L2. */
   uniform: AutoCalibUniform[];
   /** The best of `uniform`: where the search started. */
   start: string;
-  /** Final-output L2 of the chosen scales (at most the start's). */
-  l2: number;
+  /** The criterion's distance of the chosen scales (at most the start's). */
+  distance: number;
   choices: AutoCalibChoice[];
   seconds: number;
 }
@@ -66,8 +75,8 @@ export interface AutoCalibOptions {
 }
 
 /** Candidate runs the search makes: one whole-model run per candidate, then one per candidate and searched site. */
-export function autoCalibTrials(qm: QuantizedModel, candidates: number): number {
-  return (searchedSites(qm).length + 1) * candidates;
+export function autoCalibTrials(qm: QuantizedModel, candidates: readonly string[]): number {
+  return (searchedSites(qm).length + 1) * withDefaults(checkCandidates(candidates)).length;
 }
 
 function searchedSites(qm: QuantizedModel) {
@@ -76,12 +85,14 @@ function searchedSites(qm: QuantizedModel) {
 
 export async function autoCalibrate(qm: QuantizedModel, ds: ImageDataset, cfg: AutoCalibConfig, o: AutoCalibOptions = {}): Promise<AutoCalibReport> {
   const start = performance.now();
-  const candidates = checkCandidates(cfg.candidates);
+  const candidates = withDefaults(checkCandidates(cfg.candidates));
+  const criterion = cfg.criterion ?? AUTO_CALIB_DEFAULT_CRITERION;
   const { be, plan } = qm;
   const g = plan.graph;
   qm.setState('VALIDATION');
-  const batches: { x: Float32Array; shape: number[] }[] = [];
-  for (const b of iterateBatches(ds, cfg.batchSize, 0, 0, { shuffle: false, normalize: o.normalize })) batches.push({ x: b.x.slice(), shape: [...b.shape] });
+  const batches: { x: Float32Array; shape: number[]; labels: Float32Array }[] = [];
+  for (const b of iterateBatches(ds, cfg.batchSize, 0, 0, { shuffle: false, normalize: o.normalize })) batches.push({ x: b.x.slice(), shape: [...b.shape], labels: b.labels.slice() });
+  if (criterion === 'loss' && !ds.labels) throw new Error('automatic calibration: the loss criterion needs labelled calibration images (use l2 or kl)');
   const cancelled = () => {
     if (o.signal?.aborted) throw new DOMException('automatic calibration cancelled', 'AbortError');
   };
@@ -121,15 +132,12 @@ export async function autoCalibrate(qm: QuantizedModel, ds: ImageDataset, cfg: A
     dtype: a.spec.dtype, qscheme: 'per_tensor_symmetric', march: plan.qconfig.march, quantMin: a.quantMin, quantMax: a.quantMax,
   }));
   let floatOut: Float32Array[] = [];
-  const l2 = (outs: Float32Array[]) => {
-    let s = 0;
-    outs.forEach((a, k) => { for (let i = 0; i < a.length; i++) s += (a[i] - floatOut[k][i]) ** 2; });
-    return Math.sqrt(s);
-  };
-  const l2Of = async (scales: ReadonlyMap<string, number>) => {
+  const labels = batches.map((b) => b.labels);
+  const distance = (outs: Float32Array[]) => criterionDistance(criterion, outs, floatOut, labels, g.numClasses);
+  const distanceOf = async (scales: ReadonlyMap<string, number>) => {
     const h = new SiteScaleHooks(qm, scales);
     try {
-      return l2(await outputs(h));
+      return distance(await outputs(h));
     } finally {
       h.dispose();
     }
@@ -145,13 +153,13 @@ export async function autoCalibrate(qm: QuantizedModel, ds: ImageDataset, cfg: A
   const uniform: AutoCalibUniform[] = [];
   for (let k = 0; k < candidates.length; k++) {
     o.onProgress?.({ site: 0, sites: searched.length, node: '', candidate: candidates[k] });
-    uniform.push({ observer: candidates[k], l2: await l2Of(uniformScales[k]), scales: Object.fromEntries(uniformScales[k]) });
+    uniform.push({ observer: candidates[k], distance: await distanceOf(uniformScales[k]), scales: Object.fromEntries(uniformScales[k]) });
   }
   // Ties go to the earlier candidate.
-  const startK = uniform.reduce((b, u, k) => (u.l2 < uniform[b].l2 ? k : b), 0);
+  const startK = uniform.reduce((b, u, k) => (u.distance < uniform[b].distance ? k : b), 0);
   const chosen = new Map(uniformScales[startK]);
   const chosenBy = new Map(searched.map((a) => [a.node, candidates[startK]]));
-  let current = uniform[startK].l2;
+  let current = uniform[startK].distance;
 
   const choices: AutoCalibChoice[] = [];
   for (const a of plan.acts) {
@@ -163,20 +171,20 @@ export async function autoCalibrate(qm: QuantizedModel, ds: ImageDataset, cfg: A
     // Observe the site (float value, everything before it quantized at its chosen scale).
     const observers = observersFor(a);
     await observe(chosen, new Map([[a.node, observers]]));
-    const tried: AutoCalibCandidate[] = [{ observer: 'current', scale: chosen.get(a.node)!, l2: current }];
+    const tried: AutoCalibCandidate[] = [{ observer: 'current', scale: chosen.get(a.node)!, distance: current }];
     for (let k = 0; k < candidates.length; k++) {
       o.onProgress?.({ site: searched.indexOf(a) + 1, sites: searched.length, node: a.node, candidate: candidates[k] });
       const scale = observers[k].calculateQParams().scale[0];
       const same = scale === chosen.get(a.node);
-      tried.push({ observer: candidates[k], scale, l2: same ? current : await l2Of(new Map([...chosen, [a.node, scale]])) });
+      tried.push({ observer: candidates[k], scale, distance: same ? current : await distanceOf(new Map([...chosen, [a.node, scale]])) });
     }
     // Strictly better only: ties keep the current scale, then go to the earlier candidate.
-    const best = tried.reduce((b, c) => (c.l2 < b.l2 ? c : b));
+    const best = tried.reduce((b, c) => (c.distance < b.distance ? c : b));
     const changed = best !== tried[0];
     if (changed) {
       chosen.set(a.node, best.scale);
       chosenBy.set(a.node, best.observer);
-      current = best.l2;
+      current = best.distance;
     }
     choices.push({ site: a.node, observer: chosenBy.get(a.node)!, scale: chosen.get(a.node)!, changed, candidates: tried });
   }
@@ -187,5 +195,5 @@ export async function autoCalibrate(qm: QuantizedModel, ds: ImageDataset, cfg: A
     host[`qsite:${a.node}:running`] = scaleRunning(s, a.quantMin, a.quantMax);
   }
   qm.loadHost(host);
-  return { candidates, images: ds.count, uniform, start: candidates[startK], l2: current, choices, seconds: (performance.now() - start) / 1000 };
+  return { candidates, criterion, images: ds.count, uniform, start: candidates[startK], distance: current, choices, seconds: (performance.now() - start) / 1000 };
 }

@@ -1,6 +1,12 @@
 /** What the PTQ algorithms of the last calibration did: AdaRound per layer, automatic calibration per site. */
 import { formatFixed } from '../../format.ts';
 import { useStudio } from '../../studio-context.tsx';
+import { AUTO_CALIB_CRITERION_LABELS, type AutoCalibCandidate, type AutoCalibCriterion } from '../../../quant/ptq/auto-calib.ts';
+
+// A result kept in a project saved before the criterion was a choice has `l2` (the guide's criterion) instead.
+type Scored = Pick<AutoCalibCandidate, 'distance'> & { l2?: number };
+const score = (x: Scored) => (x.distance ?? x.l2 ?? NaN).toPrecision(3);
+const criterionName = (c: AutoCalibCriterion | undefined) => AUTO_CALIB_CRITERION_LABELS[c ?? 'l2'];
 
 export function PtqResults() {
   const ptq = useStudio((s) => s.quant.calib?.ptq ?? null);
@@ -36,18 +42,18 @@ export function PtqResults() {
           <h3>Automatic calibration</h3>
           {auto.uniform && (
             <p className="hint" data-testid="auto-calib-summary">
-              Whole model with one observer, output L2: {auto.uniform.map((u) => `${u.observer} ${u.l2.toPrecision(3)}`).join(', ')}; started
-              from {auto.start}, ended at {auto.l2.toPrecision(3)} ({auto.images} images, {formatFixed(auto.seconds, 1)} s)
+              Whole model with one observer, {criterionName(auto.criterion)}: {auto.uniform.map((u) => `${u.observer} ${score(u)}`).join(', ')}; started
+              from {auto.start}, ended at {score(auto)} ({auto.images} images, {formatFixed(auto.seconds, 1)} s)
             </p>
           )}
           <table className="results" data-testid="auto-calib-table">
-            <thead><tr><th scope="col">Site</th><th scope="col">Chosen</th><th scope="col">Output L2 per candidate (current: the scale it had)</th></tr></thead>
+            <thead><tr><th scope="col">Site</th><th scope="col">Chosen</th><th scope="col">{criterionName(auto.criterion)} per candidate (current: the scale it had)</th></tr></thead>
             <tbody>
               {auto.choices.map((c) => (
                 <tr key={c.site}>
                   <td>{c.site}</td>
                   <td>{c.observer}{c.changed ? ' (changed)' : ''}</td>
-                  <td>{c.candidates.map((t) => `${t.observer} ${t.l2.toPrecision(3)}`).join(', ') || '–'}</td>
+                  <td>{c.candidates.map((t) => `${t.observer} ${score(t)}`).join(', ') || '–'}</td>
                 </tr>
               ))}
             </tbody>

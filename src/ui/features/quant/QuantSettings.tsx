@@ -3,7 +3,7 @@ import { useId } from 'react';
 import { MARCHES } from '../../../qmath/march.ts';
 import { OBSERVER_NAMES } from '../../../quant/observers/index.ts';
 import { QCONFIG_TEMPLATES, WEIGHT_BITS } from '../../../quant/qconfig.ts';
-import { AUTO_CALIB_OBSERVERS } from '../../../quant/ptq/auto-calib.ts';
+import { AUTO_CALIB_CRITERIA, AUTO_CALIB_CRITERION_LABELS, AUTO_CALIB_DEFAULT_CRITERION, AUTO_CALIB_OBSERVERS } from '../../../quant/ptq/auto-calib.ts';
 import type { QuantSettingsState } from '../../store/quant-slice.ts';
 import { NUMS, numberErrors, qatDistills } from './quant-settings-rules.ts';
 import { useStudio } from '../../studio-context.tsx';
@@ -53,7 +53,7 @@ export function QuantSettings({ disabled }: { disabled: boolean }) {
       <div className="field">
         <label htmlFor={`${id}-auto`}>
           <input id={`${id}-auto`} type="checkbox" data-testid="quant-auto-calib" checked={q.autoCalib} onChange={(e) => set('autoCalib', e.target.checked)} />
-          {' '}Automatic calibration: per site, the candidate with the smallest output L2
+          {' '}Automatic calibration: per site, the candidate with the smallest distance to the float model
         </label>
         {q.autoCalib && (
           <div className="checks" role="group" aria-label="Automatic calibration candidates" data-testid="quant-auto-calib-observers">
@@ -65,6 +65,12 @@ export function QuantSettings({ disabled }: { disabled: boolean }) {
               </label>
             ))}
           </div>
+        )}
+        {q.autoCalib && (
+          <select aria-label="Automatic calibration criterion" data-testid="quant-auto-calib-criterion" value={q.autoCalibCriterion ?? AUTO_CALIB_DEFAULT_CRITERION}
+            onChange={(e) => set('autoCalibCriterion', e.target.value as (typeof AUTO_CALIB_CRITERIA)[number])}>
+            {AUTO_CALIB_CRITERIA.map((c) => <option key={c} value={c}>{c}: {AUTO_CALIB_CRITERION_LABELS[c]}</option>)}
+          </select>
         )}
         {q.autoCalib && (
           <input type="text" aria-label="More candidates with a parameter" data-testid="quant-auto-calib-params" value={q.autoCalibParams}
