@@ -14,7 +14,10 @@
 # then `node scripts/ptq-targets-summary.mjs` prints every figure from the report.json files.
 # Usage: bash scripts/ptq-targets.sh PART [PART...]   (environment: BACKEND=webgpu|cpu, TEST=test images,
 #        OBS_BACKEND=backend of the observer parts (cpu), CALIB=calibration images (automatic calibration selects on all of them),
-#        STEPS / BATCHES / LR = AdaRound's num_steps, num_batches, lr)
+#        STEPS / BATCHES / LR = AdaRound's num_steps, num_batches, lr; CRITERION = automatic calibration's criterion
+#        (l2|kl|loss, default the CLI's); RUNS = which calibrations the observer parts make (default: each of
+#        OBSERVERS, then auto); SLICE = a second calibration slice: --subset SLICE, so calib's seed-1 permutation
+#        draws other training images, the folders named <model>-<run>-sSLICE); TAG = a suffix for the log name)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${BACKEND:-webgpu}
@@ -25,6 +28,9 @@ batches=${BATCHES:-2}
 lr=${LR:-0.05}
 observers=${OBSERVERS:-minmax,percentile,mse,kl}
 obsbackend=${OBS_BACKEND:-cpu}
+runs=${RUNS:-${observers//,/ } auto}
+slice=${SLICE:-}
+crit=(${CRITERION:+--auto-calib-criterion "$CRITERION"})
 data=idx:/usr/share/datasets/fashion-mnist
 root=runs/ptq-targets
 mkdir -p "$root"
@@ -58,21 +64,22 @@ obs() { # $1: cnn|fcnn
   # The calibrations on the CPU reference backend (OBS_BACKEND; the same arithmetic, far less CPU time than llvmpipe
   # on a loaded machine), the studio's own Acc@1 on TEST images, then compile's QDQ export run by onnxruntime on all
   # 10 000 test images (scripts/qdq-accuracy.mjs): the accuracy compared.
-  local b=(--backend "$obsbackend") c=(--data "$data" --batch-size 64 --seed 0 --backend "$obsbackend" --calib-images "$calib")
-  for o in ${observers//,/ } auto; do
-    fresh "$1" "$1-$o"
+  local b=(--backend "$obsbackend") c=(--data "$data" --batch-size 64 --seed 0 --backend "$obsbackend" --calib-images "$calib" ${slice:+--subset "$slice"})
+  for o in $runs; do
+    local d="$1-$o${slice:+-s$slice}"
+    fresh "$1" "$d"
     if [ "$o" = auto ]; then
-      cli calib $(model "$1") "${c[@]}" --test-subset "$test" --model-path "$root/$1-auto" --auto-calib --auto-calib-observers "$observers"
+      cli calib $(model "$1") "${c[@]}" --test-subset "$test" --model-path "$root/$d" --auto-calib --auto-calib-observers "$observers" "${crit[@]}"
     else
-      cli calib $(model "$1") "${c[@]}" --test-subset "$test" --model-path "$root/$1-$o" --observer "$o"
+      cli calib $(model "$1") "${c[@]}" --test-subset "$test" --model-path "$root/$d" --observer "$o"
     fi
-    cli compile --model-path "$root/$1-$o" "${b[@]}" | grep -E 'Wrote .*onnx'
-    node scripts/qdq-accuracy.mjs "$root/$1-$o"
+    cli compile --model-path "$root/$d" "${b[@]}" | grep -E 'Wrote .*onnx'
+    node scripts/qdq-accuracy.mjs "$root/$d"
   done
 }
 
 for part in "$@"; do
-  log="$root/$part.log"
+  log="$root/$part${slice:+-s$slice}${TAG:+-$TAG}.log"
   echo "== $part ($(date -u +%H:%M:%S)) -> $log"
   start=$(date +%s)
   status=0

@@ -23,7 +23,8 @@ import { allInt16, int16Overrides, topSites, withInt16Sites } from '../src/quant
 import { LayerAccumulator } from '../src/quant/analysis/layer-stats.ts';
 import { rankingFor } from '../src/quant/analysis/report.ts';
 import { int16For, onlyFloat, onlyQuantized, sitesOf } from '../src/quant/analysis/site-precision.ts';
-import type { StageRunner } from '../src/quant/analysis/stage-runner.ts';
+import { collectBatches, type StageRunner } from '../src/quant/analysis/stage-runner.ts';
+import { acc1Of, sensitivity } from '../src/quant/analysis/sensitivity.ts';
 import { compareWeights } from '../src/quant/analysis/weight-compare.ts';
 import { mulberry32 } from './helpers/random.ts';
 
@@ -89,6 +90,69 @@ describe('per-site precision', () => {
     const one = await out(onlyQuantized(q8, [{ site: 'block2.conv', kind: 'activation' }]));
     expect(one).not.toEqual(float);
     expect(one).not.toEqual(int8);
+  });
+});
+
+describe('sensitivity pass', () => {
+  it('each site run from the float / quantized values before it gives what a whole run with that one site changed gives', async () => {
+    const be = createCpuBackend();
+    const g0 = buildModel('mlp'); // small enough for the CPU backend (the residual case: the test below)
+    const f = fuse(g0, initHostParams(g0, 6));
+    const store = new ParamStore(be, f.graph, f.host);
+    const qm = new QuantizedModel(be, prepare(f.graph, qconfigTemplate('default_calibration', { observer: 'minmax', weightBits: 4 })), store);
+    await calibrate(qm, images(16, 1), { batchSize: 16 });
+    qm.setState('VALIDATION');
+    const batches = collectBatches(images(10, 4), 6, 'pixel/255'); // two batches, the second short
+    let passes = 0;
+    const s = await sensitivity(be, qm, batches, 'mse', { onBatch: () => passes++ });
+    const sites = sitesOf(qm);
+    expect(passes).toBe(batches.length * (2 + 2 * sites.length));
+    const whole = async (hooks?: Hooks) => {
+      const parts: number[] = [];
+      for (const b of batches) {
+        const tape = new Tape(be, false, false);
+        parts.push(...(await be.read(runGraph(tape, f.graph, store, tape.input(b.x, b.shape), { ...hooks }).output.value)).subarray(0, b.n * 10));
+        tape.dispose();
+      }
+      return Float32Array.from(parts);
+    };
+    const ref = await whole(), full = await whole(qm.hooks);
+    expect(s.distance_quantized).toBe(setDistance('mse', ref, full, 10, 10));
+    let differ = 0;
+    for (const site of sites) {
+      const e = s.ranking.find((r) => r.site === site.site && r.kind === site.kind)!;
+      const q = await whole(onlyQuantized(qm, [site])), fl = await whole(onlyFloat(qm, [site]));
+      expect(e.distance_only_this_quantized).toBe(setDistance('mse', ref, q, 10, 10));
+      expect(e.distance_only_this_float).toBe(setDistance('mse', ref, fl, 10, 10));
+      expect(e.acc1_only_this_quantized).toBe(acc1Of(q, batches, 10));
+      expect(e.acc1_only_this_float).toBe(acc1Of(fl, batches, 10));
+      if (e.distance_only_this_quantized > 0 && e.distance_only_this_float !== s.distance_quantized) differ++;
+    }
+    expect(differ).toBe(sites.length); // every site matters: the comparison is not between equal runs
+    qm.dispose();
+    store.dispose();
+  });
+
+  it('a run given earlier values computes only the nodes after them', async () => {
+    const be = createCpuBackend();
+    const g0 = buildModel('cnn-small');
+    const f = fuse(g0, initHostParams(g0, 7));
+    const store = new ParamStore(be, f.graph, f.host);
+    const x = Float32Array.from(images(2, 5).images, (p) => p / 255);
+    const t1 = new Tape(be, false, false), t2 = new Tape(be, false, false);
+    const a = runGraph(t1, f.graph, store, t1.input(x, [2, 1, 28, 28]), { keep: () => true });
+    const cut = f.graph.nodes.findIndex((n) => n.id === 'block3.conv');
+    const given = new Map([...a.values].filter(([id]) => f.graph.nodes.findIndex((n) => n.id === id) < cut));
+    const ran: string[] = [];
+    const b = runGraph(t2, f.graph, store, t1.input(x, [2, 1, 28, 28]), { given, keep: () => true, hook: (n, v) => (ran.push(n.id), v) });
+    expect(Array.from(await be.read(b.output.value))).toEqual(Array.from(await be.read(a.output.value)));
+    expect(ran).toEqual(f.graph.nodes.slice(cut).map((n) => n.id));
+    // block1 is needed by nothing after block3 (block2 is, by the add): skipped, not given back
+    expect(b.values.has('block1.conv')).toBe(false);
+    expect(b.values.get('block2.conv')).toBe(a.values.get('block2.conv'));
+    t1.dispose();
+    t2.dispose();
+    store.dispose();
   });
 });
 

@@ -23,6 +23,12 @@ export interface Hooks {
 export interface RunOptions extends Hooks {
   /** Keep these node outputs (e.g. for per-layer statistics); returned in `values`. */
   keep?: (node: GraphNode) => boolean;
+  /**
+   * Outputs (after their hooks) of nodes already computed on this same input, e.g. the `values` of an earlier run
+   * that this one agrees with up to some node: used as they are, and only the nodes that the graph's outputs still
+   * need beyond them run (a node neither needed nor given is skipped, and not in `values`).
+   */
+  given?: ReadonlyMap<string, Var>;
 }
 
 export interface RunResult {
@@ -43,6 +49,16 @@ export function fusedEpilogue(tape: Tape, n: GraphNode, y: Var, xs: Var[], c: Fo
   return y;
 }
 
+/** The nodes the graph's outputs need when the `given` nodes' values are known (those included, not their inputs). */
+function neededNodes(graph: Graph, given: ReadonlyMap<string, Var>): Set<string> {
+  const needed = new Set(graphOutputs(graph));
+  for (let i = graph.nodes.length - 1; i >= 0; i--) {
+    const n = graph.nodes[i];
+    if (needed.has(n.id) && !given.has(n.id)) for (const x of n.inputs) needed.add(x);
+  }
+  return needed;
+}
+
 export function runGraph(tape: Tape, graph: Graph, store: ParamStore, input: Var, opts: RunOptions = {}): RunResult {
   const values = new Map<string, Var>();
   const kept = new Map<string, Var>();
@@ -56,7 +72,15 @@ export function runGraph(tape: Tape, graph: Graph, store: ParamStore, input: Var
     return v;
   };
   const batch = input.shape[0];
+  const needed = opts.given ? neededNodes(graph, opts.given) : null;
   for (const n of graph.nodes) {
+    if (needed && !needed.has(n.id)) continue;
+    const given = opts.given?.get(n.id);
+    if (given) {
+      values.set(n.id, given);
+      if (opts.keep?.(n)) kept.set(n.id, given);
+      continue;
+    }
     const xs = n.inputs.map(get);
     const c: ForwardCtx = {
       param: (role) => p(n, role),

@@ -6,12 +6,13 @@
  */
 import type { Backend } from '../../engine/backend.ts';
 import type { Batch } from '../../data/loader.ts';
-import type { Hooks } from '../../nn/executor.ts';
+import { Tape, type Var } from '../../engine/autograd.ts';
+import { runGraph, type Hooks } from '../../nn/executor.ts';
 import { countTopK } from '../../train/metrics.ts';
 import type { QuantizedModel } from '../quantized-model.ts';
 import { setDistance, worseFirst, type DistanceMetric } from './distance.ts';
 import { onlyFloat, onlyQuantized, sitesOf, type SiteKind, type SiteRef } from './site-precision.ts';
-import { engineLogits, logitsOf, type PassOptions } from './stage-runner.ts';
+import type { PassOptions } from './stage-runner.ts';
 
 export interface SensitivityEntry {
   site: string;
@@ -38,8 +39,6 @@ export interface SensitivityResult {
 }
 
 export interface SensitivityOptions extends PassOptions {
-  /** Called after each site with (sites done, sites). */
-  onSite?: (done: number, total: number, site: SiteRef) => void;
   /** Restrict to these sites (default: every site of the model). */
   sites?: SiteRef[];
 }
@@ -67,24 +66,56 @@ export async function sensitivity(be: Backend, qm: QuantizedModel, batches: read
   const start = performance.now();
   const g = qm.plan.graph, k = g.numClasses;
   const n = batches.reduce((s, b) => s + b.n, 0);
-  const pass = (hooks: Hooks | undefined) => logitsOf(batches, k, (b) => engineLogits(be, g, qm.store, hooks, b), o);
+  const sites = o.sites ?? sitesOf(qm);
+  const order = new Map(g.nodes.map((node, i) => [node.id, i]));
+  const logits = () => new Float32Array(n * k);
+  const ref = logits(), full = logits();
+  const q = sites.map(logits), f = sites.map(logits);
   const prev = qm.state;
   qm.setState('VALIDATION');
   try {
-    const ref = await pass(undefined);
-    const full = await pass(qm.hooks);
-    const sites = o.sites ?? sitesOf(qm);
-    const entries: SensitivityEntry[] = [];
-    for (const [i, s] of sites.entries()) {
-      const q = await pass(onlyQuantized(qm, [s]));
-      const f = await pass(onlyFloat(qm, [s]));
-      entries.push({
-        site: s.site, kind: s.kind, metric,
-        distance_only_this_quantized: setDistance(metric, ref, q, n, k), distance_only_this_float: setDistance(metric, ref, f, n, k),
-        acc1_only_this_quantized: acc1Of(q, batches, k), acc1_only_this_float: acc1Of(f, batches, k),
-      });
-      o.onSite?.(i + 1, sites.length, s);
+    // Batch by batch: the float and the fully quantized runs keep every node's value, and each site's two runs start
+    // from them: with only the site quantized, every node before it is as in the float run; with only the site
+    // float, as in the quantized run. So each of those runs computes only the nodes from the site on.
+    let at = 0;
+    for (const b of batches) {
+      const tRef = new Tape(be, false, false), tFull = new Tape(be, false, false);
+      try {
+        const pass = async (tape: Tape, hooks: Hooks | undefined, into: Float32Array, given?: ReadonlyMap<string, Var>) => {
+          if (o.signal?.aborted) throw new DOMException('analysis cancelled', 'AbortError');
+          const r = runGraph(tape, g, qm.store, x, { ...hooks, keep: () => true, given });
+          into.set((await be.read(r.output.value)).subarray(0, b.n * k), at * k);
+          o.onBatch?.();
+          return r.values;
+        };
+        const x = tRef.input(b.x, b.shape);
+        const refValues = await pass(tRef, undefined, ref);
+        const fullValues = await pass(tFull, qm.hooks, full);
+        const before = (values: Map<string, Var>, s: SiteRef) => {
+          const i = order.get(s.site)!;
+          return new Map([...values].filter(([id]) => order.get(id)! < i));
+        };
+        for (const [j, s] of sites.entries()) {
+          for (const [hooks, into, values] of [[onlyQuantized(qm, [s]), q[j], refValues], [onlyFloat(qm, [s]), f[j], fullValues]] as const) {
+            const tape = new Tape(be, false, false);
+            try {
+              await pass(tape, hooks, into, before(values, s));
+            } finally {
+              tape.dispose();
+            }
+          }
+        }
+      } finally {
+        tRef.dispose();
+        tFull.dispose();
+      }
+      at += b.n;
     }
+    const entries: SensitivityEntry[] = sites.map((s, j) => ({
+      site: s.site, kind: s.kind, metric,
+      distance_only_this_quantized: setDistance(metric, ref, q[j], n, k), distance_only_this_float: setDistance(metric, ref, f[j], n, k),
+      acc1_only_this_quantized: acc1Of(q[j], batches, k), acc1_only_this_float: acc1Of(f[j], batches, k),
+    }));
     return {
       metric, images: n, acc1_float: acc1Of(ref, batches, k), acc1_quantized: acc1Of(full, batches, k),
       distance_quantized: setDistance(metric, ref, full, n, k), ranking: rankSensitivity(entries, metric),
