@@ -16,7 +16,7 @@
  * does not change what the candidates see.) The chosen scales are loaded into the model; the per-site choices (with
  * every candidate's scale and distance) and the uniform assignments' distances are returned for the report.
  */
-import { Tape } from '../../engine/autograd.ts';
+import { Tape, type Var } from '../../engine/autograd.ts';
 import type { ImageDataset } from '../../data/dataset.ts';
 import { iterateBatches, type Normalization } from '../../data/loader.ts';
 import { runGraph } from '../../nn/executor.ts';
@@ -83,6 +83,17 @@ function searchedSites(qm: QuantizedModel) {
   return qm.plan.acts.filter((a) => !(a.spec.observer === 'fixed_scale' && a.spec.fixedScale));
 }
 
+/** Node values of one run before a site, per batch (their tapes alive until released). */
+interface Prefix { before?: number; kept: { tape: Tape; values: Map<string, Var> }[]; floats: number }
+
+/** At most this many floats of such values are kept (256 MiB; their tapes hold more); beyond, the candidates' runs start from the input. */
+const KEEP_FLOATS = 1 << 26;
+
+function releasePrefix(p: Prefix): void {
+  for (const k of p.kept) k.tape.dispose();
+  p.kept = [];
+}
+
 export async function autoCalibrate(qm: QuantizedModel, ds: ImageDataset, cfg: AutoCalibConfig, o: AutoCalibOptions = {}): Promise<AutoCalibReport> {
   const start = performance.now();
   const candidates = withDefaults(checkCandidates(cfg.candidates));
@@ -97,24 +108,40 @@ export async function autoCalibrate(qm: QuantizedModel, ds: ImageDataset, cfg: A
     if (o.signal?.aborted) throw new DOMException('automatic calibration cancelled', 'AbortError');
   };
 
-  /** Final outputs of every batch under `hooks` (null: the float model). */
-  const outputs = async (h: SiteScaleHooks | null, onRun?: (tape: Tape) => Promise<void>): Promise<Float32Array[]> => {
+  const order = new Map(g.nodes.map((n, i) => [n.id, i]));
+  /**
+   * Final outputs of every batch under `hooks` (null: the float model). `prefix`: with `before` set, each batch's
+   * node values before that node index are kept (its tape stays alive) in `kept`, as long as they fit KEEP_FLOATS;
+   * without, `kept` (one map per batch) gives the values a run starts from (runGraph's `given`).
+   */
+  const outputs = async (h: SiteScaleHooks | null, onRun?: (tape: Tape) => Promise<void>, prefix?: Prefix): Promise<Float32Array[]> => {
     const out: Float32Array[] = [];
-    for (const b of batches) {
+    for (const [bi, b] of batches.entries()) {
       cancelled();
       const tape = new Tape(be, false, false);
+      let keep = false;
       try {
-        const r = runGraph(tape, g, qm.store, tape.input(b.x, b.shape), h ? h.hooks() : {});
+        const before = prefix?.before;
+        const given = before === undefined && prefix?.kept.length === batches.length ? prefix.kept[bi].values : undefined;
+        const r = runGraph(tape, g, qm.store, tape.input(b.x, b.shape), {
+          ...(h ? h.hooks() : {}), given, ...(before !== undefined ? { keep: (n) => order.get(n.id)! < before } : {}),
+        });
         out.push(await be.read(r.output.value));
         if (onRun) await onRun(tape);
+        if (before !== undefined && prefix) {
+          prefix.floats += [...r.values.values()].reduce((t, v) => t + v.value.size, 0);
+          keep = prefix.floats <= KEEP_FLOATS;
+          if (keep) prefix.kept.push({ tape, values: r.values });
+          else releasePrefix(prefix);
+        }
       } finally {
-        tape.dispose();
+        if (!keep) tape.dispose();
       }
     }
     return out;
   };
   /** Runs with `scales`, feeding each watched site's values (before its fake quant) to its observers. */
-  const observe = async (scales: ReadonlyMap<string, number>, observers: Map<string, Observer[]>, floatWeights = false): Promise<Float32Array[]> => {
+  const observe = async (scales: ReadonlyMap<string, number>, observers: Map<string, Observer[]>, floatWeights = false, prefix?: Prefix): Promise<Float32Array[]> => {
     const h = new SiteScaleHooks(qm, scales, new Set(observers.keys()), floatWeights);
     try {
       return await outputs(h, async () => {
@@ -123,7 +150,7 @@ export async function autoCalibrate(qm: QuantizedModel, ds: ImageDataset, cfg: A
           for (const ob of observers.get(site)!) ob.observe(data, value.shape);
         }
         h.watched = [];
-      });
+      }, prefix);
     } finally {
       h.dispose();
     }
@@ -134,10 +161,10 @@ export async function autoCalibrate(qm: QuantizedModel, ds: ImageDataset, cfg: A
   let floatOut: Float32Array[] = [];
   const labels = batches.map((b) => b.labels);
   const distance = (outs: Float32Array[]) => criterionDistance(criterion, outs, floatOut, labels, g.numClasses);
-  const distanceOf = async (scales: ReadonlyMap<string, number>) => {
+  const distanceOf = async (scales: ReadonlyMap<string, number>, prefix?: Prefix) => {
     const h = new SiteScaleHooks(qm, scales);
     try {
-      return distance(await outputs(h));
+      return distance(await outputs(h, undefined, prefix && { kept: prefix.kept, floats: prefix.floats }));
     } finally {
       h.dispose();
     }
@@ -168,15 +195,21 @@ export async function autoCalibrate(qm: QuantizedModel, ds: ImageDataset, cfg: A
       choices.push({ site: a.node, observer: 'fixed_scale', scale: f, changed: false, candidates: [] });
       continue;
     }
-    // Observe the site (float value, everything before it quantized at its chosen scale).
+    // Observe the site (float value, everything before it quantized at its chosen scale), keeping the values
+    // before it: the candidates differ only from the site on, so their runs start there.
     const observers = observersFor(a);
-    await observe(chosen, new Map([[a.node, observers]]));
+    const prefix: Prefix = { before: order.get(a.node)!, kept: [], floats: 0 };
     const tried: AutoCalibCandidate[] = [{ observer: 'current', scale: chosen.get(a.node)!, distance: current }];
-    for (let k = 0; k < candidates.length; k++) {
-      o.onProgress?.({ site: searched.indexOf(a) + 1, sites: searched.length, node: a.node, candidate: candidates[k] });
-      const scale = observers[k].calculateQParams().scale[0];
-      const same = scale === chosen.get(a.node);
-      tried.push({ observer: candidates[k], scale, distance: same ? current : await distanceOf(new Map([...chosen, [a.node, scale]])) });
+    try {
+      await observe(chosen, new Map([[a.node, observers]]), false, prefix);
+      for (let k = 0; k < candidates.length; k++) {
+        o.onProgress?.({ site: searched.indexOf(a) + 1, sites: searched.length, node: a.node, candidate: candidates[k] });
+        const scale = observers[k].calculateQParams().scale[0];
+        const same = scale === chosen.get(a.node);
+        tried.push({ observer: candidates[k], scale, distance: same ? current : await distanceOf(new Map([...chosen, [a.node, scale]]), prefix) });
+      }
+    } finally {
+      releasePrefix(prefix);
     }
     // Strictly better only: ties keep the current scale, then go to the earlier candidate.
     const best = tried.reduce((b, c) => (c.distance < b.distance ? c : b));
