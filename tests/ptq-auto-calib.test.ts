@@ -2,7 +2,7 @@
  * Automatic calibration (src/quant/ptq/auto-calib.ts), checked by brute force on a tiny model (the zoo MLP,
  * random weights, synthetic images, CPU backend), on its own path (prepared models that hold only the sites asked
  * for, the model's own fake-quant hooks): first every candidate calibrates the whole model alone (each site observed
- * on float values) and the one with the smallest final-output L2 to the float model is the start; then, per site in
+ * on float values) and the one with the smallest final-output distance to the float model (L2, or the softmax KL) is the start; then, per site in
  * order, each candidate observes the site with the sites before it quantized at their chosen scales, and the site
  * takes the candidate whose scale (the others as chosen so far) gives the smallest L2, if it is below the current
  * one. The test checks every scale, distance and choice reported, and that the result's L2 is at most the start's.

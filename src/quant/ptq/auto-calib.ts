@@ -49,7 +49,7 @@ export interface AutoCalibChoice {
   changed: boolean;
   candidates: AutoCalibCandidate[];
 }
-/** One candidate observer calibrating the whole model on its own: its scale per site, and the final-output L2. */
+/** One candidate observer calibrating the whole model on its own: its scale per site, and the criterion's distance. */
 export interface AutoCalibUniform { observer: string; distance: number; scales: Record<string, number> }
 
 export interface AutoCalibReport {
@@ -57,7 +57,7 @@ export interface AutoCalibReport {
   candidates: string[];
   criterion: AutoCalibCriterion;
   images: number;
-  /** Every candidate as the single observer of the whole model, with its final-output L2. */
+  /** Every candidate as the single observer of the whole model, with its distance. */
   uniform: AutoCalibUniform[];
   /** The best of `uniform`: where the search started. */
   start: string;
