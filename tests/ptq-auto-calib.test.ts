@@ -22,6 +22,7 @@ import { qconfigTemplate } from '../src/quant/qconfig.ts';
 import { QuantizedModel } from '../src/quant/quantized-model.ts';
 import { autoCalibrate, checkCandidates, withDefaults } from '../src/quant/ptq/auto-calib.ts';
 import { calibrate } from '../src/quant/calibrate.ts';
+import { criterionDistance } from '../src/quant/ptq/auto-calib-criteria.ts';
 import { mulberry32 } from './helpers/random.ts';
 
 function images(n: number, seed: number): ImageDataset {
@@ -179,6 +180,24 @@ describe('automatic calibration', () => {
     qm.dispose();
     store.dispose();
   }, 120_000);
+
+  it('scores the loss criterion as the mean cross-entropy to the labels, and needs labels for it', async () => {
+    // two rows of 10 logits: row 0 puts all weight on class 3 (label 3), row 1 is uniform (label 7)
+    const out = new Float32Array(20);
+    out[3] = 50;
+    expect(criterionDistance('loss', [out], [out], [Float32Array.of(3, 7)], 10)).toBeCloseTo((0 + Math.log(10)) / 2, 6);
+    expect(criterionDistance('kl', [out], [out], [Float32Array.of(-1, -1)], 10)).toBe(0);
+    expect(() => criterionDistance('loss', [out], [out], [Float32Array.of(3, -1)], 10)).toThrow(/loss criterion needs labelled/);
+    const be = createCpuBackend();
+    const g0 = buildModel('mlp');
+    const f = fuse(g0, initHostParams(g0, 3));
+    const store = new ParamStore(be, f.graph, f.host);
+    const qm = new QuantizedModel(be, prepare(f.graph, qconfigTemplate('default_calibration')), store);
+    await expect(autoCalibrate(qm, { ...images(4, 1), labels: null, numClasses: 0 }, { candidates: ['mse'], batchSize: 4, criterion: 'loss' }))
+      .rejects.toThrow(/loss criterion needs labelled calibration images \(use l2 or kl\)/);
+    qm.dispose();
+    store.dispose();
+  });
 
   it('rejects an unknown or unsuitable candidate', () => {
     expect(() => checkCandidates(['mse', 'nope'])).toThrow(/not a candidate observer/);
