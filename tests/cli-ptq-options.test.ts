@@ -17,10 +17,10 @@ describe('calib PTQ options', () => {
     const p = parsePtq({
       adaround: true, 'adaround-steps': '50', 'adaround-batches': '2', 'adaround-warm-up': '0.1', 'adaround-weight': '0.02',
       'adaround-b-range': '10,3', 'adaround-exclude': 'fc, conv1', 'adaround-lr': '0.05',
-      'auto-calib': true, 'auto-calib-observers': 'mse, percentile:99.9,clip_std:4', 'auto-calib-images': '64', 'auto-calib-criterion': 'l2',
+      'auto-calib': true, 'auto-calib-observers': 'mse, percentile:99.9,clip_std:4', 'auto-calib-images': '64', 'auto-calib-criterion': 'kl',
     }, 16);
     expect(p.adaround).toEqual({ numSteps: 50, numBatches: 2, warmUp: 0.1, weight: 0.02, bRange: [10, 3], excludePrefix: ['fc', 'conv1'], lr: 0.05, batchSize: 16 });
-    expect(p.autoCalib).toEqual({ candidates: ['mse', 'percentile:99.9', 'clip_std:4'], images: 64, criterion: 'l2' });
+    expect(p.autoCalib).toEqual({ candidates: ['mse', 'percentile:99.9', 'clip_std:4'], images: 64, criterion: 'kl' });
   });
 
   it('refuses bad values with the option and the problem', () => {

@@ -9,7 +9,7 @@
  */
 export const AUTO_CALIB_CRITERIA = ['l2', 'kl', 'loss'] as const;
 export type AutoCalibCriterion = (typeof AUTO_CALIB_CRITERIA)[number];
-export const AUTO_CALIB_DEFAULT_CRITERION: AutoCalibCriterion = 'kl';
+export const AUTO_CALIB_DEFAULT_CRITERION: AutoCalibCriterion = 'l2';
 
 /** How the page and the CLI name each criterion's distance. */
 export const AUTO_CALIB_CRITERION_LABELS: Record<AutoCalibCriterion, string> = {
