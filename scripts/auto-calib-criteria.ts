@@ -61,8 +61,9 @@ const argmax = (a: Float32Array, i: number) => {
 console.log(`held-out: ${heldDs.count} training images (256..${256 + heldDs.count} of calib's seed-1 permutation)`);
 for (const label of cands.split(',')) {
   const c = parseCandidate(label);
-  const qc = qconfigTemplate('default_calibration', { observer: c.name });
-  const plan = prepare(graph, { ...qc, activation: { ...qc.activation, ...c.config } });
+  // A calibration's observers take their defaults (quantized-model.ts): no observer:parameter here.
+  if (label !== c.name) throw new Error(`${label}: only observers at their defaults (a calibration with that observer)`);
+  const plan = prepare(graph, qconfigTemplate('default_calibration', { observer: c.name }));
   const qm = new QuantizedModel(be, plan, store);
   await calibrate(qm, calibDs, { batchSize: 64, normalize: normalization });
   qm.setState('VALIDATION');
