@@ -128,7 +128,7 @@ describe('project snapshot and file', () => {
     st.setQuantSetting('adaroundExclude', 'fc');
     st.beginQuantJob('calib');
     const ptq = {
-      autoCalib: { candidates: ['mse', 'kl'], images: 8, seconds: 1, criterion: 'l2', uniform: [{ observer: 'mse', distance: 2, scales: { a: 0.4 } }, { observer: 'kl', distance: 3, scales: { a: 0.6 } }], start: 'mse', distance: 1, choices: [{ site: 'a', observer: 'kl', scale: 0.5, changed: true, candidates: [{ observer: 'current', scale: 0.4, distance: 2 }, { observer: 'mse', scale: 0.4, distance: 2 }, { observer: 'kl', scale: 0.5, distance: 1 }] }] },
+      autoCalib: { candidates: ['mse', 'kl'], images: 8, seconds: 1, criterion: 'l2' as const, uniform: [{ observer: 'mse', distance: 2, scales: { a: 0.4 } }, { observer: 'kl', distance: 3, scales: { a: 0.6 } }], start: 'mse', distance: 1, choices: [{ site: 'a', observer: 'kl', scale: 0.5, changed: true, candidates: [{ observer: 'current', scale: 0.4, distance: 2 }, { observer: 'mse', scale: 0.4, distance: 2 }, { observer: 'kl', scale: 0.5, distance: 1 }] }] },
       adaround: {
         config: { ...ADAROUND_DEFAULTS, numSteps: 40, excludePrefix: ['fc'] }, images: 8, seconds: 2, nearestAcc1: 65,
         layers: [{ node: 'fc', weights: 10, rounding: 'excluded' as const, changed: 0, nearest_error: null, adaround_error: null, seconds: 0 }],
