@@ -34,6 +34,7 @@ import { weightScales as weightScalesOf } from '../../quant/int-weights.ts';
 import { convertedIntegers, type LayerIntegers } from './qdq-integers.ts';
 import { opDef } from '../../ops/registry.ts';
 import type { QdqCtx } from '../../ops/types.ts';
+import type { IntLayer } from '../../sim/model.ts';
 import { attrInt } from './attrs.ts';
 import { DataType, encodeModelProto, type AttributeProto, type ModelProto, type NodeProto, type TensorProto } from './proto.ts';
 
@@ -51,6 +52,8 @@ export interface QuantSnapshot {
   march: March;
   /** The converted model's conv / linear integers (qdq-integers.ts); null where the graph does not convert. */
   integers?: LayerIntegers | null;
+  /** The converted model's layers by node id (qdq-integers.ts); null where the graph does not convert. */
+  layers?: Record<string, IntLayer> | null;
 }
 
 export class QdqExportError extends Error {
@@ -97,8 +100,8 @@ export async function snapshotQuantizedModel(qm: QuantizedModel): Promise<QuantS
       quantMin: w.quantMin, quantMax: w.quantMax,
     };
   }
-  const { integers } = convertedIntegers(qm.plan, params, Object.fromEntries(Object.entries(activations).map(([id, a]) => [id, a.scale])));
-  return { graph, params, activations, weights, int32Outputs: [...qm.plan.int32Outputs], rounding: qconfig.rounding, march: qconfig.march, integers };
+  const { integers, layers } = convertedIntegers(qm.plan, params, Object.fromEntries(Object.entries(activations).map(([id, a]) => [id, a.scale])));
+  return { graph, params, activations, weights, int32Outputs: [...qm.plan.int32Outputs], rounding: qconfig.rounding, march: qconfig.march, integers, layers };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,6 +161,9 @@ export function buildQdqOnnx(s: QuantSnapshot, name = s.graph.name): Uint8Array 
   };
   const paramShape = (n: GraphNode, role: string) => g.params.find((p) => p.name === n.params[role])!.shape;
 
+  // The integers behind each quantized ONNX value: a site's QuantizeLinear output, or (a value an op moved
+  // unchanged: max pooling, reshape) its scale and type, for a QuantizeLinear written on demand (intOf).
+  const ints = new Map<string, { q: string | null; scale: number; dt: number }>();
   const qdq = (id: string, x: string): string => {
     const a = s.activations[id];
     if (!a) return x;
@@ -165,7 +171,23 @@ export function buildQdqOnnx(s: QuantSnapshot, name = s.graph.name): Uint8Array 
     const sc = constF(`${id}.act_scale`, [], Float32Array.of(a.scale));
     const zp = constI(`${id}.act_zero_point`, [], [0], dt);
     const q = node('QuantizeLinear', [x, sc, zp], fresh(`${id}.q`), [], id);
-    return node('DequantizeLinear', [q, sc, zp], fresh(`${id}.dq`), [], id);
+    const dq = node('DequantizeLinear', [q, sc, zp], fresh(`${id}.dq`), [], id);
+    ints.set(dq, { q, scale: a.scale, dt });
+    return dq;
+  };
+  const intOf = (v: string): string => {
+    const i = ints.get(v);
+    if (i === undefined) throw new QdqExportError(`value ${v} is not a quantized value (no activation site before it)`);
+    if (i.q) return i.q;
+    // values on the grid of `scale`: QuantizeLinear gives their integers back exactly
+    i.q = node('QuantizeLinear', [v, constF(`${v}.scale`, [], Float32Array.of(i.scale)), constI(`${v}.zero_point`, [], [0], i.dt)], fresh(`${v}.q`));
+    return i.q;
+  };
+  const accScalesOf = (n: GraphNode): Float32Array => {
+    const xScale = scaleOf.get(n.inputs[0]) ?? null;
+    const ws = s.weights[n.id];
+    if (!ws || xScale === null) throw new QdqExportError(`node ${n.id}: no accumulator scale (its input or weights are not quantized)`);
+    return quantizeBiasInt32(new Float32Array(ws.scales.length), xScale, ws.scales).scales;
   };
 
   /** Weight (and bias) inputs of a conv / linear: DequantizeLinear of int8 per-channel weights, int32 bias. */
@@ -223,6 +245,10 @@ export function buildQdqOnnx(s: QuantSnapshot, name = s.graph.name): Uint8Array 
       epilogue: (y) => epilogue(n, y),
       graphInput: () => { used.add('input'); return 'input'; },
       opset,
+      layer: s.layers?.[n.id],
+      intOf,
+      outScale: s.activations[n.id]?.scale ?? null,
+      accScales: () => accScalesOf(n),
     };
     return c;
   };
@@ -237,6 +263,11 @@ export function buildQdqOnnx(s: QuantSnapshot, name = s.graph.name): Uint8Array 
     // Scale carried by the output: its own site, or (an op that moves values) its input's.
     const outScale: number | null = s.activations[n.id]?.scale ?? (def.quant.output === 'inherit' || def.quant.region === 'enter' ? xScale : null);
     if (s.activations[n.id]) y = qdq(n.id, y);
+    else if (outScale !== null && !ints.has(y)) {
+      // an op that moves values keeps its input's integer type
+      const from = n.inputs.length ? ints.get(value.get(n.inputs[0])!) : undefined;
+      if (from) ints.set(y, { q: null, scale: outScale, dt: from.dt });
+    }
     value.set(n.id, y);
     scaleOf.set(n.id, outScale);
   }
