@@ -17,8 +17,11 @@ import { DataType } from './proto.ts';
 
 const OFFSET_BITS = 48;
 
+/** What these writers need of the export's context (src/ops/types.ts QdqCtx). */
+export type IntOpsCtx = Pick<QdqCtx, 'emit' | 'constI'>;
+
 /** The int64 tensor of an integer tensor (int8 / int16 / int32). */
-export function toInt64(c: QdqCtx, x: string, tag: string): string {
+export function toInt64(c: IntOpsCtx, x: string, tag: string): string {
   return c.emit('Cast', [x], `${tag}.i64`, [attrInt('to', DataType.INT64)]);
 }
 
@@ -29,7 +32,7 @@ const constShape = (n: number, rank: number) => (n === 1 ? [] : [1, n, ...new Ar
  * round_half_up(v / 2^s) of an int64 tensor, s per tensor (length 1) or per channel of axis 1 (rank: v's rank).
  * Nodes are named `<node id>.<tag>.*` (QdqCtx.emit), constants `<id>.<tag>.*`.
  */
-export function emitRoundShift(c: QdqCtx, id: string, v: string, shift: ArrayLike<number>, rank: number, tag: string): string {
+export function emitRoundShift(c: IntOpsCtx, id: string, v: string, shift: ArrayLike<number>, rank: number, tag: string): string {
   const s = Array.from(shift);
   if (s.some((k) => !Number.isInteger(k) || k < 0 || k > OFFSET_BITS)) throw new RangeError(`${tag}: shift out of 0..${OFFSET_BITS}: ${s.find((k) => !(k >= 0 && k <= OFFSET_BITS))}`);
   const dims = constShape(s.length, rank);
@@ -44,7 +47,7 @@ export function emitRoundShift(c: QdqCtx, id: string, v: string, shift: ArrayLik
  * round_half_up(x · m / 2^s) (the simulator's mulShiftRound) of an int64 tensor with |x| ≤ 2^15 and 0 ≤ m < 2^31,
  * per tensor or per channel of axis 1. A channel whose shift exceeds 48 gives 0 exactly (|x·m| < 2^46 < 2^(s−1)).
  */
-export function emitMulShiftRound(c: QdqCtx, id: string, x: string, multiplier: ArrayLike<number>, shift: ArrayLike<number>, rank: number, tag: string): string {
+export function emitMulShiftRound(c: IntOpsCtx, id: string, x: string, multiplier: ArrayLike<number>, shift: ArrayLike<number>, rank: number, tag: string): string {
   const m = Array.from(multiplier), s = Array.from(shift);
   for (let i = 0; i < m.length; i++) if (s[i] > OFFSET_BITS) [m[i], s[i]] = [0, 0];
   const mc = c.constI(`${id}.${tag}.multiplier`, constShape(m.length, rank), m, DataType.INT64);
