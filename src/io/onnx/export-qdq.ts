@@ -17,11 +17,17 @@
  *    fixed-point simulator computes with (tests/onnx-qdq-integers.test.ts).
  *  - Fused nodes are written out as their parts: Conv/Gemm, then Add of the fused add input, then
  *    Relu / Clip(0, 6), then the Q/DQ pair of the site. int32 high-precision outputs have no pair.
+ *  - Adds (and Sub, and a fused Conv+Add's add input) are written as the simulator computes them, in exact int64
+ *    ops from the converted layer (src/ops/eltwise/qdq-add.ts): a float Add rounds differently from the simulator's
+ *    16-bit multipliers and round half up, and deep residual networks amplify each 1-LSB difference.
  *
- * Differences from the fake-quant model (why agreement is ~99.x %, not 100 %): onnxruntime rounds
- * x / scale half to even, the fake quant rounds f32(x * f32(1 / scale)) with the qconfig's rounding
- * (bpu_round cannot be expressed in ONNX); the int32 bias is rounded; onnxruntime may fuse QDQ
- * patterns into integer kernels with their own requantization.
+ * Differences from the simulator (measured per layer with scripts/qdq-layer-diff.ts --isolated: within 1 LSB, a
+ * few values per million): the float conv / linear sums and QuantizeLinear's x / scale (half to even) against the
+ * simulator's exact accumulator times its 32-bit multiplier (half up), which part only near a tie.
+ * Differences from the fake-quant model: the fake quant rounds f32(x * f32(1 / scale)) with the qconfig's rounding
+ * (bpu_round cannot be expressed in ONNX); the int32 bias is rounded. With its graph optimizations on, onnxruntime
+ * fuses QDQ patterns into integer kernels with their own requantization (the agreement to report is the unfused
+ * graph's: the file's meaning).
  */
 import { graphOutputs, outputNames, type Graph, type GraphNode } from '../../graph/ir.ts';
 import type { HostParams } from '../../nn/params.ts';
