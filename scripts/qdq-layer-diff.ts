@@ -4,7 +4,8 @@
  * onnxruntime-node (optimizations off, or --fused) with every activation site's DequantizeLinear as an extra output,
  * the simulator with every value dumped, and per layer (graph order) the share of equal integers and the largest
  * difference in the site's LSB are printed, end to end (each fed its own outputs), then the top-1 agreement.
- * Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs scripts/qdq-layer-diff.ts NAME [--test N] [--calib N] [--fused] [--all]
+ * Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs scripts/qdq-layer-diff.ts NAME [--test N] [--calib N] [--march M]
+ *   [--fused] [--isolated] [--all]   (--isolated: each layer fed onnxruntime's integers; --all: the equal layers too)
  */
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
@@ -26,7 +27,8 @@ import { fashionAsCifar } from './zoo-quant.ts';
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: number) => (args.includes(k) ? Number(args[args.indexOf(k) + 1]) : d);
-const name = args.find((a, i) => !a.startsWith('--') && !['--test', '--calib'].includes(args[i - 1])) ?? 'regnet_x_400mf';
+const name = args.find((a, i) => !a.startsWith('--') && !['--test', '--calib', '--march'].includes(args[i - 1])) ?? 'regnet_x_400mf';
+const march = args.includes('--march') ? args[args.indexOf('--march') + 1] as 'bernoulli' : undefined;
 const testCount = opt('--test', 64), calibCount = opt('--calib', 64);
 const fused = args.includes('--fused');
 
@@ -35,7 +37,7 @@ const r = importOnnx(new Uint8Array(readFileSync(zooFinetunedFile(dir, name))), 
 const data = await fashionAsCifar(calibCount, testCount);
 const be = createCpuBackend();
 const f = fuse(r.graph, r.host);
-const qm = buildQuantized(be, f.graph, f.host, qconfigTemplate('default_calibration'));
+const qm = buildQuantized(be, f.graph, f.host, qconfigTemplate('default_calibration', march ? { march } : {}));
 await calibrate(qm, randomSubset(data.train, calibCount, 1), { batchSize: 16, normalize: r.normalization });
 qm.setState('VALIDATION');
 const im = await convertQuantizedModel(qm);
