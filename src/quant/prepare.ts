@@ -54,7 +54,7 @@ export function quantizedRegion(g: Graph): Set<string> {
   const inside = new Set<string>();
   for (const n of g.nodes) {
     const region = opDef(n.op).quant.region;
-    if (region === 'enter') inside.add(n.id);
+    if (region === 'enter' || region === 'const') inside.add(n.id);
     else if (region !== 'leave' && n.inputs.length > 0 && n.inputs.every((i) => inside.has(i))) inside.add(n.id);
   }
   return inside;

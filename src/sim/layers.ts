@@ -20,7 +20,7 @@ import type { IntLayer, IntLayerOp, IntModel } from './model.ts';
 import type { CpuRun, LayerOf } from './cpu/context.ts';
 import { conv2dCpu, linearCpu } from './cpu/dense.ts';
 import { addCpu, affineCpu, lutCpu, mulCpu, rescaleCpu } from './cpu/eltwise.ts';
-import { avgpool2dCpu, gatherChannelsCpu, maxpool2dCpu, reshapeCpu } from './cpu/pool-shape.ts';
+import { avgpool2dCpu, constCpu, gatherChannelsCpu, maxpool2dCpu, reshapeCpu } from './cpu/pool-shape.ts';
 import { convTranspose2dCpu, resizeCpu } from './cpu/spatial.ts';
 import { floatIslandCpu, matmulCpu, softmaxCpu, transposeCpu } from './cpu/tokens.ts';
 import { SimError } from './tensor.ts';
@@ -104,6 +104,14 @@ export const INT_LAYERS = {
   affine: { validate: validateScalarRequant, cost: { macs: none, paramBytes: () => 9 }, range: clampRange, cpu: affineCpu },
   // one table read (two and a multiply-add for an interpolated int16 input) per element; the table is the parameter
   lut: { validate: validateLut, cost: { macs: none, paramBytes: (l) => 4 * (l.knots.length + l.segs.length) }, range: clampRange, cpu: lutCpu },
+  const: {
+    validate: (l, fail) => {
+      if (!(l.data instanceof Int8Array || l.data instanceof Int16Array) || l.inputs.length) fail(`layer ${l.id}: a constant needs int8 / int16 data and no inputs`);
+    },
+    cost: { macs: none, paramBytes: (l) => l.data.byteLength },
+    range: (l) => [Math.min(...l.data), Math.max(...l.data)] as Range,
+    cpu: constCpu,
+  },
   reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true }, range: inputRange, cpu: reshapeCpu },
   gather_channels: {
     validate: (l, fail) => {

@@ -120,6 +120,8 @@ export type IntLayer =
   | (LayerBase & { op: 'affine'; requant: RequantParams; offset: number; clamp: OutClamp })
   | (LayerBase & LutTable & { op: 'lut'; clamp: OutClamp })
   | (LayerBase & { op: 'reshape' })
+  /** A learned constant (class token, position table): its integers at its value's scale, repeated over the batch. */
+  | (LayerBase & { op: 'const'; data: Int8Array | Int16Array })
   /** y[:, j] = x[:, index[j]]: channel slice and shuffle, integers moved unchanged (the input's scale). */
   | (LayerBase & { op: 'gather_channels'; index: number[] })
   | (LayerBase & { op: 'dequantize' })
