@@ -41,6 +41,9 @@ import { buildViewGraph } from '../src/ui/graph-view/graph-model.ts';
 import { writeUnlabelledImages } from '../scripts/unlabelled-images.ts';
 import { relError, runOrt } from './helpers/onnx.ts';
 import { mulberry32 } from './helpers/random.ts';
+import { destroyTestBackend } from './helpers/gpu.ts';
+
+afterAll(destroyTestBackend);
 
 const ONNX = 'tests/fixtures/onnx/vit_cls.onnx';
 const load = (file: string) => importOnnx(new Uint8Array(readFileSync(file)), file.split('/').pop()!);
@@ -93,6 +96,52 @@ describe('ViT with a class token and a position table: import', () => {
       [...base, int64Init('es', [2, 8, 6])], /e.*Expand of a computed tensor/);
     bad([tokens, { opType: 'Add', name: 'a', input: ['t', 'pe'], output: ['z'] }, ...pool],
       [...base, floatInit('pe', [2, 8, 6])], /a.*has 2 rows over the batch/);
+  });
+});
+
+describe('the class-token pieces alone (no float islands): both engines, CPU = GPU simulator', () => {
+  it('tokens, a [1, 1, 6] class token expanded over the batch, a [1, 9, 6] table added, token 0 read out', async () => {
+    const { tinyModel, int64Init, floatInit, int, randomInput } = await import('./helpers/onnx.ts');
+    const bytes = tinyModel({
+      opset: 13, input: ['N', 2, 4, 6],
+      nodes: [
+        { opType: 'Reshape', name: 'tokens', input: ['input', 'tshape'], output: ['t'] },
+        { opType: 'Shape', name: 'shape', input: ['t'], output: ['s'] },
+        { opType: 'Gather', name: 'batch', input: ['s', 'zero'], output: ['b'], attribute: [int('axis', 0)] },
+        { opType: 'Unsqueeze', name: 'b1', input: ['b', 'zeros'], output: ['bu'] },
+        { opType: 'Concat', name: 'eshape', input: ['bu', 'ones2'], output: ['es'], attribute: [int('axis', 0)] },
+        { opType: 'Expand', name: 'cls', input: ['cls_token', 'es'], output: ['c'] },
+        { opType: 'Concat', name: 'cat', input: ['c', 't'], output: ['ct'], attribute: [int('axis', 1)] },
+        { opType: 'Add', name: 'pos', input: ['ct', 'pos_embed'], output: ['z'] },
+        { opType: 'Gather', name: 'readout', input: ['z', 'zero'], output: ['p'], attribute: [int('axis', 1)] },
+        { opType: 'Gemm', name: 'head', input: ['p', 'hw', 'hb'], output: ['y'], attribute: [int('transB', 1)] },
+      ],
+      inits: [int64Init('tshape', [-1, 8, 6]), { ...int64Init('zero', [0]), dims: [] }, int64Init('zeros', [0]), int64Init('ones2', [1, 1]),
+        floatInit('cls_token', [1, 1, 6]), floatInit('pos_embed', [1, 9, 6]), floatInit('hw', [3, 6]), floatInit('hb', [3])],
+    });
+    const r = importOnnx(bytes, 'cls_pieces.onnx');
+    expect(r.graph.nodes.filter((n) => n.op === 'constant').map((n) => n.shape)).toEqual([[1, 6], [9, 6]]);
+    const n = 4, shape = [n, 2, 4, 6];
+    const x = randomInput(n * 48, 7, -2, 2);
+    const want = await runOrt(bytes, x, shape);
+    const { runOurs } = await import('./helpers/onnx.ts');
+    const { getTestBackend } = await import('./helpers/gpu.ts');
+    for (const be of [createCpuBackend(), await getTestBackend()]) expect(relError(await runOurs(be, r.graph, r.host, x, shape), want), be.kind).toBeLessThan(1e-5);
+    const be = createCpuBackend();
+    const f = fuse(r.graph, r.host);
+    const qm = new QuantizedModel(be, prepare(f.graph, qconfigTemplate('default_calibration', { observer: 'minmax' })), new ParamStore(be, f.graph, f.host));
+    await calibrate(qm, withoutLabels({ name: 'x', images: Uint8Array.from({ length: 16 * 48 }, (_, i) => (i * 37) % 256), labels: new Uint8Array(16), count: 16, channels: 2, height: 4, width: 6, numClasses: 3, classNames: [] }), { batchSize: 8, normalize: r.normalization });
+    const im = await convertQuantizedModel(qm);
+    expect(im.layers.filter((l) => l.op === 'const')).toHaveLength(2);
+    const cpu = runIntModel(im, x, n, { dump: true });
+    const { ctx } = await getTestBackend();
+    const { runIntModelGpu, releaseGpuModel } = await import('../src/sim/run-gpu.ts');
+    const gpu = await runIntModelGpu(im, x, n, ctx, { dump: true });
+    for (const [id, t] of cpu.dumps) expect(Array.from(gpu.dumps.get(id)!.data), `GPU layer ${id}`).toEqual(Array.from(t.data));
+    expect(Array.from(gpu.outputInt.data)).toEqual(Array.from(cpu.outputInt.data));
+    releaseGpuModel(im, ctx);
+    qm.store.dispose();
+    qm.dispose();
   });
 });
 

@@ -61,6 +61,8 @@ export interface FusionRole {
  *           'const': a learned constant without inputs, inside the region with its own activation site
  *   weight  a weight site: the parameter role, per output channel along `axis`
  *   int32Output  the output may stay an int32 accumulator when only a DeQuantStub reads it
+ *   int16Output  a table op's output is int16 (not the qconfig's int8) when only a DeQuantStub reads it: Horizon's
+ *           high-precision output for an op without an accumulator (prepare decides both in one place)
  *   outputDtype  the output site's dtype when no per-node override sets one: 'qint16' for the ops whose output loses
  *           too much at int8 (softmax, layer norm, GELU), as Horizon's nash qconfigs keep them at int16
  */
@@ -70,6 +72,7 @@ export interface QuantRole {
   region?: 'enter' | 'leave' | 'const';
   weight?: { role: string; axis: 0 };
   int32Output?: true;
+  int16Output?: true;
 }
 
 // ---- integer lowering ---------------------------------------------------------------------------------------

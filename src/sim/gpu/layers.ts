@@ -15,6 +15,7 @@
  *    `affine_requant` (requantization with the offset as the output zero point), words [0, m, s, offset];
  *  - lut (sigmoid, tanh, hardswish, ..., PReLU): the table lookup of src/sim/gpu/lut.ts;
  *  - reshape: the same GPU buffer under a new shape (run-gpu.ts reference-counts buffers);
+ *  - const (a learned constant): its integers uploaded once, repeated over the batch by the gather kernel;
  *  - gather_channels (channel slice / shuffle): shaders/int_gather.wgsl copies the i32 words by channel index;
  *  - resize / conv_transpose2d: the accumulator kernels of src/sim/gpu/spatial.ts, then requantization;
  *  - transpose: shaders/transpose.wgsl on i32 words (src/sim/gpu/transpose.ts). matmul, softmax and float islands
@@ -177,6 +178,25 @@ export const GPU_LAYERS: { [K in IntLayerOp]?: GpuLayerRun<K> } = {
     run: (l, [x], { ctx, info, consts }) => lutGpu(ctx, x, consts.words[0], l, info.dtype),
   },
   reshape: { run: (_l, [x], { info, N }) => ({ ...x, shape: [N, ...info.shape] }) },
+  // the constant's integers uploaded once; the gather kernel with in_c = 0 reads the same rows for every sample
+  const: {
+    upload: (ctx, l, info) => {
+      const [J] = info.shape;
+      return { words: [uploadBits(ctx, Int32Array.from(l.data), [l.data.length]), uploadBits(ctx, Int32Array.from({ length: J }, (_, j) => j), [J])] };
+    },
+    run(l, _ins, { ctx, info, N, consts }) {
+      const [J, ...rest] = info.shape;
+      const inner = rest.reduce((a, b) => a * b, 1);
+      const out = ctx.empty([N * l.data.length]);
+      if (out.size > 0) {
+        ctx.run({
+          key: GATHER_SHADER.key, code: GATHER_SHADER.code, entry: 'gather_channels', inputs: [consts.words[0], consts.words[1]], outputs: [out],
+          params: GATHER.pack({ total: out.size, inner, in_c: 0, out_c: J }), workgroups: grid1d(out.size),
+        });
+      }
+      return { t: out, dtype: info.dtype, shape: [N, ...info.shape] };
+    },
+  },
   gather_channels: {
     upload: (ctx, l) => ({ words: [uploadBits(ctx, Int32Array.from(l.index), [l.index.length])] }),
     run(l, [x], { ctx, N, consts }) {
