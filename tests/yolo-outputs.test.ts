@@ -245,6 +245,14 @@ describe('the YOLO-style block: calibrate (no labels) → distillation QAT → c
     ortOpt.forEach((o, k) => expect(relError(o, sim8.outputs[k].output)).toBeLessThan(0.1));
 
     // the PyTorch QAT package takes one output so far: refused by name, not silently cut to the first
+    // end to end vs alone (each layer fed the fake-quant integers) on the int8-score plan: what a layer adds itself
+    const dc8 = await deployCheck(qm8, im8, ds, async (xb, nb, dump) => runIntModel(im8, xb, nb, { dump }), { normalize: r.normalization, isolated: true });
+    const sig8 = dc8.layers.find((l) => l.name === 'Sigmoid')!;
+    console.log(`${NAME} int8 scores: Sigmoid end to end ${sig8.max_lsb} LSB, alone ${sig8.isolated_max_lsb} LSB; ` +
+      `every layer alone ≤ ${Math.max(...dc8.layers.map((l) => l.isolated_max_lsb ?? 0))} LSB (int32 outputs not compared alone)`);
+    const alone = dc8.layers.filter((l) => l.isolated_max_lsb !== undefined);
+    expect(alone.length).toBeGreaterThan(20);
+    for (const l of alone) expect(l.isolated_max_lsb, l.name).toBeLessThanOrEqual(1);
     qm8.store.dispose();
     qm8.dispose();
     const ck = { model: NAME, stage: 'calib' as const, graph: qm.plan.graph, qconfig: qm.plan.qconfig, params: await qm.store.toHost(), qsites: await qm.toHost(), meta: {} };
