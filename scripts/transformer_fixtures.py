@@ -10,6 +10,11 @@ Transformer fixtures of the importer (imported by make-onnx-fixtures.py; run tha
                   attn @ v, the head merge Transpose + Reshape; an MLP with GELU, the Erf form in layer 1 and the
                   tanh form in layer 2), a final LayerNorm, mean pooling over the tokens (ReduceMean) and a
                   10-class head (Gemm).
+  vit_cls.onnx    a timm-style ViT on 3x32x32 (patch 8: 16 tokens of 32), opset 13: a learned class token [1, 1, 32]
+                  expanded to the batch (Expand with a Shape / Gather / ConstantOfShape / Where subgraph) and
+                  concatenated before the patch tokens, a learned position table [1, 17, 32] added with
+                  broadcasting, two encoder layers as above, a final LayerNorm and the class token's output
+                  (Gather of token 0) into the head. vit_cls17.onnx: the same at opset 17 (LayerNormalization).
 """
 import math
 
