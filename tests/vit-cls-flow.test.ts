@@ -145,6 +145,26 @@ describe('the class-token pieces alone (no float islands): both engines, CPU = G
   });
 });
 
+describe('the token-0 readout as Slice + Squeeze (x[:, 0:1].squeeze(1))', () => {
+  it('is a slice and a flatten, and matches onnxruntime', async () => {
+    const { tinyModel, int64Init, floatInit, int, randomInput, runOurs } = await import('./helpers/onnx.ts');
+    const bytes = tinyModel({
+      opset: 13, input: ['N', 2, 4, 6],
+      nodes: [
+        { opType: 'Reshape', name: 'tokens', input: ['input', 'tshape'], output: ['t'] },
+        { opType: 'Slice', name: 'first', input: ['t', 'zero', 'one', 'one'], output: ['s'] },
+        { opType: 'Squeeze', name: 'squeeze', input: ['s', 'one'], output: ['p'] },
+        { opType: 'Gemm', name: 'head', input: ['p', 'hw', 'hb'], output: ['y'], attribute: [int('transB', 1)] },
+      ],
+      inits: [int64Init('tshape', [-1, 8, 6]), int64Init('zero', [0]), int64Init('one', [1]), floatInit('hw', [3, 6]), floatInit('hb', [3])],
+    });
+    const r = importOnnx(bytes, 'slice_squeeze.onnx');
+    expect(r.graph.nodes.map((n) => n.op)).toEqual(['input', 'quant_stub', 'reshape', 'slice', 'flatten', 'linear', 'dequant_stub']);
+    const x = randomInput(3 * 48, 9);
+    expect(relError(await runOurs(createCpuBackend(), r.graph, r.host, x, [3, 2, 4, 6]), await runOrt(bytes, x, [3, 2, 4, 6]))).toBeLessThan(1e-6);
+  });
+});
+
 describe('ViT with a class token: fake quant, QAT, convert, simulator, QDQ export', () => {
   it('the constants get their own activation sites and train; every layer within 2 LSB; QDQ runs in onnxruntime', async () => {
     const r = load(ONNX);

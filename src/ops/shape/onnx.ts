@@ -100,6 +100,24 @@ export function importConcat(im: ImportContext, { n, inputs, base, set }: NodeIO
   set({ kind: 'tensor', id, shape });
 }
 
+/** Squeeze of per-sample axes of size 1 (a class-token readout x[:, 0:1] squeezed) → reshape / flatten. */
+export function importSqueeze(im: ImportContext, { n, inputs, base, set, alias }: NodeIO): void {
+  const x = im.tensor(inputs[0]);
+  const rank = x.shape.length + 1;
+  const given = im.opset >= 13 ? (inputs[1] ? im.ints(im.constant(inputs[1], 'axes'), 'axes') : undefined) : im.attrInts(n, 'axes');
+  const at = new Set((given ?? x.shape.flatMap((d, i) => (d === 1 ? [i + 1] : []))).map((a) => (a < 0 ? a + rank : a)));
+  for (const a of at) {
+    if (a === 0) im.fail('Squeeze of the batch axis is not supported');
+    if (!(a > 0 && a < rank) || x.shape[a - 1] !== 1) im.fail(`Squeeze of axis ${a} of [N, ${x.shape}]: only axes of size 1`);
+  }
+  const shape = x.shape.filter((_, i) => !at.has(i + 1));
+  if (!shape.length) im.fail('Squeeze to one value per sample is not supported');
+  if (!at.size) return alias(inputs[0]);
+  const id = im.uniqueId(base);
+  im.addNode(id, shape.length === 1 ? 'flatten' : 'reshape', [im.materialize(x, base)], shape, shape.length === 1 ? {} : { shape: [...shape] });
+  set({ kind: 'tensor', id, shape });
+}
+
 /** The per-sample shape of a Reshape to `target` (0 copies, -1 infers), checked to keep the batch first. */
 export function reshapeTarget(im: ImportContext, inShape: number[], target: number[], allowzero: boolean, batch?: boolean[]): number[] {
   const full = [-2, ...inShape]; // -2 stands for the batch

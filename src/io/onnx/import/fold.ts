@@ -7,8 +7,10 @@
  * as "keep the batch".
  *
  * `foldNode` runs before the op's importer: Shape always folds; the other ops below fold when every input is a
- * constant. Shape / Gather / Unsqueeze / Squeeze / Cast on a computed tensor are refused by their importers
- * (SHAPE_SUBGRAPH_IMPORTERS).
+ * constant. Unsqueeze / Cast of a computed tensor are refused by their importers (SHAPE_SUBGRAPH_IMPORTERS); Gather
+ * and Squeeze of one are read by the slice / reshape importers (a class-token readout).
+ * Also folded: ConstantOfShape, Equal, Where, Reshape and Expand of constants (`x.expand(x.shape[0], -1, -1)`); an
+ * Expand of a constant to the batch size is left to its importer (a learned constant: src/ops/shape/onnx-constant.ts).
  */
 import { DataType, DATA_TYPE_NAMES } from '../proto-types.ts';
 import type { ImportContext, NodeIO } from './context.ts';
@@ -335,6 +337,5 @@ const refuse = (op: string) => (im: ImportContext): never =>
 export const SHAPE_SUBGRAPH_IMPORTERS = {
   Shape: (im: ImportContext, io: NodeIO) => io.set(foldShape(im, io)),
   Unsqueeze: refuse('Unsqueeze'),
-  Squeeze: refuse('Squeeze'),
   Cast: refuse('Cast'),
 };
