@@ -17,8 +17,9 @@
  *  - reshape: the same GPU buffer under a new shape (run-gpu.ts reference-counts buffers);
  *  - gather_channels (channel slice / shuffle): shaders/int_gather.wgsl copies the i32 words by channel index;
  *  - resize / conv_transpose2d: the accumulator kernels of src/sim/gpu/spatial.ts, then requantization;
- *  - transpose: shaders/transpose.wgsl on i32 words (src/sim/gpu/transpose.ts). matmul, softmax and float islands
- *    have no WGSL run yet: runIntModelGpu refuses such a model by name.
+ *  - transpose: shaders/transpose.wgsl on i32 words (src/sim/gpu/transpose.ts);
+ *  - layernorm: a row pass and an element pass of shaders/int_layernorm.wgsl (src/sim/gpu/layernorm.ts).
+ *  matmul, softmax and float islands have no WGSL run yet: runIntModelGpu refuses such a model by name.
  */
 import requantSrc from '../../../shaders/int_requant.wgsl';
 import runSrc from '../../../shaders/int_sim_run.wgsl';
@@ -30,6 +31,7 @@ import type { LayerOf } from '../cpu/context.ts';
 import type { OutputSpec, RequantSpec } from '../int/requant.ts';
 import { SimError } from '../tensor.ts';
 import { uploadBits, type GpuIntTensor } from './bits.ts';
+import { layerNormGpu, uploadLayerNorm } from './layernorm.ts';
 import { lutGpu, uploadLut } from './lut.ts';
 import { convTransposeGpu, resizeGpu, uploadSpatial } from './spatial.ts';
 import { transposeIntGpu } from './transpose.ts';
@@ -204,6 +206,7 @@ export const GPU_LAYERS: { [K in IntLayerOp]?: GpuLayerRun<K> } = {
   },
   // perm is per sample: the batch axis stays first
   transpose: { run: (l, [x], { ctx }) => transposeIntGpu(ctx, x, [0, ...l.perm.map((p) => p + 1)]) },
+  layernorm: { upload: (ctx, l) => ({ words: [uploadLayerNorm(ctx, l)] }), run: (l, [x], { ctx, info, consts }) => layerNormGpu(ctx, x, consts.words[0], l, info.dtype) },
 };
 
 /** Whether a layer's kind has a WGSL run. */
