@@ -6,16 +6,18 @@
  *    1 LSB of the fake-quant model's rule (the float32 CPU reference layer norm of f32(q · s_x), quantized with
  *    f32(y · f32(1 / s_out))), and within 0.5 + 1/64 LSB of the exact value before rounding; a table off by 2^-10
  *    fails the same check (the check can fail);
- *  - the WGSL run (src/sim/gpu/layernorm.ts) gives the same integers as the CPU run, constant rows and eps = 0
- *    included.
+ *  - in a model (quantize → layernorm → dequantize, through the model file), the WGSL run (src/sim/gpu/layernorm.ts,
+ *    its GPU_LAYERS entry) gives the same integers as the CPU run, constant rows and eps = 0 included.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { layerNorm } from '../src/engine/reference/tokens.ts';
 import type { WebGpuBackend } from '../src/engine/webgpu/webgpu-backend.ts';
 import { layerNormParams } from '../src/ops/norm/lower.ts';
 import { quantizeValue } from '../src/qmath/fake-quantize.ts';
-import { readInt, uploadInt } from '../src/sim/gpu/bits.ts';
-import { layerNormGpu, uploadLayerNorm } from '../src/sim/gpu/layernorm.ts';
+import { decodeModelFile, encodeModelFile } from '../src/sim/model-file.ts';
+import { INT_MODEL_FORMAT, INT_MODEL_VERSION, type IntModel } from '../src/sim/model.ts';
+import { runIntModel } from '../src/sim/run.ts';
+import { releaseGpuModel, runIntModelGpu } from '../src/sim/run-gpu.ts';
 import { layerNormInt, rsqrtFixed, rsqrtTable, type LayerNormParams } from '../src/sim/int/layernorm.ts';
 import type { IntArray } from '../src/sim/int/requant.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
@@ -92,7 +94,11 @@ function params(c: Case, gamma: Float32Array, beta: Float32Array, sOut: number):
   return p;
 }
 
-const worstAgainst = (got: IntArray, fq: Int32Array) => got.reduce((w, v, i) => Math.max(w, Math.abs(v - fq[i])), 0);
+const worstAgainst = (got: IntArray, fq: Int32Array) => {
+  let w = 0;
+  for (let i = 0; i < got.length; i++) w = Math.max(w, Math.abs(got[i] - fq[i]));
+  return w;
+};
 
 describe('integer layer norm', () => {
   it('reciprocal square root: within 2^-22 relative of 1 / sqrt(W) for W from 1 to 2^53', () => {
@@ -126,31 +132,42 @@ describe('integer layer norm', () => {
     }
   });
 
-  it('the WGSL run gives the CPU run\'s integers (constant rows, eps 0, int8 outputs that saturate included)', async () => {
+  it('the WGSL run gives the CPU run\'s integers in a model (file round trip; constant rows, eps 0, saturating int8 outputs)', async () => {
     const gpu = (await getTestBackend()) as WebGpuBackend;
-    const check = async (x: IntArray, d: number, p: LayerNormParams, dtype: 'int8' | 'int16', what: string) => {
+    /** quantize (s_x) → layernorm → dequantize over rows of d, written to a model file and read back. */
+    const check = async (q: IntArray, c: Case, p: LayerNormParams, dtype: 'int8' | 'int16', what: string) => {
       const [lo, hi] = dtype === 'int8' ? [-128, 127] : [-32768, 32767];
-      const want = layerNormInt(x, d, p, dtype, lo, hi);
-      const layer = { id: 'ln', op: 'layernorm' as const, inputs: ['x'], ...p, clamp: { lo, hi } };
-      const consts = uploadLayerNorm(gpu.ctx, layer);
-      const t = uploadInt(gpu.ctx, x, [x.length / d, d]);
-      const y = layerNormGpu(gpu.ctx, t, consts, layer, dtype);
-      const got = await readInt(gpu.ctx, y);
-      for (const b of [consts, t.t, y.t]) gpu.ctx.release(b);
-      expect(got.length, what).toBe(want.length);
-      const bad = want.findIndex((v, i) => v !== got[i]);
-      expect(bad, `${what}: first difference at ${bad}: CPU ${want[bad]}, GPU ${got[bad]}`).toBe(-1);
+      const rows = q.length / c.d, sx = f32(c.sx);
+      const im: IntModel = {
+        format: INT_MODEL_FORMAT, version: INT_MODEL_VERSION, name: 'ln', march: 'nash-e', mode: 'horizon', multiplierBits: 32,
+        inputShape: [rows, c.d], numClasses: 0, input: 'x', output: 'out',
+        layers: [
+          { id: 'q', op: 'quantize', inputs: ['x'], scale: sx, dtype: c.inDtype, rounding: 'half_even' },
+          { id: 'ln', op: 'layernorm', inputs: ['q'], ...p, clamp: { lo, hi } },
+          { id: 'out', op: 'dequantize', inputs: ['ln'] },
+        ],
+        values: { q: { dtype: c.inDtype, scales: [sx], shape: [rows, c.d] }, ln: { dtype, scales: [1], shape: [rows, c.d] } },
+      };
+      const back = decodeModelFile(encodeModelFile(im), 'ln.qsbin');
+      const x = Float32Array.from(q, (v) => f32(v * sx));
+      const cpu = runIntModel(back, x, 1).outputInt.data;
+      // the quantize step gives back q: the CPU run is the reference kernel's
+      expect(Array.from(cpu), what).toEqual(Array.from(layerNormInt(q, c.d, p, dtype, lo, hi)));
+      const got = (await runIntModelGpu(back, x, 1, gpu.ctx)).outputInt.data;
+      releaseGpuModel(back, gpu.ctx);
+      const bad = cpu.findIndex((v, i) => v !== got[i]);
+      expect(bad, `${what}: first difference at ${bad}: CPU ${cpu[bad]}, GPU ${got[bad]}`).toBe(-1);
     };
     for (const c of CASES) {
       const x = inputs(c);
       const { gamma, beta } = gammaBeta(c);
       const { sOut } = fakeQuant(c, x, gamma, beta);
-      await check(x, c.d, params(c, gamma, beta, sOut), 'int16', c.name);
-      // an int8 output at a scale 8 times too fine: most values saturate
-      await check(x, c.d, params(c, gamma, beta, sOut * 8 / 256), 'int8', `${c.name}, int8 output`);
+      await check(x, c, params(c, gamma, beta, sOut), 'int16', c.name);
+      // an int8 output whose range covers an eighth of the values' range: the larger values saturate
+      await check(x, c, params(c, gamma, beta, sOut * 32), 'int8', `${c.name}, int8 output`);
     }
     // constant rows (V = 0: the outputs are beta) with and without eps
-    const c = { ...CASES[1], rows: 3, eps: 0 };
+    const c = { ...CASES[1], rows: 3 };
     const x = new Int16Array(3 * c.d).fill(-32768);
     x.fill(1234, c.d, 2 * c.d);
     x[2 * c.d] = 5;
@@ -159,7 +176,7 @@ describe('integer layer norm', () => {
       const p = params({ ...c, eps }, gamma, beta, 1e-3);
       const want = layerNormInt(x, c.d, p, 'int16', -32768, 32767);
       for (let i = 0; i < 2 * c.d; i++) expect(Math.abs(want[i] - beta[i % c.d] / 1e-3), `constant row, eps ${eps}`).toBeLessThanOrEqual(0.5 + 1e-6);
-      await check(x, c.d, p, 'int16', `constant rows, eps ${eps}`);
+      await check(x, { ...c, eps }, p, 'int16', `constant rows, eps ${eps}`);
     }
   });
 });
