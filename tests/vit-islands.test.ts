@@ -5,7 +5,8 @@
  * quantize), and
  *  - each layer of the simulator, fed the fake-quant model's own integers, agrees with it within 1 LSB (islands
  *    included); on nash-e the matmuls, softmaxes and layer norms are integer (no island left) and agree within 2 LSB,
- *    the layer norms (src/sim/int/layernorm.ts) within 1 LSB; the viewer and the deployment check list no island;
+ *    the layer norms (src/sim/int/layernorm.ts) within 1 LSB, their WGSL run bit-identical; the viewer and the
+ *    deployment check list no island;
  *  - the model file keeps the islands (their weights int8) and the decoded model computes the same integers;
  *  - the GPU simulator refuses an island by name (never a silent wrong result); so does convert an op without one;
  *  - the viewer marks the islands and their DeQuant / Quant boundaries; the deployment check lists them;
@@ -30,6 +31,8 @@ import { QuantizedModel } from '../src/quant/quantized-model.ts';
 import { decodeModelFile, encodeModelFile } from '../src/sim/model-file.ts';
 import { execLayer, runIntModel } from '../src/sim/run.ts';
 import { runIntModelGpu } from '../src/sim/run-gpu.ts';
+import { readInt, uploadInt } from '../src/sim/gpu/bits.ts';
+import { runGpuLayer, uploadGpuLayer } from '../src/sim/gpu/layers.ts';
 import { buildViewGraph, islandBoundary } from '../src/ui/graph-view/graph-model.ts';
 import { mulberry32 } from './helpers/random.ts';
 import { relError, runOrt } from './helpers/onnx.ts';
@@ -145,6 +148,7 @@ describe('ViT on march bayes: a heterogeneous model', () => {
     const xs = normalizeImages(images(n, 2), r.normalization);
     const tape = new Tape(be, false, false);
     const { values } = runGraph(tape, qm.plan.graph, qm.store, tape.input(xs, [n, 3, 16, 16]), { ...qm.hooks, keep: () => true });
+    const gpu = await getTestBackend() as WebGpuBackend;
     const worst = new Map<string, number>();
     for (const layer of im.layers) {
       if (layer.op === 'quantize' || layer.op === 'dequantize' || im.values[layer.id].dtype === 'int32') continue;
@@ -155,6 +159,14 @@ describe('ViT on march bayes: a heterogeneous model', () => {
         return { data, shape: [n, ...info.shape] };
       }));
       const got = execLayer(im, layer, ins);
+      if (layer.op === 'layernorm') {
+        // its WGSL run (the GPU_LAYERS entry) on the same integers: bit-identical
+        const consts = uploadGpuLayer(gpu.ctx, layer, im.values[layer.id])!;
+        const x = uploadInt(gpu.ctx, ins[0].data, ins[0].shape);
+        const y = runGpuLayer(layer, [x], { ctx: gpu.ctx, model: im, info: im.values[layer.id], N: n, consts });
+        expect(Array.from(await readInt(gpu.ctx, y)), layer.id).toEqual(Array.from(got.data));
+        for (const t of [...consts.words, x.t, y.t]) gpu.ctx.release(t);
+      }
       const ref = await be.read(values.get(layer.id)!.value), s = im.values[layer.id].scales[0];
       let w = 0;
       for (let i = 0; i < ref.length; i++) w = Math.max(w, Math.abs(Math.round(ref[i] / s) - got.data[i]));
@@ -182,6 +194,7 @@ describe('ViT on march bayes: a heterogeneous model', () => {
     const dc = await deployCheck(qm, im, images(4, 3), async (x, k, dump) => runIntModel(im, x, k, { dump }), { normalize: r.normalization });
     expect(dc.float_islands).toEqual([]);
     for (const l of dc.layers.filter((l) => l.name.endsWith('layernorm'))) expect(l.cosine, l.name).toBeGreaterThan(0.999);
+    destroyTestBackend();
     qm.store.dispose();
     qm.dispose();
   }, 120_000);
