@@ -1,15 +1,17 @@
 /**
  * The fixed-point simulator against the fake-quant and float models, for an ONNX model on one march (calibrated,
- * min-max, on seeded noise images; tested on others):
+ * min-max, on seeded images: the plane waves of scripts/unlabelled-images.ts, or uniform noise; tested on others):
  *  - per layer: each simulator layer fed the fake-quant model's own integers, max |simulator − round(fq / s)| in
  *    LSB (the layer's own error, no drift from earlier layers); printed per layer kind, and per layer for one kind;
  *  - end to end: the output SQNR of the simulator and of the fake-quant model against the float model, and of the
  *    simulator against the fake-quant model; the float islands of the integer model.
  *   node --import tsx --import ./scripts/wgsl-hooks.mjs scripts/sim-layer-lsb.ts [ONNX] [--march nash-e]
- *        [--calib 32] [--test 16] [--kind layernorm]
+ *        [--calib 32] [--test 16] [--kind layernorm] [--images waves|noise]
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { PNG } from 'pngjs';
+import { wavePng } from './unlabelled-images.ts';
 import { withoutLabels, type ImageDataset } from '../src/data/dataset.ts';
 import { normalizeImages } from '../src/data/loader.ts';
 import { Tape } from '../src/engine/autograd.ts';
@@ -28,21 +30,28 @@ import { execLayer, runIntModel } from '../src/sim/run.ts';
 
 const { values: a, positionals } = parseArgs({
   allowPositionals: true,
-  options: { march: { type: 'string', default: 'nash-e' }, calib: { type: 'string', default: '32' }, test: { type: 'string', default: '16' }, kind: { type: 'string', default: 'layernorm' } },
+  options: { march: { type: 'string', default: 'nash-e' }, calib: { type: 'string', default: '32' }, test: { type: 'string', default: '16' }, kind: { type: 'string', default: 'layernorm' }, images: { type: 'string', default: 'waves' } },
 });
 const file = positionals[0] ?? 'tests/fixtures/onnx/vit_tiny.onnx';
 const r = importOnnx(new Uint8Array(readFileSync(file)), file);
 const f = fuse(r.graph, r.host);
 const [C, H, W] = f.graph.inputShape;
 
-/** Uniform noise images (seeded). */
+/** n images from `seed` on: plane waves (scripts/unlabelled-images.ts, RGB, H = W) or uniform noise. */
 function images(n: number, seed: number): ImageDataset {
   let s = seed >>> 0;
   const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
-  return withoutLabels({
-    name: 'noise', images: Uint8Array.from({ length: n * C * H * W }, () => Math.floor(256 * rnd())), labels: new Uint8Array(n),
-    count: n, channels: C, height: H, width: W, numClasses: 10, classNames: [],
-  });
+  const px = new Uint8Array(n * C * H * W);
+  if (a.images === 'waves') {
+    if (C !== 3 || H !== W) throw new Error(`--images waves needs a 3xSxS input, the model takes [${C}, ${H}, ${W}]`);
+    for (let k = 0; k < n; k++) {
+      const { data } = PNG.sync.read(Buffer.from(wavePng(1000 * seed + k, H)));
+      for (let c = 0; c < C; c++) for (let i = 0; i < H * W; i++) px[(k * C + c) * H * W + i] = data[4 * i + c];
+    }
+  } else {
+    for (let i = 0; i < px.length; i++) px[i] = Math.floor(256 * rnd());
+  }
+  return withoutLabels({ name: a.images!, images: px, labels: new Uint8Array(n), count: n, channels: C, height: H, width: W, numClasses: 10, classNames: [] });
 }
 
 const sqnr = (ref: Float32Array, x: Float32Array) => {
@@ -92,7 +101,7 @@ const fl = await be.read(runGraph(t2, f.graph, floatStore, t2.input(xs, shape)).
 t2.dispose();
 const sim = runIntModel(im, xs, n).output;
 
-console.log(`${file} on ${a.march}, calibrated on ${a.calib} noise images, ${n} test images`);
+console.log(`${file} on ${a.march}, calibrated on ${a.calib} ${a.images} images, ${n} test images`);
 console.log(`float islands: ${im.layers.filter((l) => l.op === 'float').map((l) => l.id).join(', ') || 'none'}`);
 console.log(`worst |simulator − fake quant| per layer kind, each layer fed the fake-quant integers (LSB): ${[...perKind].map(([k, v]) => `${k} ${v}`).join(', ')}`);
 console.log(`${a.kind} layers:\n${perLayer.join('\n')}`);
