@@ -6,13 +6,15 @@
  *    1 LSB of the fake-quant model's rule (the float32 CPU reference layer norm of f32(q · s_x), quantized with
  *    f32(y · f32(1 / s_out))), and within 0.5 + 1/64 LSB of the exact value before rounding; a table off by 2^-10
  *    fails the same check (the check can fail);
+ *  - rows too long for the exact sums stay float islands; a model file with a broken layer norm is refused by name;
  *  - in a model (quantize → layernorm → dequantize, through the model file), the WGSL run (src/sim/gpu/layernorm.ts,
  *    its GPU_LAYERS entry) gives the same integers as the CPU run, constant rows and eps = 0 included.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { layerNorm } from '../src/engine/reference/tokens.ts';
 import type { WebGpuBackend } from '../src/engine/webgpu/webgpu-backend.ts';
-import { layerNormParams } from '../src/ops/norm/lower.ts';
+import type { GraphNode } from '../src/graph/ir.ts';
+import { layerNormFloatIf, layerNormParams } from '../src/ops/norm/lower.ts';
 import { quantizeValue } from '../src/qmath/fake-quantize.ts';
 import { decodeModelFile, encodeModelFile } from '../src/sim/model-file.ts';
 import { INT_MODEL_FORMAT, INT_MODEL_VERSION, type IntModel } from '../src/sim/model.ts';
@@ -130,6 +132,35 @@ describe('integer layer norm', () => {
       const coarse = { ...p, rsqrtTable: p.rsqrtTable.map((k) => Math.round(k * (1 + 2 ** -10))) };
       expect(worstAgainst(layerNormInt(x, c.d, coarse, 'int16', -32768, 32767), fq), c.name).toBeGreaterThan(1);
     }
+  });
+
+  it('rows beyond the exact range stay float (floatIf); a model file with a broken layer norm is refused by name', () => {
+    const g = gammaBeta({ ...CASES[0], d: 2897 });
+    expect(layerNormParams({ inDtype: 'int16', sx: 1e-3, d: 2897, eps: 1e-5, ...g, sOut: 1e-3 })).toMatch(/rows of 2897 features \(at most 2896\)/);
+    const node = { id: 'ln', op: 'layernorm', inputs: ['x'], shape: [4, 2897], attrs: { eps: 1e-5 }, params: {} } as unknown as GraphNode;
+    expect(layerNormFloatIf(node)).toMatch(/LayerNorm over 2897 features/);
+    expect(layerNormFloatIf({ ...node, shape: [4, 2896] })).toBeNull();
+    // eps so large against the input's scale that eps · d² / s_x² leaves 2^53
+    expect(layerNormParams({ inDtype: 'int8', sx: 1e-9, d: 192, eps: 1, ...gammaBeta(CASES[0]), sOut: 1e-3 })).toMatch(/leaves the 53-bit exact range/);
+
+    const c = CASES[0];
+    const p = params(c, gammaBeta(c).gamma, gammaBeta(c).beta, 1e-3);
+    const model = (layer: Record<string, unknown>): IntModel => ({
+      format: INT_MODEL_FORMAT, version: INT_MODEL_VERSION, name: 'ln', march: 'nash-e', mode: 'horizon', multiplierBits: 32,
+      inputShape: [2, c.d], numClasses: 0, input: 'x', output: 'out',
+      layers: [
+        { id: 'q', op: 'quantize', inputs: ['x'], scale: 0.05, dtype: 'int8', rounding: 'half_even' },
+        { id: 'ln', op: 'layernorm', inputs: ['q'], ...p, clamp: { lo: -32768, hi: 32767 }, ...layer } as IntModel['layers'][number],
+        { id: 'out', op: 'dequantize', inputs: ['ln'] },
+      ],
+      values: { q: { dtype: 'int8', scales: [0.05], shape: [2, c.d] }, ln: { dtype: 'int16', scales: [1e-3], shape: [2, c.d] } },
+    });
+    const load = (layer: Record<string, unknown>) => () => decodeModelFile(encodeModelFile(model(layer)), 'ln.qsbin');
+    expect(load({})).not.toThrow();
+    expect(load({ rsqrtTable: p.rsqrtTable.slice(1) })).toThrow(/ln\.qsbin: layer ln: layer norm needs a 3073-entry reciprocal square root table/);
+    expect(load({ beta: p.beta.slice(1) })).toThrow(/layer ln: layer norm gamma \/ beta are not one int32 \/ integer per feature/);
+    expect(load({ gamma: Int32Array.of(...p.gamma.subarray(1), 2 ** 22) })).toThrow(/a gamma multiplier needs more than 22 bits/);
+    expect(load({ preShift: 3 })).toThrow(/preShift 3 is not an even number of bits/);
   });
 
   it('the WGSL run gives the CPU run\'s integers in a model (file round trip; constant rows, eps 0, saturating int8 outputs)', async () => {
