@@ -3,7 +3,8 @@
  * on random inputs: matmul (src/sim/gpu/matmul.ts: batched, either operand transposed, int8 / int16, int32
  * accumulation, horizon requantization, clamps that saturate, an accumulator leaving int32 refused like the CPU) and
  * softmax (src/sim/gpu/softmax.ts: the exp table, 64-bit row sums, the fixed-point reciprocal; long and short tables,
- * narrow clamps, ties). Sizes are odd and not multiples of the 256-lane workgroup.
+ * narrow clamps, ties). Sizes are odd and not multiples of the 256-lane workgroup. Through runIntModelGpu, a model
+ * whose matmul overflows is refused as runIntModel refuses it, before a following float island runs.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../src/engine/webgpu/gpu-context.ts';
@@ -12,7 +13,9 @@ import { matmulIntGpu } from '../src/sim/gpu/matmul.ts';
 import { softmaxIntGpu, uploadSoftmax } from '../src/sim/gpu/softmax.ts';
 import { matmulInt, softmaxInt, transposeInt } from '../src/sim/int/tokens.ts';
 import { computeHorizonMultiplierShift, type IntArray, type QDType } from '../src/sim/int/requant.ts';
-import type { IntLayer } from '../src/sim/model.ts';
+import { INT_MODEL_FORMAT, INT_MODEL_VERSION, type IntLayer, type IntModel } from '../src/sim/model.ts';
+import { runIntModel } from '../src/sim/run.ts';
+import { runIntModelGpu } from '../src/sim/run-gpu.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 import { mulberry32 } from './helpers/random.ts';
 
@@ -167,5 +170,43 @@ describe('simulator softmax on the GPU', () => {
     expect(() => softmaxIntGpu(ctx, tx, table, { ...l, clamp: { lo: 0, hi: 40000 } }, 'int16')).toThrow(/sm: softmax clamp \[0, 40000\] is not inside int16/);
     ctx.release(table);
     ctx.release(tx.t);
+  });
+});
+
+describe('runIntModelGpu: a matmul then float islands', () => {
+  // q = quantize(x) [4, 8] int16; mm = q · qᵀ [4, 4] int16; g = GELU island; t = transpose island; y = dequantize(t)
+  const model: IntModel = {
+    format: INT_MODEL_FORMAT, version: INT_MODEL_VERSION, name: 'mm-islands', march: 'nash-e', mode: 'horizon', multiplierBits: 32,
+    inputShape: [4, 8], numClasses: 4, input: 'x', output: 'y',
+    values: {
+      q: { dtype: 'int16', scales: [1 / 64], shape: [4, 8] },
+      mm: { dtype: 'int16', scales: [1 / 16], shape: [4, 4] },
+      g: { dtype: 'int16', scales: [1 / 16], shape: [4, 4] },
+      t: { dtype: 'int16', scales: [1 / 16], shape: [4, 4] },
+    },
+    layers: [
+      { id: 'q', op: 'quantize', inputs: ['x'], scale: 1 / 64, dtype: 'int16', rounding: 'half_even' },
+      // s_a · s_b / s_out = 16 / 4096: m / 2^s = 2^30 / 2^38
+      { id: 'mm', op: 'matmul', inputs: ['q', 'q'], transB: true, requant: { multiplier: Int32Array.of(2 ** 30), shift: Int32Array.of(38) }, clamp: { lo: -32768, hi: 32767 } },
+      { id: 'g', op: 'float', inputs: ['mm'], fn: { kind: 'gelu', form: 'erf' }, reason: 'test island', rounding: 'half_even', clamp: { lo: -32768, hi: 32767 } },
+      { id: 't', op: 'float', inputs: ['g'], fn: { kind: 'transpose', perm: [1, 0] }, reason: 'test island', rounding: 'half_even', clamp: { lo: -32768, hi: 32767 } },
+      { id: 'y', op: 'dequantize', inputs: ['t'] },
+    ],
+  };
+
+  it('the same integers as the CPU simulator; an overflowing accumulator refused by both, naming the GPU layer', async () => {
+    const { ctx } = await getTestBackend();
+    const r = mulberry32(3);
+    const n = 3;
+    const x = Float32Array.from({ length: n * 32 }, () => 2 * r() - 1);
+    const cpu = runIntModel(model, x, n, { dump: true });
+    const gpu = await runIntModelGpu(model, x, n, ctx, { dump: true });
+    for (const id of ['q', 'mm', 'g', 't']) expect(Array.from(gpu.dumps.get(id)!.data), id).toEqual(Array.from(cpu.dumps.get(id)!.data));
+    expect(Array.from(gpu.output)).toEqual(Array.from(cpu.output));
+    expect(new Set(Array.from(cpu.dumps.get('g')!.data)).size).toBeGreaterThan(5);
+    // x = 500: q saturates at 32767, and 8 · 32767² leaves int32
+    const big = new Float32Array(n * 32).fill(500);
+    expect(() => runIntModel(model, big, n)).toThrow(/leaves int32/);
+    await expect(runIntModelGpu(model, big, n, ctx)).rejects.toThrow(/^mm: matmul accumulator leaves int32/);
   });
 });
