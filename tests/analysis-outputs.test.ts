@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { withoutLabels, type ImageDataset } from '../src/data/dataset.ts';
-import { normalizeImages } from '../src/data/loader.ts';
+import { normalizeImages, type Normalization } from '../src/data/loader.ts';
 import { Tape } from '../src/engine/autograd.ts';
 import type { Backend } from '../src/engine/backend.ts';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
@@ -72,7 +72,7 @@ describe('distance over several outputs', () => {
   });
 });
 
-interface Models { be: Backend; graph: Graph; qm: QuantizedModel; floatStore: ParamStore; norm: { mean: number[]; std: number[] } }
+interface Models { be: Backend; graph: Graph; qm: QuantizedModel; floatStore: ParamStore; norm: Normalization }
 
 async function calibrated(file: string, calib: ImageDataset): Promise<Models> {
   const r = importOnnx(fixture(file), `${file}.onnx`);
