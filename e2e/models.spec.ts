@@ -135,11 +135,30 @@ test('ViT on bayes: float islands dashed with their DeQuant/Quant boundaries, ca
   expect(errors).toEqual([]);
 });
 
-test('FPN neck (3 outputs): calibrate, distill, deploy-check every output', async ({ page }, testInfo) => {
+test('FPN neck (3 outputs): calibrate, distill, deploy-check every output; the analysis over the 3 outputs', async ({ page }, testInfo) => {
   const errors = await openStudio(page);
   await importModel(page, 'fpn.onnx');
   await loadData(page, unlabelled(24, 32, true), false);
   await quantizeFlow(page, testInfo, 'fpn.onnx', ['p2', 'p3', 'p4']);
+
+  // Precision analysis, float vs calibrated, on the 8 held-out images: distances over the three outputs, no top-1 or
+  // accuracy (no labels, no class scores); sensitivity of every site by the distance only.
+  await page.getByTestId('analysis-compare').selectOption('float-calib');
+  for (const [k, v] of Object.entries({ images: 8, 'bad-cases': 4, 'batch-size': 8, 'calib-images': 8 })) await page.getByTestId(`analysis-${k}`).fill(String(v));
+  await page.getByTestId('analysis-metric').selectOption('cosine');
+  await page.getByTestId('analysis-mixed').uncheck();
+  await page.getByTestId('analysis-run-button').click();
+  const analysisStatus = page.getByTestId('analysis-status');
+  await expect.poll(async () => { await failOnError(page, 'analysis-error', 'analysis'); return analysisStatus.getAttribute('data-outcome'); }).toBe('done');
+  await expect(page.getByTestId('analysis-outputs')).toHaveAttribute('data-count', '3');
+  await expect(page.getByTestId('analysis-agreement')).toHaveAttribute('data-top1', 'no');
+  await expect(page.getByTestId('analysis-agreement')).toHaveAttribute('data-acc', 'no');
+  await expect(page.getByTestId('analysis-bad-case')).toHaveCount(4);
+  await expect(page.getByTestId('analysis-layer-row').first()).toBeAttached();
+  await expect(page.getByTestId('analysis-sensitivity-table')).toHaveAttribute('data-acc', 'no');
+  await expect(page.getByTestId('analysis-sensitivity-table').locator('thead th')).toHaveCount(5);
+  expect(await page.getByTestId('analysis-sensitivity-row').count()).toBeGreaterThan(3);
+  await shoot(page, testInfo, 'panel-analysis', 'fpn-analysis');
   expect(errors).toEqual([]);
 });
 
