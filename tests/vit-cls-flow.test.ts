@@ -8,7 +8,8 @@
  *    comparison with onnxruntime on both backends is FLOAT_FIXTURES, onnx-import*.test.ts);
  *  - prepare: each constant gets its own activation fake quant (Horizon: a constant input of an add / concat);
  *  - QAT trains them; convert stores their integers (`const` layers); every integer layer, fed the fake-quant
- *    model's integers, within 2 LSB; the model file keeps them; the QDQ export runs in onnxruntime;
+ *    model's integers, within 2 LSB; the model file keeps them; the GPU simulator computes the same integers in every
+ *    layer; the QDQ export runs in onnxruntime;
  *  - without labels through the CLI: calibration, then distillation QAT raises the output SQNR (both printed).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -222,6 +223,15 @@ describe('ViT with a class token: fake quant, QAT, convert, simulator, QDQ expor
     expect(relError(sim.output, fq)).toBeLessThan(0.1);
     const back = decodeModelFile(encodeModelFile(im), 'vit_cls.qsbin');
     expect(Array.from(runIntModel(back, x, n).outputInt.data)).toEqual(Array.from(sim.outputInt.data));
+    // the GPU simulator (the const layers, the token concat, matmul, softmax, layer norm in WGSL) = the CPU one
+    const { getTestBackend } = await import('./helpers/gpu.ts');
+    const { runIntModelGpu, releaseGpuModel } = await import('../src/sim/run-gpu.ts');
+    const { ctx } = await getTestBackend();
+    const cpuDumps = runIntModel(im, x, n, { dump: true }).dumps;
+    const gpu = await runIntModelGpu(im, x, n, ctx, { dump: true });
+    for (const [id, t] of cpuDumps) expect(Array.from(gpu.dumps.get(id)!.data), `GPU layer ${id}`).toEqual(Array.from(t.data));
+    expect(Array.from(gpu.outputInt.data)).toEqual(Array.from(sim.outputInt.data));
+    releaseGpuModel(im, ctx);
     // the QDQ export (the constants as initializers expanded to the batch, with their Q/DQ pairs) in onnxruntime
     // (measured per node: the constants' Q/DQ outputs equal the fake quant exactly; the rest differs by 1-2 LSB from
     // the input's QuantizeLinear on, which divides by the scale where the fake quant multiplies by 1/s: ties flip)
