@@ -265,8 +265,12 @@ describe('ViT with a class token: calibration and distillation QAT without label
       `after distillation QAT (3 epochs) ${after.sqnr_db.toFixed(2)} dB`);
     expect(before.sqnr_db).toBeGreaterThan(20);
     expect(after.sqnr_db).toBeGreaterThan(before.sqnr_db);
-    await runIntInfer(common);
-    const int = (await report()).int as unknown as { float_islands: { op: string }[]; layers: { max_lsb: number }[] };
-    expect(int.layers.length).toBeGreaterThan(0);
+    // the deployment check, each layer also alone (fed the QAT model's integers): within 1 LSB, islands included
+    await runIntInfer([...common, '--isolated']);
+    const int = (await report()).int as unknown as { float_islands: { op: string }[]; layers: { name: string; max_lsb: number; isolated_max_lsb?: number }[] };
+    const alone = int.layers.filter((l) => l.isolated_max_lsb !== undefined);
+    expect(alone.length).toBeGreaterThan(30);
+    for (const l of alone) expect(l.isolated_max_lsb, l.name).toBeLessThanOrEqual(1);
+    expect(new Set(int.float_islands.map((i) => i.op))).toEqual(new Set(['matmul', 'softmax', 'layernorm']));
   }, 300_000);
 });
