@@ -25,6 +25,7 @@ import { rankingFor } from '../src/quant/analysis/report.ts';
 import { int16For, onlyFloat, onlyQuantized, sitesOf } from '../src/quant/analysis/site-precision.ts';
 import { collectBatches, type StageRunner } from '../src/quant/analysis/stage-runner.ts';
 import { acc1Of, sensitivity } from '../src/quant/analysis/sensitivity.ts';
+import { classScoresOutput, outputsDistance } from '../src/quant/analysis/outputs.ts';
 import { compareWeights } from '../src/quant/analysis/weight-compare.ts';
 import { mulberry32 } from './helpers/random.ts';
 
@@ -117,15 +118,16 @@ describe('sensitivity pass', () => {
       return Float32Array.from(parts);
     };
     const ref = await whole(), full = await whole(qm.hooks);
-    expect(s.distance_quantized).toBe(setDistance('mse', ref, full, 10, 10));
+    const outs = classScoresOutput(10);
+    expect(s.distance_quantized).toBe(outputsDistance('mse', outs, [ref], [full], 10));
     let differ = 0;
     for (const site of sites) {
       const e = s.ranking.find((r) => r.site === site.site && r.kind === site.kind)!;
       const q = await whole(onlyQuantized(qm, [site])), fl = await whole(onlyFloat(qm, [site]));
-      expect(e.distance_only_this_quantized).toBe(setDistance('mse', ref, q, 10, 10));
-      expect(e.distance_only_this_float).toBe(setDistance('mse', ref, fl, 10, 10));
-      expect(e.acc1_only_this_quantized).toBe(acc1Of(q, batches, 10));
-      expect(e.acc1_only_this_float).toBe(acc1Of(fl, batches, 10));
+      expect(e.distance_only_this_quantized).toBe(outputsDistance('mse', outs, [ref], [q], 10));
+      expect(e.distance_only_this_float).toBe(outputsDistance('mse', outs, [ref], [fl], 10));
+      expect(e.acc1_only_this_quantized).toBe(acc1Of([q], batches, outs));
+      expect(e.acc1_only_this_float).toBe(acc1Of([fl], batches, outs));
       if (e.distance_only_this_quantized > 0 && e.distance_only_this_float !== s.distance_quantized) differ++;
     }
     expect(differ).toBe(sites.length); // every site matters: the comparison is not between equal runs

@@ -57,18 +57,22 @@ export interface FusionRole {
  * How prepare (src/quant/prepare.ts) quantizes the op:
  *   output  'site': its output gets a fake quant (a new quantized value); 'inherit': it moves values and keeps its
  *           input's scale; 'none': its output is not a quantized value of its own (float, or a region boundary)
- *   region  'enter': QuantStub (starts the quantized region); 'leave': never inside it (input, DeQuantStub)
+ *   region  'enter': QuantStub (starts the quantized region); 'leave': never inside it (input, DeQuantStub);
+ *           'const': a learned constant without inputs, inside the region with its own activation site
  *   weight  a weight site: the parameter role, per output channel along `axis`
  *   int32Output  the output may stay an int32 accumulator when only a DeQuantStub reads it
+ *   int16Output  a table op's output is int16 (not the qconfig's int8) when only a DeQuantStub reads it: Horizon's
+ *           high-precision output for an op without an accumulator (prepare decides both in one place)
  *   outputDtype  the output site's dtype when no per-node override sets one: 'qint16' for the ops whose output loses
  *           too much at int8 (softmax, layer norm, GELU), as Horizon's nash qconfigs keep them at int16
  */
 export interface QuantRole {
   output: 'site' | 'inherit' | 'none';
   outputDtype?: 'qint16';
-  region?: 'enter' | 'leave';
+  region?: 'enter' | 'leave' | 'const';
   weight?: { role: string; axis: 0 };
   int32Output?: true;
+  int16Output?: true;
 }
 
 // ---- integer lowering ---------------------------------------------------------------------------------------
@@ -138,6 +142,18 @@ export interface QdqCtx {
   graphInput(): string;
   /** The file's opset (13; 21 where int16 Q/DQ pairs need it): an op written differently across opsets reads it. */
   opset: number;
+  /**
+   * The node's layer in the converted integer model (src/quant/convert.ts: what the simulator computes), when the
+   * graph converts: an op whose float form would round differently writes the layer's integer arithmetic instead
+   * (src/io/onnx/qdq-requant.ts).
+   */
+  layer?: IntLayer;
+  /** The integer tensor (int8 / int16) behind a quantized value of the export: its QuantizeLinear's output. */
+  intOf(value: string): string;
+  /** The node's activation site scale (null: the node has none). */
+  outScale: number | null;
+  /** conv / linear: the accumulator's per-output-channel scales f32(x_scale · w_scale[o]) (the int32 bias's). */
+  accScales(): Float32Array;
 }
 
 // ---- PyTorch export -----------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
  * AIMET's QuantAnalyzer measure it: the output distance to the float model and the accuracy when only that site is
  * quantized (the rest float), and when only that site is left float (the rest quantized). Ranked worst first by the
  * distance with only that site quantized (the error the site brings on its own), ties broken by that accuracy.
+ * Several outputs: the distance combines them (outputs.ts); accuracy is that of the output with class scores (NaN
+ * without one, or without labels).
  */
 import type { Backend } from '../../engine/backend.ts';
 import type { Batch } from '../../data/loader.ts';
@@ -10,7 +12,8 @@ import { Tape, type Var } from '../../engine/autograd.ts';
 import { runGraph, type Hooks } from '../../nn/executor.ts';
 import { countTopK } from '../../train/metrics.ts';
 import type { QuantizedModel } from '../quantized-model.ts';
-import { setDistance, worseFirst, type DistanceMetric } from './distance.ts';
+import { worseFirst, type DistanceMetric } from './distance.ts';
+import { analysedOutputs, outputsDistance, top1Output, type AnalysedOutput } from './outputs.ts';
 import { onlyFloat, onlyQuantized, sitesOf, type SiteKind, type SiteRef } from './site-precision.ts';
 import type { PassOptions } from './stage-runner.ts';
 
@@ -43,8 +46,14 @@ export interface SensitivityOptions extends PassOptions {
   sites?: SiteRef[];
 }
 
-/** Top-1 accuracy in percent; NaN for images without labels (label -1). */
-export function acc1Of(logits: Float32Array, batches: readonly Batch[], k: number): number {
+/**
+ * Top-1 accuracy in percent on the output with class scores (per output values from passOutputs); NaN for images
+ * without labels (label -1) and for a model without such an output.
+ */
+export function acc1Of(outputs: readonly Float32Array[], batches: readonly Batch[], outs: readonly AnalysedOutput[]): number {
+  const t = top1Output(outs);
+  if (t < 0) return NaN;
+  const logits = outputs[t], k = outs[t].size;
   let ok = 0, at = 0, n = 0;
   for (const b of batches) {
     if (b.labels.some((l) => l < 0)) return NaN;
@@ -64,13 +73,13 @@ export function rankSensitivity(entries: SensitivityEntry[], metric: DistanceMet
 
 export async function sensitivity(be: Backend, qm: QuantizedModel, batches: readonly Batch[], metric: DistanceMetric, o: SensitivityOptions = {}): Promise<SensitivityResult> {
   const start = performance.now();
-  const g = qm.plan.graph, k = g.numClasses;
+  const g = qm.plan.graph, outs = analysedOutputs(g);
   const n = batches.reduce((s, b) => s + b.n, 0);
   const sites = o.sites ?? sitesOf(qm);
   const order = new Map(g.nodes.map((node, i) => [node.id, i]));
-  const logits = () => new Float32Array(n * k);
-  const ref = logits(), full = logits();
-  const q = sites.map(logits), f = sites.map(logits);
+  const values = () => outs.map((x) => new Float32Array(n * x.size));
+  const ref = values(), full = values();
+  const q = sites.map(values), f = sites.map(values);
   const prev = qm.state;
   qm.setState('VALIDATION');
   try {
@@ -81,25 +90,26 @@ export async function sensitivity(be: Backend, qm: QuantizedModel, batches: read
     for (const b of batches) {
       const tRef = new Tape(be, false, false), tFull = new Tape(be, false, false);
       try {
-        const pass = async (tape: Tape, hooks: Hooks | undefined, into: Float32Array, given?: ReadonlyMap<string, Var>) => {
+        const x = tRef.input(b.x, b.shape);
+        const pass = async (tape: Tape, hooks: Hooks | undefined, into: Float32Array[], given?: ReadonlyMap<string, Var>) => {
           if (o.signal?.aborted) throw new DOMException('analysis cancelled', 'AbortError');
           const r = runGraph(tape, g, qm.store, x, { ...hooks, keep: () => true, given });
-          into.set((await be.read(r.output.value)).subarray(0, b.n * k), at * k);
+          if (r.outputs.length !== outs.length) throw new Error(`analysis: ${r.outputs.length} outputs, the model has ${outs.length}`);
+          for (const [k, v] of r.outputs.entries()) into[k].set((await be.read(v.value)).subarray(0, b.n * outs[k].size), at * outs[k].size);
           o.onBatch?.();
           return r.values;
         };
-        const x = tRef.input(b.x, b.shape);
         const refValues = await pass(tRef, undefined, ref);
         const fullValues = await pass(tFull, qm.hooks, full);
-        const before = (values: Map<string, Var>, s: SiteRef) => {
+        const before = (kept: Map<string, Var>, s: SiteRef) => {
           const i = order.get(s.site)!;
-          return new Map([...values].filter(([id]) => order.get(id)! < i));
+          return new Map([...kept].filter(([id]) => order.get(id)! < i));
         };
         for (const [j, s] of sites.entries()) {
-          for (const [hooks, into, values] of [[onlyQuantized(qm, [s]), q[j], refValues], [onlyFloat(qm, [s]), f[j], fullValues]] as const) {
+          for (const [hooks, into, kept] of [[onlyQuantized(qm, [s]), q[j], refValues], [onlyFloat(qm, [s]), f[j], fullValues]] as const) {
             const tape = new Tape(be, false, false);
             try {
-              await pass(tape, hooks, into, before(values, s));
+              await pass(tape, hooks, into, before(kept, s));
             } finally {
               tape.dispose();
             }
@@ -113,12 +123,12 @@ export async function sensitivity(be: Backend, qm: QuantizedModel, batches: read
     }
     const entries: SensitivityEntry[] = sites.map((s, j) => ({
       site: s.site, kind: s.kind, metric,
-      distance_only_this_quantized: setDistance(metric, ref, q[j], n, k), distance_only_this_float: setDistance(metric, ref, f[j], n, k),
-      acc1_only_this_quantized: acc1Of(q[j], batches, k), acc1_only_this_float: acc1Of(f[j], batches, k),
+      distance_only_this_quantized: outputsDistance(metric, outs, ref, q[j], n), distance_only_this_float: outputsDistance(metric, outs, ref, f[j], n),
+      acc1_only_this_quantized: acc1Of(q[j], batches, outs), acc1_only_this_float: acc1Of(f[j], batches, outs),
     }));
     return {
-      metric, images: n, acc1_float: acc1Of(ref, batches, k), acc1_quantized: acc1Of(full, batches, k),
-      distance_quantized: setDistance(metric, ref, full, n, k), ranking: rankSensitivity(entries, metric),
+      metric, images: n, acc1_float: acc1Of(ref, batches, outs), acc1_quantized: acc1Of(full, batches, outs),
+      distance_quantized: outputsDistance(metric, outs, ref, full, n), ranking: rankSensitivity(entries, metric),
       seconds: (performance.now() - start) / 1000,
     };
   } finally {
