@@ -59,6 +59,8 @@ export interface FusionRole {
  *           input's scale; 'none': its output is not a quantized value of its own (float, or a region boundary)
  *   region  'enter': QuantStub (starts the quantized region); 'leave': never inside it (input, DeQuantStub)
  *   weight  a weight site: the parameter role, per output channel along `axis`
+ *   bias    an int32 bias at x_scale * w_scale[c] in the integer form (src/qmath/bias.ts): the fake-quant model
+ *           puts the bias of this role on that grid too, once both scales are known (prepare's BiasSite)
  *   int32Output  the output may stay an int32 accumulator when only a DeQuantStub reads it
  *   outputDtype  the output site's dtype when no per-node override sets one: 'qint16' for the ops whose output loses
  *           too much at int8 (softmax, layer norm, GELU), as Horizon's nash qconfigs keep them at int16
@@ -68,6 +70,7 @@ export interface QuantRole {
   outputDtype?: 'qint16';
   region?: 'enter' | 'leave';
   weight?: { role: string; axis: 0 };
+  bias?: { role: string };
   int32Output?: true;
 }
 

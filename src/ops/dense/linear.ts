@@ -34,7 +34,7 @@ export const linearOp: OpDef = {
   },
   fusion: { anchor: { foldBn: true, add: false, act: true } },
   macs: (n, paramShape) => n.shape.slice(0, -1).reduce((a, b) => a * b, 1) * paramShape('weight')[0] * paramShape('weight')[1],
-  quant: { output: 'site', weight: { role: 'weight', axis: 0 }, int32Output: true },
+  quant: { output: 'site', weight: { role: 'weight', axis: 0 }, bias: { role: 'bias' }, int32Output: true },
   int: { lower: lowerDense },
   floatIsland: floatLinear,
   qdq: (n, c) => {
