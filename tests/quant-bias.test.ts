@@ -155,7 +155,7 @@ describe('the fake-quant model adds the integer model\'s biases', () => {
       for (let step = 0; step < 2; step++) {
         const ds = images(4, 10 + step);
         await trainStep(be, qm.plan.graph, qm.store, opt, Float32Array.from(ds.images, (p) => p / 255), [4, 1, 28, 28],
-          Float32Array.from(ds.labels), false, qm.hooks);
+          Float32Array.from(ds.labels!), false, qm.hooks);
         for (const bs of qm.plan.biases) expect((await be.read(qm.store.param(bs.param).grad!)).some((v) => v !== 0)).toBe(true);
       }
       qm.setState('VALIDATION');
