@@ -53,16 +53,18 @@ for (const l of im.layers) {
   const parts = l.inputs.map((id, i) => {
     const sIn = im.values[id].scales[0];
     let differ = 0, ties = 0;
+    const codes: string[] = [];
     for (let q = -128; q <= 127; q++) {
       const fq = Math.min(127, Math.max(-128, quantizeValue(Math.fround(q * Math.fround(sIn)), Math.fround(1 / Math.fround(sOut)), 0, 'half_even')));
       const sim = requantizeValueHorizon(q, l.requant[i].multiplier[0], l.requant[i].shift[0], 0, -128, 127);
       if (fq !== sim) {
         differ++;
+        codes.push(`${q}: ${(q * Math.fround(sIn) / Math.fround(sOut)).toFixed(7)} -> fq ${fq}, sim ${sim}`);
         const t = (q * Math.fround(sIn)) / Math.fround(sOut);
         if (Math.abs(Math.abs(t - Math.trunc(t)) - 0.5) < 1e-9) ties++;
       }
     }
-    return `in${i} ${(sIn / sOut).toFixed(6)}: ${differ} codes differ (${ties} ties)`;
+    return `in${i} ${(sIn / sOut).toFixed(6)}: ${differ} codes differ (${ties} exact ties)${codes.length ? ` [${codes.join('; ')}]` : ''}`;
   });
   console.log(`${l.id}: ${parts.join('; ')}`);
 }
