@@ -161,10 +161,18 @@ export class QuantizedModel {
    */
   private bias(node: GraphNode, b: Var, tape: Tape): Var {
     const bs = this.biases.get(node.id);
-    if (!bs || this.state === 'CALIBRATION') return b;
-    const x = this.acts.get(bs.input), w = this.weights.get(node.id);
-    if (!x?.initialized || !w?.initialized) return b;
-    const qparams = tape.own(this.be.biasQParams(x.qparams, w.qparams));
+    const x = bs && this.acts.get(bs.input);
+    return this.biasOnGrid(node, b, tape, x?.initialized ? x.qparams : null);
+  }
+
+  /**
+   * `node`'s bias on its int32 grid with the input's qparams `xq` (per tensor; null: not known, the bias stays float)
+   * and the weight's qparams of this forward; also for hooks that choose activation scales of their own (PTQ search).
+   */
+  biasOnGrid(node: GraphNode, b: Var, tape: Tape, xq: BTensor | null): Var {
+    const w = this.weights.get(node.id);
+    if (!xq || !this.biases.has(node.id) || this.state === 'CALIBRATION' || !w?.initialized) return b;
+    const qparams = tape.own(this.be.biasQParams(xq, w.qparams));
     return tape.apply(fakeQuantFn, [b], { qparams, layout: { outer: 1, channels: b.value.size, inner: 1 }, range: BIAS_RANGE });
   }
 
