@@ -89,7 +89,7 @@ test('several outputs: the YOLO-style block on unlabelled images, calibrate, dis
   const outs = page.getByTestId('deploy-output-row');
   await expect(outs).toHaveCount(2);
   expect(await outs.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-output'), tr.children[1].textContent, tr.children[2].textContent, tr.getAttribute('data-top1')])))
-    .toEqual([['boxes', '4×8×8', 'int32', ''], ['scores', '3×8×8', 'int8', '']]);
+    .toEqual([['boxes', '4×8×8', 'int32', ''], ['scores', '3×8×8', 'int16', '']]);
   const dep = await rows(page, 'deploy-output-row');
   for (const o of Object.values(dep)) expect(o.cosine).toBeGreaterThan(0.99);
   console.log(`deployment check, simulator vs QAT: ${Object.entries(dep).map(([k, o]) => `${k} cosine ${o.cosine.toFixed(6)}, SQNR ${o.sqnr.toFixed(1)} dB`).join('; ')}`);

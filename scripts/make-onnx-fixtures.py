@@ -39,7 +39,8 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     by a constant (--ops-mul writes only this and ceil_pools.onnx)
   ceil_pools.onnx   3x16x16, opset 13: MaxPool ceil_mode, AveragePool count_include_pad=0, ceil_mode average
                     pools with and without padding, Concat, ReduceMean + Flatten head
-  vit_tiny.onnx     (--vit writes only this) a 2-layer ViT encoder, opset 13: scripts/transformer_fixtures.py
+  vit_tiny.onnx     (--vit writes only these three) a 2-layer ViT encoder, opset 13: scripts/transformer_fixtures.py
+  vit_cls.onnx      a 2-layer ViT with a class token and a learned position table, opset 13 (vit_cls17.onnx: 17)
   yolo_block.onnx   (only with --yolo) a YOLO-style detection block with two outputs, boxes and scores
                     (scripts/onnx_fixtures_yolo.py)
   se_sigmoid.onnx, se_hardsigmoid.onnx  (also alone with --se) squeeze-excitation with a sigmoid (EfficientNet) and a
@@ -676,7 +677,8 @@ def main():
         activations()
         return
     if '--vit' in sys.argv:
-        return transformer_fixtures.vit(export)
+        transformer_fixtures.vit(export)
+        return transformer_fixtures.vit_cls(export)
     if '--yolo' in sys.argv:  # yolo_block.onnx: two outputs (scripts/onnx_fixtures_yolo.py)
         from onnx_fixtures_yolo import export_yolo
         export_yolo(os.path.join(OUT, 'yolo_block.onnx'), randomize_bn, lambda p: onnx.checker.check_model(onnx.load(p)))
@@ -699,6 +701,7 @@ def main():
     ops_mul()
     activations()
     transformer_fixtures.vit(export)
+    transformer_fixtures.vit_cls(export)
     se_fixtures(export, randomize_bn)
     dense(export, randomize_bn, OUT)
     if '--skip-fashion' not in sys.argv:

@@ -110,7 +110,7 @@ for (const file of process.argv.slice(2)) {
       for (let i = 0; i < v.length; i++) data[i] = Math.round(v[i] / info.scales[0]);
       ins.push({ data, shape: [n, ...info.shape] });
     }
-    const got = execLayer(im, layer, ins);
+    const got = execLayer(im, layer, ins, n);
     const ref = await gpu.read(values.get(layer.id)!.value), s = im.values[layer.id].scales[0];
     for (let i = 0; i < ref.length; i++) {
       const d = Math.abs(Math.round(ref[i] / s) - got.data[i]);

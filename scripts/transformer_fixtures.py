@@ -10,6 +10,11 @@ Transformer fixtures of the importer (imported by make-onnx-fixtures.py; run tha
                   attn @ v, the head merge Transpose + Reshape; an MLP with GELU, the Erf form in layer 1 and the
                   tanh form in layer 2), a final LayerNorm, mean pooling over the tokens (ReduceMean) and a
                   10-class head (Gemm).
+  vit_cls.onnx    a timm-style ViT on 3x32x32 (patch 8: 16 tokens of 32), opset 13: a learned class token [1, 1, 32]
+                  expanded to the batch (Expand with a Shape / Gather / ConstantOfShape / Where subgraph) and
+                  concatenated before the patch tokens, a learned position table [1, 17, 32] added with
+                  broadcasting, two encoder layers as above, a final LayerNorm and the class token's output
+                  (Gather of token 0) into the head. vit_cls17.onnx: the same at opset 17 (LayerNormalization).
 """
 import math
 
@@ -84,3 +89,34 @@ def vit(export):
     model = TinyViT()
     randomize_norms(model, torch.Generator().manual_seed(14))
     export(model, (3, 16, 16), 'vit_tiny.onnx', 13, preserve_bn=False)
+
+
+class ClsViT(nn.Module):
+    """timm-style ViT: a learned class token [1, 1, D] expanded to the batch and put before the patch tokens, a
+    learned position table [1, T + 1, D] added with broadcasting, and the class token's output as the readout."""
+
+    def __init__(self, dim=32, heads=2, hidden=64, classes=10, patch=8, size=32, layers=2):
+        super().__init__()
+        self.patch = nn.Conv2d(3, dim, patch, stride=patch)
+        tokens = (size // patch) ** 2
+        self.cls_token = nn.Parameter(torch.randn(1, 1, dim) * 0.5)
+        self.pos_embed = nn.Parameter(torch.randn(1, tokens + 1, dim) * 0.3)
+        self.layers = nn.Sequential(*[EncoderLayer(dim, heads, hidden, 'none' if i % 2 == 0 else 'tanh') for i in range(layers)])
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, classes)
+
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        cls = self.cls_token.expand(x.shape[0], -1, -1)
+        x = torch.cat((cls, x), dim=1) + self.pos_embed
+        x = self.norm(self.layers(x))
+        return self.head(x[:, 0])
+
+
+def vit_cls(export):
+    """vit_cls.onnx (opset 13) and vit_cls17.onnx (opset 17: LayerNormalization where the exporter writes it)."""
+    torch.manual_seed(15)
+    model = ClsViT()
+    randomize_norms(model, torch.Generator().manual_seed(15))
+    export(model, (3, 32, 32), 'vit_cls.onnx', 13, preserve_bn=False)
+    export(model, (3, 32, 32), 'vit_cls17.onnx', 17, preserve_bn=False)

@@ -174,10 +174,10 @@ describe('errors name the node, the op and the reason', () => {
     ...v, nodes: [...v.nodes.slice(0, 3), { opType: 'Add', name: 'add', input: ['r', 'p'], output: ['q'] },
       { opType: 'GlobalAveragePool', name: 'gap2', input: ['q'], output: ['p2'] }, { ...v.nodes[3], input: ['p2'] }, v.nodes[4]],
   }, /Add of \[4,6,6\] and \[4,1,1\].*broadcasting is not supported/, 'add', 'Add'));
-  it('Add of a constant that is not a bias', () => expectError({
+  it('Add of a constant that does not broadcast to the value', () => expectError({
     ...v, nodes: [...v.nodes.slice(0, 2), { opType: 'Add', name: 'add', input: ['r', 'k'], output: ['r2'] }, { ...v.nodes[2], input: ['r2'] }, ...v.nodes.slice(3)],
-    inits: [...v.inits!, floatInit('k', [4, 1, 1])],
-  }, /only supported as the bias/, 'add', 'Add'));
+    inits: [...v.inits!, floatInit('k', [3, 1, 1])],
+  }, /added constant \[3,1,1\] does not broadcast to the per-sample shape \[4,6,6\]/, 'add', 'Add'));
   it('Reshape that fixes the batch', () => expectError({
     ...v, nodes: [...v.nodes.slice(0, 3), { opType: 'Reshape', name: 'reshape', input: ['p', 'shape'], output: ['f'] }, v.nodes[4]],
     inits: [...v.inits!, int64Init('shape', [1, 4])],

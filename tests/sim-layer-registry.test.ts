@@ -71,9 +71,9 @@ describe('simulator layer-kind table', () => {
     expect(() => execLayer(im, q, [])).toThrow(/quantize is a boundary layer/);
   });
 
-  it('every kind but the float boundary and the token layers still CPU-only (matmul, softmax, float islands) has a WGSL run', () => {
+  it('every kind but the float boundary has a GPU run (float islands: a round trip to their CPU run)', () => {
     const kinds = Object.keys(INT_LAYERS).filter((k) => k !== 'quantize' && k !== 'dequantize');
-    expect(kinds.filter((k) => !(k in GPU_LAYERS)).sort()).toEqual(['float', 'matmul', 'softmax']);
+    expect(kinds.filter((k) => !(k in GPU_LAYERS))).toEqual([]);
   });
 
   it('a model with a kind that has no WGSL run is refused up front, naming the layer', async () => {

@@ -18,7 +18,13 @@ export function printLayers(ls: LayerComparison[]): void {
       g(l.a.min), g(l.a.max), g(l.b.min), g(l.b.max), pct(l.a.clipped), pct(l.b.clipped)])));
 }
 
+/** Without labels (or without an output of class scores) the accuracy columns are left out: distances only. */
 export function printSensitivity(es: SensitivityEntry[]): void {
-  console.log(table(['site', 'kind', `${es[0]?.metric ?? ''} only quantized`, 'Acc@1 only quantized', `only float`, 'Acc@1 only float'],
-    es.map((e) => [e.site, e.kind, formatDistance(e.metric, e.distance_only_this_quantized), e.acc1_only_this_quantized.toFixed(2), formatDistance(e.metric, e.distance_only_this_float), e.acc1_only_this_float.toFixed(2)])));
+  const acc = es.some((e) => Number.isFinite(e.acc1_only_this_quantized));
+  const m = es[0]?.metric ?? '';
+  console.log(table(acc ? ['site', 'kind', `${m} only quantized`, 'Acc@1 only quantized', `only float`, 'Acc@1 only float'] : ['site', 'kind', `${m} only quantized`, `only float`],
+    es.map((e) => {
+      const q = formatDistance(e.metric, e.distance_only_this_quantized), f = formatDistance(e.metric, e.distance_only_this_float);
+      return acc ? [e.site, e.kind, q, e.acc1_only_this_quantized.toFixed(2), f, e.acc1_only_this_float.toFixed(2)] : [e.site, e.kind, q, f];
+    })));
 }

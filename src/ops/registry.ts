@@ -31,6 +31,7 @@ import { subOp } from './eltwise/sub.ts';
 import { avgpool2dOp, globalAvgpoolOp, maxpool2dOp } from './pool/pool2d.ts';
 import { channelShuffleOp } from './shape/channel-shuffle.ts';
 import { concatOp } from './shape/concat.ts';
+import { constantOp } from './shape/constant.ts';
 import { importConstant } from './shape/onnx.ts';
 import { flattenOp, identityOp, reshapeOp } from './shape/reshape.ts';
 import { sliceOp } from './shape/slice.ts';
@@ -58,6 +59,7 @@ export const OPS = {
   sub: subOp,
   affine: affineOp,
   concat: concatOp,
+  constant: constantOp,
   avgpool2d: avgpool2dOp,
   maxpool2d: maxpool2dOp,
   global_avgpool: globalAvgpoolOp,

@@ -57,21 +57,25 @@ export interface FusionRole {
  * How prepare (src/quant/prepare.ts) quantizes the op:
  *   output  'site': its output gets a fake quant (a new quantized value); 'inherit': it moves values and keeps its
  *           input's scale; 'none': its output is not a quantized value of its own (float, or a region boundary)
- *   region  'enter': QuantStub (starts the quantized region); 'leave': never inside it (input, DeQuantStub)
+ *   region  'enter': QuantStub (starts the quantized region); 'leave': never inside it (input, DeQuantStub);
+ *           'const': a learned constant without inputs, inside the region with its own activation site
  *   weight  a weight site: the parameter role, per output channel along `axis`
  *   bias    an int32 bias at x_scale * w_scale[c] in the integer form (src/qmath/bias.ts): the fake-quant model
  *           puts the bias of this role on that grid too, once both scales are known (prepare's BiasSite)
  *   int32Output  the output may stay an int32 accumulator when only a DeQuantStub reads it
+ *   int16Output  a table op's output is int16 (not the qconfig's int8) when only a DeQuantStub reads it: Horizon's
+ *           high-precision output for an op without an accumulator (prepare decides both in one place)
  *   outputDtype  the output site's dtype when no per-node override sets one: 'qint16' for the ops whose output loses
  *           too much at int8 (softmax, layer norm, GELU), as Horizon's nash qconfigs keep them at int16
  */
 export interface QuantRole {
   output: 'site' | 'inherit' | 'none';
   outputDtype?: 'qint16';
-  region?: 'enter' | 'leave';
+  region?: 'enter' | 'leave' | 'const';
   weight?: { role: string; axis: 0 };
   bias?: { role: string };
   int32Output?: true;
+  int16Output?: true;
 }
 
 // ---- integer lowering ---------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@
  *      cosine      cosine similarity of the dequantized simulator values and the fake-quant values
  *      sqnr_db     10·log10(Σ ref² / Σ (ref − sim·lsb)²), ref = fake-quant value (null in JSON when identical)
  *    with lsb = the site's scale (int8/int16) or x_scale·w_scale[o] per channel (int32 outputs).
- *    Sorted worst first (lowest SQNR, then largest max_lsb).
+ *    Sorted worst first (lowest SQNR, then largest max_lsb). These are end to end: a layer's figure includes what
+ *    earlier layers left; `isolated` adds each layer alone, fed the fake-quant integers (isolated_max_lsb).
  * The simulator is reached through a function, so the CLI can go through the worker protocol (SimClient) and
  * tests can call runIntModel directly.
  */
@@ -25,6 +26,7 @@ import type { IntModel } from './convert.ts';
 import { graphOutputs, outputNames } from '../graph/ir.ts';
 import { intModelOutputs } from '../sim/model.ts';
 import { isClassScores, OutputCompare, type OutputStats } from './deploy-outputs.ts';
+import { isolatedMaxLsb } from './deploy-isolated.ts';
 import type { QuantizedModel } from './quantized-model.ts';
 
 export interface SimBatchResult {
@@ -48,6 +50,8 @@ export interface LayerStats {
   cosine: number;
   /** Infinity when the simulator equals the fake-quant model exactly. */
   sqnr_db: number;
+  /** With `isolated`: max |diff| in LSB of the layer alone, fed the fake-quant model's integers (deploy-isolated.ts). */
+  isolated_max_lsb?: number;
 }
 
 export interface DeployCheckResult {
@@ -82,6 +86,8 @@ export interface DeployCheckOptions {
   normalize?: Normalization;
   signal?: AbortSignal;
   onProgress?: (p: { images: number; totalImages: number }) => void;
+  /** Also compare each layer alone, fed the fake-quant integers (the CPU simulator; about doubles the time). */
+  isolated?: boolean;
 }
 
 interface Acc { n: number; equal: number; maxLsb: number; dot: number; refSq: number; simSq: number; errSq: number }
@@ -93,6 +99,7 @@ export async function deployCheck(qm: QuantizedModel, im: IntModel, ds: ImageDat
   const sites = Object.keys(im.values).filter((id) => qm.acts.has(id) || qm.plan.int32Outputs.includes(id));
   const siteSet = new Set(sites);
   const stats = new Map<string, Acc>(sites.map((s) => [s, { n: 0, equal: 0, maxLsb: 0, dot: 0, refSq: 0, simSq: 0, errSq: 0 }]));
+  const alone = new Map<string, number>();
   const K = im.numClasses;
   const outs = outputCompares(qm, im);
   // Top-1 agreement needs class scores as the (first) output; boxes or feature maps are compared per output only.
@@ -106,7 +113,7 @@ export async function deployCheck(qm: QuantizedModel, im: IntModel, ds: ImageDat
       let refOuts: Float32Array[];
       const refVals = new Map<string, Float32Array>();
       try {
-        const { output, outputs, values } = runGraph(tape, qm.plan.graph, qm.store, tape.input(b.x, b.shape), { ...qm.hooks, keep: (n) => siteSet.has(n.id) });
+        const { output, outputs, values } = runGraph(tape, qm.plan.graph, qm.store, tape.input(b.x, b.shape), { ...qm.hooks, keep: (n) => o.isolated || siteSet.has(n.id) });
         ref = await qm.be.read(output.value);
         refOuts = [ref];
         for (const v of outputs.slice(1)) refOuts.push(await qm.be.read(v.value));
@@ -114,6 +121,7 @@ export async function deployCheck(qm: QuantizedModel, im: IntModel, ds: ImageDat
       } finally {
         tape.dispose();
       }
+      if (o.isolated) for (const [id, m] of isolatedMaxLsb(im, sites, refVals, b.n)) alone.set(id, Math.max(alone.get(id) ?? 0, m));
       const sim = await simulate(b.x, b.n, sites);
       const dumps = sim.dumps instanceof Map ? sim.dumps : new Map(Object.entries(sim.dumps));
       for (const id of sites) {
@@ -149,6 +157,7 @@ export async function deployCheck(qm: QuantizedModel, im: IntModel, ds: ImageDat
       max_lsb: a.maxLsb,
       cosine: a.refSq === 0 && a.simSq === 0 ? 1 : a.dot / Math.sqrt(a.refSq * a.simSq || Number.MIN_VALUE),
       sqnr_db: a.errSq === 0 ? Infinity : 10 * Math.log10(a.refSq / a.errSq),
+      ...(alone.has(name) ? { isolated_max_lsb: alone.get(name)! } : {}),
     };
   });
   layers.sort((x, y) => x.sqnr_db - y.sqnr_db || y.max_lsb - x.max_lsb || x.name.localeCompare(y.name));
@@ -192,8 +201,9 @@ function accumulate(a: Acc, ref: Float32Array, sim: ArrayLike<number>, scales: n
 }
 
 /** The report.json form: {name, equal_frac, max_lsb, cosine, sqnr_db} (sqnr_db null when identical). */
-export function layersForReport(layers: LayerStats[]): { name: string; equal_frac: number; max_lsb: number; cosine: number; sqnr_db: number | null }[] {
+export function layersForReport(layers: LayerStats[]): { name: string; equal_frac: number; max_lsb: number; cosine: number; sqnr_db: number | null; isolated_max_lsb?: number }[] {
   return layers.map((l) => ({
     name: l.name, equal_frac: l.equal_frac, max_lsb: l.max_lsb, cosine: l.cosine, sqnr_db: Number.isFinite(l.sqnr_db) ? l.sqnr_db : null,
+    ...(l.isolated_max_lsb !== undefined ? { isolated_max_lsb: l.isolated_max_lsb } : {}),
   }));
 }

@@ -5,7 +5,9 @@
  * QuantStub…DeQuantStub region (quant.output 'site': conv, linear, add, relu, pooling that averages,
  * concat). Ops that only move values ('inherit': flatten, reshape, identity, max pooling) keep their
  * input's scale. Weight sites: the declared weight (conv/linear), per output channel (axis 0). An op that
- * may keep an int32 output (quant.int32Output) does so when its only consumer is a DeQuantStub.
+ * may keep an int32 output (quant.int32Output) does so when its only consumer is a DeQuantStub; a table op
+ * (quant.int16Output) feeding only DeQuantStubs gets an int16 output instead of int8 (its int8 grid is the output's
+ * floor, which QAT cannot move).
  */
 import type { Graph, GraphNode } from '../graph/ir.ts';
 import { consumersOf } from '../graph/passes/util.ts';
@@ -67,7 +69,7 @@ export function quantizedRegion(g: Graph): Set<string> {
   const inside = new Set<string>();
   for (const n of g.nodes) {
     const region = opDef(n.op).quant.region;
-    if (region === 'enter') inside.add(n.id);
+    if (region === 'enter' || region === 'const') inside.add(n.id);
     else if (region !== 'leave' && n.inputs.length > 0 && n.inputs.every((i) => inside.has(i))) inside.add(n.id);
   }
   return inside;
@@ -99,7 +101,11 @@ export function prepare(g: Graph, qc: QConfig): QuantPlan {
     else if ('lower' in def.int && def.int.marches && !hasIntImpl(n.op, qc.march)) {
       throw new PrepareError(`${def.view.label} has no integer implementation for march ${qc.march} (node ${n.id}; it has one for ${def.int.marches.join(', ')})`);
     }
-    const s = specsFor(qc, n.id, def.quant.outputDtype);
+    // Horizon's high-precision output, for a node whose only consumers are DeQuantStubs: a conv / linear keeps its
+    // int32 accumulator, a table op (sigmoid ...) an int16 output; the qconfig's highPrecisionOutput, or a per-node
+    // override's int32Output, switches it (the one place that decides both)
+    const highPrecision = feedsOnlyDequant(g, n) && (specsFor(qc, n.id).int32Output ?? qc.highPrecisionOutput);
+    const s = specsFor(qc, n.id, def.quant.outputDtype ?? (highPrecision && def.quant.int16Output ? 'qint16' : undefined));
     if (def.quant.weight) {
       const wr = dtypeRange(s.weight.dtype);
       const param = n.params[def.quant.weight.role];
@@ -112,7 +118,7 @@ export function prepare(g: Graph, qc: QConfig): QuantPlan {
       if (input) biases.push({ node: n.id, param: bias, input });
     }
     if (def.quant.output !== 'site') continue;
-    if (def.quant.int32Output && feedsOnlyDequant(g, n) && (s.int32Output ?? qc.highPrecisionOutput)) {
+    if (def.quant.int32Output && highPrecision) {
       int32Outputs.push(n.id);
       continue;
     }

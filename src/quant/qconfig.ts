@@ -27,7 +27,10 @@ export interface NodeOverride {
   match: string;
   activation?: Partial<TensorQuantSpec>;
   weight?: Partial<TensorQuantSpec>;
-  /** Keep this conv/linear output in int32 (only where its only consumer is the DeQuantStub). */
+  /**
+   * The high-precision output of a node read only by the DeQuantStub: a conv / linear's int32 accumulator, a table
+   * op's int16 output (false: the activation dtype as everywhere else).
+   */
   int32Output?: boolean;
 }
 
@@ -39,7 +42,7 @@ export interface QConfig {
   rounding: RoundingMode;
   /** QuantStub with a fixed scale (e.g. 1/128 for centered YUV input); null = observed. */
   quantStubScale: number | null;
-  /** int32 output for a conv/linear whose only consumer is a DeQuantStub. */
+  /** High-precision output where a DeQuantStub is the only consumer: int32 for a conv / linear, int16 for a table op. */
   highPrecisionOutput: boolean;
   overrides: NodeOverride[];
 }

@@ -20,9 +20,10 @@ import type { IntLayer, IntLayerOp, IntModel } from './model.ts';
 import type { CpuRun, LayerOf } from './cpu/context.ts';
 import { conv2dCpu, linearCpu } from './cpu/dense.ts';
 import { addCpu, affineCpu, lutCpu, mulCpu, rescaleCpu } from './cpu/eltwise.ts';
-import { avgpool2dCpu, gatherChannelsCpu, maxpool2dCpu, reshapeCpu } from './cpu/pool-shape.ts';
+import { avgpool2dCpu, constCpu, gatherChannelsCpu, maxpool2dCpu, reshapeCpu } from './cpu/pool-shape.ts';
 import { convTranspose2dCpu, resizeCpu } from './cpu/spatial.ts';
-import { floatIslandCpu, matmulCpu, softmaxCpu, transposeCpu } from './cpu/tokens.ts';
+import { floatIslandCpu, layernormCpu, matmulCpu, softmaxCpu, transposeCpu } from './cpu/tokens.ts';
+import { BETA_BITS, GAMMA_BITS, RSQRT_SEG_BITS } from './int/layernorm.ts';
 import { SimError } from './tensor.ts';
 
 export interface IntLayerDef<K extends IntLayerOp> {
@@ -83,6 +84,16 @@ function validateLut(l: LayerOf<'lut'>, fail: (reason: string) => never): void {
   }
 }
 
+function validateLayerNorm(l: LayerOf<'layernorm'>, fail: (reason: string) => never): void {
+  if (!(l.rsqrtTable instanceof Int32Array) || l.rsqrtTable.length !== 3 * 2 ** RSQRT_SEG_BITS + 1) fail(`layer ${l.id}: layer norm needs a ${3 * 2 ** RSQRT_SEG_BITS + 1}-entry reciprocal square root table`);
+  if (!(l.gamma instanceof Int32Array) || !Array.isArray(l.beta) || l.gamma.length !== l.beta.length) fail(`layer ${l.id}: layer norm gamma / beta are not one int32 / integer per feature`);
+  if (l.gamma.some((g) => Math.abs(g) >= 2 ** GAMMA_BITS)) fail(`layer ${l.id}: a gamma multiplier needs more than ${GAMMA_BITS} bits`);
+  if (l.beta.some((b) => !Number.isSafeInteger(b) || Math.abs(b) >= 2 ** BETA_BITS)) fail(`layer ${l.id}: a beta offset is not an integer below 2^${BETA_BITS}`);
+  if (!(Number.isInteger(l.preShift) && l.preShift >= 0 && l.preShift % 2 === 0 && l.preShift <= 52)) fail(`layer ${l.id}: layer norm preShift ${l.preShift} is not an even number of bits`);
+  if (!(Number.isSafeInteger(l.epsInt) && l.epsInt >= 0)) fail(`layer ${l.id}: layer norm eps ${l.epsInt} is not a non-negative integer`);
+  if (!(Number.isInteger(l.outShift) && l.outShift >= 0 && l.outShift <= 62)) fail(`layer ${l.id}: layer norm outShift ${l.outShift} outside 0..62`);
+}
+
 const denseCost: IntLayerDef<'conv2d' | 'linear'>['cost'] = {
   macs: (l, m) => prod(m.values[l.id].shape) * prod(l.weightShape.slice(1)),
   paramBytes: (l) => {
@@ -104,6 +115,14 @@ export const INT_LAYERS = {
   affine: { validate: validateScalarRequant, cost: { macs: none, paramBytes: () => 9 }, range: clampRange, cpu: affineCpu },
   // one table read (two and a multiply-add for an interpolated int16 input) per element; the table is the parameter
   lut: { validate: validateLut, cost: { macs: none, paramBytes: (l) => 4 * (l.knots.length + l.segs.length) }, range: clampRange, cpu: lutCpu },
+  const: {
+    validate: (l, fail) => {
+      if (!(l.data instanceof Int8Array || l.data instanceof Int16Array) || l.inputs.length) fail(`layer ${l.id}: a constant needs int8 / int16 data and no inputs`);
+    },
+    cost: { macs: none, paramBytes: (l) => l.data.byteLength },
+    range: (l) => [Math.min(...l.data), Math.max(...l.data)] as Range,
+    cpu: constCpu,
+  },
   reshape: { validate: ok, cost: { macs: none, paramBytes: none, view: true }, range: inputRange, cpu: reshapeCpu },
   gather_channels: {
     validate: (l, fail) => {
@@ -139,6 +158,14 @@ export const INT_LAYERS = {
     cost: { macs: none, paramBytes: (l) => 4 * l.expTable.length + 8 },
     range: clampRange,
     cpu: softmaxCpu,
+  },
+  layernorm: {
+    validate: validateLayerNorm,
+    // two sums of the row, then a multiply (x̂) and a multiply-add (gamma, beta) per element; the table and the
+    // per-feature gamma (4 bytes) and beta (8 bytes) are the parameters
+    cost: { macs: (l, m) => 3 * prod(m.values[l.id].shape), paramBytes: (l) => 4 * l.rsqrtTable.length + 12 * l.gamma.length + 12 },
+    range: clampRange,
+    cpu: layernormCpu,
   },
   // a float island runs on the CPU, not the BPU: no BPU MACs; its int8 weights and float parameters still ship
   float: {

@@ -6,6 +6,7 @@
 import type { March } from '../qmath/march.ts';
 import type { RoundingMode } from '../qmath/rounding.ts';
 import type { AddParams } from './int/add.ts';
+import type { LayerNormParams } from './int/layernorm.ts';
 import type { QDType } from './int/requant.ts';
 
 export const INT_MODEL_FORMAT = 'quant-studio-int-model';
@@ -120,6 +121,8 @@ export type IntLayer =
   | (LayerBase & { op: 'affine'; requant: RequantParams; offset: number; clamp: OutClamp })
   | (LayerBase & LutTable & { op: 'lut'; clamp: OutClamp })
   | (LayerBase & { op: 'reshape' })
+  /** A learned constant (class token, position table): its integers at its value's scale, repeated over the batch. */
+  | (LayerBase & { op: 'const'; data: Int8Array | Int16Array })
   /** y[:, j] = x[:, index[j]]: channel slice and shuffle, integers moved unchanged (the input's scale). */
   | (LayerBase & { op: 'gather_channels'; index: number[] })
   | (LayerBase & { op: 'dequantize' })
@@ -136,6 +139,12 @@ export type IntLayer =
    * with recip = round(2^recipShift / s_out).
    */
   | (LayerBase & { op: 'softmax'; expTable: Int32Array; expBits: number; recip: number; recipShift: number; clamp: OutClamp })
+  /**
+   * Layer norm over the last axis in integers (src/sim/int/layernorm.ts, docs/fixed-point.md "layer norm"): exact row
+   * sums, a reciprocal square root from a normalised-mantissa table with interpolation, x̂ in Q24, then
+   * round_half_up((x̂ · gamma[j] + beta[j]) / 2^outShift) per feature.
+   */
+  | (LayerBase & LayerNormParams & { op: 'layernorm'; clamp: OutClamp })
   /**
    * A float island: inputs dequantized (q · s_in, float32), `fn` in float32, the output quantized to its value's
    * scale and dtype (the fake quant's rule: f32(y · f32(1/s)), the rounding, the clamp). `reason`: why it is float.

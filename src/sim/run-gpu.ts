@@ -1,12 +1,15 @@
 /**
  * The fixed-point simulator on the GPU: runs an IntModel (src/quant/convert.ts) layer by layer on the WGSL integer
  * kernels, with every activation resident on the GPU between layers: one upload (the quantized input) and one
- * read-back (the integer output) per batch, plus a read-back per requested dump.
+ * read-back (the integer output) per batch, plus a read-back per requested dump and per float island.
  * Bit-identical to runIntModel (src/sim/run.ts; tests/sim-run-gpu.test.ts compares them on converted models).
  *
  *  - quantize (QuantStub): on the CPU (quantizeInput, the float boundary), then uploaded as i32 words;
  *  - every other kind: its entry in GPU_LAYERS (src/sim/gpu/layers.ts); a model with a kind that has no entry is
- *    refused before anything runs (SimError naming the layers), never half run;
+ *    refused before anything runs (SimError naming the layers), never half run; float islands read their inputs
+ *    back and run on the CPU (src/sim/gpu/float-island.ts);
+ *  - a kernel that must refuse (a matmul accumulator leaving int32, an error on the CPU) marks a status word,
+ *    read back before each island and at the end: the run then throws, naming the first such layer;
  *  - dequantize (DeQuantStub): read back, then dequantizeOutput on the CPU.
  *
  * Layer constants (weights, biases, requantization words, tables) are uploaded once per (model, context) and
@@ -14,7 +17,7 @@
  */
 import type { GpuContext, GpuTensor } from '../engine/webgpu/gpu-context.ts';
 import type { IntModel } from './model.ts';
-import { readInt, uploadInt, type GpuIntTensor } from './gpu/bits.ts';
+import { readBits, readInt, uploadBits, uploadInt, type GpuIntTensor } from './gpu/bits.ts';
 import { releaseDense } from './gpu/kernels.ts';
 import { hasGpuRun, runGpuLayer, uploadGpuLayer, type GpuLayerConsts } from './gpu/layers.ts';
 import { dequantizeOutput, orderOutputs, quantizeInput, SimError, type IntTensor, type SimOutput, type SimRunOptions, type SimRunResult } from './run.ts';
@@ -26,7 +29,7 @@ const cache = new WeakMap<IntModel, Map<GpuContext, GpuModel>>();
 
 /** The layers whose kind has no WGSL run (boundary layers excepted: runIntModelGpu does those itself). */
 export function layersWithoutGpu(model: IntModel): string[] {
-  return model.layers.filter((l) => l.op !== 'quantize' && l.op !== 'dequantize' && !hasGpuRun(l)).map((l) => (l.op === 'float' ? `${l.id} (float island ${l.fn.kind}: ${l.reason}; float islands run in the CPU simulator only)` : `${l.id} (${l.op})`));
+  return model.layers.filter((l) => l.op !== 'quantize' && l.op !== 'dequantize' && !hasGpuRun(l)).map((l) => `${l.id} (${l.op})`);
 }
 
 function prepareModel(model: IntModel, ctx: GpuContext): GpuModel {
@@ -64,6 +67,7 @@ export function releaseGpuModel(model: IntModel, ctx: GpuContext): void {
 }
 
 const NO_CONSTS: GpuLayerConsts = { words: [] };
+const STATUS_OK = 0x7fffffff;
 
 /**
  * Runs the integer model on a float batch x of n samples (NCHW) with every layer on the GPU of `ctx`. The same
@@ -95,8 +99,14 @@ export async function runIntModelGpu(model: IntModel, x: Float32Array, n: number
   const pendingDumps: Array<[string, GpuIntTensor]> = [];
   /** Dequantize layer id -> the integer value it reads (held until read back). */
   const outT = new Map<string, { src: string; t: GpuIntTensor }>();
+  // the refusals raised inside kernels (a matmul accumulator leaving int32): the index of the first such layer
+  const status = uploadBits(ctx, Int32Array.of(STATUS_OK), [1]);
+  const checkStatus = async () => {
+    const [idx] = await readBits(ctx, status);
+    if (idx !== STATUS_OK) throw new SimError(`${model.layers[idx]?.id ?? `layer ${idx}`}: ${model.layers[idx]?.op ?? '?'} accumulator leaves int32 (the CPU simulator refuses it too)`);
+  };
   try {
-    model.layers.forEach((layer, idx) => {
+    for (const [idx, layer] of model.layers.entries()) {
       let t: GpuIntTensor;
       if (layer.op === 'quantize') {
         if (layer.inputs[0] !== model.input) throw new SimError(`${layer.id}: a quantize layer must read the model input`);
@@ -107,14 +117,15 @@ export async function runIntModelGpu(model: IntModel, x: Float32Array, n: number
         if (!src) throw new SimError(`${layer.id}: value ${layer.inputs[0]} not computed`);
         outT.set(layer.id, { src: layer.inputs[0], t: src });
         hold(src);
-        return;
+        continue;
       } else {
         const ins = layer.inputs.map((id) => {
           const v = vals.get(id);
           if (!v) throw new SimError(`${layer.id}: value ${id} not computed`);
           return v;
         });
-        t = runGpuLayer(layer, ins, { ctx, model, info: model.values[layer.id], N: n, consts: gm.get(layer.id) ?? NO_CONSTS });
+        const r = runGpuLayer(layer, ins, { ctx, model, info: model.values[layer.id], N: n, consts: gm.get(layer.id) ?? NO_CONSTS, status, index: idx, checkStatus });
+        t = r instanceof Promise ? await r : r;
       }
       vals.set(layer.id, t);
       hold(t);
@@ -128,7 +139,8 @@ export async function runIntModelGpu(model: IntModel, x: Float32Array, n: number
           vals.delete(id);
         }
       }
-    });
+    }
+    await checkStatus();
     if (!outT.size) throw new SimError(`model ${model.name}: no dequantize layer reached`);
     const outs = new Map<string, SimOutput>();
     for (const [id, o] of outT) {
@@ -140,6 +152,7 @@ export async function runIntModelGpu(model: IntModel, x: Float32Array, n: number
     for (const [id, t] of pendingDumps) dumps.set(id, { data: await readInt(ctx, t), shape: [...t.shape] });
     return { output: outputs[0].output, outputShape: outputs[0].shape, outputInt: outputs[0].int, outputs, dumps };
   } finally {
+    ctx.release(status);
     for (const v of vals.values()) drop(v);
     for (const [, t] of pendingDumps) drop(t);
     for (const o of outT.values()) drop(o.t);

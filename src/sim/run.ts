@@ -92,10 +92,13 @@ export function dequantizeOutput(t: IntTensor, info: ValueInfo): Float32Array {
  * One integer layer on integer inputs (full shapes, batch first): its kind's CPU run (INT_LAYERS, src/sim/layers.ts).
  * Used by runIntModel and by tests that feed a layer with the fake-quant model's own inputs.
  */
-export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[]): IntTensor {
+export function execLayer(model: IntModel, layer: IntLayer, inputs: IntTensor[], batch?: number): IntTensor {
   if (layer.op === 'quantize' || layer.op === 'dequantize') throw new SimError(`execLayer: ${layer.op} is a boundary layer`);
   inputs.forEach((t, i) => assertIntArray(`${layer.id} input ${i}`, t.data));
-  return intLayerDef(layer).cpu(layer, inputs, { model, info: model.values[layer.id], N: inputs[0].shape[0] });
+  // a layer without inputs (a learned constant) takes the batch size from the run
+  const N = inputs.length ? inputs[0].shape[0] : batch;
+  if (N === undefined) throw new SimError(`execLayer: ${layer.id} has no inputs; the batch size must be given`);
+  return intLayerDef(layer).cpu(layer, inputs, { model, info: model.values[layer.id], N });
 }
 
 /** Index of the last layer that reads each value (to free intermediate tensors early). */
@@ -131,7 +134,7 @@ export function runIntModel(model: IntModel, x: Float32Array, n: number, o: SimR
         if (!v) throw new SimError(`${layer.id}: value ${id} not computed`);
         return v;
       });
-      t = execLayer(model, layer, ins);
+      t = execLayer(model, layer, ins, n);
     }
     vals.set(layer.id, t);
     if (dumpAll || want?.has(layer.id)) dumps.set(layer.id, t);

@@ -12,7 +12,8 @@ import { prepare } from '../quant/prepare.ts';
 import { QuantizedModel } from '../quant/quantized-model.ts';
 import { withInt16Sites } from '../quant/analysis/int16-sites.ts';
 import { runAnalysis } from '../quant/analysis/run-analysis.ts';
-import { engineStage, type SiteGrid, type StageRunner } from '../quant/analysis/stage-runner.ts';
+import { analysedOutputs, outputsDistance } from '../quant/analysis/outputs.ts';
+import { collectBatches, engineOutputs, engineStage, passOutputs, type SiteGrid, type StageRunner } from '../quant/analysis/stage-runner.ts';
 import { evaluate } from './evaluate.ts';
 import type { AnalysisJobConfig, AnalysisResult, Int16JobConfig, Int16Result } from './analysis-protocol.ts';
 import type { FloatState, JobContext, JobData, QuantState } from './quant-jobs.ts';
@@ -96,7 +97,7 @@ export async function runInt16Job(ctx: JobContext, kept: KeptModels, data: JobDa
   const wide = new QuantizedModel(ctx.be, prepare(q.graph, withInt16Sites(q.qconfig, cfg.sites)), base.store);
   try {
     const calibDs = randomSubset(data.train, Math.max(1, Math.min(cfg.calibImages, data.train.count)), 1);
-    const total = Math.ceil(calibDs.count / cfg.batchSize) + 3;
+    const total = Math.ceil(calibDs.count / cfg.batchSize) + 6;
     let done = 0;
     const tick = () => ctx.post({ type: 'analysis-progress', phase: 'int16 check', done: ++done, total });
     await calibrate(wide, calibDs, { batchSize: cfg.batchSize, normalize: data.normalize, signal: ctx.signal, onProgress: tick });
@@ -108,8 +109,17 @@ export async function runInt16Job(ctx: JobContext, kept: KeptModels, data: JobDa
       tick();
       return r;
     };
+    // the output distance to the float model: the figure when there are no labels or no class scores
+    const outs = analysedOutputs(q.graph), batches = collectBatches(test, cfg.batchSize, data.normalize);
+    const pass = async (hooks?: QuantizedModel['hooks']) => {
+      const r = await passOutputs(batches, outs, (b) => engineOutputs(ctx.be, q.graph, base.store, hooks, b), { signal: ctx.signal });
+      tick();
+      return r;
+    };
+    const ref = await pass(undefined), before = await pass(base.hooks), after = await pass(wide.hooks);
     return {
       sites: cfg.sites, acc1_float: await ev(undefined), acc1_before: await ev(base.hooks), acc1_after: await ev(wide.hooks),
+      sqnr_before: outputsDistance('sqnr', outs, ref, before, test.count), sqnr_after: outputsDistance('sqnr', outs, ref, after, test.count),
       images: test.count, model: q.model, dataName: data.test.name,
     };
   } finally {

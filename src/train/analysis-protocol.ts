@@ -55,6 +55,12 @@ export interface Int16Result {
   acc1_before: number;
   acc1_after: number;
   acc1_float: number;
+  /**
+   * Output SQNR (dB) to the float model before and after, over every output (outputs.ts: normalised per output);
+   * the figure without labels or without an output of class scores. Absent from results of older versions.
+   */
+  sqnr_before?: number;
+  sqnr_after?: number;
   images: number;
   model: string;
   dataName: string;

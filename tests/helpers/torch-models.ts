@@ -43,6 +43,20 @@ export async function studioOutputs(qm: QuantizedModel, x: Float32Array, shape: 
   }
 }
 
+/** Every output of the studio's fake-quant model (VALIDATION) on x, in order. */
+export async function studioOutputsAll(qm: QuantizedModel, x: Float32Array, shape: number[]): Promise<Float32Array[]> {
+  qm.setState('VALIDATION');
+  const tape = new Tape(qm.be, false, false);
+  try {
+    const { outputs } = runGraph(tape, qm.plan.graph, qm.store, tape.input(x, shape), { ...qm.hooks });
+    const got: Float32Array[] = [];
+    for (const v of outputs) got.push(await qm.be.read(v.value));
+    return got;
+  } finally {
+    tape.dispose();
+  }
+}
+
 /** The studio's fake-quant model (VALIDATION) on x: its output and the fake-quantized value of the given nodes. */
 export async function studioValues(qm: QuantizedModel, x: Float32Array, shape: number[], nodes: string[]): Promise<Map<string, Float32Array>> {
   qm.setState('VALIDATION');

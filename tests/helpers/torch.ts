@@ -46,6 +46,16 @@ export function torchOutputs(pkgDir: string, x: Float32Array, shape: number[], s
   return decodeSafetensors(new Uint8Array(readFileSync(outp)), outp).tensors.y.data as Float32Array;
 }
 
+/** Every output of the exported model in PyTorch (forward returns a tuple for several), in order. */
+export function torchOutputsAll(pkgDir: string, x: Float32Array, shape: number[], state?: string): Float32Array[] {
+  const inp = join(pkgDir, 'inputs.safetensors'), outp = join(pkgDir, 'outputs.safetensors');
+  writeFileSync(inp, encodeSafetensors({ x: { dtype: 'F32', shape, data: x } }));
+  const log = run(PYTHON, [TORCH_RUN, pkgDir, inp, outp, ...(state ? ['--state', state] : [])]);
+  const n = JSON.parse(log.split('\n').find((l) => l.startsWith('{"n"'))!).outputs as number;
+  const t = decodeSafetensors(new Uint8Array(readFileSync(outp)), outp).tensors;
+  return Array.from({ length: n }, (_, k) => t[`y.${k}`].data as Float32Array);
+}
+
 /**
  * Per-sample max |a - b| / max |b| over n rows, summarized. PyTorch's convolutions (oneDNN) and the studio's sum in
  * different orders, so a value that lands within float32 noise of a rounding boundary of a fake-quant site can come

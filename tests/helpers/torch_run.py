@@ -3,7 +3,8 @@
     python3 torch_run.py PACKAGE INPUTS.safetensors OUTPUTS.safetensors [--state checkpoint.pt] [--taps M1,M2,...]
 
 INPUTS holds x (float32 NCHW). Builds the model with PACKAGE/model.py build() (fake-quant evaluation mode), loads
---state (a train_qat.py checkpoint.pt) if given, and writes y (the outputs) to OUTPUTS, plus a JSON line on stdout.
+--state (a train_qat.py checkpoint.pt) if given, and writes y (the output; the first of a tuple) and y.0, y.1, ...
+(every output, in order) to OUTPUTS, plus a JSON line on stdout.
 --taps: also the outputs of these submodules (e.g. the activation_post_process of every site), as tap.<module>.
 """
 import importlib.util
@@ -30,9 +31,13 @@ for name in taps:
     model.get_submodule(name).register_forward_hook(lambda _m, _i, out, name=name: tapped[name].append(out.detach()))
 x = sq.load_safetensors(inp)["x"]
 with torch.no_grad():
-    y = torch.cat([model(x[i:i + 256]) for i in range(0, x.shape[0], 256)])
-out = {"y": y.float()}
+    parts = [model(x[i:i + 256]) for i in range(0, x.shape[0], 256)]
+parts = [p if isinstance(p, tuple) else (p,) for p in parts]
+ys = [torch.cat([p[k] for p in parts]).float() for k in range(len(parts[0]))]
+out = {"y": ys[0]}
+for k, y in enumerate(ys):
+    out[f"y.{k}"] = y
 for name, parts in tapped.items():
     out[f"tap.{name}"] = torch.cat(parts).float()
 sq.save_safetensors(out, outp)
-print(json.dumps({"n": int(x.shape[0]), "modules": sum(1 for _ in model.modules())}))
+print(json.dumps({"n": int(x.shape[0]), "outputs": len(ys), "modules": sum(1 for _ in model.modules())}))

@@ -109,20 +109,27 @@ export async function runAnalyze(argv: string[]): Promise<void> {
     });
     const { bad, layers, sensitivity: sens, curve, seconds } = out;
     const t = (p: keyof typeof seconds) => `${(seconds[p] ?? 0).toFixed(1)} s`;
-    console.log(`Bad cases (${t('bad cases')}): Acc@1 ${a} ${fmt(bad.acc1_a)} ${b} ${fmt(bad.acc1_b)}, top-1 agreement ${fmt(bad.agreement_top1)} %; worst ${bad.worst.length}:`);
-    for (const c of bad.worst.slice(0, 10)) {
-      console.log(`  image ${c.index} label ${ds.classNames[c.label] ?? c.label}: ${a} ${ds.classNames[c.pred_a] ?? c.pred_a}, ${b} ${ds.classNames[c.pred_b] ?? c.pred_b}, ${metric} ${formatDistance(metric, c.distance)}`);
+    if (out.report.outputs && out.report.outputs.length > 1) console.log(`Outputs: ${out.report.outputs.map((x) => `${x.name} ${x.shape.join('x')}`).join(', ')}; ${metric} is their mean, normalised per output`);
+    if (Number.isFinite(bad.agreement_top1)) {
+      console.log(`Bad cases (${t('bad cases')}): Acc@1 ${a} ${fmt(bad.acc1_a)} ${b} ${fmt(bad.acc1_b)}, top-1 agreement ${fmt(bad.agreement_top1)} %; worst ${bad.worst.length}:`);
+      for (const c of bad.worst.slice(0, 10)) {
+        console.log(`  image ${c.index} label ${ds.classNames[c.label] ?? c.label}: ${a} ${ds.classNames[c.pred_a] ?? c.pred_a}, ${b} ${ds.classNames[c.pred_b] ?? c.pred_b}, ${metric} ${formatDistance(metric, c.distance)}`);
+      }
+    } else {
+      // no output of class scores (a detector, a segmenter, a feature pyramid): distances only
+      console.log(`Bad cases (${t('bad cases')}, no output of class scores: distances only); worst ${bad.worst.length}:`);
+      for (const c of bad.worst.slice(0, 10)) console.log(`  image ${c.index}: ${metric} ${formatDistance(metric, c.distance)}`);
     }
     console.log(`Layers, ${a} vs ${b} on ${out.report.layer_images} images (${layersOn}; ${t('layers')}):`);
     printLayers(layers);
     if (sens) {
       console.log(`Sensitivity of ${sens.ranking.length} sites on ${sens.images} images: ${sens.seconds.toFixed(1)} s ` +
-        `(float Acc@1 ${fmt(sens.acc1_float)}, quantized ${fmt(sens.acc1_quantized)}); worst first:`);
+        (Number.isFinite(sens.acc1_float) ? `(float Acc@1 ${fmt(sens.acc1_float)}, quantized ${fmt(sens.acc1_quantized)})` : `(${metric} quantized ${formatDistance(metric, sens.distance_quantized)})`) + '; worst first:');
       printSensitivity(sens.ranking);
     }
     if (curve) {
       console.log(`Mixed precision, int16 for the top k sites (int16 calibration ${t('int16 calibration')}, curve ${t('mixed precision')}; latency: estimate on ${qm.plan.qconfig.march}):`);
-      for (const p of curve) console.log(`  k=${p.k}: Acc@1 ${fmt(p.acc1)} ${metric} ${formatDistance(metric, p.distance)} latency ${p.latency_ms.toFixed(4)} ms`);
+      for (const p of curve) console.log(`  k=${p.k}: ${Number.isFinite(p.acc1) ? `Acc@1 ${fmt(p.acc1)} ` : ''}${metric} ${formatDistance(metric, p.distance)} latency ${p.latency_ms.toFixed(4)} ms`);
     }
     const report = { ...out.report, phase_seconds: seconds };
     await mergeReport(o.modelPath, 'analyze', { ...report, seconds: secs(t0), backend: be.kind, adapter: be.adapter });

@@ -6,7 +6,8 @@
  * (worst first), and merges {"int": {...}} into DIR/report.json. Options: the same as calib / qat (parseQuant);
  * the checkpoint's qconfig (march, rounding, dtypes) is the one used; `--sim-device cpu|webgpu` (default cpu) picks
  * the simulator's kernels (webgpu: the WGSL integer path, bit-identical, on the engine's device when the backend is
- * webgpu, else on a device of its own).
+ * webgpu, else on a device of its own). `--isolated` adds each layer alone, fed the fake-quant model's integers
+ * (the table's "alone LSB"; the end-to-end figures carry what earlier layers left).
  */
 import { join } from 'node:path';
 import { createNodeBackend } from '../../engine/create-node-backend.ts';
@@ -49,8 +50,10 @@ function table(head: string[], rows: string[][]): string {
 
 /** A fixed-width table of the per-layer statistics. */
 export function layerTable(layers: LayerStats[]): string {
-  const rows = layers.map((l) => [l.name, l.dtype, (100 * l.equal_frac).toFixed(2), lsbText(l.max_lsb), l.cosine.toFixed(6), sqnrText(l.sqnr_db)]);
-  return table(['layer', 'dtype', 'equal %', 'max LSB', 'cosine', 'SQNR dB'], rows);
+  const alone = layers.some((l) => l.isolated_max_lsb !== undefined);
+  const rows = layers.map((l) => [l.name, l.dtype, (100 * l.equal_frac).toFixed(2), lsbText(l.max_lsb), l.cosine.toFixed(6), sqnrText(l.sqnr_db),
+    ...(alone ? [l.isolated_max_lsb === undefined ? '-' : lsbText(l.isolated_max_lsb)] : [])]);
+  return table(['layer', 'dtype', 'equal %', 'max LSB', 'cosine', 'SQNR dB', ...(alone ? ['alone LSB'] : [])], rows);
 }
 
 /** A fixed-width table of the per-output statistics (top-1 only for class scores). */
@@ -77,7 +80,10 @@ export function takeSimDevice(argv: string[]): { device: SimDevice; rest: string
 }
 
 export async function runIntInfer(argvIn: string[]): Promise<void> {
-  const { device: simDevice, rest: argv } = takeSimDevice(argvIn);
+  const { device: simDevice, rest: argv0 } = takeSimDevice(argvIn);
+  // --isolated: each layer also alone, fed the fake-quant integers (the "alone LSB" column)
+  const isolated = argv0.includes('--isolated');
+  const argv = argv0.filter((a) => a !== '--isolated');
   const o = parseQuant(argv, 'default_qat');
   const { ck, file } = await loadDeployCheckpoint(o);
   const data = await loadStageData(o.data, o.subset, o.testSubset, o.resize, o.unlabelled);
@@ -115,6 +121,7 @@ export async function runIntInfer(argvIn: string[]): Promise<void> {
       return { output: out.outputs[0], outputs: out.allOutputs?.[0], dumps: out.dumps![0] };
     }, {
       batchSize: Math.min(o.batchSize, 256),
+      isolated,
       onProgress: (p) => process.stderr.write(`Deployment check [${p.images}/${p.totalImages} images]\n`),
     });
     if (data.test.labels) {
@@ -124,7 +131,7 @@ export async function runIntInfer(argvIn: string[]): Promise<void> {
     const agreement = Number.isFinite(r.agreement_top1) ? `top-1 agreement ${fmt(r.agreement_top1)} %` : 'no top-1 agreement (the output is not class scores: see per output)';
     console.log(`Simulator vs QAT model: ${agreement} of ${r.images} images; simulator ${(simImages / Math.max(simSeconds, 1e-9)).toFixed(0)} images/s (with dumps)`);
     console.log(`Per output (simulator vs QAT model):\n${outputTable(r.outputs ?? [])}`);
-    console.log(`Per layer, worst first (LSB of int32 outputs = x_scale * w_scale):\n${layerTable(r.layers)}`);
+    console.log(`Per layer, worst first, end to end${isolated ? ' and alone (fed the QAT model\'s integers)' : ''} (LSB of int32 outputs = x_scale * w_scale):\n${layerTable(r.layers)}`);
     const islands = r.float_islands ?? [];
     if (islands.length) {
       console.log(`Heterogeneous model: ${islands.length} float island(s) run in float on the CPU between DeQuant and Quant (not on the BPU):\n` +

@@ -13,7 +13,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { randomSubset } from '../../data/dataset.ts';
+import { isLabelled, randomSubset } from '../../data/dataset.ts';
 import type { Normalization } from '../../data/loader.ts';
 import { buildTorchPackage } from '../../io/torch/export-package.ts';
 import { datasetSafetensors } from '../../io/torch/dataset-file.ts';
@@ -54,16 +54,20 @@ export async function runExportTorch(argv: string[]): Promise<void> {
   const q = pkg.qparams;
   console.log(`Exported ${ck.model} from ${join(dir, source)} to ${out}: ${Object.keys(q.modules).length} modules, ` +
     `${Object.keys(q.activations).length} activation and ${Object.keys(q.weights).length} weight fake-quant sites ` +
-    `(march ${q.qconfig.march}, rounding ${q.qconfig.rounding})`);
+    `(march ${q.qconfig.march}, rounding ${q.qconfig.rounding})` +
+    ((q.outputs?.length ?? 1) > 1 ? `; ${q.outputs!.length} outputs (forward returns a tuple): ${q.outputs!.map((o) => `${o.name} ${o.dtype}`).join(', ')}` : ''));
+  // a model with several outputs or no class scores trains by distillation (train_qat.py forces it too)
+  let distill = (q.outputs ?? []).some((o) => !o.class_scores) || (q.outputs?.length ?? 1) > 1;
   if (dataImages !== null) {
     const data = await loadStageData(v.data ?? 'fashion-mnist', null, testSubset);
     // a seed-0 permutation, like --subset (the built-in set is stored class by class: a prefix would be one class)
     const train = dataImages < data.train.count ? randomSubset(data.train, dataImages, 0) : data.train;
+    if (!isLabelled(train)) distill = true;
     await writeFile(join(out, 'train.safetensors'), datasetSafetensors(train, normalization));
     await writeFile(join(out, 'test.safetensors'), datasetSafetensors(data.test, normalization));
     console.log(`Data: train.safetensors (${train.count} images), test.safetensors (${data.test.count} images), normalized as ${JSON.stringify(normalization)}`);
   }
-  console.log(`Next: cd ${out} && torchrun --nproc_per_node 2 train_qat.py --data train.safetensors --steps 100 --out qat-out` +
+  console.log(`Next: cd ${out} && torchrun --nproc_per_node 2 train_qat.py --data train.safetensors --steps 100 --out qat-out${distill ? ' --distill' : ''}` +
     ' (torch 1.13 on Python >= 3.11: python3 torchrun_compat.py instead of torchrun)');
 }
 

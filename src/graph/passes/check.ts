@@ -115,7 +115,7 @@ export function floatOps(g: Graph): FloatOp[] {
     const def = opDef(n.op);
     const region = def.quant.region;
     let q: boolean;
-    if (region === 'enter') q = true;
+    if (region === 'enter' || region === 'const') q = true;
     else if (region === 'leave') q = false;
     else q = ins.length > 0 && ins.every(Boolean);
     quantized.set(n.id, q);

@@ -4,7 +4,8 @@
  * Python: everything else is in templates/studio_quant.py).
  * Activation sites get `<module>.activation_post_process` (a StudioFakeQuantize), applied after the module like
  * torch.ao's eager prepare does (FloatFunctional applies its own inside add / cat). A conv / linear whose bias goes on
- * the int32 grid is linked to its input's site (studio_quant.link_bias_input), whose scale that grid uses.
+ * the int32 grid is linked to its input's site (studio_quant.link_bias_input), whose scale that grid uses. A model
+ * with several outputs returns them as a tuple in the model's order.
  */
 import { graphOutputs, outputNames, type Graph } from '../../graph/ir.ts';
 import type { TorchCtx } from '../../ops/types.ts';
@@ -15,9 +16,7 @@ import { torchPartOf, TorchExportError, type TorchQParamsJson } from './qparams-
 const I2 = ' '.repeat(8);
 
 export function generateModelPy(g: Graph, names: Map<string, string>, q: TorchQParamsJson): string {
-  // The package's training and evaluation scripts take one output (class scores); refuse rather than drop the others.
-  const outs = graphOutputs(g);
-  if (outs.length > 1) throw new TorchExportError(`graph ${g.name} has ${outs.length} outputs (${outputNames(g).join(', ')}): the PyTorch QAT package takes one output so far`);
+  const outs = graphOutputs(g), outNames = outputNames(g);
   const init: string[] = [];
   const fwd: string[] = [];
   const vars = new Map<string, string>();
@@ -46,12 +45,14 @@ export function generateModelPy(g: Graph, names: Map<string, string>, q: TorchQP
     fwd.push(`${v} = ${rhs}  # ${n.id}${n.attrs.fusedFrom ? ` (fused: ${n.attrs.fusedFrom.join(' + ')})` : ''}`);
     vars.set(n.id, v);
   }
-  fwd.push(`return ${vars.get(g.output)}`);
-  const outShape = g.nodes.find((n) => n.id === g.output)!.shape;
+  // several outputs: a tuple in the model's order (qparams.json "outputs" describes each)
+  fwd.push(`return ${outs.length > 1 ? `(${outs.map((id) => vars.get(id)).join(', ')})` : vars.get(g.output)}`);
+  const shapeOf = (id: string) => `float32 [N, ${g.nodes.find((n) => n.id === id)!.shape.join(', ')}]`;
+  const output = outs.length > 1 ? `a tuple of ${outs.length}: ${outs.map((id, k) => `${outNames[k]} ${shapeOf(id)}`).join('; ')}` : shapeOf(g.output);
   return MODEL_TEMPLATE
     .replace('{{TITLE}}', `${q.model} (${q.stage})`)
     .replace('{{INPUT}}', `float32 [N, ${g.inputShape.join(', ')}], normalized as ${JSON.stringify(q.input.normalization)}`)
-    .replace('{{OUTPUT}}', `float32 [N, ${outShape.join(', ')}]`)
+    .replace('{{OUTPUT}}', output)
     .replace('{{MARCH}}', q.qconfig.march)
     .replace('{{ROUNDING}}', q.qconfig.rounding)
     .replace('{{MODULES}}', init.map((l) => I2 + l).join('\n'))

@@ -11,12 +11,13 @@
  */
 import type { Conv2dParams, Pool2dParams } from '../../engine/backend.ts';
 import type { Normalization } from '../../data/loader.ts';
-import type { FusedAct, Graph, GraphNode, OpType } from '../../graph/ir.ts';
+import { graphOutputs, outputNames, type FusedAct, type Graph, type GraphNode, type OpType } from '../../graph/ir.ts';
 import type { HostParams } from '../../nn/params.ts';
 import { opDef } from '../../ops/registry.ts';
 import type { TorchExport } from '../../ops/types.ts';
 import { minMax } from '../../engine/reference/quant.ts';
 import { marchUsesPowerOfTwoScale, type March } from '../../quant/march.ts';
+import { isClassScores } from '../../quant/deploy-outputs.ts';
 import { prepare, type QuantPlan } from '../../quant/prepare.ts';
 import { EPS_F32, type QDtype } from '../../quant/qparams.ts';
 import type { QConfig } from '../../quant/qconfig.ts';
@@ -99,6 +100,29 @@ export interface TorchQParamsJson {
   weights: Record<string, TorchSiteJson>;
   /** conv / linear modules whose output stays int32 (no activation fake quant). */
   int32_outputs: string[];
+  /**
+   * The model's outputs in the order model.py's forward returns them (a tuple when there are several), each with
+   * its quantization: 'int32' straight from a conv / linear (int32_outputs; no fake quant), else the activation site
+   * whose fake-quantized value it is. Absent from packages written before several outputs existed (one output).
+   */
+  outputs?: TorchOutputJson[];
+}
+
+export interface TorchOutputJson {
+  /** The user-facing name (the ONNX file's output name; 'logits' for a single output). */
+  name: string;
+  /** The DeQuantStub module that returns it. */
+  module: string;
+  /** Per-sample shape. */
+  shape: number[];
+  /** One vector of K > 1 class scores per sample (cross-entropy applies; otherwise train_qat.py distills). */
+  class_scores: boolean;
+  /** The module whose value it is. */
+  source: string;
+  /** 'float': an output outside the quantized region. */
+  dtype: 'int32' | 'float' | QDtype;
+  /** The activation site (a key of "activations") that quantizes it; null for an int32 output. */
+  activation: string | null;
 }
 
 export class TorchExportError extends Error {
@@ -178,7 +202,22 @@ export function buildTorchQParams(ck: QuantCheckpoint, normalization: Normalizat
     },
     modules, activations, weights,
     int32_outputs: plan.int32Outputs.map((id) => names.get(id)!),
+    outputs: outputsJson(g, plan, names, activations),
   };
+}
+
+function outputsJson(g: Graph, plan: QuantPlan, names: Map<string, string>, activations: Record<string, TorchSiteJson>): TorchOutputJson[] {
+  const outNames = outputNames(g);
+  return graphOutputs(g).map((id, k) => {
+    const n = g.nodes.find((x) => x.id === id)!;
+    const src = n.op === 'dequant_stub' ? n.inputs[0] : id;
+    const site = activationSiteKey(names.get(src)!);
+    const int32 = plan.int32Outputs.includes(src);
+    return {
+      name: outNames[k], module: names.get(id)!, shape: [...n.shape], class_scores: isClassScores(n.shape), source: names.get(src)!,
+      dtype: int32 ? 'int32' as const : activations[site]?.dtype ?? 'float' as const, activation: !int32 && activations[site] ? site : null,
+    };
+  });
 }
 
 /** The fused float parameters under their state_dict keys. */

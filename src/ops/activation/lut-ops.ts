@@ -36,7 +36,7 @@ function lutOp(type: UnaryActKind, label: string, onnx: OpDef['onnx'], qdq: (n: 
     forward: (tape, n, xs) => tape.apply(unaryActFn, [xs[0]], actOf(type, n)),
     fusion: {},
     macs: () => 0,
-    quant: { output: 'site' },
+    quant: { output: 'site', int16Output: true },
     int: {
       lower: (n, c) => {
         const a = actOf(type, n);

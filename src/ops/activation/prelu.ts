@@ -27,7 +27,7 @@ export const preluOp: OpDef = {
   },
   fusion: {},
   macs: () => 0,
-  quant: { output: 'site' },
+  quant: { output: 'site', int16Output: true },
   int: {
     lower: (n, c) => {
       const a = c.param(n.params.slope);

@@ -4,6 +4,7 @@ import { prod } from '../../io/onnx/import/values.ts';
 import type { GraphNode } from '../../graph/ir.ts';
 import type { ImportContext, NodeIO } from '../../io/onnx/import/context.ts';
 import { affineOf } from '../eltwise/onnx.ts';
+import { constantOperand } from '../shape/onnx-constant.ts';
 
 /** Gemm → linear (alpha, beta, transB folded into the weight and bias). */
 export function importGemm(im: ImportContext, { n, inputs, base, set }: NodeIO): void {
@@ -75,8 +76,26 @@ export function importAdd(im: ImportContext, { inputs, base, set }: NodeIO): voi
     set(affineOf(im, base, t, 1, cf[0]));
     return;
   }
+  // A constant no bias takes (a learned position table [1, T, D] added to the tokens): its own `constant` node.
+  if (!biasTarget(im, t) || !isPerChannel(biasTarget(im, t)!, c.dims)) {
+    if (t.squeezed) im.fail(`Add of a constant [${c.dims}] to a pooled [C, 1, 1] value is not supported`);
+    const k = constantOperand(im, base, c, t.shape, 'the added constant');
+    const id = im.uniqueId(base);
+    im.addNode(id, 'add', [t.id, k.id], [...t.shape]);
+    set({ kind: 'tensor', id, shape: [...t.shape] });
+    return;
+  }
   foldBias(im, t, cf, c.dims);
   set(t);
+}
+
+/** Whether an added constant of `dims` is one value per output channel of the conv / linear `node` (its bias). */
+function isPerChannel(node: GraphNode, dims: number[]): boolean {
+  const outC = node.op === 'linear' ? node.shape[node.shape.length - 1] : node.shape[0];
+  const n = prod(dims);
+  if (n === 1) return true;
+  if (n !== outC) return false;
+  return node.op === 'linear' ? dims[dims.length - 1] === outC : dims.length >= 3 && dims[dims.length - 3] === outC;
 }
 
 /** A linear node on x (per-sample [F], a GlobalAveragePool's [C, 1, 1] that is [C] in the IR, or tokens [T, F]). */

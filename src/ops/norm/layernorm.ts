@@ -1,13 +1,15 @@
 /**
  * layernorm over the last axis with a per-feature scale and shift (ONNX LayerNormalization, or the ReduceMean / Sub /
  * Pow / ReduceMean / Add / Sqrt / Div / Mul / Add pattern opset-13 exporters emit, recognised as one op:
- * src/ops/norm/onnx.ts). Kernels: Backend.layerNorm / layerNormBackward. Quantized as a new activation site.
+ * src/ops/norm/onnx.ts). Kernels: Backend.layerNorm / layerNormBackward. Quantized as a new activation site (int16 by
+ * default). Integer (nash marches): the `layernorm` layer (src/ops/norm/lower.ts); other marches: a float island.
  * QDQ export (opset 13): the same decomposition.
  */
 import { layerNormFn } from '../../engine/fns/tokens.ts';
 import type { GraphNode } from '../../graph/ir.ts';
 import { attrFloat, attrInt, attrInts } from '../../io/onnx/attrs.ts';
 import type { OpDef } from '../types.ts';
+import { layerNormFloatIf, lowerLayerNorm } from './lower.ts';
 import { importLayerNormalization } from './onnx.ts';
 
 const epsOf = (n: GraphNode): number => {
@@ -30,7 +32,9 @@ export const layernormOp: OpDef = {
   fusion: {},
   macs: (n) => n.shape.reduce((a, b) => a * b, 1),
   quant: { output: 'site', outputDtype: 'qint16' },
-  int: { none: 'the simulator has no layer norm layer yet' },
+  // nash marches: exact integer row sums, a reciprocal square root table and per-feature gamma / beta multipliers
+  // (docs/fixed-point.md "layer norm"); other marches (and rows too long for the exact sums): a float island
+  int: { marches: ['nash-e', 'nash-m'], lower: (n, c) => lowerLayerNorm(n, c, epsOf(n)), floatIf: layerNormFloatIf },
   torch: { none: 'the PyTorch export does not write LayerNorm yet (its weights would need loading)' },
   floatIsland: (n, c) => ({ kind: 'layernorm', eps: epsOf(n), gamma: Array.from(c.param(n.params.weight)), beta: Array.from(c.param(n.params.bias)) }),
   qdq: (n, c) => {

@@ -51,6 +51,31 @@ export function importSlice(im: ImportContext, { inputs, base, set, alias }: Nod
   set(addSlice(im, x, base, lo, hi));
 }
 
+/**
+ * Gather of a computed tensor on axis 1 with constant indices (a ViT's class-token readout x[:, 0]): a run of
+ * consecutive indices is a slice of channels / tokens; a scalar index also drops the axis (a reshape).
+ */
+export function importGather(im: ImportContext, { n, inputs, base, set }: NodeIO): void {
+  const x = im.tensor(inputs[0]);
+  const rank = x.shape.length + 1;
+  let axis = im.attrInt(n, 'axis', 0);
+  if (axis < 0) axis += rank;
+  if (axis !== 1) im.fail(`Gather on axis ${axis} of a computed tensor is not supported (only axis 1: channels or tokens)`);
+  const idx = im.constant(inputs[1], 'Gather indices');
+  const d = x.shape[0];
+  const ix = im.ints(idx, 'Gather indices').map((i) => (i < 0 ? i + d : i));
+  if (!ix.length || ix.some((i) => !(Number.isInteger(i) && i >= 0 && i < d))) im.fail(`Gather indices [${idx.data}] outside [${-d}, ${d - 1}]`);
+  if (idx.dims.length > 1 || ix.some((i, k) => i !== ix[0] + k)) im.fail(`Gather of indices [${idx.data}] is not supported (only one index or a run of consecutive ones)`);
+  const s = ix.length === d ? x : addSlice(im, x, base, ix[0], ix[0] + ix.length);
+  if (idx.dims.length === 1) return set(s);
+  // a scalar index: the axis goes
+  const shape = s.shape.slice(1);
+  if (!shape.length) im.fail('Gather to one value per sample is not supported');
+  const id = im.uniqueId(`${base}/squeeze`);
+  im.addNode(id, shape.length === 1 ? 'flatten' : 'reshape', [s.id], shape, shape.length === 1 ? {} : { shape: [...shape] });
+  set({ kind: 'tensor', id, shape });
+}
+
 /** Split on channels into several outputs (sizes from the `split` input or attribute, or equal parts). */
 export function importSplit(im: ImportContext, { n, inputs, base }: NodeIO): void {
   const x = im.tensor(inputs[0]);

@@ -2,6 +2,7 @@
 import { DataType, int64 } from '../../io/onnx/proto-types.ts';
 import { prod } from '../../io/onnx/import/values.ts';
 import type { ImportContext, NodeIO } from '../../io/onnx/import/context.ts';
+import { constantOperand } from './onnx-constant.ts';
 
 /** Constant → a constant value (a tensor attribute decoded when first read). */
 export function importConstant(im: ImportContext, { n, out, set }: NodeIO): void {
@@ -68,23 +69,52 @@ export function importReshape(im: ImportContext, { n, inputs, base, set, alias }
   set({ kind: 'tensor', id, shape });
 }
 
-/** Concat on the channel axis of NCHW tensors → concat. */
+/**
+ * Concat on axis 1 → concat: the channels of NCHW tensors, or the tokens of [N, T, D] tensors (a class token before
+ * the patch tokens). A constant input (one row over the batch) becomes a learned `constant` node.
+ */
 export function importConcat(im: ImportContext, { n, inputs, base, set }: NodeIO): void {
   if (!inputs.length) im.fail('Concat has no inputs');
-  const xs = inputs.map((i) => im.tensor(i));
+  const vals = inputs.map((i) => im.val(i));
+  const first = vals.find((v) => v.kind === 'tensor');
+  if (!first || first.kind !== 'tensor') return im.fail('Concat of constants only is not supported');
   let axis = im.attrInt(n, 'axis', 1);
-  const rank = xs[0].shape.length + 1;
+  const rank = first.shape.length + 1;
   if (axis < 0) axis += rank;
-  if (rank !== 4 || axis !== 1) im.fail(`Concat on axis ${axis} of rank-${rank} tensors is not supported (only NCHW channels, axis 1)`);
+  if (!((rank === 4 || rank === 3) && axis === 1)) im.fail(`Concat on axis ${axis} of rank-${rank} tensors is not supported (only axis 1: NCHW channels or [N, T, D] tokens)`);
+  const what = rank === 4 ? 'spatial size' : 'feature size';
+  const xs = vals.map((v, k) => {
+    if (v.kind === 'tensor') return im.tensor(inputs[k]);
+    if (v.dims.length !== rank) im.fail(`Concat of a constant [${v.dims}] with rank-${rank} tensors`);
+    return constantOperand(im, `${base}_${k}`, v, v.dims.slice(1), `the concatenated constant "${inputs[k]}"`);
+  });
   for (const v of xs) {
-    if (v.shape.length !== 3 || v.shape[1] !== xs[0].shape[1] || v.shape[2] !== xs[0].shape[2]) {
-      im.fail(`Concat inputs [${xs.map((q) => `[${q.shape}]`).join(', ')}] differ in spatial size`);
+    if (v.shape.length !== rank - 1 || v.shape.slice(1).some((d, i) => d !== first.shape[i + 1])) {
+      im.fail(`Concat inputs [${xs.map((q) => `[${q.shape}]`).join(', ')}] differ in ${what}`);
     }
   }
   const ids = xs.map((v) => im.materialize(v, base));
-  const shape = [xs.reduce((s, v) => s + v.shape[0], 0), xs[0].shape[1], xs[0].shape[2]];
+  const shape = [xs.reduce((s, v) => s + v.shape[0], 0), ...first.shape.slice(1)];
   const id = im.uniqueId(base);
   im.addNode(id, 'concat', ids, shape);
+  set({ kind: 'tensor', id, shape });
+}
+
+/** Squeeze of per-sample axes of size 1 (a class-token readout x[:, 0:1] squeezed) → reshape / flatten. */
+export function importSqueeze(im: ImportContext, { n, inputs, base, set, alias }: NodeIO): void {
+  const x = im.tensor(inputs[0]);
+  const rank = x.shape.length + 1;
+  const given = im.opset >= 13 ? (inputs[1] ? im.ints(im.constant(inputs[1], 'axes'), 'axes') : undefined) : im.attrInts(n, 'axes');
+  const at = new Set((given ?? x.shape.flatMap((d, i) => (d === 1 ? [i + 1] : []))).map((a) => (a < 0 ? a + rank : a)));
+  for (const a of at) {
+    if (a === 0) im.fail('Squeeze of the batch axis is not supported');
+    if (!(a > 0 && a < rank) || x.shape[a - 1] !== 1) im.fail(`Squeeze of axis ${a} of [N, ${x.shape}]: only axes of size 1`);
+  }
+  const shape = x.shape.filter((_, i) => !at.has(i + 1));
+  if (!shape.length) im.fail('Squeeze to one value per sample is not supported');
+  if (!at.size) return alias(inputs[0]);
+  const id = im.uniqueId(base);
+  im.addNode(id, shape.length === 1 ? 'flatten' : 'reshape', [im.materialize(x, base)], shape, shape.length === 1 ? {} : { shape: [...shape] });
   set({ kind: 'tensor', id, shape });
 }
 

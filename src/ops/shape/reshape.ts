@@ -7,7 +7,7 @@ import type { GraphNode } from '../../graph/ir.ts';
 import { DataType } from '../../io/onnx/proto-types.ts';
 import { torchExpr } from '../../io/torch/py.ts';
 import type { LowerCtx, Lowered, OpDef, QdqCtx } from '../types.ts';
-import { importDropout, importFlatten, importIdentity, importReshape } from './onnx.ts';
+import { importDropout, importFlatten, importIdentity, importReshape, importSqueeze } from './onnx.ts';
 
 function lowerView(n: GraphNode, c: LowerCtx): Lowered {
   const v = c.info(n.inputs[0]);
@@ -36,7 +36,7 @@ export const reshapeOp: OpDef = {
   type: 'reshape',
   view: { label: 'Reshape', attrs: (n) => `[${n.shape}]` },
   // importReshape makes a flatten for a 1-D target, a reshape otherwise
-  onnx: { Reshape: importReshape },
+  onnx: { Reshape: importReshape, Squeeze: importSqueeze },
   inferShape: (n) => [...(n.attrs.shape ?? n.shape)],
   forward: (tape, n, xs, c) => tape.apply(reshapeFn, xs, { shape: [c.batch, ...n.shape] }),
   fusion: {},

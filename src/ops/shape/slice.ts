@@ -10,7 +10,7 @@ import type { GraphNode } from '../../graph/ir.ts';
 import { torchExpr } from '../../io/torch/py.ts';
 import type { OpDef } from '../types.ts';
 import { lowerGather } from './gather-lower.ts';
-import { importSlice, importSplit } from './onnx-slice.ts';
+import { importGather, importSlice, importSplit } from './onnx-slice.ts';
 
 const range = (n: GraphNode) => {
   const s = n.attrs.slice;
@@ -21,7 +21,7 @@ const range = (n: GraphNode) => {
 export const sliceOp: OpDef = {
   type: 'slice',
   view: { label: 'Slice', attrs: (n) => `channels ${range(n).start}:${range(n).end}` },
-  onnx: { Slice: importSlice, Split: importSplit },
+  onnx: { Slice: importSlice, Split: importSplit, Gather: importGather },
   inferShape: (n, [x]) => {
     const { start, end } = range(n);
     if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end > start && end <= x[0])) {

@@ -11,11 +11,12 @@ import { convert } from '../convert.ts';
 import type { March } from '../march.ts';
 import { prepare } from '../prepare.ts';
 import type { QuantizedModel } from '../quantized-model.ts';
-import { setDistance, type DistanceMetric } from './distance.ts';
+import type { DistanceMetric } from './distance.ts';
+import { analysedOutputs, outputsDistance } from './outputs.ts';
 import { withInt16Sites } from './int16-sites.ts';
 import { acc1Of } from './sensitivity.ts';
 import { int16For, siteKey, type SiteRef } from './site-precision.ts';
-import { engineLogits, logitsOf, type PassOptions } from './stage-runner.ts';
+import { engineOutputs, passOutputs, type PassOptions } from './stage-runner.ts';
 
 export interface MixedPrecisionPoint {
   k: number;
@@ -66,19 +67,19 @@ export function estimateWithInt16(base: QuantizedModel, host: HostParams, scales
 
 export async function mixedPrecisionCurve(be: Backend, base: QuantizedModel, int16: QuantizedModel, batches: readonly Batch[], ranking: readonly SiteRef[],
   metric: DistanceMetric, march: March, o: MixedPrecisionOptions = {}): Promise<MixedPrecisionPoint[]> {
-  const g = base.plan.graph, k = g.numClasses;
+  const g = base.plan.graph, outs = analysedOutputs(g);
   const n = batches.reduce((s, b) => s + b.n, 0);
   const host = await base.store.toHost();
   const s8 = (await base.scales()).activations, s16 = (await int16.scales()).activations;
-  const ref = await logitsOf(batches, k, (b) => engineLogits(be, g, base.store, undefined, b), o);
+  const ref = await passOutputs(batches, outs, (b) => engineOutputs(be, g, base.store, undefined, b), o);
   const points: MixedPrecisionPoint[] = [];
   for (let top = 0; top <= ranking.length; top++) {
     const sites = ranking.slice(0, top);
     const wide = new Set(sites.map(siteKey));
-    const logits = await logitsOf(batches, k, (b) => engineLogits(be, g, base.store, int16For(base, int16, sites), b), o);
+    const got = await passOutputs(batches, outs, (b) => engineOutputs(be, g, base.store, int16For(base, int16, sites), b), o);
     const est = estimateWithInt16(base, host, (s) => (wide.has(siteKey(s)) ? s16 : s8)[s.site], sites, march);
     const p: MixedPrecisionPoint = {
-      k: top, int16_sites: sites.map(siteKey), acc1: acc1Of(logits, batches, k), distance: setDistance(metric, ref, logits, n, k),
+      k: top, int16_sites: sites.map(siteKey), acc1: acc1Of(got, batches, outs), distance: outputsDistance(metric, outs, ref, got, n),
       latency_ms: est.totals.latency_ms, fps: est.totals.fps,
     };
     points.push(p);

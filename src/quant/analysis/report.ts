@@ -36,6 +36,11 @@ export type LayerRow = Omit<LayerComparison, 'sqnr_db'> & { sqnr_db: number | nu
 export interface AnalyzeReport extends AnalysisBinding {
   compare: [string, string];
   metric: DistanceMetric;
+  /**
+   * The outputs compared (several: the distances are their normalised mean, outputs.ts); class_scores marks the one
+   * top-1 is taken on. Absent from analyses stored before several outputs existed (one output of class scores).
+   */
+  outputs?: { name: string; shape: number[]; class_scores: boolean }[];
   bad_cases: { index: number; label: number; label_name: string; pred_a: number; pred_b: number; disagree: boolean; distance: number | null }[];
   agreement_top1?: number;
   acc1?: Record<string, number>;
@@ -50,7 +55,8 @@ export interface AnalyzeReport extends AnalysisBinding {
 }
 
 export function badCasesForReport(r: BadCaseResult, classNames: readonly string[]): AnalyzeReport['bad_cases'] {
-  return r.worst.map((c) => ({ ...c, label_name: classNames[c.label] ?? String(c.label), distance: finiteOrNull(c.distance) }));
+  // label -1: an image without a label
+  return r.worst.map((c) => ({ ...c, label_name: c.label < 0 ? '' : classNames[c.label] ?? String(c.label), distance: finiteOrNull(c.distance) }));
 }
 
 export function layersForReport(ls: LayerComparison[]): LayerRow[] {

@@ -12,6 +12,7 @@ import { QuantizedModel } from '../quantized-model.ts';
 import { findBadCases, type BadCaseResult } from './bad-cases.ts';
 import type { DistanceMetric } from './distance.ts';
 import { allInt16 } from './int16-sites.ts';
+import { analysedOutputs } from './outputs.ts';
 import { compareLayers } from './layer-compare.ts';
 import type { LayerComparison } from './layer-stats.ts';
 import { mixedPrecisionCurve, type MixedPrecisionPoint } from './mixed-precision.ts';
@@ -64,7 +65,7 @@ export interface AnalyzeOutcome {
 
 export async function runAnalysis(x: AnalyzeInputs, s: AnalyzeSettings, h: AnalyzeHooks = {}): Promise<AnalyzeOutcome> {
   const { be, qm, a, b, test } = x;
-  const K = qm.plan.graph.numClasses;
+  const outs = analysedOutputs(qm.plan.graph);
   const batches = collectBatches(test, s.batchSize, x.normalize);
   const seconds: AnalyzeOutcome['seconds'] = {};
   const phase = (p: AnalysisPhase, total: number) => {
@@ -79,12 +80,13 @@ export async function runAnalysis(x: AnalyzeInputs, s: AnalyzeSettings, h: Analy
     return r;
   };
 
-  const bad = await timed('bad cases', () => findBadCases(batches, K, a, b, s.metric, s.badCases, phase('bad cases', batches.length)));
+  const bad = await timed('bad cases', () => findBadCases(batches, outs, a, b, s.metric, s.badCases, phase('bad cases', batches.length)));
   const layerDs = s.layersOn === 'bad-cases' ? subset(test, bad.worst.map((c) => c.index)) : randomSubset(test, Math.min(s.layerImages, test.count), 0);
   const layerBatches = collectBatches(layerDs, s.batchSize, x.normalize);
   const layers = await timed('layers', () => compareLayers(layerBatches, qm.plan, a, b, phase('layers', layerBatches.length)));
   const report: AnalyzeReport = {
     ...x.binding, images: test.count, compare: [a.name, b.name], metric: s.metric,
+    outputs: outs.map((o) => ({ name: o.name, shape: o.shape, class_scores: o.classScores })),
     bad_cases: badCasesForReport(bad, test.classNames), agreement_top1: bad.agreement_top1, acc1: { [a.name]: bad.acc1_a, [b.name]: bad.acc1_b },
     layers: layersForReport(layers), layers_on: s.layersOn, layer_images: layerDs.count, sensitivity: [],
     weights: weightsForReport(compareWeights(qm.plan, await qm.store.toHost())),

@@ -3,15 +3,18 @@
  * AIMET's QuantAnalyzer measure it: the output distance to the float model and the accuracy when only that site is
  * quantized (the rest float), and when only that site is left float (the rest quantized). Ranked worst first by the
  * distance with only that site quantized (the error the site brings on its own), ties broken by that accuracy.
+ * Several outputs: the distance combines them (outputs.ts); accuracy is that of the output with class scores (NaN
+ * without one, or without labels).
  */
 import type { Backend } from '../../engine/backend.ts';
 import type { Batch } from '../../data/loader.ts';
 import type { Hooks } from '../../nn/executor.ts';
 import { countTopK } from '../../train/metrics.ts';
 import type { QuantizedModel } from '../quantized-model.ts';
-import { setDistance, worseFirst, type DistanceMetric } from './distance.ts';
+import { worseFirst, type DistanceMetric } from './distance.ts';
+import { analysedOutputs, outputsDistance, top1Output, type AnalysedOutput } from './outputs.ts';
 import { onlyFloat, onlyQuantized, sitesOf, type SiteKind, type SiteRef } from './site-precision.ts';
-import { engineLogits, logitsOf, type PassOptions } from './stage-runner.ts';
+import { engineOutputs, passOutputs, type PassOptions } from './stage-runner.ts';
 
 export interface SensitivityEntry {
   site: string;
@@ -44,8 +47,14 @@ export interface SensitivityOptions extends PassOptions {
   sites?: SiteRef[];
 }
 
-/** Top-1 accuracy in percent; NaN for images without labels (label -1). */
-export function acc1Of(logits: Float32Array, batches: readonly Batch[], k: number): number {
+/**
+ * Top-1 accuracy in percent on the output with class scores (per output values from passOutputs); NaN for images
+ * without labels (label -1) and for a model without such an output.
+ */
+export function acc1Of(outputs: readonly Float32Array[], batches: readonly Batch[], outs: readonly AnalysedOutput[]): number {
+  const t = top1Output(outs);
+  if (t < 0) return NaN;
+  const logits = outputs[t], k = outs[t].size;
   let ok = 0, at = 0, n = 0;
   for (const b of batches) {
     if (b.labels.some((l) => l < 0)) return NaN;
@@ -65,9 +74,9 @@ export function rankSensitivity(entries: SensitivityEntry[], metric: DistanceMet
 
 export async function sensitivity(be: Backend, qm: QuantizedModel, batches: readonly Batch[], metric: DistanceMetric, o: SensitivityOptions = {}): Promise<SensitivityResult> {
   const start = performance.now();
-  const g = qm.plan.graph, k = g.numClasses;
+  const g = qm.plan.graph, outs = analysedOutputs(g);
   const n = batches.reduce((s, b) => s + b.n, 0);
-  const pass = (hooks: Hooks | undefined) => logitsOf(batches, k, (b) => engineLogits(be, g, qm.store, hooks, b), o);
+  const pass = (hooks: Hooks | undefined) => passOutputs(batches, outs, (b) => engineOutputs(be, g, qm.store, hooks, b), o);
   const prev = qm.state;
   qm.setState('VALIDATION');
   try {
@@ -80,14 +89,14 @@ export async function sensitivity(be: Backend, qm: QuantizedModel, batches: read
       const f = await pass(onlyFloat(qm, [s]));
       entries.push({
         site: s.site, kind: s.kind, metric,
-        distance_only_this_quantized: setDistance(metric, ref, q, n, k), distance_only_this_float: setDistance(metric, ref, f, n, k),
-        acc1_only_this_quantized: acc1Of(q, batches, k), acc1_only_this_float: acc1Of(f, batches, k),
+        distance_only_this_quantized: outputsDistance(metric, outs, ref, q, n), distance_only_this_float: outputsDistance(metric, outs, ref, f, n),
+        acc1_only_this_quantized: acc1Of(q, batches, outs), acc1_only_this_float: acc1Of(f, batches, outs),
       });
       o.onSite?.(i + 1, sites.length, s);
     }
     return {
-      metric, images: n, acc1_float: acc1Of(ref, batches, k), acc1_quantized: acc1Of(full, batches, k),
-      distance_quantized: setDistance(metric, ref, full, n, k), ranking: rankSensitivity(entries, metric),
+      metric, images: n, acc1_float: acc1Of(ref, batches, outs), acc1_quantized: acc1Of(full, batches, outs),
+      distance_quantized: outputsDistance(metric, outs, ref, full, n), ranking: rankSensitivity(entries, metric),
       seconds: (performance.now() - start) / 1000,
     };
   } finally {

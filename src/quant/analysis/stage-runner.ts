@@ -1,5 +1,5 @@
 /**
- * One stage of the workflow as the analysis sees it: something that maps a batch of images to logits and, on
+ * One stage of the workflow as the analysis sees it: something that maps a batch of images to its outputs and, on
  * request, to the values at named layers (float, calibrated or QAT on the engine; the fixed-point simulator with
  * its integer dumps dequantized). Also the batches of a data set, normalized once and reused by every pass.
  */
@@ -12,12 +12,16 @@ import { runGraph, type Hooks } from '../../nn/executor.ts';
 import type { ParamStore } from '../../nn/params.ts';
 import type { IntModel } from '../convert.ts';
 import type { SimulateFn } from '../deploy-check.ts';
+import type { AnalysedOutput } from './outputs.ts';
 
 export const STAGE_NAMES = ['float', 'calib', 'qat', 'sim'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 export interface StageOutput {
+  /** The (first) output. */
   logits: Float32Array;
+  /** Every output in the model's order (outputs[0] = logits), batch-major; absent: the one output. */
+  outputs?: Float32Array[];
   /** Float values (dequantized for the simulator) of the requested layers, batch-major NCHW. */
   values: Map<string, Float32Array>;
 }
@@ -44,8 +48,10 @@ export function engineStage(name: StageName, be: Backend, graph: Graph, store: P
       const want = new Set(keep);
       const tape = new Tape(be, false, false);
       try {
-        const { output, values } = runGraph(tape, graph, store, tape.input(b.x, b.shape), { ...hooks, keep: (n) => want.has(n.id) });
-        const out: StageOutput = { logits: await be.read(output.value), values: new Map() };
+        const { outputs, values } = runGraph(tape, graph, store, tape.input(b.x, b.shape), { ...hooks, keep: (n) => want.has(n.id) });
+        const outs: Float32Array[] = [];
+        for (const v of outputs) outs.push(await be.read(v.value));
+        const out: StageOutput = { logits: outs[0], outputs: outs, values: new Map() };
         for (const [id, v] of values) out.values.set(id, await be.read(v.value));
         return out;
       } finally {
@@ -80,7 +86,8 @@ export function simStage(im: IntModel, simulate: SimulateFn): StageRunner {
         for (let i = 0; i < out.length; i++) out[i] = Math.fround(d.data[i] * (C === 1 ? scales[0] : scales[Math.floor(i / inner) % C]));
         values.set(id, out);
       }
-      return { logits: r.output, values };
+      const outputs = (r.outputs ?? [r.output]).map((o) => (o instanceof Float32Array ? o : o.output));
+      return { logits: outputs[0], outputs, values };
     },
   };
 }
@@ -96,27 +103,33 @@ export interface PassOptions {
   onBatch?: () => void;
 }
 
-/** Logits of all batches through `run` (one pass over the data). */
-export async function logitsOf(batches: readonly Batch[], k: number, run: (b: Batch) => Promise<Float32Array>, o: PassOptions = {}): Promise<Float32Array> {
+/** Every output of a stage's result, in order. */
+export const outputsOf = (r: StageOutput): Float32Array[] => r.outputs ?? [r.logits];
+
+/** Every output (per output, all images concatenated) of all batches through `run` (one pass over the data). */
+export async function passOutputs(batches: readonly Batch[], outs: readonly AnalysedOutput[], run: (b: Batch) => Promise<Float32Array[]>, o: PassOptions = {}): Promise<Float32Array[]> {
   const total = batches.reduce((s, b) => s + b.n, 0);
-  const out = new Float32Array(total * k);
+  const got = outs.map((x) => new Float32Array(total * x.size));
   let at = 0;
   for (const b of batches) {
     if (o.signal?.aborted) throw new DOMException('analysis cancelled', 'AbortError');
     const l = await run(b);
-    out.set(l.subarray(0, b.n * k), at * k);
+    if (l.length !== outs.length) throw new Error(`analysis: ${l.length} outputs, the model has ${outs.length}`);
+    outs.forEach((x, k) => got[k].set(l[k].subarray(0, b.n * x.size), at * x.size));
     at += b.n;
     o.onBatch?.();
   }
-  return out;
+  return got;
 }
 
-/** Engine logits of one batch with the given hooks. */
-export async function engineLogits(be: Backend, graph: Graph, store: ParamStore, hooks: Hooks | undefined, b: Batch): Promise<Float32Array> {
+/** Engine outputs of one batch with the given hooks, in the model's order. */
+export async function engineOutputs(be: Backend, graph: Graph, store: ParamStore, hooks: Hooks | undefined, b: Batch): Promise<Float32Array[]> {
   const tape = new Tape(be, false, false);
   try {
-    const { output } = runGraph(tape, graph, store, tape.input(b.x, b.shape), { ...hooks });
-    return await be.read(output.value);
+    const { outputs } = runGraph(tape, graph, store, tape.input(b.x, b.shape), { ...hooks });
+    const got: Float32Array[] = [];
+    for (const v of outputs) got.push(await be.read(v.value));
+    return got;
   } finally {
     tape.dispose();
   }

@@ -1,4 +1,4 @@
-/** CPU runs of the pooling and shape layer kinds: maxpool2d, avgpool2d, reshape, gather_channels. */
+/** CPU runs of the pooling and shape layer kinds: maxpool2d, avgpool2d, const, reshape, gather_channels. */
 import { avgPool2dSums, avgPoolCounts, maxPool2dInt, requantizeByCount } from '../int/pool.ts';
 import { allocInt, type IntArray } from '../int/requant.ts';
 import { SimError, type IntTensor } from '../tensor.ts';
@@ -35,6 +35,13 @@ export const avgpool2dCpu: CpuRun<'avgpool2d'> = (layer, [x], { info, N }) => {
     : requantizeByCount(r.sum, avgPoolCounts(shape4, geom, layer.countIncludePad ?? true), multiplier, shift, { dtype: info.dtype, clampMin: layer.clamp.lo, clampMax: layer.clamp.hi });
   // global pooling yields [N, C] (the graph's shape), windows [N, C, OH, OW]
   return { data, shape: [N, ...info.shape] };
+};
+
+/** A learned constant: its integers once per sample (a new array: later layers may not share it). */
+export const constCpu: CpuRun<'const'> = (layer, _ins, { info, N }) => {
+  const out = allocInt(info.dtype, N * layer.data.length);
+  for (let n = 0; n < N; n++) out.set(layer.data, n * layer.data.length);
+  return { data: out, shape: [N, ...info.shape] };
 };
 
 export const reshapeCpu: CpuRun<'reshape'> = (_layer, [x], { info, N }) => ({ data: x.data, shape: [N, ...info.shape] });

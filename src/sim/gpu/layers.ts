@@ -15,10 +15,15 @@
  *    `affine_requant` (requantization with the offset as the output zero point), words [0, m, s, offset];
  *  - lut (sigmoid, tanh, hardswish, ..., PReLU): the table lookup of src/sim/gpu/lut.ts;
  *  - reshape: the same GPU buffer under a new shape (run-gpu.ts reference-counts buffers);
+ *  - const (a learned constant): its integers uploaded once, repeated over the batch by the gather kernel;
  *  - gather_channels (channel slice / shuffle): shaders/int_gather.wgsl copies the i32 words by channel index;
  *  - resize / conv_transpose2d: the accumulator kernels of src/sim/gpu/spatial.ts, then requantization;
- *  - transpose: shaders/transpose.wgsl on i32 words (src/sim/gpu/transpose.ts). matmul, softmax and float islands
- *    have no WGSL run yet: runIntModelGpu refuses such a model by name.
+ *  - transpose: shaders/transpose.wgsl on i32 words (src/sim/gpu/transpose.ts);
+ *  - matmul: shaders/int_matmul.wgsl (src/sim/gpu/matmul.ts), int32 accumulation and requantization; an
+ *    accumulator leaving int32 marks the run's status word (the CPU run's error, raised by run-gpu.ts);
+ *  - softmax: shaders/int_softmax.wgsl (src/sim/gpu/softmax.ts), the exp table and the reciprocal in 64-bit integers;
+ *  - float (float islands): a round trip to the CPU run (src/sim/gpu/float-island.ts says why);
+ *  - layernorm: a row pass and an element pass of shaders/int_layernorm.wgsl (src/sim/gpu/layernorm.ts).
  */
 import requantSrc from '../../../shaders/int_requant.wgsl';
 import runSrc from '../../../shaders/int_sim_run.wgsl';
@@ -30,9 +35,13 @@ import type { LayerOf } from '../cpu/context.ts';
 import type { OutputSpec, RequantSpec } from '../int/requant.ts';
 import { SimError } from '../tensor.ts';
 import { uploadBits, type GpuIntTensor } from './bits.ts';
+import { layerNormGpu, uploadLayerNorm } from './layernorm.ts';
 import { lutGpu, uploadLut } from './lut.ts';
 import { convTransposeGpu, resizeGpu, uploadSpatial } from './spatial.ts';
 import { transposeIntGpu } from './transpose.ts';
+import { matmulIntGpu } from './matmul.ts';
+import { softmaxIntGpu, uploadSoftmax } from './softmax.ts';
+import { floatIslandGpu } from './float-island.ts';
 import { add as gpuAdd, avgPool2d, conv2d, linear, maxPool2d, prepareDense, type GpuDenseLayer } from './kernels.ts';
 
 /** A layer's constants on one context: a dense layer's weights, and/or i32 word buffers. */
@@ -50,11 +59,18 @@ export interface GpuRunCtx {
   N: number;
   /** What `upload` returned for this layer (no dense layer and no words when it has no `upload`). */
   consts: GpuLayerConsts;
+  /** The run's status word (i32, 2^31 − 1 while all is well): a kernel that must refuse writes its layer's index. */
+  status: GpuTensor;
+  /** This layer's index in model.layers (the code it writes into `status`). */
+  index: number;
+  /** Throws the refusal of a layer that marked `status` so far (reads it back). */
+  checkStatus: () => Promise<void>;
 }
 
 export interface GpuLayerRun<K extends IntLayerOp> {
   upload?: (ctx: GpuContext, l: LayerOf<K>, info: ValueInfo) => GpuLayerConsts;
-  run: (l: LayerOf<K>, ins: GpuIntTensor[], c: GpuRunCtx) => GpuIntTensor;
+  /** Records the dispatches; a promise where the run needs the CPU between layers (float islands). */
+  run: (l: LayerOf<K>, ins: GpuIntTensor[], c: GpuRunCtx) => GpuIntTensor | Promise<GpuIntTensor>;
 }
 
 /** The uniforms of add_requant and rescale_into (shaders/int_sim_run.wgsl), declared once for WGSL and TypeScript. */
@@ -177,6 +193,25 @@ export const GPU_LAYERS: { [K in IntLayerOp]?: GpuLayerRun<K> } = {
     run: (l, [x], { ctx, info, consts }) => lutGpu(ctx, x, consts.words[0], l, info.dtype),
   },
   reshape: { run: (_l, [x], { info, N }) => ({ ...x, shape: [N, ...info.shape] }) },
+  // the constant's integers uploaded once; the gather kernel with in_c = 0 reads the same rows for every sample
+  const: {
+    upload: (ctx, l, info) => {
+      const [J] = info.shape;
+      return { words: [uploadBits(ctx, Int32Array.from(l.data), [l.data.length]), uploadBits(ctx, Int32Array.from({ length: J }, (_, j) => j), [J])] };
+    },
+    run(l, _ins, { ctx, info, N, consts }) {
+      const [J, ...rest] = info.shape;
+      const inner = rest.reduce((a, b) => a * b, 1);
+      const out = ctx.empty([N * l.data.length]);
+      if (out.size > 0) {
+        ctx.run({
+          key: GATHER_SHADER.key, code: GATHER_SHADER.code, entry: 'gather_channels', inputs: [consts.words[0], consts.words[1]], outputs: [out],
+          params: GATHER.pack({ total: out.size, inner, in_c: 0, out_c: J }), workgroups: grid1d(out.size),
+        });
+      }
+      return { t: out, dtype: info.dtype, shape: [N, ...info.shape] };
+    },
+  },
   gather_channels: {
     upload: (ctx, l) => ({ words: [uploadBits(ctx, Int32Array.from(l.index), [l.index.length])] }),
     run(l, [x], { ctx, N, consts }) {
@@ -204,13 +239,17 @@ export const GPU_LAYERS: { [K in IntLayerOp]?: GpuLayerRun<K> } = {
   },
   // perm is per sample: the batch axis stays first
   transpose: { run: (l, [x], { ctx }) => transposeIntGpu(ctx, x, [0, ...l.perm.map((p) => p + 1)]) },
+  matmul: { run: (l, [a, b], { ctx, info, status, index }) => matmulIntGpu(ctx, a, b, { transB: l.transB, requant: l.requant, dtype: info.dtype, lo: l.clamp.lo, hi: l.clamp.hi, status, code: index }) },
+  softmax: { upload: (ctx, l) => ({ words: [uploadSoftmax(ctx, l)] }), run: (l, [x], { ctx, info, consts }) => softmaxIntGpu(ctx, x, consts.words[0], l, info.dtype) },
+  float: { run: floatIslandGpu },
+  layernorm: { upload: (ctx, l) => ({ words: [uploadLayerNorm(ctx, l)] }), run: (l, [x], { ctx, info, consts }) => layerNormGpu(ctx, x, consts.words[0], l, info.dtype) },
 };
 
 /** Whether a layer's kind has a WGSL run. */
 export const hasGpuRun = (l: IntLayer): boolean => GPU_LAYERS[l.op] !== undefined;
 
 // The table is keyed by kind, so each entry takes exactly its kind's layer: the casts below only restate that.
-type AnyRun = { upload?: (ctx: GpuContext, l: IntLayer, info: ValueInfo) => GpuLayerConsts; run: (l: IntLayer, ins: GpuIntTensor[], c: GpuRunCtx) => GpuIntTensor };
+type AnyRun = { upload?: (ctx: GpuContext, l: IntLayer, info: ValueInfo) => GpuLayerConsts; run: (l: IntLayer, ins: GpuIntTensor[], c: GpuRunCtx) => GpuIntTensor | Promise<GpuIntTensor> };
 const entry = (l: IntLayer): AnyRun | undefined => GPU_LAYERS[l.op] as AnyRun | undefined;
 
 /** Uploads a layer's constants (null: its kind has none). */
@@ -220,7 +259,7 @@ export function uploadGpuLayer(ctx: GpuContext, l: IntLayer, info: ValueInfo): G
 }
 
 /** Records a layer's dispatches; a kind without a WGSL run is a SimError naming the layer. */
-export function runGpuLayer(l: IntLayer, ins: GpuIntTensor[], c: GpuRunCtx): GpuIntTensor {
+export function runGpuLayer(l: IntLayer, ins: GpuIntTensor[], c: GpuRunCtx): GpuIntTensor | Promise<GpuIntTensor> {
   const e = entry(l);
   if (!e) throw new SimError(`${l.id}: ${l.op} layers have no GPU kernel; run the model on the CPU simulator`);
   return e.run(l, ins, c);

@@ -7,11 +7,14 @@
  * as "keep the batch".
  *
  * `foldNode` runs before the op's importer: Shape always folds; the other ops below fold when every input is a
- * constant. Shape / Gather / Unsqueeze / Squeeze / Cast on a computed tensor are refused by their importers
- * (SHAPE_SUBGRAPH_IMPORTERS).
+ * constant. Unsqueeze / Cast of a computed tensor are refused by their importers (SHAPE_SUBGRAPH_IMPORTERS); Gather
+ * and Squeeze of one are read by the slice / reshape importers (a class-token readout).
+ * Also folded: ConstantOfShape, Equal, Where, Reshape and Expand of constants (`x.expand(x.shape[0], -1, -1)`); an
+ * Expand of a constant to the batch size is left to its importer (a learned constant: src/ops/shape/onnx-constant.ts).
  */
 import { DataType, DATA_TYPE_NAMES } from '../proto-types.ts';
 import type { ImportContext, NodeIO } from './context.ts';
+import { decodeTensor } from './tensor.ts';
 import { prod, type ConstVal, type TensorVal } from './values.ts';
 
 /** Folded constants larger than this are refused (shape subgraphs are tiny; this bounds the work on odd files). */
@@ -137,39 +140,117 @@ const foldCast: Folder = (im, { n }, [x]) => {
   return make(x.dims, values(x).map((v) => Math.trunc(v)), to === DataType.BOOL ? to : DataType.INT64, x.batch);
 };
 
+/** numpy broadcasting of several constants: the output dims and, per output element, each input's element. */
+function broadcast(im: ImportContext, name: string, xs: ConstVal[]): { dims: number[]; at: number[][] } {
+  const rank = Math.max(...xs.map((x) => x.dims.length));
+  const padded = xs.map((x) => [...new Array<number>(rank - x.dims.length).fill(1), ...x.dims]);
+  const dims = new Array<number>(rank).fill(1).map((_, i) => {
+    const ds = padded.map((d) => d[i]);
+    const big = Math.max(...ds);
+    if (ds.some((d) => d !== 1 && d !== big)) im.fail(`${name} of constants ${xs.map((x) => `[${x.dims}]`).join(' and ')} do not broadcast`);
+    return ds.includes(0) ? 0 : big;
+  });
+  const total = prod(dims);
+  if (total > MAX_FOLD_ELEMENTS) im.fail(`${name} of constants with ${total} elements is too large to fold`);
+  const ss = padded.map((d) => strides(d).map((s, i) => (d[i] === 1 ? 0 : s)));
+  const so = strides(dims);
+  const at = xs.map(() => new Array<number>(total));
+  for (let i = 0; i < total; i++) {
+    let r = i;
+    const ix = xs.map(() => 0);
+    for (let k = 0; k < rank; k++) {
+      const q = Math.floor(r / so[k]);
+      r -= q * so[k];
+      for (let j = 0; j < xs.length; j++) ix[j] += q * ss[j][k];
+    }
+    for (let j = 0; j < xs.length; j++) at[j][i] = ix[j];
+  }
+  return { dims, at };
+}
+
 /** Elementwise arithmetic with numpy broadcasting (shape vectors and scalars). */
 function binary(f: (a: number, b: number) => number, name: string): Folder {
   return (im, _io, [a, b]) => {
     im.noBatch(a, `${name} input`);
     im.noBatch(b, `${name} input`);
-    const rank = Math.max(a.dims.length, b.dims.length);
-    const pad = (d: number[]) => [...new Array<number>(rank - d.length).fill(1), ...d];
-    const da = pad(a.dims), db = pad(b.dims);
-    const dims = da.map((x, i) => {
-      if (x !== db[i] && x !== 1 && db[i] !== 1) im.fail(`${name} of constants [${a.dims}] and [${b.dims}] do not broadcast`);
-      return Math.max(x, db[i]);
-    });
-    const total = prod(dims);
-    if (total > MAX_FOLD_ELEMENTS) im.fail(`${name} of constants with ${total} elements is too large to fold`);
-    const sa = strides(da).map((s, i) => (da[i] === 1 ? 0 : s)), sb = strides(db).map((s, i) => (db[i] === 1 ? 0 : s));
-    const so = strides(dims);
+    const { dims, at } = broadcast(im, name, [a, b]);
     const va = values(a), vb = values(b);
-    const out: number[] = [];
-    for (let i = 0; i < total; i++) {
-      let ia = 0, ib = 0, r = i;
-      for (let k = 0; k < rank; k++) {
-        const q = Math.floor(r / so[k]);
-        r -= q * so[k];
-        ia += q * sa[k];
-        ib += q * sb[k];
-      }
-      out.push(f(va[ia], vb[ib]));
-    }
+    const out = at[0].map((ia, i) => f(va[ia], vb[at[1][i]]));
     const isInt = INT_TYPES.has(a.dataType) && INT_TYPES.has(b.dataType);
     if (isInt && out.some((v) => !Number.isFinite(v))) im.fail(`${name} of integer constants divides by zero`);
     return make(dims, isInt ? out.map((v) => Math.trunc(v)) : out, isInt ? DataType.INT64 : DataType.FLOAT);
   };
 }
+
+/**
+ * Equal of shape values: a batch size compared with a fixed value is known when that value cannot be a batch size
+ * (≤ 0: the -1 of `expand(x.shape[0], -1, -1)`), and equals another batch size; anything else depends on it.
+ */
+const foldEqual: Folder = (im, _io, [a, b]) => {
+  const { dims, at } = broadcast(im, 'Equal', [a, b]);
+  const va = values(a), vb = values(b), ba = batchOf(a), bb = batchOf(b);
+  const out = at[0].map((ia, i) => {
+    const ib = at[1][i];
+    if (ba[ia] && bb[ib]) return 1;
+    if (ba[ia] || bb[ib]) {
+      if ((ba[ia] ? vb[ib] : va[ia]) <= 0) return 0;
+      im.fail('Equal of the batch size and a positive constant depends on the batch size');
+    }
+    return va[ia] === vb[ib] ? 1 : 0;
+  });
+  return make(dims, out, DataType.BOOL);
+};
+
+/** Where(cond, a, b) elementwise with broadcasting; the batch marks go with the chosen elements. */
+const foldWhere: Folder = (im, _io, [c, a, b]) => {
+  im.noBatch(c, 'Where condition');
+  const { dims, at } = broadcast(im, 'Where', [c, a, b]);
+  const vc = values(c), va = values(a), vb = values(b), ba = batchOf(a), bb = batchOf(b);
+  const out: number[] = [], ob: boolean[] = [];
+  at[0].forEach((ic, i) => {
+    const pick = vc[ic] !== 0;
+    out.push(pick ? va[at[1][i]] : vb[at[2][i]]);
+    ob.push(pick ? ba[at[1][i]] : bb[at[2][i]]);
+  });
+  return make(dims, out, a.dataType, ob);
+};
+
+/** ConstantOfShape: the `value` attribute's one element (float 0 by default) repeated to the given shape. */
+const foldConstantOfShape: Folder = (im, { n }, [shape]) => {
+  const dims = im.ints(shape, 'ConstantOfShape shape');
+  if (dims.some((d) => !(Number.isSafeInteger(d) && d >= 0))) im.fail(`ConstantOfShape to [${dims}]`);
+  if (prod(dims) > MAX_FOLD_ELEMENTS) im.fail(`ConstantOfShape of ${prod(dims)} elements is too large to fold`);
+  const a = im.attr(n, 'value');
+  let v = 0, dt: number = DataType.FLOAT;
+  if (a?.t) {
+    const t = a.t;
+    dt = t.dataType ?? DataType.FLOAT;
+    const c = decodeTensor(t, 'ConstantOfShape value', (r) => im.fail(r));
+    if (c.data.length !== 1) im.fail('ConstantOfShape value must have one element');
+    v = Number(c.data[0]);
+  }
+  return make(dims, new Array<number>(prod(dims)).fill(v), dt);
+};
+
+/** Reshape of a constant (a shape vector): the same elements, batch marks included, in the new dims. */
+const foldReshape: Folder = (im, { n }, [x, target]) => {
+  const t = im.ints(target, 'Reshape shape');
+  const allowzero = im.attrInt(n, 'allowzero', 0) !== 0;
+  const dims = t.map((d, i) => (d === 0 && !allowzero ? x.dims[i] : d));
+  const neg = dims.indexOf(-1);
+  const known = prod(dims.filter((d) => d !== -1));
+  if (neg >= 0 && known > 0) dims[neg] = x.data.length / known;
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0) || prod(dims) !== x.data.length) im.fail(`Reshape of a constant [${x.dims}] to [${t}]`);
+  return { ...x, dims };
+};
+
+/** Expand of a constant to a fixed shape (one to the batch size is a learned constant: src/ops/shape/onnx-constant.ts). */
+const foldExpand: Folder = (im, _io, [x, shape]) => {
+  const t = im.ints(shape, 'Expand shape');
+  const { dims, at } = broadcast(im, 'Expand', [x, { kind: 'const', dims: t, data: [], dataType: DataType.INT64 }]);
+  const v = values(x), b = batchOf(x);
+  return make(dims, at[0].map((i) => v[i]), x.dataType, at[0].map((i) => b[i]));
+};
 
 /** Slice of a constant (starts / ends / axes / steps as inputs, opset 10+). */
 const foldSlice: Folder = (im, { inputs }, xs) => {
@@ -217,6 +298,11 @@ const FOLDERS: Record<string, Folder> = {
   Sub: binary((a, b) => a - b, 'Sub'),
   Mul: binary((a, b) => a * b, 'Mul'),
   Div: binary((a, b) => a / b, 'Div'),
+  Equal: foldEqual,
+  Where: foldWhere,
+  ConstantOfShape: foldConstantOfShape,
+  Reshape: foldReshape,
+  Expand: foldExpand,
 };
 
 /**
@@ -238,6 +324,8 @@ export function foldNode(im: ImportContext, io: NodeIO): boolean {
   }
   const xs = io.inputs.map((i) => (i ? im.constant(i, 'input') : ({ kind: 'const', dims: [0], data: [], dataType: DataType.INT64 } as ConstVal)));
   if (xs.some((x) => x.data.length > MAX_FOLD_ELEMENTS)) im.fail(`a constant with more than ${MAX_FOLD_ELEMENTS} elements in a shape computation`);
+  // a constant expanded to the batch size is a per-sample value repeated over the batch: a node, not a constant
+  if (io.op === 'Expand' && xs[1].batch?.some((b) => b)) return false;
   io.set(folder(im, io, xs));
   return true;
 }
@@ -248,8 +336,6 @@ const refuse = (op: string) => (im: ImportContext): never =>
 
 export const SHAPE_SUBGRAPH_IMPORTERS = {
   Shape: (im: ImportContext, io: NodeIO) => io.set(foldShape(im, io)),
-  Gather: refuse('Gather'),
   Unsqueeze: refuse('Unsqueeze'),
-  Squeeze: refuse('Squeeze'),
   Cast: refuse('Cast'),
 };

@@ -7,10 +7,13 @@
  * Tanh, HardSigmoid, HardSwish, LeakyRelu, PRelu (x · Sigmoid(x) / x · HardSigmoid(x) as SiLU / HardSwish), Constant or initializer
  * inputs, Add (of two equal-shaped tensors, or of a constant bias folded into the preceding
  * MatMul/Gemm/Conv), Gemm, MatMul (+Add), GlobalAveragePool, AveragePool, MaxPool, Flatten (axis 1),
- * Reshape with a constant shape that keeps the batch dimension, Concat on channels, Identity,
+ * Reshape with a constant shape that keeps the batch dimension, Concat on channels or tokens (a constant input: a
+ * learned `constant` node), Expand of a constant to the batch (a class token), Add of a constant no bias takes (a
+ * position table), Gather of one index or a run on axis 1 (a class-token readout), Identity,
  * Constant, Dropout (removed), zero Pad folded into the following Conv / AveragePool, Slice and Split on
  * channels, the channel shuffle (Reshape -> Transpose -> Reshape), and the shape computations exporters emit
- * for them (Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, arithmetic on constants: folded, fold.ts).
+ * for them (Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Reshape, ConstantOfShape, Equal, Where, Expand,
+ * arithmetic on constants: folded, fold.ts).
  * Weights: float32 initializers (raw_data or float_data). External data is refused.
  *
  * The imported graph: input -> QuantStub ('quant') -> the model -> DeQuantStub ('dequant'; one per output, in the

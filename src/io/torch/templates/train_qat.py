@@ -5,12 +5,16 @@
     run `python3 torchrun_compat.py` instead of `torchrun`, same arguments)
 
 --data: a safetensors file with x (float32 [N, C, H, W], normalized as the studio does: see qparams.json "input") and
-y (int64 [N]); for a real data set, replace load_dataset() below. Each process trains on its DistributedSampler shard;
+y (int64 [N]); for a real data set, replace load_dataset() below.
+--distill: QAT by distillation, no labels needed (y may be absent): the teacher is the same model with fake quant off
+(the float model), loss = the sum over the outputs of MSE(student, teacher), as the studio's distillation. A model
+with several outputs, or whose output is not class scores (qparams.json "outputs"), always distills. Each process trains on its DistributedSampler shard;
 DDP averages the gradients and broadcasts rank 0's buffers (the fake-quant scales and running ranges) every step.
 Rank 0 writes OUT/checkpoint.pt (the state_dict, with every fake-quant scale) and, for the studio, OUT/weights.safetensors
 + OUT/qparams.json + OUT/studio-graph.json (npm run cli -- import-torch --checkpoint OUT --model-path DIR).
 """
 import argparse
+import copy
 import os
 import sys
 import time
@@ -27,9 +31,22 @@ import studio_quant as sq  # noqa: E402
 from model import build  # noqa: E402
 
 
-def load_dataset(path):
+def load_dataset(path, labels):
     t = sq.load_safetensors(path)
+    if not labels:
+        return TensorDataset(t["x"].float())
+    if "y" not in t:
+        raise SystemExit(f"{path}: no labels y [N] int64; train by distillation (--distill) or add them")
     return TensorDataset(t["x"].float(), t["y"].long())
+
+
+def as_tuple(out):
+    return out if isinstance(out, tuple) else (out,)
+
+
+def needs_distillation():
+    outs = sq.read_qparams(HERE).get("outputs") or []
+    return len(outs) > 1 or any(not o["class_scores"] for o in outs)
 
 
 def main():
@@ -42,7 +59,9 @@ def main():
     ap.add_argument("--momentum", type=float, default=0.9)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--freeze-observers", action="store_true", help="keep the exported activation scales fixed")
+    ap.add_argument("--distill", action="store_true", help="distill from the float model (no labels needed)")
     a = ap.parse_args()
+    distill = a.distill or needs_distillation()
 
     cuda = torch.cuda.is_available()
     dist.init_process_group("nccl" if cuda else "gloo")
@@ -58,8 +77,16 @@ def main():
         for m in model.modules():
             if isinstance(m, sq.StudioFakeQuantize) and not m.is_weight:
                 m.disable_observer()
+    teacher = None
+    if distill:
+        # the float model: the exported weights, fake quant off, fixed
+        teacher = copy.deepcopy(model).eval()
+        teacher.apply(torch.ao.quantization.disable_fake_quant)
+        teacher.apply(torch.ao.quantization.disable_observer)
+        for p in teacher.parameters():
+            p.requires_grad_(False)
     ddp = DistributedDataParallel(model, device_ids=[local] if cuda else None)
-    data = load_dataset(a.data)
+    data = load_dataset(a.data, labels=not distill)
     sampler = DistributedSampler(data, num_replicas=world, rank=rank, shuffle=True, seed=a.seed)
     loader = DataLoader(data, batch_size=a.batch_size, sampler=sampler, drop_last=True)
     opt = torch.optim.SGD(ddp.parameters(), lr=a.lr, momentum=a.momentum)
@@ -67,15 +94,21 @@ def main():
     step, epoch, t0 = 0, 0, time.time()
     while step < a.steps:
         sampler.set_epoch(epoch)
-        for x, y in loader:
-            x, y = x.to(device), y.to(device)
-            loss = F.cross_entropy(ddp(x), y)
+        for batch in loader:
+            x = batch[0].to(device)
+            if teacher is not None:
+                with torch.no_grad():
+                    want = as_tuple(teacher(x))
+                loss = sum(F.mse_loss(s, t) for s, t in zip(as_tuple(ddp(x)), want))
+            else:
+                loss = F.cross_entropy(ddp(x), batch[1].to(device))
             opt.zero_grad()
             loss.backward()
             opt.step()
             step += 1
             if rank == 0 and (step % 10 == 0 or step == a.steps):
-                print(f"QAT step {step}/{a.steps}: loss {loss.item():.4f} ({world} processes, {time.time() - t0:.1f} s)", flush=True)
+                kind = "distillation " if teacher is not None else ""
+                print(f"QAT step {step}/{a.steps}: {kind}loss {loss.item():.4f} ({world} processes, {time.time() - t0:.1f} s)", flush=True)
             if step >= a.steps:
                 break
         epoch += 1
