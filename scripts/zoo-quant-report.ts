@@ -5,7 +5,7 @@
  * onnxruntime-node (optimizations off / on). Targets (issue 10): agreement >= 99 %, <= 2 LSB per layer on the
  * calibrated model, QDQ >= 99 % (unfused). docs/zoo.md holds the last table measured.
  * Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs scripts/zoo-quant-report.ts [--test N] [--calib N]
- *   [--qat-steps N] [--batch N] [--finetune-steps N | --random] [NAME ...]
+ *   [--qat-steps N] [--qat-lr LR] [--batch N] [--finetune-steps N | --random] [NAME ...]
  */
 import { readFileSync } from 'node:fs';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
@@ -13,12 +13,12 @@ import { ensureZoo, ensureZooFinetuned, zooFile, zooFinetunedFile, ZOO_MODELS } 
 import { fashionAsCifar, quantFlow, ZOO_QUANT_DEFAULTS, type ZooQuantResult } from './zoo-quant.ts';
 
 const args = process.argv.slice(2);
-const VALUED = ['--test', '--calib', '--qat-steps', '--finetune-steps', '--batch'];
+const VALUED = ['--test', '--calib', '--qat-steps', '--qat-lr', '--finetune-steps', '--batch'];
 const opt = (k: string, d: number) => (args.includes(k) ? Number(args[args.indexOf(k) + 1]) : d);
 const testCount = opt('--test', 500);
 const o = {
   calibImages: opt('--calib', ZOO_QUANT_DEFAULTS.calibImages), qatSteps: opt('--qat-steps', ZOO_QUANT_DEFAULTS.qatSteps),
-  batchSize: opt('--batch', ZOO_QUANT_DEFAULTS.batchSize),
+  batchSize: opt('--batch', ZOO_QUANT_DEFAULTS.batchSize), qatLr: opt('--qat-lr', ZOO_QUANT_DEFAULTS.qatLr),
 };
 const names = args.filter((a, i) => !a.startsWith('--') && !VALUED.includes(args[i - 1]));
 const models = names.length ? names : [...ZOO_MODELS];
@@ -49,4 +49,4 @@ console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
 console.log(`\n${testCount} test images (Fashion-MNIST tinted to 3x32x32), ${o.calibImages} calibration images, ` +
   `${random ? 'random weights' : `fine-tuned in PyTorch for ${ftSteps} steps of 32 (scripts/zoo_finetune.py)`}, ` +
-  `${o.qatSteps} QAT steps of ${o.batchSize}; CPU reference backend; ${((performance.now() - t0) / 1000).toFixed(0)} s in all.`);
+  `${o.qatSteps} QAT steps of ${o.batchSize} (SGD lr ${o.qatLr}, momentum 0.9); CPU reference backend; ${((performance.now() - t0) / 1000).toFixed(0)} s in all.`);

@@ -145,6 +145,18 @@ export interface QdqCtx {
   graphInput(): string;
   /** The file's opset (13; 21 where int16 Q/DQ pairs need it): an op written differently across opsets reads it. */
   opset: number;
+  /**
+   * The node's layer in the converted integer model (src/quant/convert.ts: what the simulator computes), when the
+   * graph converts: an op whose float form would round differently writes the layer's integer arithmetic instead
+   * (src/io/onnx/qdq-requant.ts).
+   */
+  layer?: IntLayer;
+  /** The integer tensor (int8 / int16) behind a quantized value of the export: its QuantizeLinear's output. */
+  intOf(value: string): string;
+  /** The node's activation site scale (null: the node has none). */
+  outScale: number | null;
+  /** conv / linear: the accumulator's per-output-channel scales f32(x_scale · w_scale[o]) (the int32 bias's). */
+  accScales(): Float32Array;
 }
 
 // ---- PyTorch export -----------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { addFn } from '../../engine/fns/activation.ts';
 import { computeAddParams } from '../../sim/int/add.ts';
 import { importAdd } from '../dense/onnx.ts';
 import type { OpDef } from '../types.ts';
+import { qdqAdd } from './qdq-add.ts';
 
 export const addOp: OpDef = {
   type: 'add',
@@ -29,7 +30,7 @@ export const addOp: OpDef = {
       };
     },
   },
-  qdq: (_n, c) => c.emit('Add', [c.inputs[0], c.inputs[1]], 'add'),
+  qdq: (n, c) => qdqAdd(n, c, 'Add'),
   // FloatFunctional applies its activation fake quant inside add()
   torch: { module: (_n, c) => [`self.${c.m} = FloatFunctional()`], call: (_n, c) => `self.${c.m}.add(${c.xs[0]}, ${c.xs[1]})`, ownsActivationQuant: true },
 };

@@ -7,6 +7,7 @@ import { subFn } from '../../engine/fns/eltwise.ts';
 import { computeAddParams } from '../../sim/int/add.ts';
 import { torchExpr } from '../../io/torch/py.ts';
 import type { OpDef } from '../types.ts';
+import { qdqAdd } from './qdq-add.ts';
 import { importSub } from './onnx.ts';
 
 export const subOp: OpDef = {
@@ -29,6 +30,6 @@ export const subOp: OpDef = {
       };
     },
   },
-  qdq: (_n, c) => c.emit('Sub', [c.inputs[0], c.inputs[1]], 'sub'),
+  qdq: (n, c) => qdqAdd(n, c, 'Sub'),
   torch: torchExpr((_n, c) => `${c.xs[0]} - ${c.xs[1]}`, true),
 };
