@@ -41,7 +41,7 @@ for (const name of models) {
   const r = await quantFlow(be, name, bytes, data, { ...o, onStage: (s) => console.error(`${name}: ${s} done (${((performance.now() - t0) / 1000).toFixed(0)} s)`) });
   rows.push(`| ${name} | ${pc(r.floatAcc)} (${pc(r.floatTopClassShare)}) | ${pc(r.calib.acc1)} | ${pc(r.qat.acc1)} | ${ok(r.calib.agreement)} / ${ok(r.qat.agreement)} | ` +
     `${lsb(r.calib)} | ${lsb(r.qat)} | ${ok(r.qdqUnfused)} / ${r.qdqFused.toFixed(1)} | ${r.seconds.toFixed(0)} |`);
-  console.error(`${rows[rows.length - 1]}\n  stages (s): ${Object.entries(r.stageSeconds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+  console.error(`${rows[rows.length - 1]}\n  QDQ vs fake quant ${r.qdqVsFakeQuant.toFixed(1)} %\n  stages (s): ${Object.entries(r.stageSeconds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
 }
 be.dispose();
 console.log('| model | float acc % (share of the top class) | calib acc % | QAT acc % | sim vs fake quant top-1 % (calib / QAT) | max LSB per layer, calib (layer) | max LSB per layer, QAT (layer) | QDQ in onnxruntime vs sim top-1 % (unfused / fused) | s |');

@@ -139,6 +139,8 @@ export interface ZooQuantResult {
   /** onnxruntime on the QAT model's QDQ export vs the simulator: optimizations off / on (fused integer kernels), %. */
   qdqUnfused: number;
   qdqFused: number;
+  /** QDQ export (optimizations off) vs the QAT fake-quant model, top-1 %: both round half to even, the simulator half up. */
+  qdqVsFakeQuant: number;
   seconds: number;
   stageSeconds: Record<string, number>;
 }
@@ -244,13 +246,18 @@ export async function quantFlow(be: Backend, name: string, bytes: Uint8Array, da
     for (let i = 0; i < test.count; i++) if (t[i] === simTop[i]) a++;
     return (100 * a) / test.count;
   };
-  const qdqUnfused = agree(await runOrt(qdq, x, shape, 'disabled'));
+  const ortUnfused = await runOrt(qdq, x, shape, 'disabled');
+  const qdqUnfused = agree(ortUnfused);
   const qdqFused = agree(await runOrt(qdq, x, shape, 'all'));
+  const fqLogits: number[] = [];
+  await evaluate(be, qm.plan.graph, qm.store, test, { hooks: qm.hooks, normalize: norm, batchSize: o.batchSize * 4, onLogits: (l, _y, n) => fqLogits.push(...l.subarray(0, n * q.K)) });
+  const fqTop = argmaxRows(Float32Array.from(fqLogits), test.count, q.K), ortTop = argmaxRows(ortUnfused, test.count, q.K);
+  const qdqVsFakeQuant = (100 * fqTop.filter((c, i) => c === ortTop[i]).length) / test.count;
   qm.store.dispose();
   qm.dispose();
   stage('qdq');
   return {
-    name, floatAcc, floatTopClassShare, calib, qat: q.r, qdqUnfused, qdqFused,
+    name, floatAcc, floatTopClassShare, calib, qat: q.r, qdqUnfused, qdqFused, qdqVsFakeQuant,
     seconds: (performance.now() - t0) / 1000, stageSeconds,
   };
 }

@@ -8,6 +8,10 @@
 //   qval = s, or qmin when |s| >= 2^63 / inf / NaN (the CPU kernel's int64 conversion gives INT64_MIN)
 //   out  = f32((clamp(qval, qmin, qmax) - zp) * scale)
 //   mask = qmin <= qval <= qmax,  grad_x = grad_out * mask
+// The int32 range of a bias (src/qmath/bias.ts) is the one range that float32 does not hold exactly: qmax =
+// 2^31 - 1 is 2^31 as a float, which the clamp may use (f32(2^31 * scale) = f32((2^31 - 1) * scale) for every
+// float scale), but the mask must not: it compares with mask_min / mask_max, the floats inside [qmin, qmax]
+// nearest to them (2^31 - 128 for 2^31 - 1; equal to qmin / qmax for every range within 2^24).
 // Every float operation used is one correctly rounded WGSL f32 op (`*`, `+`, `-`, round, floor, clamp);
 // subnormals are exact only where the adapter keeps them (see probeNumerics in ops/fake-quant.ts).
 //
@@ -23,8 +27,8 @@ struct Params {
   barrier: u32,     // always 0; XORed into t so that no compiler fuses x * inv + 0.5 into an fma
   grad_factor: f32, // LSQ: multiplies the scale gradient
   slices: u32,      // LSQ reduction: workgroups of the first pass
-  _pad0: u32,
-  _pad1: u32,
+  mask_min: f32,    // the smallest float >= quant_min (see above)
+  mask_max: f32,    // the largest float <= quant_max
   _pad2: u32,
 }
 
@@ -62,7 +66,7 @@ fn quantize(x: f32, inv: f32, zp: f32) -> Q {
   res.s = s;
   res.t = t;
   res.q = select(p.qmin, clamp(s, p.qmin, p.qmax), ok);
-  res.inside = ok && s >= p.qmin && s <= p.qmax;
+  res.inside = ok && s >= p.mask_min && s <= p.mask_max;
   return res;
 }
 

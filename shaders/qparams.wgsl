@@ -53,3 +53,20 @@ fn update(@builtin(global_invocation_id) gid: vec3u) {
   qp[3u * ch + 1u] = 1.0 / scale;
   qp[3u * ch + 2u] = 0.0;
 }
+
+// The qparams of a conv / linear bias on its int32 grid (src/qmath/bias.ts), from the input's per-tensor qparams
+// xq [1, 3] and the weight's per-channel qparams wq [C, 3]: scale = x_scale * w_scale[c], [scale, 1/scale, 0].
+// Only `channels` of Params is read.
+@group(0) @binding(1) var<storage, read> bxq: array<f32>;
+@group(0) @binding(2) var<storage, read> bwq: array<f32>;
+@group(0) @binding(3) var<storage, read_write> bqp: array<f32>;
+
+@compute @workgroup_size(64)
+fn bias(@builtin(global_invocation_id) gid: vec3u) {
+  let ch = gid.x;
+  if (ch >= p.channels) { return; }
+  let scale = bxq[0] * bwq[3u * ch];
+  bqp[3u * ch] = scale;
+  bqp[3u * ch + 1u] = 1.0 / scale;
+  bqp[3u * ch + 2u] = 0.0;
+}

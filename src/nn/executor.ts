@@ -14,10 +14,14 @@ export type NodeHook = (node: GraphNode, value: Var, tape: Tape) => Var;
 /** Called with a conv/linear weight before use; may return a replacement (the fake-quantized weight). */
 export type WeightHook = (node: GraphNode, weight: Var, tape: Tape) => Var;
 
+/** Called with a node's bias (its op's quant.bias role) before use; may return a replacement (on the int32 grid). */
+export type BiasHook = (node: GraphNode, bias: Var, tape: Tape) => Var;
+
 /** The quantization hooks a run may carry (see src/quant/quantized-model.ts). */
 export interface Hooks {
   hook?: NodeHook;
   weightHook?: WeightHook;
+  biasHook?: BiasHook;
 }
 
 export interface RunOptions extends Hooks {
@@ -64,7 +68,9 @@ export function runGraph(tape: Tape, graph: Graph, store: ParamStore, input: Var
   const kept = new Map<string, Var>();
   const p = (n: GraphNode, role: string) => {
     const v = store.param(n.params[role]);
-    return role === 'weight' && opts.weightHook ? opts.weightHook(n, v, tape) : v;
+    if (role === 'weight' && opts.weightHook) return opts.weightHook(n, v, tape);
+    if (opts.biasHook && role === opDef(n.op).quant.bias?.role) return opts.biasHook(n, v, tape);
+    return v;
   };
   const get = (id: string) => {
     const v = values.get(id);

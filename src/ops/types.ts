@@ -60,6 +60,8 @@ export interface FusionRole {
  *   region  'enter': QuantStub (starts the quantized region); 'leave': never inside it (input, DeQuantStub);
  *           'const': a learned constant without inputs, inside the region with its own activation site
  *   weight  a weight site: the parameter role, per output channel along `axis`
+ *   bias    an int32 bias at x_scale * w_scale[c] in the integer form (src/qmath/bias.ts): the fake-quant model
+ *           puts the bias of this role on that grid too, once both scales are known (prepare's BiasSite)
  *   int32Output  the output may stay an int32 accumulator when only a DeQuantStub reads it
  *   int16Output  a table op's output is int16 (not the qconfig's int8) when only a DeQuantStub reads it: Horizon's
  *           high-precision output for an op without an accumulator (prepare decides both in one place)
@@ -71,6 +73,7 @@ export interface QuantRole {
   outputDtype?: 'qint16';
   region?: 'enter' | 'leave' | 'const';
   weight?: { role: string; axis: 0 };
+  bias?: { role: string };
   int32Output?: true;
   int16Output?: true;
 }

@@ -32,11 +32,24 @@ export interface WeightSite {
   quantMax: number;
 }
 
+/**
+ * A bias that the integer model holds as int32 at x_scale * w_scale[c] (src/qmath/bias.ts): the fake-quant model puts
+ * it on the same grid. `input` is the activation site whose scale the node's input carries (the input itself, or
+ * the site before the ops that only move values: max pooling, reshape...), as convert reads it (LowerCtx.scalarScale).
+ */
+export interface BiasSite {
+  node: string;
+  param: string;
+  input: string;
+}
+
 export interface QuantPlan {
   graph: Graph;
   qconfig: QConfig;
   acts: ActSite[];
   weights: WeightSite[];
+  /** Biases on the int32 grid of their integer form (integer conv / linear / conv-transpose nodes with a bias). */
+  biases: BiasSite[];
   /** conv/linear nodes with a high-precision int32 output. */
   int32Outputs: string[];
   /** Nodes computed in float (outside the region). */
@@ -66,6 +79,7 @@ export function prepare(g: Graph, qc: QConfig): QuantPlan {
   const inside = quantizedRegion(g);
   const acts: ActSite[] = [];
   const weights: WeightSite[] = [];
+  const biases: BiasSite[] = [];
   const int32Outputs: string[] = [];
   const float: string[] = [];
   const floatIslands: { node: string; reason: string }[] = [];
@@ -97,6 +111,12 @@ export function prepare(g: Graph, qc: QConfig): QuantPlan {
       const param = n.params[def.quant.weight.role];
       weights.push({ node: n.id, param, channels: paramShape(param)[def.quant.weight.axis], spec: s.weight, ...wr });
     }
+    // A float island keeps its bias float (floatLinear adds it as the fake-quant model does).
+    const bias = def.quant.bias && n.params[def.quant.bias.role];
+    if (bias && !noInt && 'lower' in def.int) {
+      const input = scaleSite(g, n.inputs[0], acts);
+      if (input) biases.push({ node: n.id, param: bias, input });
+    }
     if (def.quant.output !== 'site') continue;
     if (def.quant.int32Output && highPrecision) {
       int32Outputs.push(n.id);
@@ -106,7 +126,22 @@ export function prepare(g: Graph, qc: QConfig): QuantPlan {
     if (def.quant.region === 'enter' && qc.quantStubScale !== null) spec = { ...spec, observer: 'fixed_scale', fixedScale: qc.quantStubScale, averagingConstant: 0 };
     acts.push({ node: n.id, spec, ...dtypeRange(spec.dtype) });
   }
-  return { graph: g, qconfig: qc, acts, weights, int32Outputs, float, floatIslands };
+  return { graph: g, qconfig: qc, acts, weights, biases, int32Outputs, float, floatIslands };
+}
+
+/**
+ * The activation site whose scale value `id` carries: its own site, or through the ops that only move values
+ * (quant.output 'inherit') the site before them, as convert propagates value scales. Undefined: no per-tensor scale
+ * (a float value, or an int32 accumulator).
+ */
+function scaleSite(g: Graph, id: string, acts: readonly ActSite[]): string | undefined {
+  for (let cur: string | undefined = id; cur;) {
+    if (acts.some((a) => a.node === cur)) return cur;
+    const n = g.nodes.find((m) => m.id === cur);
+    if (!n || opDef(n.op).quant.output !== 'inherit') return undefined;
+    cur = n.inputs[0];
+  }
+  return undefined;
 }
 
 /** Why a node has no integer implementation on a march (null: it has one). */

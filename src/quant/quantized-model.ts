@@ -7,17 +7,21 @@
  *   QAT          train mode, fake quant on, ranges updated on the device every step
  *                (eval passes inside QAT behave as VALIDATION)
  *   VALIDATION   eval mode, fake quant on, scales fixed
+ * Outside CALIBRATION, conv / linear biases go on the int32 grid of the integer model (src/qmath/bias.ts: scale
+ * x_scale * w_scale[c], from the input's site and the weight's current scales, straight-through gradient), so that
+ * the fake-quant model adds the bias the simulator adds.
  */
 import type { Backend, BTensor, ChannelLayout, QuantRange } from '../engine/backend.ts';
 import type { Tape, Var } from '../engine/autograd.ts';
 import { fakeQuantFn } from '../engine/fns/fake-quant.ts';
+import { BIAS_RANGE } from '../qmath/bias.ts';
 import type { GraphNode } from '../graph/ir.ts';
 import type { Hooks } from '../nn/executor.ts';
 import type { HostParams, ParamStore } from '../nn/params.ts';
 import { marchUsesPowerOfTwoScale } from '../qmath/march.ts';
 import { createObserver, HistogramObserver, type Observer } from './observers/index.ts';
 import { EPS_F32 } from '../qmath/qparams.ts';
-import type { ActSite, QuantPlan, WeightSite } from './prepare.ts';
+import type { ActSite, BiasSite, QuantPlan, WeightSite } from './prepare.ts';
 import type { TensorQuantSpec } from './qconfig.ts';
 
 export type FakeQuantState = 'CALIBRATION' | 'QAT' | 'VALIDATION';
@@ -47,6 +51,8 @@ export class QuantizedModel {
   state: FakeQuantState = 'VALIDATION';
   readonly acts = new Map<string, Site>();
   readonly weights = new Map<string, Site>();
+  /** Biases on the int32 grid, by node id (prepare's BiasSite). */
+  readonly biases: ReadonlyMap<string, BiasSite>;
   /** CALIBRATION: what the observers still have to see (a whole tensor, or its device-side min/max). */
   private pending: { site: Site; values: BTensor[]; shape: readonly number[]; tape: Tape }[] = [];
 
@@ -63,6 +69,7 @@ export class QuantizedModel {
       if (a.spec.observer === 'fixed_scale' && a.spec.fixedScale) this.setRange(site, a.spec.fixedScale);
     }
     for (const w of plan.weights) this.weights.set(w.node, make(w.param, 'weight', w, w.channels));
+    this.biases = new Map(plan.biases.map((b) => [b.node, b]));
   }
 
   get powerOfTwo(): boolean {
@@ -88,6 +95,7 @@ export class QuantizedModel {
     return {
       hook: (node, value, tape) => this.activation(node, value, tape),
       weightHook: (node, w, tape) => this.weight(node, w, tape),
+      biasHook: (node, b, tape) => this.bias(node, b, tape),
     };
   }
 
@@ -144,6 +152,28 @@ export class QuantizedModel {
     });
     site.initialized = true;
     return tape.apply(fakeQuantFn, [w], { qparams: site.qparams, layout, range: site.range });
+  }
+
+  /**
+   * Biases: on the int32 grid at f32(x_scale * w_scale[c]) as convert quantizes them (half to even, saturated),
+   * straight-through where not clamped. Float where a scale is not known yet (the weight's is set by this forward's
+   * weight hook, which the op reads first; the input's by calibration or the first QAT step).
+   */
+  private bias(node: GraphNode, b: Var, tape: Tape): Var {
+    const bs = this.biases.get(node.id);
+    const x = bs && this.acts.get(bs.input);
+    return this.biasOnGrid(node, b, tape, x?.initialized ? x.qparams : null);
+  }
+
+  /**
+   * `node`'s bias on its int32 grid with the input's qparams `xq` (per tensor; null: not known, the bias stays float)
+   * and the weight's qparams of this forward; also for hooks that choose activation scales of their own (PTQ search).
+   */
+  biasOnGrid(node: GraphNode, b: Var, tape: Tape, xq: BTensor | null): Var {
+    const w = this.weights.get(node.id);
+    if (!xq || !this.biases.has(node.id) || this.state === 'CALIBRATION' || !w?.initialized) return b;
+    const qparams = tape.own(this.be.biasQParams(xq, w.qparams));
+    return tape.apply(fakeQuantFn, [b], { qparams, layout: { outer: 1, channels: b.value.size, inner: 1 }, range: BIAS_RANGE });
   }
 
   /** After a CALIBRATION forward: reads the activations back and feeds the observers. */

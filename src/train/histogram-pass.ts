@@ -29,6 +29,7 @@ export async function histogramPass(ctx: HistogramPassContext, qm: QuantizedMode
         return base.hook!(node, value, tape);
       },
       weightHook: base.weightHook,
+      biasHook: base.biasHook,
     };
     const tape = new Tape(ctx.be, false, false);
     try {

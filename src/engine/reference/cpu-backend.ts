@@ -355,6 +355,11 @@ export class CpuBackend implements Backend {
   updateQParamsInPlace(running: BTensor, batchMin: BTensor, batchMax: BTensor, qparams: BTensor, u: QParamsUpdate): void {
     quant.updateQParams(this.d(running), this.d(batchMin), this.d(batchMax), this.d(qparams), u);
   }
+  biasQParams(xQParams: BTensor, wQParams: BTensor): BTensor {
+    const w = this.d(wQParams);
+    if (this.d(xQParams).length !== 3 || w.length % 3 !== 0) throw new Error(`biasQParams: input qparams [${xQParams.shape}] (per tensor expected), weight qparams [${wQParams.shape}]`);
+    return this.wrap(quant.biasQParamsPacked(this.d(xQParams), w), [w.length / 3, 3]);
+  }
 
   sgdStepInPlace(param: BTensor, grad: BTensor, momentumBuf: BTensor | null, p: SgdParams, firstStep: boolean): void {
     sgdStepInPlace(this.d(param), this.d(grad), momentumBuf ? this.d(momentumBuf) : null, p, firstStep);

@@ -3,6 +3,7 @@
  * WGSL kernels read), built on the bit-exact fake-quant reference of src/quant.
  */
 import type { ChannelLayout, QParamsUpdate, QuantRange } from '../backend.ts';
+import { biasQParams } from '../../qmath/bias.ts';
 import { quantizeValue } from '../../qmath/fake-quantize.ts';
 import { BERNOULLI_MAX_SHIFT, BERNOULLI_MIN_SHIFT, floorNegLog2 } from '../../qmath/march.ts';
 
@@ -81,4 +82,9 @@ export function updateQParams(running: Float32Array, bmin: Float32Array, bmax: F
     qp[3 * c + 1] = f32(1 / scale);
     qp[3 * c + 2] = 0;
   }
+}
+
+/** The CPU twin of shaders/qparams.wgsl `bias`: packed input qparams [1, 3] and weight qparams [C, 3] -> [C, 3]. */
+export function biasQParamsPacked(xq: Float32Array, wq: Float32Array): Float32Array {
+  return biasQParams(xq[0], Array.from({ length: wq.length / 3 }, (_, c) => wq[3 * c]));
 }

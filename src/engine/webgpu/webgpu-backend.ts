@@ -141,6 +141,7 @@ export class WebGpuBackend implements Backend {
   updateQParamsInPlace(running: BTensor, batchMin: BTensor, batchMax: BTensor, qparams: BTensor, u: QParamsUpdate): void {
     qp.updateQParams(this.ctx, g(running), g(batchMin), g(batchMax), g(qparams), u);
   }
+  biasQParams(xQParams: BTensor, wQParams: BTensor): BTensor { return qp.biasQParams(this.ctx, g(xQParams), g(wQParams)); }
 
   sgdStepInPlace(param: BTensor, grad: BTensor, momentumBuf: BTensor | null, p: SgdParams, firstStep: boolean): void {
     optim.sgdStep(this.ctx, g(param), g(grad), momentumBuf ? g(momentumBuf) : null, p, firstStep);

@@ -35,7 +35,7 @@ import { quantizeValue } from '../../qmath/fake-quantize.ts';
 import type { March } from '../../qmath/march.ts';
 import type { RoundingMode } from '../../qmath/rounding.ts';
 import type { QuantizedModel } from '../../quant/quantized-model.ts';
-import { quantizeBias } from '../../sim/int/requant.ts';
+import { biasScale, quantizeBias } from '../../qmath/bias.ts';
 import { weightScales as weightScalesOf } from '../../quant/int-weights.ts';
 import { convertedIntegers, type LayerIntegers } from './qdq-integers.ts';
 import { opDef } from '../../ops/registry.ts';
@@ -86,7 +86,7 @@ export function quantizeWeightsPerChannel(w: Float32Array, scales: Float32Array,
 
 /** int32 bias at scale f32(inScale * wScale[o]): the simulator's rule (quantizeBias: round half to even, saturated). */
 export function quantizeBiasInt32(b: Float32Array, inScale: number, wScales: Float32Array): { q: Int32Array; scales: Float32Array } {
-  const scales = Float32Array.from(wScales, (s) => Math.fround(Math.fround(inScale) * s));
+  const scales = Float32Array.from(wScales, (s) => biasScale(inScale, s));
   return { q: quantizeBias(b, inScale, wScales), scales };
 }
 

@@ -3,8 +3,9 @@
  * `__init__` and one line in `forward`, both from the op's `torch` part (src/ops, OpDef.torch; the only generated
  * Python: everything else is in templates/studio_quant.py).
  * Activation sites get `<module>.activation_post_process` (a StudioFakeQuantize), applied after the module like
- * torch.ao's eager prepare does (FloatFunctional applies its own inside add / cat). A model with several outputs
- * returns them as a tuple in the model's order.
+ * torch.ao's eager prepare does (FloatFunctional applies its own inside add / cat). A conv / linear whose bias goes on
+ * the int32 grid is linked to its input's site (studio_quant.link_bias_input), whose scale that grid uses. A model
+ * with several outputs returns them as a tuple in the model's order.
  */
 import { graphOutputs, outputNames, type Graph } from '../../graph/ir.ts';
 import type { TorchCtx } from '../../ops/types.ts';
@@ -33,6 +34,7 @@ export function generateModelPy(g: Graph, names: Map<string, string>, q: TorchQP
       fail: (reason) => { throw new TorchExportError(`node ${n.id}: ${reason}`); },
     };
     init.push(...part.module(n, c));
+    if (c.info.bias_input) init.push(`sq.link_bias_input(self.${m}, self.${c.info.bias_input})`);
     const site = activationSiteKey(m);
     let rhs = part.call(n, c);
     if (q.activations[site]) {

@@ -61,6 +61,8 @@ export interface TorchModuleJson {
   bias?: boolean;
   act?: FusedAct | null;
   add_input?: boolean;
+  /** conv / linear: the activation site whose scale the bias's int32 grid uses (prepare's BiasSite). */
+  bias_input?: string;
   /** conv_transpose2d: rows and columns added after the last output position. */
   output_padding?: [number, number];
   pool?: Pool2dParams;
@@ -165,6 +167,7 @@ export function buildTorchQParams(ck: QuantCheckpoint, normalization: Normalizat
   }
   const modules: Record<string, TorchModuleJson> = {};
   for (const n of g.nodes) if (n.op !== 'input') modules[names.get(n.id)!] = moduleJson(g, n, names.get(n.id)!);
+  for (const b of plan.biases) modules[names.get(b.node)!].bias_input = activationSiteKey(names.get(b.input)!);
   const activations: Record<string, TorchSiteJson> = {};
   for (const a of plan.acts) {
     const qp = ck.qsites[`qsite:${a.node}:qparams`], rn = ck.qsites[`qsite:${a.node}:running`];

@@ -9,7 +9,8 @@ import { convTranspose2dFn } from '../../engine/fns/conv-transpose.ts';
 import { attrInt, attrInts } from '../../io/onnx/attrs.ts';
 import { DataType } from '../../io/onnx/proto-types.ts';
 import { quantizeWeights, weightScales } from '../../quant/int-weights.ts';
-import { quantizeBias, requantSpecFromScales } from '../../sim/int/requant.ts';
+import { biasScale, quantizeBias } from '../../qmath/bias.ts';
+import { requantSpecFromScales } from '../../sim/int/requant.ts';
 import { convTransposeOutSize } from '../../sim/int/conv-transpose.ts';
 import type { GraphNode } from '../../graph/ir.ts';
 import type { LowerCtx, Lowered, OpDef } from '../types.ts';
@@ -40,7 +41,7 @@ function lower(n: GraphNode, c: LowerCtx): Lowered {
     if (n.attrs.act) c.fail(`${n.id}: an int32 output cannot have a fused activation`);
     return {
       layer: { ...base, requant: null, clamp: c.dtypeClamp('int32') },
-      value: { dtype: 'int32', scales: Array.from(wScales, (w) => Math.fround(Math.fround(xScale) * w)), shape: [...n.shape] },
+      value: { dtype: 'int32', scales: Array.from(wScales, (w) => biasScale(xScale, w)), shape: [...n.shape] },
     };
   }
   const s = c.site(n);
@@ -85,7 +86,7 @@ export const convTranspose2dOp: OpDef = {
     const inW = (n.shape[2] - 1 - op[1] + 2 * c.padW - c.dilationW * (kw - 1)) / c.strideW + 1;
     return inH * inW * O * Cg * kh * kw;
   },
-  quant: { output: 'site', weight: { role: 'weight', axis: 0 }, int32Output: true },
+  quant: { output: 'site', weight: { role: 'weight', axis: 0 }, bias: { role: 'bias' }, int32Output: true },
   int: { lower },
   // studio_quant.conv_transpose_module: the conv-like weight fake-quantized per output channel, then
   // F.conv_transpose2d with it permuted to PyTorch's layout (ConvTransposeAct2d)

@@ -38,7 +38,7 @@ export const conv2dOp: OpDef = {
     const [, cg, kh, kw] = paramShape('weight');
     return n.shape[0] * n.shape[1] * n.shape[2] * cg * kh * kw;
   },
-  quant: { output: 'site', weight: { role: 'weight', axis: 0 }, int32Output: true },
+  quant: { output: 'site', weight: { role: 'weight', axis: 0 }, bias: { role: 'bias' }, int32Output: true },
   int: { lower: lowerDense },
   qdq: (n, c) => {
     const g = n.attrs.conv!;
@@ -48,7 +48,7 @@ export const conv2dOp: OpDef = {
       attrInts('dilations', [g.dilationH, g.dilationW]), attrInts('pads', [g.padH, g.padW, g.padH, g.padW]),
     ]));
   },
-  // studio_quant.conv_module: a torch.ao QAT conv (ConvReLU2d, or ConvAddAct2d for the fused add / ReLU6)
+  // studio_quant.conv_module: ConvAddAct2d, a torch.ao QAT conv with the fused add / activation and the int32-grid bias
   torch: {
     info: (n, paramShape) => {
       const w = paramShape('weight');

@@ -34,7 +34,7 @@ export const linearOp: OpDef = {
   },
   fusion: { anchor: { foldBn: true, add: false, act: true } },
   macs: (n, paramShape) => n.shape.slice(0, -1).reduce((a, b) => a * b, 1) * paramShape('weight')[0] * paramShape('weight')[1],
-  quant: { output: 'site', weight: { role: 'weight', axis: 0 }, int32Output: true },
+  quant: { output: 'site', weight: { role: 'weight', axis: 0 }, bias: { role: 'bias' }, int32Output: true },
   int: { lower: lowerDense },
   floatIsland: floatLinear,
   qdq: (n, c) => {
@@ -44,7 +44,7 @@ export const linearOp: OpDef = {
     const y = c.emit('MatMul', [c.inputs[0], c.emit('Transpose', [w], 'weight_t', [attrInts('perm', [1, 0])])], 'matmul');
     return c.epilogue(b ? c.emit('Add', [y, b], 'bias') : y);
   },
-  // studio_quant.linear_module: a torch.ao QAT Linear (LinearReLU, or LinearAct for ReLU6)
+  // studio_quant.linear_module: LinearAct, a torch.ao QAT Linear with the fused activation and the int32-grid bias
   torch: {
     info: (n, paramShape) => ({ in_features: paramShape('weight')[1], out_features: paramShape('weight')[0], bias: !!n.params.bias, act: n.attrs.act ?? null }),
     module: (_n, c) => [`self.${c.m} = sq.linear_module(weights["${weightSiteKey(c.m)}"], qc, mods["${c.m}"])`],

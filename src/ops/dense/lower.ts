@@ -5,7 +5,8 @@
  */
 import type { GraphNode } from '../../graph/ir.ts';
 import { quantizeWeights, weightScales } from '../../quant/int-weights.ts';
-import { quantizeBias, requantSpecFromScales } from '../../sim/int/requant.ts';
+import { biasScale, quantizeBias } from '../../qmath/bias.ts';
+import { requantSpecFromScales } from '../../sim/int/requant.ts';
 import type { ConvGeometry, FloatFn, RequantParams } from '../../sim/model.ts';
 import type { LowerCtx, Lowered } from '../types.ts';
 
@@ -39,7 +40,7 @@ export function lowerDense(n: GraphNode, c: LowerCtx): Lowered {
     // per-channel scales index axis 1 of the output; a linear on tokens has its channels last
     if (n.shape.length > 1 && n.op === 'linear') c.fail(`${n.id}: a linear on tokens cannot keep an int32 output`);
     if (n.attrs.act || n.attrs.addInput) c.fail(`${n.id}: an int32 output cannot have a fused activation or add`);
-    const scales = Array.from(wScales, (w) => Math.fround(Math.fround(xScale) * w));
+    const scales = Array.from(wScales, (w) => biasScale(xScale, w));
     return {
       layer: { id: n.id, op, inputs: [...n.inputs], weight: wq, weightShape: [...wShape], bias, geometry, requant: null, clamp: c.dtypeClamp('int32') },
       value: { dtype: 'int32', scales, shape: [...n.shape] },

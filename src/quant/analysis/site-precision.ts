@@ -51,6 +51,11 @@ export function mixedHooks(base: QuantizedModel, precisionOf: (s: SiteRef) => Si
       const h = pick({ site: node.id, kind: 'weight' });
       return h?.weightHook ? h.weightHook(node, weight, tape) : weight;
     },
+    // the bias goes on the int32 grid of the model that quantizes the weight (float weight: float bias)
+    biasHook: (node, bias, tape) => {
+      const h = pick({ site: node.id, kind: 'weight' });
+      return h?.biasHook ? h.biasHook(node, bias, tape) : bias;
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Running a prepared model with activation scales chosen here rather than the model's own: the sites in `scales`
  * fake-quantize at the given scale, the others pass their float value through, weights fake-quantize as the model
- * does (min-max per channel) unless asked to stay float. Used by automatic calibration (and its tests) to quantize "everything up to a site".
+ * does (min-max per channel) unless asked to stay float, and so do the biases whose input site has a scale here. Used by automatic calibration (and its tests) to quantize "everything up to a site".
  */
 import type { Tape, Var } from '../../engine/autograd.ts';
 import type { BTensor } from '../../engine/backend.ts';
@@ -35,7 +35,14 @@ export class SiteScaleHooks {
     const acts = new Map(this.qm.plan.acts.map((a) => [a.node, a]));
     const rounding = this.qm.plan.qconfig.rounding;
     return {
-      ...(this.floatWeights ? {} : { weightHook: this.qm.hooks.weightHook }),
+      ...(this.floatWeights ? {} : {
+        weightHook: this.qm.hooks.weightHook,
+        // the bias on its int32 grid where its input's site has a scale here (as the model will add it)
+        biasHook: (node, b: Var, tape: Tape) => {
+          const bs = this.qm.biases.get(node.id);
+          return this.qm.biasOnGrid(node, b, tape, (bs && this.qparams.get(bs.input)) ?? null);
+        },
+      }),
       hook: (node, value: Var, tape: Tape) => {
         if (this.watch.has(node.id)) this.watched.push({ site: node.id, value });
         const qp = this.qparams.get(node.id);

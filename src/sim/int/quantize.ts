@@ -9,6 +9,7 @@
  *    x_scale * w_scale[o]; `dequantizeInt32` turns them into float32 at the very end.
  * Float appears only here, outside the datapath.
  */
+import { biasScale } from '../../qmath/bias.ts';
 import { allocInt, assertIntArray, DTYPE_RANGE, nearbyint, type IntArray, type QDType } from './requant.ts';
 
 export type QuantRounding = 'pytorch' | 'half_even' | 'half_up' | 'half_away';
@@ -82,7 +83,7 @@ export function dequantizeTensor(q: IntArray, scale: number, zeroPoint: number):
 /** Scales of an int32 conv/linear output: f32(x_scale * w_scale[o]). */
 export function int32OutputScales(xScale: number, wScales: ArrayLike<number>): Float32Array {
   const out = new Float32Array(wScales.length);
-  for (let o = 0; o < out.length; o++) out[o] = Math.fround(xScale) * Math.fround(wScales[o]);
+  for (let o = 0; o < out.length; o++) out[o] = biasScale(xScale, wScales[o]);
   return out;
 }
 

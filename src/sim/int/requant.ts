@@ -257,21 +257,8 @@ export function requantSpecFromScales(
   return horizonRequantSpec(r, opts);
 }
 
-/**
- * Convert time: float bias -> int32 at scale x_scale * w_scale[o], as qnnpack does (verified):
- * bias_int32 = nearbyint(f32(bias * f32(1 / f32(x_scale * w_scale[o])))), saturated to int32.
- * Used for both modes (for 'horizon' this rounding is an assumption).
- */
-export function quantizeBias(bias: ArrayLike<number>, xScale: number, wScales: ArrayLike<number>): Int32Array {
-  const f = Math.fround;
-  const out = new Int32Array(bias.length);
-  for (let o = 0; o < bias.length; o++) {
-    const ws = wScales.length === 1 ? wScales[0] : wScales[o];
-    const v = nearbyint(f(f(bias[o]) * f(1 / f(f(xScale) * f(ws)))));
-    out[o] = Math.min(2147483647, Math.max(-2147483648, v));
-  }
-  return out;
-}
+/** Convert time: float bias -> int32 at x_scale * w_scale[o]; the one definition is the leaf src/qmath/bias.ts. */
+export { quantizeBias } from '../../qmath/bias.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Datapath: requantize an int32 accumulator (per channel)

@@ -56,11 +56,26 @@ export function uploadQParams(ctx: GpuContext, scales: ArrayLike<number>, zeroPo
   return ctx.upload(packQParams(scales, zeroPoints), [scales.length, 3]);
 }
 
+const INT32_MIN = -2147483648, INT32_MAX = 2147483647;
+
+/** Ranges within 2^24 (exact in float32), or the int32 range of a bias (src/qmath/bias.ts; shaders/fake_quant.wgsl). */
 function checkRange(r: QuantRange): void {
   const { quantMin: a, quantMax: b } = r;
   if (!Number.isInteger(a) || !Number.isInteger(b) || a > b) throw new Error(`bad quant range [${a}, ${b}]`);
-  if (Math.abs(a) > TWO_POW_24 || Math.abs(b) > TWO_POW_24) throw new Error(`quant range [${a}, ${b}] is not float32-exact`);
+  const int32 = a === INT32_MIN && b === INT32_MAX;
+  if (!int32 && (Math.abs(a) > TWO_POW_24 || Math.abs(b) > TWO_POW_24)) throw new Error(`quant range [${a}, ${b}] is neither float32-exact nor int32`);
 }
+
+/** The STE mask's bounds: the floats inside [quantMin, quantMax] nearest to them (2^31 - 128 for 2^31 - 1). */
+const maskBound = (v: number, up: boolean): number => {
+  const f = F(v);
+  if (f === v) return f;
+  const bits = new Float32Array([f]);
+  const u = new Int32Array(bits.buffer);
+  u[0] += (f > v) === (f > 0) ? -1 : 1; // one float towards v (magnitude down if f overshoots away from zero)
+  if (up ? bits[0] < v : bits[0] > v) throw new Error(`mask bound of ${v}`);
+  return bits[0];
+};
 
 function checkLayout(x: GpuTensor, qp: GpuTensor, l: ChannelLayout): void {
   if (l.outer * l.channels * l.inner !== x.size) {
@@ -74,7 +89,8 @@ function params(n: number, l: ChannelLayout, r: QuantRange, gradFactor = 0, slic
   return [
     u32(n), u32(l.channels), u32(l.channels === 1 ? Math.max(1, n) : l.inner),
     u32((r.rounding ?? 'half_even') === 'half_even' ? 0 : 1),
-    f32(r.quantMin), f32(r.quantMax), u32(0), f32(gradFactor), u32(slices), u32(0), u32(0), u32(0),
+    f32(r.quantMin), f32(r.quantMax), u32(0), f32(gradFactor), u32(slices),
+    f32(maskBound(r.quantMin, true)), f32(maskBound(r.quantMax, false)), u32(0),
   ];
 }
 

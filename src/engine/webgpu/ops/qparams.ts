@@ -16,3 +16,16 @@ export function updateQParams(ctx: GpuContext, running: GpuTensor, batchMin: Gpu
     workgroups: [Math.ceil(c / 64)],
   });
 }
+
+/** See shaders/qparams.wgsl `bias`: the [C, 3] qparams of a bias at x_scale * w_scale[c] (src/qmath/bias.ts). */
+export function biasQParams(ctx: GpuContext, xq: GpuTensor, wq: GpuTensor): GpuTensor {
+  if (xq.size !== 3 || wq.size % 3 !== 0) throw new Error(`biasQParams: input qparams [${xq.shape}] (per tensor expected), weight qparams [${wq.shape}]`);
+  const c = wq.size / 3;
+  const out = ctx.empty([c, 3]);
+  ctx.run({
+    key: 'qparams', code, entry: 'bias', inputs: [xq, wq], outputs: [out],
+    params: [u32(c), u32(0), u32(0), u32(0), f32(0), f32(0), f32(0), u32(0)],
+    workgroups: [Math.ceil(c / 64)],
+  });
+  return out;
+}

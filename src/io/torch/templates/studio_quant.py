@@ -10,9 +10,10 @@ What it holds, and why each piece matches the studio bit for bit:
       rounding half_even: torch.fake_quantize_per_{tensor,channel}_affine itself;
       rounding bpu_round: floor(f32(f32(x * f32(1 / scale)) + 0.5)), clamped, times scale (STE with the same mask);
   - PReLU with the studio's parameter name (slope);
-  - the fused modules: torch.ao QAT Conv2d / Linear and torch.nn.intrinsic.qat ConvReLU2d / LinearReLU (BN is
-    already folded into the conv by the studio's fusion), plus ConvAddAct2d / LinearAct for the fused patterns
-    torch has no module for (Conv+Add(+ReLU|ReLU6), Conv|Linear+ReLU6);
+  - the fused modules ConvAddAct2d / ConvTransposeAct2d / LinearAct on torch.ao's QAT Conv2d / Linear (BN is already
+    folded into the conv by the studio's fusion; the activation and the add are applied in forward), whose bias goes
+    on the int32 grid of the integer model once both scales are known (src/qmath/bias.ts: scale = input scale *
+    weight scale[c], round half to even, int32 range, straight-through gradient);
   - loading qparams.json + weights.safetensors into a model, and saving a QAT result in the same form.
 """
 import json
@@ -23,7 +24,6 @@ import struct
 import torch
 import torch.nn.functional as F
 import torch.ao.nn.qat as nnqat
-import torch.nn.intrinsic.qat as nniqat
 from torch.ao.quantization import QConfig
 from torch.ao.quantization.fake_quantize import FakeQuantizeBase
 
@@ -218,7 +218,31 @@ def weight_qconfig(spec, qc, channels):
 
 
 # ---------------------------------------------------------------------------------------------
-# Fused modules torch has no class for
+# Fused modules with the studio's bias
+
+
+def _fake_quant_on(fq):
+    return fq is not None and int(fq.fake_quant_enabled[0]) == 1 and int(fq.initialized[0]) == 1
+
+
+def link_bias_input(module, input_fq):
+    """The activation fake quant whose scale the module's bias grid uses. Kept outside the module tree
+    (object.__setattr__), so that state_dict() and modules() stay torch.ao's."""
+    object.__setattr__(module, "bias_input_fq", input_fq)
+
+
+class _Int32Bias:
+    """bias_q(): the bias on the int32 grid at f32(input scale * weight scale[c]) (nearbyint, saturated, STE), as the
+    studio's fake-quant model and its integer model add it; the float bias while a scale is not known (fake quant
+    off, or no input site). Call after weight_fake_quant, which sets this forward's weight scales."""
+
+    def bias_q(self):
+        b, x_fq, w_fq = self.bias, getattr(self, "bias_input_fq", None), self.weight_fake_quant
+        if b is None or not _fake_quant_on(x_fq) or not _fake_quant_on(w_fq):
+            return b
+        scale = x_fq.scale * w_fq.scale
+        return torch.fake_quantize_per_channel_affine(b, scale, torch.zeros(scale.shape, dtype=torch.int32), 0,
+                                                      -2 ** 31, 2 ** 31 - 1)
 
 def _act(y, act):
     if act == "relu":
@@ -228,21 +252,21 @@ def _act(y, act):
     return y
 
 
-class ConvAddAct2d(nnqat.Conv2d):
-    """act(conv(x, fake_quant(w), b) + other): the studio's fused Conv+Add(+ReLU|ReLU6) and Conv+ReLU6."""
+class ConvAddAct2d(_Int32Bias, nnqat.Conv2d):
+    """act(conv(x, fake_quant(w), b_q) + other): the studio's conv with its fused add and activation (if any)."""
 
     def __init__(self, *args, act=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.act = act
 
     def forward(self, x, other=None):
-        y = self._conv_forward(x, self.weight_fake_quant(self.weight), self.bias)
+        y = self._conv_forward(x, self.weight_fake_quant(self.weight), self.bias_q())
         if other is not None:
             y = y + other
         return _act(y, self.act)
 
 
-class ConvTransposeAct2d(nnqat.Conv2d):
+class ConvTransposeAct2d(_Int32Bias, nnqat.Conv2d):
     """act(conv_transpose(x, fake_quant(w), b)): the studio's ConvTranspose. Its weight is kept conv-like, [C_out,
     C_in/G, KH, KW] (quantized per output channel, the state_dict as the studio's graph), and permuted to PyTorch's
     [C_in, C_out/G, KH, KW] for F.conv_transpose2d."""
@@ -257,19 +281,20 @@ class ConvTransposeAct2d(nnqat.Conv2d):
         o, cg, kh, kw = w.shape
         g = self.groups
         wt = w.reshape(g, o // g, cg, kh, kw).transpose(1, 2).reshape(cg * g, o // g, kh, kw)
-        y = F.conv_transpose2d(x, wt, self.bias, self.stride, self.padding, self.output_padding, g, self.dilation)
+        y = F.conv_transpose2d(x, wt, self.bias_q(), self.stride, self.padding, self.output_padding, g, self.dilation)
         return _act(y, self.act)
 
 
-class LinearAct(nnqat.Linear):
-    """act(linear(x, fake_quant(w), b)) for the activations torch.nn.intrinsic has no module for (ReLU6)."""
+class LinearAct(_Int32Bias, nnqat.Linear):
+    """act(linear(x, fake_quant(w), b_q)): the studio's linear with its fused activation (if any)."""
 
     def __init__(self, *args, act=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.act = act
 
     def forward(self, x):
-        return _act(F.linear(x, self.weight_fake_quant(self.weight), self.bias), self.act)
+        w = self.weight_fake_quant(self.weight)
+        return _act(F.linear(x, w, self.bias_q()), self.act)
 
 
 class PReLU(torch.nn.Module):
@@ -290,11 +315,7 @@ def conv_module(spec, qc, info):
     args = (info["in_channels"], info["out_channels"], (info["kernel"][0], info["kernel"][1]))
     kw = dict(stride=(c["strideH"], c["strideW"]), padding=(c["padH"], c["padW"]), dilation=(c["dilationH"], c["dilationW"]),
               groups=c["groups"], bias=info["bias"], qconfig=wq)
-    if info.get("add_input") or info.get("act") not in (None, "relu"):
-        return ConvAddAct2d(*args, act=info.get("act"), **kw)
-    if info.get("act") == "relu":
-        return nniqat.ConvReLU2d(*args, **kw)
-    return nnqat.Conv2d(*args, **kw)
+    return ConvAddAct2d(*args, act=info.get("act"), **kw)
 
 
 def conv_transpose_module(spec, qc, info):
@@ -308,11 +329,7 @@ def conv_transpose_module(spec, qc, info):
 
 def linear_module(spec, qc, info):
     wq = weight_qconfig(spec, qc, info["out_features"])
-    if info.get("act") == "relu":
-        return nniqat.LinearReLU(info["in_features"], info["out_features"], bias=info["bias"], qconfig=wq)
-    if info.get("act") == "relu6":
-        return LinearAct(info["in_features"], info["out_features"], bias=info["bias"], act="relu6", qconfig=wq)
-    return nnqat.Linear(info["in_features"], info["out_features"], bias=info["bias"], qconfig=wq)
+    return LinearAct(info["in_features"], info["out_features"], bias=info["bias"], act=info.get("act"), qconfig=wq)
 
 
 # ---------------------------------------------------------------------------------------------
