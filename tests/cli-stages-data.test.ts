@@ -64,6 +64,15 @@ describe('stages and data shapes', () => {
       `${join(dir, 'float-checkpoint')} was trained on 3x32x32 images of 10 classes (${cifar}), but the data (fashion-mnist`);
   }, 200_000);
 
+  it('calibrates an imported model as its first stage into a folder that does not exist yet', async () => {
+    const dir = join(root, 'new', 'nested', 'calib-first');
+    await runCalib(['--onnx', 'tests/fixtures/onnx/fashion_cnn.onnx', '--data', 'fashion-mnist', '--test-subset', '16',
+      '--calib-images', '16', '--backend', 'cpu', '--model-path', dir]);
+    const ck = await readFile(join(dir, 'calib-checkpoint'));
+    expect(ck.length).toBeGreaterThan(1000);
+    expect(JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')).calib.test_images).toBe(16);
+  }, 200_000);
+
   it('runs the Horizon example flow float -> calib -> qat -> int_infer -> compile on mobilenetv2 with cifar10:DIR', async () => {
     const dir = join(root, 'mnv2');
     await runPipeline(['--model', 'mobilenetv2', '--data', `cifar10:${cifar}`, '--epochs', '1', '--batch-size', '16', '--lr', '0.01',

@@ -4,7 +4,7 @@
  * observers on --calib-images training images, evaluates the fake-quant model (VALIDATION state),
  * writes DIR/calib-checkpoint and merges {"calib": {...}} into DIR/report.json.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createNodeBackend } from '../../engine/create-node-backend.ts';
 import { randomSubset } from '../../data/dataset.ts';
@@ -94,6 +94,8 @@ export async function runCalib(argv: string[]): Promise<void> {
     console.log(`Calibration: no labels, no accuracy; output similarity to the float model on ${data.test.count} held-out images: ${similarityText(similarity)}`);
   }
   const scales = await qm.scales();
+  // an imported model's first stage may be calib: its folder does not exist yet
+  await mkdir(o.modelPath, { recursive: true });
   await writeFile(join(o.modelPath, 'calib-checkpoint'), encodeQuantCheckpoint({
     model: modelName, stage: 'calib', graph, qconfig: qc, params: await qm.store.toHost(), qsites: await qm.toHost(),
     meta: { calibImages: cal.images, normalization, ...(ada ? { adaround: ada.config } : {}), ...(autoCalib ? { autoCalib: { candidates: autoCalib.candidates, criterion: autoCalib.criterion, start: autoCalib.start, choices: autoCalib.choices.map((c) => ({ site: c.site, observer: c.observer, changed: c.changed })) } } : {}) },
