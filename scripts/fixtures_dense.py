@@ -11,6 +11,8 @@ Dense-prediction fixtures of the importer (issue 14), written by make-onnx-fixtu
                     max pools, decoder ConvTranspose (k2 s2; k3 s2 p1 output_padding 1) + BN + ReLU, skip Concat,
                     a bottleneck side branch upsampled x4 by bilinear Resize (align_corners=False) and added,
                     a 1x1 head giving a 2-channel mask [2, 32, 32]
+  fpn_single_{9,10}.onnx, unet_{9,10}.onnx  the same two models at opsets 9 and 10 (Upsample-9 / Resize-10 with a
+                    scales input, Slice-1 / Slice-10, MaxPool-8 / MaxPool-10): the pre-11 operator forms
   resize_ops_{11,13}.onnx  the Resize / ConvTranspose variants on 4x8x8, each brought to 16x16 (nearest by size, a
                     Shape subgraph) and concatenated: nearest x2 (scale), nearest to 11x13, bilinear align_corners
                     True / False x2, bilinear to 11x13 then 16x16, bilinear x0.5 (downsampling), ConvTranspose k3
@@ -117,3 +119,7 @@ def dense(export, randomize_bn, out_dir):
     ops = ResizeOps()
     export(ops, (4, 8, 8), 'resize_ops_11.onnx', 11, preserve_bn=False)
     export(ops, (4, 8, 8), 'resize_ops_13.onnx', 13, preserve_bn=False)
+    # after the others, so that their random draws (and bytes) stay as they were
+    for opset in (9, 10):
+        export(single, (3, 32, 32), f'fpn_single_{opset}.onnx', opset, preserve_bn=False)
+        export(unet, (3, 32, 32), f'unet_{opset}.onnx', opset, preserve_bn=True)

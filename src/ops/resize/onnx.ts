@@ -1,9 +1,9 @@
 /**
- * ONNX Resize (opsets 11 and 13 forms; the importer reads opsets 11 to 17, so Upsample and Resize-10 never reach it) →
- * resize_nearest / resize_linear over H and W of an NCHW value. Scales or sizes must be constants; PyTorch's Shape → Gather → ... → Concat sizes subgraph has been
+ * ONNX Resize (opsets 11 and 13 forms), and the older forms Upsample-9 and Resize-10 (a scales input) → resize_nearest / resize_linear over H and W of an NCHW value. Scales or sizes must be constants; PyTorch's Shape → Gather → ... → Concat sizes subgraph has been
  * folded already (src/io/onnx/import/fold.ts), its batch element marked.
  */
 import type { ImportContext, NodeIO } from '../../io/onnx/import/context.ts';
+import type { ConstVal } from '../../io/onnx/import/values.ts';
 import { COORD_MODES, NEAREST_MODES, scaledSize, type CoordMode, type NearestMode, type ResizeAttrs } from '../../qmath/resize-taps.ts';
 
 const f = Math.fround;
@@ -15,10 +15,11 @@ function optionalConst(im: ImportContext, name: string | undefined, what: string
   return c.data.length ? c : undefined;
 }
 
-export function importResize(im: ImportContext, { n, inputs, base, set }: NodeIO): void {
+export function importResize(im: ImportContext, io: NodeIO): void {
+  if (im.opset < 11) return importResizePre11(im, io);
+  const { n, inputs } = io;
   const x = im.tensor(inputs[0]);
   if (x.shape.length !== 3) im.fail(`input must be NCHW, has per-sample shape [${x.shape}]`);
-  const [C, H, W] = x.shape;
   const modeName = im.attrString(n, 'mode', 'nearest');
   if (modeName !== 'nearest' && modeName !== 'linear') im.fail(`mode "${modeName}" is not supported (nearest and linear are)`);
   const mode = modeName;
@@ -33,8 +34,31 @@ export function importResize(im: ImportContext, { n, inputs, base, set }: NodeIO
   if (axes && axes.length) im.fail(`axes [${axes}] are not supported; give scales or sizes for all four dimensions`);
   const policy = im.attrString(n, 'keep_aspect_ratio_policy', 'stretch');
   if (policy !== 'stretch') im.fail(`keep_aspect_ratio_policy "${policy}" is not supported`);
-  const sc = optionalConst(im, inputs[2], 'scales');
-  const sz = optionalConst(im, inputs[3], 'sizes');
+  addResize(im, io, mode, coord, nearest, optionalConst(im, inputs[2], 'scales'), optionalConst(im, inputs[3], 'sizes'));
+}
+
+/**
+ * Upsample-9 and Resize-10: no coordinate attributes; their coordinates are asymmetric (x_in = x_out / scale)
+ * and nearest rounds down (onnxruntime's "simple" mode: floor when upsampling, ceil when downsampling; downsampling by
+ * nearest is refused here rather than modelled). Upsample was deprecated at opset 10, and Resize-10 replaced it.
+ */
+export function importResizePre11(im: ImportContext, io: NodeIO): void {
+  const { n, op, inputs } = io;
+  if (op === 'Upsample' && im.opset >= 10) im.fail(`Upsample is not an operator of opset ${im.opset} (Resize replaced it at opset 10)`);
+  if (op === 'Resize' && im.opset >= 11) im.fail('internal: Resize-11+ reached the pre-11 importer');
+  const modeName = im.attrString(n, 'mode', 'nearest');
+  if (modeName !== 'nearest' && modeName !== 'linear') im.fail(`mode "${modeName}" is not supported (nearest and linear are)`);
+  // Upsample-7's scales attribute is below the importer's MIN_OPSET (9); from 9 both take a scales input.
+  const sc = optionalConst(im, inputs[1], 'scales') ?? im.fail('the scales input is missing or empty');
+  const s = im.floats(sc, 'scales');
+  if (modeName === 'nearest' && Array.from(s).some((v) => v < 1)) im.fail(`nearest downsampling (scales [${Array.from(s)}]) before opset 11 is not supported`);
+  addResize(im, io, modeName, 'asymmetric', 'floor', sc, undefined);
+}
+
+function addResize(im: ImportContext, { inputs, base, set }: NodeIO, mode: 'nearest' | 'linear', coord: CoordMode, nearest: NearestMode, sc: ConstVal | undefined, sz: ConstVal | undefined): void {
+  const x = im.tensor(inputs[0]);
+  if (x.shape.length !== 3) im.fail(`input must be NCHW, has per-sample shape [${x.shape}]`);
+  const [C, H, W] = x.shape;
   if (sc && sz) im.fail('both scales and sizes are given; ONNX allows only one');
   if (!sc && !sz) im.fail('neither scales nor sizes is given');
   let scales: number[] | undefined;

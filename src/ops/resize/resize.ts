@@ -13,7 +13,7 @@ import type { GraphNode } from '../../graph/ir.ts';
 import type { OpDef, QdqCtx, TorchCtx } from '../types.ts';
 import { torchExpr } from '../../io/torch/py.ts';
 import { lowerResize } from './lower.ts';
-import { importResize } from './onnx.ts';
+import { importResize, importResizePre11 } from './onnx.ts';
 
 const view = (n: GraphNode): string => {
   const a = n.attrs.resize;
@@ -66,7 +66,7 @@ export const resizeNearestOp: OpDef = {
   type: 'resize_nearest',
   view: { label: 'Upsample (nearest)', attrs: view },
   // the importer makes a resize_nearest or a resize_linear node by the mode
-  onnx: { Resize: importResize },
+  onnx: { Resize: importResize, Upsample: importResizePre11 },
   ...common,
   macs: () => 0,
   quant: { output: 'inherit' },

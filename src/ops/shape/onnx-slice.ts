@@ -4,7 +4,8 @@
  * [N, C, H, W]) → channel_shuffle. Their shape inputs are constants by now (src/io/onnx/import/fold.ts).
  */
 import type { ImportContext, NodeIO } from '../../io/onnx/import/context.ts';
-import type { TensorVal } from '../../io/onnx/import/values.ts';
+import type { ConstVal, TensorVal } from '../../io/onnx/import/values.ts';
+import type { NodeProto } from '../../io/onnx/proto-types.ts';
 
 /** Batch-covering slices end at or beyond this (exporters write INT64_MAX or INT32_MAX). */
 const TO_END = 2 ** 31 - 1;
@@ -17,15 +18,33 @@ function addSlice(im: ImportContext, x: TensorVal, base: string, start: number, 
   return { kind: 'tensor', id, shape };
 }
 
+/**
+ * Slice's starts / ends / axes / steps: attributes before opset 10 (Slice-1, no steps), inputs from 10. `constant` reads
+ * input i (the importer's constants, or the fold's already-read ones).
+ */
+export function sliceArgs(im: ImportContext, n: NodeProto, inputs: string[], constant: (i: number, what: string) => ConstVal) {
+  let starts: number[], ends: number[], axes: number[], steps: number[];
+  if (im.opset < 10) {
+    if (inputs.length > 1) im.fail('Slice before opset 10 takes starts / ends / axes as attributes, not inputs');
+    starts = im.attrInts(n, 'starts') ?? im.fail('Slice has no starts attribute');
+    ends = im.attrInts(n, 'ends') ?? im.fail('Slice has no ends attribute');
+    axes = im.attrInts(n, 'axes') ?? starts.map((_, i) => i);
+    steps = starts.map(() => 1);
+  } else {
+    starts = im.ints(constant(1, 'starts'), 'starts');
+    ends = im.ints(constant(2, 'ends'), 'ends');
+    axes = inputs[3] ? im.ints(constant(3, 'axes'), 'axes') : starts.map((_, i) => i);
+    steps = inputs[4] ? im.ints(constant(4, 'steps'), 'steps') : starts.map(() => 1);
+  }
+  if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) im.fail('Slice starts, ends, axes and steps differ in length');
+  return { starts, ends, axes, steps };
+}
+
 /** Slice with constant starts / ends / axes / steps: channels only (other axes must be kept whole). */
-export function importSlice(im: ImportContext, { inputs, base, set, alias }: NodeIO): void {
+export function importSlice(im: ImportContext, { n, inputs, base, set, alias }: NodeIO): void {
   const x = im.tensor(inputs[0]);
   const rank = x.shape.length + 1;
-  const starts = im.ints(im.constant(inputs[1], 'starts'), 'starts');
-  const ends = im.ints(im.constant(inputs[2], 'ends'), 'ends');
-  const axes = inputs[3] ? im.ints(im.constant(inputs[3], 'axes'), 'axes') : starts.map((_, i) => i);
-  const steps = inputs[4] ? im.ints(im.constant(inputs[4], 'steps'), 'steps') : starts.map(() => 1);
-  if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) im.fail('Slice starts, ends, axes and steps differ in length');
+  const { starts, ends, axes, steps } = sliceArgs(im, n, inputs, (i, what) => im.constant(inputs[i], what));
   const C = x.shape[0];
   let lo = 0, hi = C;
   axes.forEach((a0, k) => {

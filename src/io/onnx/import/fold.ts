@@ -1,5 +1,5 @@
 /**
- * Constant folding of the shape subgraphs exporters emit (opsets 11 to 17): `x.view(x.size(0), g, -1, h, w)` and
+ * Constant folding of the shape subgraphs exporters emit (opsets 9 to 17): `x.view(x.size(0), g, -1, h, w)` and
  * `x.chunk(2, 1)` become Shape -> Gather -> Unsqueeze -> Concat (and Div / Mul / Add / Cast for computed sizes)
  * feeding a Reshape or a Slice. The input shape is static, so every Shape is a constant and the whole subgraph
  * folds at import; only the batch size is unknown: Shape marks that element (ConstVal.batch), folding moves it
@@ -12,6 +12,7 @@
  * Also folded: ConstantOfShape, Equal, Where, Reshape and Expand of constants (`x.expand(x.shape[0], -1, -1)`); an
  * Expand of a constant to the batch size is left to its importer (a learned constant: src/ops/shape/onnx-constant.ts).
  */
+import { sliceArgs } from '../../../ops/shape/onnx-slice.ts';
 import { DataType, DATA_TYPE_NAMES } from '../proto-types.ts';
 import type { ImportContext, NodeIO } from './context.ts';
 import { decodeTensor } from './tensor.ts';
@@ -252,14 +253,11 @@ const foldExpand: Folder = (im, _io, [x, shape]) => {
   return make(dims, at[0].map((i) => v[i]), x.dataType, at[0].map((i) => b[i]));
 };
 
-/** Slice of a constant (starts / ends / axes / steps as inputs, opset 10+). */
-const foldSlice: Folder = (im, { inputs }, xs) => {
+/** Slice of a constant (starts / ends / axes / steps: attributes before opset 10, inputs from 10). */
+const foldSlice: Folder = (im, { n, inputs }, xs) => {
   const [x] = xs;
   const rank = x.dims.length;
-  const starts = im.ints(xs[1], 'starts'), ends = im.ints(xs[2], 'ends');
-  const axes = inputs[3] ? im.ints(xs[3], 'axes') : starts.map((_, i) => i);
-  const steps = inputs[4] ? im.ints(xs[4], 'steps') : starts.map(() => 1);
-  if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) im.fail('Slice starts, ends, axes and steps differ in length');
+  const { starts, ends, axes, steps } = sliceArgs(im, n, inputs, (i) => xs[i]);
   const lo = x.dims.map(() => 0), hi = [...x.dims], st = x.dims.map(() => 1);
   axes.forEach((a0, k) => {
     const a = axisOf(im, a0, rank, 'Slice');

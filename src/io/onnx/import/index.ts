@@ -1,5 +1,5 @@
 /**
- * ONNX import: a .onnx file (opsets 11 to 17) into the graph IR the zoo models use, so fusion,
+ * ONNX import: a .onnx file (opsets 9 to 17) into the graph IR the zoo models use, so fusion,
  * calibration, QAT, the simulator and the viewer work on it unchanged.
  *
  * Supported: Conv (group, dilations, strides, pads, auto_pad), BatchNormalization (inference),

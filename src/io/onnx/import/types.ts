@@ -4,7 +4,8 @@ import type { Graph } from '../../../graph/ir.ts';
 import type { HostParams } from '../../../nn/params.ts';
 import { onnxImporters } from '../../../ops/registry.ts';
 
-export const MIN_OPSET = 11;
+/** Opsets 9 and 10 read their older operator forms (Upsample, Resize-10, Slice-1, MaxPool-8) in the ops' importers. */
+export const MIN_OPSET = 9;
 export const MAX_OPSET = 17;
 /** ONNX IR versions the importer reads: 3 (opset imports) to 11 (ONNX 1.18); outside, the file's structure may differ. */
 export const MIN_IR_VERSION = 3;
