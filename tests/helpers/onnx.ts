@@ -12,7 +12,7 @@ import { AttrType, DataType, encodeModelProto, type AttributeProto, type NodePro
 import { mulberry32 } from './random.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/onnx/', import.meta.url));
-export const FLOAT_FIXTURES = ['residual', 'mobilenetv2', 'mlp', 'handmade', 'fashion_cnn', 'se_block', 'ceil_pools', 'activations', 'activations17', 'se_sigmoid', 'se_hardsigmoid', 'resize_ops_11', 'resize_ops_13', 'fpn_single', 'unet', 'vit_tiny', 'vit_cls', 'vit_cls17'] as const;
+export const FLOAT_FIXTURES = ['residual', 'mobilenetv2', 'mlp', 'handmade', 'fashion_cnn', 'se_block', 'ceil_pools', 'activations', 'activations17', 'se_sigmoid', 'se_hardsigmoid', 'resize_ops_11', 'resize_ops_13', 'fpn_single', 'unet', 'fpn_single_9', 'fpn_single_10', 'unet_9', 'unet_10', 'vit_tiny', 'vit_cls', 'vit_cls17'] as const;
 
 export function fixture(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(FIXTURES, `${name}.onnx`)));
