@@ -44,7 +44,7 @@ export function importResize(im: ImportContext, io: NodeIO): void {
  */
 export function importResizePre11(im: ImportContext, io: NodeIO): void {
   const { n, op, inputs } = io;
-  if (op === 'Upsample' && im.opset >= 10) im.fail(`Upsample is not an operator of opset ${im.opset} (Resize replaced it at opset 10)`);
+  if (op === 'Upsample' && im.opset >= 10) im.fail(`Upsample is deprecated from opset 10 (this file declares opset ${im.opset}); Resize replaced it`);
   if (op === 'Resize' && im.opset >= 11) im.fail('internal: Resize-11+ reached the pre-11 importer');
   const modeName = im.attrString(n, 'mode', 'nearest');
   if (modeName !== 'nearest' && modeName !== 'linear') im.fail(`mode "${modeName}" is not supported (nearest and linear are)`);
