@@ -45,8 +45,9 @@ onnx 1.12 (apt-get install -y python3-torch python3-onnx; run with /usr/bin/pyth
                     (scripts/onnx_fixtures_yolo.py)
   se_sigmoid.onnx, se_hardsigmoid.onnx  (also alone with --se) squeeze-excitation with a sigmoid (EfficientNet) and a
                     hard-sigmoid (MobileNetV3) gate: scripts/fixtures_se.py
-  fpn.onnx, fpn_single.onnx, unet.onnx, resize_ops_{11,13}.onnx  (also alone with --dense) the
-                    FPN neck, the UNet and the Resize / ConvTranspose variants: scripts/fixtures_dense.py
+  fpn.onnx, fpn_single.onnx, unet.onnx, resize_ops_{11,13}.onnx, fpn_single_{9,10}.onnx, unet_{9,10}.onnx  (also alone
+                    with --dense) the FPN neck, the UNet (also at opsets 9 and 10) and the Resize / ConvTranspose
+                    variants: scripts/fixtures_dense.py
   --torchvision-ops-mul DIR  only torchvision's MnasNet 0.5 and GoogLeNet at 3x32x32 into DIR (not committed;
                     check them with scripts/onnx-vs-ort.ts)
 
