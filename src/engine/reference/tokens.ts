@@ -5,6 +5,7 @@
  * finite-difference tests, float32 as the WGSL kernels' oracle); sums accumulate in JS numbers.
  */
 import { sizeOf, type Shape } from '../backend.ts';
+import { permuteInto } from '../../qmath/permute.ts';
 import { allocLike, checkSize, type FloatArray } from './types.ts';
 
 /** The permuted shape; throws unless perm is a permutation of the axes. */
@@ -18,20 +19,8 @@ export function permutedShape(shape: Shape, perm: readonly number[]): number[] {
 /** y[i_0, ..., i_r] = x[j] with j the index whose axis perm[k] is i_k: y.shape[k] = x.shape[perm[k]]. */
 export function transpose(x: FloatArray, shape: Shape, perm: readonly number[]): FloatArray {
   checkSize('transpose x', x, sizeOf(shape));
-  const out = permutedShape(shape, perm);
-  const r = shape.length;
-  const inStride = new Array<number>(r);
-  for (let k = r - 1, s = 1; k >= 0; k--) { inStride[k] = s; s *= shape[k]; }
-  const stride = perm.map((p) => inStride[p]);
-  const y = allocLike(x, x.length);
-  const idx = new Array<number>(r).fill(0);
-  for (let o = 0; o < x.length; o++) {
-    let src = 0;
-    for (let k = 0; k < r; k++) src += idx[k] * stride[k];
-    y[o] = x[src];
-    for (let k = r - 1; k >= 0; k--) { if (++idx[k] < out[k]) break; idx[k] = 0; }
-  }
-  return y;
+  permutedShape(shape, perm); // checks perm
+  return permuteInto(x, allocLike(x, x.length), shape, perm);
 }
 
 /** The geometry of a batched product: [batch, M, K] x [batch, K, N] after the transposes. */

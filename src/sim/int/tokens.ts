@@ -4,24 +4,13 @@
  * wrapped: int8 · int8 sums fit for K < 2^17, an int16 softmax · int8 value for K < 2^9) and requantizes per tensor
  * with the 'horizon' multiplier and shift (requant.ts), as the BPU's matmul unit does.
  */
+import { permuteInto } from '../../qmath/permute.ts';
 import { allocInt, requantizeHorizon, type IntArray, type QDType } from './requant.ts';
 
 /** y = x with the per-sample axes permuted (shape batch first; perm over the full rank, perm[0] = 0). */
 export function transposeInt(x: IntArray, shape: readonly number[], perm: readonly number[]): { data: IntArray; shape: number[] } {
-  const r = shape.length;
-  const out = perm.map((p) => shape[p]);
-  const inStride = new Array<number>(r);
-  for (let k = r - 1, s = 1; k >= 0; k--) { inStride[k] = s; s *= shape[k]; }
-  const stride = perm.map((p) => inStride[p]);
   const y = new (x.constructor as new (n: number) => IntArray)(x.length);
-  const idx = new Array<number>(r).fill(0);
-  for (let o = 0; o < x.length; o++) {
-    let src = 0;
-    for (let k = 0; k < r; k++) src += idx[k] * stride[k];
-    y[o] = x[src];
-    for (let k = r - 1; k >= 0; k--) { if (++idx[k] < out[k]) break; idx[k] = 0; }
-  }
-  return { data: y, shape: out };
+  return { data: permuteInto(x, y, shape, perm), shape: perm.map((p) => shape[p]) };
 }
 
 /** int32 acc[q, m, n] = Σ_k a[q, m, k] · b[q, k, n] (transB: b[q, n, k]); a [..., M, K], b [..., K, N] (or [..., N, K]). */
