@@ -8,6 +8,7 @@
  * Every op returns a NEW tensor unless its name says "InPlace". Callers own what they get and must
  * `release` it (autograd does this through scopes, see src/engine/scope.ts).
  */
+import type { ExactSpec } from '../qmath/requant-exact.ts';
 import { poolOutSize } from '../qmath/pool-window.ts';
 import type { UnaryAct } from './unary-act.ts';
 
@@ -238,6 +239,13 @@ export interface Backend {
    * w_scale[c]) from the input's per-tensor qparams [1, 3] and the weight's per-channel qparams [C, 3].
    */
   biasQParams(xQParams: BTensor, wQParams: BTensor): BTensor;
+  /**
+   * The integer forward of a requantizing op on fake-quantized inputs (src/qmath/requant-exact.ts): a (and b) are
+   * fake-quantized with the per-tensor qparams qa (qb) [1, 3], the output's are qo; the result is f32(q · s_out) with
+   * q the simulator's integer (concat's rescale of a; a + b, a - b; a · b with b per element or per (sample,
+   * channel)), or the fake quant of `v` (the float op's output) where convert would have no integer parameters.
+   */
+  requantExact(spec: ExactSpec, v: BTensor, a: BTensor, b: BTensor | null, qa: BTensor, qb: BTensor | null, qo: BTensor): BTensor;
 
   // ---- optimizers (update param and state in place) ----
   /** PyTorch SGD: g = grad + wd*param; buf = momentum*buf + (1-dampening)*g (buf = g on the first

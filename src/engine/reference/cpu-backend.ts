@@ -3,6 +3,7 @@
  * plain-TypeScript reference functions of this folder. It is the oracle of the WebGPU kernel tests
  * and the fallback when WebGPU is unavailable.
  */
+import { requantExactRef, type ExactSpec } from '../../qmath/requant-exact.ts';
 import {
   conv2dOutShape, pool2dOutShape, sizeOf,
   type AdamParams, type Backend, type BTensor, type ChannelLayout, type Conv2dParams, type Pool2dParams, type QParamsUpdate,
@@ -359,6 +360,14 @@ export class CpuBackend implements Backend {
     const w = this.d(wQParams);
     if (this.d(xQParams).length !== 3 || w.length % 3 !== 0) throw new Error(`biasQParams: input qparams [${xQParams.shape}] (per tensor expected), weight qparams [${wQParams.shape}]`);
     return this.wrap(quant.biasQParamsPacked(this.d(xQParams), w), [w.length / 3, 3]);
+  }
+
+  requantExact(spec: ExactSpec, v: BTensor, a: BTensor, b: BTensor | null, qa: BTensor, qb: BTensor | null, qo: BTensor): BTensor {
+    if (this.d(a).length !== this.d(v).length) throw new Error(`requantExact: a [${a.shape}] vs output [${v.shape}]`);
+    if (b && (!b.size || a.size % b.size)) throw new Error(`requantExact: b [${b.shape}] does not divide a [${a.shape}]`);
+    if ((spec.op === 'rescale') !== (b === null)) throw new Error(`requantExact ${spec.op}: ${b ? 'two' : 'one'} inputs`);
+    const out = requantExactRef(spec, this.d(v), this.d(a), b ? this.d(b) : null, this.d(qa), qb ? this.d(qb) : null, this.d(qo));
+    return this.wrap(out, v.shape);
   }
 
   sgdStepInPlace(param: BTensor, grad: BTensor, momentumBuf: BTensor | null, p: SgdParams, firstStep: boolean): void {

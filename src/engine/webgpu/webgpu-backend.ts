@@ -19,6 +19,8 @@ import * as optim from './ops/optim.ts';
 import * as fq from './ops/fake-quant.ts';
 import * as observe from './ops/observe.ts';
 import * as qp from './ops/qparams.ts';
+import * as exact from './ops/fq-exact.ts';
+import type { ExactSpec } from '../../qmath/requant-exact.ts';
 import * as cs from './ops/channel-scale.ts';
 import * as resample from './ops/resample.ts';
 import * as act from './ops/activation.ts';
@@ -142,6 +144,9 @@ export class WebGpuBackend implements Backend {
     qp.updateQParams(this.ctx, g(running), g(batchMin), g(batchMax), g(qparams), u);
   }
   biasQParams(xQParams: BTensor, wQParams: BTensor): BTensor { return qp.biasQParams(this.ctx, g(xQParams), g(wQParams)); }
+  requantExact(spec: ExactSpec, v: BTensor, a: BTensor, b: BTensor | null, qa: BTensor, qb: BTensor | null, qo: BTensor): BTensor {
+    return exact.requantExact(this.ctx, spec, g(v), g(a), b ? g(b) : null, g(qa), qb ? g(qb) : null, g(qo));
+  }
 
   sgdStepInPlace(param: BTensor, grad: BTensor, momentumBuf: BTensor | null, p: SgdParams, firstStep: boolean): void {
     optim.sgdStep(this.ctx, g(param), g(grad), momentumBuf ? g(momentumBuf) : null, p, firstStep);

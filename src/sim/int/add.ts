@@ -59,30 +59,8 @@ export function computeAddParamsQnnpack(aScale: number, bScale: number, outScale
   };
 }
 
-/** Convert time, Horizon (assumed): see header. */
-export function computeAddParamsHorizon(
-  aScale: number,
-  bScale: number,
-  outScale: number,
-  opts: { march?: March; bits?: number } = {},
-): AddParams {
-  const ra = aScale / outScale;
-  const rb = bScale / outScale;
-  if (opts.march === 'bernoulli') {
-    const ka = Math.round(-Math.log2(ra));
-    const kb = Math.round(-Math.log2(rb));
-    const shift = Math.max(ka, kb, 0);
-    if (shift > MAX_SHIFT || shift - Math.min(ka, kb) > 30) throw new RangeError('add: scale ratios out of range');
-    return { mode: 'horizon', aMultiplier: 2 ** (shift - ka), bMultiplier: 2 ** (shift - kb), shift };
-  }
-  const bits = opts.bits ?? 16;
-  const { shift } = computeMultiplierShift(Math.max(ra, rb), bits);
-  // The larger ratio gets the normalised multiplier (2^(bits-2) <= m < 2^(bits-1)); the smaller one, at the same
-  // shift, has fewer significant bits. Half-up rounding of the exact double product (convert time).
-  const aMultiplier = Math.round(ra * 2 ** shift);
-  const bMultiplier = Math.round(rb * 2 ** shift);
-  return { mode: 'horizon', aMultiplier, bMultiplier, shift };
-}
+export { computeAddParamsHorizon } from '../../qmath/requant-int.ts';
+import { computeAddParamsHorizon } from '../../qmath/requant-int.ts';
 
 export function computeAddParams(
   mode: RequantMode,

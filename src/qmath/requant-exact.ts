@@ -1,0 +1,90 @@
+/**
+ * The fake-quant model's exact forward of the requantizing ops whose inputs are already quantized (docs/fixed-point.md
+ * §2e): Concat's per-input rescale, Add / Sub and Mul. Their inputs are fake-quantized values x = f32(q · s), so
+ * q = round(x · f32(1/s)) recovers each input integer exactly (|q| ≤ 2^15: the float error is below 0.01); the output is
+ * the simulator's integer for those inputs, with the parameters convert derives (computeHorizonMultiplierShift,
+ * computeAddParamsHorizon: the same functions), times the output scale: f32(q_out · s_out), as a fake quant writes it.
+ * This file is the CPU reference; shaders/fq_exact.wgsl computes the same parameters from the same float32 scales on
+ * the device (the double arithmetic emulated in integers) and the same integers.
+ */
+import {
+  computeAddParamsHorizon, computeHorizonMultiplierShift, mulShiftRound, roundShiftHalfUp, type March,
+} from './requant-int.ts';
+
+/** rescale: Concat's inputs (each one requantized to the output scale); add / sub / mul of two inputs. */
+export type ExactOp = 'rescale' | 'add' | 'sub' | 'mul';
+
+export interface ExactSpec {
+  op: ExactOp;
+  march: March;
+  /** Multiplier width of rescale / mul (convert's multiplierBits, 32 by default); add / sub use 16 (the add layer's). */
+  bits: number;
+  quantMin: number;
+  quantMax: number;
+}
+
+/** Integer parameters: rescale / mul use `ma` and `shift`; add / sub `ma`, `mb` (negated for sub) and `shift`. */
+export interface ExactParams {
+  ma: number;
+  mb: number;
+  shift: number;
+}
+
+/**
+ * The parameters convert gives this op for the float32 scales of its inputs and output (sb: b's, ignored by rescale);
+ * null where convert would refuse them (a scale ratio beyond the multiplier's range): the forward then stays the float
+ * op's fake quant.
+ */
+export function exactParams(op: ExactOp, sa: number, sb: number, so: number, march: March, bits: number): ExactParams | null {
+  try {
+    if (op === 'add' || op === 'sub') {
+      const p = computeAddParamsHorizon(sa, sb, so, { march });
+      return { ma: p.aMultiplier, mb: op === 'sub' ? -p.bMultiplier : p.bMultiplier, shift: p.shift };
+    }
+    const m = computeHorizonMultiplierShift(op === 'mul' ? sa * sb / so : sa / so, march, bits);
+    return { ma: m.multiplier, mb: 0, shift: m.shift };
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+}
+
+/** The simulator's output integer for input integers qa, qb (src/sim/int: rescale, add, mul layers), saturated. */
+export function exactInt(op: ExactOp, qa: number, qb: number, p: ExactParams, lo: number, hi: number): number {
+  const r = op === 'rescale' ? mulShiftRound(qa, p.ma, p.shift)
+    : op === 'mul' ? mulShiftRound(qa * qb, p.ma, p.shift)
+      : roundShiftHalfUp(p.ma * qa + p.mb * qb, p.shift);
+  return r < lo ? lo : r > hi ? hi : r;
+}
+
+/** Round half to even of a float. */
+const rne = (v: number): number => {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+};
+
+/**
+ * The forward on float arrays. qa / qb / qo are [scale, f32(1/scale), zero point] of a's, b's and the output's sites;
+ * `v` is the float op's output, fake-quantized (round half to even) where `exactParams` is null. b (mul) holds one
+ * value per element of a or per (sample, channel), read at floor(i / inner).
+ */
+export function requantExactRef(
+  spec: ExactSpec, v: Float32Array, a: Float32Array, b: Float32Array | null,
+  qa: ArrayLike<number>, qb: ArrayLike<number> | null, qo: ArrayLike<number>,
+): Float32Array {
+  const f = Math.fround;
+  const lo = spec.quantMin, hi = spec.quantMax, so = qo[0];
+  const out = new Float32Array(v.length);
+  const p = exactParams(spec.op, qa[0], qb ? qb[0] : 0, so, spec.march, spec.bits);
+  if (!p) {
+    for (let i = 0; i < v.length; i++) out[i] = f((Math.min(hi, Math.max(lo, rne(f(v[i] * qo[1])))) + 0) * so);
+    return out;
+  }
+  const inner = b && b.length ? a.length / b.length : 1;
+  for (let i = 0; i < a.length; i++) {
+    const ia = rne(f(a[i] * qa[1]));
+    const ib = b && qb ? rne(f(b[inner === 1 ? i : Math.floor(i / inner)] * qb[1])) : 0;
+    out[i] = f((exactInt(spec.op, ia, ib, p, lo, hi) + 0) * so); // + 0: an integer, never -0 (as the device's i32)
+  }
+  return out;
+}

@@ -1,0 +1,102 @@
+/**
+ * The fake-quant model's exact integer forward (src/qmath/requant-exact.ts, shaders/fq_exact.wgsl): the parameters
+ * the device derives from float32 scales equal convert's double computation (computeHorizonMultiplierShift,
+ * computeAddParamsHorizon) on random and tie-prone scales, every march kind and width; and WebGPU's outputs equal the
+ * CPU reference bit for bit (int8 / int16, add, sub, mul per element and per channel, concat's rescale).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../src/engine/backend.ts';
+import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
+import { requantExactParams } from '../src/engine/webgpu/ops/fq-exact.ts';
+import { exactParams, type ExactOp, type ExactSpec } from '../src/qmath/requant-exact.ts';
+import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
+import { mulberry32 } from './helpers/random.ts';
+
+afterAll(destroyTestBackend);
+
+const f32 = Math.fround;
+const qp = (s: number) => Float32Array.from([f32(s), f32(1 / f32(s)), 0]);
+const OPS: ExactOp[] = ['rescale', 'add', 'sub', 'mul'];
+
+/** Scale triples: random over 2^-16..2^2, MSE-style hundredths of one maximum (ratios such as 49/48), equal, powers of two. */
+function scaleTriples(n: number, seed: number): [number, number, number][] {
+  const r = mulberry32(seed);
+  const out: [number, number, number][] = [];
+  const rnd = () => f32(2 ** (-16 + 18 * r()));
+  for (let i = 0; i < n; i++) {
+    const k = i % 4;
+    if (k === 0) out.push([rnd(), rnd(), rnd()]);
+    else if (k === 1) {
+      const m = rnd() / 127;
+      const h = () => f32(m * (0.5 + Math.floor(r() * 51) / 100));
+      out.push([h(), h(), h()]);
+    } else if (k === 2) { const s = rnd(); out.push([s, s, f32(s * (r() < 0.5 ? 1 : 2))]); }
+    else { const p = () => 2 ** -Math.floor(1 + r() * 14); out.push([p(), p(), p()]); }
+  }
+  return out;
+}
+
+describe('exact requant parameters on the device', () => {
+  it('equal convert\'s double-precision derivation (multiplier, shift; add and sub at 16 bits; bernoulli)', async () => {
+    const be = await getTestBackend();
+    const triples = scaleTriples(160, 3);
+    let compared = 0;
+    for (const march of ['nash-e', 'bernoulli'] as const) {
+      for (const op of OPS) {
+        for (const bits of op === 'add' || op === 'sub' ? [16] : [32, 16]) {
+          for (const [sa, sb, so] of triples) {
+            if (march === 'bernoulli' && !Number.isInteger(Math.log2(sa) + Math.log2(sb) + Math.log2(so))) continue;
+            const spec: ExactSpec = { op, march, bits, quantMin: -128, quantMax: 127 };
+            const t = [qp(sa), qp(sb), qp(so)].map((q) => be.ctx.upload(q, [1, 3]));
+            const pr = requantExactParams(be.ctx, spec, t[0], op === 'rescale' ? null : t[1], t[2]);
+            const words = new Int32Array((await be.ctx.read(pr)).buffer);
+            for (const x of [pr, ...t]) be.ctx.release(x);
+            const want = exactParams(op, f32(sa), f32(sb), f32(so), march, bits);
+            const got = words[3] ? { ma: words[0], mb: words[1], shift: words[2] } : null;
+            expect(got, `${march} ${op} ${bits} bits, scales ${sa} ${sb} ${so}`).toEqual(want && { ma: want.ma, mb: want.mb + 0, shift: want.shift });
+            compared++;
+          }
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
+  });
+});
+
+async function runExact(be: Backend, spec: ExactSpec, a: Float32Array, b: Float32Array | null, bShape: number[], s: number[], shape: number[]): Promise<Float32Array> {
+  const ta = be.upload(a, shape), tb = b ? be.upload(b, bShape) : null;
+  const q = s.map((x) => be.upload(qp(x), [1, 3]));
+  const v = be.upload(new Float32Array(a.length), shape);
+  const y = be.requantExact(spec, v, ta, tb, q[0], tb ? q[1] : null, q[2]);
+  const out = await be.read(y);
+  for (const t of [ta, tb, v, y, ...q]) if (t) be.release(t);
+  return out;
+}
+
+describe('exact requant forward: WebGPU vs the CPU reference', () => {
+  it('gives the same floats bit for bit', async () => {
+    const gpu = await getTestBackend(), cpu = createCpuBackend();
+    const r = mulberry32(7);
+    const shape = [2, 3, 4, 8];
+    let n = 0;
+    for (const [qmin, qmax] of [[-128, 127], [-32768, 32767]]) {
+      for (const march of ['nash-e', 'bernoulli'] as const) {
+        for (const op of OPS) {
+          for (const [sa, sb, so] of scaleTriples(8, 11 + qmax)) {
+            if (march === 'bernoulli' && !Number.isInteger(Math.log2(sa) + Math.log2(sb) + Math.log2(so))) continue;
+            const spec: ExactSpec = { op, march, bits: 32, quantMin: qmin, quantMax: qmax };
+            const onGrid = (len: number, s: number) => Float32Array.from({ length: len }, () => f32(Math.round(qmin + r() * (qmax - qmin)) * f32(s)));
+            const a = onGrid(192, sa);
+            const perChannel = op === 'mul' && n % 2 === 0;
+            const bShape = perChannel ? [2, 3, 1, 1] : shape;
+            const b = op === 'rescale' ? null : onGrid(perChannel ? 6 : 192, sb);
+            const [g, c] = [await runExact(gpu, spec, a, b, bShape, [sa, sb, so], shape), await runExact(cpu, spec, a, b, bShape, [sa, sb, so], shape)];
+            expect(new Int32Array(g.buffer), `${op} ${march} [${qmin}, ${qmax}]`).toEqual(new Int32Array(c.buffer));
+            n++;
+          }
+        }
+      }
+    }
+    expect(n).toBeGreaterThan(30);
+  });
+});
