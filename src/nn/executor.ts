@@ -8,8 +8,11 @@ import type { ForwardCtx } from '../ops/types.ts';
 import { graphOutputs, type Graph, type GraphNode } from '../graph/ir.ts';
 import type { ParamStore } from './params.ts';
 
-/** Called with each node's output; may return a replacement (e.g. the fake-quantized value). */
-export type NodeHook = (node: GraphNode, value: Var, tape: Tape) => Var;
+/**
+ * Called with each node's output; may return a replacement (e.g. the fake-quantized value). `inputs`: the node's
+ * inputs as it read them (after their hooks), for replacements computed from them (the exact integer forward).
+ */
+export type NodeHook = (node: GraphNode, value: Var, tape: Tape, inputs?: readonly Var[]) => Var;
 
 /** Called with a conv/linear weight before use; may return a replacement (the fake-quantized weight). */
 export type WeightHook = (node: GraphNode, weight: Var, tape: Tape) => Var;
@@ -95,7 +98,7 @@ export function runGraph(tape: Tape, graph: Graph, store: ParamStore, input: Var
       epilogue: (y) => fusedEpilogue(tape, n, y, xs, c),
     };
     let y = opDef(n.op).forward(tape, n, xs, c);
-    if (opts.hook) y = opts.hook(n, y, tape);
+    if (opts.hook) y = opts.hook(n, y, tape, xs);
     values.set(n.id, y);
     if (opts.keep?.(n)) kept.set(n.id, y);
   }

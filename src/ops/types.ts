@@ -4,6 +4,7 @@
  * the registry instead of keeping a list of ops of its own. A part an op lacks is a type error (every field below
  * is required; the optional ones say what leaving them out means). docs/adding-an-op.md has the steps.
  */
+import type { ExactOp } from '../qmath/requant-exact.ts';
 import type { Tape, Var } from '../engine/autograd.ts';
 import type { BTensor } from '../engine/backend.ts';
 import type { GraphNode } from '../graph/ir.ts';
@@ -76,6 +77,11 @@ export interface QuantRole {
   bias?: { role: string };
   int32Output?: true;
   int16Output?: true;
+  /**
+   * The fake-quant forward computes the simulator's integers (src/qmath/requant-exact.ts) where every input carries a
+   * site's scale: concat's rescale of each input, add / sub / mul of two inputs.
+   */
+  exact?: ExactOp;
 }
 
 // ---- integer lowering ---------------------------------------------------------------------------------------

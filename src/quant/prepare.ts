@@ -9,6 +9,7 @@
  * (quant.int16Output) feeding only DeQuantStubs gets an int16 output instead of int8 (its int8 grid is the output's
  * floor, which QAT cannot move).
  */
+import type { ExactOp } from '../qmath/requant-exact.ts';
 import type { Graph, GraphNode } from '../graph/ir.ts';
 import { consumersOf } from '../graph/passes/util.ts';
 import { hasIntImpl, opDef } from '../ops/registry.ts';
@@ -43,6 +44,16 @@ export interface BiasSite {
   input: string;
 }
 
+/**
+ * An op whose fake-quant forward computes the simulator's integers (OpDef quant.exact, src/qmath/requant-exact.ts):
+ * `inputs` are the activation sites whose scales its inputs carry (as `BiasSite.input`), in input order.
+ */
+export interface ExactSite {
+  node: string;
+  op: ExactOp;
+  inputs: string[];
+}
+
 export interface QuantPlan {
   graph: Graph;
   qconfig: QConfig;
@@ -50,6 +61,8 @@ export interface QuantPlan {
   weights: WeightSite[];
   /** Biases on the int32 grid of their integer form (integer conv / linear / conv-transpose nodes with a bias). */
   biases: BiasSite[];
+  /** Ops with the exact integer forward (each input on a site's grid, the output a per-tensor site). */
+  exact: ExactSite[];
   /** conv/linear nodes with a high-precision int32 output. */
   int32Outputs: string[];
   /** Nodes computed in float (outside the region). */
@@ -80,6 +93,7 @@ export function prepare(g: Graph, qc: QConfig): QuantPlan {
   const acts: ActSite[] = [];
   const weights: WeightSite[] = [];
   const biases: BiasSite[] = [];
+  const exact: ExactSite[] = [];
   const int32Outputs: string[] = [];
   const float: string[] = [];
   const floatIslands: { node: string; reason: string }[] = [];
@@ -125,8 +139,13 @@ export function prepare(g: Graph, qc: QConfig): QuantPlan {
     let spec = s.activation;
     if (def.quant.region === 'enter' && qc.quantStubScale !== null) spec = { ...spec, observer: 'fixed_scale', fixedScale: qc.quantStubScale, averagingConstant: 0 };
     acts.push({ node: n.id, spec, ...dtypeRange(spec.dtype) });
+    const op = def.quant.exact;
+    if (op && !noInt && n.inputs.length === (op === 'rescale' ? n.inputs.length : 2)) {
+      const inputs = n.inputs.map((i) => scaleSite(g, i, acts));
+      if (inputs.every((i) => i !== undefined)) exact.push({ node: n.id, op, inputs: inputs as string[] });
+    }
   }
-  return { graph: g, qconfig: qc, acts, weights, biases, int32Outputs, float, floatIslands };
+  return { graph: g, qconfig: qc, acts, weights, biases, exact, int32Outputs, float, floatIslands };
 }
 
 /**

@@ -9,7 +9,10 @@
  *   VALIDATION   eval mode, fake quant on, scales fixed
  * Outside CALIBRATION, conv / linear biases go on the int32 grid of the integer model (src/qmath/bias.ts: scale
  * x_scale * w_scale[c], from the input's site and the weight's current scales, straight-through gradient), so that
- * the fake-quant model adds the bias the simulator adds.
+ * the fake-quant model adds the bias the simulator adds. Outside CALIBRATION, too, the ops whose inputs are already
+ * quantized and that requantize them (concat, add, sub, mul: the plan's `exact`) compute their output as the
+ * simulator does, in integers from the input sites' and the output site's current scales (src/qmath/requant-exact.ts),
+ * with the output fake quant's straight-through gradient.
  */
 import type { Backend, BTensor, ChannelLayout, QuantRange } from '../engine/backend.ts';
 import type { Tape, Var } from '../engine/autograd.ts';
@@ -21,7 +24,9 @@ import type { HostParams, ParamStore } from '../nn/params.ts';
 import { marchUsesPowerOfTwoScale } from '../qmath/march.ts';
 import { createObserver, HistogramObserver, type Observer } from './observers/index.ts';
 import { EPS_F32 } from '../qmath/qparams.ts';
-import type { ActSite, BiasSite, QuantPlan, WeightSite } from './prepare.ts';
+import type { ActSite, BiasSite, ExactSite, QuantPlan, WeightSite } from './prepare.ts';
+import { requantExactFn } from '../engine/fns/requant-exact.ts';
+import type { ExactSpec } from '../qmath/requant-exact.ts';
 import type { TensorQuantSpec } from './qconfig.ts';
 
 export type FakeQuantState = 'CALIBRATION' | 'QAT' | 'VALIDATION';
@@ -53,6 +58,13 @@ export class QuantizedModel {
   readonly weights = new Map<string, Site>();
   /** Biases on the int32 grid, by node id (prepare's BiasSite). */
   readonly biases: ReadonlyMap<string, BiasSite>;
+  /** Ops with the exact integer forward, by node id (prepare's ExactSite). */
+  readonly exact: ReadonlyMap<string, ExactSite>;
+  /**
+   * The exact integer forward of the plan's `exact` ops (default on); off, they are the float op and its output's fake
+   * quant (what the previous versions computed; for comparisons).
+   */
+  exactEnabled = true;
   /** CALIBRATION: what the observers still have to see (a whole tensor, or its device-side min/max). */
   private pending: { site: Site; values: BTensor[]; shape: readonly number[]; tape: Tape }[] = [];
 
@@ -70,6 +82,7 @@ export class QuantizedModel {
     }
     for (const w of plan.weights) this.weights.set(w.node, make(w.param, 'weight', w, w.channels));
     this.biases = new Map(plan.biases.map((b) => [b.node, b]));
+    this.exact = new Map(plan.exact.map((e) => [e.node, e]));
   }
 
   get powerOfTwo(): boolean {
@@ -93,13 +106,13 @@ export class QuantizedModel {
 
   get hooks(): Hooks {
     return {
-      hook: (node, value, tape) => this.activation(node, value, tape),
+      hook: (node, value, tape, inputs) => this.activation(node, value, tape, inputs),
       weightHook: (node, w, tape) => this.weight(node, w, tape),
       biasHook: (node, b, tape) => this.bias(node, b, tape),
     };
   }
 
-  private activation(node: GraphNode, value: Var, tape: Tape): Var {
+  private activation(node: GraphNode, value: Var, tape: Tape, inputs?: readonly Var[]): Var {
     const site = this.acts.get(node.id);
     if (!site) return value;
     if (this.state === 'CALIBRATION') {
@@ -135,7 +148,23 @@ export class QuantizedModel {
       site.initialized = true;
     }
     if (!site.initialized) throw new NotCalibratedError(`activation ${node.id} has no scale yet: calibrate first (or run QAT)`);
-    return tape.apply(fakeQuantFn, [value], { qparams: site.qparams, layout, range: site.range });
+    const exact = inputs && this.exactForward(node, site, value, inputs, layout, tape);
+    return exact ?? tape.apply(fakeQuantFn, [value], { qparams: site.qparams, layout, range: site.range });
+  }
+
+  /**
+   * The simulator's integers for an op of the plan's `exact` whose input sites have scales (null: the float op's fake
+   * quant). A Mul whose second input is not the smaller (per element or per channel) has none either.
+   */
+  private exactForward(node: GraphNode, site: Site, value: Var, inputs: readonly Var[], layout: ChannelLayout, tape: Tape): Var | null {
+    const ex = this.exact.get(node.id);
+    if (!ex || !this.exactEnabled) return null;
+    const sites = ex.inputs.map((i) => this.acts.get(i));
+    if (sites.some((s) => !s?.initialized)) return null;
+    if (ex.op === 'mul' && (inputs[1].value.size > inputs[0].value.size || inputs[0].value.size % inputs[1].value.size)) return null;
+    if (ex.op === 'rescale' && inputs.some((x) => x.shape.length < 2)) return null;
+    const spec: ExactSpec = { op: ex.op, march: this.plan.qconfig.march, bits: 32, quantMin: site.range.quantMin, quantMax: site.range.quantMax };
+    return tape.apply(requantExactFn, [value, ...inputs], { spec, qparams: [...sites.map((s) => s!.qparams), site.qparams], layout, range: site.range });
   }
 
   /** Weights: per output channel, scales from the current weights at every forward (min-max). */

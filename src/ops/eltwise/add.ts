@@ -18,7 +18,7 @@ export const addOp: OpDef = {
   forward: (tape, _n, xs) => tape.apply(addFn, xs, null),
   fusion: { add: true },
   macs: () => 0,
-  quant: { output: 'site' },
+  quant: { output: 'site', exact: 'add' },
   int: {
     lower: (n, c) => {
       if (n.inputs.length !== 2) c.fail(`${n.id}: add of ${n.inputs.length} inputs`);

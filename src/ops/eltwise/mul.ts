@@ -17,7 +17,7 @@ export const mulOp: OpDef = {
   forward: (tape, _n, xs) => tape.apply(mulFn, xs, null),
   fusion: {},
   macs: (n) => n.shape.reduce((a, b) => a * b, 1),
-  quant: { output: 'site' },
+  quant: { output: 'site', exact: 'mul' },
   int: {
     lower: (n, c) => {
       if (n.inputs.length !== 2) c.fail(`${n.id}: mul of ${n.inputs.length} inputs`);

@@ -18,7 +18,7 @@ export const subOp: OpDef = {
   forward: (tape, _n, xs) => tape.apply(subFn, xs, null),
   fusion: {},
   macs: () => 0,
-  quant: { output: 'site' },
+  quant: { output: 'site', exact: 'sub' },
   int: {
     lower: (n, c) => {
       if (n.inputs.length !== 2) c.fail(`${n.id}: sub of ${n.inputs.length} inputs`);

@@ -15,7 +15,7 @@ export const concatOp: OpDef = {
   forward: (tape, _n, xs) => tape.apply(concatFn, xs, null),
   fusion: {},
   macs: () => 0,
-  quant: { output: 'site' },
+  quant: { output: 'site', exact: 'rescale' },
   int: {
     lower: (n, c) => {
       const s = c.site(n);

@@ -1,0 +1,174 @@
+/**
+ * The fake-quant model's exact integer forward (docs/fixed-point.md §2e) in the flow: after calibration and after QAT
+ * steps, every add / sub, mul (per element and per-channel gate) and concat rescale of the fake-quant model equals
+ * the simulator's layer fed the fake-quant model's own integer inputs, on every value (int8, int16; march nash-e and
+ * bernoulli); and its backward is the straight-through estimator of the float op: gradient = the float op's gradient
+ * times the output's clamp mask.
+ */
+import { describe, expect, it } from 'vitest';
+import { Tape, Var } from '../src/engine/autograd.ts';
+import { addFn } from '../src/engine/fns/activation.ts';
+import { mulFn, subFn } from '../src/engine/fns/eltwise.ts';
+import { concatFn } from '../src/engine/fns/pool.ts';
+import { requantExactFn } from '../src/engine/fns/requant-exact.ts';
+import { Optimizer } from '../src/engine/optim/optimizer.ts';
+import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
+import type { ImageDataset } from '../src/data/dataset.ts';
+import { normalizeImages } from '../src/data/loader.ts';
+import { fuse } from '../src/graph/passes/fuse.ts';
+import { importOnnx } from '../src/io/onnx/import.ts';
+import { runGraph } from '../src/nn/executor.ts';
+import { ParamStore } from '../src/nn/params.ts';
+import type { ExactSpec } from '../src/qmath/requant-exact.ts';
+import { calibrate } from '../src/quant/calibrate.ts';
+import { convertQuantizedModel, type IntModel } from '../src/quant/convert.ts';
+import { prepare } from '../src/quant/prepare.ts';
+import { qconfigTemplate } from '../src/quant/qconfig.ts';
+import type { March } from '../src/qmath/march.ts';
+import { QuantizedModel } from '../src/quant/quantized-model.ts';
+import { execLayer, type IntTensor } from '../src/sim/run.ts';
+import { trainStep } from '../src/train/trainer.ts';
+import { fixture } from './helpers/onnx.ts';
+import { mulberry32 } from './helpers/random.ts';
+
+function images(n: number, seed: number, [C, H, W]: number[], classes: number): ImageDataset {
+  const r = mulberry32(seed);
+  const px = new Uint8Array(n * C * H * W);
+  for (let i = 0; i < n; i++) {
+    const cx = r() * W, cy = r() * H, rad = 2 + r() * 6;
+    for (let c = 0; c < C; c++) {
+      const amp = 60 + r() * 195;
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+        const d = Math.hypot(x - cx, y - cy);
+        px[((i * C + c) * H + y) * W + x] = Math.min(255, Math.round(amp * Math.exp(-(d * d) / (rad * rad)) + r() * 40));
+      }
+    }
+  }
+  return { name: 'blobs', count: n, channels: C, height: H, width: W, numClasses: classes, classNames: [], images: px, labels: Uint8Array.from({ length: n }, (_, i) => i % classes) };
+}
+
+/** Integers of a fake-quantized value (exact: q · s rounds back to q). */
+function toInt(im: IntModel, id: string, v: Float32Array, n: number): IntTensor {
+  const info = im.values[id];
+  const s = info.scales[0];
+  const data = info.dtype === 'int16' ? new Int16Array(v.length) : new Int8Array(v.length);
+  for (let i = 0; i < v.length; i++) data[i] = Math.round(v[i] / s);
+  return { data, shape: [n, ...info.shape] };
+}
+
+/** For every add / mul / concat-rescale layer: the values where the simulator differs from the fake-quant model. */
+async function exactLayers(qm: QuantizedModel, name: string, shape: number[], K: number) {
+  const n = 8;
+  const x = normalizeImages(images(n, 9, shape, K), importOnnx(fixture(name), `${name}.onnx`).normalization);
+  const tape = new Tape(qm.be, false, false);
+  const { values } = runGraph(tape, qm.plan.graph, qm.store, tape.input(x, [n, ...shape]), { ...qm.hooks, keep: () => true });
+  const vals = new Map<string, Float32Array>();
+  for (const [id, v] of values) vals.set(id, await qm.be.read(v.value));
+  tape.dispose();
+  const im = await convertQuantizedModel(qm);
+  const diff: Record<string, number> = {};
+  for (const layer of im.layers) {
+    if (layer.op !== 'add' && layer.op !== 'mul' && !(layer.op === 'rescale' && layer.kind === 'concat')) continue;
+    const got = execLayer(im, layer, layer.inputs.map((id) => toInt(im, id, vals.get(id)!, n)));
+    const ref = toInt(im, layer.id, vals.get(layer.id)!, n).data;
+    let bad = 0;
+    for (let i = 0; i < ref.length; i++) if (ref[i] !== got.data[i]) bad++;
+    diff[`${layer.op} ${layer.id}`] = bad;
+  }
+  return diff;
+}
+
+describe('exact forward: fake quant = simulator layer, on every value', () => {
+  for (const [name, tpl, march, ops] of [
+    ['se_block', 'default_calibration', 'nash-e', ['add', 'mul']],
+    ['se_block', 'default_calibration_int16', 'nash-e', ['add', 'mul']],
+    ['se_block', 'default_calibration', 'bernoulli', ['add', 'mul']],
+    ['se_hardsigmoid', 'default_calibration', 'nash-e', ['mul']],
+    ['shuffle_split_13', 'default_calibration', 'nash-e', ['rescale']],
+    ['shuffle_split_13', 'default_calibration', 'bernoulli', ['rescale']],
+    ['ceil_pools', 'default_calibration_int16', 'nash-e', ['rescale']],
+  ] as const) {
+    it(`${name} (${tpl}, ${march}): calibrated and after 2 QAT steps`, async () => {
+      const r = importOnnx(fixture(name), `${name}.onnx`);
+      const f = fuse(r.graph, r.host);
+      const be = createCpuBackend();
+      const qm = new QuantizedModel(be, prepare(f.graph, qconfigTemplate(tpl, { march: march as March, observer: 'mse' })), new ParamStore(be, f.graph, f.host));
+      expect(qm.plan.exact.length).toBeGreaterThan(0);
+      const K = r.graph.numClasses;
+      await calibrate(qm, images(16, 1, r.inputShape, K), { batchSize: 8, normalize: r.normalization });
+      const calib = await exactLayers(qm, name, r.inputShape, K);
+      qm.setState('QAT');
+      const train = images(16, 2, r.inputShape, K);
+      const x = normalizeImages(train, r.normalization);
+      const per = r.inputShape.reduce((a, b) => a * b, 1);
+      const opt = new Optimizer(be, [...qm.store.vars.values()], { name: 'sgd', lr: 0.01, momentum: 0.9 });
+      for (let s = 0; s < 2; s++) {
+        const lo = s * 8;
+        const loss = await trainStep(be, qm.plan.graph, qm.store, opt, x.subarray(lo * per, (lo + 8) * per), [8, ...r.inputShape], Float32Array.from(train.labels!.subarray(lo, lo + 8)), true, qm.hooks);
+        expect(Number.isFinite(loss)).toBe(true);
+      }
+      qm.setState('VALIDATION');
+      const qat = await exactLayers(qm, name, r.inputShape, K);
+      for (const op of ops) expect(Object.keys(calib).some((k) => k.startsWith(`${op} `)), `${name} has a ${op} layer`).toBe(true);
+      for (const d of [calib, qat]) for (const [id, bad] of Object.entries(d)) expect(bad, `${id}: ${bad} values differ`).toBe(0);
+      // with the exact forward off the same layers are the float op's fake quant again (what was compared before)
+      qm.exactEnabled = false;
+      const off = await exactLayers(qm, name, r.inputShape, K);
+      console.log(`${name} (${tpl}, ${march}): values differing with the float forward ${JSON.stringify(off)}`);
+    });
+  }
+});
+
+describe('exact forward: backward = straight-through estimator of the float op', () => {
+  it('add, sub, mul (per element and per channel), concat: gradients = float op gradient times the clamp mask', async () => {
+    const be = createCpuBackend();
+    const r = mulberry32(5);
+    const f32 = Math.fround;
+    const shape = [2, 3, 4, 4];
+    const size = 96;
+    const sa = 0.05, sb = 0.031, so = 0.04; // the output range is narrower than a + b: some values clamp
+    const grid = (len: number, s: number) => Float32Array.from({ length: len }, () => f32(Math.round(-128 + r() * 255) * f32(s)));
+    const qp = (s: number) => be.upload(Float32Array.from([f32(s), f32(1 / f32(s)), 0]), [1, 3]);
+    for (const [op, fn, bShape] of [['add', addFn, shape], ['sub', subFn, shape], ['mul', mulFn, shape], ['mul', mulFn, [2, 3, 1, 1]], ['rescale', concatFn, shape]] as const) {
+      const tape = new Tape(be, true, false);
+      const a = new Var(be.upload(grid(size, sa), shape), true);
+      const bv = grid(bShape.reduce((x, y) => x * y, 1), sb);
+      const b = new Var(be.upload(bv, bShape), true);
+      const v = tape.apply(fn as never, [a, b], null);
+      const spec: ExactSpec = { op, march: 'nash-e', bits: 32, quantMin: -128, quantMax: 127 };
+      const qo = qp(op === 'mul' ? so * 0.02 : so);
+      const attrs = { spec, qparams: [qp(sa), qp(sb), qo], layout: { outer: 1, channels: 1, inner: v.value.size }, range: { quantMin: -128, quantMax: 127, rounding: 'half_even' as const } };
+      const y = tape.apply(requantExactFn, [v, a, b], attrs);
+      const gy = Float32Array.from({ length: y.value.size }, () => r() - 0.5);
+      tape.backward(y, be.upload(gy, y.shape));
+      const vv = await be.read(v.value), inv = (await be.read(qo))[1];
+      const mask = Array.from(vv, (t) => { const q = Math.round(f32(t * inv)); return q >= -128 && q <= 127 ? 1 : 0; });
+      expect(mask.some((m) => m === 0), `${op}: some values clamp`).toBe(true);
+      expect(mask.some((m) => m === 1)).toBe(true);
+      const ga = await be.read(a.grad!), gb = await be.read(b.grad!);
+      const av = await be.read(a.value);
+      const inner = size / bv.length;
+      const want = (i: number) => (mask[i] ? gy[i] : 0);
+      for (let i = 0; i < size; i++) {
+        const wa = op === 'mul' ? f32(want(i) * bv[Math.floor(i / inner)]) : want(i);
+        if (op !== 'rescale') expect(ga[i], `${op} da[${i}]`).toBeCloseTo(wa, 6);
+      }
+      if (op === 'add') for (let i = 0; i < size; i++) expect(gb[i] + 0).toBe(want(i) + 0);
+      if (op === 'sub') for (let i = 0; i < size; i++) expect(gb[i] + 0).toBe(-want(i) + 0);
+      if (op === 'mul' && inner === 1) for (let i = 0; i < size; i++) expect(gb[i]).toBeCloseTo(want(i) * av[i], 6);
+      if (op === 'mul' && inner > 1) for (let c = 0; c < bv.length; c++) {
+        let s = 0;
+        for (let i = c * inner; i < (c + 1) * inner; i++) s += want(i) * av[i];
+        expect(gb[c]).toBeCloseTo(s, 5);
+      }
+      if (op === 'rescale') {
+        // concat along channels of two [2, 3, 4, 4] values: sample n's channels 0..2 from a, 3..5 from b
+        for (let n = 0; n < 2; n++) for (let j = 0; j < 48; j++) {
+          expect(ga[n * 48 + j] + 0).toBe(want(n * 96 + j) + 0);
+          expect(gb[n * 48 + j] + 0).toBe(want(n * 96 + 48 + j) + 0);
+        }
+      }
+      tape.dispose();
+    }
+  });
+});
