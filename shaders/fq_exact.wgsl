@@ -229,3 +229,113 @@ fn apply(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gro
   }
   y[i] = f32(r) * so;
 }
+
+// ---- integers of a fake-quantized tensor: round(f32(x · inv[c])) ----
+
+struct TParams { total: u32, channels: u32, inner: u32, _p: u32 }
+@group(0) @binding(0) var<uniform> pt: TParams;
+@group(0) @binding(1) var<storage, read> tx: array<f32>;
+@group(0) @binding(2) var<storage, read> tqp: array<f32>;
+@group(0) @binding(3) var<storage, read_write> ty: array<f32>;
+
+@compute @workgroup_size(256)
+fn to_int(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_i(gid, groups);
+  if (i >= pt.total) { return; }
+  let c = (i / pt.inner) % pt.channels;
+  ty[i] = round(tx[i] * tqp[3u * c + 1u]) + 0.0;
+}
+
+// ---- conv2d (+ fused add, relu / relu6): parameters per output channel, then the integers ----
+
+struct CParams {
+  channels: u32,
+  pow2: u32,
+  bits: u32,
+  has_add: u32,
+  has_bias: u32,
+  act: u32,   // 0 none, 1 relu, 2 relu6
+  qmin: i32,
+  qmax: i32,
+}
+@group(0) @binding(0) var<uniform> pc: CParams;
+@group(0) @binding(1) var<storage, read> cqx: array<f32>;
+@group(0) @binding(2) var<storage, read> cqw: array<f32>;
+@group(0) @binding(3) var<storage, read> cqo: array<f32>;
+@group(0) @binding(4) var<storage, read> cqa: array<f32>;
+@group(0) @binding(5) var<storage, read> cbias: array<f32>;
+@group(0) @binding(6) var<storage, read> cbqp: array<f32>;
+// header [bits(inv_a), bits(s_out), bits(inv_out), lo, hi, 0, 0, 0], then per channel [m, s, ma, ka, ok, bias int32]
+@group(0) @binding(7) var<storage, read_write> cp: array<u32>;
+
+fn horizon_ms(r: Dbl, pow2: u32, bits: u32) -> MS {
+  if (!r.ok) { return MS(0u, 0, false); }
+  if (pow2 == 1u) { return shift_pow2(r); }
+  return multiplier_shift(r, bits);
+}
+
+@compute @workgroup_size(64)
+fn conv_params(@builtin(global_invocation_id) gid: vec3u) {
+  let o = gid.x;
+  if (o >= pc.channels) { return; }
+  let sx = cqx[0];
+  let sw = cqw[3u * o];
+  let so = cqo[0];
+  let r = horizon_ms(ratio(sx, sw, so, 1.0), pc.pow2, pc.bits);
+  var a = MS(0u, 0, true);
+  if (pc.has_add == 1u) { a = horizon_ms(ratio(cqa[0], 1.0, sx, sw), pc.pow2, pc.bits); }
+  var qb = 0;
+  if (pc.has_bias == 1u) {
+    let t = round(cbias[o] * cbqp[3u * o + 1u]);
+    qb = select(select(i32(t), -2147483647 - 1, t < -2147483648.0), 2147483647, t >= 2147483648.0);
+  }
+  let base = 8u + 6u * o;
+  cp[base] = r.m;
+  cp[base + 1u] = u32(max(r.s, 0));
+  cp[base + 2u] = a.m;
+  cp[base + 3u] = u32(max(a.s, 0));
+  cp[base + 4u] = select(0u, 1u, r.ok && a.ok);
+  cp[base + 5u] = bitcast<u32>(qb);
+  if (o == 0u) {
+    let inv_o = cqo[1];
+    let q6 = i32(clamp(round(6.0 * inv_o), -2147483648.0, 2147483520.0));
+    var lo = pc.qmin;
+    var hi = pc.qmax;
+    if (pc.act != 0u) { lo = max(lo, 0); }
+    if (pc.act == 2u) { hi = min(hi, q6); }
+    cp[0] = bitcast<u32>(select(0.0, cqa[1], pc.has_add == 1u));
+    cp[1] = bitcast<u32>(so);
+    cp[2] = bitcast<u32>(inv_o);
+    cp[3] = bitcast<u32>(lo);
+    cp[4] = bitcast<u32>(hi);
+  }
+}
+
+struct CAParams { total: u32, channels: u32, inner: u32, has_add: u32, qmin: i32, qmax: i32, _p0: u32, _p1: u32 }
+@group(0) @binding(0) var<uniform> pca: CAParams;
+@group(0) @binding(1) var<storage, read> cv: array<f32>;
+@group(0) @binding(2) var<storage, read> cacc: array<f32>;
+@group(0) @binding(3) var<storage, read> cadd: array<f32>;
+@group(0) @binding(4) var<storage, read> cpr: array<u32>;
+@group(0) @binding(5) var<storage, read_write> cy: array<f32>;
+
+@compute @workgroup_size(256)
+fn conv_apply(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = flat_i(gid, groups);
+  if (i >= pca.total) { return; }
+  let o = (i / pca.inner) % pca.channels;
+  let base = 8u + 6u * o;
+  let so = bitcast<f32>(cpr[1]);
+  var q: i32;
+  if (cpr[base + 4u] == 0u) {
+    q = clamp(i32(round(cv[i] * bitcast<f32>(cpr[2]))), pca.qmin, pca.qmax);
+  } else {
+    var s = i32(cacc[i]) + bitcast<i32>(cpr[base + 5u]); // int32 wrap-around, as the simulator
+    if (pca.has_add == 1u) {
+      let qa = i32(round(cadd[i] * bitcast<f32>(cpr[0])));
+      s = s + bitcast<i32>(mul_shift_round64(qa, cpr[base + 2u], cpr[base + 3u]).x);
+    }
+    q = clamp64(mul_shift_round64(s, cpr[base], cpr[base + 1u]), bitcast<i32>(cpr[3]), bitcast<i32>(cpr[4]));
+  }
+  cy[i] = f32(q) * so;
+}

@@ -1,6 +1,7 @@
 /**
  * The fake-quant model's exact integer forward (docs/fixed-point.md §2e) in the flow: after calibration and after QAT
- * steps, every add / sub, mul (per element and per-channel gate) and concat rescale of the fake-quant model equals
+ * steps, every add / sub, mul (per element and per-channel gate), concat rescale and int8 conv (with its fused add and
+ * ReLU / ReLU6) of the fake-quant model equals
  * the simulator's layer fed the fake-quant model's own integer inputs, on every value (int8, int16; march nash-e and
  * bernoulli); and its backward is the straight-through estimator of the float op: gradient = the float op's gradient
  * times the output's clamp mask.
@@ -56,7 +57,7 @@ function toInt(im: IntModel, id: string, v: Float32Array, n: number): IntTensor 
   return { data, shape: [n, ...info.shape] };
 }
 
-/** For every add / mul / concat-rescale layer: the values where the simulator differs from the fake-quant model. */
+/** For every add / mul / concat-rescale / conv2d layer: the values where the simulator differs from the fake-quant model. */
 async function exactLayers(qm: QuantizedModel, name: string, shape: number[], K: number) {
   const n = 8;
   const x = normalizeImages(images(n, 9, shape, K), importOnnx(fixture(name), `${name}.onnx`).normalization);
@@ -68,7 +69,8 @@ async function exactLayers(qm: QuantizedModel, name: string, shape: number[], K:
   const im = await convertQuantizedModel(qm);
   const diff: Record<string, number> = {};
   for (const layer of im.layers) {
-    if (layer.op !== 'add' && layer.op !== 'mul' && !(layer.op === 'rescale' && layer.kind === 'concat')) continue;
+    // the plan's exact ops (a conv only where its integer products sum exactly in float32: int8 inputs)
+    if (!qm.exact.has(layer.id)) continue;
     const got = execLayer(im, layer, layer.inputs.map((id) => toInt(im, id, vals.get(id)!, n)));
     const ref = toInt(im, layer.id, vals.get(layer.id)!, n).data;
     let bad = 0;
@@ -80,12 +82,13 @@ async function exactLayers(qm: QuantizedModel, name: string, shape: number[], K:
 
 describe('exact forward: fake quant = simulator layer, on every value', () => {
   for (const [name, tpl, march, ops] of [
-    ['se_block', 'default_calibration', 'nash-e', ['add', 'mul']],
+    ['se_block', 'default_calibration', 'nash-e', ['add', 'mul', 'conv2d']],
     ['se_block', 'default_calibration_int16', 'nash-e', ['add', 'mul']],
-    ['se_block', 'default_calibration', 'bernoulli', ['add', 'mul']],
-    ['se_hardsigmoid', 'default_calibration', 'nash-e', ['mul']],
-    ['shuffle_split_13', 'default_calibration', 'nash-e', ['rescale']],
-    ['shuffle_split_13', 'default_calibration', 'bernoulli', ['rescale']],
+    ['se_block', 'default_calibration', 'bernoulli', ['add', 'mul', 'conv2d']],
+    ['se_hardsigmoid', 'default_calibration', 'nash-e', ['mul', 'conv2d']],
+    ['shuffle_split_13', 'default_calibration', 'nash-e', ['rescale', 'conv2d']],
+    ['shuffle_split_13', 'default_calibration', 'bernoulli', ['rescale', 'conv2d']],
+    ['residual', 'default_calibration', 'nash-e', ['conv2d']], // Conv+Add(+ReLU) fused
     ['ceil_pools', 'default_calibration_int16', 'nash-e', ['rescale']],
   ] as const) {
     it(`${name} (${tpl}, ${march}): calibrated and after 2 QAT steps`, async () => {
@@ -94,6 +97,8 @@ describe('exact forward: fake quant = simulator layer, on every value', () => {
       const be = createCpuBackend();
       const qm = new QuantizedModel(be, prepare(f.graph, qconfigTemplate(tpl, { march: march as March, observer: 'mse' })), new ParamStore(be, f.graph, f.host));
       expect(qm.plan.exact.length).toBeGreaterThan(0);
+      const fusedAdd = qm.plan.exact.filter((e) => e.op === 'conv' && f.graph.nodes.find((m) => m.id === e.node)!.attrs.addInput);
+      if (name === 'residual') expect(fusedAdd.length, 'residual: exact Conv+Add').toBeGreaterThan(0);
       const K = r.graph.numClasses;
       await calibrate(qm, images(16, 1, r.inputShape, K), { batchSize: 8, normalize: r.normalization });
       const calib = await exactLayers(qm, name, r.inputShape, K);

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/engine/backend.ts';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
 import { requantExactParams } from '../src/engine/webgpu/ops/fq-exact.ts';
-import { exactParams, type ExactOp, type ExactSpec } from '../src/qmath/requant-exact.ts';
+import { exactParams, type EltOp, type ExactSpec } from '../src/qmath/requant-exact.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 import { mulberry32 } from './helpers/random.ts';
 
@@ -16,7 +16,7 @@ afterAll(destroyTestBackend);
 
 const f32 = Math.fround;
 const qp = (s: number) => Float32Array.from([f32(s), f32(1 / f32(s)), 0]);
-const OPS: ExactOp[] = ['rescale', 'add', 'sub', 'mul'];
+const OPS: EltOp[] = ['rescale', 'add', 'sub', 'mul'];
 
 /** Scale triples: random over 2^-16..2^2, MSE-style hundredths of one maximum (ratios such as 49/48), equal, powers of two. */
 function scaleTriples(n: number, seed: number): [number, number, number][] {

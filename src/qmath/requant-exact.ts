@@ -11,11 +11,12 @@ import {
   computeAddParamsHorizon, computeHorizonMultiplierShift, mulShiftRound, roundShiftHalfUp, type March,
 } from './requant-int.ts';
 
-/** rescale: Concat's inputs (each one requantized to the output scale); add / sub / mul of two inputs. */
-export type ExactOp = 'rescale' | 'add' | 'sub' | 'mul';
+/** rescale: Concat's inputs (each one requantized to the output scale); add / sub / mul of two inputs; conv: see below. */
+export type EltOp = 'rescale' | 'add' | 'sub' | 'mul';
+export type ExactOp = EltOp | 'conv';
 
 export interface ExactSpec {
-  op: ExactOp;
+  op: EltOp;
   march: March;
   /** Multiplier width of rescale / mul (convert's multiplierBits, 32 by default); add / sub use 16 (the add layer's). */
   bits: number;
@@ -35,7 +36,7 @@ export interface ExactParams {
  * null where convert would refuse them (a scale ratio beyond the multiplier's range): the forward then stays the float
  * op's fake quant.
  */
-export function exactParams(op: ExactOp, sa: number, sb: number, so: number, march: March, bits: number): ExactParams | null {
+export function exactParams(op: EltOp, sa: number, sb: number, so: number, march: March, bits: number): ExactParams | null {
   try {
     if (op === 'add' || op === 'sub') {
       const p = computeAddParamsHorizon(sa, sb, so, { march });
@@ -50,7 +51,7 @@ export function exactParams(op: ExactOp, sa: number, sb: number, so: number, mar
 }
 
 /** The simulator's output integer for input integers qa, qb (src/sim/int: rescale, add, mul layers), saturated. */
-export function exactInt(op: ExactOp, qa: number, qb: number, p: ExactParams, lo: number, hi: number): number {
+export function exactInt(op: EltOp, qa: number, qb: number, p: ExactParams, lo: number, hi: number): number {
   const r = op === 'rescale' ? mulShiftRound(qa, p.ma, p.shift)
     : op === 'mul' ? mulShiftRound(qa * qb, p.ma, p.shift)
       : roundShiftHalfUp(p.ma * qa + p.mb * qb, p.shift);
@@ -86,5 +87,80 @@ export function requantExactRef(
     const ib = b && qb ? rne(f(b[inner === 1 ? i : Math.floor(i / inner)] * qb[1])) : 0;
     out[i] = f((exactInt(spec.op, ia, ib, p, lo, hi) + 0) * so); // + 0: an integer, never -0 (as the device's i32)
   }
+  return out;
+}
+
+/**
+ * Conv2d (with its fused Add and ReLU / ReLU6): the simulator's int32 accumulator and requantization. The fake-quant
+ * forward sums the integer products in float32 (a conv of the input and weight integers: exact while every partial
+ * sum stays below 2^24, which `convExactFits` checks from the sizes), then, in integers: + the int32 bias, + the add
+ * input rescaled into the accumulator's domain, requantization with the activation's clamp (src/sim/cpu/dense.ts).
+ */
+export interface ConvExactSpec {
+  march: March;
+  bits: number;
+  quantMin: number;
+  quantMax: number;
+  act: 'none' | 'relu' | 'relu6';
+  /** Output channels and values per channel (OH · OW) of one sample. */
+  channels: number;
+  inner: number;
+}
+
+/** Whether every partial sum of a conv's integer products is exact in float32: taps · max|x| · max|w| < 2^24. */
+export function convExactFits(taps: number, maxX: number, maxW: number): boolean {
+  return taps * maxX * maxW < 2 ** 24;
+}
+
+/** Per output channel: requantization (m, s) and the add input's rescale (ma, ka); null where convert has none. */
+export function convExactParams(sx: number, sw: number, so: number, sa: number | null, march: March, bits: number): { m: number; s: number; ma: number; ka: number } | null {
+  try {
+    const r = computeHorizonMultiplierShift(sx * sw / so, march, bits);
+    const a = sa === null ? { multiplier: 0, shift: 0 } : computeHorizonMultiplierShift(sa / (sx * sw), march, bits);
+    return { m: r.multiplier, s: r.shift, ma: a.multiplier, ka: a.shift };
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+}
+
+/**
+ * The forward on float arrays: acc the float32 conv of the integers (exact), bias the raw float bias with its grid's
+ * qparams bqp [O, 3] (the int32 = nearbyint(f32(b · inv)) saturated, as quantizeBias), a the fused add input; qx, qw
+ * [O, 3], qa, qo the sites' qparams. Where a channel has no parameters: the fake quant of `v`.
+ */
+export function convRequantExactRef(
+  spec: ConvExactSpec, v: Float32Array, acc: Float32Array, bias: Float32Array | null, bqp: ArrayLike<number> | null,
+  a: Float32Array | null, qa: ArrayLike<number> | null, qx: ArrayLike<number>, qw: ArrayLike<number>, qo: ArrayLike<number>,
+): Float32Array {
+  const f = Math.fround;
+  const { channels: O, inner: P } = spec;
+  const so = qo[0];
+  const q6 = rne(f(6 * qo[1]));
+  const lo = spec.act === 'none' ? spec.quantMin : Math.max(spec.quantMin, 0);
+  const hi = spec.act === 'relu6' ? Math.min(spec.quantMax, q6) : spec.quantMax;
+  const params = Array.from({ length: O }, (_, o) => convExactParams(qx[0], qw[3 * o], so, qa ? qa[0] : null, spec.march, spec.bits));
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const o = Math.floor(i / P) % O;
+    const p = params[o];
+    let q: number;
+    if (!p) q = Math.min(spec.quantMax, Math.max(spec.quantMin, rne(f(v[i] * qo[1]))));
+    else {
+      let s = acc[i] | 0;
+      if (bias && bqp) s = (s + Math.min(2 ** 31 - 1, Math.max(-(2 ** 31), rne(f(bias[o] * bqp[3 * o + 1]))))) | 0;
+      if (a && qa) s = (s + mulShiftRound(rne(f(a[i] * qa[1])), p.ma, p.ka)) | 0;
+      const r = mulShiftRound(s, p.m, p.s);
+      q = r < lo ? lo : r > hi ? hi : r;
+    }
+    out[i] = f((q + 0) * so);
+  }
+  return out;
+}
+
+/** round(f32(x · inv[c])) per channel of `inner` values (the integers of a fake-quantized tensor). */
+export function toIntRef(x: Float32Array, qp: ArrayLike<number>, channels: number, inner: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = rne(Math.fround(x[i] * qp[3 * (Math.floor(i / inner) % channels) + 1])) + 0;
   return out;
 }

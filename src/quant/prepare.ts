@@ -9,7 +9,7 @@
  * (quant.int16Output) feeding only DeQuantStubs gets an int16 output instead of int8 (its int8 grid is the output's
  * floor, which QAT cannot move).
  */
-import type { ExactOp } from '../qmath/requant-exact.ts';
+import { convExactFits, type ExactOp } from '../qmath/requant-exact.ts';
 import type { Graph, GraphNode } from '../graph/ir.ts';
 import { consumersOf } from '../graph/passes/util.ts';
 import { hasIntImpl, opDef } from '../ops/registry.ts';
@@ -140,9 +140,11 @@ export function prepare(g: Graph, qc: QConfig): QuantPlan {
     if (def.quant.region === 'enter' && qc.quantStubScale !== null) spec = { ...spec, observer: 'fixed_scale', fixedScale: qc.quantStubScale, averagingConstant: 0 };
     acts.push({ node: n.id, spec, ...dtypeRange(spec.dtype) });
     const op = def.quant.exact;
-    if (op && !noInt && n.inputs.length === (op === 'rescale' ? n.inputs.length : 2)) {
+    if (op && !noInt && n.inputs.length === (op === 'rescale' ? n.inputs.length : op === 'conv' ? (n.attrs.addInput ? 2 : 1) : 2)) {
       const inputs = n.inputs.map((i) => scaleSite(g, i, acts));
-      if (inputs.every((i) => i !== undefined)) exact.push({ node: n.id, op, inputs: inputs as string[] });
+      if (inputs.every((i) => i !== undefined) && (op !== 'conv' || convExact(n, s.weight, acts.find((a) => a.node === inputs[0])!, paramShape))) {
+        exact.push({ node: n.id, op, inputs: inputs as string[] });
+      }
     }
   }
   return { graph: g, qconfig: qc, acts, weights, biases, exact, int32Outputs, float, floatIslands };
@@ -161,6 +163,18 @@ function scaleSite(g: Graph, id: string, acts: readonly ActSite[]): string | und
     cur = n.inputs[0];
   }
   return undefined;
+}
+
+/**
+ * A conv whose fake-quant forward can be the simulator's integers: int8 weights, a fused ReLU / ReLU6 at most, and every
+ * partial sum of its integer products exact in float32 (convExactFits; int8 inputs: fewer than 1024 taps per output).
+ */
+function convExact(n: GraphNode, w: TensorQuantSpec, x: ActSite, paramShape: (name: string) => number[]): boolean {
+  if (n.op !== 'conv2d' || !n.attrs.conv || (n.attrs.act && n.attrs.act !== 'relu' && n.attrs.act !== 'relu6')) return false;
+  const { quantMin, quantMax } = dtypeRange(w.dtype);
+  if (quantMin < -128 || quantMax > 127) return false;
+  const [, cg, kh, kw] = paramShape(n.params.weight);
+  return convExactFits(cg * kh * kw, Math.max(-x.quantMin, x.quantMax), Math.max(-quantMin, quantMax));
 }
 
 /** Why a node has no integer implementation on a march (null: it has one). */

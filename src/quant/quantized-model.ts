@@ -25,8 +25,8 @@ import { marchUsesPowerOfTwoScale } from '../qmath/march.ts';
 import { createObserver, HistogramObserver, type Observer } from './observers/index.ts';
 import { EPS_F32 } from '../qmath/qparams.ts';
 import type { ActSite, BiasSite, ExactSite, QuantPlan, WeightSite } from './prepare.ts';
-import { requantExactFn } from '../engine/fns/requant-exact.ts';
-import type { ExactSpec } from '../qmath/requant-exact.ts';
+import { convExactFn, requantExactFn } from '../engine/fns/requant-exact.ts';
+import type { ConvExactSpec, ExactSpec } from '../qmath/requant-exact.ts';
 import type { TensorQuantSpec } from './qconfig.ts';
 
 export type FakeQuantState = 'CALIBRATION' | 'QAT' | 'VALIDATION';
@@ -52,6 +52,11 @@ const perOutputChannel = (shape: readonly number[]): ChannelLayout =>
 
 export class NotCalibratedError extends Error {}
 
+interface DenseParts {
+  weight?: { value: Var; qparams: BTensor };
+  bias?: { b: BTensor; qparams: BTensor };
+}
+
 export class QuantizedModel {
   state: FakeQuantState = 'VALIDATION';
   readonly acts = new Map<string, Site>();
@@ -65,6 +70,8 @@ export class QuantizedModel {
    * quant (what the previous versions computed; for comparisons).
    */
   exactEnabled = true;
+  /** This forward's fake-quantized weight (with its qparams) and grid bias of each conv / linear, for the exact conv. */
+  private readonly denseParts = new Map<string, DenseParts>();
   /** CALIBRATION: what the observers still have to see (a whole tensor, or its device-side min/max). */
   private pending: { site: Site; values: BTensor[]; shape: readonly number[]; tape: Tape }[] = [];
 
@@ -114,6 +121,8 @@ export class QuantizedModel {
 
   private activation(node: GraphNode, value: Var, tape: Tape, inputs?: readonly Var[]): Var {
     const site = this.acts.get(node.id);
+    const dense = this.denseParts.get(node.id);
+    this.denseParts.delete(node.id);
     if (!site) return value;
     if (this.state === 'CALIBRATION') {
       if (!site.observer) return value;
@@ -148,7 +157,7 @@ export class QuantizedModel {
       site.initialized = true;
     }
     if (!site.initialized) throw new NotCalibratedError(`activation ${node.id} has no scale yet: calibrate first (or run QAT)`);
-    const exact = inputs && this.exactForward(node, site, value, inputs, layout, tape);
+    const exact = inputs && this.exactForward(node, site, value, inputs, layout, tape, dense);
     return exact ?? tape.apply(fakeQuantFn, [value], { qparams: site.qparams, layout, range: site.range });
   }
 
@@ -156,11 +165,26 @@ export class QuantizedModel {
    * The simulator's integers for an op of the plan's `exact` whose input sites have scales (null: the float op's fake
    * quant). A Mul whose second input is not the smaller (per element or per channel) has none either.
    */
-  private exactForward(node: GraphNode, site: Site, value: Var, inputs: readonly Var[], layout: ChannelLayout, tape: Tape): Var | null {
+  private exactForward(
+    node: GraphNode, site: Site, value: Var, inputs: readonly Var[], layout: ChannelLayout, tape: Tape, dense?: DenseParts,
+  ): Var | null {
     const ex = this.exact.get(node.id);
     if (!ex || !this.exactEnabled) return null;
     const sites = ex.inputs.map((i) => this.acts.get(i));
     if (sites.some((s) => !s?.initialized)) return null;
+    if (ex.op === 'conv') {
+      const bs = this.biases.get(node.id);
+      if (!dense?.weight || (bs && !dense.bias) || node.attrs.conv === undefined) return null;
+      const [, O, OH, OW] = value.shape;
+      const spec: ConvExactSpec = {
+        march: this.plan.qconfig.march, bits: 32, quantMin: site.range.quantMin, quantMax: site.range.quantMax,
+        act: (node.attrs.act as 'relu' | 'relu6' | undefined) ?? 'none', channels: O, inner: OH * OW,
+      };
+      return tape.apply(convExactFn, [value, inputs[0], dense.weight.value, ...inputs.slice(1, 2)], {
+        spec, geometry: node.attrs.conv, qx: sites[0]!.qparams, qw: dense.weight.qparams, qo: site.qparams, qa: sites[1]?.qparams ?? null,
+        bias: dense.bias?.b ?? null, bqp: dense.bias?.qparams ?? null, layout, range: site.range,
+      });
+    }
     if (ex.op === 'mul' && (inputs[1].value.size > inputs[0].value.size || inputs[0].value.size % inputs[1].value.size)) return null;
     if (ex.op === 'rescale' && inputs.some((x) => x.shape.length < 2)) return null;
     const spec: ExactSpec = { op: ex.op, march: this.plan.qconfig.march, bits: 32, quantMin: site.range.quantMin, quantMax: site.range.quantMax };
@@ -180,7 +204,9 @@ export class QuantizedModel {
       eps: EPS_F32, powerOfTwo: this.powerOfTwo,
     });
     site.initialized = true;
-    return tape.apply(fakeQuantFn, [w], { qparams: site.qparams, layout, range: site.range });
+    const value = tape.apply(fakeQuantFn, [w], { qparams: site.qparams, layout, range: site.range });
+    this.denseParts.set(node.id, { weight: { value, qparams: site.qparams } });
+    return value;
   }
 
   /**
@@ -202,6 +228,8 @@ export class QuantizedModel {
     const w = this.weights.get(node.id);
     if (!xq || !this.biases.has(node.id) || this.state === 'CALIBRATION' || !w?.initialized) return b;
     const qparams = tape.own(this.be.biasQParams(xq, w.qparams));
+    const parts = this.denseParts.get(node.id);
+    if (parts) parts.bias = { b: b.value, qparams };
     return tape.apply(fakeQuantFn, [b], { qparams, layout: { outer: 1, channels: b.value.size, inner: 1 }, range: BIAS_RANGE });
   }
 

@@ -1,6 +1,6 @@
-import type { BTensor, ChannelLayout, QuantRange } from '../backend.ts';
+import type { BTensor, ChannelLayout, Conv2dParams, QuantRange } from '../backend.ts';
 import type { Fn } from '../autograd.ts';
-import type { ExactSpec } from '../../qmath/requant-exact.ts';
+import type { ConvExactSpec, ExactSpec } from '../../qmath/requant-exact.ts';
 
 export interface RequantExactAttrs {
   spec: ExactSpec;
@@ -31,4 +31,38 @@ export const requantExactFn: Fn<RequantExactAttrs> = {
   },
   backward: (be, gy, { inputs: [v, ...xs], attrs: a }) =>
     [be.fakeQuantizeBackward(gy, v, a.qparams[a.qparams.length - 1], a.layout, a.range), ...xs.map(() => null)],
+};
+
+export interface ConvExactAttrs {
+  spec: ConvExactSpec;
+  geometry: Conv2dParams;
+  /** The input's, the weight's (per output channel), the output's and the add input's (or null) qparams. */
+  qx: BTensor;
+  qw: BTensor;
+  qo: BTensor;
+  qa: BTensor | null;
+  /** The raw float bias and its int32 grid's qparams [O, 3] (null: no bias). */
+  bias: BTensor | null;
+  bqp: BTensor | null;
+  layout: ChannelLayout;
+  range: QuantRange;
+}
+
+/**
+ * A conv's output (after its fused add / activation) computed as the simulator does: the conv of the input and weight
+ * integers (exact in float32 within convExactFits), then the bias, the rescaled add input and the requantization in
+ * integers. Inputs: [v, x, w_fq, a?], v the float op's output; the backward is the output fake quant's STE on v, as
+ * requantExactFn's.
+ */
+export const convExactFn: Fn<ConvExactAttrs> = {
+  name: 'conv_exact',
+  forward: (be, [v, x, w, a], t) => {
+    const ix = be.toInt(x, t.qx, { outer: 1, channels: 1, inner: x.size });
+    const iw = be.toInt(w, t.qw, { outer: 1, channels: w.shape[0], inner: w.size / w.shape[0] });
+    const acc = be.conv2d(ix, iw, null, t.geometry);
+    const y = be.requantConvExact(t.spec, v, acc, t.bias, t.bqp, a ?? null, t.qa, t.qx, t.qw, t.qo);
+    for (const u of [ix, iw, acc]) be.release(u);
+    return y;
+  },
+  backward: (be, gy, { inputs: [v, ...xs], attrs: t }) => [be.fakeQuantizeBackward(gy, v, t.qo, t.layout, t.range), ...xs.map(() => null)],
 };

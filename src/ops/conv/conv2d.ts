@@ -38,7 +38,7 @@ export const conv2dOp: OpDef = {
     const [, cg, kh, kw] = paramShape('weight');
     return n.shape[0] * n.shape[1] * n.shape[2] * cg * kh * kw;
   },
-  quant: { output: 'site', weight: { role: 'weight', axis: 0 }, bias: { role: 'bias' }, int32Output: true },
+  quant: { output: 'site', weight: { role: 'weight', axis: 0 }, bias: { role: 'bias' }, int32Output: true, exact: 'conv' },
   int: { lower: lowerDense },
   qdq: (n, c) => {
     const g = n.attrs.conv!;

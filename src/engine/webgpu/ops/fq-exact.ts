@@ -5,7 +5,8 @@
  */
 import requantSrc from '../../../../shaders/int_requant.wgsl';
 import exactSrc from '../../../../shaders/fq_exact.wgsl';
-import type { ExactSpec } from '../../../qmath/requant-exact.ts';
+import type { ConvExactSpec, ExactSpec } from '../../../qmath/requant-exact.ts';
+import type { ChannelLayout } from '../../backend.ts';
 import { grid1d, i32, u32, type GpuContext, type GpuTensor } from '../gpu-context.ts';
 
 const SHADER = { key: 'fq-exact', code: `${requantSrc}\n${exactSrc}` };
@@ -43,5 +44,46 @@ export function requantExact(
     });
   }
   ctx.release(pr);
+  return y;
+}
+
+/** See Backend.toInt. */
+export function toInt(ctx: GpuContext, x: GpuTensor, qp: GpuTensor, layout: ChannelLayout): GpuTensor {
+  if (qp.size !== 3 * layout.channels) throw new Error(`toInt: qparams [${qp.shape}] for ${layout.channels} channels`);
+  const y = ctx.empty(x.shape);
+  if (x.size > 0) {
+    ctx.run({
+      ...SHADER, entry: 'to_int', inputs: [x, qp], outputs: [y],
+      params: [u32(x.size), u32(layout.channels), u32(layout.inner), u32(0)], workgroups: grid1d(x.size),
+    });
+  }
+  return y;
+}
+
+/** See Backend.requantConvExact. */
+export function requantConvExact(
+  ctx: GpuContext, spec: ConvExactSpec, v: GpuTensor, acc: GpuTensor, bias: GpuTensor | null, bqp: GpuTensor | null,
+  a: GpuTensor | null, qa: GpuTensor | null, qx: GpuTensor, qw: GpuTensor, qo: GpuTensor,
+): GpuTensor {
+  const O = spec.channels;
+  if (acc.size !== v.size || v.size % (O * spec.inner) || qw.size !== 3 * O || (a && a.size !== v.size)) {
+    throw new Error(`requantConvExact: output [${v.shape}], accumulator [${acc.shape}], weight qparams [${qw.shape}], add input [${a?.shape ?? ''}]`);
+  }
+  const cp = ctx.empty([8 + 6 * O]);
+  const act = { none: 0, relu: 1, relu6: 2 }[spec.act];
+  ctx.run({
+    ...SHADER, entry: 'conv_params', inputs: [qx, qw, qo, qa ?? qo, bias ?? qw, bqp ?? qw], outputs: [cp],
+    params: [u32(O), u32(spec.march === 'bernoulli' ? 1 : 0), u32(spec.bits), u32(a ? 1 : 0), u32(bias ? 1 : 0), u32(act), i32(spec.quantMin), i32(spec.quantMax)],
+    workgroups: [Math.ceil(O / 64)],
+  });
+  const y = ctx.empty(v.shape);
+  if (v.size > 0) {
+    ctx.run({
+      ...SHADER, entry: 'conv_apply', inputs: [v, acc, a ?? acc, cp], outputs: [y],
+      params: [u32(v.size), u32(O), u32(spec.inner), u32(a ? 1 : 0), i32(spec.quantMin), i32(spec.quantMax), u32(0), u32(0)],
+      workgroups: grid1d(v.size),
+    });
+  }
+  ctx.release(cp);
   return y;
 }
