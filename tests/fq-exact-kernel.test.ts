@@ -7,8 +7,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/engine/backend.ts';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
-import { requantExactParams } from '../src/engine/webgpu/ops/fq-exact.ts';
-import { exactParams, type EltOp, type ExactSpec } from '../src/qmath/requant-exact.ts';
+import { requantConvExactParams, requantExactParams } from '../src/engine/webgpu/ops/fq-exact.ts';
+import { quantizeBias } from '../src/qmath/bias.ts';
+import { convExactParams, exactParams, type EltOp, type ExactSpec } from '../src/qmath/requant-exact.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 import { mulberry32 } from './helpers/random.ts';
 
@@ -98,5 +99,60 @@ describe('exact requant forward: WebGPU vs the CPU reference', () => {
       }
     }
     expect(n).toBeGreaterThan(30);
+  });
+});
+
+describe('exact conv requantization: WebGPU vs the CPU reference', () => {
+  it('the parameters per channel equal convExactParams, the bias int32 quantizeBias, the outputs bit for bit', async () => {
+    const gpu = await getTestBackend(), cpu = createCpuBackend();
+    const r = mulberry32(21);
+    const O = 5, P = 12, N = 2, size = N * O * P;
+    let cases = 0;
+    for (const march of ['nash-e', 'bernoulli'] as const) {
+      for (const act of ['none', 'relu', 'relu6'] as const) {
+        for (const withAdd of [false, true]) {
+          for (const withBias of [false, true]) {
+            const pw = (lo: number, span: number) => (march === 'bernoulli' ? 2 ** -Math.floor(lo + r() * span) : f32(2 ** -(lo + r() * span)));
+            const sx = pw(3, 5), so = pw(2, 5), sa = pw(3, 5);
+            const sw = Array.from({ length: O }, () => pw(6, 5));
+            const spec = { march, bits: 32, quantMin: -128, quantMax: 127, act, channels: O, inner: P } as const;
+            // accumulators up to 2^23 (the float32 conv of integers stays exact), biases on both sides of the int32 range
+            const acc = Float32Array.from({ length: size }, () => Math.round((r() - 0.5) * 2 ** (10 + r() * 13)));
+            const bias = Float32Array.from({ length: O }, (_, o) => (o === 4 ? 1e9 : (r() - 0.5) * 4));
+            const bqp = Float32Array.from(sw.flatMap((w) => { const s = f32(f32(sx) * f32(w)); return [s, f32(1 / s), 0]; }));
+            const a = Float32Array.from({ length: size }, () => f32(Math.round(-128 + r() * 255) * f32(sa)));
+            const v = Float32Array.from({ length: size }, () => (r() - 0.5) * 10);
+            const qw = Float32Array.from(sw.flatMap((w) => [f32(w), f32(1 / f32(w)), 0]));
+            const run = async (be: Backend) => {
+              const t = (x: Float32Array, shape: number[]) => be.upload(x, shape);
+              const ts = [t(v, [N, O, 3, 4]), t(acc, [N, O, 3, 4]), withBias ? t(bias, [O]) : null, withBias ? t(bqp, [O, 3]) : null,
+                withAdd ? t(a, [N, O, 3, 4]) : null, withAdd ? t(qp(sa), [1, 3]) : null, t(qp(sx), [1, 3]), t(qw, [O, 3]), t(qp(so), [1, 3])];
+              const y = be.requantConvExact(spec, ts[0]!, ts[1]!, ts[2], ts[3], ts[4], ts[5], ts[6]!, ts[7]!, ts[8]!);
+              const out = await be.read(y);
+              let params: Int32Array | null = null;
+              if (be === gpu) {
+                const g = gpu.ctx;
+                const cp = requantConvExactParams(g, spec, ts[2] as never, ts[3] as never, ts[5] as never, ts[6] as never, ts[7] as never, ts[8] as never);
+                params = new Int32Array((await g.read(cp)).buffer.slice(0));
+                g.release(cp);
+              }
+              for (const x of [...ts, y]) if (x) be.release(x);
+              return { out, params };
+            };
+            const g = await run(gpu), c = await run(cpu);
+            const label = `${march} ${act} add ${withAdd} bias ${withBias}`;
+            expect(new Int32Array(g.out.buffer), label).toEqual(new Int32Array(c.out.buffer));
+            for (let o = 0; o < O; o++) {
+              const want = convExactParams(f32(sx), f32(sw[o]), f32(so), withAdd ? f32(sa) : null, march, 32);
+              const w = g.params!.subarray(8 + 6 * o, 14 + 6 * o);
+              expect(w[4] ? { m: w[0], s: w[1], ma: w[2], ka: w[3] } : null, `${label} channel ${o}`).toEqual(want);
+              if (withBias) expect(w[5], `${label} bias ${o}`).toBe(quantizeBias(bias, f32(sx), Float32Array.from(sw, f32))[o]);
+            }
+            cases++;
+          }
+        }
+      }
+    }
+    expect(cases).toBe(24);
   });
 });

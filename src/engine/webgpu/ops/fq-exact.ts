@@ -60,6 +60,24 @@ export function toInt(ctx: GpuContext, x: GpuTensor, qp: GpuTensor, layout: Chan
   return y;
 }
 
+/**
+ * A conv's integer parameters: a header [bits(f32(1/s_a)), bits(s_out), bits(f32(1/s_out)), lo, hi, 0, 0, 0], then per
+ * output channel [m, s, ma, ka, ok, int32 bias] (convExactParams and the clamp of src/qmath/requant-exact.ts).
+ */
+export function requantConvExactParams(
+  ctx: GpuContext, spec: ConvExactSpec, bias: GpuTensor | null, bqp: GpuTensor | null, qa: GpuTensor | null, qx: GpuTensor, qw: GpuTensor, qo: GpuTensor,
+): GpuTensor {
+  const O = spec.channels;
+  const cp = ctx.empty([8 + 6 * O]);
+  const act = { none: 0, relu: 1, relu6: 2 }[spec.act];
+  ctx.run({
+    ...SHADER, entry: 'conv_params', inputs: [qx, qw, qo, qa ?? qo, bias ?? qw, bqp ?? qw], outputs: [cp],
+    params: [u32(O), u32(spec.march === 'bernoulli' ? 1 : 0), u32(spec.bits), u32(qa ? 1 : 0), u32(bias ? 1 : 0), u32(act), i32(spec.quantMin), i32(spec.quantMax)],
+    workgroups: [Math.ceil(O / 64)],
+  });
+  return cp;
+}
+
 /** See Backend.requantConvExact. */
 export function requantConvExact(
   ctx: GpuContext, spec: ConvExactSpec, v: GpuTensor, acc: GpuTensor, bias: GpuTensor | null, bqp: GpuTensor | null,
@@ -69,13 +87,7 @@ export function requantConvExact(
   if (acc.size !== v.size || v.size % (O * spec.inner) || qw.size !== 3 * O || (a && a.size !== v.size)) {
     throw new Error(`requantConvExact: output [${v.shape}], accumulator [${acc.shape}], weight qparams [${qw.shape}], add input [${a?.shape ?? ''}]`);
   }
-  const cp = ctx.empty([8 + 6 * O]);
-  const act = { none: 0, relu: 1, relu6: 2 }[spec.act];
-  ctx.run({
-    ...SHADER, entry: 'conv_params', inputs: [qx, qw, qo, qa ?? qo, bias ?? qw, bqp ?? qw], outputs: [cp],
-    params: [u32(O), u32(spec.march === 'bernoulli' ? 1 : 0), u32(spec.bits), u32(a ? 1 : 0), u32(bias ? 1 : 0), u32(act), i32(spec.quantMin), i32(spec.quantMax)],
-    workgroups: [Math.ceil(O / 64)],
-  });
+  const cp = requantConvExactParams(ctx, spec, bias, bqp, qa, qx, qw, qo);
   const y = ctx.empty(v.shape);
   if (v.size > 0) {
     ctx.run({
