@@ -10,16 +10,16 @@
 // `apply` recovers the input integers q = round(x · f32(1/s)) and computes the simulator's integers.
 
 struct PParams {
-  op: u32,    // 0 rescale, 1 add, 2 sub, 3 mul
+  op: u32,    // 0 rescale, 1 add, 2 sub, 3 mul, 4 gap
   pow2: u32,  // march bernoulli
-  bits: u32,  // multiplier width of rescale / mul
-  _pad: u32,
+  bits: u32,  // multiplier width of rescale / mul / gap
+  count: u32, // gap: values per output
 }
 
 struct AParams {
   total: u32,
   op: u32,
-  inner: u32, // mul: elements of a per value of b
+  inner: u32, // mul: elements of a per value of b; gap: values per output
   lo: i32,
   hi: i32,
   _p0: u32,
@@ -182,9 +182,9 @@ fn params() {
     if (pp.op == 2u) { mb = -mb; }
   } else {
     var r: Dbl;
-    if (pp.op == 3u) { r = ratio(sa, sb, so, 1.0); } else { r = ratio(sa, 1.0, so, 1.0); }
+    if (pp.op == 3u) { r = ratio(sa, sb, so, 1.0); } else if (pp.op == 4u) { r = ratio(sa, 1.0, so, f32(pp.count)); } else { r = ratio(sa, 1.0, so, 1.0); }
     var ms: MS;
-    if (pp.pow2 == 1u) { ms = shift_pow2(r); } else { ms = multiplier_shift(r, pp.bits); }
+    if (pp.pow2 == 1u && pp.op != 4u) { ms = shift_pow2(r); } else { ms = multiplier_shift(r, pp.bits); }
     ok = r.ok && ms.ok;
     ma = i32(ms.m);
     sh = ms.s;
@@ -215,6 +215,13 @@ fn apply(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gro
     let ma = bitcast<i32>(prr[0]);
     let mb = bitcast<i32>(prr[1]);
     let sh = prr[2];
+    if (pa.op == 4u) {
+      var sum = 0;
+      for (var j = i * pa.inner; j < (i + 1u) * pa.inner; j++) { sum += i32(round(xa[j] * bitcast<f32>(prr[4]))); }
+      r = clamp64(mul_shift_round64(sum, u32(ma), sh), pa.lo, pa.hi);
+      y[i] = f32(r) * so;
+      return;
+    }
     let a = i32(round(xa[i] * bitcast<f32>(prr[4])));
     if (pa.op == 0u) {
       r = clamp64(mul_shift_round64(a, u32(ma), sh), pa.lo, pa.hi);

@@ -2,7 +2,8 @@
  * The fake-quant model's exact integer forward (src/qmath/requant-exact.ts, shaders/fq_exact.wgsl): the parameters
  * the device derives from float32 scales equal convert's double computation (computeHorizonMultiplierShift,
  * computeAddParamsHorizon) on random and tie-prone scales, every march kind and width; and WebGPU's outputs equal the
- * CPU reference bit for bit (int8 / int16, add, sub, mul per element and per channel, concat's rescale).
+ * CPU reference bit for bit (int8 / int16, add, sub, mul per element and per channel, concat's rescale, global average
+ * pooling; conv2d with its bias, fused add and ReLU / ReLU6).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../src/engine/backend.ts';
@@ -17,7 +18,7 @@ afterAll(destroyTestBackend);
 
 const f32 = Math.fround;
 const qp = (s: number) => Float32Array.from([f32(s), f32(1 / f32(s)), 0]);
-const OPS: EltOp[] = ['rescale', 'add', 'sub', 'mul'];
+const OPS: EltOp[] = ['rescale', 'add', 'sub', 'mul', 'gap'];
 
 /** Scale triples: random over 2^-16..2^2, MSE-style hundredths of one maximum (ratios such as 49/48), equal, powers of two. */
 function scaleTriples(n: number, seed: number): [number, number, number][] {
@@ -49,10 +50,11 @@ describe('exact requant parameters on the device', () => {
             if (march === 'bernoulli' && !Number.isInteger(Math.log2(sa) + Math.log2(sb) + Math.log2(so))) continue;
             const spec: ExactSpec = { op, march, bits, quantMin: -128, quantMax: 127 };
             const t = [qp(sa), qp(sb), qp(so)].map((q) => be.ctx.upload(q, [1, 3]));
-            const pr = requantExactParams(be.ctx, spec, t[0], op === 'rescale' ? null : t[1], t[2]);
+            const count = 1 + (compared % 64); // gap: the window's values
+            const pr = requantExactParams(be.ctx, spec, t[0], op === 'rescale' || op === 'gap' ? null : t[1], t[2], op === 'gap' ? count : 0);
             const words = new Int32Array((await be.ctx.read(pr)).buffer);
             for (const x of [pr, ...t]) be.ctx.release(x);
-            const want = exactParams(op, f32(sa), f32(sb), f32(so), march, bits);
+            const want = exactParams(op, f32(sa), op === 'gap' ? count : f32(sb), f32(so), march, bits);
             const got = words[3] ? { ma: words[0], mb: words[1], shift: words[2] } : null;
             expect(got, `${march} ${op} ${bits} bits, scales ${sa} ${sb} ${so}`).toEqual(want && { ma: want.ma, mb: want.mb + 0, shift: want.shift });
             compared++;
@@ -67,7 +69,7 @@ describe('exact requant parameters on the device', () => {
 async function runExact(be: Backend, spec: ExactSpec, a: Float32Array, b: Float32Array | null, bShape: number[], s: number[], shape: number[]): Promise<Float32Array> {
   const ta = be.upload(a, shape), tb = b ? be.upload(b, bShape) : null;
   const q = s.map((x) => be.upload(qp(x), [1, 3]));
-  const v = be.upload(new Float32Array(a.length), shape);
+  const v = spec.op === 'gap' ? be.upload(new Float32Array(a.length / 32), shape.slice(0, 2)) : be.upload(new Float32Array(a.length), shape);
   const y = be.requantExact(spec, v, ta, tb, q[0], tb ? q[1] : null, q[2]);
   const out = await be.read(y);
   for (const t of [ta, tb, v, y, ...q]) if (t) be.release(t);
@@ -90,7 +92,7 @@ describe('exact requant forward: WebGPU vs the CPU reference', () => {
             const a = onGrid(192, sa);
             const perChannel = op === 'mul' && n % 2 === 0;
             const bShape = perChannel ? [2, 3, 1, 1] : shape;
-            const b = op === 'rescale' ? null : onGrid(perChannel ? 6 : 192, sb);
+            const b = op === 'rescale' || op === 'gap' ? null : onGrid(perChannel ? 6 : 192, sb);
             const [g, c] = [await runExact(gpu, spec, a, b, bShape, [sa, sb, so], shape), await runExact(cpu, spec, a, b, bShape, [sa, sb, so], shape)];
             expect(new Int32Array(g.buffer), `${op} ${march} [${qmin}, ${qmax}]`).toEqual(new Int32Array(c.buffer));
             n++;

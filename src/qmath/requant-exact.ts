@@ -11,8 +11,11 @@ import {
   computeAddParamsHorizon, computeHorizonMultiplierShift, mulShiftRound, roundShiftHalfUp, type March,
 } from './requant-int.ts';
 
-/** rescale: Concat's inputs (each one requantized to the output scale); add / sub / mul of two inputs; conv: see below. */
-export type EltOp = 'rescale' | 'add' | 'sub' | 'mul';
+/**
+ * rescale: Concat's inputs (each one requantized to the output scale); add / sub / mul of two inputs; gap: global
+ * average pooling (the int32 sum of each channel's values, requantized with s_x / (s_out · count)); conv: see below.
+ */
+export type EltOp = 'rescale' | 'add' | 'sub' | 'mul' | 'gap';
 export type ExactOp = EltOp | 'conv';
 
 export interface ExactSpec {
@@ -42,6 +45,11 @@ export function exactParams(op: EltOp, sa: number, sb: number, so: number, march
       const p = computeAddParamsHorizon(sa, sb, so, { march });
       return { ma: p.aMultiplier, mb: op === 'sub' ? -p.bMultiplier : p.bMultiplier, shift: p.shift };
     }
+    // gap: sb is the window's count; the 1/count needs a real multiplier on every march (src/ops/pool/pool2d.ts)
+    if (op === 'gap') {
+      const g = computeHorizonMultiplierShift(sa / (so * sb), 'bayes', bits);
+      return { ma: g.multiplier, mb: 0, shift: g.shift };
+    }
     const m = computeHorizonMultiplierShift(op === 'mul' ? sa * sb / so : sa / so, march, bits);
     return { ma: m.multiplier, mb: 0, shift: m.shift };
   } catch (e) {
@@ -67,7 +75,7 @@ const rne = (v: number): number => {
 /**
  * The forward on float arrays. qa / qb / qo are [scale, f32(1/scale), zero point] of a's, b's and the output's sites;
  * `v` is the float op's output, fake-quantized (round half to even) where `exactParams` is null. b (mul) holds one
- * value per element of a or per (sample, channel), read at floor(i / inner).
+ * value per element of a or per (sample, channel), read at floor(i / inner). gap: a holds `count` values per value of v.
  */
 export function requantExactRef(
   spec: ExactSpec, v: Float32Array, a: Float32Array, b: Float32Array | null,
@@ -76,9 +84,19 @@ export function requantExactRef(
   const f = Math.fround;
   const lo = spec.quantMin, hi = spec.quantMax, so = qo[0];
   const out = new Float32Array(v.length);
-  const p = exactParams(spec.op, qa[0], qb ? qb[0] : 0, so, spec.march, spec.bits);
+  const gapCount = spec.op === 'gap' ? a.length / v.length : 0;
+  const p = exactParams(spec.op, qa[0], spec.op === 'gap' ? gapCount : qb ? qb[0] : 0, so, spec.march, spec.bits);
   if (!p) {
     for (let i = 0; i < v.length; i++) out[i] = f((Math.min(hi, Math.max(lo, rne(f(v[i] * qo[1])))) + 0) * so);
+    return out;
+  }
+  if (spec.op === 'gap') {
+    for (let i = 0; i < v.length; i++) {
+      let sum = 0;
+      for (let j = i * gapCount; j < (i + 1) * gapCount; j++) sum += rne(f(a[j] * qa[1]));
+      const r = mulShiftRound(sum, p.ma, p.shift);
+      out[i] = f(((r < lo ? lo : r > hi ? hi : r) + 0) * so);
+    }
     return out;
   }
   const inner = b && b.length ? a.length / b.length : 1;
@@ -163,4 +181,12 @@ export function toIntRef(x: Float32Array, qp: ArrayLike<number>, channels: numbe
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = rne(Math.fround(x[i] * qp[3 * (Math.floor(i / inner) % channels) + 1])) + 0;
   return out;
+}
+
+/** The shapes Backend.requantExact takes (sizes: v the output, a and b the inputs). */
+export function checkExact(spec: ExactSpec, v: { size: number; shape: readonly number[] }, a: { size: number; shape: readonly number[] }, b: { size: number; shape: readonly number[] } | null): void {
+  const one = spec.op === 'rescale' || spec.op === 'gap';
+  if (one !== (b === null)) throw new Error(`requantExact ${spec.op}: ${b ? 'two' : 'one'} inputs`);
+  if (spec.op === 'gap' ? !v.size || a.size % v.size : a.size !== v.size) throw new Error(`requantExact ${spec.op}: a [${a.shape}] vs output [${v.shape}]`);
+  if (b && (!b.size || a.size % b.size)) throw new Error(`requantExact: b [${b.shape}] does not divide a [${a.shape}]`);
 }

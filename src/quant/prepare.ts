@@ -140,7 +140,7 @@ export function prepare(g: Graph, qc: QConfig): QuantPlan {
     if (def.quant.region === 'enter' && qc.quantStubScale !== null) spec = { ...spec, observer: 'fixed_scale', fixedScale: qc.quantStubScale, averagingConstant: 0 };
     acts.push({ node: n.id, spec, ...dtypeRange(spec.dtype) });
     const op = def.quant.exact;
-    if (op && !noInt && n.inputs.length === (op === 'rescale' ? n.inputs.length : op === 'conv' ? (n.attrs.addInput ? 2 : 1) : 2)) {
+    if (op && !noInt && n.inputs.length === (op === 'rescale' ? n.inputs.length : op === 'conv' ? (n.attrs.addInput ? 2 : 1) : op === 'gap' ? 1 : 2)) {
       const inputs = n.inputs.map((i) => scaleSite(g, i, acts));
       if (inputs.every((i) => i !== undefined) && (op !== 'conv' || convExact(n, s.weight, acts.find((a) => a.node === inputs[0])!, paramShape))) {
         exact.push({ node: n.id, op, inputs: inputs as string[] });

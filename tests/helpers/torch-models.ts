@@ -31,15 +31,30 @@ export async function calibratedModel(be: Backend, model: string, graph: Graph, 
   return { qm, ck };
 }
 
-/** The studio's fake-quant model (VALIDATION) on x. */
+/**
+ * The PyTorch package (studio_quant) computes the fake quant's float formula (the float op, then the output's fake
+ * quant); the studio's fake-quant model computes the simulator's integers for concat / add / sub / mul / int8 conv
+ * (docs/fixed-point.md §2e), which differ from it by one-step flips at rounding ties. The export is compared with the
+ * float formula (exactEnabled off; returns the previous setting); the integer forward is compared with the simulator
+ * in tests/fq-exact-flow.test.ts.
+ */
+function floatFormula(qm: QuantizedModel): boolean {
+  const prev = qm.exactEnabled;
+  qm.exactEnabled = false;
+  return prev;
+}
+
+/** The studio's fake-quant model (VALIDATION) on x, with the float formula the PyTorch package computes. */
 export async function studioOutputs(qm: QuantizedModel, x: Float32Array, shape: number[]): Promise<Float32Array> {
   qm.setState('VALIDATION');
   const tape = new Tape(qm.be, false, false);
+  const exact = floatFormula(qm);
   try {
     const { output } = runGraph(tape, qm.plan.graph, qm.store, tape.input(x, shape), { ...qm.hooks });
     return await qm.be.read(output.value);
   } finally {
     tape.dispose();
+    qm.exactEnabled = exact;
   }
 }
 
@@ -47,6 +62,7 @@ export async function studioOutputs(qm: QuantizedModel, x: Float32Array, shape: 
 export async function studioOutputsAll(qm: QuantizedModel, x: Float32Array, shape: number[]): Promise<Float32Array[]> {
   qm.setState('VALIDATION');
   const tape = new Tape(qm.be, false, false);
+  const exact = floatFormula(qm);
   try {
     const { outputs } = runGraph(tape, qm.plan.graph, qm.store, tape.input(x, shape), { ...qm.hooks });
     const got: Float32Array[] = [];
@@ -54,6 +70,7 @@ export async function studioOutputsAll(qm: QuantizedModel, x: Float32Array, shap
     return got;
   } finally {
     tape.dispose();
+    qm.exactEnabled = exact;
   }
 }
 
@@ -62,6 +79,7 @@ export async function studioValues(qm: QuantizedModel, x: Float32Array, shape: n
   qm.setState('VALIDATION');
   const keep = new Set(nodes);
   const tape = new Tape(qm.be, false, false);
+  const exact = floatFormula(qm);
   try {
     const { values } = runGraph(tape, qm.plan.graph, qm.store, tape.input(x, shape), { ...qm.hooks, keep: (n) => keep.has(n.id) });
     const out = new Map<string, Float32Array>();
@@ -69,6 +87,7 @@ export async function studioValues(qm: QuantizedModel, x: Float32Array, shape: n
     return out;
   } finally {
     tape.dispose();
+    qm.exactEnabled = exact;
   }
 }
 

@@ -16,12 +16,14 @@ export interface RequantExactAttrs {
  * (Backend.requantExact; docs/fixed-point.md §2e). Inputs: [v, ...xs], v the float op's output over xs. The backward is
  * the fake quant's straight-through estimator on v (d out / d v = 1 where v is inside the range, else 0), so the
  * gradients reach xs through the float op exactly as with the float forward; xs themselves get none here.
- * rescale (Concat): each input requantized to the output scale, concatenated along channels.
+ * rescale (Concat): each input requantized to the output scale, concatenated along channels; gap: the global average
+ * pooling of xs[0].
  */
 export const requantExactFn: Fn<RequantExactAttrs> = {
   name: 'requant_exact',
   forward: (be, [v, ...xs], a) => {
     const qo = a.qparams[a.qparams.length - 1];
+    if (a.spec.op === 'gap') return be.requantExact(a.spec, v, xs[0], null, a.qparams[0], null, qo);
     if (a.spec.op !== 'rescale') return be.requantExact(a.spec, v, xs[0], xs[1], a.qparams[0], a.qparams[1], qo);
     const parts = xs.map((x, i) => be.requantExact(a.spec, x, x, null, a.qparams[i], null, qo));
     if (parts.length === 1) return parts[0];

@@ -3,7 +3,7 @@
  * plain-TypeScript reference functions of this folder. It is the oracle of the WebGPU kernel tests
  * and the fallback when WebGPU is unavailable.
  */
-import { convRequantExactRef, requantExactRef, toIntRef, type ConvExactSpec, type ExactSpec } from '../../qmath/requant-exact.ts';
+import { checkExact, convRequantExactRef, requantExactRef, toIntRef, type ConvExactSpec, type ExactSpec } from '../../qmath/requant-exact.ts';
 import {
   conv2dOutShape, pool2dOutShape, sizeOf,
   type AdamParams, type Backend, type BTensor, type ChannelLayout, type Conv2dParams, type Pool2dParams, type QParamsUpdate,
@@ -363,9 +363,7 @@ export class CpuBackend implements Backend {
   }
 
   requantExact(spec: ExactSpec, v: BTensor, a: BTensor, b: BTensor | null, qa: BTensor, qb: BTensor | null, qo: BTensor): BTensor {
-    if (this.d(a).length !== this.d(v).length) throw new Error(`requantExact: a [${a.shape}] vs output [${v.shape}]`);
-    if (b && (!b.size || a.size % b.size)) throw new Error(`requantExact: b [${b.shape}] does not divide a [${a.shape}]`);
-    if ((spec.op === 'rescale') !== (b === null)) throw new Error(`requantExact ${spec.op}: ${b ? 'two' : 'one'} inputs`);
+    checkExact(spec, v, a, b);
     const out = requantExactRef(spec, this.d(v), this.d(a), b ? this.d(b) : null, this.d(qa), qb ? this.d(qb) : null, this.d(qo));
     return this.wrap(out, v.shape);
   }

@@ -115,7 +115,7 @@ export const globalAvgpoolOp: OpDef = {
   forward: (tape, _n, xs) => tape.apply(globalAvgPoolFn, xs, null),
   fusion: {},
   macs: () => 0,
-  quant: { output: 'site' },
+  quant: { output: 'site', exact: 'gap' },
   int: { lower: lowerAvg },
   // [N, C, 1, 1] in ONNX, [N, C] in the IR
   qdq: (_n, c) => c.emit('Flatten', [c.emit('GlobalAveragePool', [c.inputs[0]], 'gap')], 'flatten', [attrInt('axis', 1)]),

@@ -5,22 +5,22 @@
  */
 import requantSrc from '../../../../shaders/int_requant.wgsl';
 import exactSrc from '../../../../shaders/fq_exact.wgsl';
-import type { ConvExactSpec, ExactSpec } from '../../../qmath/requant-exact.ts';
+import { checkExact, type ConvExactSpec, type ExactSpec } from '../../../qmath/requant-exact.ts';
 import type { ChannelLayout } from '../../backend.ts';
 import { grid1d, i32, u32, type GpuContext, type GpuTensor } from '../gpu-context.ts';
 
 const SHADER = { key: 'fq-exact', code: `${requantSrc}\n${exactSrc}` };
-const OPS = { rescale: 0, add: 1, sub: 2, mul: 3 } as const;
+const OPS = { rescale: 0, add: 1, sub: 2, mul: 3, gap: 4 } as const;
 
 /**
  * The integer parameters as 8 words: [ma, mb, shift, ok, bits(f32(1/s_a)), bits(f32(1/s_b)), bits(s_out),
  * bits(f32(1/s_out))] (exactParams of src/qmath/requant-exact.ts; ok = 0 where it is null).
  */
-export function requantExactParams(ctx: GpuContext, spec: ExactSpec, qa: GpuTensor, qb: GpuTensor | null, qo: GpuTensor): GpuTensor {
+export function requantExactParams(ctx: GpuContext, spec: ExactSpec, qa: GpuTensor, qb: GpuTensor | null, qo: GpuTensor, count = 0): GpuTensor {
   const pr = ctx.empty([8]);
   ctx.run({
     ...SHADER, entry: 'params', inputs: [qa, qb ?? qa, qo], outputs: [pr],
-    params: [u32(OPS[spec.op]), u32(spec.march === 'bernoulli' ? 1 : 0), u32(spec.bits), u32(0)], workgroups: [1],
+    params: [u32(OPS[spec.op]), u32(spec.march === 'bernoulli' ? 1 : 0), u32(spec.bits), u32(count)], workgroups: [1],
   });
   return pr;
 }
@@ -30,16 +30,15 @@ export function requantExact(
   ctx: GpuContext, spec: ExactSpec, v: GpuTensor, a: GpuTensor, b: GpuTensor | null,
   qa: GpuTensor, qb: GpuTensor | null, qo: GpuTensor,
 ): GpuTensor {
-  if (a.size !== v.size) throw new Error(`requantExact: a [${a.shape}] vs output [${v.shape}]`);
-  if (b && (!b.size || a.size % b.size)) throw new Error(`requantExact: b [${b.shape}] does not divide a [${a.shape}]`);
-  if ((spec.op === 'rescale') !== (b === null)) throw new Error(`requantExact ${spec.op}: ${b ? 'two' : 'one'} inputs`);
+  checkExact(spec, v, a, b);
   const op = OPS[spec.op];
-  const pr = requantExactParams(ctx, spec, qa, qb, qo);
+  const inner = spec.op === 'gap' ? a.size / v.size : b ? a.size / b.size : 1;
+  const pr = requantExactParams(ctx, spec, qa, qb, qo, spec.op === 'gap' ? inner : 0);
   const y = ctx.empty(v.shape);
   if (v.size > 0) {
     ctx.run({
       ...SHADER, entry: 'apply', inputs: [v, a, b ?? a, pr], outputs: [y],
-      params: [u32(v.size), u32(op), u32(b ? a.size / b.size : 1), i32(spec.quantMin), i32(spec.quantMax), u32(0), u32(0), u32(0)],
+      params: [u32(v.size), u32(op), u32(inner), i32(spec.quantMin), i32(spec.quantMax), u32(0), u32(0), u32(0)],
       workgroups: grid1d(v.size),
     });
   }
