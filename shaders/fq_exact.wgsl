@@ -239,7 +239,7 @@ fn apply(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gro
 
 // ---- integers of a fake-quantized tensor: round(f32(x · inv[c])) ----
 
-struct TParams { total: u32, channels: u32, inner: u32, _p: u32 }
+struct TParams { total: u32, channels: u32, inner: u32, part: u32 } // part: 0 all, 1 floor(q / 16), 2 q - 16 floor(q / 16)
 @group(0) @binding(0) var<uniform> pt: TParams;
 @group(0) @binding(1) var<storage, read> tx: array<f32>;
 @group(0) @binding(2) var<storage, read> tqp: array<f32>;
@@ -250,7 +250,9 @@ fn to_int(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) gr
   let i = flat_i(gid, groups);
   if (i >= pt.total) { return; }
   let c = (i / pt.inner) % pt.channels;
-  ty[i] = round(tx[i] * tqp[3u * c + 1u]) + 0.0;
+  let q = round(tx[i] * tqp[3u * c + 1u]);
+  let h = floor(q / 16.0); // exact: q an integer-valued float, 16 a power of two
+  ty[i] = select(select(q - 16.0 * h, h, pt.part == 1u), q, pt.part == 0u) + 0.0;
 }
 
 // ---- conv2d (+ fused add, relu / relu6): parameters per output channel, then the integers ----
@@ -318,13 +320,14 @@ fn conv_params(@builtin(global_invocation_id) gid: vec3u) {
   }
 }
 
-struct CAParams { total: u32, channels: u32, inner: u32, has_add: u32, qmin: i32, qmax: i32, _p0: u32, _p1: u32 }
+struct CAParams { total: u32, channels: u32, inner: u32, has_add: u32, qmin: i32, qmax: i32, split: u32, _p1: u32 }
 @group(0) @binding(0) var<uniform> pca: CAParams;
 @group(0) @binding(1) var<storage, read> cv: array<f32>;
 @group(0) @binding(2) var<storage, read> cacc: array<f32>;
-@group(0) @binding(3) var<storage, read> cadd: array<f32>;
-@group(0) @binding(4) var<storage, read> cpr: array<u32>;
-@group(0) @binding(5) var<storage, read_write> cy: array<f32>;
+@group(0) @binding(3) var<storage, read> cacc_lo: array<f32>;
+@group(0) @binding(4) var<storage, read> cadd: array<f32>;
+@group(0) @binding(5) var<storage, read> cpr: array<u32>;
+@group(0) @binding(6) var<storage, read_write> cy: array<f32>;
 
 @compute @workgroup_size(256)
 fn conv_apply(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -337,7 +340,9 @@ fn conv_apply(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   if (cpr[base + 4u] == 0u) {
     q = clamp(i32(round(cv[i] * bitcast<f32>(cpr[2]))), pca.qmin, pca.qmax);
   } else {
-    var s = i32(cacc[i]) + bitcast<i32>(cpr[base + 5u]); // int32 wrap-around, as the simulator
+    var s = i32(cacc[i]);
+    if (pca.split == 1u) { s = s * 16 + i32(cacc_lo[i]); }
+    s = s + bitcast<i32>(cpr[base + 5u]); // int32 wrap-around, as the simulator
     if (pca.has_add == 1u) {
       let qa = i32(round(cadd[i] * bitcast<f32>(cpr[0])));
       s = s + bitcast<i32>(mul_shift_round64(qa, cpr[base + 2u], cpr[base + 3u]).x);

@@ -11,7 +11,7 @@ import { Tape, Var } from '../src/engine/autograd.ts';
 import { addFn } from '../src/engine/fns/activation.ts';
 import { mulFn, subFn } from '../src/engine/fns/eltwise.ts';
 import { concatFn } from '../src/engine/fns/pool.ts';
-import { requantExactFn } from '../src/engine/fns/requant-exact.ts';
+import { convExactFn, requantExactFn } from '../src/engine/fns/requant-exact.ts';
 import { Optimizer } from '../src/engine/optim/optimizer.ts';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
 import type { ImageDataset } from '../src/data/dataset.ts';
@@ -20,7 +20,11 @@ import { fuse } from '../src/graph/passes/fuse.ts';
 import { importOnnx } from '../src/io/onnx/import.ts';
 import { runGraph } from '../src/nn/executor.ts';
 import { ParamStore } from '../src/nn/params.ts';
-import type { ExactSpec } from '../src/qmath/requant-exact.ts';
+import { convExactMode, type ExactSpec } from '../src/qmath/requant-exact.ts';
+import { quantizeBias } from '../src/qmath/bias.ts';
+import { computeHorizonMultiplierShift, mulShiftRound, requantizeValueHorizon } from '../src/qmath/requant-int.ts';
+import { conv2dAccumulate } from '../src/sim/int/conv2d.ts';
+import { activationClamp, requantSpecFromScales } from '../src/sim/int/requant.ts';
 import { calibrate } from '../src/quant/calibrate.ts';
 import { convertQuantizedModel, type IntModel } from '../src/quant/convert.ts';
 import { prepare } from '../src/quant/prepare.ts';
@@ -175,5 +179,52 @@ describe('exact forward: backward = straight-through estimator of the float op',
       }
       tape.dispose();
     }
+  });
+});
+
+describe('exact conv of many taps (the input integers split in high and low parts)', () => {
+  it('a 1x1 conv of 1 536 input channels with bias, fused add and ReLU6 = the simulator\'s accumulator and requantization', async () => {
+    const be = createCpuBackend();
+    const r = mulberry32(8);
+    const f32 = Math.fround;
+    const [N, C, H, W, O] = [2, 1536, 3, 3, 6];
+    const sx = f32(0.021), so = f32(0.05), sa = f32(0.037);
+    const sw = Array.from({ length: O }, (_, o) => f32(o < 2 ? 1e-6 : 0.002 + r() * 0.004));
+    // inputs at the ends of the int8 range so that a direct float32 sum would not be exact (taps · 128 · 128 > 2^24)
+    const qx = Int8Array.from({ length: N * C * H * W }, () => (r() < 0.9 ? 127 : Math.round(-128 + r() * 255)));
+    // channels 0, 1: every weight at the end of the range (accumulators beyond 2^24); the others random
+    const qw = Int8Array.from({ length: O * C }, (_, i) => (i < 2 * C ? (i < C ? 127 : -127) : Math.round(-127 + r() * 254)));
+    const qa = Int8Array.from({ length: N * O * H * W }, () => Math.round(-128 + r() * 255));
+    const bias = Float32Array.from({ length: O }, () => (r() - 0.5) * 2);
+    const mode = convExactMode(C, 128, 128);
+    expect(mode).toBe('split');
+    const x = new Var(be.upload(Float32Array.from(qx, (q) => f32(q * sx)), [N, C, H, W]));
+    const w = new Var(be.upload(Float32Array.from(qw, (q, i) => f32(q * sw[Math.floor(i / C)])), [O, C, 1, 1]));
+    const a = new Var(be.upload(Float32Array.from(qa, (q) => f32(q * sa)), [N, O, H, W]));
+    const qp = (s: number[]) => be.upload(Float32Array.from(s.flatMap((v) => [v, f32(1 / v), 0])), [s.length, 3]);
+    const bqp = qp(sw.map((v) => f32(sx * v)));
+    const tape = new Tape(be, false, false);
+    const v = new Var(be.upload(new Float32Array(N * O * H * W), [N, O, H, W]));
+    const spec = { mode: mode!, march: 'nash-e', bits: 32, quantMin: -128, quantMax: 127, act: 'relu6', channels: O, inner: H * W } as const;
+    const y = tape.apply(convExactFn, [v, x, w, a], {
+      spec, geometry: { strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1 }, qx: qp([sx]), qw: qp(sw), qo: qp([so]), qa: qp([sa]),
+      bias: be.upload(bias, [O]), bqp, layout: { outer: 1, channels: 1, inner: N * O * H * W }, range: { quantMin: -128, quantMax: 127, rounding: 'half_even' },
+    });
+    const got = Array.from(await be.read(y.value), (t) => Math.round(t / so));
+    // the simulator: int32 accumulator with the int32 bias, + the rescaled add input, requantized, ReLU6's clamp
+    const { acc } = conv2dAccumulate({ x: qx, xShape: [N, C, H, W], xZeroPoint: 0, w: qw, wShape: [O, C, 1, 1], bias: quantizeBias(bias, sx, Float32Array.from(sw)) });
+    const rq = requantSpecFromScales('horizon', sx, sw, so, { march: 'nash-e', bits: 32 });
+    const q6 = activationClamp('relu6', so, 0).clampMax!;
+    let big = 0;
+    for (let i = 0; i < acc.length; i++) {
+      const o = Math.floor(i / (H * W)) % O;
+      const add = computeHorizonMultiplierShift(sa / (sx * sw[o]), 'nash-e', 32);
+      const s = (acc[i] + mulShiftRound(qa[i], add.multiplier, add.shift)) | 0;
+      if (Math.abs(s) >= 2 ** 24) big++;
+      if (rq.mode !== 'horizon') throw new Error('unreachable');
+      expect(got[i], `value ${i}`).toBe(requantizeValueHorizon(s, rq.multiplier[o], rq.shift[o], 0, 0, Math.min(127, q6)));
+    }
+    expect(big, 'accumulators beyond float32\'s exact integers').toBeGreaterThan(0);
+    tape.dispose();
   });
 });

@@ -113,13 +113,14 @@ describe('exact conv requantization: WebGPU vs the CPU reference', () => {
     for (const march of ['nash-e', 'bernoulli'] as const) {
       for (const act of ['none', 'relu', 'relu6'] as const) {
         for (const withAdd of [false, true]) {
-          for (const withBias of [false, true]) {
+          for (const [withBias, mode] of [[false, 'direct'], [true, 'direct'], [true, 'split']] as const) {
             const pw = (lo: number, span: number) => (march === 'bernoulli' ? 2 ** -Math.floor(lo + r() * span) : f32(2 ** -(lo + r() * span)));
             const sx = pw(3, 5), so = pw(2, 5), sa = pw(3, 5);
             const sw = Array.from({ length: O }, () => pw(6, 5));
-            const spec = { march, bits: 32, quantMin: -128, quantMax: 127, act, channels: O, inner: P } as const;
+            const spec = { march, bits: 32, quantMin: -128, quantMax: 127, act, channels: O, inner: P, mode } as const;
             // accumulators up to 2^23 (the float32 conv of integers stays exact), biases on both sides of the int32 range
             const acc = Float32Array.from({ length: size }, () => Math.round((r() - 0.5) * 2 ** (10 + r() * 13)));
+            const accLo = mode === 'split' ? Float32Array.from({ length: size }, () => Math.round((r() - 0.5) * 2 ** (8 + r() * 14))) : null;
             const bias = Float32Array.from({ length: O }, (_, o) => (o === 4 ? 1e9 : (r() - 0.5) * 4));
             const bqp = Float32Array.from(sw.flatMap((w) => { const s = f32(f32(sx) * f32(w)); return [s, f32(1 / s), 0]; }));
             const a = Float32Array.from({ length: size }, () => f32(Math.round(-128 + r() * 255) * f32(sa)));
@@ -127,14 +128,14 @@ describe('exact conv requantization: WebGPU vs the CPU reference', () => {
             const qw = Float32Array.from(sw.flatMap((w) => [f32(w), f32(1 / f32(w)), 0]));
             const run = async (be: Backend) => {
               const t = (x: Float32Array, shape: number[]) => be.upload(x, shape);
-              const ts = [t(v, [N, O, 3, 4]), t(acc, [N, O, 3, 4]), withBias ? t(bias, [O]) : null, withBias ? t(bqp, [O, 3]) : null,
+              const ts = [t(v, [N, O, 3, 4]), t(acc, [N, O, 3, 4]), accLo ? t(accLo, [N, O, 3, 4]) : null, withBias ? t(bias, [O]) : null, withBias ? t(bqp, [O, 3]) : null,
                 withAdd ? t(a, [N, O, 3, 4]) : null, withAdd ? t(qp(sa), [1, 3]) : null, t(qp(sx), [1, 3]), t(qw, [O, 3]), t(qp(so), [1, 3])];
-              const y = be.requantConvExact(spec, ts[0]!, ts[1]!, ts[2], ts[3], ts[4], ts[5], ts[6]!, ts[7]!, ts[8]!);
+              const y = be.requantConvExact(spec, ts[0]!, ts[1]!, ts[2], ts[3], ts[4], ts[5], ts[6], ts[7]!, ts[8]!, ts[9]!);
               const out = await be.read(y);
               let params: Int32Array | null = null;
               if (be === gpu) {
                 const g = gpu.ctx;
-                const cp = requantConvExactParams(g, spec, ts[2] as never, ts[3] as never, ts[5] as never, ts[6] as never, ts[7] as never, ts[8] as never);
+                const cp = requantConvExactParams(g, spec, ts[3] as never, ts[4] as never, ts[6] as never, ts[7] as never, ts[8] as never, ts[9] as never);
                 params = new Int32Array((await g.read(cp)).buffer.slice(0));
                 g.release(cp);
               }
@@ -155,6 +156,34 @@ describe('exact conv requantization: WebGPU vs the CPU reference', () => {
         }
       }
     }
-    expect(cases).toBe(24);
+    expect(cases).toBe(36);
+  });
+});
+
+describe('integers of a fake-quantized tensor on the device', () => {
+  it('toInt (whole, high and low parts, per channel) equals the CPU reference and q = 16 h + l', async () => {
+    const gpu = await getTestBackend(), cpu = createCpuBackend();
+    const r = mulberry32(4);
+    const scales = [0.013, 0.2, 2 ** -7];
+    const x = Float32Array.from({ length: 3 * 40 }, (_, i) => f32(Math.round(-32768 + r() * 65535) * f32(scales[Math.floor(i / 40)])));
+    const q = Float32Array.from(scales.flatMap((s) => [f32(s), f32(1 / f32(s)), 0]));
+    const layout = { outer: 1, channels: 3, inner: 40 };
+    const parts: Record<string, Float32Array[]> = {};
+    for (const part of ['all', 'hi', 'lo'] as const) {
+      parts[part] = [];
+      for (const be of [gpu, cpu] as Backend[]) {
+        const tx = be.upload(x, [3, 40]), tq = be.upload(q, [3, 3]);
+        const y = be.toInt(tx, tq, layout, part);
+        parts[part].push(await be.read(y));
+        for (const t of [tx, tq, y]) be.release(t);
+      }
+      expect(new Int32Array(parts[part][0].buffer), part).toEqual(new Int32Array(parts[part][1].buffer));
+    }
+    for (let i = 0; i < x.length; i++) {
+      expect(parts.all[1][i]).toBe(Math.round(x[i] / scales[Math.floor(i / 40)]));
+      expect(16 * parts.hi[1][i] + parts.lo[1][i]).toBe(parts.all[1][i]);
+      expect(parts.lo[1][i]).toBeGreaterThanOrEqual(0);
+      expect(parts.lo[1][i]).toBeLessThan(16);
+    }
   });
 });

@@ -8,7 +8,7 @@
  * Every op returns a NEW tensor unless its name says "InPlace". Callers own what they get and must
  * `release` it (autograd does this through scopes, see src/engine/scope.ts).
  */
-import type { ConvExactSpec, ExactSpec } from '../qmath/requant-exact.ts';
+import type { ConvExactSpec, ExactSpec, IntPart } from '../qmath/requant-exact.ts';
 import { poolOutSize } from '../qmath/pool-window.ts';
 import type { UnaryAct } from './unary-act.ts';
 
@@ -246,14 +246,17 @@ export interface Backend {
    * channel)), or the fake quant of `v` (the float op's output) where convert would have no integer parameters.
    */
   requantExact(spec: ExactSpec, v: BTensor, a: BTensor, b: BTensor | null, qa: BTensor, qb: BTensor | null, qo: BTensor): BTensor;
-  /** round(f32(x · inv[c])) with qparams [C, 3] of `layout`: the integers of a fake-quantized tensor, as floats. */
-  toInt(x: BTensor, qparams: BTensor, layout: ChannelLayout): BTensor;
+  /**
+   * round(f32(x · inv[c])) with qparams [C, 3] of `layout`: the integers of a fake-quantized tensor, as floats; part
+   * 'hi' / 'lo': floor(q / 16) / q - 16 · floor(q / 16) (src/qmath/requant-exact.ts toIntRef).
+   */
+  toInt(x: BTensor, qparams: BTensor, layout: ChannelLayout, part?: IntPart): BTensor;
   /**
    * A conv's requantization in the simulator's integers (src/qmath/requant-exact.ts convRequantExactRef): `acc` the
-   * float32 conv of the input and weight integers, the raw bias with its int32 grid's qparams [O, 3], the fused add
+   * float32 conv of the input and weight integers (mode 'split': of the input's high parts, accLo of its low parts), the raw bias with its int32 grid's qparams [O, 3], the fused add
    * input with its site's qparams, the input's / weight's / output's qparams; f32(q · s_out) out.
    */
-  requantConvExact(spec: ConvExactSpec, v: BTensor, acc: BTensor, bias: BTensor | null, bqp: BTensor | null, a: BTensor | null, qa: BTensor | null, qx: BTensor, qw: BTensor, qo: BTensor): BTensor;
+  requantConvExact(spec: ConvExactSpec, v: BTensor, acc: BTensor, accLo: BTensor | null, bias: BTensor | null, bqp: BTensor | null, a: BTensor | null, qa: BTensor | null, qx: BTensor, qw: BTensor, qo: BTensor): BTensor;
 
   // ---- optimizers (update param and state in place) ----
   /** PyTorch SGD: g = grad + wd*param; buf = momentum*buf + (1-dampening)*g (buf = g on the first

@@ -111,7 +111,8 @@ export function requantExactRef(
 /**
  * Conv2d (with its fused Add and ReLU / ReLU6): the simulator's int32 accumulator and requantization. The fake-quant
  * forward sums the integer products in float32 (a conv of the input and weight integers: exact while every partial
- * sum stays below 2^24, which `convExactFits` checks from the sizes), then, in integers: + the int32 bias, + the add
+ * sum stays below 2^24, which `convExactMode` checks from the sizes; or two convs of the input's high and low parts),
+ * then, in integers: + the int32 bias, + the add
  * input rescaled into the accumulator's domain, requantization with the activation's clamp (src/sim/cpu/dense.ts).
  */
 export interface ConvExactSpec {
@@ -123,11 +124,22 @@ export interface ConvExactSpec {
   /** Output channels and values per channel (OH · OW) of one sample. */
   channels: number;
   inner: number;
+  /** 'split': the accumulator is 16 · acc + accLo (the convs of the input's high and low parts). */
+  mode: 'direct' | 'split';
 }
 
-/** Whether every partial sum of a conv's integer products is exact in float32: taps · max|x| · max|w| < 2^24. */
-export function convExactFits(taps: number, maxX: number, maxW: number): boolean {
-  return taps * maxX * maxW < 2 ** 24;
+/** The input integers split q = 16 · h + l (l in 0..15) for a conv of many taps: two convs, each exact. */
+export const SPLIT = 16;
+
+/**
+ * How a conv's integer products can be summed exactly in float32 (every partial sum below 2^24): 'direct' (one conv of
+ * the integers: taps · max|x| · max|w| < 2^24, int8 inputs: < 1 024 taps), 'split' (the input integers as 16 · h + l,
+ * two convs combined in integers: int8 inputs < 8 192 taps), or null (the float forward stays).
+ */
+export function convExactMode(taps: number, maxX: number, maxW: number): 'direct' | 'split' | null {
+  if (taps * maxX * maxW < 2 ** 24) return 'direct';
+  if (taps * Math.max(Math.ceil(maxX / SPLIT), SPLIT - 1) * maxW < 2 ** 24) return 'split';
+  return null;
 }
 
 /** Per output channel: requantization (m, s) and the add input's rescale (ma, ka); null where convert has none. */
@@ -148,7 +160,7 @@ export function convExactParams(sx: number, sw: number, so: number, sa: number |
  * [O, 3], qa, qo the sites' qparams. Where a channel has no parameters: the fake quant of `v`.
  */
 export function convRequantExactRef(
-  spec: ConvExactSpec, v: Float32Array, acc: Float32Array, bias: Float32Array | null, bqp: ArrayLike<number> | null,
+  spec: ConvExactSpec, v: Float32Array, acc: Float32Array, accLo: Float32Array | null, bias: Float32Array | null, bqp: ArrayLike<number> | null,
   a: Float32Array | null, qa: ArrayLike<number> | null, qx: ArrayLike<number>, qw: ArrayLike<number>, qo: ArrayLike<number>,
 ): Float32Array {
   const f = Math.fround;
@@ -165,7 +177,7 @@ export function convRequantExactRef(
     let q: number;
     if (!p) q = Math.min(spec.quantMax, Math.max(spec.quantMin, rne(f(v[i] * qo[1]))));
     else {
-      let s = acc[i] | 0;
+      let s = spec.mode === 'split' && accLo ? (Math.imul(acc[i] | 0, SPLIT) + (accLo[i] | 0)) | 0 : acc[i] | 0;
       if (bias && bqp) s = (s + Math.min(2 ** 31 - 1, Math.max(-(2 ** 31), rne(f(bias[o] * bqp[3 * o + 1]))))) | 0;
       if (a && qa) s = (s + mulShiftRound(rne(f(a[i] * qa[1])), p.ma, p.ka)) | 0;
       const r = mulShiftRound(s, p.m, p.s);
@@ -176,12 +188,21 @@ export function convRequantExactRef(
   return out;
 }
 
-/** round(f32(x · inv[c])) per channel of `inner` values (the integers of a fake-quantized tensor). */
-export function toIntRef(x: Float32Array, qp: ArrayLike<number>, channels: number, inner: number): Float32Array {
+/**
+ * round(f32(x · inv[c])) per channel of `inner` values (the integers of a fake-quantized tensor); part 'hi' / 'lo':
+ * floor(q / 16) / q - 16 · floor(q / 16).
+ */
+export function toIntRef(x: Float32Array, qp: ArrayLike<number>, channels: number, inner: number, part: IntPart = 'all'): Float32Array {
   const out = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = rne(Math.fround(x[i] * qp[3 * (Math.floor(i / inner) % channels) + 1])) + 0;
+  for (let i = 0; i < x.length; i++) {
+    const q = rne(Math.fround(x[i] * qp[3 * (Math.floor(i / inner) % channels) + 1]));
+    const h = Math.floor(q / SPLIT);
+    out[i] = (part === 'all' ? q : part === 'hi' ? h : q - SPLIT * h) + 0;
+  }
   return out;
 }
+
+export type IntPart = 'all' | 'hi' | 'lo';
 
 /** The shapes Backend.requantExact takes (sizes: v the output, a and b the inputs). */
 export function checkExact(spec: ExactSpec, v: { size: number; shape: readonly number[] }, a: { size: number; shape: readonly number[] }, b: { size: number; shape: readonly number[] } | null): void {

@@ -9,7 +9,7 @@
  * (quant.int16Output) feeding only DeQuantStubs gets an int16 output instead of int8 (its int8 grid is the output's
  * floor, which QAT cannot move).
  */
-import { convExactFits, type ExactOp } from '../qmath/requant-exact.ts';
+import { convExactMode, type ExactOp } from '../qmath/requant-exact.ts';
 import type { Graph, GraphNode } from '../graph/ir.ts';
 import { consumersOf } from '../graph/passes/util.ts';
 import { hasIntImpl, opDef } from '../ops/registry.ts';
@@ -167,14 +167,14 @@ function scaleSite(g: Graph, id: string, acts: readonly ActSite[]): string | und
 
 /**
  * A conv whose fake-quant forward can be the simulator's integers: int8 weights, a fused ReLU / ReLU6 at most, and every
- * partial sum of its integer products exact in float32 (convExactFits; int8 inputs: fewer than 1024 taps per output).
+ * partial sum of its integer products exact in float32 (convExactMode; int8 inputs: fewer than 8 192 taps per output).
  */
 function convExact(n: GraphNode, w: TensorQuantSpec, x: ActSite, paramShape: (name: string) => number[]): boolean {
   if (n.op !== 'conv2d' || !n.attrs.conv || (n.attrs.act && n.attrs.act !== 'relu' && n.attrs.act !== 'relu6')) return false;
   const { quantMin, quantMax } = dtypeRange(w.dtype);
   if (quantMin < -128 || quantMax > 127) return false;
   const [, cg, kh, kw] = paramShape(n.params.weight);
-  return convExactFits(cg * kh * kw, Math.max(-x.quantMin, x.quantMax), Math.max(-quantMin, quantMax));
+  return convExactMode(cg * kh * kw, Math.max(-x.quantMin, x.quantMax), Math.max(-quantMin, quantMax)) !== null;
 }
 
 /** Why a node has no integer implementation on a march (null: it has one). */

@@ -26,7 +26,7 @@ import { createObserver, HistogramObserver, type Observer } from './observers/in
 import { EPS_F32 } from '../qmath/qparams.ts';
 import type { ActSite, BiasSite, ExactSite, QuantPlan, WeightSite } from './prepare.ts';
 import { convExactFn, requantExactFn } from '../engine/fns/requant-exact.ts';
-import type { ConvExactSpec, ExactSpec } from '../qmath/requant-exact.ts';
+import { convExactMode, type ConvExactSpec, type ExactSpec } from '../qmath/requant-exact.ts';
 import type { TensorQuantSpec } from './qconfig.ts';
 
 export type FakeQuantState = 'CALIBRATION' | 'QAT' | 'VALIDATION';
@@ -176,7 +176,11 @@ export class QuantizedModel {
       const bs = this.biases.get(node.id);
       if (!dense?.weight || (bs && !dense.bias) || node.attrs.conv === undefined) return null;
       const [, O, OH, OW] = value.shape;
+      const [, cg, kh, kw] = dense.weight.value.shape;
+      const mode = convExactMode(cg * kh * kw, Math.max(-sites[0]!.range.quantMin, sites[0]!.range.quantMax), 128);
+      if (!mode) return null;
       const spec: ConvExactSpec = {
+        mode,
         march: this.plan.qconfig.march, bits: 32, quantMin: site.range.quantMin, quantMax: site.range.quantMax,
         act: (node.attrs.act as 'relu' | 'relu6' | undefined) ?? 'none', channels: O, inner: OH * OW,
       };

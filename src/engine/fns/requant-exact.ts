@@ -52,18 +52,22 @@ export interface ConvExactAttrs {
 
 /**
  * A conv's output (after its fused add / activation) computed as the simulator does: the conv of the input and weight
- * integers (exact in float32 within convExactFits), then the bias, the rescaled add input and the requantization in
+ * integers (exact in float32 within convExactMode; 'split': the convs of the input's high and low parts), then the bias, the rescaled add input and the requantization in
  * integers. Inputs: [v, x, w_fq, a?], v the float op's output; the backward is the output fake quant's STE on v, as
  * requantExactFn's.
  */
 export const convExactFn: Fn<ConvExactAttrs> = {
   name: 'conv_exact',
   forward: (be, [v, x, w, a], t) => {
-    const ix = be.toInt(x, t.qx, { outer: 1, channels: 1, inner: x.size });
     const iw = be.toInt(w, t.qw, { outer: 1, channels: w.shape[0], inner: w.size / w.shape[0] });
+    const perTensor = { outer: 1, channels: 1, inner: x.size };
+    const split = t.spec.mode === 'split';
+    const ix = be.toInt(x, t.qx, perTensor, split ? 'hi' : 'all');
     const acc = be.conv2d(ix, iw, null, t.geometry);
-    const y = be.requantConvExact(t.spec, v, acc, t.bias, t.bqp, a ?? null, t.qa, t.qx, t.qw, t.qo);
-    for (const u of [ix, iw, acc]) be.release(u);
+    const ixLo = split ? be.toInt(x, t.qx, perTensor, 'lo') : null;
+    const accLo = ixLo ? be.conv2d(ixLo, iw, null, t.geometry) : null;
+    const y = be.requantConvExact(t.spec, v, acc, accLo, t.bias, t.bqp, a ?? null, t.qa, t.qx, t.qw, t.qo);
+    for (const u of [ix, iw, acc, ixLo, accLo]) if (u) be.release(u);
     return y;
   },
   backward: (be, gy, { inputs: [v, ...xs], attrs: t }) => [be.fakeQuantizeBackward(gy, v, t.qo, t.layout, t.range), ...xs.map(() => null)],

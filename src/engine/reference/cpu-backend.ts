@@ -3,7 +3,7 @@
  * plain-TypeScript reference functions of this folder. It is the oracle of the WebGPU kernel tests
  * and the fallback when WebGPU is unavailable.
  */
-import { checkExact, convRequantExactRef, requantExactRef, toIntRef, type ConvExactSpec, type ExactSpec } from '../../qmath/requant-exact.ts';
+import { checkExact, convRequantExactRef, requantExactRef, toIntRef, type ConvExactSpec, type ExactSpec, type IntPart } from '../../qmath/requant-exact.ts';
 import {
   conv2dOutShape, pool2dOutShape, sizeOf,
   type AdamParams, type Backend, type BTensor, type ChannelLayout, type Conv2dParams, type Pool2dParams, type QParamsUpdate,
@@ -367,17 +367,18 @@ export class CpuBackend implements Backend {
     const out = requantExactRef(spec, this.d(v), this.d(a), b ? this.d(b) : null, this.d(qa), qb ? this.d(qb) : null, this.d(qo));
     return this.wrap(out, v.shape);
   }
-  toInt(x: BTensor, qparams: BTensor, layout: ChannelLayout): BTensor {
+  toInt(x: BTensor, qparams: BTensor, layout: ChannelLayout, part?: IntPart): BTensor {
     if (qparams.size !== 3 * layout.channels) throw new Error(`toInt: qparams [${qparams.shape}] for ${layout.channels} channels`);
-    return this.wrap(toIntRef(this.d(x), this.d(qparams), layout.channels, layout.inner), x.shape);
+    return this.wrap(toIntRef(this.d(x), this.d(qparams), layout.channels, layout.inner, part), x.shape);
   }
-  requantConvExact(spec: ConvExactSpec, v: BTensor, acc: BTensor, bias: BTensor | null, bqp: BTensor | null, a: BTensor | null, qa: BTensor | null, qx: BTensor, qw: BTensor, qo: BTensor): BTensor {
+  requantConvExact(spec: ConvExactSpec, v: BTensor, acc: BTensor, accLo: BTensor | null, bias: BTensor | null, bqp: BTensor | null, a: BTensor | null, qa: BTensor | null, qx: BTensor, qw: BTensor, qo: BTensor): BTensor {
     const O = spec.channels;
+    if ((spec.mode === 'split') !== (accLo !== null) || (accLo && accLo.size !== acc.size)) throw new Error(`requantConvExact ${spec.mode}: low accumulator [${accLo?.shape ?? ''}]`);
     if (acc.size !== v.size || v.size % (O * spec.inner) || qw.size !== 3 * O || (a && a.size !== v.size)) {
       throw new Error(`requantConvExact: output [${v.shape}], accumulator [${acc.shape}], weight qparams [${qw.shape}], add input [${a?.shape ?? ''}]`);
     }
     const o = (t: BTensor | null) => (t ? this.d(t) : null);
-    return this.wrap(convRequantExactRef(spec, this.d(v), this.d(acc), o(bias), o(bqp), o(a), o(qa), this.d(qx), this.d(qw), this.d(qo)), v.shape);
+    return this.wrap(convRequantExactRef(spec, this.d(v), this.d(acc), o(accLo), o(bias), o(bqp), o(a), o(qa), this.d(qx), this.d(qw), this.d(qo)), v.shape);
   }
 
   sgdStepInPlace(param: BTensor, grad: BTensor, momentumBuf: BTensor | null, p: SgdParams, firstStep: boolean): void {

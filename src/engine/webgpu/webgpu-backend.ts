@@ -20,7 +20,7 @@ import * as fq from './ops/fake-quant.ts';
 import * as observe from './ops/observe.ts';
 import * as qp from './ops/qparams.ts';
 import * as exact from './ops/fq-exact.ts';
-import type { ConvExactSpec, ExactSpec } from '../../qmath/requant-exact.ts';
+import type { ConvExactSpec, ExactSpec, IntPart } from '../../qmath/requant-exact.ts';
 import * as cs from './ops/channel-scale.ts';
 import * as resample from './ops/resample.ts';
 import * as act from './ops/activation.ts';
@@ -147,10 +147,10 @@ export class WebGpuBackend implements Backend {
   requantExact(spec: ExactSpec, v: BTensor, a: BTensor, b: BTensor | null, qa: BTensor, qb: BTensor | null, qo: BTensor): BTensor {
     return exact.requantExact(this.ctx, spec, g(v), g(a), b ? g(b) : null, g(qa), qb ? g(qb) : null, g(qo));
   }
-  toInt(x: BTensor, qparams: BTensor, layout: ChannelLayout): BTensor { return exact.toInt(this.ctx, g(x), g(qparams), layout); }
-  requantConvExact(spec: ConvExactSpec, v: BTensor, acc: BTensor, bias: BTensor | null, bqp: BTensor | null, a: BTensor | null, qa: BTensor | null, qx: BTensor, qw: BTensor, qo: BTensor): BTensor {
+  toInt(x: BTensor, qparams: BTensor, layout: ChannelLayout, part?: IntPart): BTensor { return exact.toInt(this.ctx, g(x), g(qparams), layout, part); }
+  requantConvExact(spec: ConvExactSpec, v: BTensor, acc: BTensor, accLo: BTensor | null, bias: BTensor | null, bqp: BTensor | null, a: BTensor | null, qa: BTensor | null, qx: BTensor, qw: BTensor, qo: BTensor): BTensor {
     const o = (t: BTensor | null) => (t ? g(t) : null);
-    return exact.requantConvExact(this.ctx, spec, g(v), g(acc), o(bias), o(bqp), o(a), o(qa), g(qx), g(qw), g(qo));
+    return exact.requantConvExact(this.ctx, spec, g(v), g(acc), o(accLo), o(bias), o(bqp), o(a), o(qa), g(qx), g(qw), g(qo));
   }
 
   sgdStepInPlace(param: BTensor, grad: BTensor, momentumBuf: BTensor | null, p: SgdParams, firstStep: boolean): void {

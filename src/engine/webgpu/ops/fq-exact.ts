@@ -5,7 +5,7 @@
  */
 import requantSrc from '../../../../shaders/int_requant.wgsl';
 import exactSrc from '../../../../shaders/fq_exact.wgsl';
-import { checkExact, type ConvExactSpec, type ExactSpec } from '../../../qmath/requant-exact.ts';
+import { checkExact, type ConvExactSpec, type ExactSpec, type IntPart } from '../../../qmath/requant-exact.ts';
 import type { ChannelLayout } from '../../backend.ts';
 import { grid1d, i32, u32, type GpuContext, type GpuTensor } from '../gpu-context.ts';
 
@@ -47,13 +47,13 @@ export function requantExact(
 }
 
 /** See Backend.toInt. */
-export function toInt(ctx: GpuContext, x: GpuTensor, qp: GpuTensor, layout: ChannelLayout): GpuTensor {
+export function toInt(ctx: GpuContext, x: GpuTensor, qp: GpuTensor, layout: ChannelLayout, part: IntPart = 'all'): GpuTensor {
   if (qp.size !== 3 * layout.channels) throw new Error(`toInt: qparams [${qp.shape}] for ${layout.channels} channels`);
   const y = ctx.empty(x.shape);
   if (x.size > 0) {
     ctx.run({
       ...SHADER, entry: 'to_int', inputs: [x, qp], outputs: [y],
-      params: [u32(x.size), u32(layout.channels), u32(layout.inner), u32(0)], workgroups: grid1d(x.size),
+      params: [u32(x.size), u32(layout.channels), u32(layout.inner), u32({ all: 0, hi: 1, lo: 2 }[part])], workgroups: grid1d(x.size),
     });
   }
   return y;
@@ -79,10 +79,11 @@ export function requantConvExactParams(
 
 /** See Backend.requantConvExact. */
 export function requantConvExact(
-  ctx: GpuContext, spec: ConvExactSpec, v: GpuTensor, acc: GpuTensor, bias: GpuTensor | null, bqp: GpuTensor | null,
+  ctx: GpuContext, spec: ConvExactSpec, v: GpuTensor, acc: GpuTensor, accLo: GpuTensor | null, bias: GpuTensor | null, bqp: GpuTensor | null,
   a: GpuTensor | null, qa: GpuTensor | null, qx: GpuTensor, qw: GpuTensor, qo: GpuTensor,
 ): GpuTensor {
   const O = spec.channels;
+  if ((spec.mode === 'split') !== (accLo !== null) || (accLo && accLo.size !== acc.size)) throw new Error(`requantConvExact ${spec.mode}: low accumulator [${accLo?.shape ?? ''}]`);
   if (acc.size !== v.size || v.size % (O * spec.inner) || qw.size !== 3 * O || (a && a.size !== v.size)) {
     throw new Error(`requantConvExact: output [${v.shape}], accumulator [${acc.shape}], weight qparams [${qw.shape}], add input [${a?.shape ?? ''}]`);
   }
@@ -90,8 +91,8 @@ export function requantConvExact(
   const y = ctx.empty(v.shape);
   if (v.size > 0) {
     ctx.run({
-      ...SHADER, entry: 'conv_apply', inputs: [v, acc, a ?? acc, cp], outputs: [y],
-      params: [u32(v.size), u32(O), u32(spec.inner), u32(a ? 1 : 0), i32(spec.quantMin), i32(spec.quantMax), u32(0), u32(0)],
+      ...SHADER, entry: 'conv_apply', inputs: [v, acc, accLo ?? acc, a ?? acc, cp], outputs: [y],
+      params: [u32(v.size), u32(O), u32(spec.inner), u32(a ? 1 : 0), i32(spec.quantMin), i32(spec.quantMax), u32(spec.mode === 'split' ? 1 : 0), u32(0)],
       workgroups: grid1d(v.size),
     });
   }
