@@ -267,8 +267,10 @@ describe('the YOLO-style block: calibrate (no labels) → distillation QAT → c
     for (const o of dc.outputs!) {
       console.log(`${NAME} deployment check, output ${o.name}: cosine ${o.cosine.toFixed(6)}, SQNR ${o.sqnr_db.toFixed(1)} dB, max ${o.max_lsb.toFixed(2)} LSB`);
       expect(o.cosine).toBeGreaterThan(0.99);
-      // int16 / int32: their LSB is far finer than int8's (the sigmoid's 2^-15, the accumulator's x_scale · w_scale)
-      expect(o.max_lsb).toBeGreaterThan(0);
+      // within one LSB of their own dtype (int16: the sigmoid's 2^-15; int32: the accumulator's x_scale · w_scale): the
+      // fake-quant model computes the simulator's integers up to the table (exact on an int8 input) and the int32 conv
+      // (float32 sums; measured: scores 0.00, boxes 0.01 LSB)
+      expect(o.max_lsb).toBeLessThan(1);
     }
     // end to end (the error carried from earlier layers included): a few int8 LSB; the int16 scores in int8 terms
     expect(dc.layers.filter((l) => l.dtype === 'int8').every((l) => l.max_lsb <= 8)).toBe(true);

@@ -43,9 +43,14 @@ export function mixedHooks(base: QuantizedModel, precisionOf: (s: SiteRef) => Si
     return b;
   };
   return {
-    hook: (node, value, tape) => {
+    hook: (node, value, tape, inputs) => {
       const h = pick({ site: node.id, kind: 'activation' });
-      return h?.hook ? h.hook(node, value, tape) : value;
+      // the exact integer forward (docs/fixed-point.md §2e) where the node's inputs (and a conv's weight) are quantized
+      // by the same model, so that they lie on its grids; else the float op's fake quant
+      const ex = base.exact.get(node.id);
+      const same = ex !== undefined && ex.inputs.every((i) => pick({ site: i, kind: 'activation' }) === h) &&
+        (ex.op !== 'conv' || pick({ site: node.id, kind: 'weight' }) === h);
+      return h?.hook ? h.hook(node, value, tape, same ? inputs : undefined) : value;
     },
     weightHook: (node, weight, tape) => {
       const h = pick({ site: node.id, kind: 'weight' });
