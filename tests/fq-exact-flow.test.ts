@@ -6,7 +6,7 @@
  * bernoulli); and its backward is the straight-through estimator of the float op: gradient = the float op's gradient
  * times the output's clamp mask.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Tape, Var } from '../src/engine/autograd.ts';
 import { addFn } from '../src/engine/fns/activation.ts';
 import { mulFn, subFn } from '../src/engine/fns/eltwise.ts';
@@ -33,8 +33,11 @@ import type { March } from '../src/qmath/march.ts';
 import { QuantizedModel } from '../src/quant/quantized-model.ts';
 import { execLayer, type IntTensor } from '../src/sim/run.ts';
 import { trainStep } from '../src/train/trainer.ts';
+import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 import { fixture } from './helpers/onnx.ts';
 import { mulberry32 } from './helpers/random.ts';
+
+afterAll(destroyTestBackend);
 
 function images(n: number, seed: number, [C, H, W]: number[], classes: number): ImageDataset {
   const r = mulberry32(seed);
@@ -226,5 +229,36 @@ describe('exact conv of many taps (the input integers split in high and low part
     }
     expect(big, 'accumulators beyond float32\'s exact integers').toBeGreaterThan(0);
     tape.dispose();
+  });
+});
+
+describe('exact forward on WebGPU', () => {
+  it('shuffle_split_13 calibrated on the CPU: the WebGPU fake-quant model gives the same values at every exact layer', async () => {
+    const r = importOnnx(fixture('shuffle_split_13'), 'shuffle_split_13.onnx');
+    const f = fuse(r.graph, r.host);
+    const cpu = createCpuBackend();
+    const plan = prepare(f.graph, qconfigTemplate('default_calibration', { observer: 'mse' }));
+    const qm = new QuantizedModel(cpu, plan, new ParamStore(cpu, f.graph, f.host));
+    const K = r.graph.numClasses;
+    await calibrate(qm, images(16, 1, r.inputShape, K), { batchSize: 8, normalize: r.normalization });
+    const gpu = await getTestBackend();
+    const qg = new QuantizedModel(gpu, plan, new ParamStore(gpu, f.graph, await qm.store.toHost()));
+    qg.loadHost(await qm.toHost());
+    qg.setState('VALIDATION');
+    const n = 4;
+    const x = normalizeImages(images(n, 9, r.inputShape, K), r.normalization);
+    const run = async (m: QuantizedModel) => {
+      const tape = new Tape(m.be, false, false);
+      const { values } = runGraph(tape, plan.graph, m.store, tape.input(x, [n, ...r.inputShape]), { ...m.hooks, keep: (nd) => m.exact.has(nd.id) });
+      const out = new Map<string, Float32Array>();
+      for (const [id, v] of values) out.set(id, await m.be.read(v.value));
+      tape.dispose();
+      return out;
+    };
+    const [c, g] = [await run(qm), await run(qg)];
+    expect(c.size).toBeGreaterThan(10);
+    for (const [id, v] of c) expect(new Int32Array(g.get(id)!.buffer), id).toEqual(new Int32Array(v.buffer));
+    qg.store.dispose();
+    qg.dispose();
   });
 });
