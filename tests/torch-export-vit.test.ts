@@ -58,7 +58,7 @@ describe('PyTorch export of a ViT: build() = the studio fake-quant model', () =>
       const pkg = buildTorchPackage(ck, 'pixel/255');
       const py = new TextDecoder().decode(pkg.files['model.py']);
       expect(py).toContain("nn.LayerNorm(32, eps=0.000009999999747378752)"); // ONNX epsilon 1e-5 as float32
-      if (name === 'vit_cls') expect(py).toContain('sq.LearnedConstant((17, 32,))');
+      if (name === 'vit_cls') expect(py).toContain('sq.LearnedConstant([17, 32])');
       const dir = tempDir('torch-vit');
       writePackage(pkg, dir);
 

@@ -45,7 +45,7 @@ export const constantOp: OpDef = {
   },
   // studio_quant.LearnedConstant: an nn.Parameter `value` expanded to the batch; its activation fake quant follows
   torch: {
-    module: (n, c) => [`self.${c.m} = sq.LearnedConstant((${n.shape.join(', ')},))`],
+    module: (n, c) => [`self.${c.m} = sq.LearnedConstant([${n.shape.join(', ')}])`],
     call: (_n, c) => `self.${c.m}(${c.batch})`,
   },
 };
