@@ -51,6 +51,8 @@ export interface AutoCalibConfig {
 
 /** The default gate: 0, any lower distance moves a site (the guide's rule). */
 export const AUTO_CALIB_DEFAULT_GATE = 0;
+/** The gates the page offers (the CLI takes any z >= 0). */
+export const AUTO_CALIB_GATES = [0, 2, 3] as const;
 
 /** One candidate at one site; `observer` is "current" for the scale the site already had (from the start). */
 export interface AutoCalibCandidate {
