@@ -30,6 +30,7 @@ import type { March } from '../src/quant/march.ts';
 import type { RoundingMode } from '../src/quant/rounding.ts';
 import { fixture, floatInit, flt, relError, tinyModel, tinyValid } from './helpers/onnx.ts';
 import { perSampleErrors, PYTHON, run, tempDir, top1Agreement, torchOutputs, torchTaps, writePackage } from './helpers/torch.ts';
+import { siteDiffs, siteReport } from './helpers/torch-sites.ts';
 import { blobImages, calibratedModel, randomImages, studioOutputs, studioValues } from './helpers/torch-models.ts';
 
 const QAT_STEPS = fileURLToPath(new URL('./helpers/torch_qat_steps.py', import.meta.url));
@@ -188,29 +189,16 @@ async function exportMatches(name: string, bytes: Uint8Array, template: string, 
     const got = torchTaps(dir, x, shape, sites.map(([key]) => key));
     expectSameOutputs(name, got.y, want, test.count);
     const mine = await studioValues(qm, x, shape, sites.map(([, a]) => a.node));
-    const report: string[] = [];
-    const stats: [string, number, number][] = [];
-    for (const [key, site] of sites) {
-      const [t, v] = [got.taps.get(key)!, mine.get(site.node)!];
-      expect(t.length, key).toBe(v.length);
-      let off = 0, worst = 0;
-      for (let i = 0; i < v.length; i++) {
-        const lsb = Math.abs(t[i] - v[i]) / site.scale[0];
-        worst = Math.max(worst, lsb);
-        if (lsb > 1e-3) off++;
-      }
-      report.push(`${site.node}: ${off}/${v.length} off, worst ${worst.toFixed(3)} LSB`);
-      stats.push([site.node, off / v.length, worst]);
-    }
-    console.log(`${name}: every activation site, torch vs studio: ${report.join('; ')}`);
+    const diffs = siteDiffs(sites, got.taps, mine);
+    console.log(`${name}: every activation site, torch vs studio: ${siteReport(diffs)}`);
     // The same integers but for rare one-step flips at near-ties of the rounding (the convolutions' summation
     // orders differ), which move later sites by one step of theirs, or two where the site's scale is finer, three
     // through a gating Mul. Exact ties occur too: with the biases on their int32 grid a conv's pre-activation is an
     // exact multiple of s_x·s_w, often a simple fraction of a min-max output scale, and float rounding breaks the tie
     // either way.
-    for (const [node, frac, worst] of stats) {
-      expect(worst, `${name} ${node}`).toBeLessThanOrEqual(3.001);
-      expect(frac, `${name} ${node}`).toBeLessThanOrEqual(1e-3);
+    for (const d of diffs) {
+      expect(d.worst, `${name} ${d.node}`).toBeLessThanOrEqual(3.001);
+      expect(d.off / d.total, `${name} ${d.node}`).toBeLessThanOrEqual(1e-3);
     }
   }
   qm.store.dispose();

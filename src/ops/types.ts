@@ -167,6 +167,8 @@ export interface TorchCtx {
   m: string;
   /** The Python variables of the node's inputs in forward. */
   xs: string[];
+  /** The batch size in forward (a Python expression): what an op without inputs (a learned constant) repeats over. */
+  batch: string;
   /** The node's qparams.json module entry (with the fields its `info` added). */
   info: TorchModuleJson;
   /** Refuses the node (a TorchExportError naming it). */

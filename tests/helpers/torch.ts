@@ -30,11 +30,25 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs
 }
 
 /** The exported model in PyTorch (fake-quant evaluation) on x [n, ...inputShape]; optionally with a state_dict file. */
-/** torchOutputs plus the outputs of the named submodules (torch_run.py --taps), by module name. */
-export function torchTaps(pkgDir: string, x: Float32Array, shape: number[], taps: string[]): { y: Float32Array; taps: Map<string, Float32Array> } {
+/**
+ * torchOutputs plus the outputs of the named submodules (torch_run.py --taps), by module name. `force`: the studio's
+ * value at each tap ([n, ...] per module), passed on in place of PyTorch's (torch_run.py --force): each tap then
+ * shows that op's own numerics on the studio's inputs.
+ */
+export function torchTaps(pkgDir: string, x: Float32Array, shape: number[], taps: string[], force?: Map<string, Float32Array>): { y: Float32Array; taps: Map<string, Float32Array> } {
   const inp = join(pkgDir, 'inputs.safetensors'), outp = join(pkgDir, 'outputs.safetensors');
   writeFileSync(inp, encodeSafetensors({ x: { dtype: 'F32', shape, data: x } }));
-  run(PYTHON, [TORCH_RUN, pkgDir, inp, outp, '--taps', taps.join(',')]);
+  const args = [TORCH_RUN, pkgDir, inp, outp, '--taps', taps.join(',')];
+  if (force) {
+    const forced = join(pkgDir, 'forced.safetensors');
+    writeFileSync(forced, encodeSafetensors(Object.fromEntries(taps.map((t) => {
+      const v = force.get(t);
+      if (!v) throw new Error(`no studio value to force at ${t}`);
+      return [`force.${t}`, { dtype: 'F32' as const, shape: [shape[0], v.length / shape[0]], data: v }];
+    }))));
+    args.push('--force', forced);
+  }
+  run(PYTHON, args);
   const t = decodeSafetensors(new Uint8Array(readFileSync(outp)), outp).tensors;
   return { y: t.y.data as Float32Array, taps: new Map(taps.map((name) => [name, t[`tap.${name}`].data as Float32Array])) };
 }

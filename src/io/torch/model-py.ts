@@ -30,7 +30,7 @@ export function generateModelPy(g: Graph, names: Map<string, string>, q: TorchQP
       return v;
     });
     const c: TorchCtx = {
-      m, xs, info: q.modules[m] ?? { node: n.id, op: n.op, params: {} },
+      m, xs, batch: 'x.shape[0]', info: q.modules[m] ?? { node: n.id, op: n.op, params: {} },
       fail: (reason) => { throw new TorchExportError(`node ${n.id}: ${reason}`); },
     };
     init.push(...part.module(n, c));

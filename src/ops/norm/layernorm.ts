@@ -3,11 +3,12 @@
  * Pow / ReduceMean / Add / Sqrt / Div / Mul / Add pattern opset-13 exporters emit, recognised as one op:
  * src/ops/norm/onnx.ts). Kernels: Backend.layerNorm / layerNormBackward. Quantized as a new activation site (int16 by
  * default). Integer (nash marches): the `layernorm` layer (src/ops/norm/lower.ts); other marches: a float island.
- * QDQ export (opset 13): the same decomposition.
+ * QDQ export (opset 13): the same decomposition. PyTorch: nn.LayerNorm.
  */
 import { layerNormFn } from '../../engine/fns/tokens.ts';
 import type { GraphNode } from '../../graph/ir.ts';
 import { attrFloat, attrInt, attrInts } from '../../io/onnx/attrs.ts';
+import { torchModule } from '../../io/torch/py.ts';
 import type { OpDef } from '../types.ts';
 import { layerNormFloatIf, lowerLayerNorm } from './lower.ts';
 import { importLayerNormalization } from './onnx.ts';
@@ -35,7 +36,11 @@ export const layernormOp: OpDef = {
   // nash marches: exact integer row sums, a reciprocal square root table and per-feature gamma / beta multipliers
   // (docs/fixed-point.md "layer norm"); other marches (and rows too long for the exact sums): a float island
   int: { marches: ['nash-e', 'nash-m'], lower: (n, c) => lowerLayerNorm(n, c, epsOf(n)), floatIf: layerNormFloatIf },
-  torch: { none: 'the PyTorch export does not write LayerNorm yet (its weights would need loading)' },
+  // nn.LayerNorm over the last axis: its weight / bias are the node's (state_dict keys <m>.weight / <m>.bias)
+  torch: {
+    ...torchModule((n) => `nn.LayerNorm(${n.shape[n.shape.length - 1]}, eps=${epsOf(n)})`),
+    info: (n) => ({ eps: epsOf(n), num_features: n.shape[n.shape.length - 1] }),
+  },
   floatIsland: (n, c) => ({ kind: 'layernorm', eps: epsOf(n), gamma: Array.from(c.param(n.params.weight)), beta: Array.from(c.param(n.params.bias)) }),
   qdq: (n, c) => {
     const x = c.inputs[0];

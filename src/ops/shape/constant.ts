@@ -5,6 +5,7 @@
  * Quantized as Horizon's QAT does a constant input of an add / concat: its own activation fake quant (quant.region
  * 'const': the value starts inside the quantized region, as a QuantStub's output does). Kernels: the existing dense
  * ones (src/engine/fns/broadcast.ts). int: a `const` layer holding the quantized integers, repeated over the batch.
+ * PyTorch: studio_quant.LearnedConstant (a trainable nn.Parameter) with its own activation fake quant.
  */
 import { broadcastBatchFn } from '../../engine/fns/broadcast.ts';
 import { attrInt } from '../../io/onnx/attrs.ts';
@@ -42,5 +43,9 @@ export const constantOp: OpDef = {
     const dims = c.emit('Concat', [batch, c.constI(`${n.id}.dims`, [n.shape.length], n.shape, DataType.INT64)], 'expand_shape', [attrInt('axis', 0)]);
     return c.emit('Expand', [v, dims], 'expand');
   },
-  torch: { none: 'the PyTorch export does not write learned constants (class token, position table) yet' },
+  // studio_quant.LearnedConstant: an nn.Parameter `value` expanded to the batch; its activation fake quant follows
+  torch: {
+    module: (n, c) => [`self.${c.m} = sq.LearnedConstant([${n.shape.join(', ')}])`],
+    call: (_n, c) => `self.${c.m}(${c.batch})`,
+  },
 };

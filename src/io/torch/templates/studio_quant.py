@@ -9,7 +9,8 @@ What it holds, and why each piece matches the studio bit for bit:
       march bernoulli: scale -> 2^-clamp(floor(-log2 scale), 1, 14);
       rounding half_even: torch.fake_quantize_per_{tensor,channel}_affine itself;
       rounding bpu_round: floor(f32(f32(x * f32(1 / scale)) + 0.5)), clamped, times scale (STE with the same mask);
-  - PReLU with the studio's parameter name (slope);
+  - PReLU with the studio's parameter name (slope); LearnedConstant, a ViT's class token or position table (the
+    parameter `value`, repeated over the batch; its activation fake quant is the model's, as for any site);
   - the fused modules ConvAddAct2d / ConvTransposeAct2d / LinearAct on torch.ao's QAT Conv2d / Linear (BN is already
     folded into the conv by the studio's fusion; the activation and the add are applied in forward), whose bias goes
     on the int32 grid of the integer model once both scales are known (src/qmath/bias.ts: scale = input scale *
@@ -307,6 +308,19 @@ class PReLU(torch.nn.Module):
 
     def forward(self, x):
         return F.prelu(x, self.slope)
+
+
+class LearnedConstant(torch.nn.Module):
+    """A learned per-sample tensor repeated over the batch: a ViT's class token [1, D] or position table [T, D]
+    (the studio's `constant` op; its parameter is named `value`, as in the studio's graph). forward(batch) returns
+    [batch, *shape], a view: the gradient of every sample sums into the one parameter."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.value = torch.nn.Parameter(torch.zeros(shape))
+
+    def forward(self, batch):
+        return self.value.unsqueeze(0).expand(batch, *self.value.shape)
 
 
 def conv_module(spec, qc, info):
