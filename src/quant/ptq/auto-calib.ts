@@ -19,9 +19,9 @@
  * Two guards against fitting the noise of a few hundred calibration images (a lower criterion on them that does
  * not carry over to other images): the distance may be measured on more images than the observers see
  * (`observeImages`: the first ones of the data set feed the observers, as a calibration with `--calib-images` does;
- * all of them are scored), and a site moves only where the best candidate's improvement is consistent image by
- * image (`gate`: the paired z statistic of the per-image criterion, auto-calib-criteria.ts, at least this; 0: any
- * improvement, the guide's rule).
+ * all of them are scored), and a site moves only to a candidate whose improvement is consistent image by image
+ * (`gate`: the paired z statistic of the per-image criterion, auto-calib-criteria.ts, at least this; of those, the
+ * lowest; 0: any improvement, the guide's rule).
  */
 import { Tape, type Var } from '../../engine/autograd.ts';
 import { subset, type ImageDataset } from '../../data/dataset.ts';
@@ -45,7 +45,7 @@ export interface AutoCalibConfig {
   criterion?: AutoCalibCriterion;
   /** The first this many images of the data set feed the observers (default all); every image is scored. */
   observeImages?: number;
-  /** A site moves only where the best lower candidate's paired z of improvement is at least this (default 0: any improvement). */
+  /** A site moves only to a lower candidate whose paired z of improvement is at least this (default 0: any improvement). */
   gate?: number;
 }
 
