@@ -24,6 +24,7 @@ test('int4 + automatic calibration + AdaRound from the Quantize settings, kept w
   await expect(page.getByRole('alert').filter({ hasText: 'percentile:101' })).toBeVisible();
   await expect(page.getByTestId('calibrate-button')).toBeDisabled();
   await page.getByTestId('quant-auto-calib-params').fill('percentile:99.9');
+  await page.getByTestId('quant-auto-calib-gate').selectOption('2');
   await page.getByTestId('quant-adaround-steps').fill('4');
   await page.getByTestId('quant-adaround-batches').fill('1');
   await page.getByTestId('calibrate-button').click();
@@ -35,6 +36,8 @@ test('int4 + automatic calibration + AdaRound from the Quantize settings, kept w
   await expect(page.getByTestId('adaround-table').locator('tbody tr')).toHaveCount(4);
   await expect(page.getByTestId('auto-calib-table').locator('tbody tr')).toHaveCount(6);
   await expect(page.getByTestId('auto-calib-table')).toContainText('percentile:99.9');
+  await expect(page.getByTestId('auto-calib-table')).toContainText('(z ');
+  await expect(page.getByTestId('auto-calib-summary')).toContainText('gate z ≥ 2');
   await expect(page.getByTestId('adaround-summary')).toContainText('4 steps');
   const summary = await results.textContent();
 
@@ -45,4 +48,5 @@ test('int4 + automatic calibration + AdaRound from the Quantize settings, kept w
   await expect(page.getByTestId('quant-weight-bits')).toHaveValue('4');
   await expect(page.getByTestId('quant-adaround-steps')).toHaveValue('4');
   await expect(page.getByTestId('quant-auto-calib-params')).toHaveValue('percentile:99.9');
+  await expect(page.getByTestId('quant-auto-calib-gate')).toHaveValue('2');
 });

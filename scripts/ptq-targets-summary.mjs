@@ -12,6 +12,8 @@ const pct = (x) => (typeof x === 'number' ? `${x.toFixed(2)} %` : '–');
 const observers = (process.env.OBSERVERS ?? 'minmax,percentile,mse,kl').split(',');
 // SLICE=N: the observer parts' second calibration slice (ptq-targets.sh's SLICE; folders <model>-<run>-sN).
 const slice = process.env.SLICE ? `-s${process.env.SLICE}` : '';
+// AUTO=NAME: the automatic calibration's folder name (ptq-targets.sh's AUTO_NAME; default auto).
+const autoName = process.env.AUTO ?? 'auto';
 
 const f = report('cnn')?.float;
 if (f) console.log(`cnn-small float: ${pct(f.acc1)} on ${f.test_images} test images (${f.train_images} train images, ${f.epochs} epoch(s), ${f.seconds.toFixed(0)} s)`);
@@ -31,7 +33,7 @@ for (const m of ['cnn', 'resnet']) {
 }
 
 for (const m of ['cnn', 'fcnn']) {
-  const all = [...observers, 'auto'].map((o) => [o, report(`${m}-${o}${slice}`)]).filter(([, r]) => r?.calib);
+  const all = [...observers, 'auto'].map((o) => [o, report(`${m}-${o === 'auto' ? autoName : o}${slice}`)]).filter(([, r]) => r?.calib);
   if (!all.length) continue;
   // Two figures per calibration: the studio's own Acc@1 (calib.test_images) and the QDQ export's on all test images.
   for (const [what, acc, images] of [['studio', (r) => r.calib.acc1, (r) => r.calib.test_images], ['QDQ export, onnxruntime', (r) => r.qdq_accuracy?.acc1, (r) => r.qdq_accuracy?.test_images]]) {
@@ -44,10 +46,10 @@ for (const m of ['cnn', 'fcnn']) {
     console.log(`${m} int8, ${what} (${images(rows[0][1])} test images): ${single.map(([o, r]) => `${o} ${pct(acc(r))}`).join(', ')}; ` +
       `best single ${best ? `${best[0]} ${pct(acc(best[1]))}` : '–'}; automatic ${pct(auto && acc(auto))}` + (d !== null ? ` (${d >= 0 ? '+' : ''}${d.toFixed(2)} points)` : ''));
   }
-  const a = report(`${m}-auto${slice}`)?.calib?.auto_calib;
+  const a = report(`${m}-${autoName}${slice}`)?.calib?.auto_calib;
   if (a) {
-    if (a.uniform) console.log(`   whole model with one observer, ${a.criterion ?? "l2"} on ${a.images} calibration images: ${a.uniform.map((u) => `${u.observer} ${u.distance.toPrecision(4)}`).join(', ')}; start ${a.start}, final ${a.distance.toPrecision(4)}`);
-    console.log(`   choices: ${a.choices.map((c) => `${c.site} ${c.observer}${c.changed ? ' (changed)' : ''}`).join(', ')} (${a.seconds.toFixed(0)} s)`);
+    if (a.uniform) console.log(`   whole model with one observer, ${a.criterion ?? "l2"} on ${a.images} images (observers on ${a.observe_images ?? a.images}; gate ${a.gate ?? 0}): ${a.uniform.map((u) => `${u.observer} ${u.distance.toPrecision(4)}`).join(', ')}; start ${a.start}, final ${a.distance.toPrecision(4)}`);
+    console.log(`   choices: ${a.choices.map((c) => `${c.site} ${c.observer}${c.changed ? ' (changed)' : c.gated ? ' (kept by the gate)' : ''}`).join(', ')} (${a.seconds.toFixed(0)} s)`);
   }
 }
 

@@ -17,7 +17,10 @@
 #        STEPS / BATCHES / LR = AdaRound's num_steps, num_batches, lr; CRITERION = automatic calibration's criterion
 #        (l2|kl|loss, default the CLI's); RUNS = which calibrations the observer parts make (default: each of
 #        OBSERVERS, then auto); SLICE = a second calibration slice: --subset SLICE, so calib's seed-1 permutation
-#        draws other training images, the folders named <model>-<run>-sSLICE); TAG = a suffix for the log name)
+#        draws other training images, the folders named <model>-<run>-sSLICE); TAG = a suffix for the log name;
+#        AUTO_IMAGES = --auto-calib-images (images the search scores on; above CALIB: the calibration images and the
+#        next training images of the same permutation); GATE = --auto-calib-gate; AUTO_NAME = the auto run's folder
+#        name instead of "auto")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backend=${BACKEND:-webgpu}
@@ -30,7 +33,7 @@ observers=${OBSERVERS:-minmax,percentile,mse,kl}
 obsbackend=${OBS_BACKEND:-cpu}
 runs=${RUNS:-${observers//,/ } auto}
 slice=${SLICE:-}
-crit=(${CRITERION:+--auto-calib-criterion "$CRITERION"})
+crit=(${CRITERION:+--auto-calib-criterion "$CRITERION"} ${AUTO_IMAGES:+--auto-calib-images "$AUTO_IMAGES"} ${GATE:+--auto-calib-gate "$GATE"})
 data=idx:/usr/share/datasets/fashion-mnist
 root=runs/ptq-targets
 mkdir -p "$root"
@@ -66,7 +69,7 @@ obs() { # $1: cnn|fcnn
   # 10 000 test images (scripts/qdq-accuracy.mjs): the accuracy compared.
   local b=(--backend "$obsbackend") c=(--data "$data" --batch-size 64 --seed 0 --backend "$obsbackend" --calib-images "$calib" ${slice:+--subset "$slice"})
   for o in $runs; do
-    local d="$1-$o${slice:+-s$slice}"
+    local d="$1-$([ "$o" = auto ] && echo "${AUTO_NAME:-auto}" || echo "$o")${slice:+-s$slice}"
     fresh "$1" "$d"
     if [ "$o" = auto ]; then
       cli calib $(model "$1") "${c[@]}" --test-subset "$test" --model-path "$root/$d" --auto-calib --auto-calib-observers "$observers" "${crit[@]}"

@@ -113,6 +113,9 @@ def main():
     params['fc.bias'] = model.fc.bias
     os.makedirs(out, exist_ok=True)
     write_checkpoint(os.path.join(out, 'float-checkpoint'), params, {'epochsDone': epochs, 'seed': 0, 'normalization': 'pixel/255', 'trainedBy': 'pytorch'})
+    # The float model as ONNX too (batch dimension free): scripts/qdq-fidelity.mjs compares calibrations with it.
+    torch.onnx.export(model, xt[:1], os.path.join(out, 'float.onnx'), opset_version=13, input_names=['input'], output_names=['logits'],
+                      dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}})
     with open(os.path.join(out, 'torch-float.json'), 'w') as fh:
         json.dump({'acc1': acc, 'epochs': epochs, 'train_images': n, 'test_images': len(xt), 'seconds': time.time() - t0, 'torch': torch.__version__}, fh, indent=1)
 

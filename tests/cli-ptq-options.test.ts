@@ -3,24 +3,24 @@ import { describe, expect, it } from 'vitest';
 import { parsePtq } from '../src/cli/ptq-options.ts';
 import { UsageError } from '../src/cli/options.ts';
 import { ADAROUND_DEFAULTS } from '../src/quant/ptq/adaround-config.ts';
-import { AUTO_CALIB_DEFAULT, AUTO_CALIB_DEFAULT_CRITERION } from '../src/quant/ptq/auto-calib.ts';
+import { AUTO_CALIB_DEFAULT, AUTO_CALIB_DEFAULT_CRITERION, AUTO_CALIB_DEFAULT_GATE } from '../src/quant/ptq/auto-calib.ts';
 
 describe('calib PTQ options', () => {
   it('off unless asked; defaults where a value is not given', () => {
     expect(parsePtq({}, 32)).toEqual({ adaround: null, autoCalib: null });
     const p = parsePtq({ adaround: true, 'auto-calib': true }, 32);
     expect(p.adaround).toEqual({ ...ADAROUND_DEFAULTS, batchSize: 32 });
-    expect(p.autoCalib).toEqual({ candidates: AUTO_CALIB_DEFAULT, images: null, criterion: AUTO_CALIB_DEFAULT_CRITERION });
+    expect(p.autoCalib).toEqual({ candidates: AUTO_CALIB_DEFAULT, images: null, criterion: AUTO_CALIB_DEFAULT_CRITERION, gate: AUTO_CALIB_DEFAULT_GATE });
   });
 
   it('takes the guide parameters and candidates with a parameter', () => {
     const p = parsePtq({
       adaround: true, 'adaround-steps': '50', 'adaround-batches': '2', 'adaround-warm-up': '0.1', 'adaround-weight': '0.02',
       'adaround-b-range': '10,3', 'adaround-exclude': 'fc, conv1', 'adaround-lr': '0.05',
-      'auto-calib': true, 'auto-calib-observers': 'mse, percentile:99.9,clip_std:4', 'auto-calib-images': '64', 'auto-calib-criterion': 'kl',
+      'auto-calib': true, 'auto-calib-observers': 'mse, percentile:99.9,clip_std:4', 'auto-calib-images': '64', 'auto-calib-criterion': 'kl', 'auto-calib-gate': '2.5',
     }, 16);
     expect(p.adaround).toEqual({ numSteps: 50, numBatches: 2, warmUp: 0.1, weight: 0.02, bRange: [10, 3], excludePrefix: ['fc', 'conv1'], lr: 0.05, batchSize: 16 });
-    expect(p.autoCalib).toEqual({ candidates: ['mse', 'percentile:99.9', 'clip_std:4'], images: 64, criterion: 'kl' });
+    expect(p.autoCalib).toEqual({ candidates: ['mse', 'percentile:99.9', 'clip_std:4'], images: 64, criterion: 'kl', gate: 2.5 });
   });
 
   it('refuses bad values with the option and the problem', () => {
@@ -39,5 +39,8 @@ describe('calib PTQ options', () => {
     bad({ 'auto-calib': true, 'auto-calib-images': '0' }, /--auto-calib-images must be a positive integer, got "0"/);
     bad({ 'auto-calib': true, 'auto-calib-criterion': 'cosine' }, /--auto-calib-criterion must be one of l2\|kl\|loss, got "cosine"/);
     bad({ 'auto-calib-criterion': 'kl' }, /the --auto-calib-\* options need --auto-calib/);
+    bad({ 'auto-calib-gate': '2' }, /the --auto-calib-\* options need --auto-calib/);
+    bad({ 'auto-calib': true, 'auto-calib-gate': '-1' }, /--auto-calib-gate must be a number >= 0 \(a paired z; 0: any improvement\), got "-1"/);
+    bad({ 'auto-calib': true, 'auto-calib-gate': 'two' }, /--auto-calib-gate must be a number, got "two"/);
   });
 });

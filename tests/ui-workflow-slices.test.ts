@@ -194,6 +194,7 @@ describe('project snapshot and file', () => {
     set('autoCalibObservers', ['kl', 'minmax']);
     set('autoCalibParams', 'percentile:99.9, clip_std:4,');
     set('autoCalibCriterion', 'loss');
+    set('autoCalibGate', 2);
     set('adaroundSteps', 50);
     set('adaroundBatches', 2);
     set('adaroundWarmUp', 0.1);
@@ -201,7 +202,7 @@ describe('project snapshot and file', () => {
     const c = calibConfigOf(store.getState());
     expect(c.quant.weightBits).toBe(4);
     expect(c.ptq).toEqual({
-      autoCalib: { candidates: ['kl', 'minmax', 'percentile:99.9', 'clip_std:4'], criterion: 'loss' },
+      autoCalib: { candidates: ['kl', 'minmax', 'percentile:99.9', 'clip_std:4'], criterion: 'loss', gate: 2 },
       adaround: { numSteps: 50, numBatches: 2, warmUp: 0.1, weight: DEFAULT_QUANT_SETTINGS.adaroundWeight, excludePrefix: ['fc', 'conv1'] },
     });
     expect(numberErrors(store.getState().quant.settings)).toEqual({});

@@ -40,7 +40,7 @@ calib/qat also: [--qconfig default_calibration|default_qat|default_qat_fixed_act
          [--weight-bits 8|4] (per-channel int8 or int4 weights)
 qat also: [--distill [--distill-loss mse|kl] [--feature-weight W]] (the float model teaches the fake-quant model;
          needed without labels; with labels the cross-entropy is added)
-calib also: [--auto-calib [--auto-calib-observers minmax,percentile,mse,kl] [--auto-calib-images N]]
+calib also: [--auto-calib [--auto-calib-observers minmax,percentile,mse,kl] [--auto-calib-images N (above --calib-images: scored on held-out training images too)] [--auto-calib-criterion l2|kl|loss] [--auto-calib-gate Z]]
          [--adaround [--adaround-steps N] [--adaround-batches N] [--adaround-warm-up X] [--adaround-weight X]
                      [--adaround-b-range A,B] [--adaround-exclude PREFIX,..] [--adaround-lr X]]
 int_infer/compile/pipeline take the calib/qat options; compile --march M estimates on march M and writes

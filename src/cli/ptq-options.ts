@@ -3,10 +3,10 @@
  *   --adaround [--adaround-steps N] [--adaround-batches N] [--adaround-warm-up X] [--adaround-weight X]
  *              [--adaround-b-range A,B] [--adaround-exclude PREFIX[,PREFIX..]] [--adaround-lr X]
  *   --auto-calib [--auto-calib-observers a,b,c (an observer, or observer:parameter: percentile:99.9, clip_std:4)] [--auto-calib-images N]
- *                [--auto-calib-criterion l2|kl|loss]
+ *                [--auto-calib-criterion l2|kl|loss] [--auto-calib-gate Z]
  */
 import { resolveAdaRoundConfig, type AdaRoundConfig } from '../quant/ptq/adaround-config.ts';
-import { AUTO_CALIB_CRITERIA, AUTO_CALIB_DEFAULT, AUTO_CALIB_DEFAULT_CRITERION, checkCandidates, isAutoCalibCriterion, type AutoCalibCriterion } from '../quant/ptq/auto-calib.ts';
+import { AUTO_CALIB_CRITERIA, AUTO_CALIB_DEFAULT, AUTO_CALIB_DEFAULT_CRITERION, AUTO_CALIB_DEFAULT_GATE, checkCandidates, isAutoCalibCriterion, type AutoCalibCriterion } from '../quant/ptq/auto-calib.ts';
 import { UsageError } from './options.ts';
 
 export const PTQ_OPTIONS = {
@@ -14,11 +14,12 @@ export const PTQ_OPTIONS = {
   'adaround-warm-up': { type: 'string' }, 'adaround-weight': { type: 'string' }, 'adaround-b-range': { type: 'string' },
   'adaround-exclude': { type: 'string' }, 'adaround-lr': { type: 'string' },
   'auto-calib': { type: 'boolean' }, 'auto-calib-observers': { type: 'string' }, 'auto-calib-images': { type: 'string' }, 'auto-calib-criterion': { type: 'string' },
+  'auto-calib-gate': { type: 'string' },
 } as const;
 
 export interface PtqOptions {
   adaround: AdaRoundConfig | null;
-  autoCalib: { candidates: string[]; images: number | null; criterion: AutoCalibCriterion } | null;
+  autoCalib: { candidates: string[]; images: number | null; criterion: AutoCalibCriterion; gate: number } | null;
 }
 
 export function parsePtq(rest: Record<string, string | boolean | undefined>, batchSize: number): PtqOptions {
@@ -46,7 +47,7 @@ export function parsePtq(rest: Record<string, string | boolean | undefined>, bat
       throw new UsageError((e as Error).message);
     }
   }
-  if ((s('auto-calib-observers') !== undefined || s('auto-calib-images') !== undefined || s('auto-calib-criterion') !== undefined) && !rest['auto-calib']) {
+  if (Object.keys(PTQ_OPTIONS).some((k) => k.startsWith('auto-calib-') && rest[k] !== undefined) && !rest['auto-calib']) {
     throw new UsageError('the --auto-calib-* options need --auto-calib');
   }
   let autoCalib: PtqOptions['autoCalib'] = null;
@@ -61,7 +62,9 @@ export function parsePtq(rest: Record<string, string | boolean | undefined>, bat
     if (n !== undefined && !(Number.isInteger(n) && n >= 1)) throw new UsageError(`--auto-calib-images must be a positive integer, got "${s('auto-calib-images')}"`);
     const criterion = s('auto-calib-criterion') ?? AUTO_CALIB_DEFAULT_CRITERION;
     if (!isAutoCalibCriterion(criterion)) throw new UsageError(`--auto-calib-criterion must be one of ${AUTO_CALIB_CRITERIA.join('|')}, got "${criterion}"`);
-    autoCalib = { candidates, images: n ?? null, criterion };
+    const gate = numOpt('auto-calib-gate') ?? AUTO_CALIB_DEFAULT_GATE;
+    if (!(gate >= 0)) throw new UsageError(`--auto-calib-gate must be a number >= 0 (a paired z; 0: any improvement), got "${s('auto-calib-gate')}"`);
+    autoCalib = { candidates, images: n ?? null, criterion, gate };
   }
   return { adaround, autoCalib };
 }

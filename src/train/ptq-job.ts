@@ -33,7 +33,7 @@ export async function runPtq(ctx: JobContext, qm: QuantizedModel, calibDs: Image
   if (s.autoCalib) {
     const candidates = withDefaults(checkCandidates(s.autoCalib.candidates));
     const total = autoCalibTrials(qm, candidates);
-    out.autoCalib = await cancellable(() => autoCalibrate(qm, calibDs, { candidates, batchSize, criterion: s.autoCalib!.criterion }, {
+    out.autoCalib = await cancellable(() => autoCalibrate(qm, calibDs, { candidates, batchSize, criterion: s.autoCalib!.criterion, gate: s.autoCalib!.gate }, {
       normalize: data.normalize, signal: ctx.signal,
       onProgress: (p) => progress('auto-calib', p.site * candidates.length + candidates.indexOf(p.candidate), total),
     }));

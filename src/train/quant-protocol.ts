@@ -77,8 +77,8 @@ export type PtqPhase = 'auto-calib' | 'adaround';
 
 /** The PTQ algorithms a calibration may run after the observers (src/quant/ptq), with their settings. */
 export interface PtqJobSettings {
-  /** Automatic calibration over these candidate observers, minimising `criterion` (absent: the default); null: off. */
-  autoCalib: { candidates: string[]; criterion?: AutoCalibCriterion } | null;
+  /** Automatic calibration over these candidate observers, minimising `criterion`, with `gate` (absent: the defaults); null: off. */
+  autoCalib: { candidates: string[]; criterion?: AutoCalibCriterion; gate?: number } | null;
   /** AdaRound (unset fields: the defaults); null: off. */
   adaround: Partial<AdaRoundConfig> | null;
 }

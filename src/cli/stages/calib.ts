@@ -48,17 +48,24 @@ export async function runCalib(argv: string[]): Promise<void> {
   });
   let autoCalib: AutoCalibReport | null = null;
   if (ptq.autoCalib) {
-    const ds = firstN(calibDs, Math.min(ptq.autoCalib.images ?? calibDs.count, calibDs.count));
-    const { criterion } = ptq.autoCalib;
-    console.log(`Automatic calibration: ${qm.plan.acts.length} sites, candidates ${ptq.autoCalib.candidates.join(', ')}, criterion ${criterion} (${AUTO_CALIB_CRITERION_LABELS[criterion]}), ${ds.count} images`);
-    autoCalib = await autoCalibrate(qm, ds, { candidates: ptq.autoCalib.candidates, batchSize: o.batchSize, criterion }, {
+    // Fewer images than the calibration's: the search (observers and distance) on the first N of them; more: the
+    // observers see the calibration images, the distance is measured on them and the next training images of the
+    // same permutation (held out from the observers).
+    const n = ptq.autoCalib.images ?? calibDs.count;
+    const ds = n <= calibDs.count ? firstN(calibDs, n) : randomSubset(data.train, Math.min(n, data.train.count), 1);
+    const observeImages = Math.min(ds.count, calibDs.count);
+    const { criterion, gate } = ptq.autoCalib;
+    console.log(`Automatic calibration: ${qm.plan.acts.length} sites, candidates ${ptq.autoCalib.candidates.join(', ')}, criterion ${criterion} (${AUTO_CALIB_CRITERION_LABELS[criterion]}), ` +
+      `scored on ${ds.count} images (observers on ${observeImages}), gate ${gate}`);
+    autoCalib = await autoCalibrate(qm, ds, { candidates: ptq.autoCalib.candidates, batchSize: o.batchSize, criterion, observeImages, gate }, {
       normalize: normalization,
       onProgress: (p) => process.stderr.write(`Automatic calibration [site ${p.site}/${p.sites} ${p.node}: ${p.candidate}]\n`),
     });
     const crit = AUTO_CALIB_CRITERION_LABELS[criterion];
     console.log(`  the whole model with one observer, ${crit}: ${autoCalib.uniform.map((u) => `${u.observer} ${u.distance.toPrecision(5)}`).join(', ')}; start from ${autoCalib.start}`);
     for (const c of autoCalib.choices) {
-      console.log(`  ${c.site}: ${c.observer}${c.changed ? ' (changed)' : ''} (scale ${c.scale.toPrecision(5)}${c.candidates.length ? `; ${crit} ${c.candidates.map((t) => `${t.observer} ${t.distance.toPrecision(5)}`).join(', ')}` : ''})`);
+      console.log(`  ${c.site}: ${c.observer}${c.changed ? ' (changed)' : c.gated ? ' (kept by the gate)' : ''} (scale ${c.scale.toPrecision(5)}` +
+        `${c.candidates.length ? `; ${crit} ${c.candidates.map((t) => `${t.observer} ${t.distance.toPrecision(5)} z ${(t.z ?? 0).toFixed(2)}`).join(', ')}` : ''})`);
     }
     console.log(`  final ${crit} ${autoCalib.distance.toPrecision(5)} (start ${autoCalib.uniform.find((u) => u.observer === autoCalib!.start)!.distance.toPrecision(5)})`);
   }
@@ -98,7 +105,7 @@ export async function runCalib(argv: string[]): Promise<void> {
   await mkdir(o.modelPath, { recursive: true });
   await writeFile(join(o.modelPath, 'calib-checkpoint'), encodeQuantCheckpoint({
     model: modelName, stage: 'calib', graph, qconfig: qc, params: await qm.store.toHost(), qsites: await qm.toHost(),
-    meta: { calibImages: cal.images, normalization, ...(ada ? { adaround: ada.config } : {}), ...(autoCalib ? { autoCalib: { candidates: autoCalib.candidates, criterion: autoCalib.criterion, start: autoCalib.start, choices: autoCalib.choices.map((c) => ({ site: c.site, observer: c.observer, changed: c.changed })) } } : {}) },
+    meta: { calibImages: cal.images, normalization, ...(ada ? { adaround: ada.config } : {}), ...(autoCalib ? { autoCalib: { candidates: autoCalib.candidates, criterion: autoCalib.criterion, gate: autoCalib.gate, images: autoCalib.images, observeImages: autoCalib.observe_images, start: autoCalib.start, choices: autoCalib.choices.map((c) => ({ site: c.site, observer: c.observer, changed: c.changed })) } } : {}) },
   }));
   await mergeReport(o.modelPath, 'calib', {
     acc1: ev.acc1, acc5: ev.acc5, epochs: 0, train_images: cal.images, test_images: ev.images,

@@ -6,7 +6,7 @@
 import type { March } from '../../qmath/march.ts';
 import type { NodeOverride, WeightBits } from '../../quant/qconfig.ts';
 import { ADAROUND_DEFAULTS } from '../../quant/ptq/adaround-config.ts';
-import { AUTO_CALIB_DEFAULT, AUTO_CALIB_DEFAULT_CRITERION, type AutoCalibCriterion } from '../../quant/ptq/auto-calib.ts';
+import { AUTO_CALIB_DEFAULT, AUTO_CALIB_DEFAULT_CRITERION, AUTO_CALIB_DEFAULT_GATE, type AutoCalibCriterion } from '../../quant/ptq/auto-calib.ts';
 import type { ActHistogram, PtqPhase, PtqResult, QuantScales, QuantStage } from '../../train/quant-protocol.ts';
 import type { DistillLoss } from '../../train/distill.ts';
 import type { OutputSimilarity } from '../../quant/output-similarity.ts';
@@ -35,6 +35,8 @@ export interface QuantSettingsState {
   autoCalibParams: string;
   /** What automatic calibration minimises (absent in older projects: the default). */
   autoCalibCriterion?: AutoCalibCriterion;
+  /** Automatic calibration's gate, a paired z (absent in older projects: the default). */
+  autoCalibGate?: number;
   /** AdaRound after calibration, with this many steps per layer (0 = off). */
   adaroundSteps: number;
   /** AdaRound's num_batches (of the calibration batch size), warm_up and weight (the guide's names). */
@@ -53,7 +55,7 @@ export interface QuantSettingsState {
 export const DEFAULT_QUANT_SETTINGS: Readonly<QuantSettingsState> = Object.freeze({
   march: 'bayes', template: 'default_calibration', observer: '', overrides: [],
   calibBatches: 4, calibBatchSize: 64, qatEpochs: 1, qatLr: 1e-3, qatTrainImages: 1000,
-  weightBits: 8, autoCalib: false, autoCalibObservers: [...AUTO_CALIB_DEFAULT], autoCalibParams: '', autoCalibCriterion: AUTO_CALIB_DEFAULT_CRITERION, adaroundSteps: 0,
+  weightBits: 8, autoCalib: false, autoCalibObservers: [...AUTO_CALIB_DEFAULT], autoCalibParams: '', autoCalibCriterion: AUTO_CALIB_DEFAULT_CRITERION, autoCalibGate: AUTO_CALIB_DEFAULT_GATE, adaroundSteps: 0,
   adaroundBatches: ADAROUND_DEFAULTS.numBatches, adaroundWarmUp: ADAROUND_DEFAULTS.warmUp, adaroundWeight: ADAROUND_DEFAULTS.weight, adaroundExclude: '', qatDistill: false, distillLoss: 'mse', featureWeight: 0,
 });
 

@@ -43,7 +43,8 @@ export function PtqResults() {
           {auto.uniform && (
             <p className="hint" data-testid="auto-calib-summary">
               Whole model with one observer, {criterionName(auto.criterion)}: {auto.uniform.map((u) => `${u.observer} ${score(u)}`).join(', ')}; started
-              from {auto.start}, ended at {score(auto)} ({auto.images} images, {formatFixed(auto.seconds, 1)} s)
+              from {auto.start}, ended at {score(auto)} ({auto.images} images{auto.observe_images !== undefined && auto.observe_images < auto.images ? `, observers on the first ${auto.observe_images}` : ''}
+              {auto.gate ? `, gate z ≥ ${auto.gate}` : ''}, {formatFixed(auto.seconds, 1)} s)
             </p>
           )}
           <table className="results" data-testid="auto-calib-table">
@@ -52,8 +53,8 @@ export function PtqResults() {
               {auto.choices.map((c) => (
                 <tr key={c.site}>
                   <td>{c.site}</td>
-                  <td>{c.observer}{c.changed ? ' (changed)' : ''}</td>
-                  <td>{c.candidates.map((t) => `${t.observer} ${score(t)}`).join(', ') || '–'}</td>
+                  <td>{c.observer}{c.changed ? ' (changed)' : c.gated ? ' (kept by the gate)' : ''}</td>
+                  <td>{c.candidates.map((t) => `${t.observer} ${score(t)}${t.z !== undefined && t.observer !== 'current' ? ` (z ${t.z.toFixed(1)})` : ''}`).join(', ') || '–'}</td>
                 </tr>
               ))}
             </tbody>

@@ -3,7 +3,7 @@ import { useId } from 'react';
 import { MARCHES } from '../../../qmath/march.ts';
 import { OBSERVER_NAMES } from '../../../quant/observers/index.ts';
 import { QCONFIG_TEMPLATES, WEIGHT_BITS } from '../../../quant/qconfig.ts';
-import { AUTO_CALIB_CRITERIA, AUTO_CALIB_CRITERION_LABELS, AUTO_CALIB_DEFAULT_CRITERION, AUTO_CALIB_OBSERVERS } from '../../../quant/ptq/auto-calib.ts';
+import { AUTO_CALIB_CRITERIA, AUTO_CALIB_CRITERION_LABELS, AUTO_CALIB_DEFAULT_CRITERION, AUTO_CALIB_DEFAULT_GATE, AUTO_CALIB_GATES, AUTO_CALIB_OBSERVERS } from '../../../quant/ptq/auto-calib.ts';
 import type { QuantSettingsState } from '../../store/quant-slice.ts';
 import { NUMS, numberErrors, qatDistills } from './quant-settings-rules.ts';
 import { useStudio } from '../../studio-context.tsx';
@@ -70,6 +70,13 @@ export function QuantSettings({ disabled }: { disabled: boolean }) {
           <select aria-label="Automatic calibration criterion" data-testid="quant-auto-calib-criterion" value={q.autoCalibCriterion ?? AUTO_CALIB_DEFAULT_CRITERION}
             onChange={(e) => set('autoCalibCriterion', e.target.value as (typeof AUTO_CALIB_CRITERIA)[number])}>
             {AUTO_CALIB_CRITERIA.map((c) => <option key={c} value={c}>{c}: {AUTO_CALIB_CRITERION_LABELS[c]}</option>)}
+          </select>
+        )}
+        {q.autoCalib && (
+          <select aria-label="Automatic calibration gate" data-testid="quant-auto-calib-gate" value={q.autoCalibGate ?? AUTO_CALIB_DEFAULT_GATE}
+            title="A site moves only where the candidate is better image by image: the paired z of the per-image improvement at least this"
+            onChange={(e) => set('autoCalibGate', Number(e.target.value))}>
+            {AUTO_CALIB_GATES.map((z) => <option key={z} value={z}>{z === 0 ? 'move on any improvement' : `move only where z ≥ ${z} (consistent over the images)`}</option>)}
           </select>
         )}
         {q.autoCalib && (

@@ -47,7 +47,7 @@ export function calibConfigOf(s: StudioState): CalibJobConfig {
       excludePrefix: q.adaroundExclude.split(',').map((p) => p.trim()).filter(Boolean),
     }
     : null;
-  const ptq = q.autoCalib || adaround ? { autoCalib: q.autoCalib ? { candidates: autoCalibCandidates(q), criterion: q.autoCalibCriterion } : null, adaround } : undefined;
+  const ptq = q.autoCalib || adaround ? { autoCalib: q.autoCalib ? { candidates: autoCalibCandidates(q), criterion: q.autoCalibCriterion, gate: q.autoCalibGate } : null, adaround } : undefined;
   return { quant: quantSettingsOf(s), batches: q.calibBatches, batchSize: q.calibBatchSize, testImages: s.settings.testImages, ...(ptq ? { ptq } : {}), ...scopeOf(s) };
 }
 
