@@ -165,8 +165,8 @@ describe('fuse: structure', () => {
     const down = fg.nodes.find((n) => n.id === 'layer2.down.conv')!;
     expect(down.attrs.act).toBeUndefined();
     expect(fg.nodes.find((n) => n.id === 'layer2.b.conv')!.inputs).toEqual(['layer2.a.conv', 'layer2.down.conv']);
-    expect(steps.map((s) => s.pass)).toEqual(['fold_bn', 'fuse_add', 'fuse_act']);
-    expect(steps[1].fused.map((f) => f.pattern)).toEqual(['conv2d+add+relu', 'conv2d+add+relu', 'conv2d+add+relu']);
+    expect(steps.map((s) => s.pass)).toEqual(['fold_bn', 'bn_as_conv', 'fuse_add', 'fuse_act']);
+    expect(steps[2].fused.map((f) => f.pattern)).toEqual(['conv2d+add+relu', 'conv2d+add+relu', 'conv2d+add+relu']);
   });
 
   it('mlp: Linear+ReLU fused, the last linear has no act', () => {
@@ -209,6 +209,24 @@ describe('fuse: structure', () => {
     expect(fg.params.map((p) => p.name)).toEqual(['c.weight', 'c.bias']);
   });
 
+  it('a BN after a concat (DenseNet) becomes a depthwise 1x1 conv with its ReLU fused; the same eval output', async () => {
+    const b = new GraphBuilder('dense', [3, 6, 6], 4);
+    const q = b.quantStub('input');
+    const c0 = b.conv('c0', q, 5, 3, { padding: 1 });
+    const cat = b.concat('cat', [q, c0]);
+    const r = b.relu('relu', b.bn('norm', cat));
+    const g = b.build(b.dequantStub(b.conv('c1', r, 4, 1)));
+    const host = randomHost(g, 21);
+    const { graph: fg, host: fh } = fuse(g, host);
+    const norm = fg.nodes.find((n) => n.id === 'norm')!;
+    expect(norm).toMatchObject({ op: 'conv2d', params: { weight: 'norm.weight', bias: 'norm.bias' }, attrs: { act: 'relu', fusedFrom: ['norm', 'relu'] } });
+    expect(norm.attrs.conv!.groups).toBe(8);
+    expect(fg.params.find((p) => p.name === 'norm.weight')!.shape).toEqual([8, 1, 1, 1]);
+    expect(Object.keys(fh).filter((k) => k.startsWith('norm.')).sort()).toEqual(['norm.bias', 'norm.weight']);
+    const x0 = randomInput([2, 3, 6, 6], 22);
+    expect(relDiff(await evalForward(fg, fh, x0, [2, 3, 6, 6]), await evalForward(g, host, x0, [2, 3, 6, 6]))).toBeLessThan(1e-5);
+  });
+
   it('node count drops and fusedFrom names every removed node exactly once', () => {
     for (const name of MODEL_NAMES) {
       const g = buildModel(name);
@@ -235,11 +253,11 @@ describe('fuse: purity', () => {
       const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
       for (const k of Object.keys(host)) expect(bytes(host[k]).equals(bytes(hostCopy[k])), k).toBe(true);
       for (const k of Object.keys(fh)) if (k in host) expect(fh[k]).not.toBe(host[k]);
-      expect(steps.map((s) => s.pass)).toEqual(['fold_bn', 'fuse_add', 'fuse_act']);
+      expect(steps.map((s) => s.pass)).toEqual(['fold_bn', 'bn_as_conv', 'fuse_add', 'fuse_act']);
       // The first step still has the activations, the last is the result; the steps are copies.
-      expect(steps[0].graph.nodes.length).toBeGreaterThan(steps[2].graph.nodes.length);
-      expect(steps[2].graph).toEqual(fg);
-      expect(steps[2].graph).not.toBe(fg);
+      expect(steps[0].graph.nodes.length).toBeGreaterThan(steps[3].graph.nodes.length);
+      expect(steps[3].graph).toEqual(fg);
+      expect(steps[3].graph).not.toBe(fg);
       expect(count(steps[0].graph, 'batchnorm2d')).toBe(0);
     }
   });
@@ -267,14 +285,17 @@ describe('fusionReport', () => {
     expect(fg.nodes.find((n) => n.id === 'c3')!.attrs.addInput).toBe(true);
     expect(fg.nodes.find((n) => n.id === 'c5')!.attrs.addInput).toBe(true);
     expect(fg.nodes.find((n) => n.id === 'c2')!.attrs.act).toBe('relu');
+    // The BN c1 can't take (c1 also feeds the concat) becomes a depthwise 1x1 conv of its own, so the concat that
+    // reads it is quantized too.
+    expect(fg.nodes.find((n) => n.id === 'bn1')).toMatchObject({ op: 'conv2d', attrs: { conv: { groups: 4 }, fusedFrom: ['bn1'] } });
     const r = fusionReport(fg);
-    expect(r.unfused).toEqual([
-      { nodes: ['c1', 'bn1'], pattern: 'conv2d+batchnorm2d', reason: expect.stringMatching(/c1 output has 2 uses \(also cat\)/) },
-    ]);
+    expect(r.unfused).toEqual([]);
     const float = Object.fromEntries(r.float.map((f) => [f.node, f.reason]));
-    expect(Object.keys(float).sort()).toEqual(['bn1', 'cat', 'fc', 'flat']);
+    expect(Object.keys(float).sort()).toEqual(['fc', 'flat']);
     expect(float.fc).toMatch(/outside the QuantStub/);
-    expect(float.bn1).toMatch(/batchnorm2d has no quantized implementation/);
+    // Before fusion the report names the Conv+BN that cannot fold, and why.
+    expect(fusionReport(g).unfused.find((u) => u.pattern === 'conv2d+batchnorm2d')).toEqual(
+      { nodes: ['c1', 'bn1'], pattern: 'conv2d+batchnorm2d', reason: expect.stringMatching(/c1 output has 2 uses \(also cat\)/) });
   });
 
   it('reports adds after non-convs, activations after multi-use convs, and BN after non-convs', () => {
@@ -287,13 +308,14 @@ describe('fusionReport', () => {
     const bn = b.bn('bn', b.avgPool('ap', add, 1));
     const g = b.build(b.dequantStub(bn));
     const { graph: fg, steps } = fuse(g, randomHost(g, 10));
-    expect(steps.every((s) => s.fused.length === 0)).toBe(true);
-    expect(fg).toEqual(g);
-    const r = fusionReport(fg);
-    expect(r.unfused.map((u) => u.pattern)).toEqual(['conv2d+relu', 'conv2d+add', 'batchnorm2d']);
-    expect(r.unfused[0].reason).toMatch(/c1 output has 2 uses \(also mp\)/);
-    expect(r.unfused[1].reason).toMatch(/r1 is a relu after a conv .*add must come before the activation to fuse; mp is a maxpool2d, not a conv/);
-    expect(r.unfused[2].reason).toMatch(/follows a avgpool2d/);
+    // Only the BN after the pool changes: it becomes a depthwise conv (bn_as_conv); nothing else fuses.
+    expect(steps.map((s) => s.fused)).toEqual([[], [{ pattern: 'batchnorm2d', nodes: ['bn'], into: 'bn' }], [], []]);
+    const r0 = fusionReport(g);
+    expect(r0.unfused.map((u) => u.pattern)).toEqual(['conv2d+relu', 'conv2d+add', 'batchnorm2d']);
+    expect(r0.unfused[0].reason).toMatch(/c1 output has 2 uses \(also mp\)/);
+    expect(r0.unfused[1].reason).toMatch(/r1 is a relu after a conv .*add must come before the activation to fuse; mp is a maxpool2d, not a conv/);
+    expect(r0.unfused[2].reason).toMatch(/follows a avgpool2d/);
+    expect(fusionReport(fg).unfused.map((u) => u.pattern)).toEqual(['conv2d+relu', 'conv2d+add']);
   });
 
   it('on an unfused zoo graph, every Conv+BN shows up as a pending fusion', () => {

@@ -2,9 +2,12 @@
  * Operator fusion before quantization, as horizon_plugin_pytorch / torch.ao fuse modules: a pattern
  * table (op tuple -> fuser) applied as passes, in this order:
  *
- *  1. fold_bn   Conv+BN, Linear+BN(1d)         BN folded exactly into the weight and bias (eval-mode BN)
- *  2. fuse_add  Conv+Add(+ReLU|ReLU6)          the add's other operand becomes the conv's second input
- *  3. fuse_act  Conv|Linear + ReLU|ReLU6       the activation becomes the node's `act` attribute
+ *  1. fold_bn    Conv+BN, Linear+BN(1d)        BN folded exactly into the weight and bias (eval-mode BN)
+ *  2. bn_as_conv BN2d after anything else      the BN becomes a depthwise 1x1 conv with the same per-channel
+ *                                              scale and shift (DenseNet's BN after a concat), so it quantizes,
+ *                                              converts and fuses its activation like any conv
+ *  3. fuse_add   Conv+Add(+ReLU|ReLU6)         the add's other operand becomes the conv's second input
+ *  4. fuse_act   Conv|Linear + ReLU|ReLU6      the activation becomes the node's `act` attribute
  *
  * A fused node keeps op 'conv2d' / 'linear' and the anchor's id, params and namespace; its value is
  *   act(conv(x, w', b') + addInput)
@@ -122,6 +125,39 @@ function foldBn([anchor, bn]: GraphNode[], ctx: FuseContext): void {
   }
 }
 
+/**
+ * A BN2d no conv takes, as a depthwise 1x1 conv: w[c] = gamma / sqrt(var + eps), b[c] = beta - mean * w[c] (the
+ * eval-mode BN exactly). The conv reuses the BN's weight / bias names; its running statistics disappear.
+ */
+function bnAsConv([bn]: GraphNode[], ctx: FuseContext): void {
+  const { graph: g, host } = ctx;
+  const get = (name: string) => {
+    const v = host[name];
+    if (!v) throw new Error(`fuse: missing parameter ${name}`);
+    return v;
+  };
+  const gamma = get(bn.params.weight), beta = get(bn.params.bias);
+  const mean = get(bn.params.running_mean), variance = get(bn.params.running_var);
+  const c = bn.shape[0];
+  const eps = bn.attrs.eps ?? 1e-5;
+  const w = new Float32Array(c), b = new Float32Array(c);
+  for (let o = 0; o < c; o++) {
+    w[o] = gamma[o] / Math.sqrt(variance[o] + eps);
+    b[o] = beta[o] - mean[o] * w[o];
+  }
+  host[bn.params.weight] = w;
+  host[bn.params.bias] = b;
+  for (const role of ['running_mean', 'running_var']) {
+    g.params = g.params.filter((p) => p.name !== bn.params[role]);
+    delete host[bn.params[role]];
+  }
+  g.params = g.params.map((p) => (p.name === bn.params.weight ? { name: p.name, shape: [c, 1, 1, 1], init: 'kaiming_uniform', kind: 'param', fanIn: 1 }
+    : p.name === bn.params.bias ? { name: p.name, shape: [c], init: 'bias_uniform', kind: 'param', fanIn: 1 } : p));
+  bn.op = 'conv2d';
+  bn.params = { weight: bn.params.weight, bias: bn.params.bias };
+  bn.attrs = { conv: { strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: c } };
+}
+
 function fuseAdd(chain: GraphNode[]): void {
   const [anchor, add] = chain;
   const other = add.inputs[0] === anchor.id ? add.inputs[1] : add.inputs[0];
@@ -181,6 +217,8 @@ function buildPasses(): FusionPass[] {
   const adds = with_((t) => !!opDef(t).fusion.add);
   return [
     { name: 'fold_bn', patterns: anchors('foldBn').flatMap((a) => bns.map((b) => bnPattern(a, b))) },
+    // Only 2-D batch norms over NCHW (a per-sample shape [C, H, W]) with parameters of their own.
+    { name: 'bn_as_conv', patterns: bns.map((b) => ({ ops: [b], accept: ([n], ctx) => n.shape.length === 3 && ownsParams(ctx, n), fuse: bnAsConv })) },
     {
       name: 'fuse_add',
       patterns: anchors('add').flatMap((a) => adds.flatMap((ad) => [...FUSABLE_ACTS.map((act) => addPattern(a, ad, act)), addPattern(a, ad)])),

@@ -1,6 +1,8 @@
 /**
  * batchnorm2d: batch normalization over channels (NCHW, or [N, C]); trains with batch statistics. Before
- * quantization it folds into the conv / linear before it (fusion.bn); unfused, it has no integer implementation.
+ * quantization it folds into the conv / linear before it (fusion.bn); a 2-D one that nothing takes (DenseNet's BN
+ * after a concat) becomes a depthwise 1x1 conv (fuse.ts bn_as_conv). Only a [N, C] one left alone has no integer
+ * implementation.
  */
 import { batchNormFn } from '../../engine/fns/norm.ts';
 import { attrFloat } from '../../io/onnx/attrs.ts';
