@@ -14,7 +14,6 @@ import { concatFn } from '../src/engine/fns/pool.ts';
 import { convExactFn, requantExactFn } from '../src/engine/fns/requant-exact.ts';
 import { Optimizer } from '../src/engine/optim/optimizer.ts';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
-import type { ImageDataset } from '../src/data/dataset.ts';
 import { normalizeImages } from '../src/data/loader.ts';
 import { fuse } from '../src/graph/passes/fuse.ts';
 import { importOnnx } from '../src/io/onnx/import.ts';
@@ -26,43 +25,20 @@ import { computeHorizonMultiplierShift, mulShiftRound, requantizeValueHorizon } 
 import { conv2dAccumulate } from '../src/sim/int/conv2d.ts';
 import { activationClamp, requantSpecFromScales } from '../src/sim/int/requant.ts';
 import { calibrate } from '../src/quant/calibrate.ts';
-import { convertQuantizedModel, type IntModel } from '../src/quant/convert.ts';
+import { convertQuantizedModel } from '../src/quant/convert.ts';
 import { prepare } from '../src/quant/prepare.ts';
 import { qconfigTemplate } from '../src/quant/qconfig.ts';
 import type { March } from '../src/qmath/march.ts';
 import { QuantizedModel } from '../src/quant/quantized-model.ts';
-import { execLayer, type IntTensor } from '../src/sim/run.ts';
+import { execLayer } from '../src/sim/run.ts';
 import { trainStep } from '../src/train/trainer.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 import { fixture } from './helpers/onnx.ts';
 import { mulberry32 } from './helpers/random.ts';
+import { toInt } from './helpers/sim-ints.ts';
+import { colourBlobs as images } from './helpers/blob-images.ts';
 
 afterAll(destroyTestBackend);
-
-function images(n: number, seed: number, [C, H, W]: number[], classes: number): ImageDataset {
-  const r = mulberry32(seed);
-  const px = new Uint8Array(n * C * H * W);
-  for (let i = 0; i < n; i++) {
-    const cx = r() * W, cy = r() * H, rad = 2 + r() * 6;
-    for (let c = 0; c < C; c++) {
-      const amp = 60 + r() * 195;
-      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-        const d = Math.hypot(x - cx, y - cy);
-        px[((i * C + c) * H + y) * W + x] = Math.min(255, Math.round(amp * Math.exp(-(d * d) / (rad * rad)) + r() * 40));
-      }
-    }
-  }
-  return { name: 'blobs', count: n, channels: C, height: H, width: W, numClasses: classes, classNames: [], images: px, labels: Uint8Array.from({ length: n }, (_, i) => i % classes) };
-}
-
-/** Integers of a fake-quantized value (exact: q · s rounds back to q). */
-function toInt(im: IntModel, id: string, v: Float32Array, n: number): IntTensor {
-  const info = im.values[id];
-  const s = info.scales[0];
-  const data = info.dtype === 'int16' ? new Int16Array(v.length) : new Int8Array(v.length);
-  for (let i = 0; i < v.length; i++) data[i] = Math.round(v[i] / s);
-  return { data, shape: [n, ...info.shape] };
-}
 
 /** For every add / mul / concat-rescale / conv2d layer: the values where the simulator differs from the fake-quant model. */
 async function exactLayers(qm: QuantizedModel, name: string, shape: number[], K: number) {

@@ -13,7 +13,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Tape } from '../src/engine/autograd.ts';
 import { Optimizer } from '../src/engine/optim/optimizer.ts';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
-import type { ImageDataset } from '../src/data/dataset.ts';
 import { normalizeImages } from '../src/data/loader.ts';
 import { fusionReport } from '../src/graph/passes/check.ts';
 import { fuse } from '../src/graph/passes/fuse.ts';
@@ -28,31 +27,15 @@ import { qconfigTemplate } from '../src/quant/qconfig.ts';
 import type { March } from '../src/qmath/march.ts';
 import { QuantizedModel } from '../src/quant/quantized-model.ts';
 import { decodeModelFile, encodeModelFile } from '../src/sim/model-file.ts';
-import { execLayer, runIntModel, type IntTensor } from '../src/sim/run.ts';
+import { execLayer, runIntModel } from '../src/sim/run.ts';
 import { releaseGpuModel, runIntModelGpu } from '../src/sim/run-gpu.ts';
 import { trainStep } from '../src/train/trainer.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
 import { fixture, relError, runOrt } from './helpers/onnx.ts';
-import { mulberry32 } from './helpers/random.ts';
+import { toInt } from './helpers/sim-ints.ts';
+import { colourBlobs as images } from './helpers/blob-images.ts';
 
 afterAll(destroyTestBackend);
-
-/** Smooth colour blobs (more like images than white noise), labels by index. */
-function images(n: number, seed: number, [C, H, W]: number[], classes: number): ImageDataset {
-  const r = mulberry32(seed);
-  const px = new Uint8Array(n * C * H * W);
-  for (let i = 0; i < n; i++) {
-    const cx = r() * W, cy = r() * H, rad = 2 + r() * 6;
-    for (let c = 0; c < C; c++) {
-      const amp = 60 + r() * 195;
-      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-        const d = Math.hypot(x - cx, y - cy);
-        px[((i * C + c) * H + y) * W + x] = Math.min(255, Math.round(amp * Math.exp(-(d * d) / (rad * rad)) + r() * 40));
-      }
-    }
-  }
-  return { name: 'blobs', count: n, channels: C, height: H, width: W, numClasses: classes, classNames: [], images: px, labels: Uint8Array.from({ length: n }, (_, i) => i % classes) };
-}
 
 async function quantized(name: string, template: string, march: March) {
   const r = importOnnx(fixture(name), `${name}.onnx`);
@@ -89,14 +72,6 @@ async function fakeQuantValues(qm: QuantizedModel, x: Float32Array, shape: numbe
   for (const [id, v] of values) vals.set(id, await qm.be.read(v.value));
   tape.dispose();
   return { out, vals };
-}
-
-function toInt(im: IntModel, id: string, v: Float32Array, n: number): IntTensor {
-  const info = im.values[id];
-  const s = info.scales[0];
-  const data = info.dtype === 'int16' ? new Int16Array(v.length) : new Int8Array(v.length);
-  for (let i = 0; i < v.length; i++) data[i] = Math.round(v[i] / s);
-  return { data, shape: [n, ...info.shape] };
 }
 
 /** Worst |simulator - fake quant| in output LSB of every requantizing layer, fed the fake-quant integer inputs. */

@@ -17,8 +17,8 @@ import { prepare } from '../src/quant/prepare.ts';
 import { qconfigTemplate } from '../src/quant/qconfig.ts';
 import { QuantizedModel } from '../src/quant/quantized-model.ts';
 import { calibrate } from '../src/quant/calibrate.ts';
-import { convertQuantizedModel, weightScales, type IntModel } from '../src/quant/convert.ts';
-import { execLayer, runIntModel, type IntTensor } from '../src/sim/run.ts';
+import { convertQuantizedModel, weightScales } from '../src/quant/convert.ts';
+import { execLayer, runIntModel } from '../src/sim/run.ts';
 import { conv2dAccFast } from '../src/sim/fast-conv.ts';
 import { useWasmGemm, wasmGemm } from '../src/sim/wasm-gemm.ts';
 import { conv2dAccumulate } from '../src/sim/int/conv2d.ts';
@@ -27,6 +27,7 @@ import { computeMultiplierShift, requantizeHorizon } from '../src/sim/int/requan
 import type { ImageDataset } from '../src/data/dataset.ts';
 import type { March } from '../src/quant/march.ts';
 import { mulberry32 } from './helpers/random.ts';
+import { toInt } from './helpers/sim-ints.ts';
 
 function images(n: number, seed: number): ImageDataset {
   const r = mulberry32(seed);
@@ -62,14 +63,6 @@ async function fakeQuantValues(qm: QuantizedModel, x: Float32Array, n: number) {
   for (const [id, v] of values) vals.set(id, await qm.be.read(v.value));
   tape.dispose();
   return { out, vals };
-}
-
-function toInt(im: IntModel, id: string, v: Float32Array, n: number): IntTensor {
-  const info = im.values[id];
-  const s = info.scales[0];
-  const data = info.dtype === 'int16' ? new Int16Array(v.length) : new Int8Array(v.length);
-  for (let i = 0; i < v.length; i++) data[i] = Math.round(v[i] / s);
-  return { data, shape: [n, ...info.shape] };
 }
 
 function batch(n: number, seed: number): Float32Array {
