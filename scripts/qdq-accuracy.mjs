@@ -5,24 +5,16 @@
 // Usage: node scripts/qdq-accuracy.mjs DIR [IDX_FOLDER]   (normalization from DIR/report.json's calib section)
 // Merges {"qdq_accuracy": {"acc1", "test_images", "file"}} into DIR/report.json and prints the figure.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
+import { DEFAULT_IDX, pixelMap, readTestSet } from './fashion-test-set.mjs';
 
-const [dir, idx = '/usr/share/datasets/fashion-mnist'] = process.argv.slice(2);
+const [dir, idx = DEFAULT_IDX] = process.argv.slice(2);
 if (!dir) throw new Error('usage: node scripts/qdq-accuracy.mjs DIR [IDX_FOLDER]');
-const idxFile = (name) => {
-  const b = gunzipSync(readFileSync(join(idx, name)));
-  const dims = Array.from({ length: b[3] }, (_, i) => b.readUInt32BE(4 + 4 * i));
-  return { dims, data: b.subarray(4 + 4 * dims.length) };
-};
-const images = idxFile('t10k-images-idx3-ubyte.gz');
-const labels = idxFile('t10k-labels-idx1-ubyte.gz').data;
-const [n, h, w] = images.dims;
+const { images, labels, n, h, w } = readTestSet(idx);
 const reportFile = join(dir, 'report.json');
 const report = JSON.parse(readFileSync(reportFile, 'utf8'));
-const norm = report.calib?.normalization ?? 'pixel/255';
-const px = (p) => (norm === 'pixel/255' ? p / 255 : (p / 255 - norm.mean[0]) / norm.std[0]);
+const px = pixelMap(report);
 const file = join(dir, 'model.qdq.onnx');
 const s = await ort.InferenceSession.create(readFileSync(file), { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled' });
 let correct = 0;

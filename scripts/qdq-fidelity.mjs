@@ -4,23 +4,15 @@
 // on test images instead of training images), the top-1 agreement with the float model, and the accuracy.
 // Usage: node scripts/qdq-fidelity.mjs FLOAT.onnx DIR [DIR...]   (normalization from the first DIR's report.json)
 import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
+import { DEFAULT_IDX, pixelMap, readTestSet } from './fashion-test-set.mjs';
 
 const [floatFile, ...dirs] = process.argv.slice(2);
 if (!floatFile || !dirs.length) throw new Error('usage: node scripts/qdq-fidelity.mjs FLOAT.onnx DIR [DIR...]');
-const idx = '/usr/share/datasets/fashion-mnist';
-const idxFile = (name) => {
-  const buf = gunzipSync(readFileSync(join(idx, name)));
-  const dims = Array.from({ length: buf[3] }, (_, i) => buf.readUInt32BE(4 + 4 * i));
-  return { dims, data: buf.subarray(4 + 4 * dims.length) };
-};
-const images = idxFile('t10k-images-idx3-ubyte.gz');
-const labels = idxFile('t10k-labels-idx1-ubyte.gz').data;
-const [n, h, w] = images.dims;
-const norm = JSON.parse(readFileSync(join(dirs[0], 'report.json'), 'utf8')).calib?.normalization ?? 'pixel/255';
-const px = (p) => (norm === 'pixel/255' ? p / 255 : (p / 255 - norm.mean[0]) / norm.std[0]);
+const idx = DEFAULT_IDX;
+const { images, labels, n, h, w } = readTestSet(idx);
+const px = pixelMap(JSON.parse(readFileSync(join(dirs[0], 'report.json'), 'utf8')));
 
 async function logits(file) {
   const s = await ort.InferenceSession.create(readFileSync(file), { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled' });

@@ -4,22 +4,14 @@
 // an accuracy difference from the noise of which images sit at a decision boundary.
 // Usage: node scripts/qdq-paired.mjs DIR_A DIR_B [IDX_FOLDER]   (normalization from DIR_A/report.json's calib section)
 import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
+import { DEFAULT_IDX, pixelMap, readTestSet } from './fashion-test-set.mjs';
 
-const [a, b, idx = '/usr/share/datasets/fashion-mnist'] = process.argv.slice(2);
+const [a, b, idx = DEFAULT_IDX] = process.argv.slice(2);
 if (!a || !b) throw new Error('usage: node scripts/qdq-paired.mjs DIR_A DIR_B [IDX_FOLDER]');
-const idxFile = (name) => {
-  const buf = gunzipSync(readFileSync(join(idx, name)));
-  const dims = Array.from({ length: buf[3] }, (_, i) => buf.readUInt32BE(4 + 4 * i));
-  return { dims, data: buf.subarray(4 + 4 * dims.length) };
-};
-const images = idxFile('t10k-images-idx3-ubyte.gz');
-const labels = idxFile('t10k-labels-idx1-ubyte.gz').data;
-const [n, h, w] = images.dims;
-const norm = JSON.parse(readFileSync(join(a, 'report.json'), 'utf8')).calib?.normalization ?? 'pixel/255';
-const px = (p) => (norm === 'pixel/255' ? p / 255 : (p / 255 - norm.mean[0]) / norm.std[0]);
+const { images, labels, n, h, w } = readTestSet(idx);
+const px = pixelMap(JSON.parse(readFileSync(join(a, 'report.json'), 'utf8')));
 
 async function correctness(dir) {
   const s = await ort.InferenceSession.create(readFileSync(join(dir, 'model.qdq.onnx')), { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled' });
