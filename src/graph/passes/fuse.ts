@@ -85,14 +85,16 @@ function ownsParams(ctx: FuseContext, n: GraphNode): boolean {
 // ---------------------------------------------------------------------------------------------
 // Fusers
 
+function hostParam(host: HostParams, name: string): Float32Array {
+  const v = host[name];
+  if (!v) throw new Error(`fuse: missing parameter ${name}`);
+  return v;
+}
+
 /** w' = w * gamma / sqrt(var + eps) per output channel, b' = (b - mean) * gamma / sqrt(var + eps) + beta. */
 function foldBn([anchor, bn]: GraphNode[], ctx: FuseContext): void {
   const { graph: g, host } = ctx;
-  const get = (name: string) => {
-    const v = host[name];
-    if (!v) throw new Error(`fuse: missing parameter ${name}`);
-    return v;
-  };
+  const get = (name: string) => hostParam(host, name);
   const w = get(anchor.params.weight);
   const outC = g.params.find((p) => p.name === anchor.params.weight)!.shape[0];
   const gamma = get(bn.params.weight), beta = get(bn.params.bias);
@@ -131,11 +133,7 @@ function foldBn([anchor, bn]: GraphNode[], ctx: FuseContext): void {
  */
 function bnAsConv([bn]: GraphNode[], ctx: FuseContext): void {
   const { graph: g, host } = ctx;
-  const get = (name: string) => {
-    const v = host[name];
-    if (!v) throw new Error(`fuse: missing parameter ${name}`);
-    return v;
-  };
+  const get = (name: string) => hostParam(host, name);
   const gamma = get(bn.params.weight), beta = get(bn.params.bias);
   const mean = get(bn.params.running_mean), variance = get(bn.params.running_var);
   const c = bn.shape[0];
