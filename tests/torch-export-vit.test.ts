@@ -108,7 +108,7 @@ describe('PyTorch export of a ViT: build() = the studio fake-quant model', () =>
       y: { dtype: 'I64', shape: [data.count], data: BigInt64Array.from(data.labels!, (l) => BigInt(l)) },
     }));
     const out = join(dir, 'qat-out');
-    const log = run(PYTHON, [join(dir, 'torchrun_compat.py'), '--nproc_per_node', '1', '--master_port', '29533', join(dir, 'train_qat.py'),
+    const log = run(PYTHON, [join(dir, 'torchrun_compat.py'), '--nproc_per_node', '1', '--master_port', '29551', join(dir, 'train_qat.py'),
       '--data', join(dir, 'train.safetensors'), '--steps', '3', '--batch-size', '8', '--lr', '1e-2', '--out', out], { cwd: dir, timeoutMs: 240_000 });
     expect(log).toMatch(/QAT step 3\/3: loss [\d.]+ \(1 processes/);
 
