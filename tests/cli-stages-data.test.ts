@@ -24,7 +24,8 @@ let cifar: string;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'qs-cli-stages-'));
   cifar = join(root, 'cifar');
-  await writeFashionAsCifar10(cifar, 32, 16);
+  // 8 training images (one step of 8 per training stage: a mobilenetv2 step is seconds on llvmpipe), 16 test images
+  await writeFashionAsCifar10(cifar, 8, 16);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -75,12 +76,12 @@ describe('stages and data shapes', () => {
 
   it('runs the Horizon example flow float -> calib -> qat -> int_infer -> compile on mobilenetv2 with cifar10:DIR', async () => {
     const dir = join(root, 'mnv2');
-    await runPipeline(['--model', 'mobilenetv2', '--data', `cifar10:${cifar}`, '--epochs', '1', '--batch-size', '16', '--lr', '0.01',
-      '--calib-images', '16', '--backend', 'webgpu', '--model-path', dir]);
+    await runPipeline(['--model', 'mobilenetv2', '--data', `cifar10:${cifar}`, '--epochs', '1', '--batch-size', '8', '--lr', '0.01',
+      '--calib-images', '8', '--backend', 'webgpu', '--model-path', dir]);
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
-    expect(report.float).toMatchObject({ model: 'mobilenetv2', train_images: 32, test_images: 16, epochs: 1 });
+    expect(report.float).toMatchObject({ model: 'mobilenetv2', train_images: 8, test_images: 16, epochs: 1 });
     expect(report.calib).toMatchObject({ model: 'mobilenetv2', test_images: 16 });
-    expect(report.qat).toMatchObject({ epochs: 1, train_images: 32, test_images: 16 });
+    expect(report.qat).toMatchObject({ epochs: 1, train_images: 8, test_images: 16 });
     expect(report.int.test_images).toBe(16);
     // Simulator vs fake-quant model on 16 images of a barely trained model: most top-1 answers agree (one
     // disagreement is 6.25 points); every layer is reported.
