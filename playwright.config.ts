@@ -1,7 +1,8 @@
 /**
  * e2e against the production build (`vite build` runs first in `npm run test:e2e`), served by
  * `vite preview`, in Debian's Chromium with WebGPU on SwiftShader (see
- * shared/design/WEBGPU-WITHOUT-A-GPU.md). One worker: SwiftShader keeps both cores busy.
+ * shared/design/WEBGPU-WITHOUT-A-GPU.md). Two workers: one spec at a time left the second core of a 2-core
+ * machine partly idle (SwiftShader, the page's JS and the workers take turns); tests within a file stay in order.
  */
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_PATH, CHROMIUM_WEBGPU_ARGS } from './scripts/chromium-webgpu.ts';
@@ -13,7 +14,7 @@ export default defineConfig({
   testDir: 'e2e',
   testMatch: '**/*.spec.ts',
   fullyParallel: false,
-  workers: 1,
+  workers: 2,
   retries: 0,
   timeout: 240_000,
   expect: { timeout: 120_000 },
