@@ -6,6 +6,8 @@
  * difference in the site's LSB are printed, end to end (each fed its own outputs), then the top-1 agreement.
  * Usage: node --import tsx --import ./scripts/wgsl-hooks.mjs scripts/qdq-layer-diff.ts NAME [--test N] [--calib N] [--march M]
  *   [--fused] [--isolated] [--all]   (--isolated: each layer fed onnxruntime's integers; --all: the equal layers too)
+ *   [--finetune-steps N (100)] [--train N (--calib)] [--qat-steps N (0)] [--batch N (16)]: the model of another flow,
+ *   e.g. tests/zoo-quant-flow.test.ts's: --finetune-steps 20 --train 32 --calib 16 --qat-steps 2 --batch 8 --test 50
  */
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
@@ -22,23 +24,39 @@ import { qconfigTemplate } from '../src/quant/qconfig.ts';
 import { execLayer, runIntModel, type IntTensor } from '../src/sim/run.ts';
 import { argmaxRows } from '../src/nn/metrics.ts';
 import { buildQuantized } from '../src/cli/stages/quant-common.ts';
+import { train } from '../src/train/trainer.ts';
 import { ensureZooFinetuned, zooFinetunedFile } from './zoo-models.ts';
 import { fashionAsCifar } from './zoo-quant.ts';
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: number) => (args.includes(k) ? Number(args[args.indexOf(k) + 1]) : d);
-const name = args.find((a, i) => !a.startsWith('--') && !['--test', '--calib', '--march'].includes(args[i - 1])) ?? 'regnet_x_400mf';
+const VALUED = ['--test', '--calib', '--march', '--train', '--finetune-steps', '--qat-steps', '--batch'];
+const name = args.find((a, i) => !a.startsWith('--') && !VALUED.includes(args[i - 1])) ?? 'regnet_x_400mf';
 const march = args.includes('--march') ? args[args.indexOf('--march') + 1] as 'bernoulli' : undefined;
-const testCount = opt('--test', 64), calibCount = opt('--calib', 64);
+const testCount = opt('--test', 64), calibCount = opt('--calib', 64), batch = opt('--batch', 16);
+const qatSteps = opt('--qat-steps', 0);
 const fused = args.includes('--fused');
 
-const dir = ensureZooFinetuned([name], 100);
+const dir = ensureZooFinetuned([name], opt('--finetune-steps', 100));
 const r = importOnnx(new Uint8Array(readFileSync(zooFinetunedFile(dir, name))), `${name}.onnx`);
-const data = await fashionAsCifar(calibCount, testCount);
+const data = await fashionAsCifar(opt('--train', calibCount), testCount);
 const be = createCpuBackend();
 const f = fuse(r.graph, r.host);
-const qm = buildQuantized(be, f.graph, f.host, qconfigTemplate('default_calibration', march ? { march } : {}));
-await calibrate(qm, randomSubset(data.train, calibCount, 1), { batchSize: 16, normalize: r.normalization });
+const calibQc = qconfigTemplate('default_calibration', march ? { march } : {});
+let qm = buildQuantized(be, f.graph, f.host, calibQc);
+await calibrate(qm, randomSubset(data.train, Math.min(calibCount, data.train.count), 1), { batchSize: batch, normalize: r.normalization });
+if (qatSteps > 0) {
+  // --qat-steps: then QAT on the calibrated parameters and scales, as scripts/zoo-quant.ts's quantFlow does
+  const params = await qm.store.toHost(), sites = await qm.toHost();
+  qm.store.dispose();
+  qm.dispose();
+  qm = buildQuantized(be, f.graph, params, qconfigTemplate('default_qat', { march: calibQc.march }), sites);
+  qm.setState('QAT');
+  await train(be, qm.plan.graph, qm.store, randomSubset(data.train, Math.min(qatSteps * batch, data.train.count), 2), null, {
+    epochs: 1, batchSize: batch, seed: 0, schedule: 'constant', normalize: r.normalization, evalEachEpoch: false,
+    optimizer: { name: 'sgd', lr: 1e-3, momentum: 0.9 },
+  }, { hooks: qm.hooks });
+}
 qm.setState('VALIDATION');
 const im = await convertQuantizedModel(qm);
 const bytes = await exportQdqOnnx(qm);

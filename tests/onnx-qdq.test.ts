@@ -10,6 +10,10 @@
  * Adds: the export writes the simulator's integer add (multipliers, shift, round half up) in int64 ONNX ops; on the
  * residual (fused Conv+Add+ReLU), se_block (Sub of two activations) and activations (Add after Tanh) fixtures, each
  * add's integers in onnxruntime equal the simulator's fed the same integers, and every layer is within 1 LSB.
+ * Concat: the export writes the simulator's rescale of each input whose scale differs from the output's (32-bit
+ * multiplier, shift, round half up, clamp) in int64 ONNX ops; on shuffle_split (ShuffleNetV2 blocks and a three-input
+ * concat) with Fashion-MNIST images, each concat's integers in onnxruntime equal the simulator's fed the same integers,
+ * exact ties and negative ones included (march bernoulli; bayes with scales in ratios 3/2 and 5/4).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
@@ -36,8 +40,9 @@ import { attrInt } from '../src/io/onnx/attrs.ts';
 import { mulShiftRound, roundShiftHalfUp } from '../src/sim/int/requant.ts';
 import { addInt } from '../src/sim/int/add.ts';
 import { execLayer, type IntTensor } from '../src/sim/run.ts';
-import type { IntModel } from '../src/sim/model.ts';
+import type { IntLayer, IntModel } from '../src/sim/model.ts';
 import { mulberry32 } from './helpers/random.ts';
+import { tintedPlanes } from '../scripts/fashion-as-cifar10.ts';
 
 const argmax = (a: Float32Array, i: number, k: number) => {
   let b = 0;
@@ -150,6 +155,117 @@ describe('ONNX QDQ export', () => {
     expect(Array.from(scales)).toEqual([0.5, 0.5, 0.5]);
     expect(Array.from(q)).toEqual([0, -2, 2147483647]);
   });
+});
+
+/** Fashion-MNIST test images tinted to 3x32x32 (scripts/fashion-as-cifar10.ts) and averaged 2x2 to 3x16x16: real images at the fixture's size. */
+function fashion16(ds: ImageDataset): ImageDataset {
+  const out = new Uint8Array(ds.count * 3 * 16 * 16);
+  for (let i = 0; i < ds.count; i++) {
+    const p = tintedPlanes(ds.images.subarray(i * 784, (i + 1) * 784));
+    for (let c = 0; c < 3; c++) for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) {
+      const at = (dy: number, dx: number) => p[c * 1024 + (2 * y + dy) * 32 + 2 * x + dx];
+      out[((i * 3 + c) * 16 + y) * 16 + x] = Math.round((at(0, 0) + at(0, 1) + at(1, 0) + at(1, 1)) / 4);
+    }
+  }
+  return { ...ds, name: 'fashion 3x16x16', channels: 3, height: 16, width: 16, images: out };
+}
+
+/** Round half to even: what onnxruntime's QuantizeLinear does to the float rescale DequantizeLinear -> Concat -> QuantizeLinear computes. */
+const halfEven = (v: number) => {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+};
+
+describe('QDQ export: concat as the simulator computes it', () => {
+  // shuffle_split: torchvision's ShuffleNetV2 blocks (a concat of the identity half and the branch, and of two branches)
+  // and a concat of three inputs at different scales; bernoulli's power-of-two scales make exact ties (x / 2^k, x odd)
+  // and on bayes with fixed scales at the three-input concat: inputs at 3/1024 and 5/2048, output 1/512 (ratios 3/2 and
+  // 5/4: 32-bit multipliers 3·2^29 and 5·2^28, exact ties at odd / even values; saturation at the output's range)
+  const cases = [
+    { name: 'bayes', march: 'bayes', fixed: false },
+    { name: 'bernoulli', march: 'bernoulli', fixed: false },
+    { name: 'bayes, concat scales in ratios 3/2 and 5/4', march: 'bayes', fixed: true },
+  ] as const;
+  for (const { name: caseName, march, fixed } of cases) {
+    it(`shuffle_split, march ${caseName}: every concat's integers in onnxruntime equal the simulator's rescale of the same inputs (ties, negatives); the whole model agrees`, async () => {
+      const r = importOnnx(fixture('shuffle_split_13'), 'shuffle_split_13.onnx');
+      const f = fuse(r.graph, r.host);
+      const be = createCpuBackend();
+      const fixedAt = (match: string, scale: number) => ({ match, activation: { observer: 'fixed_scale' as const, fixedScale: scale, averagingConstant: 0 } });
+      const last = f.graph.nodes.find((d) => d.id === 'Concat')!;
+      const overrides = fixed ? [fixedAt(last.inputs[0], 3 / 1024), fixedAt(last.inputs[1], 5 / 2048), fixedAt(last.id, 1 / 512)] : [];
+      const qm = new QuantizedModel(be, prepare(f.graph, qconfigTemplate('default_calibration', { march, overrides })), new ParamStore(be, f.graph, f.host));
+      await calibrate(qm, fashion16(calibDs), { batchSize: 64, normalize: r.normalization });
+      qm.setState('VALIDATION');
+      const im: IntModel = await convertQuantizedModel(qm);
+      const bytes = await exportQdqOnnx(qm);
+      const ds = fashion16(randomSubset(testDs, 64, 2));
+      const n = ds.count, x = normalizeImages(ds, r.normalization);
+      const sim = runIntModel(im, x, n, { dump: true });
+      const concats = im.layers.filter((l): l is Extract<IntLayer, { op: 'rescale' }> => l.op === 'rescale' && l.kind === 'concat');
+      expect(concats.length, 'shuffle_split has concats').toBeGreaterThanOrEqual(3);
+      // each concat input as onnxruntime has it: the integers a rescaled input's Cast reads, or the float value an
+      // input at the output's scale passes through (on its input's grid: its integers are value / scale)
+      const nodes = decodeModelProto(bytes).graph!.node!;
+      const producer = (out: string) => nodes.find((d) => d.output![0] === out)!;
+      const inputValue = (l: IntLayer, k: number) => {
+        const v = producer(`${l.id}.concat`).input![k];
+        return v === `${l.id}.in${k}.dq` ? { name: producer(`${l.id}.in${k}.i64`).input![0], scale: 1 } : { name: v, scale: im.values[l.inputs[k]].scales[0] };
+      };
+      const inputs = concats.flatMap((l) => l.inputs.map((_, k) => inputValue(l, k)));
+      const ortv = await ortValues(bytes, [...new Set([...concats.map((l) => `${l.id}.q`), ...inputs.map((v) => v.name), 'logits'])], x, [n, ...r.inputShape]);
+      const ortInt = (id: string) => asInt(ortv.get(`${id}.q`)!, sim.dumps.get(id)!);
+      let rescaled = 0, ties = 0, negTies = 0, halfEvenApart = 0, passed = 0, clamped = 0;
+      for (const l of concats) {
+        const ins = l.inputs.map((id, k) => {
+          const v = inputValue(l, k);
+          if (v.scale !== 1) passed++;
+          return asInt(ortv.get(v.name)!.map((e) => Math.round(e / v.scale)), sim.dumps.get(id)!);
+        });
+        // the simulator's layer fed onnxruntime's input integers gives onnxruntime's output integers: 0 apart
+        const want = execLayer(im, l, ins).data, got = ortInt(l.id).data;
+        expect(Array.from(got), `${l.id}: concat integers`).toEqual(Array.from(want));
+        // what the values exercise: inputs rescaled, exact ties x·m / 2^s = k + 1/2 (negative ones too), and values
+        // where round half to even of the exact ratio (the float DequantizeLinear -> Concat -> QuantizeLinear) parts
+        l.inputs.forEach((id, k) => {
+          const m = l.requant[k].multiplier[0], s = l.requant[k].shift[0];
+          if (m === 2 ** s) return;
+          const ratio = im.values[id].scales[0] / im.values[l.id].scales[0];
+          for (const q of ins[k].data) {
+            rescaled++;
+            const p = q * m / 2 ** s;
+            if (p - Math.floor(p) === 0.5) { ties++; if (p < 0) negTies++; }
+            const v = mulShiftRound(q, m, s);
+            if (halfEven(q * ratio) !== v) halfEvenApart++;
+            if (v < l.clamp.lo || v > l.clamp.hi) clamped++;
+          }
+        });
+      }
+      console.log(`shuffle_split ${caseName}: ${concats.length} concats, ${passed} inputs passed through, ${rescaled} rescaled values, ${ties} exact ties (${negTies} negative), ${halfEvenApart} where half to even parts, ${clamped} saturated`);
+      expect(rescaled).toBeGreaterThan(0);
+      expect(passed, 'inputs at the output\'s scale').toBeGreaterThan(0);
+      if (fixed) expect(clamped, 'values saturated at the output range').toBeGreaterThan(0);
+      if (march === 'bernoulli' || fixed) {
+        expect(negTies, 'negative ties').toBeGreaterThan(0);
+        expect(ties - negTies, 'positive ties').toBeGreaterThan(0);
+        expect(halfEvenApart, 'values where the float rescale would round apart').toBeGreaterThan(0);
+      }
+      // the whole model: every concat's integers end to end (onnxruntime fed its own values) and the top-1
+      for (const l of concats) {
+        const a = ortInt(l.id).data, b = sim.dumps.get(l.id)!.data;
+        let apart = 0;
+        for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) apart++;
+        console.log(`  ${l.id}: ${apart} of ${a.length} values apart end to end`);
+      }
+      const K = qm.plan.graph.numClasses;
+      let agree = 0;
+      for (let i = 0; i < n; i++) if (argmax(Float32Array.from(ortv.get('logits')!), i, K) === argmax(sim.output!, i, K)) agree++;
+      console.log(`shuffle_split ${caseName}: top-1 onnxruntime vs simulator ${agree} / ${n}`);
+      expect(agree / n).toBeGreaterThanOrEqual(0.98);
+      qm.store.dispose();
+      qm.dispose();
+    });
+  }
 });
 
 /** A one-input int64 model built with the export's integer writers (qdq-requant.ts), run in onnxruntime-node. */

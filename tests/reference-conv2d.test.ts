@@ -40,6 +40,10 @@ const configs: Config[] = [
   { name: 'non-square 3x1, dilation (2,1), stride (2,1)', x: [1, 2, 9, 4], w: [2, 2, 3, 1], p: convParams({ dilationH: 2, strideH: 2, padH: 1 }) },
   { name: 'taps entirely outside (2x2 input, pad 2, dilation 2)', x: [1, 2, 2, 2], w: [2, 2, 3, 3], p: convParams({ padding: 2, dilation: 2 }) },
   { name: 'stride 3 odd 8x5, 2x2 kernel', x: [1, 2, 8, 5], w: [2, 2, 2, 2], p: convParams({ stride: 3 }) },
+  // The forward computes output channels in blocks of 4 within a group: full blocks and a remainder of 1 ...
+  { name: '9 output channels, stride 2, pad 1', x: [2, 3, 6, 5], w: [9, 3, 3, 3], p: convParams({ stride: 2, padding: 1 }) },
+  // ... and blocks cut at each group's end (6 per group: 4 + 2).
+  { name: 'groups 3 of 6 outputs, dilation 2', x: [1, 6, 7, 6], w: [18, 2, 3, 2], p: convParams({ padding: 1, dilation: 2, groups: 3 }) },
 ];
 
 describe('reference conv2d', () => {

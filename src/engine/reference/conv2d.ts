@@ -57,7 +57,15 @@ function geometry(xShape: Shape, wShape: Shape, p: Conv2dParams): ConvGeometry {
   return { N, C, H, W, O, Cg, Og: O / g, KH, KW, OH, OW, ohLo, ohHi, owLo, owHi };
 }
 
-/** y = conv2d(x, w) + b; x [N, C, H, W], w [O, C/groups, KH, KW], b [O] or null. Returns [N, O, OH, OW]. */
+/** Output channels computed together: each input value is loaded once for this many accumulators. */
+const OUT_BLOCK = 4;
+
+/**
+ * y = conv2d(x, w) + b; x [N, C, H, W], w [O, C/groups, KH, KW], b [O] or null. Returns [N, O, OH, OW].
+ * Up to OUT_BLOCK output channels of one group share each pass over the input rows (one load, several
+ * multiply-adds); every output value still sums its products in the same order (input channel, kernel row, kernel
+ * column), from the bias, in float64, so the result does not depend on the blocking.
+ */
 export function conv2dForward(
   x: FloatArray, xShape: Shape, w: FloatArray, wShape: Shape, b: FloatArray | null, p: Conv2dParams,
 ): FloatArray {
@@ -69,14 +77,18 @@ export function conv2dForward(
   const { strideH: sH, strideW: sW, dilationH: dH, dilationW: dW, padH: pH, padW: pW } = p;
   const plane = OH * OW;
   const y = allocLike(x, N * O * plane);
-  const acc = new Float64Array(plane);
+  const acc = new Float64Array(OUT_BLOCK * plane);
+  const wTap = KH * KW;
   for (let n = 0; n < N; n++) {
-    for (let o = 0; o < O; o++) {
-      const grp = Math.floor(o / Og);
-      acc.fill(b ? b[o] : 0);
+    for (let o0 = 0, nb = 0; o0 < O; o0 += nb) {
+      const grp = Math.floor(o0 / Og);
+      // A block never crosses a group boundary (its channels read the same input channels).
+      nb = Math.min(OUT_BLOCK, (grp + 1) * Og - o0);
+      for (let k = 0; k < nb; k++) acc.fill(b ? b[o0 + k] : 0, k * plane, (k + 1) * plane);
       for (let ci = 0; ci < Cg; ci++) {
         const xPlane = (n * C + grp * Cg + ci) * H * W;
-        const wBase = (o * Cg + ci) * KH * KW;
+        const wBase = (o0 * Cg + ci) * wTap;
+        const wStride = Cg * wTap;
         for (let kh = 0; kh < KH; kh++) {
           const hLo = ohLo[kh], hHi = ohHi[kh];
           if (hLo >= hHi) continue;
@@ -84,21 +96,35 @@ export function conv2dForward(
           for (let kw = 0; kw < KW; kw++) {
             const wLo = owLo[kw], wHi = owHi[kw];
             if (wLo >= wHi) continue;
-            const wv = w[wBase + kh * KW + kw];
+            const t = wBase + kh * KW + kw;
             const colOff = kw * dW - pW;
-            for (let oh = hLo; oh < hHi; oh++) {
-              const xRow = xPlane + (oh * sH + rowOff) * W + colOff;
-              const aRow = oh * OW;
-              if (sW === 1) {
-                for (let ow = wLo; ow < wHi; ow++) acc[aRow + ow] += wv * x[xRow + ow];
-              } else {
-                for (let ow = wLo; ow < wHi; ow++) acc[aRow + ow] += wv * x[xRow + ow * sW];
+            if (nb === OUT_BLOCK) {
+              const w0 = w[t], w1 = w[t + wStride], w2 = w[t + 2 * wStride], w3 = w[t + 3 * wStride];
+              for (let oh = hLo; oh < hHi; oh++) {
+                const xRow = xPlane + (oh * sH + rowOff) * W + colOff;
+                const a0 = oh * OW, a1 = a0 + plane, a2 = a1 + plane, a3 = a2 + plane;
+                for (let ow = wLo; ow < wHi; ow++) {
+                  const xv = x[xRow + ow * sW];
+                  acc[a0 + ow] += w0 * xv;
+                  acc[a1 + ow] += w1 * xv;
+                  acc[a2 + ow] += w2 * xv;
+                  acc[a3 + ow] += w3 * xv;
+                }
+              }
+            } else {
+              for (let k = 0; k < nb; k++) {
+                const wv = w[t + k * wStride];
+                for (let oh = hLo; oh < hHi; oh++) {
+                  const xRow = xPlane + (oh * sH + rowOff) * W + colOff;
+                  const aRow = k * plane + oh * OW;
+                  for (let ow = wLo; ow < wHi; ow++) acc[aRow + ow] += wv * x[xRow + ow * sW];
+                }
               }
             }
           }
         }
       }
-      y.set(acc, (n * O + o) * plane);
+      for (let k = 0; k < nb; k++) y.set(acc.subarray(k * plane, (k + 1) * plane), (n * O + o0 + k) * plane);
     }
   }
   return y;

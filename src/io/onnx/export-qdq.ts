@@ -20,6 +20,8 @@
  *  - Adds (and Sub, and a fused Conv+Add's add input) are written as the simulator computes them, in exact int64
  *    ops from the converted layer (src/ops/eltwise/qdq-add.ts): a float Add rounds differently from the simulator's
  *    16-bit multipliers and round half up, and deep residual networks amplify each 1-LSB difference.
+ *  - A concat's inputs whose scale differs from the output's are rescaled as the simulator rescales them (32-bit
+ *    multiplier, shift, round half up, clamp) in exact int64 ops (src/ops/shape/qdq-concat.ts); the others pass through.
  *
  * Differences from the simulator (measured per layer with scripts/qdq-layer-diff.ts --isolated: within 1 LSB, a
  * few values per million): the float conv / linear sums and QuantizeLinear's x / scale (half to even) against the

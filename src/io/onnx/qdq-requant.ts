@@ -1,8 +1,9 @@
 /**
  * The simulator's integer requantization written as exact int64 ONNX ops, for the QDQ export of the ops whose float
  * form (DequantizeLinear, float op, QuantizeLinear) would round differently from the simulator: the add (16-bit
- * multipliers and one shift, round half up: src/sim/int/add.ts) and the add input of a fused Conv+Add (rescaled into
- * the accumulator's domain with a 32-bit multiplier, round half up: src/sim/cpu/dense.ts). onnxruntime's
+ * multipliers and one shift, round half up: src/sim/int/add.ts), the add input of a fused Conv+Add (rescaled into
+ * the accumulator's domain with a 32-bit multiplier, round half up: src/sim/cpu/dense.ts) and each rescaled input of
+ * a concat (32-bit multiplier, round half up, clamp: src/sim/cpu/eltwise.ts). onnxruntime's
  * QuantizeLinear rounds half to even and its float math is not the multiplier's, and a network amplifies each
  * 1-LSB difference (a residual model's top-1 agreement fell to 88 %), so these values are computed as the
  * simulator computes them: same integers.

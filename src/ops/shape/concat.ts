@@ -1,11 +1,12 @@
 /**
  * concat: along channels (axis 1) of NCHW values. Kernels: Backend.concatChannels (backward: sliceChannels).
- * int: a `rescale` layer that requantizes every input to the output's scale into its channel range.
+ * int: a `rescale` layer that requantizes every input to the output's scale into its channel range; the QDQ export
+ * writes that rescale in int64 ONNX ops (qdq-concat.ts).
  */
 import { concatFn } from '../../engine/fns/pool.ts';
-import { attrInt } from '../../io/onnx/attrs.ts';
 import type { OpDef } from '../types.ts';
 import { importConcat } from './onnx.ts';
+import { qdqConcat } from './qdq-concat.ts';
 
 export const concatOp: OpDef = {
   type: 'concat',
@@ -26,6 +27,6 @@ export const concatOp: OpDef = {
       };
     },
   },
-  qdq: (_n, c) => c.emit('Concat', c.inputs, 'concat', [attrInt('axis', 1)]),
+  qdq: qdqConcat,
   torch: { module: (_n, c) => [`self.${c.m} = FloatFunctional()`], call: (_n, c) => `self.${c.m}.cat([${c.xs.join(', ')}], dim=1)`, ownsActivationQuant: true },
 };
