@@ -6,48 +6,19 @@
  * calibrated one, parameter for parameter and scale for scale, with the same accuracy.
  */
 import { describe, expect, it } from 'vitest';
-import type { ImageDataset, TrainTestData } from '../src/data/dataset.ts';
 import { summarize } from '../src/data/summary.ts';
-import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
 import { buildTorchPackage } from '../src/io/torch/export-package.ts';
 import { decodeQuantCheckpoint } from '../src/quant/quant-checkpoint.ts';
 import { TrainingClient, type WorkerLike } from '../src/train/client.ts';
-import type { TrainJobConfig, TrainRequest, WorkerMessage } from '../src/train/protocol.ts';
+import type { WorkerMessage } from '../src/train/protocol.ts';
 import type { CalibJobConfig } from '../src/train/quant-protocol.ts';
-import { createTrainingHost } from '../src/train/training.worker.ts';
 import { createQuantController } from '../src/ui/features/quant/quant-controller.ts';
 import { createTrainingController } from '../src/ui/features/train/training-controller.ts';
 import { createScopeController } from '../src/ui/scope/scope-controller.ts';
 import { createStudioStore } from '../src/ui/store/studio-store.ts';
+import { inProcessTrainingWorker, toyData, TOY_FLOAT } from './helpers/in-process-training.ts';
 
-const toy = (count: number, name: string): ImageDataset => {
-  const images = new Uint8Array(count * 784), labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    labels[i] = i % 10;
-    for (let k = 0; k < 36; k++) images[i * 784 + (2 + (i % 5) * 5 + Math.floor(k / 6)) * 28 + 2 + Math.floor((i % 10) / 5) * 12 + (k % 6)] = 255;
-  }
-  return { name, images, labels, count, channels: 1, height: 28, width: 28, numClasses: 10, classNames: [...'0123456789'] };
-};
-const toyData = (): TrainTestData => ({ train: toy(64, 'toy/train'), test: toy(48, 'toy/test'), source: 'toy' });
-
-const FLOAT: TrainJobConfig = { model: 'cnn-small', epochs: 1, batchSize: 32, lr: 5e-3, optimizer: 'adam', schedule: 'onecycle', seed: 0, trainImages: 64, testImages: 16 };
 const CALIB: CalibJobConfig = { quant: { march: 'bernoulli', template: 'default_calibration', observer: 'minmax', overrides: [], quantStubScale: null }, batches: 1, batchSize: 32, testImages: 16 };
-
-function inProcessTrainingWorker(): WorkerLike {
-  let alive = true;
-  const w: WorkerLike = {
-    onmessage: null,
-    onerror: null,
-    postMessage(m: TrainRequest) { setTimeout(() => alive && handle(m), 0); },
-    terminate() { alive = false; },
-  };
-  const handle = createTrainingHost({
-    post: (m) => setTimeout(() => alive && w.onmessage?.({ data: m }), 0),
-    createBackend: async () => ({ backend: createCpuBackend(), reason: 'test' }),
-    loadData: async () => toyData(),
-  });
-  return w;
-}
 
 describe('page: import a PyTorch QAT result', () => {
   it('becomes the QAT model of the same graph (same parameters, scales and accuracy); wrong files are refused', async () => {
@@ -66,7 +37,7 @@ describe('page: import a PyTorch QAT result', () => {
     createScopeController(store, client);
 
     let done = until('done');
-    client.start(FLOAT);
+    client.start(TOY_FLOAT);
     await done;
     done = until('quant-done');
     client.calibrate(CALIB);

@@ -7,50 +7,20 @@
  */
 import { unzipSync } from 'fflate';
 import { describe, expect, it, vi } from 'vitest';
-import type { ImageDataset, TrainTestData } from '../src/data/dataset.ts';
 import { summarize } from '../src/data/summary.ts';
-import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
 import { MARCHES } from '../src/quant/march.ts';
 import { spawnInProcessSim } from '../src/sim/in-process.ts';
 import { MODEL_FILE_MAGIC } from '../src/sim/model-file.ts';
 import { TrainingClient, type WorkerLike } from '../src/train/client.ts';
-import type { TrainJobConfig, TrainRequest, WorkerMessage } from '../src/train/protocol.ts';
+import type { TrainRequest, WorkerMessage } from '../src/train/protocol.ts';
 import type { CalibJobConfig } from '../src/train/quant-protocol.ts';
-import { createTrainingHost } from '../src/train/training.worker.ts';
 import { createDeployController, deployBlocker } from '../src/ui/features/deploy/deploy-controller.ts';
 import { createStudioStore } from '../src/ui/store/studio-store.ts';
 import { createScopeController } from '../src/ui/scope/scope-controller.ts';
 import { currentScope, toResultScope } from '../src/ui/scope/identity.ts';
+import { inProcessTrainingWorker, toyData, TOY_FLOAT } from './helpers/in-process-training.ts';
 
-const toy = (count: number, name: string): ImageDataset => {
-  const images = new Uint8Array(count * 784), labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    labels[i] = i % 10;
-    for (let k = 0; k < 36; k++) images[i * 784 + (2 + (i % 5) * 5 + Math.floor(k / 6)) * 28 + 2 + Math.floor((i % 10) / 5) * 12 + (k % 6)] = 255;
-  }
-  return { name, images, labels, count, channels: 1, height: 28, width: 28, numClasses: 10, classNames: [...'0123456789'] };
-};
-const toyData = (): TrainTestData => ({ train: toy(64, 'toy/train'), test: toy(48, 'toy/test'), source: 'toy' });
-
-const FLOAT: TrainJobConfig = { model: 'cnn-small', epochs: 1, batchSize: 32, lr: 5e-3, optimizer: 'adam', schedule: 'onecycle', seed: 0, trainImages: 64, testImages: 16 };
 const CALIB: CalibJobConfig = { quant: { march: 'bayes', template: 'default_calibration', observer: 'minmax', overrides: [], quantStubScale: null }, batches: 1, batchSize: 32, testImages: 16 };
-
-/** The training worker host in-process, delivering messages on later macrotasks as a worker would. */
-function inProcessTrainingWorker(): WorkerLike {
-  let alive = true;
-  const w: WorkerLike = {
-    onmessage: null,
-    onerror: null,
-    postMessage(m: TrainRequest) { setTimeout(() => alive && handle(m), 0); },
-    terminate() { alive = false; },
-  };
-  const handle = createTrainingHost({
-    post: (m) => setTimeout(() => alive && w.onmessage?.({ data: m }), 0),
-    createBackend: async () => ({ backend: createCpuBackend(), reason: 'test' }),
-    loadData: async () => toyData(),
-  });
-  return w;
-}
 
 async function setup() {
   const store = createStudioStore();
@@ -78,7 +48,7 @@ describe('deploy controller with the training and simulator hosts', () => {
     // Jobs name the model and data on screen, as the page's controllers send them.
     const scope = toResultScope(currentScope(h.st())!);
     let done = h.until('done');
-    h.client.start({ ...FLOAT, scope });
+    h.client.start({ ...TOY_FLOAT, scope });
     await done;
     done = h.until('quant-done');
     h.client.calibrate({ ...CALIB, scope });
