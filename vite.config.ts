@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
@@ -26,8 +25,10 @@ export default defineConfig({
     include: ['tests/**/*.test.ts'],
     pool: 'forks',
     // vitest's default (CPUs - 1) runs the files one at a time on a 2-core machine, where most files (CPU reference
-    // backend, simulator, onnxruntime, python) keep one core busy and the other mostly idle: two forks there.
-    maxWorkers: Math.max(2, availableParallelism() - 1),
+    // backend, simulator, onnxruntime, python) keep one core busy and the other mostly idle: two forks there. Two
+    // everywhere, the setting the whole suite was run with (more forks on a larger machine would put several
+    // llvmpipe, PyTorch and onnxruntime tests side by side untested).
+    maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
