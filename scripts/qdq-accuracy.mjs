@@ -6,32 +6,16 @@
 // Merges {"qdq_accuracy": {"acc1", "test_images", "file"}} into DIR/report.json and prints the figure.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ort from 'onnxruntime-node';
-import { DEFAULT_IDX, pixelMap, readTestSet } from './fashion-test-set.mjs';
+import { DEFAULT_IDX, qdqCorrect, readTestSet } from './fashion-test-set.mjs';
 
 const [dir, idx = DEFAULT_IDX] = process.argv.slice(2);
 if (!dir) throw new Error('usage: node scripts/qdq-accuracy.mjs DIR [IDX_FOLDER]');
-const { images, labels, n, h, w } = readTestSet(idx);
+const test = readTestSet(idx);
+const { n } = test;
 const reportFile = join(dir, 'report.json');
 const report = JSON.parse(readFileSync(reportFile, 'utf8'));
-const px = pixelMap(report);
 const file = join(dir, 'model.qdq.onnx');
-const s = await ort.InferenceSession.create(readFileSync(file), { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled' });
-let correct = 0;
-const batch = 500;
-for (let i0 = 0; i0 < n; i0 += batch) {
-  const b = Math.min(batch, n - i0);
-  const x = new Float32Array(b * h * w);
-  for (let i = 0; i < x.length; i++) x[i] = px(images.data[i0 * h * w + i]);
-  const out = (await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x, [b, 1, h, w]) }))[s.outputNames[0]].data;
-  const k = out.length / b;
-  for (let j = 0; j < b; j++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (out[j * k + c] > out[j * k + best]) best = c;
-    if (best === labels[i0 + j]) correct++;
-  }
-}
-await s.release();
+const correct = (await qdqCorrect(dir, test)).reduce((t, v) => t + v, 0);
 const acc1 = (100 * correct) / n;
 report.qdq_accuracy = { acc1, test_images: n, file };
 writeFileSync(reportFile, JSON.stringify(report, null, 2) + '\n');

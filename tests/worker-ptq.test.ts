@@ -4,7 +4,7 @@
  * the calibration (quant-done) and in its checkpoint, and can be cancelled.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ImageDataset, TrainTestData } from '../src/data/dataset.ts';
+import type { TrainTestData } from '../src/data/dataset.ts';
 import { createCpuBackend } from '../src/engine/reference/cpu-backend.ts';
 import { decodeQuantCheckpoint } from '../src/quant/quant-checkpoint.ts';
 import type { TrainJobConfig, WorkerMessage } from '../src/train/protocol.ts';
@@ -12,15 +12,8 @@ import type { CalibJobConfig } from '../src/train/quant-protocol.ts';
 import { createTrainingHost } from '../src/train/training.worker.ts';
 import type { Backend } from '../src/engine/backend.ts';
 import { destroyTestBackend, getTestBackend } from './helpers/gpu.ts';
+import { toy } from './helpers/in-process-training.ts';
 
-const toy = (count: number, name: string): ImageDataset => {
-  const images = new Uint8Array(count * 784), labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    labels[i] = i % 10;
-    for (let k = 0; k < 36; k++) images[i * 784 + (2 + (i % 5) * 5 + Math.floor(k / 6)) * 28 + 2 + Math.floor((i % 10) / 5) * 12 + (k % 6)] = 255;
-  }
-  return { name, images, labels, count, channels: 1, height: 28, width: 28, numClasses: 10, classNames: [...'0123456789'] };
-};
 const toyData = (): TrainTestData => ({ train: toy(64, 'toy/train'), test: toy(32, 'toy/test'), source: 'toy' });
 const FLOAT: TrainJobConfig = { model: 'mlp', epochs: 1, batchSize: 32, lr: 5e-3, optimizer: 'adam', schedule: 'onecycle', seed: 0, trainImages: 64, testImages: 32 };
 const CALIB: CalibJobConfig = {

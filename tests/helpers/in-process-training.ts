@@ -9,7 +9,7 @@ import type { TrainJobConfig, TrainRequest } from '../../src/train/protocol.ts';
 import { createTrainingHost } from '../../src/train/training.worker.ts';
 
 /** `count` 28x28 images, a 6x6 white square whose place is the class (i % 10). */
-const toy = (count: number, name: string): ImageDataset => {
+export const toy = (count: number, name: string): ImageDataset => {
   const images = new Uint8Array(count * 784), labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
     labels[i] = i % 10;
